@@ -1,0 +1,32 @@
+import { randomBytes } from 'node:crypto';
+import { MultipartError } from './errors.js';
+
+// RFC 2046 §5.1.1: 1 to 70 characters of bcharsnospace/space, not ending in a space.
+const VALID_BOUNDARY = /^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$/;
+// RFC 2045 tspecials and space: a boundary holding any of them must be quoted in the header.
+const NEEDS_QUOTES = /[()<>@,;:\\"/[\]?= ]/;
+
+/** A fresh boundary: 128 random bits from `crypto`, hex-encoded, RFC 2046-valid. */
+export function genBoundary(): string {
+  return `----MultipartPoster${randomBytes(16).toString('hex')}`;
+}
+
+export function isValidBoundary(boundary: unknown): boundary is string {
+  return typeof boundary === 'string' && VALID_BOUNDARY.test(boundary);
+}
+
+export function assertValidBoundary(boundary: unknown): asserts boundary is string {
+  if (!isValidBoundary(boundary)) {
+    throw new MultipartError(
+      'ERR_INVALID_BOUNDARY',
+      `invalid boundary ${JSON.stringify(boundary)}: RFC 2046 allows 1 to 70 characters from ` +
+        `0-9 A-Z a-z ' ( ) + _ , - . / : = ? and space, not ending in a space`,
+    );
+  }
+}
+
+/** The request's `Content-Type` header value for a form with this boundary. */
+export function formDataContentType(boundary: string): string {
+  const quoted = NEEDS_QUOTES.test(boundary) ? `"${boundary}"` : boundary;
+  return `multipart/form-data; boundary=${quoted}`;
+}

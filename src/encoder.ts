@@ -1,0 +1,164 @@
+import { assertValidBoundary, formDataContentType, genBoundary } from './boundary.js';
+import { MultipartError } from './errors.js';
+import { assertHeaderValue } from './escape.js';
+import { MultipartParam, OCTET_STREAM, describe, guessType, type ParamsInput } from './param.js';
+import type { StreamLike } from './sources.js';
+import { planParts, streamPieces, type BodyOptions, type BodyProgressCallback } from './stream.js';
+import { bodyLength, partHead, type Piece } from './wire.js';
+
+export interface EncodeOptions {
+  /** Use this boundary instead of a fresh random one; the data is then checked for it. */
+  boundary?: string;
+  /** Called as the body's chunks are consumed: `(param, current, total)`; the last call has `current === total`. */
+  onProgress?: BodyProgressCallback;
+  /** Bytes read from a file at a time (default 1 MiB). */
+  blockSize?: number;
+}
+
+/**
+ * A request body that can be streamed again from the start as long as every
+ * source is replayable (files, Blobs and in-memory data are; plain streams are not).
+ */
+export class UploadBody implements AsyncIterable<Buffer> {
+  /** Byte count of the body; undefined when a stream of unknown size is in it. */
+  readonly length: number | undefined;
+  readonly #pieces: readonly Piece<MultipartParam>[];
+  readonly #options: BodyOptions & { boundary?: string };
+
+  /** @internal */
+  constructor(pieces: readonly Piece<MultipartParam>[], options: BodyOptions & { boundary?: string }) {
+    this.#pieces = pieces;
+    this.#options = options;
+    this.length = bodyLength(pieces);
+  }
+
+  /** Whether the body can be streamed (again) now: false once a one-shot stream in it has been read. */
+  get replayable(): boolean {
+    return this.#pieces.every(({ data }) => data instanceof Uint8Array || !data.consumed);
+  }
+
+  [Symbol.asyncIterator](): AsyncGenerator<Buffer, void, undefined> {
+    return streamPieces(this.#pieces, this.#options);
+  }
+}
+
+/** An encoded body ready to send: pass `body` and `headers` to any HTTP client. */
+export interface EncodedBody {
+  body: UploadBody;
+  /** `Content-Type`, and `Content-Length` when the length is known. */
+  headers: Record<string, string>;
+  /** undefined when a stream of unknown size makes the length unknowable: the body then goes out chunked. */
+  contentLength: number | undefined;
+}
+
+export interface EncodedForm extends EncodedBody {
+  boundary: string;
+}
+
+/**
+ * poster's `multipart_encode`: the body of a multipart/form-data request, its
+ * headers and exact length. Nothing is opened or read until the body is iterated.
+ */
+export async function multipartEncode(params: ParamsInput, options: EncodeOptions = {}): Promise<EncodedForm> {
+  const chosen = options.boundary !== undefined;
+  const boundary = chosen ? options.boundary : genBoundary();
+  assertValidBoundary(boundary);
+  const blockSize = checkBlockSize(options.blockSize);
+  const pieces = planParts(MultipartParam.fromParams(params), boundary);
+  const body = new UploadBody(pieces, { blockSize, checkBoundary: chosen, boundary, onProgress: options.onProgress });
+  return { body, headers: headersFor(formDataContentType(boundary), body.length), contentLength: body.length, boundary };
+}
+
+/** poster's `get_body_size`: the body's byte count, computed without reading any file. */
+export function getBodySize(params: ParamsInput, boundary: string): number {
+  assertValidBoundary(boundary);
+  const length = bodyLength(planParts(MultipartParam.fromParams(params), boundary));
+  if (length === undefined) {
+    throw new MultipartError('ERR_SIZE_UNKNOWN', 'a stream of unknown size is among the params; give its filesize');
+  }
+  return length;
+}
+
+/** poster's `get_headers`: `Content-Type`, and `Content-Length` unless a stream's size is unknown. */
+export function getHeaders(params: ParamsInput, boundary: string): Record<string, string> {
+  assertValidBoundary(boundary);
+  return headersFor(formDataContentType(boundary), bodyLength(planParts(MultipartParam.fromParams(params), boundary)));
+}
+
+/** poster's `encode_string`: one complete text part. */
+export function encodeString(boundary: string, name: string, value: string | Uint8Array): Buffer {
+  return new MultipartParam(name, { value }).encode(boundary);
+}
+
+/**
+ * poster's `encode_file_header`: the header block of a file part. The size is
+ * checked but not sent (no per-part Content-Length: RFC 7578 §4.8).
+ */
+export function encodeFileHeader(
+  boundary: string,
+  paramName: string,
+  fileSize: number,
+  filename?: string,
+  filetype?: string,
+): string {
+  assertValidBoundary(boundary);
+  if (!(Number.isSafeInteger(fileSize) && fileSize >= 0)) {
+    throw new MultipartError('ERR_INVALID_VALUE', `fileSize must be a whole number of bytes, not ${describe(fileSize)}`, {
+      paramName,
+    });
+  }
+  if (typeof paramName !== 'string') {
+    throw new MultipartError('ERR_INVALID_NAME', `a field name must be a string, not ${describe(paramName)}`);
+  }
+  if (filetype !== undefined) assertHeaderValue(filetype, 'the content type', paramName);
+  return partHead(boundary, { name: paramName, filename, contentType: filetype ?? guessType(filename) });
+}
+
+export interface RawBodyOptions {
+  /** The Content-Type; defaults to a guess from the file's name, else `application/octet-stream`. */
+  type?: string;
+  /** The byte count of a stream (without it, a stream's body goes out chunked). */
+  size?: number;
+  onProgress?: BodyProgressCallback;
+  blockSize?: number;
+}
+
+/**
+ * A single file or stream as a whole request body, not multipart (a PUT to a
+ * presigned URL, say). A string is a file path. The result has the same shape as
+ * `multipartEncode`'s, so `upload()` and every HTTP client take it alike.
+ */
+export async function rawBody(
+  source: string | Uint8Array | Blob | StreamLike,
+  options: RawBodyOptions = {},
+): Promise<EncodedBody> {
+  if (options.type !== undefined) assertHeaderValue(options.type, 'the content type');
+  const blockSize = checkBlockSize(options.blockSize);
+  const param =
+    typeof source === 'string'
+      ? await MultipartParam.fromFile('body', source, options.type === undefined ? {} : { filetype: options.type })
+      : source instanceof Uint8Array
+        ? new MultipartParam('body', { value: source, filetype: options.type ?? OCTET_STREAM })
+        : new MultipartParam('body', {
+            fileobj: source,
+            ...(options.type === undefined ? {} : { filetype: options.type }),
+            ...(options.size === undefined ? {} : { filesize: options.size }),
+          });
+  const size = param.size;
+  const piece: Piece<MultipartParam> = { part: { owner: param, size }, data: param.data as Piece<MultipartParam>['data'] };
+  const body = new UploadBody([piece], { blockSize, onProgress: options.onProgress });
+  return { body, headers: headersFor(param.filetype ?? OCTET_STREAM, body.length), contentLength: body.length };
+}
+
+function headersFor(contentType: string, length: number | undefined): Record<string, string> {
+  const headers: Record<string, string> = { 'Content-Type': contentType };
+  if (length !== undefined) headers['Content-Length'] = String(length);
+  return headers;
+}
+
+function checkBlockSize(blockSize: number | undefined): number | undefined {
+  if (blockSize !== undefined && !(Number.isSafeInteger(blockSize) && blockSize > 0)) {
+    throw new MultipartError('ERR_INVALID_VALUE', `blockSize must be a positive whole number of bytes, not ${describe(blockSize)}`);
+  }
+  return blockSize;
+}

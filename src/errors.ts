@@ -1,0 +1,52 @@
+/** Every error this library throws on purpose carries one of these codes. */
+export type MultipartErrorCode =
+  | 'ERR_INVALID_BOUNDARY'
+  | 'ERR_BOUNDARY_IN_DATA'
+  | 'ERR_INVALID_NAME'
+  | 'ERR_INVALID_VALUE'
+  | 'ERR_INVALID_HEADER_VALUE'
+  | 'ERR_VALUE_AND_FILEOBJ'
+  | 'ERR_INVALID_PARAMS'
+  | 'ERR_SIZE_UNKNOWN'
+  | 'ERR_SIZE_MISMATCH'
+  | 'ERR_FILE_UNREADABLE'
+  | 'ERR_SOURCE_CONSUMED'
+  | 'ERR_NOT_IN_MEMORY';
+
+/**
+ * A problem with the data being encoded. `paramName` names the field at fault,
+ * when there is one, so a caller can report which input was wrong.
+ */
+export class MultipartError extends Error {
+  override name = 'MultipartError';
+  readonly code: MultipartErrorCode;
+  readonly paramName: string | undefined;
+
+  constructor(code: MultipartErrorCode, message: string, options: { paramName?: string; cause?: unknown } = {}) {
+    const prefix = options.paramName === undefined ? '' : `field ${JSON.stringify(options.paramName)}: `;
+    super(prefix + message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.paramName = options.paramName;
+  }
+}
+
+export type UploadErrorCode =
+  | 'ERR_INVALID_URL'
+  | 'ERR_TOO_MANY_REDIRECTS'
+  | 'ERR_BODY_NOT_REPLAYABLE'
+  | 'ERR_ABORTED'
+  | 'ERR_TIMEOUT'
+  | 'ERR_REQUEST_FAILED';
+
+/** A problem with the HTTP exchange in `upload()`. */
+export class UploadError extends Error {
+  override name = 'UploadError';
+  readonly code: UploadErrorCode;
+  readonly url: string | undefined;
+
+  constructor(code: UploadErrorCode, message: string, options: { url?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.url = options.url;
+  }
+}

@@ -1,0 +1,48 @@
+import { MultipartError } from './errors.js';
+
+// WHATWG HTML, "multipart/form-data encoding algorithm": names first have every
+// CR, LF and CRLF normalised to CRLF; names and filenames then have LF, CR and
+// '"' percent-escaped. Nothing else is touched (non-ASCII goes out as UTF-8).
+const NEWLINES = /\r\n|\r|\n/g;
+const ESCAPED = /[\n\r"]/g;
+const ESCAPES: Record<string, string> = { '\n': '%0A', '\r': '%0D', '"': '%22' };
+
+export function escapeFilename(filename: string): string {
+  return filename.replace(ESCAPED, (c) => ESCAPES[c]!);
+}
+
+export function escapeName(name: string): string {
+  return escapeFilename(name.replace(NEWLINES, '\r\n'));
+}
+
+/** Throws unless `value` can stand in a header line as given (no CR or LF). */
+export function assertHeaderValue(value: string, what: string, paramName?: string): void {
+  if (/[\r\n]/.test(value)) {
+    throw new MultipartError('ERR_INVALID_HEADER_VALUE', `${what} must not contain CR or LF: ${JSON.stringify(value)}`, {
+      paramName,
+    });
+  }
+}
+
+// Python's urllib.parse.quote_plus keeps only these bytes; space becomes '+'.
+const QUOTE_SAFE = /^[A-Za-z0-9_.\-~]$/;
+const QUOTED_BYTES: string[] = Array.from({ length: 256 }, (_, byte) => {
+  const char = String.fromCharCode(byte);
+  if (byte === 0x20) return '+';
+  return QUOTE_SAFE.test(char) ? char : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+});
+
+/**
+ * poster's `encode_and_quote`: UTF-8 encode, then quote as Python 3's `quote_plus`
+ * (`"(©) 2008"` → `"%28%C2%A9%29+2008"`). `null` and `undefined` pass through.
+ */
+export function encodeAndQuote(data: string | Uint8Array): string;
+export function encodeAndQuote<T extends null | undefined>(data: T): T;
+export function encodeAndQuote(data: string | Uint8Array | null | undefined): string | null | undefined;
+export function encodeAndQuote(data: string | Uint8Array | null | undefined): string | null | undefined {
+  if (data === null || data === undefined) return data;
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  let out = '';
+  for (const byte of bytes) out += QUOTED_BYTES[byte];
+  return out;
+}

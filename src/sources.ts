@@ -1,0 +1,176 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { MultipartError } from './errors.js';
+
+/**
+ * Where a part's bytes come from when they are not in memory. A source only
+ * streams; the encoder checks that what it streams matches `size`.
+ */
+export interface ByteSource {
+  /** Byte count, or undefined when it cannot be known before reading. */
+  readonly size: number | undefined;
+  /** Whether `read` can start again from the beginning (files and Blobs can, plain streams cannot). */
+  readonly replayable: boolean;
+  /** True once a one-shot source has been read. */
+  readonly consumed: boolean;
+  /** What the source is, for error messages: `file "a.txt"`, `Blob`, `stream`. */
+  readonly description: string;
+  /** Streams the bytes from the start. Leaving the loop early releases everything it holds. */
+  read(blockSize: number, paramName: string): AsyncIterable<Uint8Array>;
+}
+
+/** A file on disk, opened only when its bytes are wanted and closed when they end. */
+export class FileSource implements ByteSource {
+  readonly replayable = true;
+  readonly consumed = false;
+
+  constructor(
+    readonly path: string,
+    readonly size: number,
+  ) {}
+
+  get description(): string {
+    return `file ${JSON.stringify(this.path)}`;
+  }
+
+  async *read(blockSize: number, paramName: string): AsyncGenerator<Uint8Array> {
+    const handle = await this.#open(paramName);
+    try {
+      let position = 0;
+      for (;;) {
+        // At the expected end, ask for one byte more: a short read there is the end
+        // of the file, a full one means the file grew (the encoder then fails).
+        const wanted = Math.min(blockSize, Math.max(this.size - position, 0) + 1);
+        const buffer = Buffer.allocUnsafe(wanted);
+        const bytesRead = await this.#readAt(handle, buffer, position, paramName);
+        if (bytesRead === 0) return;
+        position += bytesRead;
+        yield bytesRead === wanted ? buffer : buffer.subarray(0, bytesRead);
+        if (bytesRead < wanted && position >= this.size) return;
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async #open(paramName: string): Promise<FileHandle> {
+    try {
+      return await open(this.path, 'r');
+    } catch (cause) {
+      throw unreadable(this.description, cause, paramName);
+    }
+  }
+
+  async #readAt(handle: FileHandle, buffer: Buffer, position: number, paramName: string): Promise<number> {
+    try {
+      return (await handle.read(buffer, 0, buffer.length, position)).bytesRead;
+    } catch (cause) {
+      throw unreadable(this.description, cause, paramName);
+    }
+  }
+}
+
+/** A Blob or File (including `fs.openAsBlob`): sized up front and readable again. */
+export class BlobSource implements ByteSource {
+  readonly replayable = true;
+  readonly consumed = false;
+  readonly description: string;
+
+  constructor(readonly blob: Blob) {
+    this.description = typeof (blob as File).name === 'string' ? `File ${JSON.stringify((blob as File).name)}` : 'Blob';
+  }
+
+  get size(): number {
+    return this.blob.size;
+  }
+
+  async *read(_blockSize: number, paramName: string): AsyncGenerator<Uint8Array> {
+    const reader = this.blob.stream().getReader();
+    try {
+      for (;;) {
+        let result;
+        try {
+          result = await reader.read();
+        } catch (cause) {
+          throw unreadable(this.description, cause, paramName);
+        }
+        if (result.done) return;
+        yield result.value;
+      }
+    } finally {
+      await reader.cancel().catch(() => {});
+    }
+  }
+}
+
+export type StreamLike = Readable | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array | string>;
+
+/** A stream read once: a Node Readable, a web ReadableStream or any async iterable of bytes. */
+export class StreamSource implements ByteSource {
+  readonly replayable = false;
+  readonly description = 'stream';
+  #consumed = false;
+
+  constructor(
+    readonly stream: StreamLike,
+    readonly size: number | undefined,
+  ) {}
+
+  get consumed(): boolean {
+    return this.#consumed || (this.stream instanceof Readable && (this.stream.readableEnded || this.stream.destroyed));
+  }
+
+  async *read(_blockSize: number, paramName: string): AsyncGenerator<Uint8Array> {
+    if (this.consumed) throw consumedError(paramName);
+    this.#consumed = true;
+    const iterable = this.stream as AsyncIterable<unknown>;
+    for await (const chunk of iterable) {
+      if (typeof chunk === 'string') yield Buffer.from(chunk, 'utf8');
+      else if (chunk instanceof Uint8Array) yield chunk;
+      else {
+        throw new MultipartError('ERR_INVALID_VALUE', `the stream yielded a ${typeof chunk}, not bytes`, { paramName });
+      }
+    }
+  }
+}
+
+export function consumedError(paramName: string): MultipartError {
+  return new MultipartError(
+    'ERR_SOURCE_CONSUMED',
+    'its stream was already read and cannot be sent again; use a file (MultipartParam.fromFile), a Blob or bytes for a body that can be re-sent',
+    { paramName },
+  );
+}
+
+function unreadable(description: string, cause: unknown, paramName: string): MultipartError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new MultipartError('ERR_FILE_UNREADABLE', `cannot read ${description}: ${reason}`, { paramName, cause });
+}
+
+export function isStreamLike(value: unknown): value is StreamLike {
+  return (
+    value instanceof Readable ||
+    (typeof value === 'object' && value !== null && Symbol.asyncIterator in value) ||
+    (typeof ReadableStream !== 'undefined' && value instanceof ReadableStream)
+  );
+}
+
+/**
+ * The size of a stream when it can be known without reading it: an `fs.ReadStream`
+ * of a regular file (like poster's fstat on a file object).
+ */
+export function knownStreamSize(stream: StreamLike): number | undefined {
+  const file = stream as Partial<{ path: unknown; start: unknown; end: unknown; bytesRead: unknown }>;
+  if (!(stream instanceof Readable) || typeof file.path !== 'string' || file.bytesRead !== 0) return undefined;
+  let stats;
+  try {
+    stats = statSync(file.path);
+  } catch {
+    return undefined;
+  }
+  if (!stats.isFile()) return undefined;
+  const start = typeof file.start === 'number' ? file.start : 0;
+  const end = typeof file.end === 'number' && Number.isFinite(file.end) ? Math.min(file.end, stats.size - 1) : stats.size - 1;
+  return Math.max(end - start + 1, 0);
+}

@@ -1,0 +1,215 @@
+import { MultipartError } from './errors.js';
+import type { MultipartParam } from './param.js';
+import { consumedError, type ByteSource } from './sources.js';
+import { bodyLength, wirePieces, type PartRecord, type Piece, type WirePart } from './wire.js';
+
+/** Files are read 1 MiB at a time: large reads are what keeps the encoder at disk speed. */
+export const DEFAULT_BLOCK_SIZE = 1024 * 1024;
+/** Small pieces (framing, short fields, small files) are gathered into chunks of about this size. */
+const COALESCE_BYTES = 64 * 1024;
+
+/** Progress of a whole body; `param` is the part the last consumed byte belongs to (undefined for an empty form). */
+export type BodyProgressCallback = (param: MultipartParam | undefined, current: number, total: number | undefined) => void;
+
+export interface BodyOptions {
+  blockSize?: number;
+  /** Scan streamed data for the delimiter (needed only when the caller chose the boundary). */
+  checkBoundary?: boolean;
+  onProgress?: BodyProgressCallback | undefined;
+}
+
+export function toWirePart(param: MultipartParam): WirePart<MultipartParam> {
+  return { owner: param, name: param.name, filename: param.filename, contentType: param.filetype, data: param.data };
+}
+
+/** The bytes of one part, without the close delimiter (`MultipartParam.iterEncode`). */
+export function encodePart(param: MultipartParam, boundary: string, options: BodyOptions): AsyncIterable<Buffer> {
+  const pieces = planParts([param], boundary, false);
+  return { [Symbol.asyncIterator]: () => streamPieces(pieces, { ...options, boundary }) };
+}
+
+/** The walk over the params, after checking in-memory data for the delimiter. */
+export function planParts(params: readonly MultipartParam[], boundary: string, close = true): Piece<MultipartParam>[] {
+  for (const param of params) {
+    const data = param.data;
+    if (typeof data === 'string' || data instanceof Uint8Array) assertNoBoundaryInData(data, boundary, param.name);
+  }
+  return wirePieces(params.map(toWirePart), boundary, close);
+}
+
+interface StreamOptions extends BodyOptions {
+  boundary?: string;
+}
+
+/**
+ * Streams the pieces: small ones gathered into ~64 KiB chunks, large ones passed on
+ * uncopied. Every source must yield exactly its declared size, else the stream
+ * fails before a byte too many goes out. Progress is reported when the consumer
+ * asks for the next chunk, i.e. once it has taken the previous one.
+ */
+export async function* streamPieces(
+  pieces: readonly Piece<MultipartParam>[],
+  options: StreamOptions,
+): AsyncGenerator<Buffer, void, undefined> {
+  const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
+  for (const { part, data } of pieces) {
+    if (!(data instanceof Uint8Array) && data.consumed) throw consumedError(part?.owner.name ?? '');
+  }
+  const total = bodyLength(pieces);
+  const progress = new Progress(options.onProgress, total);
+  const batch = new Batch();
+
+  for (const { part, data } of pieces) {
+    if (data instanceof Uint8Array) {
+      if (data.length < COALESCE_BYTES) {
+        batch.add(data, part, progress);
+        if (batch.bytes >= COALESCE_BYTES) yield* batch.flush(progress);
+      } else {
+        yield* batch.flush(progress);
+        progress.add(part, data.length);
+        yield asBuffer(data);
+        progress.report();
+      }
+      continue;
+    }
+    const name = part?.owner.name ?? '';
+    const scanner = options.checkBoundary && options.boundary !== undefined ? new DelimiterScanner(options.boundary, name) : undefined;
+    let seen = 0;
+    for await (const chunk of data.read(blockSize, name)) {
+      seen += chunk.length;
+      if (data.size !== undefined && seen > data.size) throw sizeChanged(data, seen, 'grew to more than', name);
+      scanner?.scan(chunk);
+      if (chunk.length < COALESCE_BYTES) {
+        batch.add(chunk, part, progress);
+        if (batch.bytes >= COALESCE_BYTES) yield* batch.flush(progress);
+      } else {
+        yield* batch.flush(progress);
+        progress.add(part, chunk.length);
+        yield asBuffer(chunk);
+        progress.report();
+      }
+    }
+    if (data.size !== undefined && seen !== data.size) throw sizeChanged(data, seen, 'shrank to', name);
+  }
+  yield* batch.flush(progress);
+  progress.finish();
+}
+
+function sizeChanged(source: ByteSource, seen: number, how: string, paramName: string): MultipartError {
+  return new MultipartError(
+    'ERR_SIZE_MISMATCH',
+    `${source.description} ${how} ${seen} bytes while being sent; ${source.size} were declared in Content-Length`,
+    { paramName },
+  );
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Small pieces waiting to go out together. */
+class Batch {
+  #chunks: Uint8Array[] = [];
+  bytes = 0;
+
+  add(bytes: Uint8Array, part: PartRecord<MultipartParam> | undefined, progress: Progress): void {
+    this.#chunks.push(bytes);
+    this.bytes += bytes.length;
+    progress.add(part, bytes.length);
+  }
+
+  *flush(progress: Progress): Generator<Buffer, void, undefined> {
+    if (this.bytes === 0) return;
+    const chunk = this.#chunks.length === 1 ? asBuffer(this.#chunks[0]!) : Buffer.concat(this.#chunks, this.bytes);
+    this.#chunks = [];
+    this.bytes = 0;
+    yield chunk;
+    progress.report();
+  }
+}
+
+/**
+ * Counts bytes per part and for the body. `add` records bytes handed to the
+ * consumer; `report` runs once the consumer has taken them.
+ */
+class Progress {
+  #body = 0;
+  #part: PartRecord<MultipartParam> | undefined;
+  #partBytes = 0;
+  #unreported: Array<PartRecord<MultipartParam> | number | undefined> = [];
+  #owner: MultipartParam | undefined;
+  #reported = false;
+
+  constructor(
+    private readonly onProgress: BodyProgressCallback | undefined,
+    private readonly total: number | undefined,
+  ) {}
+
+  add(part: PartRecord<MultipartParam> | undefined, bytes: number): void {
+    this.#unreported.push(part, bytes);
+  }
+
+  report(): void {
+    const unreported = this.#unreported;
+    for (let i = 0; i < unreported.length; i += 2) {
+      const part = unreported[i] as PartRecord<MultipartParam> | undefined;
+      const bytes = unreported[i + 1] as number;
+      this.#body += bytes;
+      if (part === undefined) continue;
+      if (part !== this.#part) {
+        this.#part = part;
+        this.#partBytes = 0;
+      }
+      this.#partBytes += bytes;
+      this.#owner = part.owner;
+      part.owner.cb?.(part.owner, this.#partBytes, part.size);
+    }
+    this.#unreported = [];
+    this.#reported = true;
+    this.onProgress?.(this.#owner, this.#body, this.total);
+  }
+
+  /** An empty body yields nothing; its consumer still hears that it is complete. */
+  finish(): void {
+    if (!this.#reported) this.report();
+  }
+}
+
+/**
+ * Finds the delimiter `--B` at the start of the data or after a line feed
+ * (`\n--B` also catches `\r\n--B`), across chunk edges.
+ */
+class DelimiterScanner {
+  readonly #needle: Buffer;
+  #tail: Buffer = Buffer.from('\n');
+
+  constructor(
+    boundary: string,
+    private readonly paramName: string,
+  ) {
+    this.#needle = Buffer.from(`\n--${boundary}`, 'latin1');
+  }
+
+  scan(chunk: Uint8Array): void {
+    const bytes = asBuffer(chunk);
+    const keep = this.#needle.length - 1;
+    const seam = Buffer.concat([this.#tail, bytes.subarray(0, keep)]);
+    if (seam.includes(this.#needle) || bytes.includes(this.#needle)) throw boundaryInData(this.paramName);
+    this.#tail = bytes.length >= keep ? Buffer.from(bytes.subarray(bytes.length - keep)) : seam.subarray(Math.max(seam.length - keep, 0));
+  }
+}
+
+export function assertNoBoundaryInData(data: string | Uint8Array, boundary: string, paramName: string): void {
+  if (typeof data === 'string') {
+    const delimiter = `--${boundary}`;
+    if (data.startsWith(delimiter) || data.includes(`\n${delimiter}`)) throw boundaryInData(paramName);
+  } else {
+    new DelimiterScanner(boundary, paramName).scan(data);
+  }
+}
+
+function boundaryInData(paramName: string): MultipartError {
+  return new MultipartError('ERR_BOUNDARY_IN_DATA', 'its data contains the boundary delimiter; choose another boundary', {
+    paramName,
+  });
+}

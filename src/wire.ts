@@ -1,0 +1,93 @@
+import { escapeFilename, escapeName } from './escape.js';
+import type { ByteSource } from './sources.js';
+
+/**
+ * The multipart/form-data wire format, in one place. For every part:
+ *
+ *   --B\r\n
+ *   Content-Disposition: form-data; name="<name>"[; filename="<filename>"]\r\n
+ *   [Content-Type: <type>\r\n]
+ *   \r\n
+ *   <data>\r\n
+ *
+ * then, after the last part, the close delimiter `--B--\r\n`. No preamble, no epilogue.
+ */
+export interface PartFields {
+  readonly name: string;
+  readonly filename?: string | undefined;
+  readonly contentType?: string | undefined;
+}
+
+export function partHead(boundary: string, part: PartFields): string {
+  let head = `--${boundary}\r\nContent-Disposition: form-data; name="${escapeName(part.name)}"`;
+  if (part.filename !== undefined) head += `; filename="${escapeFilename(part.filename)}"`;
+  head += '\r\n';
+  if (part.contentType !== undefined) head += `Content-Type: ${part.contentType}\r\n`;
+  return `${head}\r\n`;
+}
+
+export const PART_TAIL = '\r\n';
+
+export function closeDelimiter(boundary: string): string {
+  return `--${boundary}--\r\n`;
+}
+
+/** The data of a part: a string (sent as UTF-8), bytes, or a source streamed when reached. */
+export type PartData = string | Uint8Array | ByteSource;
+
+/** One part as the walk below sees it; `owner` is what progress is reported against. */
+export interface WirePart<Owner> extends PartFields {
+  readonly owner: Owner;
+  readonly data: PartData;
+}
+
+/** A run of bytes (in memory) or a source, and the part it belongs to (undefined: the close delimiter). */
+export interface Piece<Owner> {
+  readonly part: PartRecord<Owner> | undefined;
+  readonly data: Uint8Array | ByteSource;
+}
+
+export interface PartRecord<Owner> {
+  readonly owner: Owner;
+  /** Bytes of the whole part (head, data and tail); undefined when its data's size is unknown. */
+  readonly size: number | undefined;
+}
+
+/**
+ * The single walk over the parts that both consumers use: `bodyLength` sums it,
+ * the streaming encoder reads it. A string value travels with its framing in one
+ * buffer; bytes and sources stand alone, so they are never copied.
+ */
+export function wirePieces<Owner>(parts: Iterable<WirePart<Owner>>, boundary: string, close = true): Piece<Owner>[] {
+  const pieces: Piece<Owner>[] = [];
+  for (const part of parts) {
+    const head = partHead(boundary, part);
+    if (typeof part.data === 'string') {
+      const bytes = Buffer.from(head + part.data + PART_TAIL, 'utf8');
+      pieces.push({ part: { owner: part.owner, size: bytes.length }, data: bytes });
+      continue;
+    }
+    const headBytes = Buffer.from(head, 'utf8');
+    const dataSize = part.data instanceof Uint8Array ? part.data.length : part.data.size;
+    const record = {
+      owner: part.owner,
+      size: dataSize === undefined ? undefined : headBytes.length + dataSize + PART_TAIL.length,
+    };
+    pieces.push({ part: record, data: headBytes }, { part: record, data: part.data }, { part: record, data: TAIL_BYTES });
+  }
+  if (close) pieces.push({ part: undefined, data: Buffer.from(closeDelimiter(boundary), 'latin1') });
+  return pieces;
+}
+
+const TAIL_BYTES = Buffer.from(PART_TAIL, 'latin1');
+
+/** Total bytes of the pieces, or undefined if any source's size is unknown. */
+export function bodyLength(pieces: readonly Piece<unknown>[]): number | undefined {
+  let total = 0;
+  for (const { data } of pieces) {
+    const size = data instanceof Uint8Array ? data.length : data.size;
+    if (size === undefined) return undefined;
+    total += size;
+  }
+  return total;
+}
