@@ -8,21 +8,24 @@ export interface ParsedPart {
   data: Buffer;
 }
 
-/** Parses a multipart body with busboy, every part taken as raw bytes. */
+/** Parses a multipart body with busboy; field values are taken as raw bytes (latin1 maps them one to one). */
 export async function parseWithBusboy(headers: Record<string, string>, body: Buffer | AsyncIterable<Uint8Array>): Promise<ParsedPart[]> {
   const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
   const parser = busboy({
     headers: lower,
     preservePath: true,
     defParamCharset: 'utf8',
-    isPartAFile: () => true,
+    defCharset: 'latin1',
     limits: { fieldSize: Infinity, fileSize: Infinity, files: Infinity, fields: Infinity, parts: Infinity, headerPairs: 2000 },
   });
   const parts: ParsedPart[] = [];
   const done = new Promise<void>((resolve, reject) => {
+    parser.on('field', (name, value, info) => {
+      parts.push({ name: name ?? '', filename: undefined, type: info.mimeType, data: Buffer.from(value, 'latin1') });
+    });
     parser.on('file', (name, stream, info) => {
       const chunks: Buffer[] = [];
-      const part: ParsedPart = { name, filename: info.filename, type: info.mimeType, data: Buffer.alloc(0) };
+      const part: ParsedPart = { name: name ?? '', filename: info.filename, type: info.mimeType, data: Buffer.alloc(0) };
       parts.push(part);
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => (part.data = Buffer.concat(chunks)));

@@ -1,0 +1,141 @@
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, mkdirSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { multipartEncode, MultipartParam } from '../src/index.js';
+import { bytes, openFilesUnder, tempDir, writeFile } from './helpers/files.js';
+
+const dir = tempDir();
+const root = join(import.meta.dirname, '..');
+
+describe('files are opened when reached and closed when their part ends', () => {
+  it('never holds more than one file open, and none before or after', async () => {
+    const paths = Array.from({ length: 5 }, (_, i) => writeFile(dir, `lazy-${i}.bin`, bytes(50_000, i + 1)));
+    const params = await Promise.all(paths.map((p, i) => MultipartParam.fromFile(`f${i}`, p)));
+    const form = await multipartEncode([['first', 'text'], ...params.map((p) => [p.name, p] as const)], { blockSize: 4096 });
+    expect(openFilesUnder(dir)).toEqual([]);
+    let most = 0;
+    for await (const _chunk of form.body) most = Math.max(most, openFilesUnder(dir).length);
+    expect(most).toBe(1);
+    expect(openFilesUnder(dir)).toEqual([]);
+  });
+
+  it('closes the file when the consumer breaks out early', async () => {
+    const path = writeFile(dir, 'early.bin', bytes(1_000_000));
+    const form = await multipartEncode({ f: await MultipartParam.fromFile('f', path) }, { blockSize: 65_536 });
+    let chunks = 0;
+    for await (const _chunk of form.body) {
+      expect(openFilesUnder(dir)).toHaveLength(1);
+      if (++chunks === 3) break;
+    }
+    expect(openFilesUnder(dir)).toEqual([]);
+  });
+
+  it('closes the file when the consumer abandons the iterator with return()', async () => {
+    const path = writeFile(dir, 'return.bin', bytes(500_000));
+    const form = await multipartEncode({ f: await MultipartParam.fromFile('f', path) }, { blockSize: 65_536 });
+    const iterator = form.body[Symbol.asyncIterator]();
+    await iterator.next();
+    await iterator.next();
+    expect(openFilesUnder(dir)).toHaveLength(1);
+    await iterator.return();
+    expect(openFilesUnder(dir)).toEqual([]);
+  });
+});
+
+describe('a file that changes after its size was taken fails the stream, never the length', () => {
+  async function sendWhile(change: (path: string) => void, initial = bytes(300_000)) {
+    const path = writeFile(dir, `changing-${Math.random().toString(36).slice(2)}.bin`, initial);
+    const form = await multipartEncode({ f: await MultipartParam.fromFile('f', path) }, { blockSize: 65_536 });
+    let sent = 0;
+    let error: unknown;
+    try {
+      for await (const chunk of form.body) {
+        sent += chunk.length;
+        if (sent > 100_000 && sent - chunk.length <= 100_000) change(path);
+      }
+    } catch (e) {
+      error = e;
+    }
+    expect(openFilesUnder(dir)).toEqual([]);
+    expect(sent).toBeLessThan(form.contentLength!);
+    return error;
+  }
+
+  it('grows', async () => {
+    expect(await sendWhile((p) => appendFileSync(p, 'more'))).toMatchObject({ code: 'ERR_SIZE_MISMATCH', paramName: 'f' });
+  });
+
+  it('shrinks', async () => {
+    const error = await sendWhile((p) => truncateSync(p, 150_000));
+    expect(error).toMatchObject({ code: 'ERR_SIZE_MISMATCH', message: expect.stringContaining('shrank') });
+  });
+
+  it('grows by exactly one block past its old end', async () => {
+    const error = await sendWhile((p) => appendFileSync(p, Buffer.alloc(65_536)), bytes(65_536 * 3));
+    expect(error).toMatchObject({ code: 'ERR_SIZE_MISMATCH' });
+  });
+
+  it('vanishes before its part is reached', async () => {
+    const path = writeFile(dir, 'vanish.bin', 'abc');
+    const form = await multipartEncode({ f: await MultipartParam.fromFile('f', path) });
+    unlinkSync(path);
+    await expect((async () => { for await (const _ of form.body); })()).rejects.toMatchObject({
+      code: 'ERR_FILE_UNREADABLE',
+      paramName: 'f',
+      message: expect.stringContaining('vanish.bin'),
+    });
+  });
+
+  it('cannot be read (replaced by a directory)', async () => {
+    const path = writeFile(dir, 'becomes-dir', 'abc');
+    const form = await multipartEncode({ f: await MultipartParam.fromFile('f', path) });
+    rmSync(path);
+    mkdirSync(path);
+    await expect((async () => { for await (const _ of form.body); })()).rejects.toMatchObject({ code: 'ERR_FILE_UNREADABLE' });
+    expect(openFilesUnder(dir)).toEqual([]);
+  });
+});
+
+/** Runs a script against the built package in a child process, with a shell prefix such as `ulimit`. */
+function runBuilt(script: string, shellPrefix = ''): string {
+  const file = join(dir, `script-${Math.random().toString(36).slice(2)}.mjs`);
+  writeFileSync(file, script.replaceAll('PKG', join(root, 'dist/index.js')));
+  return execFileSync('bash', ['-c', `${shellPrefix} exec node ${JSON.stringify(file)}`], { encoding: 'utf8', timeout: 120_000 });
+}
+
+describe('frugal with descriptors and memory', () => {
+  it('encodes 10,000 file parts under ulimit -n 256', () => {
+    const many = join(dir, 'many');
+    mkdirSync(many);
+    for (let i = 0; i < 10_000; i++) writeFileSync(join(many, `${i}.txt`), `file number ${i}\n`);
+    const output = runBuilt(
+      `import { multipartEncode, MultipartParam } from 'PKG';
+       const params = [];
+       for (let i = 0; i < 10000; i++) params.push(await MultipartParam.fromFile('f' + i, ${JSON.stringify(many)} + '/' + i + '.txt'));
+       const form = await multipartEncode(params);
+       let n = 0; for await (const c of form.body) n += c.length;
+       console.log(JSON.stringify({ n, expected: form.contentLength }));`,
+      'ulimit -n 256 &&',
+    );
+    const { n, expected } = JSON.parse(output) as { n: number; expected: number };
+    expect(n).toBe(expected);
+  });
+
+  it('keeps memory flat for a 2 GiB file, with onProgress set', () => {
+    const big = join(dir, 'sparse-2g.bin');
+    writeFileSync(big, '');
+    truncateSync(big, 2 * 1024 ** 3);
+    const output = runBuilt(
+      `import { multipartEncode, MultipartParam } from 'PKG';
+       let calls = 0;
+       const form = await multipartEncode({ f: await MultipartParam.fromFile('f', ${JSON.stringify(big)}) }, { onProgress: () => calls++ });
+       let n = 0; for await (const c of form.body) n += c.length;
+       console.log(JSON.stringify({ n, expected: form.contentLength, calls, maxRssMiB: process.resourceUsage().maxRSS / 1024 }));`,
+    );
+    const { n, expected, calls, maxRssMiB } = JSON.parse(output) as Record<string, number>;
+    expect(n).toBe(expected);
+    expect(calls).toBeGreaterThan(2000);
+    expect(maxRssMiB).toBeLessThan(160);
+  });
+});
