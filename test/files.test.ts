@@ -101,7 +101,7 @@ describe('a file that changes after its size was taken fails the stream, never t
 function runBuilt(script: string, shellPrefix = ''): string {
   const file = join(dir, `script-${Math.random().toString(36).slice(2)}.mjs`);
   writeFileSync(file, script.replaceAll('PKG', join(root, 'dist/index.js')));
-  return execFileSync('bash', ['-c', `${shellPrefix} exec node ${JSON.stringify(file)}`], { encoding: 'utf8', timeout: 120_000 });
+  return execFileSync('bash', ['-c', `${shellPrefix} exec ${JSON.stringify(process.execPath)} ${JSON.stringify(file)}`], { encoding: 'utf8', timeout: 120_000 });
 }
 
 describe('frugal with descriptors and memory', () => {
