@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { multipartEncode, MultipartParam } from 'multipart-poster';
 import { createReceiver } from 'multipart-poster/receiver';
 
-const fixtures = join(import.meta.dirname, '..', 'fixtures');
+const fixtures = join(import.meta.dirname, '..', 'fixtures', 'files');
 const server = createReceiver();
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const url = `http://127.0.0.1:${server.address().port}/upload`;

@@ -1,0 +1,51 @@
+import type { IncomingMessage } from 'node:http';
+
+const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
+
+/**
+ * A WHATWG Response over a Node response, streamed (not buffered). `onDone` runs
+ * once, when the body has been read to the end, has failed or was cancelled.
+ */
+export function toWebResponse(res: IncomingMessage, url: string, redirected: boolean, method: string, onDone: () => void): Response {
+  const headers = new Headers();
+  for (let i = 0; i < res.rawHeaders.length; i += 2) headers.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
+  const status = res.statusCode ?? 0;
+  // Errors reach the reader through the stream; without a listener they would crash the process.
+  res.on('error', () => {});
+  let body: ReadableStream<Uint8Array> | null = null;
+  if (NULL_BODY_STATUSES.has(status) || method === 'HEAD') {
+    res.resume();
+    res.once('end', onDone);
+    res.once('error', onDone);
+  } else {
+    body = streamOf(res, onDone);
+  }
+  const response = new Response(body, { status, statusText: res.statusMessage ?? '', headers });
+  Object.defineProperty(response, 'url', { value: url });
+  Object.defineProperty(response, 'redirected', { value: redirected });
+  return response;
+}
+
+function streamOf(res: IncomingMessage, onDone: () => void): ReadableStream<Uint8Array> {
+  const chunks = res[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { value, done } = await chunks.next();
+        if (done) {
+          controller.close();
+          onDone();
+        } else {
+          controller.enqueue(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
+        }
+      } catch (error) {
+        controller.error(error);
+        onDone();
+      }
+    },
+    async cancel() {
+      await chunks.return?.();
+      onDone();
+    },
+  });
+}

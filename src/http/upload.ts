@@ -1,0 +1,302 @@
+import http, { type ClientRequest, type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import { UploadBody, multipartEncode, type EncodedBody } from '../encoder.js';
+import { MultipartError, UploadError } from '../errors.js';
+import type { ParamsInput } from '../param.js';
+import { toWebResponse } from './response.js';
+
+/** TLS settings for HTTPS uploads (a CA to trust, a client certificate...). */
+export type TlsOptions = Pick<
+  https.RequestOptions,
+  'ca' | 'cert' | 'key' | 'pfx' | 'passphrase' | 'rejectUnauthorized' | 'servername' | 'minVersion'
+>;
+
+export interface UploadOptions {
+  /** POST (default), PUT, PATCH or any other method with a body. */
+  method?: string;
+  /** Extra request headers. Content-Type and Content-Length come from the body. */
+  headers?: Record<string, string> | Headers | Iterable<readonly [string, string]>;
+  /** Redirects followed at most (default 5). 0 returns a redirect response as it is. */
+  maxRedirects?: number;
+  /**
+   * `Expect: 100-continue`: true always, false never, or a number: only for bodies
+   * larger than that many bytes (and for bodies of unknown size). Default 1 MiB, like curl.
+   */
+  expectContinue?: boolean | number;
+  /** How long to wait for `100 Continue` before sending the body anyway (default 1000 ms, like curl). */
+  expectTimeout?: number;
+  /** Aborts the upload: the socket is destroyed, files closed, and the promise rejects with ERR_ABORTED. */
+  signal?: AbortSignal;
+  /** Milliseconds for the whole exchange, response body included; then as an abort, with ERR_TIMEOUT. */
+  timeout?: number;
+  /** Bytes of this request's body the socket has accepted, and the total (undefined if unknown). */
+  onUploadProgress?: (loaded: number, total: number | undefined) => void;
+  /** An agent to reuse connections (http.Agent or https.Agent). */
+  agent?: http.Agent;
+  tls?: TlsOptions;
+  /** Encoding options when `params` is not encoded yet. */
+  boundary?: string;
+  blockSize?: number;
+}
+
+const DEFAULT_EXPECT_THRESHOLD = 1024 * 1024;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const ORIGIN_CREDENTIALS = ['authorization', 'cookie', 'proxy-authorization'];
+const BODY_HEADERS = ['content-type', 'content-length', 'transfer-encoding', 'expect'];
+
+/**
+ * Uploads a form (anything `multipartEncode` takes) or an encoded body
+ * (`multipartEncode`'s or `rawBody`'s result) and resolves to the final WHATWG
+ * Response. Sends an exact Content-Length, follows redirects as browsers do
+ * (307/308 re-send the same bytes), stops sending when the server answers early,
+ * and closes every file and socket on abort or failure.
+ */
+export async function upload(url: string | URL, params: ParamsInput | EncodedBody, options: UploadOptions = {}): Promise<Response> {
+  const encoded = isEncodedBody(params)
+    ? params
+    : await multipartEncode(params, {
+        ...(options.boundary === undefined ? {} : { boundary: options.boundary }),
+        ...(options.blockSize === undefined ? {} : { blockSize: options.blockSize }),
+      });
+  const exchange = new Exchange(options);
+  try {
+    return await exchange.run(parseUrl(url), encoded);
+  } catch (error) {
+    exchange.finish();
+    throw error;
+  }
+}
+
+export function isEncodedBody(value: unknown): value is EncodedBody {
+  return typeof value === 'object' && value !== null && (value as EncodedBody).body instanceof UploadBody && typeof (value as EncodedBody).headers === 'object';
+}
+
+function parseUrl(url: string | URL): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (cause) {
+    throw new UploadError('ERR_INVALID_URL', `invalid URL ${JSON.stringify(String(url))}`, { cause });
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new UploadError('ERR_INVALID_URL', `only http: and https: URLs can be uploaded to, not ${parsed.protocol}`, { url: parsed.href });
+  }
+  return parsed;
+}
+
+/** One upload: its redirects, its abort and timeout, and cleaning up after them. */
+class Exchange {
+  readonly #options: UploadOptions;
+  readonly #controller = new AbortController();
+  readonly #timer: NodeJS.Timeout | undefined;
+  readonly #onUserAbort: () => void;
+  #current: ClientRequest | undefined;
+
+  constructor(options: UploadOptions) {
+    this.#options = options;
+    const { signal, timeout } = options;
+    this.#onUserAbort = () => this.#abort(new UploadError('ERR_ABORTED', 'the upload was aborted', { cause: signal?.reason }));
+    if (signal?.aborted) this.#onUserAbort();
+    else signal?.addEventListener('abort', this.#onUserAbort, { once: true });
+    if (timeout !== undefined) {
+      this.#timer = setTimeout(() => this.#abort(new UploadError('ERR_TIMEOUT', `the upload took longer than ${timeout} ms`)), timeout);
+      this.#timer.unref();
+    }
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  #abort(reason: UploadError): void {
+    if (this.#controller.signal.aborted) return;
+    this.#controller.abort(reason);
+    this.#current?.destroy(reason);
+  }
+
+  /** Releases the timer and the caller's signal; runs once the exchange is over. */
+  finish(): void {
+    clearTimeout(this.#timer);
+    this.#options.signal?.removeEventListener('abort', this.#onUserAbort);
+  }
+
+  async run(start: URL, encoded: EncodedBody): Promise<Response> {
+    const maxRedirects = this.#options.maxRedirects ?? 5;
+    let url = start;
+    let method = (this.#options.method ?? 'POST').toUpperCase();
+    let headers = baseHeaders(this.#options.headers);
+    let body: EncodedBody | undefined = encoded;
+    for (let hop = 0; ; hop++) {
+      const { res, req, bodySent } = await this.#send(url, method, headers, body);
+      const status = res.statusCode ?? 0;
+      const location = res.headers.location;
+      if (!REDIRECTS.has(status) || location === undefined || maxRedirects === 0) {
+        return this.#respond(res, req, bodySent, url, hop > 0, method);
+      }
+      res.resume();
+      if (!bodySent) req.destroy();
+      if (hop >= maxRedirects) {
+        throw new UploadError('ERR_TOO_MANY_REDIRECTS', `more than ${maxRedirects} redirects, the last to ${location}`, { url: url.href });
+      }
+      const next = parseUrl(new URL(location, url));
+      if (next.origin !== url.origin) for (const name of ORIGIN_CREDENTIALS) headers.delete(name);
+      if (status === 303 ? method !== 'HEAD' : (status === 301 || status === 302) && method === 'POST') {
+        method = 'GET';
+        body = undefined;
+      }
+      if (body !== undefined && !body.body.replayable) {
+        throw new UploadError(
+          'ERR_BODY_NOT_REPLAYABLE',
+          `the server redirected (${status}) to ${next.href}, but the body holds a stream that was already sent; use files, Blobs or bytes`,
+          { url: url.href },
+        );
+      }
+      url = next;
+      headers = new Headers(headers);
+    }
+  }
+
+  #respond(res: IncomingMessage, req: ClientRequest, bodySent: boolean, url: URL, redirected: boolean, method: string): Response {
+    const done = () => {
+      // A request whose body was cut short leaves its connection unusable.
+      if (!bodySent) req.destroy();
+      this.finish();
+    };
+    this.#controller.signal.addEventListener('abort', () => res.destroy(this.#controller.signal.reason as Error), { once: true });
+    try {
+      return toWebResponse(res, url.href, redirected, method, done);
+    } catch (cause) {
+      req.destroy();
+      throw new UploadError('ERR_REQUEST_FAILED', `cannot represent the response (status ${res.statusCode})`, { url: url.href, cause });
+    }
+  }
+
+  /** One request; resolves once a final response has arrived, whether or not the body was all sent. */
+  #send(url: URL, method: string, userHeaders: Headers, encoded: EncodedBody | undefined) {
+    this.signal.throwIfAborted();
+    const headers = new Headers(userHeaders);
+    for (const name of BODY_HEADERS) headers.delete(name);
+    const length = encoded?.contentLength;
+    if (encoded !== undefined) {
+      for (const [name, value] of Object.entries(encoded.headers)) headers.set(name, value);
+      if (this.#wantsContinue(length)) headers.set('expect', '100-continue');
+    }
+    const transport = url.protocol === 'https:' ? https : http;
+    const req = transport.request(url, {
+      method,
+      headers: Object.fromEntries(headers),
+      ...(this.#options.agent === undefined ? {} : { agent: this.#options.agent }),
+      ...this.#options.tls,
+    });
+    this.#current = req;
+    return new Promise<{ res: IncomingMessage; req: ClientRequest; bodySent: boolean }>((resolve, reject) => {
+      const state: SendState = { response: undefined, failure: undefined, wake: () => {} };
+      const fail = (error: Error) => {
+        if (state.response !== undefined) return; // the answer is in; a reset after it changes nothing
+        state.failure ??= this.signal.aborted ? (this.signal.reason as Error) : requestFailed(error, url);
+        state.wake();
+        req.destroy();
+        reject(state.failure);
+      };
+      req.on('error', fail);
+      req.on('response', (res) => {
+        state.response = res;
+        state.wake();
+        if (sending === undefined) resolve({ res, req, bodySent: encoded === undefined });
+        else void sending.then((sent) => resolve({ res, req, bodySent: sent }));
+      });
+      let sending: Promise<boolean> | undefined;
+      if (encoded === undefined) {
+        req.end();
+        return;
+      }
+      sending = this.#sendBody(req, encoded, headers.has('expect'), state).then(
+        (sent) => sent,
+        (error: Error) => {
+          // The body itself failed (a file changed size, say): the server must see an aborted request.
+          state.failure ??= error;
+          req.destroy(error);
+          reject(error);
+          return false;
+        },
+      );
+    });
+  }
+
+  #wantsContinue(length: number | undefined): boolean {
+    const setting = this.#options.expectContinue ?? DEFAULT_EXPECT_THRESHOLD;
+    if (typeof setting === 'boolean') return setting;
+    return length === undefined || length > setting;
+  }
+
+  /** Streams the body with back-pressure; true when all of it went out, false when an answer came first. */
+  async #sendBody(req: ClientRequest, encoded: EncodedBody, expectContinue: boolean, state: SendState): Promise<boolean> {
+    if (expectContinue) {
+      req.flushHeaders();
+      const expectTimeout = this.#options.expectTimeout ?? 1000;
+      await wakeOn(state, (wake) => {
+        req.once('continue', wake);
+        const timer = setTimeout(wake, expectTimeout);
+        return () => {
+          req.off('continue', wake);
+          clearTimeout(timer);
+        };
+      });
+      if (state.response !== undefined || state.failure !== undefined) return false;
+    }
+    const total = encoded.contentLength;
+    const onProgress = this.#options.onUploadProgress;
+    let loaded = 0;
+    const chunks = encoded.body[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        const { value, done } = await chunks.next();
+        if (state.response !== undefined || state.failure !== undefined) return false;
+        if (done) break;
+        const accepted = () => onProgress?.((loaded += value.length), total);
+        if (!req.write(value, (error) => error || accepted())) {
+          await wakeOn(state, (wake) => {
+            req.once('drain', wake);
+            return () => req.off('drain', wake);
+          });
+          if (state.response !== undefined || state.failure !== undefined) return false;
+        }
+      }
+    } finally {
+      await chunks.return?.();
+    }
+    await new Promise<void>((resolve) => req.end(resolve));
+    return true;
+  }
+}
+
+interface SendState {
+  response: IncomingMessage | undefined;
+  failure: Error | undefined;
+  /** Wakes the body loop when an answer or a failure arrives while it waits. */
+  wake: () => void;
+}
+
+/** Waits for the event `listen` subscribes to, or for an answer or failure on the request. */
+function wakeOn(state: SendState, listen: (wake: () => void) => () => void): Promise<void> {
+  if (state.response !== undefined || state.failure !== undefined) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const wake = () => {
+      unlisten();
+      state.wake = () => {};
+      resolve();
+    };
+    const unlisten = listen(wake);
+    state.wake = wake;
+  });
+}
+
+function baseHeaders(headers: UploadOptions['headers']): Headers {
+  return new Headers(headers as ConstructorParameters<typeof Headers>[0]);
+}
+
+function requestFailed(error: Error, url: URL): Error {
+  if (error instanceof UploadError || error instanceof MultipartError) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  return new UploadError('ERR_REQUEST_FAILED', `request to ${url.href} failed: ${code ?? error.message}`, { url: url.href, cause: error });
+}
