@@ -40,6 +40,7 @@ export interface UploadOptions {
 }
 
 const DEFAULT_EXPECT_THRESHOLD = 1024 * 1024;
+const BODY_RELEASE_GRACE_MS = 250;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const ORIGIN_CREDENTIALS = ['authorization', 'cookie', 'proxy-authorization'];
 const BODY_HEADERS = ['content-type', 'content-length', 'transfer-encoding', 'expect'];
@@ -191,35 +192,38 @@ class Exchange {
     this.#current = req;
     return new Promise<{ res: IncomingMessage; req: ClientRequest; bodySent: boolean }>((resolve, reject) => {
       const state: SendState = { response: undefined, failure: undefined, wake: () => {} };
+      // Settles only once the body loop has let go of its source (files closed), or
+      // after a short grace for a caller's stream that never yields again.
+      let sending: Promise<boolean> = Promise.resolve(true);
+      const afterBody = (settle: (bodySent: boolean) => void) =>
+        void Promise.race([sending, delay(BODY_RELEASE_GRACE_MS, false)]).then(settle);
       const fail = (error: Error) => {
-        if (state.response !== undefined) return; // the answer is in; a reset after it changes nothing
-        state.failure ??= this.signal.aborted ? (this.signal.reason as Error) : requestFailed(error, url);
+        if (state.response !== undefined || state.failure !== undefined) return; // after the answer, a reset changes nothing
+        state.failure = this.signal.aborted ? (this.signal.reason as Error) : requestFailed(error, url);
         state.wake();
         req.destroy();
-        reject(state.failure);
+        afterBody(() => reject(state.failure));
       };
       req.on('error', fail);
       req.on('response', (res) => {
+        if (state.failure !== undefined) return res.destroy();
         state.response = res;
         state.wake();
-        if (sending === undefined) resolve({ res, req, bodySent: encoded === undefined });
-        else void sending.then((sent) => resolve({ res, req, bodySent: sent }));
+        afterBody((bodySent) => resolve({ res, req, bodySent }));
       });
-      let sending: Promise<boolean> | undefined;
       if (encoded === undefined) {
         req.end();
         return;
       }
-      sending = this.#sendBody(req, encoded, headers.has('expect'), state).then(
-        (sent) => sent,
-        (error: Error) => {
-          // The body itself failed (a file changed size, say): the server must see an aborted request.
-          state.failure ??= error;
+      sending = this.#sendBody(req, encoded, headers.has('expect'), state).catch((error: Error) => {
+        // The body itself failed (a file changed size, say): the server must see an aborted request.
+        if (state.response === undefined && state.failure === undefined) {
+          state.failure = error;
           req.destroy(error);
           reject(error);
-          return false;
-        },
-      );
+        }
+        return false;
+      });
     });
   }
 
@@ -265,7 +269,7 @@ class Exchange {
     } finally {
       await chunks.return?.();
     }
-    await new Promise<void>((resolve) => req.end(resolve));
+    req.end();
     return true;
   }
 }
@@ -289,6 +293,10 @@ function wakeOn(state: SendState, listen: (wake: () => void) => () => void): Pro
     const unlisten = listen(wake);
     state.wake = wake;
   });
+}
+
+function delay<T>(ms: number, value: T): Promise<T> {
+  return new Promise((resolve) => setTimeout(resolve, ms, value).unref());
 }
 
 function baseHeaders(headers: UploadOptions['headers']): Headers {
