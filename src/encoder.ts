@@ -13,6 +13,12 @@ export interface EncodeOptions {
   onProgress?: BodyProgressCallback;
   /** Bytes read from a file at a time (default 1 MiB). */
   blockSize?: number;
+  /**
+   * Files smaller than this many bytes (default 64 KiB) are read whole with one
+   * synchronous open/read/close: ten times cheaper than three thread-pool round
+   * trips, blocking the event loop for one small read at a time. 0 reads every file asynchronously.
+   */
+  syncReadLimit?: number;
 }
 
 /**
@@ -64,8 +70,9 @@ export async function multipartEncode(params: ParamsInput, options: EncodeOption
   const boundary = chosen ? options.boundary : genBoundary();
   assertValidBoundary(boundary);
   const blockSize = checkBlockSize(options.blockSize);
+  const syncReadLimit = checkSyncReadLimit(options.syncReadLimit);
   const pieces = planParts(MultipartParam.fromParams(params), boundary);
-  const body = new UploadBody(pieces, { blockSize, checkBoundary: chosen, boundary, onProgress: options.onProgress });
+  const body = new UploadBody(pieces, { blockSize, syncReadLimit, checkBoundary: chosen, boundary, onProgress: options.onProgress });
   return { body, headers: headersFor(formDataContentType(boundary), body.length), contentLength: body.length, boundary };
 }
 
@@ -114,13 +121,12 @@ export function encodeFileHeader(
   return partHead(boundary, { name: paramName, filename, contentType: filetype ?? guessType(filename) });
 }
 
-export interface RawBodyOptions {
+export interface RawBodyOptions extends Pick<EncodeOptions, 'blockSize' | 'syncReadLimit'> {
   /** The Content-Type; defaults to a guess from the file's name, else `application/octet-stream`. */
   type?: string;
   /** The byte count of a stream (without it, a stream's body goes out chunked). */
   size?: number;
   onProgress?: BodyProgressCallback;
-  blockSize?: number;
 }
 
 /**
@@ -134,6 +140,7 @@ export async function rawBody(
 ): Promise<EncodedBody> {
   if (options.type !== undefined) assertHeaderValue(options.type, 'the content type');
   const blockSize = checkBlockSize(options.blockSize);
+  const syncReadLimit = checkSyncReadLimit(options.syncReadLimit);
   const param =
     typeof source === 'string'
       ? await MultipartParam.fromFile('body', source, options.type === undefined ? {} : { filetype: options.type })
@@ -146,7 +153,7 @@ export async function rawBody(
           });
   const size = param.size;
   const piece: Piece<MultipartParam> = { part: { owner: param, size }, data: param.data as Piece<MultipartParam>['data'] };
-  const body = new UploadBody([piece], { blockSize, onProgress: options.onProgress });
+  const body = new UploadBody([piece], { blockSize, syncReadLimit, onProgress: options.onProgress });
   return { body, headers: headersFor(param.filetype ?? OCTET_STREAM, body.length), contentLength: body.length };
 }
 
@@ -154,6 +161,13 @@ function headersFor(contentType: string, length: number | undefined): Record<str
   const headers: Record<string, string> = { 'Content-Type': contentType };
   if (length !== undefined) headers['Content-Length'] = String(length);
   return headers;
+}
+
+function checkSyncReadLimit(limit: number | undefined): number | undefined {
+  if (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 0)) {
+    throw new MultipartError('ERR_INVALID_VALUE', `syncReadLimit must be a whole number of bytes, not ${describe(limit)}`);
+  }
+  return limit;
 }
 
 function checkBlockSize(blockSize: number | undefined): number | undefined {

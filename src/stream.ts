@@ -7,12 +7,15 @@ import { bodyLength, wirePieces, type PartRecord, type Piece, type WirePart } fr
 export const DEFAULT_BLOCK_SIZE = 1024 * 1024;
 /** Small pieces (framing, short fields, small files) are gathered into chunks of about this size. */
 const COALESCE_BYTES = 64 * 1024;
+/** Files below this size are read whole, synchronously (see FileSource). */
+export const DEFAULT_SYNC_READ_LIMIT = 64 * 1024;
 
 /** Progress of a whole body; `param` is the part the last consumed byte belongs to (undefined for an empty form). */
 export type BodyProgressCallback = (param: MultipartParam | undefined, current: number, total: number | undefined) => void;
 
 export interface BodyOptions {
   blockSize?: number;
+  syncReadLimit?: number;
   /** Scan streamed data for the delimiter (needed only when the caller chose the boundary). */
   checkBoundary?: boolean;
   onProgress?: BodyProgressCallback | undefined;
@@ -51,7 +54,7 @@ export async function* streamPieces(
   pieces: readonly Piece<MultipartParam>[],
   options: StreamOptions,
 ): AsyncGenerator<Buffer, void, undefined> {
-  const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
+  const settings = { blockSize: options.blockSize ?? DEFAULT_BLOCK_SIZE, syncReadLimit: options.syncReadLimit ?? DEFAULT_SYNC_READ_LIMIT };
   for (const { part, data } of pieces) {
     if (!(data instanceof Uint8Array) && data.consumed) throw consumedError(part?.owner.name ?? '');
   }
@@ -75,7 +78,7 @@ export async function* streamPieces(
     const name = part?.owner.name ?? '';
     const scanner = options.checkBoundary && options.boundary !== undefined ? new DelimiterScanner(options.boundary, name) : undefined;
     let seen = 0;
-    for await (const chunk of data.read(blockSize, name)) {
+    for await (const chunk of data.read(settings, name)) {
       seen += chunk.length;
       if (data.size !== undefined && seen > data.size) throw sizeChanged(data, seen, 'grew to more than', name);
       scanner?.scan(chunk);

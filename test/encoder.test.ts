@@ -146,16 +146,19 @@ describe('multipartEncode: byte-exact wire format', () => {
   it('fails the stream when a file holds the caller-chosen delimiter, even across read blocks', async () => {
     const path = writeFile(dir, 'evil.txt', `line one\r\n--${B}\r\nContent-Disposition: form-data; name="injected"\r\n\r\n`);
     for (const blockSize of [1, 3, 7, 1024]) {
-      const form = await multipartEncode({ f: await MultipartParam.fromFile('f', path) }, { boundary: B, blockSize });
+      const form = await multipartEncode({ f: await MultipartParam.fromFile('f', path) }, { boundary: B, blockSize, syncReadLimit: 0 });
       await expect(collect(form.body)).rejects.toMatchObject({ code: 'ERR_BOUNDARY_IN_DATA', paramName: 'f' });
     }
     const atStart = writeFile(dir, 'evil2.txt', `--${B}--`);
-    const form = await multipartEncode({ f: await MultipartParam.fromFile('f', atStart) }, { boundary: B, blockSize: 2 });
+    const form = await multipartEncode({ f: await MultipartParam.fromFile('f', atStart) }, { boundary: B, blockSize: 2, syncReadLimit: 0 });
     await expect(collect(form.body)).rejects.toMatchObject({ code: 'ERR_BOUNDARY_IN_DATA' });
+    const whole = await multipartEncode({ f: await MultipartParam.fromFile('f', path) }, { boundary: B });
+    await expect(collect(whole.body)).rejects.toMatchObject({ code: 'ERR_BOUNDARY_IN_DATA' });
   });
 
-  it('rejects a non-positive block size', async () => {
+  it('rejects a non-positive block size and a negative sync-read limit', async () => {
     await expect(multipartEncode({ a: 'b' }, { blockSize: 0 })).rejects.toMatchObject({ code: 'ERR_INVALID_VALUE' });
+    await expect(multipartEncode({ a: 'b' }, { syncReadLimit: -1 })).rejects.toMatchObject({ code: 'ERR_INVALID_VALUE' });
   });
 });
 

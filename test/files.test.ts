@@ -12,12 +12,27 @@ describe('files are opened when reached and closed when their part ends', () => 
   it('never holds more than one file open, and none before or after', async () => {
     const paths = Array.from({ length: 5 }, (_, i) => writeFile(dir, `lazy-${i}.bin`, bytes(50_000, i + 1)));
     const params = await Promise.all(paths.map((p, i) => MultipartParam.fromFile(`f${i}`, p)));
-    const form = await multipartEncode([['first', 'text'], ...params.map((p) => [p.name, p] as const)], { blockSize: 4096 });
+    const form = await multipartEncode([['first', 'text'], ...params.map((p) => [p.name, p] as const)], {
+      blockSize: 4096,
+      syncReadLimit: 0,
+    });
     expect(openFilesUnder(dir)).toEqual([]);
     let most = 0;
     for await (const _chunk of form.body) most = Math.max(most, openFilesUnder(dir).length);
     expect(most).toBe(1);
     expect(openFilesUnder(dir)).toEqual([]);
+  });
+
+  it('reads a small file whole and closes it before its bytes go out', async () => {
+    const paths = Array.from({ length: 5 }, (_, i) => writeFile(dir, `small-${i}.bin`, bytes(1000, i + 1)));
+    const params = await Promise.all(paths.map((p, i) => MultipartParam.fromFile(`f${i}`, p)));
+    const form = await multipartEncode(params);
+    let chunks = 0;
+    for await (const _chunk of form.body) {
+      chunks++;
+      expect(openFilesUnder(dir)).toEqual([]);
+    }
+    expect(chunks).toBe(1); // five small files and their framing, gathered into one chunk
   });
 
   it('closes the file when the consumer breaks out early', async () => {
@@ -44,6 +59,15 @@ describe('files are opened when reached and closed when their part ends', () => 
 });
 
 describe('a file that changes after its size was taken fails the stream, never the length', () => {
+  it('grows, when small enough to be read whole', async () => {
+    const path = writeFile(dir, 'small-grows.txt', 'abc');
+    const form = await multipartEncode({ f: await MultipartParam.fromFile('f', path) });
+    appendFileSync(path, 'd');
+    await expect((async () => { for await (const _ of form.body); })()).rejects.toMatchObject({ code: 'ERR_SIZE_MISMATCH' });
+    writeFile(dir, 'small-grows.txt', 'ab');
+    await expect((async () => { for await (const _ of form.body); })()).rejects.toMatchObject({ code: 'ERR_SIZE_MISMATCH' });
+  });
+
   async function sendWhile(change: (path: string) => void, initial = bytes(300_000)) {
     const path = writeFile(dir, `changing-${Math.random().toString(36).slice(2)}.bin`, initial);
     const form = await multipartEncode({ f: await MultipartParam.fromFile('f', path) }, { blockSize: 65_536 });

@@ -30,6 +30,7 @@ describe('1,000 uploads leave no descriptor or socket behind', () => {
     });
     const agent = new http.Agent({ keepAlive: false });
     await (await upload(`${server.origin}/ok`, { a: 'warm-up' }, { agent })).text();
+    await new Promise((r) => setTimeout(r, 100)); // let the warm-up connection finish closing
     const before = openDescriptors();
     const outcomes = new Map<string, number>();
     const count = (key: string) => outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
@@ -60,7 +61,7 @@ describe('1,000 uploads leave no descriptor or socket behind', () => {
       'abort:ERR_ABORTED': 250,
     });
     for (let tries = 0; openDescriptors() > before && tries < 200; tries++) await new Promise((r) => setTimeout(r, 25));
-    expect(openDescriptors()).toBe(before);
+    expect(openDescriptors()).toBeLessThanOrEqual(before);
     expect(Object.keys(agent.sockets)).toEqual([]);
   });
 });
