@@ -36,17 +36,21 @@ function writeSized(path, bytes, seed) {
   closeSync(fd);
 }
 
+// Named by size, so a quick run never rewrites the full run's data.
+const w1Path = (sizes) => join(DATA_DIR, `w1-${sizes.w1Bytes / MiB}MiB.bin`);
+const bigPath = (sizes) => join(DATA_DIR, `sparse-${sizes.bigBytes / MiB}MiB.bin`);
+
 /** Creates whatever data the sizes need; cheap when it already exists. */
 export function prepareData(sizes) {
   mkdirSync(join(DATA_DIR, 'w2'), { recursive: true });
   mkdirSync(join(DATA_DIR, 'w4'), { recursive: true });
-  writeSized(join(DATA_DIR, 'w1.bin'), sizes.w1Bytes, 1);
+  writeSized(w1Path(sizes), sizes.w1Bytes, 1);
   for (let i = 0; i < sizes.w2Files; i++) writeSized(join(DATA_DIR, 'w2', `${i}.bin`), 8 * MiB, i + 2);
   for (let i = 0; i < sizes.w4Files; i++) {
     const path = join(DATA_DIR, 'w4', `${i}.bin`);
     if (!existsSync(path)) writeFileSync(path, block(4096, i + 1000));
   }
-  const sparse = join(DATA_DIR, 'big-sparse.bin');
+  const sparse = bigPath(sizes);
   if (!existsSync(sparse) || statSync(sparse).size !== sizes.bigBytes) {
     writeFileSync(sparse, '');
     truncateSync(sparse, sizes.bigBytes);
@@ -66,7 +70,7 @@ export function describeWorkload(id, sizes) {
   switch (id) {
     case 'W1':
     case 'W5':
-      return { fields: twoFields, files: files([join(DATA_DIR, 'w1.bin')]) };
+      return { fields: twoFields, files: files([w1Path(sizes)]) };
     case 'W2':
       return { fields: twoFields, files: files(Array.from({ length: sizes.w2Files }, (_, i) => join(DATA_DIR, 'w2', `${i}.bin`))) };
     case 'W3':
@@ -77,7 +81,7 @@ export function describeWorkload(id, sizes) {
     case 'W4':
       return { fields: twoFields, files: files(Array.from({ length: sizes.w4Files }, (_, i) => join(DATA_DIR, 'w4', `${i}.bin`))) };
     case 'BIG':
-      return { fields: twoFields, files: files([join(DATA_DIR, 'big-sparse.bin')]) };
+      return { fields: twoFields, files: files([bigPath(sizes)]) };
     default:
       throw new Error(`unknown workload ${id}`);
   }

@@ -51,22 +51,40 @@ export class FileSource implements ByteSource {
       return;
     }
     const handle = await this.#open(paramName);
+    // The next block is read while the consumer handles the current one, so the
+    // disk and the socket work at the same time.
+    let pending: Promise<Block> | undefined = this.#readBlock(handle, 0, blockSize, paramName);
     try {
-      let position = 0;
-      for (;;) {
-        // At the expected end, ask for one byte more: a short read there is the end
-        // of the file, a full one means the file grew (the encoder then fails).
-        const wanted = Math.min(blockSize, Math.max(this.size - position, 0) + 1);
-        const buffer = Buffer.allocUnsafe(wanted);
-        const bytesRead = await this.#readAt(handle, buffer, position, paramName);
+      while (pending !== undefined) {
+        const { buffer, bytesRead, position } = await pending;
+        pending = undefined;
         if (bytesRead === 0) return;
-        position += bytesRead;
-        yield bytesRead === wanted ? buffer : buffer.subarray(0, bytesRead);
-        if (bytesRead < wanted && position >= this.size) return;
+        const end = position + bytesRead;
+        // A full read may have more behind it; a short one ends the file, unless it
+        // came before the expected end (then the next read tells).
+        if (bytesRead === buffer.length || end < this.size) pending = this.#readBlock(handle, end, blockSize, paramName);
+        yield bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
       }
     } finally {
+      await pending?.catch(() => {});
       await handle.close();
     }
+  }
+
+  /**
+   * Reads the block at `position`. At the expected end it asks for one byte more:
+   * getting it means the file grew (the encoder then fails).
+   */
+  #readBlock(handle: FileHandle, position: number, blockSize: number, paramName: string): Promise<Block> {
+    const buffer = Buffer.allocUnsafe(Math.min(blockSize, Math.max(this.size - position, 0) + 1));
+    const read = handle.read(buffer, 0, buffer.length, position).then(
+      ({ bytesRead }) => ({ buffer, bytesRead, position }),
+      (cause: unknown) => {
+        throw unreadable(this.description, cause, paramName);
+      },
+    );
+    read.catch(() => {}); // handled when awaited; never an unhandled rejection while the consumer is busy
+    return read;
   }
 
   /** Reads up to one byte past the expected size, so a file that grew is noticed. */
@@ -96,14 +114,12 @@ export class FileSource implements ByteSource {
       throw unreadable(this.description, cause, paramName);
     }
   }
+}
 
-  async #readAt(handle: FileHandle, buffer: Buffer, position: number, paramName: string): Promise<number> {
-    try {
-      return (await handle.read(buffer, 0, buffer.length, position)).bytesRead;
-    } catch (cause) {
-      throw unreadable(this.description, cause, paramName);
-    }
-  }
+interface Block {
+  buffer: Buffer;
+  bytesRead: number;
+  position: number;
 }
 
 /** A Blob or File (including `fs.openAsBlob`): sized up front and readable again. */

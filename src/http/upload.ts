@@ -257,8 +257,11 @@ class Exchange {
         const { value, done } = await chunks.next();
         if (state.response !== undefined || state.failure !== undefined) return false;
         if (done) break;
-        const accepted = () => onProgress?.((loaded += value.length), total);
-        if (!req.write(value, (error) => error || accepted())) {
+        const size = value.length; // the callback keeps the size, not the chunk
+        const written = req.write(value, (error) => {
+          if (!error) onProgress?.((loaded += size), total);
+        });
+        if (!written) {
           await wakeOn(state, (wake) => {
             req.once('drain', wake);
             return () => req.off('drain', wake);
