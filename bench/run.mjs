@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { prepareData, workloadSizes } from './workloads.mjs';
 
 const quick = process.argv.includes('--quick');
+// --only W5 (or W1,W3...) measures some workloads alone; results then go to stdout only.
+const only = process.argv.find((arg, i) => process.argv[i - 1] === '--only')?.split(',');
 const ROUNDS = quick ? 3 : 5;
 const SLOW_MS = 20_000; // a subject slower than this is measured once
 const RUN_TIMEOUT_MS = 180_000;
@@ -194,11 +196,15 @@ function versions() {
 const started = Date.now();
 prepareData(sizes);
 const results = [];
-for (const workload of WORKLOADS) {
+for (const workload of WORKLOADS.filter((w) => only === undefined || only.includes(w.id))) {
   const result = await measure(workload);
   results.push({ result, summary: summarize(result) });
 }
 
+if (only !== undefined) {
+  for (const { result, summary } of results) process.stdout.write(`${table(result, summary)}\n`);
+  process.exit(0);
+}
 const byId = Object.fromEntries(results.map(({ result, summary }) => [result.id, { result, summary }]));
 const row = (id, subject) => byId[id]?.summary.rows.find((r) => r.subject === subject);
 const ratio = (id, subject = 'ours') => byId[id]?.summary.ratios[subject];

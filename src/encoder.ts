@@ -2,8 +2,8 @@ import { assertValidBoundary, formDataContentType, genBoundary } from './boundar
 import { MultipartError } from './errors.js';
 import { assertHeaderValue } from './escape.js';
 import { MultipartParam, OCTET_STREAM, describe, guessType, type ParamsInput } from './param.js';
-import type { StreamLike } from './sources.js';
-import { planParts, streamPieces, type BodyOptions, type BodyProgressCallback } from './stream.js';
+import { BlockPool, type StreamLike } from './sources.js';
+import { DEFAULT_BLOCK_SIZE, planParts, streamPieces, type BodyOptions, type BodyProgressCallback } from './stream.js';
 import { bodyLength, partHead, type Piece } from './wire.js';
 
 export interface EncodeOptions {
@@ -45,6 +45,16 @@ export class UploadBody implements AsyncIterable<Buffer> {
 
   [Symbol.asyncIterator](): AsyncGenerator<Buffer, void, undefined> {
     return streamPieces(this.#pieces, this.#options);
+  }
+
+  /**
+   * @internal For a consumer that knows when it is done with each chunk (upload()
+   * after the socket's write callback): `recycle(chunk)` lets file blocks be read
+   * into again. A chunk must not be touched after it is recycled.
+   */
+  recycling(): { chunks: AsyncGenerator<Buffer, void, undefined>; recycle: (chunk: Buffer) => void } {
+    const pool = new BlockPool(this.#options.blockSize ?? DEFAULT_BLOCK_SIZE);
+    return { chunks: streamPieces(this.#pieces, { ...this.#options, pool }), recycle: (chunk) => pool.give(chunk) };
   }
 }
 

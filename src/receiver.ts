@@ -131,33 +131,40 @@ export function formatReport(report: ReceiptReport): string {
 }
 
 export interface ReceiverOptions extends ReceiverLimits {
+  /** The default answer: JSON (default) or the text table. A request can ask for either. */
+  format?: 'json' | 'text';
   /** Called with each report (after it is sent back). */
   onReport?: (report: ReceiptReport) => void;
 }
 
 /**
  * An HTTP server that answers every request with what it received: JSON, or a
- * text table when asked (`Accept: text/plain` or `?format=text`).
+ * text table when asked (`Accept: text/plain` or `?format=text`; `?format=json`
+ * or `Accept: application/json` for JSON when the default is text).
  */
 export function createReceiver(options: ReceiverOptions = {}): Server {
   return createServer((req, res) => {
     receive(req, options).then(
       (report) => {
-        send(res, report, wantsText(req) ? formatReport(report) : undefined, 200);
+        send(res, report, wantsText(req, options.format) ? formatReport(report) : undefined, 200);
         options.onReport?.(report);
       },
       (error: unknown) => {
         const status = error instanceof LimitError ? 413 : 400;
         const message = error instanceof Error ? error.message : String(error);
-        send(res, { error: message }, wantsText(req) ? `error: ${message}\n` : undefined, status);
+        send(res, { error: message }, wantsText(req, options.format) ? `error: ${message}\n` : undefined, status);
         req.resume();
       },
     );
   });
 }
 
-function wantsText(req: IncomingMessage): boolean {
-  return /[?&]format=text\b/.test(req.url ?? '') || /^text\/plain/i.test(req.headers.accept ?? '');
+function wantsText(req: IncomingMessage, format: 'json' | 'text' = 'json'): boolean {
+  const url = req.url ?? '';
+  const accept = req.headers.accept ?? '';
+  if (/[?&]format=text\b/.test(url) || /^text\/plain/i.test(accept)) return true;
+  if (/[?&]format=json\b/.test(url) || /^application\/json/i.test(accept)) return false;
+  return format === 'text';
 }
 
 function send(res: ServerResponse, json: unknown, text: string | undefined, status: number): void {

@@ -1,6 +1,6 @@
 import { MultipartError } from './errors.js';
 import type { MultipartParam } from './param.js';
-import { consumedError, type ByteSource } from './sources.js';
+import { consumedError, type BlockPool, type ByteSource } from './sources.js';
 import { bodyLength, wirePieces, type PartRecord, type Piece, type WirePart } from './wire.js';
 
 /** Files are read 1 MiB at a time: large reads are what keeps the encoder at disk speed. */
@@ -42,6 +42,7 @@ export function planParts(params: readonly MultipartParam[], boundary: string, c
 
 interface StreamOptions extends BodyOptions {
   boundary?: string;
+  pool?: BlockPool;
 }
 
 /**
@@ -54,7 +55,11 @@ export async function* streamPieces(
   pieces: readonly Piece<MultipartParam>[],
   options: StreamOptions,
 ): AsyncGenerator<Buffer, void, undefined> {
-  const settings = { blockSize: options.blockSize ?? DEFAULT_BLOCK_SIZE, syncReadLimit: options.syncReadLimit ?? DEFAULT_SYNC_READ_LIMIT };
+  const settings = {
+    blockSize: options.blockSize ?? DEFAULT_BLOCK_SIZE,
+    syncReadLimit: options.syncReadLimit ?? DEFAULT_SYNC_READ_LIMIT,
+    pool: options.pool,
+  };
   for (const { part, data } of pieces) {
     if (!(data instanceof Uint8Array) && data.consumed) throw consumedError(part?.owner.name ?? '');
   }

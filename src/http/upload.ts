@@ -251,15 +251,17 @@ class Exchange {
     const total = encoded.contentLength;
     const onProgress = this.#options.onUploadProgress;
     let loaded = 0;
-    const chunks = encoded.body[Symbol.asyncIterator]();
+    const { chunks, recycle } = encoded.body.recycling();
     try {
       for (;;) {
         const { value, done } = await chunks.next();
         if (state.response !== undefined || state.failure !== undefined) return false;
         if (done) break;
-        const size = value.length; // the callback keeps the size, not the chunk
+        const size = value.length;
         const written = req.write(value, (error) => {
-          if (!error) onProgress?.((loaded += size), total);
+          if (error) return;
+          onProgress?.((loaded += size), total);
+          recycle(value); // the socket is done with it: its block can be read into again
         });
         if (!written) {
           await wakeOn(state, (wake) => {

@@ -1,0 +1,41 @@
+import { classify, EXIT } from './errors.js';
+import { parseOptions, USAGE } from './options.js';
+import { send, type Io } from './send.js';
+import { serve } from './serve.js';
+
+declare const PACKAGE_VERSION: string;
+
+/** Runs the command line and resolves to the exit code; errors are one line unless --verbose. */
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  let verbose = argv.includes('-v') || argv.includes('--verbose');
+  try {
+    const options = parseOptions(argv);
+    if (options.command === 'help') {
+      io.stdout.write(`${USAGE}\n`);
+      return EXIT.ok;
+    }
+    if (options.command === 'version') {
+      io.stdout.write(`${PACKAGE_VERSION}\n`);
+      return EXIT.ok;
+    }
+    verbose = options.verbose;
+    if (options.command === 'serve') return await serve(options, io);
+    return await send(options, io);
+  } catch (error) {
+    const { kind, message } = classify(error);
+    io.stderr.write(`multipart-poster: ${message}\n`);
+    if (kind === 'usage') io.stderr.write('Try multipart-poster --help\n');
+    if (verbose && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
+    return EXIT[kind];
+  }
+}
+
+main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr }).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`multipart-poster: ${String(error)}\n`);
+    process.exitCode = EXIT.failure;
+  },
+);
