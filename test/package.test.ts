@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from './helpers/files.js';
@@ -12,6 +12,20 @@ symlinkSync(root, join(consumer, 'node_modules', 'multipart-poster'));
 const run = (file: string) => execFileSync(process.execPath, [file], { cwd: consumer, encoding: 'utf8' });
 
 describe('the published package shape', () => {
+  it('installs from its tarball with a working multipart-poster bin', async () => {
+    const packDir = join(consumer, 'pack');
+    mkdirSync(packDir);
+    const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', packDir], { cwd: root, encoding: 'utf8' }).trim().split('\n').at(-1)!;
+    const app = join(consumer, 'app');
+    mkdirSync(app);
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true }));
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(packDir, tarball)], { cwd: app, encoding: 'utf8' });
+    const version = execFileSync(join(app, 'node_modules', '.bin', 'multipart-poster'), ['--version'], { encoding: 'utf8' });
+    expect(version.trim()).toBe((JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version);
+    const dryRun = execFileSync(join(app, 'node_modules', '.bin', 'multipart-poster'), ['--dry-run', '--boundary', 'b', '-F', 'a=1'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    expect(dryRun).toBe('--b\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--b--\r\n');
+  }, 120_000);
+
   it('imports from an ESM file', () => {
     writeFileSync(
       join(consumer, 'esm.mjs'),

@@ -36,10 +36,14 @@ function formatSeconds(seconds: number): string {
   return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
 }
 
+/** Below this, a rate is mostly noise (the first bytes are the headers): rate and ETA show as `--`. */
+const SETTLE_MS = 250;
+
 /** The words of a progress line: bytes, percent, rate and time left. */
 export function describeProgress(loaded: number, total: number | undefined, elapsedMs: number): string {
-  const rate = elapsedMs > 0 ? (loaded / elapsedMs) * 1000 : 0;
-  const speed = `${formatBytes(Math.round(rate))}/s`;
+  const settled = elapsedMs >= SETTLE_MS || (total !== undefined && loaded >= total);
+  const rate = settled && elapsedMs > 0 ? (loaded / elapsedMs) * 1000 : 0;
+  const speed = settled ? `${formatBytes(Math.round(rate))}/s` : '-- B/s';
   if (total === undefined) return `${formatBytes(loaded)}  ${speed}`;
   const percent = total === 0 ? 100 : Math.floor((loaded / total) * 100);
   const eta = rate > 0 ? (total - loaded) / rate : Infinity;

@@ -1,0 +1,48 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
+
+export const root = join(import.meta.dirname, '..', '..');
+export const cliPath = join(root, 'dist', 'cli.js');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI to completion. */
+export function runCli(args: string[], options: { timeout?: number } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliPath, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeout ?? 30_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Starts `multipart-poster serve` on a free port and stops it after the test file. */
+export async function startServe(args: string[] = []): Promise<{ url: string; child: ChildProcessWithoutNullStreams; log: () => string }> {
+  const child = spawn(process.execPath, [cliPath, 'serve', '--port', '0', ...args], { cwd: root });
+  let log = '';
+  child.stderr.on('data', (c) => (log += c));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.once('data', (c: Buffer) => {
+      const match = /listening on (\S+)/.exec(c.toString());
+      if (match) resolve(match[1]!);
+      else reject(new Error(`unexpected: ${c.toString()}`));
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${log}`)));
+  });
+  afterAll(() => {
+    child.kill('SIGTERM');
+  });
+  return { url, child, log: () => log };
+}
