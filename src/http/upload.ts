@@ -1,5 +1,5 @@
-import http, { type ClientRequest, type IncomingMessage } from 'node:http';
-import https from 'node:https';
+import type { Agent, ClientRequest, IncomingMessage } from 'node:http';
+import type { RequestOptions } from 'node:https';
 import { UploadBody, multipartEncode, type EncodedBody } from '../encoder.js';
 import { MultipartError, UploadError } from '../errors.js';
 import type { ParamsInput } from '../param.js';
@@ -7,7 +7,7 @@ import { toWebResponse } from './response.js';
 
 /** TLS settings for HTTPS uploads (a CA to trust, a client certificate...). */
 export type TlsOptions = Pick<
-  https.RequestOptions,
+  RequestOptions,
   'ca' | 'cert' | 'key' | 'pfx' | 'passphrase' | 'rejectUnauthorized' | 'servername' | 'minVersion'
 >;
 
@@ -32,7 +32,7 @@ export interface UploadOptions {
   /** Bytes of this request's body the socket has accepted, and the total (undefined if unknown). */
   onUploadProgress?: (loaded: number, total: number | undefined) => void;
   /** An agent to reuse connections (http.Agent or https.Agent). */
-  agent?: http.Agent;
+  agent?: Agent;
   tls?: TlsOptions;
   /** Encoding options when `params` is not encoded yet. */
   boundary?: string;
@@ -173,7 +173,10 @@ class Exchange {
   }
 
   /** One request; resolves once a final response has arrived, whether or not the body was all sent. */
-  #send(url: URL, method: string, userHeaders: Headers, encoded: EncodedBody | undefined) {
+  async #send(url: URL, method: string, userHeaders: Headers, encoded: EncodedBody | undefined) {
+    this.signal.throwIfAborted();
+    // Loaded on first use: code that only encodes never pays for http, https and tls.
+    const transport = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
     this.signal.throwIfAborted();
     const headers = new Headers(userHeaders);
     for (const name of BODY_HEADERS) headers.delete(name);
@@ -182,7 +185,6 @@ class Exchange {
       for (const [name, value] of Object.entries(encoded.headers)) headers.set(name, value);
       if (this.#wantsContinue(length)) headers.set('expect', '100-continue');
     }
-    const transport = url.protocol === 'https:' ? https : http;
     const req = transport.request(url, {
       method,
       headers: Object.fromEntries(headers),
