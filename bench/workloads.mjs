@@ -70,6 +70,7 @@ export function describeWorkload(id, sizes) {
   switch (id) {
     case 'W1':
     case 'W5':
+    case 'W5-pinned':
       return { fields: twoFields, files: files([w1Path(sizes)]) };
     case 'W2':
       return { fields: twoFields, files: files(Array.from({ length: sizes.w2Files }, (_, i) => join(DATA_DIR, 'w2', `${i}.bin`))) };

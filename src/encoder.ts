@@ -4,7 +4,7 @@ import { assertHeaderValue } from './escape.js';
 import { MultipartParam, OCTET_STREAM, describe, guessType, type ParamsInput } from './param.js';
 import { BlockPool, type StreamLike } from './sources.js';
 import { DEFAULT_BLOCK_SIZE, planParts, streamPieces, type BodyOptions, type BodyProgressCallback } from './stream.js';
-import { bodyLength, partHead, type Piece } from './wire.js';
+import { bodyLength, isSource, partHead, type Piece } from './wire.js';
 
 export interface EncodeOptions {
   /** Use this boundary instead of a fresh random one; the data is then checked for it. */
@@ -40,7 +40,7 @@ export class UploadBody implements AsyncIterable<Buffer> {
 
   /** Whether the body can be streamed (again) now: false once a one-shot stream in it has been read. */
   get replayable(): boolean {
-    return this.#pieces.every(({ data }) => data instanceof Uint8Array || !data.consumed);
+    return this.#pieces.every(({ data }) => !isSource(data) || !data.consumed);
   }
 
   [Symbol.asyncIterator](): AsyncGenerator<Buffer, void, undefined> {

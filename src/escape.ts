@@ -7,12 +7,14 @@ const NEWLINES = /\r\n|\r|\n/g;
 const ESCAPED = /[\n\r"]/g;
 const ESCAPES: Record<string, string> = { '\n': '%0A', '\r': '%0D', '"': '%22' };
 
+const NEEDS_ESCAPING = /[\n\r"]/;
+
 export function escapeFilename(filename: string): string {
-  return filename.replace(ESCAPED, (c) => ESCAPES[c]!);
+  return NEEDS_ESCAPING.test(filename) ? filename.replace(ESCAPED, (c) => ESCAPES[c]!) : filename;
 }
 
 export function escapeName(name: string): string {
-  return escapeFilename(name.replace(NEWLINES, '\r\n'));
+  return NEEDS_ESCAPING.test(name) ? escapeFilename(name.replace(NEWLINES, '\r\n')) : name;
 }
 
 /** Throws unless `value` can stand in a header line as given (no CR or LF). */

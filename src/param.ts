@@ -85,7 +85,7 @@ export class MultipartParam {
     if (fileobj instanceof Blob) {
       if (filename === undefined && fileobj instanceof File) filename = fileobj.name;
       if (filetype === undefined && fileobj.type !== '' && !/[\r\n]/.test(fileobj.type)) filetype = fileobj.type;
-      checkDeclaredSize(filesize, fileobj.size, name);
+      if (filesize !== undefined) checkDeclaredSize(filesize, fileobj.size, name);
       this.#data = new BlobSource(fileobj);
     } else if (fileobj !== undefined) {
       if (!isStreamLike(fileobj)) {
@@ -99,7 +99,7 @@ export class MultipartParam {
       this.#data = new StreamSource(fileobj, filesize ?? knownStreamSize(fileobj));
     } else if (value === undefined || typeof value === 'string' || value instanceof Uint8Array) {
       const data = value ?? '';
-      checkDeclaredSize(filesize, typeof data === 'string' ? Buffer.byteLength(data) : data.length, name);
+      if (filesize !== undefined) checkDeclaredSize(filesize, typeof data === 'string' ? Buffer.byteLength(data) : data.length, name);
       this.#data = data;
     } else {
       throw new MultipartError('ERR_INVALID_VALUE', `value must be a string or bytes, not ${describe(value)}`, { paramName: name });
@@ -272,8 +272,8 @@ function checkOptionalString(value: unknown, what: string, paramName: string): v
   }
 }
 
-function checkDeclaredSize(declared: number | undefined, actual: number, paramName: string): void {
-  if (declared !== undefined && declared !== actual) {
+function checkDeclaredSize(declared: number, actual: number, paramName: string): void {
+  if (declared !== actual) {
     throw new MultipartError('ERR_SIZE_MISMATCH', `filesize ${declared} does not match the data's ${actual} bytes`, { paramName });
   }
 }

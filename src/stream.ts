@@ -1,7 +1,7 @@
 import { MultipartError } from './errors.js';
 import type { MultipartParam } from './param.js';
 import { consumedError, type BlockPool, type ByteSource } from './sources.js';
-import { bodyLength, wirePieces, type PartRecord, type Piece, type WirePart } from './wire.js';
+import { bodyLength, isSource, wirePieces, type PartRecord, type Piece, type WirePart } from './wire.js';
 
 /** Files are read 1 MiB at a time: large reads are what keeps the encoder at disk speed. */
 export const DEFAULT_BLOCK_SIZE = 1024 * 1024;
@@ -61,16 +61,21 @@ export async function* streamPieces(
     pool: options.pool,
   };
   for (const { part, data } of pieces) {
-    if (!(data instanceof Uint8Array) && data.consumed) throw consumedError(part?.owner.name ?? '');
+    if (isSource(data) && data.consumed) throw consumedError(part?.owner.name ?? '');
   }
   const total = bodyLength(pieces);
   const progress = new Progress(options.onProgress, total);
   const batch = new Batch();
 
   for (const { part, data } of pieces) {
+    if (typeof data === 'string') {
+      batch.add(data, part!.size!, part, progress);
+      if (batch.bytes >= COALESCE_BYTES) yield* batch.flush(progress);
+      continue;
+    }
     if (data instanceof Uint8Array) {
       if (data.length < COALESCE_BYTES) {
-        batch.add(data, part, progress);
+        batch.add(data, data.length, part, progress);
         if (batch.bytes >= COALESCE_BYTES) yield* batch.flush(progress);
       } else {
         yield* batch.flush(progress);
@@ -88,7 +93,7 @@ export async function* streamPieces(
       if (data.size !== undefined && seen > data.size) throw sizeChanged(data, seen, 'grew to more than', name);
       scanner?.scan(chunk);
       if (chunk.length < COALESCE_BYTES) {
-        batch.add(chunk, part, progress);
+        batch.add(chunk, chunk.length, part, progress);
         if (batch.bytes >= COALESCE_BYTES) yield* batch.flush(progress);
       } else {
         yield* batch.flush(progress);
@@ -115,24 +120,38 @@ function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** Small pieces waiting to go out together. */
+/** Small pieces waiting to go out together; runs of text are encoded in one go. */
 class Batch {
-  #chunks: Uint8Array[] = [];
+  #chunks: Array<string | Uint8Array> = [];
   bytes = 0;
 
-  add(bytes: Uint8Array, part: PartRecord<MultipartParam> | undefined, progress: Progress): void {
-    this.#chunks.push(bytes);
-    this.bytes += bytes.length;
-    progress.add(part, bytes.length);
+  /** `size` is the piece's byte count (for text, its UTF-8 length). */
+  add(piece: string | Uint8Array, size: number, part: PartRecord<MultipartParam> | undefined, progress: Progress): void {
+    this.#chunks.push(piece);
+    this.bytes += size;
+    progress.add(part, size);
   }
 
   *flush(progress: Progress): Generator<Buffer, void, undefined> {
     if (this.bytes === 0) return;
-    const chunk = this.#chunks.length === 1 ? asBuffer(this.#chunks[0]!) : Buffer.concat(this.#chunks, this.bytes);
+    const chunk = this.#encode();
     this.#chunks = [];
     this.bytes = 0;
     yield chunk;
     progress.report();
+  }
+
+  #encode(): Buffer {
+    const chunks = this.#chunks;
+    if (chunks.every((c) => typeof c === 'string')) return Buffer.from(chunks.join(''), 'utf8');
+    const buffers: Uint8Array[] = [];
+    for (let i = 0; i < chunks.length; ) {
+      let text = '';
+      for (; i < chunks.length && typeof chunks[i] === 'string'; i++) text += chunks[i];
+      if (text !== '') buffers.push(Buffer.from(text, 'utf8'));
+      if (i < chunks.length) buffers.push(chunks[i++] as Uint8Array);
+    }
+    return buffers.length === 1 ? asBuffer(buffers[0]!) : Buffer.concat(buffers, this.bytes);
   }
 }
 

@@ -41,10 +41,13 @@ export interface WirePart<Owner> extends PartFields {
   readonly data: PartData;
 }
 
-/** A run of bytes (in memory) or a source, and the part it belongs to (undefined: the close delimiter). */
+/**
+ * A run of the body and the part it belongs to (undefined: the close delimiter).
+ * `data` is text (a whole framed string part, sent as UTF-8), bytes, or a source.
+ */
 export interface Piece<Owner> {
   readonly part: PartRecord<Owner> | undefined;
-  readonly data: Uint8Array | ByteSource;
+  readonly data: string | Uint8Array | ByteSource;
 }
 
 export interface PartRecord<Owner> {
@@ -55,16 +58,16 @@ export interface PartRecord<Owner> {
 
 /**
  * The single walk over the parts that both consumers use: `bodyLength` sums it,
- * the streaming encoder reads it. A string value travels with its framing in one
- * buffer; bytes and sources stand alone, so they are never copied.
+ * the streaming encoder reads it. A string value travels with its framing as one
+ * text, encoded only when streamed; bytes and sources stand alone, never copied.
  */
 export function wirePieces<Owner>(parts: Iterable<WirePart<Owner>>, boundary: string, close = true): Piece<Owner>[] {
   const pieces: Piece<Owner>[] = [];
   for (const part of parts) {
     const head = partHead(boundary, part);
     if (typeof part.data === 'string') {
-      const bytes = Buffer.from(head + part.data + PART_TAIL, 'utf8');
-      pieces.push({ part: { owner: part.owner, size: bytes.length }, data: bytes });
+      const text = head + part.data + PART_TAIL;
+      pieces.push({ part: { owner: part.owner, size: Buffer.byteLength(text, 'utf8') }, data: text });
       continue;
     }
     const headBytes = Buffer.from(head, 'utf8');
@@ -81,13 +84,23 @@ export function wirePieces<Owner>(parts: Iterable<WirePart<Owner>>, boundary: st
 
 const TAIL_BYTES = Buffer.from(PART_TAIL, 'latin1');
 
+/** Bytes of one piece; undefined for a source of unknown size. */
+export function pieceSize({ part, data }: Piece<unknown>): number | undefined {
+  if (typeof data === 'string') return part!.size; // a text piece is its whole part
+  return data instanceof Uint8Array ? data.length : data.size;
+}
+
 /** Total bytes of the pieces, or undefined if any source's size is unknown. */
 export function bodyLength(pieces: readonly Piece<unknown>[]): number | undefined {
   let total = 0;
-  for (const { data } of pieces) {
-    const size = data instanceof Uint8Array ? data.length : data.size;
+  for (const piece of pieces) {
+    const size = pieceSize(piece);
     if (size === undefined) return undefined;
     total += size;
   }
   return total;
+}
+
+export function isSource(data: Piece<unknown>['data']): data is ByteSource {
+  return typeof data !== 'string' && !(data instanceof Uint8Array);
 }
