@@ -68,21 +68,8 @@ export async function* streamPieces(
   const batch = new Batch();
 
   for (const { part, data } of pieces) {
-    if (typeof data === 'string') {
-      batch.add(data, part!.size!, part, progress);
-      if (batch.bytes >= COALESCE_BYTES) yield* batch.flush(progress);
-      continue;
-    }
-    if (data instanceof Uint8Array) {
-      if (data.length < COALESCE_BYTES) {
-        batch.add(data, data.length, part, progress);
-        if (batch.bytes >= COALESCE_BYTES) yield* batch.flush(progress);
-      } else {
-        yield* batch.flush(progress);
-        progress.add(part, data.length);
-        yield asBuffer(data);
-        progress.report();
-      }
+    if (!isSource(data)) {
+      yield* pass(data, typeof data === 'string' ? part!.size! : data.length, part, batch, progress);
       continue;
     }
     const name = part?.owner.name ?? '';
@@ -92,20 +79,34 @@ export async function* streamPieces(
       seen += chunk.length;
       if (data.size !== undefined && seen > data.size) throw sizeChanged(data, seen, 'grew to more than', name);
       scanner?.scan(chunk);
-      if (chunk.length < COALESCE_BYTES) {
-        batch.add(chunk, chunk.length, part, progress);
-        if (batch.bytes >= COALESCE_BYTES) yield* batch.flush(progress);
-      } else {
-        yield* batch.flush(progress);
-        progress.add(part, chunk.length);
-        yield asBuffer(chunk);
-        progress.report();
-      }
+      yield* pass(chunk, chunk.length, part, batch, progress);
     }
     if (data.size !== undefined && seen !== data.size) throw sizeChanged(data, seen, 'shrank to', name);
   }
   yield* batch.flush(progress);
   progress.finish();
+}
+
+/**
+ * Hands one piece on: text and small bytes join the batch (sent when it reaches
+ * ~64 KiB), large bytes go out as they are, uncopied, after whatever was batched.
+ */
+function* pass(
+  piece: string | Uint8Array,
+  size: number,
+  part: PartRecord<MultipartParam> | undefined,
+  batch: Batch,
+  progress: Progress,
+): Generator<Buffer, void, undefined> {
+  if (typeof piece === 'string' || size < COALESCE_BYTES) {
+    batch.add(piece, size, part, progress);
+    if (batch.bytes >= COALESCE_BYTES) yield* batch.flush(progress);
+    return;
+  }
+  yield* batch.flush(progress);
+  progress.add(part, size);
+  yield asBuffer(piece);
+  progress.report();
 }
 
 function sizeChanged(source: ByteSource, seen: number, how: string, paramName: string): MultipartError {
