@@ -37,6 +37,8 @@ export interface ReadSettings {
  */
 export class BlockPool {
   readonly #free: Buffer[] = [];
+  /** Only buffers this pool made may come back: a chunk can also be the caller's own bytes. */
+  readonly #made = new WeakSet<Uint8Array>();
 
   constructor(
     readonly blockSize: number,
@@ -44,13 +46,16 @@ export class BlockPool {
   ) {}
 
   take(size: number): Buffer {
-    return (size === this.blockSize && this.#free.pop()) || Buffer.allocUnsafe(size);
+    const reused = size === this.blockSize ? this.#free.pop() : undefined;
+    if (reused) return reused;
+    const buffer = Buffer.allocUnsafe(size);
+    if (size === this.blockSize) this.#made.add(buffer);
+    return buffer;
   }
 
-  /** Hands a chunk back; only whole blocks this size are kept. */
+  /** Hands a chunk back; only whole blocks this pool made are kept. */
   give(chunk: Uint8Array): void {
-    const whole = chunk.byteOffset === 0 && chunk.length === this.blockSize && chunk.buffer.byteLength === this.blockSize;
-    if (whole && this.#free.length < this.capacity && Buffer.isBuffer(chunk)) this.#free.push(chunk);
+    if (this.#made.has(chunk) && this.#free.length < this.capacity) this.#free.push(chunk as Buffer);
   }
 }
 

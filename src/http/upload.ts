@@ -125,7 +125,7 @@ class Exchange {
     const maxRedirects = this.#options.maxRedirects ?? 5;
     let url = start;
     let method = (this.#options.method ?? 'POST').toUpperCase();
-    let headers = baseHeaders(this.#options.headers);
+    const headers = baseHeaders(this.#options.headers);
     let body: EncodedBody | undefined = encoded;
     for (let hop = 0; ; hop++) {
       const { res, req, bodySent } = await this.#send(url, method, headers, body);
@@ -153,7 +153,6 @@ class Exchange {
         );
       }
       url = next;
-      headers = new Headers(headers);
     }
   }
 

@@ -132,6 +132,18 @@ describe('redirects', () => {
     }
   });
 
+  it("re-sends a caller's own block-sized buffer untouched: only the encoder's file blocks are reused", async () => {
+    const { server, seen } = await redirectingServer(307, 1);
+    const mine = bytes(1024 * 1024, 77); // exactly one block, sent uncopied
+    const before = Buffer.from(mine);
+    const form = { own: new MultipartParam('own', { value: mine, filename: 'own.bin' }), file: await MultipartParam.fromFile('file', payloadPath) };
+    await (await upload(server.url, form)).text();
+    expect(mine.equals(before)).toBe(true);
+    for (const { report } of seen) {
+      expect(report?.parts.map((p) => p.sha256)).toEqual([sha256(before), sha256(payload)]);
+    }
+  });
+
   it('a 303 after a PUT is a GET too; a 301 after a PUT keeps the PUT', async () => {
     const see303 = await redirectingServer(303);
     await (await upload(see303.server.url, { a: 'b' }, { method: 'PUT' })).text();
