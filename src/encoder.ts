@@ -31,7 +31,7 @@ export class UploadBody implements AsyncIterable<Buffer> {
   readonly #pieces: readonly Piece<MultipartParam>[];
   readonly #options: BodyOptions & { boundary?: string };
 
-  /** @internal */
+  /** Made by multipartEncode() and rawBody(); not meant to be called directly. */
   constructor(pieces: readonly Piece<MultipartParam>[], options: BodyOptions & { boundary?: string }) {
     this.#pieces = pieces;
     this.#options = options;
