@@ -44,7 +44,7 @@ export class UploadBody implements AsyncIterable<Buffer> {
   }
 
   [Symbol.asyncIterator](): AsyncGenerator<Buffer, void, undefined> {
-    return streamPieces(this.#pieces, this.#options);
+    return streamPieces(this.#pieces, { ...this.#options, total: this.length });
   }
 
   /**
@@ -54,7 +54,7 @@ export class UploadBody implements AsyncIterable<Buffer> {
    */
   recycling(): { chunks: AsyncGenerator<Buffer, void, undefined>; recycle: (chunk: Buffer) => void } {
     const pool = new BlockPool(this.#options.blockSize ?? DEFAULT_BLOCK_SIZE);
-    return { chunks: streamPieces(this.#pieces, { ...this.#options, pool }), recycle: (chunk) => pool.give(chunk) };
+    return { chunks: streamPieces(this.#pieces, { ...this.#options, pool, total: this.length }), recycle: (chunk) => pool.give(chunk) };
   }
 }
 
@@ -79,8 +79,8 @@ export async function multipartEncode(params: ParamsInput, options: EncodeOption
   const chosen = options.boundary !== undefined;
   const boundary = chosen ? options.boundary : genBoundary();
   assertValidBoundary(boundary);
-  const blockSize = checkBlockSize(options.blockSize);
-  const syncReadLimit = checkSyncReadLimit(options.syncReadLimit);
+  const blockSize = checkBytes(options.blockSize, 'blockSize', 1);
+  const syncReadLimit = checkBytes(options.syncReadLimit, 'syncReadLimit', 0);
   const pieces = planParts(MultipartParam.fromParams(params), boundary);
   const body = new UploadBody(pieces, { blockSize, syncReadLimit, checkBoundary: chosen, boundary, onProgress: options.onProgress });
   return { body, headers: headersFor(formDataContentType(boundary), body.length), contentLength: body.length, boundary };
@@ -149,8 +149,8 @@ export async function rawBody(
   options: RawBodyOptions = {},
 ): Promise<EncodedBody> {
   if (options.type !== undefined) assertHeaderValue(options.type, 'the content type');
-  const blockSize = checkBlockSize(options.blockSize);
-  const syncReadLimit = checkSyncReadLimit(options.syncReadLimit);
+  const blockSize = checkBytes(options.blockSize, 'blockSize', 1);
+  const syncReadLimit = checkBytes(options.syncReadLimit, 'syncReadLimit', 0);
   const param =
     typeof source === 'string'
       ? await MultipartParam.fromFile('body', source, options.type === undefined ? {} : { filetype: options.type })
@@ -173,16 +173,10 @@ function headersFor(contentType: string, length: number | undefined): Record<str
   return headers;
 }
 
-function checkSyncReadLimit(limit: number | undefined): number | undefined {
-  if (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 0)) {
-    throw new MultipartError('ERR_INVALID_VALUE', `syncReadLimit must be a whole number of bytes, not ${describe(limit)}`);
+/** Checks a byte-count option: a whole number, at least `min`. */
+function checkBytes(value: number | undefined, option: string, min: number): number | undefined {
+  if (value !== undefined && !(Number.isSafeInteger(value) && value >= min)) {
+    throw new MultipartError('ERR_INVALID_VALUE', `${option} must be a whole number of bytes, at least ${min}, not ${describe(value)}`);
   }
-  return limit;
-}
-
-function checkBlockSize(blockSize: number | undefined): number | undefined {
-  if (blockSize !== undefined && !(Number.isSafeInteger(blockSize) && blockSize > 0)) {
-    throw new MultipartError('ERR_INVALID_VALUE', `blockSize must be a positive whole number of bytes, not ${describe(blockSize)}`);
-  }
-  return blockSize;
+  return value;
 }

@@ -187,15 +187,15 @@ export class MultipartParam {
     return this.#data;
   }
 
-  /** What the part's header block is made of. */
-  #fields(): PartFields {
+  /** @internal What the part's header block is made of. */
+  get fields(): PartFields {
     return { name: this.name, filename: this.filename, contentType: this.filetype };
   }
 
   /** The part's header block: from `--boundary` to the blank line that ends the headers. */
   encodeHdr(boundary: string): string {
     assertValidBoundary(boundary);
-    return partHead(boundary, this.#fields());
+    return partHead(boundary, this.fields);
   }
 
   /**
@@ -211,7 +211,7 @@ export class MultipartParam {
       });
     }
     assertNoBoundaryInData(data, boundary, this.name);
-    return Buffer.concat([Buffer.from(partHead(boundary, this.#fields())), Buffer.from(data), Buffer.from('\r\n')]);
+    return Buffer.concat([Buffer.from(partHead(boundary, this.fields)), Buffer.from(data), Buffer.from('\r\n')]);
   }
 
   /** The part's bytes as a stream of Buffers, files read `blockSize` bytes at a time; `cb` reports progress. */
@@ -227,7 +227,7 @@ export class MultipartParam {
     if (size === undefined) {
       throw new MultipartError('ERR_SIZE_UNKNOWN', 'the size of its stream is not known; give filesize', { paramName: this.name });
     }
-    return Buffer.byteLength(partHead(boundary, this.#fields())) + size + 2;
+    return Buffer.byteLength(partHead(boundary, this.fields)) + size + 2;
   }
 
   /**

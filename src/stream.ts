@@ -22,7 +22,7 @@ export interface BodyOptions {
 }
 
 export function toWirePart(param: MultipartParam): WirePart<MultipartParam> {
-  return { owner: param, name: param.name, filename: param.filename, contentType: param.filetype, data: param.data };
+  return { ...param.fields, owner: param, data: param.data };
 }
 
 /** The bytes of one part, without the close delimiter (`MultipartParam.iterEncode`). */
@@ -43,6 +43,8 @@ export function planParts(params: readonly MultipartParam[], boundary: string, c
 interface StreamOptions extends BodyOptions {
   boundary?: string;
   pool?: BlockPool;
+  /** The body's length when the caller has it already (undefined: unknown); computed if absent. */
+  total?: number | undefined;
 }
 
 /**
@@ -63,7 +65,7 @@ export async function* streamPieces(
   for (const { part, data } of pieces) {
     if (isSource(data) && data.consumed) throw consumedError(part?.owner.name ?? '');
   }
-  const total = bodyLength(pieces);
+  const total = 'total' in options ? options.total : bodyLength(pieces);
   const progress = new Progress(options.onProgress, total);
   const batch = new Batch();
 
