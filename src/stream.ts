@@ -21,8 +21,10 @@ export interface BodyOptions {
   onProgress?: BodyProgressCallback | undefined;
 }
 
+// Written out rather than spread from `param.fields`: this runs once per param, and
+// the spread doubled the time to plan 100,000 fields (measured with bench W3).
 export function toWirePart(param: MultipartParam): WirePart<MultipartParam> {
-  return { ...param.fields, owner: param, data: param.data };
+  return { owner: param, name: param.name, filename: param.filename, contentType: param.filetype, data: param.data };
 }
 
 /** The bytes of one part, without the close delimiter (`MultipartParam.iterEncode`). */
