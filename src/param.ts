@@ -5,7 +5,7 @@ import { assertValidBoundary } from './boundary.js';
 import { MultipartError } from './errors.js';
 import { assertHeaderValue } from './escape.js';
 import { BlobSource, FileSource, isStreamLike, knownStreamSize, StreamSource, type ByteSource, type StreamLike } from './sources.js';
-import { partHead, type PartData, type PartFields } from './wire.js';
+import { isSource, partHead, type PartData, type PartFields } from './wire.js';
 import { assertNoBoundaryInData, encodePart, DEFAULT_BLOCK_SIZE, type BodyOptions } from './stream.js';
 
 /** Progress of a part or a body: bytes consumed so far, and the total (undefined when unknown). */
@@ -166,7 +166,7 @@ export class MultipartParam {
 
   /** True for a file part (it has a filename or a fileobj). */
   get isFile(): boolean {
-    return this.filename !== undefined || !(typeof this.#data === 'string' || this.#data instanceof Uint8Array);
+    return this.filename !== undefined || isSource(this.#data);
   }
 
   /** Bytes of the data (without framing); undefined when a stream's size is unknown. */
@@ -178,8 +178,7 @@ export class MultipartParam {
 
   /** Whether the part can be encoded again (false once a one-shot stream has been read). */
   get replayable(): boolean {
-    const data = this.#data;
-    return typeof data === 'string' || data instanceof Uint8Array || !data.consumed;
+    return !isSource(this.#data) || !this.#data.consumed;
   }
 
   /** @internal The data as the wire walk sees it. */
@@ -205,7 +204,7 @@ export class MultipartParam {
   encode(boundary: string): Buffer {
     assertValidBoundary(boundary);
     const data = this.#data;
-    if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
+    if (isSource(data)) {
       throw new MultipartError('ERR_NOT_IN_MEMORY', `its data comes from a ${data.description}; stream it with iterEncode()`, {
         paramName: this.name,
       });

@@ -1,7 +1,7 @@
 import { MultipartError } from './errors.js';
 import type { MultipartParam } from './param.js';
 import { consumedError, type BlockPool, type ByteSource } from './sources.js';
-import { bodyLength, isSource, wirePieces, type PartRecord, type Piece, type WirePart } from './wire.js';
+import { bodyLength, isSource, pieceSize, wirePieces, type PartRecord, type Piece, type WirePart } from './wire.js';
 
 /** Files are read 1 MiB at a time: large reads are what keeps the encoder at disk speed. */
 export const DEFAULT_BLOCK_SIZE = 1024 * 1024;
@@ -37,7 +37,7 @@ export function encodePart(param: MultipartParam, boundary: string, options: Bod
 export function planParts(params: readonly MultipartParam[], boundary: string, close = true): Piece<MultipartParam>[] {
   for (const param of params) {
     const data = param.data;
-    if (typeof data === 'string' || data instanceof Uint8Array) assertNoBoundaryInData(data, boundary, param.name);
+    if (!isSource(data)) assertNoBoundaryInData(data, boundary, param.name);
   }
   return wirePieces(params.map(toWirePart), boundary, close);
 }
@@ -71,9 +71,10 @@ export async function* streamPieces(
   const progress = new Progress(options.onProgress, total);
   const batch = new Batch();
 
-  for (const { part, data } of pieces) {
+  for (const piece of pieces) {
+    const { part, data } = piece;
     if (!isSource(data)) {
-      yield* pass(data, typeof data === 'string' ? part!.size! : data.length, part, batch, progress);
+      yield* pass(data, pieceSize(piece)!, part, batch, progress);
       continue;
     }
     const name = part?.owner.name ?? '';

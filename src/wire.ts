@@ -101,6 +101,6 @@ export function bodyLength(pieces: readonly Piece<unknown>[]): number | undefine
   return total;
 }
 
-export function isSource(data: Piece<unknown>['data']): data is ByteSource {
+export function isSource(data: PartData): data is ByteSource {
   return typeof data !== 'string' && !(data instanceof Uint8Array);
 }
