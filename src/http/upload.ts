@@ -199,7 +199,7 @@ class Exchange {
       const afterBody = (settle: (bodySent: boolean) => void) =>
         void Promise.race([sending, delay(BODY_RELEASE_GRACE_MS, false)]).then(settle);
       const fail = (error: Error) => {
-        if (state.response !== undefined || state.failure !== undefined) return; // after the answer, a reset changes nothing
+        if (settled(state)) return; // after the answer, a reset changes nothing
         state.failure = this.signal.aborted ? (this.signal.reason as Error) : requestFailed(error, url);
         state.wake();
         req.destroy();
@@ -247,7 +247,7 @@ class Exchange {
           clearTimeout(timer);
         };
       });
-      if (state.response !== undefined || state.failure !== undefined) return false;
+      if (settled(state)) return false;
     }
     const total = encoded.contentLength;
     const onProgress = this.#options.onUploadProgress;
@@ -256,7 +256,7 @@ class Exchange {
     try {
       for (;;) {
         const { value, done } = await chunks.next();
-        if (state.response !== undefined || state.failure !== undefined) return false;
+        if (settled(state)) return false;
         if (done) break;
         const size = value.length;
         const written = req.write(value, (error) => {
@@ -269,7 +269,7 @@ class Exchange {
             req.once('drain', wake);
             return () => req.off('drain', wake);
           });
-          if (state.response !== undefined || state.failure !== undefined) return false;
+          if (settled(state)) return false;
         }
       }
     } finally {
@@ -287,9 +287,14 @@ interface SendState {
   wake: () => void;
 }
 
+/** True once the request has an answer or has failed: the body loop then stops sending. */
+function settled(state: SendState): boolean {
+  return state.response !== undefined || state.failure !== undefined;
+}
+
 /** Waits for the event `listen` subscribes to, or for an answer or failure on the request. */
 function wakeOn(state: SendState, listen: (wake: () => void) => () => void): Promise<void> {
-  if (state.response !== undefined || state.failure !== undefined) return Promise.resolve();
+  if (settled(state)) return Promise.resolve();
   return new Promise<void>((resolve) => {
     const wake = () => {
       unlisten();
