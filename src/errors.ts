@@ -11,7 +11,10 @@ export type MultipartErrorCode =
   | 'ERR_SIZE_MISMATCH'
   | 'ERR_FILE_UNREADABLE'
   | 'ERR_SOURCE_CONSUMED'
-  | 'ERR_NOT_IN_MEMORY';
+  | 'ERR_SOURCE_FAILED'
+  | 'ERR_NOT_IN_MEMORY'
+  | 'ERR_INVALID_OPTION'
+  | 'ERR_CALLBACK_FAILED';
 
 /**
  * A problem with the data being encoded. `paramName` names the field at fault,
@@ -36,7 +39,12 @@ export type UploadErrorCode =
   | 'ERR_BODY_NOT_REPLAYABLE'
   | 'ERR_ABORTED'
   | 'ERR_TIMEOUT'
-  | 'ERR_REQUEST_FAILED';
+  | 'ERR_REQUEST_FAILED'
+  | 'ERR_INVALID_OPTION'
+  | 'ERR_INVALID_HEADER'
+  | 'ERR_UNEXPECTED_RESPONSE'
+  | 'ERR_SIZE_MISMATCH'
+  | 'ERR_CALLBACK_FAILED';
 
 /** A problem with the HTTP exchange in `upload()`. */
 export class UploadError extends Error {
