@@ -60,7 +60,7 @@ let allMatch = true;
 for (const part of report.parts) {
   const same = part.filename === undefined || expected.get(part.filename) === part.sha256;
   allMatch &&= same;
-  console.log(`${part.name.padEnd(12)} ${(part.filename ?? '-').padEnd(22)} ${part.type.padEnd(26)} ${String(part.size).padStart(10)}  ${part.sha256.slice(0, 16)}…${same ? '' : '  DIFFERS from the file on disk'}`);
+  console.log(`${part.name.padEnd(12)} ${(part.filename ?? '-').padEnd(22)} ${(part.type ?? '-').padEnd(26)} ${String(part.size).padStart(10)}  ${part.sha256.slice(0, 16)}…${same ? '' : '  DIFFERS from the file on disk'}`);
 }
 console.log(`\nContent-Length ${report.contentLength} matched the ${report.bytesReceived} bytes received: ${report.lengthMatches ? 'yes' : 'NO'}`);
 console.log(`every file's SHA-256 matches the file on disk: ${allMatch ? 'yes' : 'NO'}`);

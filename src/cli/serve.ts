@@ -1,4 +1,4 @@
-import { createReceiver } from '../receiver.js';
+import { createReceiver, ReceiveError } from '../receiver.js';
 import type { Io } from './send.js';
 import type { ServeOptions } from './options.js';
 
@@ -13,6 +13,8 @@ export function serve(options: ServeOptions, io: Io): Promise<number> {
         `${report.method} ${report.path}: ${report.parts.length} part(s), ${report.bytesReceived} bytes, ` +
           `${report.contentLength === null ? (report.chunked ? 'chunked' : 'no Content-Length') : report.lengthMatches ? 'Content-Length matches' : 'Content-Length DOES NOT MATCH'}\n`,
       ),
+    onError: (error, req) =>
+      io.stderr.write(`${req.method} ${req.url}: ${error instanceof ReceiveError ? error.status : 500} ${error.message}\n`),
   });
   return new Promise((resolve, reject) => {
     server.on('error', reject);

@@ -39,8 +39,8 @@ function expectReceived(report: ReceiptReport, sent: EncodedForm): void {
   expect(report.bytesReceived).toBe(sent.contentLength);
   expect(report.lengthMatches).toBe(true);
   expect(report.parts.map(({ name, filename, type, size, sha256: hash }) => ({ name, filename, type, size, hash }))).toEqual([
-    { name: 'title', filename: undefined, type: 'text/plain', size: 12, hash: sha256(Buffer.from('every client')) },
-    { name: 'note', filename: undefined, type: 'text/plain', size: Buffer.byteLength('ünïcødé ☃'), hash: sha256(Buffer.from('ünïcødé ☃')) },
+    { name: 'title', filename: undefined, type: null, size: 12, hash: sha256(Buffer.from('every client')) },
+    { name: 'note', filename: undefined, type: null, size: Buffer.byteLength('ünïcødé ☃'), hash: sha256(Buffer.from('ünïcødé ☃')) },
     { name: 'big', filename: 'big.bin', type: 'application/octet-stream', size: big.length, hash: sha256(big) },
     { name: 'small', filename: 'small.txt', type: 'text/plain', size: small.length, hash: sha256(small) },
   ]);
