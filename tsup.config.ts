@@ -1,7 +1,42 @@
 import { readFileSync } from 'node:fs';
-import { defineConfig } from 'tsup';
+import { dirname, join, relative, sep } from 'node:path';
+import { defineConfig, type Options } from 'tsup';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+
+type EsbuildPlugin = NonNullable<Options['esbuildPlugins']>[number];
+
+/** The library's public entry points, as src/cli/*.ts import them, and the built files beside dist/cli.js. */
+const LIBRARY_ENTRIES: Record<string, string> = {
+  '../index.js': './index.js',
+  '../receiver.js': './receiver.js',
+};
+
+/**
+ * Makes the CLI use the published library instead of bundling a second copy of
+ * it: `../index.js` and `../receiver.js` imported from src/cli/ stay imports, of
+ * ./index.js and ./receiver.js next to dist/cli.js. Any other import of the
+ * library's internals from src/cli/ is still bundled, with a warning, since that
+ * copy's classes are not the ones the library's functions create or throw.
+ */
+const useBuiltLibrary: EsbuildPlugin = {
+  name: 'cli-uses-built-library',
+  setup(build) {
+    const cliDir = join(process.cwd(), 'src', 'cli');
+    build.onResolve({ filter: /^\.\.\// }, (args) => {
+      if (relative(cliDir, dirname(args.importer)) !== '') return undefined;
+      const entry = LIBRARY_ENTRIES[args.path];
+      if (entry) return { path: entry, external: true };
+      return {
+        warnings: [
+          {
+            text: `${relative(process.cwd(), args.importer).split(sep).join('/')} imports ${args.path}: a second copy of library code is bundled into dist/cli.js; import from ../index.js or ../receiver.js instead`,
+          },
+        ],
+      };
+    });
+  },
+};
 
 export default defineConfig([
   {
@@ -11,19 +46,24 @@ export default defineConfig([
     dts: true,
     target: 'node20',
     platform: 'node',
-    sourcemap: true,
+    // No source maps: the published package ships no src/ for them to point at.
+    sourcemap: false,
+    // esbuild renames classes it must refer to inside their own bodies (`_MultipartParam`); keep `.name` as written.
+    keepNames: true,
     clean: true,
     splitting: false,
   },
   {
-    // The command line, one executable ESM file.
+    // The command line, one executable ESM file that imports the library beside it.
     entry: { cli: 'src/cli/main.ts' },
     format: ['esm'],
     target: 'node20',
     platform: 'node',
-    sourcemap: true,
+    sourcemap: false,
+    keepNames: true,
     splitting: false,
     banner: { js: '#!/usr/bin/env node' },
     define: { PACKAGE_VERSION: JSON.stringify(version) },
+    esbuildPlugins: [useBuiltLibrary],
   },
 ]);

@@ -1,95 +1,284 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+// The published package, as a user gets it: a copy of this working tree without
+// dist/ (like a fresh clone) is packed with `npm pack` (its prepack builds), the
+// tarball is checked with publint and attw, installed into a scratch project, and
+// used from ESM, CommonJS and TypeScript. One tarball and one install serve every
+// case. Packing a copy leaves this tree's dist/ alone for the other test files.
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from './helpers/files.js';
 
 const root = join(import.meta.dirname, '..');
-const consumer = tempDir();
-mkdirSync(join(consumer, 'node_modules'));
-symlinkSync(root, join(consumer, 'node_modules', 'multipart-poster'));
+const bin = (name: string) => join(root, 'node_modules', '.bin', name);
+const work = tempDir();
+const clone = join(work, 'clone');
+const packDir = join(work, 'pack');
+const app = join(work, 'app');
+const installed = join(app, 'node_modules', 'multipart-poster');
+const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+let tarball = '';
 
-const run = (file: string) => execFileSync(process.execPath, [file], { cwd: consumer, encoding: 'utf8' });
+interface Run {
+  code: number;
+  output: string;
+}
 
-describe('the published package shape', () => {
-  it('installs from its tarball with a working multipart-poster bin', async () => {
-    const packDir = join(consumer, 'pack');
-    mkdirSync(packDir);
-    const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', packDir], { cwd: root, encoding: 'utf8' }).trim().split('\n').at(-1)!;
-    const app = join(consumer, 'app');
-    mkdirSync(app);
-    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true }));
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(packDir, tarball)], { cwd: app, encoding: 'utf8' });
-    const version = execFileSync(join(app, 'node_modules', '.bin', 'multipart-poster'), ['--version'], { encoding: 'utf8' });
-    expect(version.trim()).toBe((JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version);
-    const dryRun = execFileSync(join(app, 'node_modules', '.bin', 'multipart-poster'), ['--dry-run', '--boundary', 'b', '-F', 'a=1'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    expect(dryRun).toBe('--b\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--b--\r\n');
-  }, 120_000);
+// Without the npm_* variables `npm test` sets (npm_config_local_prefix, npm_package_json...), which describe this checkout, not the scratch ones.
+const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name)));
 
-  it('imports from an ESM file', () => {
+/** Runs a command, resolving to its exit code and its stdout and stderr together (never rejects). */
+async function run(command: string, args: string[], cwd: string): Promise<Run> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(command, args, { cwd, env, encoding: 'utf8', maxBuffer: 16 << 20 });
+    return { code: 0, output: stdout + stderr };
+  } catch (error) {
+    const e = error as { code?: number | string; stdout?: string; stderr?: string; message: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, output: `${e.stdout ?? ''}${e.stderr ?? ''}` || e.message };
+  }
+}
+
+async function mustRun(command: string, args: string[], cwd: string): Promise<string> {
+  const result = await run(command, args, cwd);
+  if (result.code !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.code}):\n${result.output}`);
+  return result.output;
+}
+
+const node = (file: string, cwd = app) => mustRun(process.execPath, [file], cwd);
+
+beforeAll(async () => {
+  // The working tree as git sees it (tracked and new files, nothing ignored: no dist/), with the installed node_modules.
+  const files = (await mustRun('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], root)).split('\0').filter(Boolean);
+  for (const file of files) {
+    if (!existsSync(join(root, file))) continue; // deleted but not yet staged
+    mkdirSync(dirname(join(clone, file)), { recursive: true });
+    cpSync(join(root, file), join(clone, file));
+  }
+  symlinkSync(join(root, 'node_modules'), join(clone, 'node_modules'));
+  expect(existsSync(join(clone, 'dist'))).toBe(false);
+
+  mkdirSync(packDir);
+  await mustRun('npm', ['pack', '--pack-destination', packDir], clone);
+  const packed = readdirSync(packDir).filter((name) => name.endsWith('.tgz'));
+  expect(packed).toEqual([`multipart-poster-${version}.tgz`]);
+  tarball = join(packDir, packed[0]!);
+
+  mkdirSync(app);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true }));
+  await mustRun('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], app);
+}, 120_000);
+
+describe('the packed tarball', () => {
+  it('is built by prepack and holds dist/ without source maps', async () => {
+    const listing = (await mustRun('tar', ['-tzf', tarball], work)).split('\n').filter(Boolean).sort();
+    expect(listing).toEqual(
+      [
+        'LICENSE',
+        'README.md',
+        'package.json',
+        ...['cli.js', 'index.cjs', 'index.d.cts', 'index.d.ts', 'index.js', 'receiver.cjs', 'receiver.d.cts', 'receiver.d.ts', 'receiver.js'].map((f) => `dist/${f}`),
+      ]
+        .map((f) => `package/${f}`)
+        .sort(),
+    );
+    for (const file of readdirSync(join(installed, 'dist'))) {
+      expect(readFileSync(join(installed, 'dist', file), 'utf8'), file).not.toMatch(/sourceMappingURL/);
+    }
+  });
+
+  it('passes publint', async () => {
+    const { code, output } = await run(bin('publint'), ['run', tarball, '--strict'], work);
+    expect(output).toContain('All good!');
+    expect(code).toBe(0);
+  });
+
+  it('passes attw (are the types wrong) for every entry point and resolution mode', async () => {
+    const { code, output } = await run(bin('attw'), [tarball, '--format', 'json'], work);
+    const result = JSON.parse(output) as {
+      analysis: { problems: unknown[]; entrypoints: Record<string, { resolutions: Record<string, { resolution?: { fileName: string } }> }> };
+    };
+    expect(result.analysis.problems).toEqual([]);
+    const resolved = Object.fromEntries(
+      Object.entries(result.analysis.entrypoints).map(([entry, { resolutions }]) => [
+        entry,
+        Object.fromEntries(Object.entries(resolutions).map(([mode, r]) => [mode, r.resolution?.fileName.replace('/node_modules/multipart-poster/', '')])),
+      ]),
+    );
+    expect(resolved).toEqual({
+      '.': { node10: 'dist/index.d.ts', 'node16-cjs': 'dist/index.d.cts', 'node16-esm': 'dist/index.d.ts', bundler: 'dist/index.d.ts' },
+      './receiver': { node10: 'dist/receiver.d.ts', 'node16-cjs': 'dist/receiver.d.cts', 'node16-esm': 'dist/receiver.d.ts', bundler: 'dist/receiver.d.ts' },
+      './package.json': { node10: 'package.json', 'node16-cjs': 'package.json', 'node16-esm': 'package.json', bundler: 'package.json' },
+    });
+    expect(code).toBe(0);
+  });
+
+  it('has package metadata for the registry', () => {
+    const pkg = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as Record<string, unknown>;
+    expect(pkg.sideEffects).toBe(false);
+    expect(pkg.repository).toEqual({ type: 'git', url: 'git+https://github.com/multipart-poster/multipart-poster.git' });
+    expect(pkg.homepage).toBe('https://github.com/multipart-poster/multipart-poster#readme');
+    expect(pkg.bugs).toEqual({ url: 'https://github.com/multipart-poster/multipart-poster/issues' });
+  });
+});
+
+describe('the installed command line', () => {
+  it('runs as the multipart-poster bin', async () => {
+    const cli = join(app, 'node_modules', '.bin', 'multipart-poster');
+    expect((await mustRun(cli, ['--version'], app)).trim()).toBe(version);
+    const dryRun = await promisify(execFile)(cli, ['--dry-run', '--boundary', 'b', '-F', 'a=1'], { cwd: app, env, encoding: 'utf8' });
+    expect(dryRun.stdout).toBe('--b\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--b--\r\n');
+  });
+
+  it('imports the library beside it instead of bundling a copy', async () => {
+    const cli = readFileSync(join(installed, 'dist', 'cli.js'), 'utf8');
+    const imports = [...cli.matchAll(/^import\b[^;]*?\bfrom\s*["']([^"']+)["']/gms)].map((m) => m[1]!);
+    // Every class the library exports is defined in index.js only, not again in cli.js.
+    const library = (await import(pathToFileURL(join(installed, 'dist', 'index.js')).href)) as Record<string, unknown>;
+    const classes = Object.entries(library)
+      .filter(([, value]) => typeof value === 'function' && /^class\b/.test(Function.prototype.toString.call(value)))
+      .map(([name]) => name);
+    expect(classes).toEqual(expect.arrayContaining(['MultipartParam', 'MultipartError', 'UploadError', 'UploadBody']));
+    const copies = classes.filter((name) => new RegExp(`\\bclass ${name}\\b|\\b${name} = class\\b|__name\\(this, "${name}"\\)`).test(cli));
+    expect({ relativeImports: [...new Set(imports.filter((path) => path.startsWith('.')))].sort(), copies }).toEqual({
+      relativeImports: ['./index.js', './receiver.js'],
+      copies: [],
+    });
+  });
+});
+
+// A consumer that starts the receiver, uploads a form and a raw body to it, and prints what it saw.
+const consumerBody = `
+const server = createReceiver();
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const url = 'http://127.0.0.1:' + server.address().port + '/';
+const form = await multipartEncode({ a: 'b', file: new MultipartParam('file', { value: 'hi', filename: 'hi.txt' }) }, { boundary: 'xyz' });
+const sent = await (await upload(url, form)).json();
+const raw = await (await upload(url, await rawBody(new Uint8Array([1, 2, 3])), { method: 'PUT' })).json();
+server.closeAllConnections();
+server.close();
+console.log(JSON.stringify({
+  names: [MultipartParam.name, MultipartError.name, UploadError.name, UploadBody.name],
+  contentLength: form.contentLength,
+  sent: [sent.lengthMatches, sent.parts.map((part) => part.name + ':' + (part.filename ?? '') + ':' + part.size)],
+  raw: [raw.method, raw.bytesReceived],
+}));`;
+const expected = {
+  names: ['MultipartParam', 'MultipartError', 'UploadError', 'UploadBody'],
+  contentLength: 166,
+  sent: [true, ['a::1', 'file:hi.txt:2']],
+  raw: ['PUT', 3],
+};
+
+describe('the installed library at run time', () => {
+  it('works from an ESM file', async () => {
     writeFileSync(
-      join(consumer, 'esm.mjs'),
-      `import { multipartEncode, MultipartParam } from 'multipart-poster';
+      join(app, 'esm.mjs'),
+      `import { multipartEncode, upload, rawBody, MultipartParam, MultipartError, UploadError, UploadBody } from 'multipart-poster';
        import { createReceiver } from 'multipart-poster/receiver';
-       const form = await multipartEncode({ a: 'b' }, { boundary: 'esm' });
-       console.log(typeof MultipartParam, typeof createReceiver, form.contentLength);`,
+       ${consumerBody}`,
     );
-    expect(run('esm.mjs').trim()).toBe('function function 63');
+    expect(JSON.parse(await node('esm.mjs'))).toEqual(expected);
   });
 
-  it('requires from a CommonJS file', () => {
+  it('works from a CommonJS file', async () => {
     writeFileSync(
-      join(consumer, 'cjs.cjs'),
-      `const { multipartEncode, MultipartParam } = require('multipart-poster');
+      join(app, 'cjs.cjs'),
+      `const { multipartEncode, upload, rawBody, MultipartParam, MultipartError, UploadError, UploadBody } = require('multipart-poster');
        const { createReceiver } = require('multipart-poster/receiver');
-       multipartEncode({ a: 'b' }, { boundary: 'cjs' }).then((form) => console.log(typeof MultipartParam, typeof createReceiver, form.contentLength));`,
+       (async () => { ${consumerBody} })().catch((error) => { console.error(error); process.exitCode = 1; });`,
     );
-    expect(run('cjs.cjs').trim()).toBe('function function 63');
+    expect(JSON.parse(await node('cjs.cjs'))).toEqual(expected);
   });
+});
 
-  it.each(['node16', 'bundler'])('type-checks in a TypeScript consumer with moduleResolution %s', (resolution) => {
-    const dir = join(consumer, resolution);
+// What a TypeScript user writes: every public entry, and a wrong option caught.
+const typedConsumer = `
+import { multipartEncode, upload, rawBody, MultipartParam, MultipartError, type EncodedForm, type EncodedBody } from 'multipart-poster';
+import { createReceiver, formatReport, type ReceiptReport } from 'multipart-poster/receiver';
+
+export async function send(url: string): Promise<ReceiptReport> {
+  const form: EncodedForm = await multipartEncode({ title: 'x', image: await MultipartParam.fromFile('image', 'photo.jpg') });
+  const raw: EncodedBody = await rawBody(new Uint8Array([1, 2, 3]), { type: 'application/octet-stream' });
+  const response = await upload(url, form, { onUploadProgress: (loaded: number, total: number | undefined) => void [loaded, total] });
+  await upload(new URL(url), raw, { method: 'PUT', headers: { 'x-a': 'b' } });
+  const code: string = new MultipartError('ERR_SIZE_UNKNOWN', 'x').code;
+  const name: string = MultipartParam.name;
+  const server = createReceiver({ format: 'text', onReport: (report: ReceiptReport) => void formatReport(report) });
+  server.close();
+  void code;
+  void name;
+  return (await response.json()) as ReceiptReport;
+}
+
+// @ts-expect-error a wrong option is a type error
+void multipartEncode({}, { bondary: 'x' });
+`;
+
+// The README's fetch example, which type-checks with lib ES2022 and @types/node (not with the DOM lib).
+const fetchConsumer = `
+import { multipartEncode, MultipartParam } from 'multipart-poster';
+export async function post(url: string): Promise<number> {
+  const { body, headers } = await multipartEncode({ title: 'x', image: await MultipartParam.fromFile('image', 'photo.jpg') });
+  const response = await fetch(url, { method: 'POST', body, headers, duplex: 'half' });
+  return response.status;
+}
+`;
+
+// The same from a CommonJS TypeScript file (require conditions, the .d.cts types).
+const cjsConsumer = `
+import { multipartEncode, upload, rawBody, MultipartParam } from 'multipart-poster';
+import { createReceiver, type ReceiptReport } from 'multipart-poster/receiver';
+export async function send(url: string): Promise<ReceiptReport> {
+  const raw = await rawBody(Buffer.from('x'));
+  await upload(url, raw);
+  const response = await upload(url, await multipartEncode({ a: new MultipartParam('a', { value: 'b' }) }));
+  createReceiver().close();
+  return (await response.json()) as ReceiptReport;
+}
+`;
+
+interface TsCase {
+  module: string;
+  moduleResolution: string;
+  lib: string[];
+  files: Record<string, string>;
+  type?: 'module' | 'commonjs';
+}
+
+const tsCases: Record<string, TsCase> = {
+  node16: { module: 'node16', moduleResolution: 'node16', lib: ['ES2022'], type: 'module', files: { 'consumer.ts': typedConsumer, 'fetch.ts': fetchConsumer, 'consumer.cts': cjsConsumer } },
+  nodenext: { module: 'nodenext', moduleResolution: 'nodenext', lib: ['ES2022'], type: 'module', files: { 'consumer.ts': typedConsumer, 'fetch.ts': fetchConsumer, 'consumer.cts': cjsConsumer } },
+  bundler: { module: 'esnext', moduleResolution: 'bundler', lib: ['ES2022'], files: { 'consumer.ts': typedConsumer, 'fetch.ts': fetchConsumer } },
+  'nodenext with the DOM lib': { module: 'nodenext', moduleResolution: 'nodenext', lib: ['ES2022', 'DOM'], type: 'module', files: { 'consumer.ts': typedConsumer, 'consumer.cts': cjsConsumer } },
+  // Old-style resolution that ignores "exports": typesVersions maps multipart-poster/receiver.
+  node10: { module: 'commonjs', moduleResolution: 'node10', lib: ['ES2022'], type: 'commonjs', files: { 'consumer.ts': typedConsumer } },
+};
+
+describe('the installed types', () => {
+  it.concurrent.for(Object.keys(tsCases))('type-check a TypeScript consumer with %s', async (label, { expect }) => {
+    const { files, type, ...options } = tsCases[label]!;
+    const dir = join(app, `ts-${label.replaceAll(' ', '-')}`);
     mkdirSync(dir);
-    writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
+    writeFileSync(join(dir, 'package.json'), JSON.stringify(type ? { type } : {}));
     writeFileSync(
       join(dir, 'tsconfig.json'),
       JSON.stringify({
         compilerOptions: {
+          ...options,
           strict: true,
           noEmit: true,
           target: 'ES2022',
-          lib: ['ES2022'],
-          module: resolution === 'node16' ? 'node16' : 'esnext',
-          moduleResolution: resolution,
           types: ['node'],
           typeRoots: [join(root, 'node_modules/@types')],
         },
-        files: ['consumer.ts'],
+        files: Object.keys(files),
       }),
     );
-    writeFileSync(
-      join(dir, 'consumer.ts'),
-      `import { multipartEncode, MultipartParam, MultipartError, type EncodedForm } from 'multipart-poster';
-       import { createReceiver, type ReceiptReport } from 'multipart-poster/receiver';
-       export async function send(url: string): Promise<number> {
-         const form: EncodedForm = await multipartEncode({ title: 'x', image: await MultipartParam.fromFile('image', 'photo.jpg') });
-         const { body, headers } = form;
-         const response = await fetch(url, { method: 'POST', body, headers, duplex: 'half' });
-         const code: string = new MultipartError('ERR_SIZE_UNKNOWN', 'x').code;
-         const report: ReceiptReport | undefined = undefined;
-         void createReceiver; void code; void report;
-         return response.status;
-       }
-       // @ts-expect-error a wrong option is a type error
-       void multipartEncode({}, { bondary: 'x' });`,
-    );
-    const tsc = join(root, 'node_modules/typescript/bin/tsc');
-    let output = '';
-    try {
-      execFileSync(process.execPath, [tsc, '-p', dir], { encoding: 'utf8' });
-    } catch (error) {
-      output = String((error as { stdout?: string }).stdout);
-    }
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    const { code, output } = await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', dir], dir);
     expect(output).toBe('');
+    expect(code).toBe(0);
   });
 });
