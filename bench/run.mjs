@@ -1,16 +1,20 @@
-// npm run bench [-- --quick]: every subject on every workload, each run in a fresh
-// process, a warm-up then interleaved rounds; medians, ranges and same-round ratios
-// go to bench/RESULTS.md and the README table.
+// npm run bench [-- --quick] [-- --only ID,...]: every subject on every workload, each run in a
+// fresh process, a warm-up then interleaved rounds; medians, ranges and same-round ratios go to
+// bench/RESULTS.md and the README table. Workloads: W1–W4 and BIG (encoding), W5 and W5-pinned
+// (upload), loop (W1-loop, W4-loop, W5-loop: event-loop delay), W6 (upload over TLS), W7 (32
+// uploads at once, memory) and COLD (import and --version in fresh processes).
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { prepareData, workloadSizes } from './workloads.mjs';
+import { describeWorkload, expectedParts, prepareData, workloadSizes } from './workloads.mjs';
 
 const quick = process.argv.includes('--quick');
-// --only W5 (or W1,W3...) measures some workloads alone; results then go to stdout only.
-const only = process.argv.find((arg, i) => process.argv[i - 1] === '--only')?.split(',');
+// --only W5 (or W1,W3..., or a group: loop for the three event-loop workloads) measures some
+// workloads alone; results then go to stdout only.
+const only = process.argv.find((arg, i) => process.argv[i - 1] === '--only')?.toLowerCase().split(',');
 const ROUNDS = quick ? 3 : 5;
+const COLD_ROUNDS = quick ? 5 : 10;
 const SLOW_MS = 20_000; // a subject slower than this is measured once
 const RUN_TIMEOUT_MS = 180_000;
 const root = join(import.meta.dirname, '..');
@@ -18,6 +22,9 @@ const sizes = workloadSizes(quick);
 const MiB = 1024 * 1024;
 
 const PEERS = ['form-data', 'form-data-encoder', 'native'];
+const W5_SUBJECTS = ['ours upload()', 'ours http.request', 'form-data', 'form-data-encoder', 'native fetch', 'curl', 'curl (Expect)'];
+const COLD_BASE = 'node -e 0';
+const CA_CERTS_SET = Boolean(process.env.NODE_EXTRA_CA_CERTS);
 const WORKLOADS = [
   { id: 'W1', title: `one ${sizes.w1Bytes / MiB} MiB file + 2 fields`, subjects: ['ours', 'ours+progress', ...PEERS, 'raw'] },
   { id: 'W2', title: `${sizes.w2Files} files × 8 MiB`, subjects: ['ours', ...PEERS, 'raw'] },
@@ -27,22 +34,84 @@ const WORKLOADS = [
   {
     id: 'W5',
     title: `W1 uploaded to a busboy server in another process`,
-    subjects: ['ours upload()', 'ours http.request', 'form-data', 'form-data-encoder', 'native fetch', 'curl', 'curl (Expect)'],
-    server: true,
+    subjects: W5_SUBJECTS,
+    server: {},
     rounds: ROUNDS + 2, // the noisiest workload: two processes share the machine
   },
   {
     id: 'W5-pinned',
     title: 'W5 with the server pinned to core 0 and the client to core 1, as if on separate machines',
-    subjects: ['ours upload()', 'ours http.request', 'form-data', 'form-data-encoder', 'native fetch', 'curl', 'curl (Expect)'],
-    server: true,
+    subjects: W5_SUBJECTS,
+    server: {},
     pinned: true,
     rounds: ROUNDS + 2,
   },
   { id: 'BIG', title: `one ${sizes.bigBytes / MiB / 1024} GiB sparse file (memory)`, subjects: ['ours', 'ours+progress', 'raw'], rounds: 2 },
+  // The event loop of the process that encodes or uploads, with a 1 ms timer in it; every body is parsed and hashed on the other side.
+  {
+    id: 'W1-loop',
+    group: 'loop',
+    title: `event loop: W1 (one ${sizes.w1Bytes / MiB} MiB file) encoded into a pipe to a checker process`,
+    subjects: ['ours', 'form-data-encoder'],
+    loop: true,
+    verify: true,
+  },
+  {
+    id: 'W4-loop',
+    group: 'loop',
+    title: `event loop: W4 (${sizes.w4Files.toLocaleString('en')} files × 4 KiB) encoded into a pipe to a checker process`,
+    subjects: ['ours', 'form-data-encoder'],
+    loop: true,
+    verify: true,
+  },
+  {
+    id: 'W5-loop',
+    group: 'loop',
+    title: 'event loop: W5 (W1 uploaded to the busboy server in another process, which hashes every file)',
+    subjects: ['ours upload()', 'form-data-encoder'],
+    server: { sha256: true },
+    loop: true,
+    verify: true,
+  },
+  {
+    id: 'W6',
+    title: 'W1 uploaded over HTTPS on loopback to a busboy server in another process',
+    subjects: ['ours upload()', 'ours https.request', 'form-data-encoder', 'curl', 'curl (Expect)'],
+    server: { tls: true, sha256: true },
+    verify: true,
+    rounds: ROUNDS + 2, // two processes share the machine, as in W5
+  },
+  {
+    id: 'W7',
+    title: `${sizes.w7Count} uploads of a ${sizes.w7Bytes / MiB} MiB file at once through one keep-alive agent`,
+    subjects: ['ours upload()', 'ours http.request', 'ours undici.request', 'ours got', 'ours axios', 'form-data-encoder', 'curl'],
+    server: { sha256: true },
+    verify: true,
+    notes: [
+      'Each upload has its own body (the same file); the Node clients share one `new http.Agent({ keepAlive: true })` (undici: one `new Agent()`), so each upload has a connection of its own.',
+      `curl is ${sizes.w7Count} processes: its CPU and peak RSS are the sums over them.`,
+    ],
+  },
+  {
+    id: 'COLD',
+    title: 'cold start: fresh processes, each timed from spawn to exit',
+    subjects: [COLD_BASE, 'node empty.mjs', "ours import('multipart-poster')", 'ours --version (dist/cli.js)', ...(CA_CERTS_SET ? ['node -e 0, NODE_EXTRA_CA_CERTS kept'] : [])],
+    cold: true,
+    verify: true, // every process must exit 0; --version must print the package's version
+    baseline: COLD_BASE,
+    peers: [],
+    rounds: COLD_ROUNDS,
+    notes: [
+      CA_CERTS_SET
+        ? 'NODE_EXTRA_CA_CERTS is set on this machine: it is removed from the environment of every process measured here except the last row, which shows what it costs.'
+        : 'NODE_EXTRA_CA_CERTS is not set here; it would be removed from the environment of every process measured.',
+      `Each run is the median of ${sizes.coldSamples} fresh processes; the figures are medians over runs, and the differences and ratios medians of same-round ones.`,
+    ],
+  },
 ];
+const selected = (workload) => only === undefined || only.includes(workload.id.toLowerCase()) || only.includes(workload.group);
 const isOurs = (subject) => subject.startsWith('ours');
-const isPeer = (subject) => !isOurs(subject) && subject !== 'raw';
+const isPeer = (subject, workload) => (workload.peers ? workload.peers.includes(subject) : !isOurs(subject) && subject !== 'raw');
 
 /** `taskset` pins a process to one core (util-linux); the pinned workload needs it. */
 const pin = (core) => `exec taskset -c ${core} `;
@@ -69,10 +138,12 @@ function runWorker(subject, workload, url, extra = [], pinned = false) {
   });
 }
 
-async function startServer(pinned) {
-  const child = spawn('bash', ['-c', `${pinned ? pin(0) : 'exec '}${JSON.stringify(process.execPath)} bench/server.mjs`], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+/** bench/server.mjs in its own process; `tls` serves HTTPS, `sha256` hashes every file received. */
+async function startServer(pinned, { tls = false, sha256 = false } = {}) {
+  const flags = `${tls ? ' --tls' : ''}${sha256 ? ' --sha256' : ''}`;
+  const child = spawn('bash', ['-c', `${pinned ? pin(0) : 'exec '}${JSON.stringify(process.execPath)} bench/server.mjs${flags}`], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise((resolve) => child.stdout.once('data', (c) => resolve(JSON.parse(c.toString()).port)));
-  return { url: `http://127.0.0.1:${port}/upload`, stop: () => child.kill() };
+  return { url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}/upload`, stop: () => child.kill() };
 }
 
 const median = (values) => {
@@ -82,11 +153,17 @@ const median = (values) => {
 };
 
 async function measure(workload) {
-  const server = workload.server ? await startServer(workload.pinned) : undefined;
+  const server = workload.server ? await startServer(workload.pinned, workload.server) : undefined;
   const runs = Object.fromEntries(workload.subjects.map((s) => [s, []]));
   const slow = new Set();
-  const log = (subject, result, label) =>
-    process.stderr.write(`  ${label.padEnd(8)} ${subject.padEnd(18)} ${result.ok ? `${result.ms.toFixed(0)} ms` : `failed: ${result.error}`}\n`);
+  const log = (subject, result, label) => {
+    const extra = [
+      result.loop ? `loop p99 ${result.loop.p99Ms.toFixed(1)} ms, max ${result.loop.maxMs.toFixed(1)} ms` : '',
+      workload.id === 'W7' && result.ok ? `peak RSS ${result.maxRssMiB.toFixed(0)} MiB` : '',
+      result.check !== undefined && result.check !== 'ok' ? `CHECK FAILED: ${result.check}` : '',
+    ].filter(Boolean);
+    process.stderr.write(`  ${label.padEnd(8)} ${subject.padEnd(18)} ${result.ok ? `${result.ms.toFixed(0)} ms` : `failed: ${result.error}`}${extra.length ? `  (${extra.join('; ')})` : ''}\n`);
+  };
   process.stderr.write(`${workload.id}: ${workload.title}\n`);
   for (const subject of workload.subjects) {
     const result = await runWorker(subject, workload.id, server?.url, [], workload.pinned);
@@ -124,6 +201,8 @@ function summarize(result) {
     if (ok.length === 0) return { subject, error: failed?.error ?? 'no run' };
     const pick = (key) => ok.map((r) => r[key]);
     const lengthChecks = ok.map((r) => (r.declared === null ? 'n/a' : r.bytes === r.declared ? 'ok' : `MISMATCH ${r.bytes}≠${r.declared}`));
+    const checks = ok.map((r) => r.check).filter((c) => c !== undefined);
+    const loops = ok.map((r) => r.loop).filter(Boolean);
     return {
       subject,
       runs: ok.length,
@@ -134,58 +213,95 @@ function summarize(result) {
       rssMiB: median(pick('maxRssMiB')),
       rssMax: Math.max(...pick('maxRssMiB')),
       length: subject === 'ours length' ? 'n/a' : lengthChecks.find((c) => c !== 'ok') ?? 'ok',
+      // busboy parse, Content-Length and SHA-256 of every file, on every run; failed runs count too.
+      check: checks.length === 0 ? undefined : failed ? `failed: ${failed.error}` : checks.find((c) => c !== 'ok') ?? `ok (${checks.length} runs)`,
+      checkOk: checks.length > 0 && !failed && checks.every((c) => c === 'ok'),
+      loop: loops.length
+        ? {
+            p99: median(loops.map((l) => l.p99Ms)),
+            p99Worst: Math.max(...loops.map((l) => l.p99Ms)),
+            max: median(loops.map((l) => l.maxMs)),
+            maxWorst: Math.max(...loops.map((l) => l.maxMs)),
+          }
+        : undefined,
       chunked: ok.some((r) => r.chunked === true),
       fds: result.fds[subject],
     };
   });
-  // Ratios within each round: ours against the best peer and against the raw read of that round.
+  // Ratios within each round: ours against the best peer, the raw read, curl and plain ours of
+  // that round; with a baseline (the cold start), every subject against it, as a ratio and a difference.
   const ratios = {};
   const roundIds = [...new Set(Object.values(result.runs).flat().filter((r) => r.ok && r.round > 0).map((r) => r.round))];
-  for (const subject of result.subjects.filter(isOurs)) {
+  const inRound = (s, round) => result.runs[s]?.find((r) => r.round === round && r.ok);
+  for (const subject of result.subjects.filter((s) => isOurs(s) || (result.baseline && s !== result.baseline))) {
     const vsPeer = [];
     const vsRaw = [];
     const vsCurl = [];
     const vsOurs = [];
+    const vsBase = [];
+    const overBase = [];
     for (const round of roundIds) {
-      const inRound = (s) => result.runs[s]?.find((r) => r.round === round && r.ok);
-      const mine = inRound(subject);
+      const mine = inRound(subject, round);
       if (!mine) continue;
-      const peers = result.subjects.filter(isPeer).map(inRound).filter(Boolean);
-      if (peers.length) vsPeer.push(mine.ms / Math.min(...peers.map((p) => p.ms)));
-      if (inRound('raw')) vsRaw.push(mine.ms / inRound('raw').ms);
-      if (inRound('curl')) vsCurl.push(mine.ms / inRound('curl').ms);
-      if (subject !== 'ours' && inRound('ours')) vsOurs.push(mine.ms / inRound('ours').ms);
+      const peers = result.subjects.filter((s) => isPeer(s, result)).map((s) => inRound(s, round)).filter(Boolean);
+      if (peers.length && isOurs(subject)) vsPeer.push(mine.ms / Math.min(...peers.map((p) => p.ms)));
+      if (inRound('raw', round)) vsRaw.push(mine.ms / inRound('raw', round).ms);
+      if (inRound('curl', round)) vsCurl.push(mine.ms / inRound('curl', round).ms);
+      if (subject !== 'ours' && inRound('ours', round)) vsOurs.push(mine.ms / inRound('ours', round).ms);
+      const base = result.baseline && inRound(result.baseline, round);
+      if (base) {
+        vsBase.push(mine.ms / base.ms);
+        overBase.push(mine.ms - base.ms);
+      }
     }
-    ratios[subject] = {
-      vsBestPeer: vsPeer.length ? median(vsPeer) : undefined,
-      vsRaw: vsRaw.length ? median(vsRaw) : undefined,
-      vsCurl: vsCurl.length ? median(vsCurl) : undefined,
-      vsOurs: vsOurs.length ? median(vsOurs) : undefined,
-    };
+    const med = (values) => (values.length ? median(values) : undefined);
+    ratios[subject] = { vsBestPeer: med(vsPeer), vsRaw: med(vsRaw), vsCurl: med(vsCurl), vsOurs: med(vsOurs), vsBase: med(vsBase), overBase: med(overBase) };
   }
   return { rows, ratios };
 }
 
 const fmt = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
 const times = (x) => (x === undefined ? '–' : `${x.toFixed(2)}×`);
+const msFine = (ms) => (ms === undefined ? '–' : `${ms.toFixed(1)} ms`);
+
+/** The columns of a workload's table: [heading, alignment, cell(row, ratios)]. */
+function columns(result) {
+  if (result.cold) {
+    return [
+      ['time (median)', '---:', (r) => msFine(r.ms)],
+      ['min–max', '---:', (r) => `${msFine(r.msMin)}–${msFine(r.msMax)}`],
+      [`over ${result.baseline}`, '---:', (r, q) => (q?.overBase === undefined ? '–' : `${q.overBase >= 0 ? '+' : ''}${q.overBase.toFixed(1)} ms`)],
+      [`× ${result.baseline}`, '---:', (r, q) => times(q?.vsBase)],
+      ['check', '---', (r) => r.check ?? ''],
+    ];
+  }
+  return [
+    ['time (median)', '---:', (r) => `${fmt(r.ms)}`],
+    ['min–max', '---:', (r) => `${fmt(r.msMin)}–${fmt(r.msMax)}`],
+    ['CPU', '---:', (r) => fmt(r.cpuMs)],
+    ['peak RSS', '---:', (r) => `${r.rssMiB.toFixed(0)} MiB${result.id === 'W7' ? ` (max ${r.rssMax.toFixed(0)})` : ''}`],
+    ['length check', '---', (r) => `${r.length}${r.chunked ? ' (chunked)' : ''}`],
+    ...(result.verify ? [['received (busboy, SHA-256)', '---', (r) => r.check ?? '']] : []),
+    ...(result.loop
+      ? [
+          ['loop p99 (worst run)', '---:', (r) => (r.loop ? `${msFine(r.loop.p99)} (${msFine(r.loop.p99Worst)})` : '')],
+          ['loop max (worst run)', '---:', (r) => (r.loop ? `${msFine(r.loop.max)} (${msFine(r.loop.maxWorst)})` : '')],
+        ]
+      : []),
+    ...(result.probeFds ? [['most files open', '---:', (r) => `${r.fds ?? ''}`]] : []),
+  ];
+}
 
 function table(result, summary) {
-  const lines = [
-    `### ${result.id}: ${result.title}`,
-    '',
-    '| subject | time (median) | min–max | CPU | peak RSS | length check | ' + (result.probeFds ? 'most files open |' : '') + '',
-    '|---|---:|---:|---:|---:|---|' + (result.probeFds ? '---:|' : ''),
-  ];
+  const cols = columns(result);
+  const lines = [`### ${result.id}: ${result.title}`, '', `| subject | ${cols.map((c) => c[0]).join(' | ')} |`, `|---|${cols.map((c) => c[1]).join('|')}|`];
   for (const row of summary.rows) {
     if (row.error) {
-      lines.push(`| ${row.subject} | failed: ${row.error} | | | | |${result.probeFds ? ` ${result.fds[row.subject] ?? ''} |` : ''}`);
+      lines.push(`| ${row.subject} | failed: ${row.error} |${' |'.repeat(cols.length - 1)}`);
       continue;
     }
     const once = row.runs === 1 && result.slow.includes(row.subject) ? ' (1 run)' : '';
-    lines.push(
-      `| ${row.subject}${once} | ${fmt(row.ms)} | ${fmt(row.msMin)}–${fmt(row.msMax)} | ${fmt(row.cpuMs)} | ${row.rssMiB.toFixed(0)} MiB | ${row.length}${row.chunked ? ' (chunked)' : ''} |` +
-        (result.probeFds ? ` ${row.fds ?? ''} |` : ''),
-    );
+    lines.push(`| ${row.subject}${once} | ${cols.map((c) => c[2](row, summary.ratios[row.subject])).join(' | ')} |`);
   }
   lines.push('');
   for (const [subject, r] of Object.entries(summary.ratios)) {
@@ -196,6 +312,8 @@ function table(result, summary) {
     if (r.vsOurs !== undefined) parts.push(`${times(r.vsOurs)} plain ours'`);
     if (parts.length) lines.push(`- ${subject}: ${parts.join(', ')} (median of same-round ratios)`);
   }
+  if (result.loop) lines.push('- Event-loop delay: `monitorEventLoopDelay({ resolution: 1 })` in the measured process, over the whole run; each sample is the time between two ticks of a 1 ms timer (an idle loop reads ~1 ms). Medians over runs, the worst run in brackets.');
+  for (const note of result.notes ?? []) lines.push(`- ${note}`);
   lines.push('');
   return lines.join('\n');
 }
@@ -206,13 +324,15 @@ function versions() {
   try {
     curl = execFileSync('curl', ['--version'], { encoding: 'utf8' }).split('\n')[0].split(' ').slice(0, 2).join(' ');
   } catch {}
-  return `Node ${process.version}; form-data ${pkg('form-data')}; form-data-encoder ${pkg('form-data-encoder')} with formdata-node ${pkg('formdata-node')}; ${curl}`;
+  return `Node ${process.version}; form-data ${pkg('form-data')}; form-data-encoder ${pkg('form-data-encoder')} with formdata-node ${pkg('formdata-node')}; undici ${pkg('undici')}; got ${pkg('got')}; axios ${pkg('axios')}; busboy ${pkg('busboy')}; ${curl}`;
 }
 
 const started = Date.now();
 prepareData(sizes);
+// The SHA-256 of every file an upload is checked against, computed (and cached) before anything is measured.
+for (const workload of WORKLOADS.filter((w) => selected(w) && w.verify && !w.cold)) expectedParts(describeWorkload(workload.id, sizes));
 const results = [];
-for (const workload of WORKLOADS.filter((w) => only === undefined || only.includes(w.id))) {
+for (const workload of WORKLOADS.filter(selected)) {
   const result = await measure(workload);
   results.push({ result, summary: summarize(result) });
 }
@@ -249,12 +369,57 @@ const targets = [
   `| peak RSS for ${sizes.bigBytes / MiB / 1024} GiB within 1.1× of the raw read, with onProgress too | ${times(bigRss)}, with onProgress ${times(bigProgressRss)} | ${verdict(bigRss <= 1.1 && bigProgressRss <= 1.1)} |`,
   `| onProgress costs < 5% on W1 | ${((progressCost - 1) * 100).toFixed(1)}% | ${verdict(progressCost < 1.05)} |`,
   `| contentLength for ${sizes.w3Fields.toLocaleString('en')} params | ${fmt(row('W3', 'ours length').ms)} | ${verdict(row('W3', 'ours length').ms < 1000)} |`,
+  ...newTargets(),
 ];
+
+/** The targets of the event-loop, cold-start, TLS and many-uploads workloads; a failed subject reads as not met. */
+function newTargets() {
+  const lines = [];
+  const failed = (r) => (!r ? 'not measured' : `fails (${r.error})`);
+  for (const [id, ours, what] of [
+    ['W1-loop', 'ours', 'W1 encoding'],
+    ['W4-loop', 'ours', 'W4 encoding'],
+    ['W5-loop', 'ours upload()', 'W5 upload()'],
+  ]) {
+    const mine = row(id, ours);
+    const peer = row(id, 'form-data-encoder');
+    const loop = (r) => (r?.loop ? `p99 ${msFine(r.loop.p99)}, max ${msFine(r.loop.max)}` : failed(r));
+    const met = mine?.loop !== undefined && mine.loop.p99 <= 5 && mine.loop.max <= 20;
+    lines.push(`| event loop during ${what}: p99 ≤ 5 ms, max ≤ 20 ms (medians over runs) | ${loop(mine)} (worst run ${msFine(mine?.loop?.maxWorst)}); form-data-encoder ${loop(peer)} | ${verdict(met)} |`);
+  }
+  const importCost = ratio('COLD', "ours import('multipart-poster')");
+  const esm = ratio('COLD', 'node empty.mjs');
+  const version = ratio('COLD', 'ours --version (dist/cli.js)');
+  const bare = row('COLD', COLD_BASE);
+  const caNote = CA_CERTS_SET ? ', without NODE_EXTRA_CA_CERTS' : '';
+  lines.push(
+    `| import('multipart-poster') ≤ 12 ms over bare node (fresh processes${caNote}) | +${importCost?.overBase?.toFixed(1) ?? '–'} ms over \`node -e 0\` (${msFine(bare?.ms)}); an empty ES module +${esm?.overBase?.toFixed(1) ?? '–'} ms | ${verdict(importCost?.overBase <= 12)} |`,
+    `| multipart-poster --version ≤ 1.5× bare node | ${times(version?.vsBase)} (+${version?.overBase?.toFixed(1) ?? '–'} ms) | ${verdict(version?.vsBase <= 1.5)} |`,
+  );
+  const w6 = ratio('W6', 'ours upload()');
+  const w6ours = row('W6', 'ours upload()');
+  const w6curl = row('W6', 'curl');
+  lines.push(
+    `| W6 upload() over TLS ≤ 1.00× curl -F | ${times(w6?.vsCurl)} curl's time; client CPU ${w6ours?.cpuMs === undefined ? '–' : fmt(w6ours.cpuMs)} vs curl ${w6curl?.cpuMs === undefined ? '–' : fmt(w6curl.cpuMs)} | ${verdict(w6?.vsCurl <= 1)} |`,
+  );
+  const w7rss = (r) => `${r.subject.replace(/^ours /, '')} ${r.error ? `fails (${r.error})` : `${r.rssMax.toFixed(0)} MiB`}`;
+  const w7 = byId.W7?.summary.rows.filter((r) => isOurs(r.subject)) ?? [];
+  const w7peers = byId.W7?.summary.rows.filter((r) => !isOurs(r.subject)) ?? [];
+  lines.push(
+    `| W7 peak RSS ≤ 200 MiB for ${sizes.w7Count} uploads at once, through every recipe (worst run) | ${w7.map(w7rss).join(', ') || 'not measured'} (peers: ${w7peers.map(w7rss).join(', ')}, curl's summed over its processes) | ${verdict(w7.length > 0 && w7.every((r) => !r.error && r.rssMax <= 200))} |`,
+  );
+  const checked = results.flatMap(({ result, summary }) => (result.verify ? summary.rows.map((r) => ({ id: result.id, ...r })) : []));
+  const bad = checked.filter((r) => !r.checkOk);
+  lines.push(
+    `| every upload in W1-loop, W4-loop, W5-loop, W6, W7 received as sent (busboy parse, Content-Length, SHA-256 of every file), and the cold-start processes succeeded | ${bad.length === 0 ? `all ${checked.reduce((n, r) => n + r.runs, 0)} runs ok` : bad.map((r) => `${r.id} ${r.subject}: ${r.check ?? r.error}`).join('; ')} | ${verdict(checked.length > 0 && bad.length === 0)} |`,
+  );
+  return lines;
+}
 
 const minutes = ((Date.now() - started) / 60000).toFixed(1);
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB, ${os.type()} ${os.release()}`;
 const summaryMd = [
-  `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}; ${versions()}. ${quick ? 'Quick mode. ' : ''}Each run in a fresh process, a warm-up then ${ROUNDS} interleaved rounds (${ROUNDS + 2} for W5; ${minutes} min in all); ratios are medians of same-round ratios. Files are in the page cache.`,
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}; ${versions()}. ${quick ? 'Quick mode. ' : ''}Each run in a fresh process, a warm-up then ${ROUNDS} interleaved rounds (${ROUNDS + 2} for W5 and W6, ${COLD_ROUNDS} for the cold start; ${minutes} min in all); ratios are medians of same-round ratios. Files are in the page cache.`,
   '',
   '| target | measured | |',
   '|---|---|---|',

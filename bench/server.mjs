@@ -1,37 +1,24 @@
-// The W5 receiver: a separate process that parses uploads with busboy and
-// answers with what it counted. It does no hashing, so the clients are measured.
-import busboy from 'busboy';
+// The upload receiver: a separate process that parses uploads with busboy and answers with what
+// it counted. `node bench/server.mjs [--tls] [--sha256]`: W5 runs it bare, so only the clients
+// are measured; the other upload workloads add --sha256 (a digest of every file, checked by the
+// worker) and W6 --tls (HTTPS with fixtures/tls/server.crt, signed by fixtures/tls/ca.crt).
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import { join } from 'node:path';
+import { parseMultipart } from './verify.mjs';
 
-const server = createServer((req, res) => {
-  let bytes = 0;
-  let parts = 0;
-  req.on('data', (chunk) => (bytes += chunk.length));
-  const reply = (status, body) => {
-    res.writeHead(status, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(body));
-  };
-  let parser;
-  try {
-    parser = busboy({ headers: req.headers, limits: { fieldSize: Infinity, fields: Infinity, files: Infinity, parts: Infinity } });
-  } catch (error) {
-    reply(400, { error: error.message });
-    return;
-  }
-  parser.on('field', () => parts++);
-  parser.on('file', (_name, stream) => {
-    parts++;
-    stream.resume();
-  });
-  parser.on('close', () =>
-    reply(200, {
-      bytes,
-      parts,
-      contentLength: req.headers['content-length'] === undefined ? null : Number(req.headers['content-length']),
-      chunked: /chunked/i.test(req.headers['transfer-encoding'] ?? ''),
-    }),
-  );
-  parser.on('error', (error) => reply(400, { error: error.message }));
-  req.pipe(parser);
-});
-server.listen(0, '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`));
+const tls = process.argv.includes('--tls');
+const sha256 = process.argv.includes('--sha256');
+const fixtures = join(import.meta.dirname, '..', 'fixtures', 'tls');
+
+async function handle(req, res) {
+  const { status, body } = await parseMultipart(req, req.headers, { sha256 });
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+const server = tls
+  ? createTlsServer({ cert: readFileSync(join(fixtures, 'server.crt')), key: readFileSync(join(fixtures, 'server.key')) }, handle)
+  : createServer(handle);
+server.listen(0, '127.0.0.1', 511, () => process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`));

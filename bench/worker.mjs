@@ -1,16 +1,26 @@
 // One measurement in a fresh process: `node bench/worker.mjs SUBJECT WORKLOAD quick|full [URL] [--probe-fds]`.
-// Prints one JSON line: time, CPU, peak RSS, bytes produced (or received) and the declared length.
-import { spawn } from 'node:child_process';
-import { createReadStream, openAsBlob, readdirSync, readlinkSync } from 'node:fs';
+// Prints one JSON line: time, CPU, peak RSS, bytes produced (or received) and the declared length,
+// and where the workload asks for them the check of what was received, the event-loop delay, or
+// the medians of fresh processes started.
+import { spawn, spawnSync } from 'node:child_process';
+import { createReadStream, openAsBlob, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { multipartEncode, MultipartParam, upload } from 'multipart-poster';
-import { DATA_DIR, describeWorkload, workloadSizes } from './workloads.mjs';
+import { checkReport } from './verify.mjs';
+import { DATA_DIR, describeWorkload, expectedParts, workloadSizes } from './workloads.mjs';
 
 const [subject, workloadId, mode, url] = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
 const probeFds = process.argv.includes('--probe-fds');
-const { fields, files } = describeWorkload(workloadId, workloadSizes(mode === 'quick'));
+const root = join(import.meta.dirname, '..');
+const workload = describeWorkload(workloadId, workloadSizes(mode === 'quick'));
+const { fields, files } = workload;
+/** Where uploads go: the URL, the CA that signed the server's certificate (W6), the shared agents (W7). */
+const target = { url, ca: url?.startsWith('https:') ? readFileSync(join(root, 'fixtures', 'tls', 'ca.crt')) : undefined, agent: undefined, dispatcher: undefined };
 
 /** Counts what it is given and drops it. */
 class Sink extends Writable {
@@ -99,34 +109,92 @@ const encoders = {
   },
 };
 
+/** W1-loop, W4-loop: encode into a pipe to bench/check.mjs, which parses and hashes what it reads. */
+const pipedEncoders = {
+  async ours(checker) {
+    const form = await oursForm();
+    return { report: await checker.send(form.headers, form.body), declared: form.contentLength };
+  },
+  async 'form-data-encoder'(checker) {
+    const encoder = await encoderForm();
+    return { report: await checker.send(encoder.headers, encoder.encode()), declared: Number(encoder.contentLength) };
+  },
+};
+
+/** Starts bench/check.mjs; resolves once it is listening, before anything is measured. */
+function startChecker() {
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'check.mjs')], { stdio: ['pipe', 'ignore', 'inherit', 'ipc'] });
+  const report = new Promise((resolve, reject) => {
+    child.on('message', (message) => message !== 'ready' && resolve(message));
+    child.on('exit', (code) => reject(new Error(`check.mjs exited ${code} without a report`)));
+  });
+  const ready = new Promise((resolve) => child.once('message', resolve));
+  const send = async (headers, body) => {
+    child.send(Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), String(value)])));
+    for await (const chunk of body) {
+      if (!child.stdin.write(chunk)) await new Promise((resolve) => child.stdin.once('drain', resolve));
+    }
+    child.stdin.end();
+    return report;
+  };
+  return ready.then(() => ({ send }));
+}
+
 async function answer(res) {
   const chunks = [];
   for await (const chunk of res) chunks.push(chunk);
   return JSON.parse(Buffer.concat(chunks).toString());
 }
 
+/** The README's node:http (and node:https) recipe: `pipeline(Readable.from(body), req)`. */
 function viaHttpRequest(headers, body) {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', headers });
+    const transport = target.url.startsWith('https:') ? https : http;
+    const options = { method: 'POST', headers, ...(target.agent ? { agent: target.agent } : {}), ...(target.ca ? { ca: target.ca } : {}) };
+    const req = transport.request(target.url, options);
     req.on('response', (res) => answer(res).then(resolve, reject)).on('error', reject);
     pipeline(Readable.from(body), req).catch(reject);
   });
 }
 
-/** W5: upload the workload to the server in another process. */
+/** upload()'s options for the target: none for W5, the CA for W6, the shared agent for W7. */
+const uploadOptions = () => ({ ...(target.agent ? { agent: target.agent } : {}), ...(target.ca ? { tls: { ca: target.ca } } : {}) });
+
+/** W5, W6, W7, W5-loop: upload the workload to the server in another process. */
 const uploaders = {
   async 'ours upload()'() {
     const form = await oursForm();
-    const report = await (await upload(url, form)).json();
+    const report = await (await upload(target.url, form, uploadOptions())).json();
     return { report, declared: form.contentLength };
   },
   async 'ours http.request'() {
     const form = await oursForm();
     return { report: await viaHttpRequest(form.headers, form.body), declared: form.contentLength };
   },
+  /** The README's undici, got and axios recipes, with the shared agent when there is one. */
+  async 'ours undici.request'() {
+    const { request } = await import('undici');
+    const form = await oursForm();
+    const options = { method: 'POST', body: Readable.from(form.body), headers: form.headers, ...(target.dispatcher ? { dispatcher: target.dispatcher } : {}) };
+    const { body } = await request(target.url, options);
+    return { report: await body.json(), declared: form.contentLength };
+  },
+  async 'ours got'() {
+    const { default: got } = await import('got');
+    const form = await oursForm();
+    const options = { body: Readable.from(form.body), headers: form.headers, ...(target.agent ? { agent: { http: target.agent } } : {}) };
+    return { report: await got.post(target.url, options).json(), declared: form.contentLength };
+  },
+  async 'ours axios'() {
+    const { default: axios } = await import('axios');
+    const form = await oursForm();
+    const options = { headers: form.headers, maxBodyLength: Infinity, ...(target.agent ? { httpAgent: target.agent } : {}) };
+    const { data } = await axios.post(target.url, Readable.from(form.body), options);
+    return { report: data, declared: form.contentLength };
+  },
   async 'form-data'() {
     const form = await formDataForm();
-    const report = await new Promise((resolve, reject) => form.submit(url, (error, res) => (error ? reject(error) : answer(res).then(resolve, reject))));
+    const report = await new Promise((resolve, reject) => form.submit(target.url, (error, res) => (error ? reject(error) : answer(res).then(resolve, reject))));
     return { report, declared: report.contentLength };
   },
   async 'form-data-encoder'() {
@@ -134,21 +202,23 @@ const uploaders = {
     return { report: await viaHttpRequest(encoder.headers, encoder.encode()), declared: Number(encoder.contentLength) };
   },
   async 'native fetch'() {
-    const response = await fetch(url, { method: 'POST', body: await nativeForm() });
+    const response = await fetch(target.url, { method: 'POST', body: await nativeForm() });
     const report = await response.json();
     return { report, declared: report.contentLength ?? undefined };
   },
   curl: () => curl(false),
   'curl (Expect)': () => curl(true),
 };
+uploaders['ours https.request'] = uploaders['ours http.request'];
 
 /** curl -F, timed by /usr/bin/time for its CPU and peak RSS. */
 function curl(expect) {
   const args = ['-f', '%e %U %S %M', 'curl', '-sS', '--fail'];
   if (!expect) args.push('-H', 'Expect:');
+  if (target.ca) args.push('--cacert', join(root, 'fixtures', 'tls', 'ca.crt'));
   for (const [name, value] of fields) args.push('-F', `${name}=${value}`);
   for (const file of files) args.push('-F', `${file.name}=@${file.path}`);
-  args.push(url);
+  args.push(target.url);
   return new Promise((resolve, reject) => {
     const child = spawn('/usr/bin/time', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -164,6 +234,52 @@ function curl(expect) {
   });
 }
 
+/**
+ * W7: `count` uploads at once through one keep-alive agent (an undici Agent for undici). For
+ * curl, `count` processes: their CPU and their peak RSS are summed.
+ */
+async function concurrently(count, send) {
+  const results = await Promise.all(Array.from({ length: count }, () => send()));
+  const sum = (pick) => results.reduce((total, r) => total + pick(r), 0);
+  return {
+    reports: results.map((r) => ({ report: r.report, declared: r.declared })),
+    bytes: sum((r) => r.report.bytes),
+    declared: sum((r) => r.declared ?? r.report.bytes),
+    ...(results[0].external ? { external: { cpuMs: sum((r) => r.external.cpuMs), maxRssMiB: sum((r) => r.external.maxRssMiB) } } : {}),
+  };
+}
+
+/**
+ * COLD: fresh processes, each timed from spawn to exit, with NODE_EXTRA_CA_CERTS removed from
+ * their environment (it makes Node load a CA bundle at start) unless the subject keeps it.
+ */
+const IMPORT = "import('multipart-poster').then((m) => { if (typeof m.upload !== 'function') process.exit(3); })";
+const coldCommands = {
+  'node -e 0': { args: ['-e', '0'] },
+  'node empty.mjs': { args: ['bench/empty.mjs'] },
+  "ours import('multipart-poster')": { args: ['-e', IMPORT] },
+  'ours --version (dist/cli.js)': { args: ['dist/cli.js', '--version'], stdout: `${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version}\n` },
+  'node -e 0, NODE_EXTRA_CA_CERTS kept': { args: ['-e', '0'], keepCaCerts: true },
+};
+
+function coldStart(samples) {
+  const command = coldCommands[subject];
+  const env = { ...process.env };
+  if (!command.keepCaCerts) delete env.NODE_EXTRA_CA_CERTS;
+  else if (!env.NODE_EXTRA_CA_CERTS) throw new Error('NODE_EXTRA_CA_CERTS is not set');
+  const times = [];
+  let check = 'ok';
+  for (let i = 0; i < samples; i++) {
+    const started = performance.now();
+    const child = spawnSync(process.execPath, command.args, { cwd: root, env, encoding: 'utf8' });
+    times.push(performance.now() - started);
+    if (child.status !== 0) check = `exit ${child.status}: ${child.stderr.trim().split('\n')[0]}`;
+    else if (command.stdout !== undefined && child.stdout !== command.stdout) check = `printed ${JSON.stringify(child.stdout)}`;
+  }
+  times.sort((a, b) => a - b);
+  return { ms: times[times.length >> 1], samples: times, check, bytes: 0, declared: null };
+}
+
 function openDataFiles() {
   let open = 0;
   for (const fd of readdirSync('/proc/self/fd')) {
@@ -174,32 +290,91 @@ function openDataFiles() {
   return open;
 }
 
-const run = url ? uploaders[subject] : encoders[subject];
-if (!run) throw new Error(`unknown subject ${subject}`);
-let maxOpenFiles = 0;
-const sampler = probeFds ? setInterval(() => (maxOpenFiles = Math.max(maxOpenFiles, openDataFiles())), 1) : undefined;
-const usageBefore = process.resourceUsage();
-const started = performance.now();
+/**
+ * Runs `work` and measures it: wall time, CPU of this process, peak RSS, with `loop` the
+ * event-loop delay (monitorEventLoopDelay at 1 ms resolution: each sample is the time between
+ * two ticks of a 1 ms timer, so an idle loop reads about 1 ms), with --probe-fds the most data
+ * files open at once.
+ */
+async function timed(work, { loop = false } = {}) {
+  let maxOpenFiles = 0;
+  const sampler = probeFds ? setInterval(() => (maxOpenFiles = Math.max(maxOpenFiles, openDataFiles())), 1) : undefined;
+  const histogram = loop ? monitorEventLoopDelay({ resolution: 1 }) : undefined;
+  histogram?.enable();
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  try {
+    const result = await work();
+    const ms = performance.now() - started;
+    const cpu = process.cpuUsage(cpuBefore);
+    histogram?.disable();
+    return {
+      ms,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      maxRssMiB: process.resourceUsage().maxRSS / 1024,
+      ...(loop ? { loop: { p99Ms: histogram.percentile(99) / 1e6, maxMs: histogram.max / 1e6, meanMs: histogram.mean / 1e6 } } : {}),
+      ...(probeFds ? { maxOpenFiles } : {}),
+      ...result,
+    };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+/** Each kind of workload (see describeWorkload): what to set up, then what to measure. */
+const kinds = {
+  encode: () => timed(() => pick(encoders)()),
+  upload: () => timed(() => pick(uploaders)()),
+  'loop-encode': async () => {
+    const checker = await startChecker();
+    return timed(() => pick(pipedEncoders)(checker), { loop: true });
+  },
+  'loop-upload': () => timed(() => pick(uploaders)(), { loop: true }),
+  many: async () => {
+    target.agent = new http.Agent({ keepAlive: true });
+    if (subject === 'ours undici.request') target.dispatcher = new (await import('undici')).Agent();
+    try {
+      return await timed(() => concurrently(workload.count, pick(uploaders)));
+    } finally {
+      target.agent.destroy();
+      await target.dispatcher?.close();
+    }
+  },
+  cold: async () => coldStart(workload.samples),
+};
+
+function pick(table) {
+  if (!table[subject]) throw new Error(`unknown subject ${subject} for ${workloadId}`);
+  return table[subject];
+}
+
+/** Whether what the server (or check.mjs) received is what was sent, for the workloads that hash. */
+function check(result) {
+  if (result.check !== undefined) return result.check;
+  if (!workload.verify) return undefined;
+  const expected = expectedParts(workload);
+  const uploads = result.reports ?? [{ report: result.report, declared: result.declared }];
+  return uploads.map((u) => checkReport(u.report, u.declared, expected)).find((c) => c !== 'ok') ?? 'ok';
+}
+
 try {
-  const result = await run();
-  const ms = performance.now() - started;
-  const usage = process.resourceUsage();
-  clearInterval(sampler);
-  const bytes = result.report ? result.report.bytes : result.bytes;
+  const result = await kinds[workload.kind]();
   process.stdout.write(
     `${JSON.stringify({
       ok: true,
-      ms,
-      cpuMs: result.external?.cpuMs ?? (usage.userCPUTime + usage.systemCPUTime - usageBefore.userCPUTime - usageBefore.systemCPUTime) / 1000,
-      maxRssMiB: result.external?.maxRssMiB ?? usage.maxRSS / 1024,
-      bytes,
+      ms: result.ms,
+      cpuMs: result.external?.cpuMs ?? result.cpuMs,
+      maxRssMiB: result.external?.maxRssMiB ?? result.maxRssMiB,
+      bytes: result.report ? result.report.bytes : result.bytes,
       declared: result.declared ?? null,
       chunked: result.report?.chunked ?? null,
       progressCalls: result.progressCalls,
-      ...(probeFds ? { maxOpenFiles } : {}),
+      check: check(result),
+      ...(result.loop ? { loop: result.loop } : {}),
+      ...(result.samples ? { samples: result.samples } : {}),
+      ...(probeFds ? { maxOpenFiles: result.maxOpenFiles } : {}),
     })}\n`,
   );
 } catch (error) {
-  clearInterval(sampler);
   process.stdout.write(`${JSON.stringify({ ok: false, error: String(error?.code ?? error?.message ?? error) })}\n`);
 }
