@@ -131,6 +131,12 @@ class Exchange {
       const { res, req, bodySent } = await this.#send(url, method, headers, body);
       const status = res.statusCode ?? 0;
       const location = res.headers.location;
+      if (status < 200) {
+        // Node hands on only final answers and upgrades; any other 1xx that gets here is not one we can use.
+        res.destroy();
+        req.destroy();
+        throw new UploadError('ERR_UNEXPECTED_RESPONSE', `the server answered ${status}, not a final response`, { url: url.href });
+      }
       if (!REDIRECTS.has(status) || location === undefined || maxRedirects === 0) {
         return this.#respond(res, req, bodySent, url, hop > 0, method);
       }
@@ -139,7 +145,7 @@ class Exchange {
       if (hop >= maxRedirects) {
         throw new UploadError('ERR_TOO_MANY_REDIRECTS', `more than ${maxRedirects} redirects, the last to ${location}`, { url: url.href });
       }
-      const next = parseUrl(new URL(location, url));
+      const next = parseUrl(resolveLocation(location, url));
       if (next.origin !== url.origin) for (const name of ORIGIN_CREDENTIALS) headers.delete(name);
       if (status === 303 ? method !== 'HEAD' : (status === 301 || status === 302) && method === 'POST') {
         method = 'GET';
@@ -167,7 +173,7 @@ class Exchange {
       return toWebResponse(res, url.href, redirected, method, done);
     } catch (cause) {
       req.destroy();
-      throw new UploadError('ERR_REQUEST_FAILED', `cannot represent the response (status ${res.statusCode})`, { url: url.href, cause });
+      throw new UploadError('ERR_UNEXPECTED_RESPONSE', `cannot represent the response (status ${res.statusCode})`, { url: url.href, cause });
     }
   }
 
@@ -206,6 +212,16 @@ class Exchange {
         afterBody(() => reject(state.failure));
       };
       req.on('error', fail);
+      // A socket that closes without an answer, an upgrade nobody asked for (101) and
+      // an abort must each settle the request: none of them is an 'error' on every path.
+      req.on('close', () => fail(new UploadError('ERR_REQUEST_FAILED', `the connection to ${url.host} closed before an answer`, { url: url.href })));
+      req.on('upgrade', (res, socket) => {
+        socket.destroy();
+        fail(new UploadError('ERR_UNEXPECTED_RESPONSE', `the server answered ${res.statusCode} ${res.statusMessage ?? ''}`.trimEnd() + ', switching protocols though none was asked for', { url: url.href }));
+      });
+      const onAbort = () => fail(this.signal.reason as Error);
+      this.signal.addEventListener('abort', onAbort, { once: true });
+      req.once('close', () => this.signal.removeEventListener('abort', onAbort));
       req.on('response', (res) => {
         if (state.failure !== undefined) return res.destroy();
         state.response = res;
@@ -252,6 +268,8 @@ class Exchange {
     const total = encoded.contentLength;
     const onProgress = this.#options.onUploadProgress;
     let loaded = 0;
+    let sent = 0;
+    const sizeMismatch = (what: string) => new UploadError('ERR_SIZE_MISMATCH', `the body produced ${what}; nothing past it was sent`);
     const { chunks, recycle } = encoded.body.recycling();
     try {
       for (;;) {
@@ -259,9 +277,17 @@ class Exchange {
         if (settled(state)) return false;
         if (done) break;
         const size = value.length;
+        if (total !== undefined && sent + size > total) throw sizeMismatch(`more than the ${total} bytes declared in Content-Length`);
+        sent += size;
         const written = req.write(value, (error) => {
           if (error) return;
-          onProgress?.((loaded += size), total);
+          loaded += size;
+          try {
+            onProgress?.(loaded, total);
+          } catch (cause) {
+            req.destroy(new UploadError('ERR_CALLBACK_FAILED', `onUploadProgress threw: ${String(cause)}`, { cause }));
+            return;
+          }
           recycle(value); // the socket is done with it: its block can be read into again
         });
         if (!written) {
@@ -275,6 +301,7 @@ class Exchange {
     } finally {
       await chunks.return?.();
     }
+    if (total !== undefined && sent !== total) throw sizeMismatch(`${sent} bytes, not the ${total} declared in Content-Length`);
     req.end();
     return true;
   }
@@ -304,6 +331,14 @@ function wakeOn(state: SendState, listen: (wake: () => void) => () => void): Pro
     const unlisten = listen(wake);
     state.wake = wake;
   });
+}
+
+function resolveLocation(location: string, base: URL): URL | string {
+  try {
+    return new URL(location, base);
+  } catch {
+    return location; // parseUrl reports it as ERR_INVALID_URL
+  }
 }
 
 function delay<T>(ms: number, value: T): Promise<T> {
