@@ -1,4 +1,4 @@
-import { MultipartError, UploadError } from '../errors.js';
+import type { MultipartErrorCode, UploadErrorCode } from '../index.js';
 
 /**
  * Exit codes, numbered as curl numbers them so scripts that know curl know these.
@@ -42,36 +42,95 @@ const CERTIFICATE_CODES = new Set([
   'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
 ]);
 
+/**
+ * The exit code of each MultipartError code. A Record over the library's code
+ * union, so a code added there without a line here fails `tsc`.
+ */
+const MULTIPART_EXITS: Record<MultipartErrorCode, ExitKind> = {
+  // What the command line asked for cannot be encoded: a bad --boundary, name or type.
+  ERR_INVALID_BOUNDARY: 'usage',
+  ERR_BOUNDARY_IN_DATA: 'usage', // the chosen --boundary occurs in a file: choose another
+  ERR_INVALID_NAME: 'usage',
+  ERR_INVALID_VALUE: 'usage',
+  ERR_INVALID_HEADER_VALUE: 'usage',
+  ERR_VALUE_AND_FILEOBJ: 'usage',
+  ERR_INVALID_PARAMS: 'usage',
+  ERR_INVALID_OPTION: 'usage',
+  // An input could not be read, or changed while it was sent.
+  ERR_FILE_UNREADABLE: 'read',
+  ERR_SIZE_MISMATCH: 'read',
+  ERR_SOURCE_CONSUMED: 'read',
+  ERR_SOURCE_FAILED: 'read',
+  // Cannot come from the CLI's own use of the library: a bug if they do.
+  ERR_SIZE_UNKNOWN: 'failure',
+  ERR_NOT_IN_MEMORY: 'failure',
+  ERR_CALLBACK_FAILED: 'failure',
+};
+
+/** The exit code of each UploadError code; ERR_REQUEST_FAILED is decided by its cause. */
+const UPLOAD_EXITS: Record<UploadErrorCode, ExitKind | 'by cause'> = {
+  ERR_INVALID_URL: 'usage',
+  ERR_INVALID_OPTION: 'usage',
+  ERR_INVALID_HEADER: 'usage',
+  ERR_TIMEOUT: 'timeout',
+  ERR_TOO_MANY_REDIRECTS: 'redirects',
+  ERR_UNEXPECTED_RESPONSE: 'receive', // e.g. 101 Switching Protocols to a request that asked for no upgrade
+  ERR_SIZE_MISMATCH: 'read', // a file changed size while it was being sent
+  ERR_BODY_NOT_REPLAYABLE: 'failure',
+  ERR_ABORTED: 'failure',
+  ERR_CALLBACK_FAILED: 'failure',
+  ERR_REQUEST_FAILED: 'by cause',
+};
+
+/**
+ * Which of the library's error families `error` belongs to, and its code. Decided by
+ * `name` and `code` (strings), not by class identity, so an error from another copy
+ * of the library is classified the same.
+ */
+function libraryError(error: unknown): { family: 'multipart' | 'upload'; code: string } | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string') return undefined;
+  if (error.name === 'MultipartError') return { family: 'multipart', code };
+  if (error.name === 'UploadError') return { family: 'upload', code };
+  return undefined;
+}
+
 /** Turns any error into the one line and the exit code the CLI reports. */
 export function classify(error: unknown): { kind: ExitKind; message: string } {
   if (error instanceof CliError) return { kind: error.kind, message: error.message };
-  if (error instanceof MultipartError) {
-    const read = ['ERR_FILE_UNREADABLE', 'ERR_SIZE_MISMATCH', 'ERR_SOURCE_CONSUMED'].includes(error.code);
-    return { kind: read ? 'read' : 'usage', message: error.message };
+  const library = libraryError(error);
+  const message = error instanceof Error ? error.message : String(error);
+  if (library?.family === 'multipart') {
+    return { kind: (MULTIPART_EXITS as Record<string, ExitKind | undefined>)[library.code] ?? 'failure', message };
   }
-  if (error instanceof UploadError) {
-    const cause = error.cause as NodeJS.ErrnoException | undefined;
-    const code = cause?.code ?? '';
-    switch (error.code) {
-      case 'ERR_TIMEOUT':
-        return { kind: 'timeout', message: error.message };
-      case 'ERR_TOO_MANY_REDIRECTS':
-        return { kind: 'redirects', message: error.message };
-      case 'ERR_INVALID_URL':
-        return { kind: 'usage', message: error.message };
-      case 'ERR_ABORTED':
-        return { kind: 'failure', message: error.message };
-      case 'ERR_REQUEST_FAILED': {
-        const host = error.url === undefined ? 'the server' : new URL(error.url).host;
-        if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { kind: 'resolve', message: `could not resolve host ${new URL(error.url!).hostname}` };
-        if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return { kind: 'connect', message: `could not connect to ${host}: ${code}` };
-        if (CERTIFICATE_CODES.has(code)) return { kind: 'certificate', message: `the certificate of ${host} is not trusted: ${cause?.message ?? code} (use --cacert or --insecure)` };
-        if (code === 'ECONNRESET' || code === 'EPIPE') return { kind: 'send', message: `the connection to ${host} was reset: ${code}` };
-        return { kind: 'receive', message: error.message };
-      }
-      default:
-        return { kind: 'failure', message: error.message };
-    }
+  if (library?.family === 'upload') {
+    const kind = (UPLOAD_EXITS as Record<string, ExitKind | 'by cause' | undefined>)[library.code] ?? 'failure';
+    return kind === 'by cause' ? requestFailure(error as Error & { url?: string }) : { kind, message };
   }
-  return { kind: 'failure', message: error instanceof Error ? error.message : String(error) };
+  return { kind: 'failure', message };
+}
+
+/** ERR_REQUEST_FAILED: the exit code of the network error under it. */
+function requestFailure(error: Error & { url?: string }): { kind: ExitKind; message: string } {
+  const cause = error.cause as NodeJS.ErrnoException | undefined;
+  // The cause may itself be one of the library's errors (a file that failed mid-body).
+  if (libraryError(cause) !== undefined) return classify(cause);
+  const code = cause?.code ?? '';
+  const url = safeUrl(error.url);
+  const host = url?.host ?? 'the server';
+  if ((code === 'ENOTFOUND' || code === 'EAI_AGAIN') && url) return { kind: 'resolve', message: `could not resolve host ${url.hostname}` };
+  if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return { kind: 'connect', message: `could not connect to ${host}: ${code}` };
+  if (CERTIFICATE_CODES.has(code)) return { kind: 'certificate', message: `the certificate of ${host} is not trusted: ${cause?.message ?? code} (use --cacert or --insecure)` };
+  if (code === 'ECONNRESET' || code === 'EPIPE') return { kind: 'send', message: `the connection to ${host} was reset: ${code}` };
+  return { kind: 'receive', message: error.message };
+}
+
+function safeUrl(url: string | undefined): URL | undefined {
+  if (url === undefined) return undefined;
+  try {
+    return new URL(url);
+  } catch {
+    return undefined;
+  }
 }

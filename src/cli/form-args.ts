@@ -1,5 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { MultipartParam } from '../param.js';
+import { close, constants, fstat, open, read } from 'node:fs';
+import { Socket } from 'node:net';
+import { promisify } from 'node:util';
+import { MultipartParam } from '../index.js';
 import { CliError } from './errors.js';
 
 /** One `-F` argument, parsed with curl's grammar. */
@@ -82,22 +84,129 @@ function splitValue(text: string, spec: string): [string, string[]] {
   return [value, params];
 }
 
-/** The params the arguments describe; files are only `stat`ed (a `<file` is read, as it is a text value). */
-export async function toParams(args: readonly FormArg[]): Promise<MultipartParam[]> {
+/**
+ * The most a `name=<file` value may hold: 16 MiB. Such a value is a text field,
+ * read whole into memory before anything is sent (curl reads it whole too), so
+ * without a limit `<` `/dev/zero` grows until memory runs out. 16 MiB is far
+ * beyond any text a form field carries (HTML forms post a few KiB, servers cap
+ * fields at 1 MiB or less) yet small enough that a few of them cost nothing;
+ * anything larger is a file and belongs in `name=@file`, which is streamed.
+ */
+export const CONTENTS_LIMIT = 16 * 1024 * 1024;
+
+const openFd = promisify(open);
+const fstatFd = promisify(fstat);
+const readFd = promisify(read);
+const closeFd = promisify(close);
+const READ_SIZE = 64 * 1024;
+
+export interface ReadOptions {
+  /** Most bytes accepted (default CONTENTS_LIMIT). */
+  limit?: number;
+  /** Stops the read (a FIFO nobody writes to, say) with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Reads a file, a device, a FIFO or a pipe (`<(command)`) whole, but never more
+ * than `limit` bytes: it fails past them, having read at most `limit + 1` bytes
+ * of a file or device. Throws the fs error (ENOENT, EISDIR...) as it comes.
+ */
+export async function readLimited(path: string, options: ReadOptions = {}): Promise<Buffer> {
+  const { limit = CONTENTS_LIMIT, signal } = options;
+  signal?.throwIfAborted();
+  // O_NONBLOCK: opening a FIFO does not wait for a writer here (a read does, below, where a signal can end the wait).
+  let fd = await openFd(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const stat = await fstatFd(fd);
+    if (stat.isFIFO() || stat.isSocket()) {
+      const owned = fd;
+      fd = -1; // the pipe handle owns it now, and closes it
+      return await readPipe(owned, path, limit, signal);
+    }
+    if (stat.isFile() && stat.size > limit) throw tooLarge(path, limit);
+    if (!stat.isFile()) {
+      // A device: read it blocking (a terminal without O_NONBLOCK waits for input instead of failing with EAGAIN).
+      await closeFd(fd);
+      fd = -1;
+      fd = await openFd(path, constants.O_RDONLY);
+    }
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      signal?.throwIfAborted();
+      const buffer = Buffer.allocUnsafe(Math.min(READ_SIZE, limit + 1 - total));
+      const { bytesRead } = await readFd(fd, buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      chunks.push(buffer.subarray(0, bytesRead));
+      total += bytesRead;
+      if (total > limit) throw tooLarge(path, limit);
+    }
+    return Buffer.concat(chunks, total);
+  } finally {
+    if (fd >= 0) await closeFd(fd).catch(() => {});
+  }
+}
+
+/**
+ * A FIFO or socket, read through a libuv pipe handle: the wait for data happens in
+ * the event loop, not in a blocked thread, so an abort ends it and the process can
+ * exit. A read may take up to 64 KiB past the limit from the pipe; it is dropped.
+ */
+function readPipe(fd: number, path: string, limit: number, signal: AbortSignal | undefined): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const socket = new Socket({ fd, readable: true, writable: false });
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const finish = (error: unknown, value?: Buffer) => {
+      signal?.removeEventListener('abort', onAbort);
+      socket.destroy();
+      if (error === undefined) resolve(value!);
+      else reject(error);
+    };
+    const onAbort = () => finish(signal!.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    socket.on('data', (chunk: Buffer) => {
+      if (total + chunk.length > limit) return finish(tooLarge(path, limit));
+      chunks.push(chunk);
+      total += chunk.length;
+    });
+    socket.on('end', () => finish(undefined, Buffer.concat(chunks, total)));
+    socket.on('error', (error) => finish(error));
+  });
+}
+
+class TooLarge extends Error {
+  override name = 'TooLarge';
+}
+
+function tooLarge(path: string, limit: number): TooLarge {
+  const size = limit % (1024 * 1024) === 0 ? `${limit / (1024 * 1024)} MiB` : `${limit} bytes`;
+  return new TooLarge(`${JSON.stringify(path)} holds more than ${size}, the most a text field read with < may hold; send it as a file with @ instead`);
+}
+
+/**
+ * The params the arguments describe; files are only `stat`ed (a `<file` is read,
+ * as it is a text value). `signal` bounds the reading of `<file` values (--timeout).
+ */
+export async function toParams(args: readonly FormArg[], options: { signal?: AbortSignal; limit?: number } = {}): Promise<MultipartParam[]> {
   return Promise.all(
     args.map(async (arg) => {
       const typed = arg.type === undefined ? {} : { filetype: arg.type };
-      if (arg.kind === 'file') return MultipartParam.fromFile(arg.name, arg.value, { ...typed, ...(arg.filename === undefined ? {} : { filename: arg.filename }) });
+      const named = arg.filename === undefined ? {} : { filename: arg.filename };
+      if (arg.kind === 'file') return MultipartParam.fromFile(arg.name, arg.value, { ...typed, ...named });
       if (arg.kind === 'contents') {
         let value: Buffer;
         try {
-          value = await readFile(arg.value);
+          value = await readLimited(arg.value, options);
         } catch (cause) {
+          if (cause instanceof CliError) throw cause; // a timeout, as the signal's reason
+          if (cause instanceof TooLarge) throw new CliError('read', `field ${JSON.stringify(arg.name)}: ${cause.message}`, cause);
           throw new CliError('read', `cannot read ${JSON.stringify(arg.value)} for field ${JSON.stringify(arg.name)}: ${(cause as Error).message}`, cause);
         }
-        return new MultipartParam(arg.name, { value, ...typed, ...(arg.filename === undefined ? {} : { filename: arg.filename }) });
+        return new MultipartParam(arg.name, { value, ...typed, ...named });
       }
-      return new MultipartParam(arg.name, { value: arg.value, ...typed, ...(arg.filename === undefined ? {} : { filename: arg.filename }) });
+      return new MultipartParam(arg.name, { value: arg.value, ...typed, ...named });
     }),
   );
 }

@@ -30,12 +30,23 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   }
 }
 
+let settled = false;
 main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr }).then(
   (code) => {
+    settled = true;
     process.exitCode = code;
   },
   (error: unknown) => {
+    settled = true;
     process.stderr.write(`multipart-poster: ${String(error)}\n`);
     process.exitCode = EXIT.failure;
   },
 );
+// Node exits, with code 0, once nothing is left to wait for, even if the command never
+// finished: a connection dropped without an answer or an error reaching the code
+// waiting on it. That must never pass for success.
+process.once('beforeExit', () => {
+  if (settled) return;
+  process.stderr.write('multipart-poster: the exchange ended with neither an answer nor an error (nothing was left to wait for)\n');
+  process.exitCode = EXIT.failure;
+});

@@ -8,16 +8,18 @@ export const USAGE = `Usage:
   multipart-poster serve [options]      run a receiver that reports what it gets
 
 Sending:
-  -F, --form SPEC          a part: name=value, name=@file[;type=T][;filename=F], name=<file (repeatable)
+  -F, --form SPEC          a part (repeatable): name=value, name=@file[;type=T][;filename=F],
+                           or name=<file (the file's content as a text field, at most 16 MiB)
       --data-binary @FILE  send FILE itself as the body, not multipart (a PUT to a presigned URL)
   -X, --request METHOD     POST (default), PUT, PATCH...
-  -H, --header 'N: V'      an extra header (repeatable); 'Expect:' turns Expect off
+  -H, --header 'N: V'      an extra header (repeatable); 'Expect:' turns Expect off;
+                           'Content-Type: T' types a --data-binary body (-F: multipart/form-data)
       --boundary B         use this multipart boundary
   -L, --location           follow redirects (307/308 re-send the body)
-      --max-redirs N       at most N redirects with -L (default 5)
+      --max-redirs N       at most N redirects with -L (default 5; -1: no limit, as in curl)
       --expect-continue    always send Expect: 100-continue
       --no-expect-continue never send it (default: for bodies over 1 MiB)
-      --timeout SECONDS    give up after this long
+      --timeout SECONDS    give up after this long (fractions allowed, at most 2147483)
   -k, --insecure           accept any TLS certificate
       --cacert FILE        trust this CA for TLS
   -o, --output FILE        write the response body (with --dry-run: the request body) to FILE
@@ -31,7 +33,7 @@ Sending:
       --version            the version
 
 Receiving (serve):
-      --port N             port (default 5000; 0 picks a free one)
+      --port N             port, 0 to 65535 (default 5000; 0 picks a free one)
       --host H             address to listen on (default 127.0.0.1, loopback only)
       --max-size BYTES     largest body accepted (default 2 GiB)
       --max-parts N        most parts accepted (default 10000)
@@ -47,10 +49,14 @@ export interface SendOptions {
   url: string | undefined;
   form: FormArg[];
   dataBinary: string | undefined;
+  /** The `-H Content-Type` of a --data-binary body (with -F it only confirms multipart/form-data). */
+  contentType: string | undefined;
   method: string | undefined;
+  /** Extra headers, values as byte strings (each char one byte: UTF-8 from the command line goes out as UTF-8, as curl sends it). */
   headers: Array<[string, string]>;
   boundary: string | undefined;
   location: boolean;
+  /** With -L; `--max-redirs -1` (no limit) is Number.MAX_SAFE_INTEGER. */
   maxRedirects: number;
   expectContinue: boolean | undefined;
   timeoutMs: number | undefined;
@@ -105,17 +111,164 @@ const SPEC = {
   text: { type: 'boolean' },
 } as const;
 
-function wholeNumber(value: string | undefined, option: string, min = 0): number | undefined {
+type OptionName = keyof typeof SPEC;
+const LONG_BY_SHORT = new Map(Object.entries(SPEC).flatMap(([long, spec]) => ('short' in spec ? [[spec.short as string, long as OptionName] as const] : [])));
+
+/**
+ * As in curl, the argument after an option that takes a value is that value even
+ * when it starts with `-` (`--max-redirs -1`, `-H -x...`); node's parseArgs would
+ * call it ambiguous. Such pairs are joined into `--name=value`. Short groups such
+ * as `-iF` are split first; `-Fvalue` and `--name=value` are left as they are.
+ */
+export function normalizeArgs(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    let long: OptionName | undefined;
+    if (/^--[^=]+$/.test(arg) && arg.slice(2) in SPEC) long = arg.slice(2) as OptionName;
+    else if (/^-[A-Za-z]+$/.test(arg)) {
+      const letters = [...arg.slice(1)].map((letter) => LONG_BY_SHORT.get(letter));
+      const last = letters.at(-1);
+      // Only a group of known letters, every one but the last a flag, ending in one that takes a value.
+      if (last !== undefined && SPEC[last].type === 'string' && letters.slice(0, -1).every((l) => l !== undefined && SPEC[l].type === 'boolean')) {
+        for (const letter of arg.slice(1, -1)) out.push(`-${letter}`);
+        long = last;
+      }
+    }
+    if (long !== undefined && SPEC[long].type === 'string' && i + 1 < argv.length) {
+      out.push(`--${long}=${argv[++i]}`);
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
+/** A whole number in plain decimal digits (no sign, exponent, hex or spaces), from `min` to `max`. */
+function wholeNumber(value: string | undefined, option: string, min = 0, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (value === undefined) return undefined;
-  const number = Number(value);
-  if (!Number.isSafeInteger(number) || number < min) throw new CliError('usage', `${option} takes a whole number, not ${JSON.stringify(value)}`);
+  const number = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!(Number.isSafeInteger(number) && number >= min && number <= max)) {
+    const range = max === Number.MAX_SAFE_INTEGER ? (min === 0 ? '' : ` of at least ${min}`) : ` from ${min} to ${max}`;
+    throw new CliError('usage', `${option} takes a whole number${range}, not ${JSON.stringify(value)}`);
+  }
   return number;
+}
+
+/** The longest --timeout: a Node timer holds at most 2^31-1 ms (about 24.8 days); a longer one fires at once. */
+export const MAX_TIMEOUT_SECONDS = 2_147_483;
+
+/** --timeout in milliseconds: a positive decimal number of seconds (`30`, `0.5`), at most MAX_TIMEOUT_SECONDS. */
+function timeoutMs(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const seconds = /^(\d+(\.\d*)?|\.\d+)$/.test(value) ? Number(value) : NaN;
+  if (Number.isNaN(seconds)) throw new CliError('usage', `--timeout takes a number of seconds, not ${JSON.stringify(value)}`);
+  if (!(seconds > 0)) throw new CliError('usage', `--timeout takes a number of seconds above 0, not ${JSON.stringify(value)}`);
+  if (seconds > MAX_TIMEOUT_SECONDS) {
+    throw new CliError('usage', `--timeout takes at most ${MAX_TIMEOUT_SECONDS} seconds (about 24 days), not ${JSON.stringify(value)}`);
+  }
+  // Whole milliseconds (1.1 s is 1100 ms, not 1100.0000000000002), and never 0.
+  return Math.max(1, Math.round(seconds * 1000));
+}
+
+/** --max-redirs: a whole number, or -1 for no limit as in curl. */
+function maxRedirects(value: string | undefined): number {
+  if (value === '-1') return Number.MAX_SAFE_INTEGER;
+  if (value !== undefined && !/^\d+$/.test(value)) throw new CliError('usage', `--max-redirs takes a whole number (or -1 for no limit), not ${JSON.stringify(value)}`);
+  return wholeNumber(value, '--max-redirs') ?? 5;
+}
+
+/** RFC 9110 §5.6.2 `token`: what a method or a header name may be made of. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Control characters a header value cannot hold (RFC 9110 §5.5: HTAB is the only one allowed). */
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
+
+function method(value: string | undefined): string | undefined {
+  if (value !== undefined && !TOKEN.test(value)) {
+    throw new CliError('usage', `-X takes an HTTP method (letters, digits and !#$%&'*+-.^_\`|~, such as PUT), not ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+interface ParsedHeaders {
+  headers: Array<[string, string]>;
+  contentType: string | undefined;
+  /** From -H 'Expect: 100-continue' (true) or -H 'Expect:' (false). */
+  expect: boolean | undefined;
+}
+
+/** The -H arguments: checked, with the ones the body decides (Content-Type, Expect, Content-Length) taken out. */
+function parseHeaders(args: readonly string[]): ParsedHeaders {
+  const result: ParsedHeaders = { headers: [], contentType: undefined, expect: undefined };
+  for (const header of args) {
+    const bad = (why: string) => new CliError('usage', `bad -H ${JSON.stringify(header)}: ${why}`);
+    const colon = header.indexOf(':');
+    if (colon <= 0) throw bad(`expected 'Name: value'`);
+    const name = header.slice(0, colon);
+    if (!TOKEN.test(name)) throw bad(`${JSON.stringify(name)} is not a header name (letters, digits and !#$%&'*+-.^_\`|~, nothing else, not even a space)`);
+    const value = header.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '');
+    if (/[\r\n]/.test(value)) throw bad('a header value cannot hold a line break');
+    if (CONTROL.test(value)) throw bad('a header value cannot hold a control character');
+    // The bytes of the value as the command line gave them (UTF-8), one char per byte, as Node writes header strings.
+    const bytes = Buffer.from(value, 'utf8').toString('latin1');
+    switch (name.toLowerCase()) {
+      case 'content-type':
+        if (result.contentType !== undefined) throw bad('Content-Type is given twice');
+        if (value === '') throw bad('the body needs a Content-Type; it cannot be removed');
+        result.contentType = bytes;
+        break;
+      case 'content-length':
+      case 'transfer-encoding':
+        throw bad(`${name} is set from the body and cannot be changed`);
+      case 'expect':
+        if (value !== '' && value.toLowerCase() !== '100-continue') throw bad(`only 'Expect: 100-continue' (or 'Expect:' to send none) can be asked for`);
+        if (result.expect !== undefined && result.expect !== (value !== '')) throw bad('contradicts the -H Expect before it');
+        result.expect = value !== '';
+        break;
+      default:
+        // As in curl, 'Name:' with no value removes a header; this tool adds none beyond the ones above.
+        if (value !== '') result.headers.push([name, bytes]);
+    }
+  }
+  return result;
+}
+
+/**
+ * -H Content-Type with -F: the body is multipart/form-data with the boundary the
+ * encoder writes, so only that type can be asked for, with no parameter the body
+ * would not honour. A boundary given there is used as --boundary would be.
+ * Returns that boundary, if any.
+ */
+function formBoundary(contentType: string, boundaryOption: string | undefined): string | undefined {
+  const bad = (why: string) => new CliError('usage', `-H "Content-Type: ${contentType}" with -F: ${why}`);
+  const [type = '', ...parameters] = contentType.split(';').map((piece) => piece.trim());
+  if (type.toLowerCase() !== 'multipart/form-data') {
+    throw bad(`-F sends multipart/form-data; to send a file as ${type || 'another type'}, use --data-binary @FILE`);
+  }
+  let boundary: string | undefined;
+  for (const parameter of parameters) {
+    if (parameter === '') continue;
+    const eq = parameter.indexOf('=');
+    const key = parameter.slice(0, eq).trim().toLowerCase();
+    if (eq <= 0 || key !== 'boundary') throw bad(`the body is multipart/form-data with its boundary and nothing else; ${JSON.stringify(parameter)} would be dropped`);
+    if (boundary !== undefined) throw bad('the boundary is given twice');
+    const raw = parameter.slice(eq + 1).trim();
+    boundary = raw.length >= 2 && raw.startsWith('"') && raw.endsWith('"') ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : raw;
+  }
+  if (boundary !== undefined && boundaryOption !== undefined && boundary !== boundaryOption) {
+    throw bad(`its boundary ${JSON.stringify(boundary)} contradicts --boundary ${JSON.stringify(boundaryOption)}`);
+  }
+  return boundary;
 }
 
 export function parseOptions(argv: readonly string[]): Options {
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], options: SPEC, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: normalizeArgs(argv), options: SPEC, allowPositionals: true, strict: true });
   } catch (error) {
     throw new CliError('usage', (error as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
   }
@@ -127,7 +280,7 @@ export function parseOptions(argv: readonly string[]): Options {
     if (positionals.length > 1) throw new CliError('usage', `serve takes no arguments besides options, not ${JSON.stringify(positionals[1])}`);
     return {
       command: 'serve',
-      port: wholeNumber(values.port, '--port') ?? 5000,
+      port: wholeNumber(values.port, '--port', 0, 65535) ?? 5000,
       host: values.host ?? '127.0.0.1',
       maxBodyBytes: wholeNumber(values['max-size'], '--max-size', 1),
       maxParts: wholeNumber(values['max-parts'], '--max-parts', 1),
@@ -142,34 +295,31 @@ export function parseOptions(argv: readonly string[]): Options {
   if (dataBinary !== undefined) {
     if (!dataBinary.startsWith('@') || dataBinary.length === 1) throw new CliError('usage', '--data-binary takes @FILE');
     if (form.length > 0) throw new CliError('usage', '--data-binary and -F cannot be used together');
+    if (values.boundary !== undefined) throw new CliError('usage', '--boundary is for -F (multipart); --data-binary sends the file alone');
   }
   if (form.length === 0 && dataBinary === undefined) throw new CliError('usage', 'nothing to send: give at least one -F (or --data-binary @FILE); see --help');
   const dryRun = values['dry-run'] ?? (url === undefined && values.output !== undefined);
   if (url === undefined && !dryRun) throw new CliError('usage', 'no URL given (use --dry-run or -o FILE to write the body instead)');
-  const headers = (values.header ?? []).map((header): [string, string] => {
-    const colon = header.indexOf(':');
-    if (colon <= 0) throw new CliError('usage', `bad -H ${JSON.stringify(header)}: expected 'Name: value'`);
-    const value = header.slice(colon + 1).trim();
-    if (/[\r\n]/.test(value)) throw new CliError('usage', `bad -H ${JSON.stringify(header)}: a header value cannot hold a line break`);
-    return [header.slice(0, colon).trim(), value];
-  });
-  const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
-  if (timeout !== undefined && !(timeout > 0 && Number.isFinite(timeout))) throw new CliError('usage', `--timeout takes a number of seconds, not ${JSON.stringify(values.timeout)}`);
+  const { headers, contentType, expect } = parseHeaders(values.header ?? []);
+  const boundary = contentType !== undefined && dataBinary === undefined ? (formBoundary(contentType, values.boundary) ?? values.boundary) : values.boundary;
   if (values['expect-continue'] && values['no-expect-continue']) throw new CliError('usage', '--expect-continue and --no-expect-continue contradict each other');
+  if ((values['expect-continue'] && expect === false) || (values['no-expect-continue'] && expect === true)) {
+    throw new CliError('usage', `-H Expect contradicts --${values['expect-continue'] ? '' : 'no-'}expect-continue`);
+  }
   if (values.progress && values['no-progress']) throw new CliError('usage', '--progress and --no-progress contradict each other');
-  const expectOff = headers.some(([name, value]) => name.toLowerCase() === 'expect' && value === '');
   return {
     command: 'send',
     url,
     form,
     dataBinary: dataBinary?.slice(1),
-    method: values.request,
-    headers: headers.filter(([, value]) => value !== ''),
-    boundary: values.boundary,
+    contentType: dataBinary === undefined ? undefined : contentType,
+    method: method(values.request),
+    headers,
+    boundary,
     location: values.location ?? false,
-    maxRedirects: wholeNumber(values['max-redirs'], '--max-redirs') ?? 5,
-    expectContinue: values['expect-continue'] ? true : values['no-expect-continue'] || expectOff ? false : undefined,
-    timeoutMs: timeout === undefined ? undefined : timeout * 1000,
+    maxRedirects: maxRedirects(values['max-redirs']),
+    expectContinue: values['expect-continue'] ? true : values['no-expect-continue'] ? false : expect,
+    timeoutMs: timeoutMs(values.timeout),
     insecure: values.insecure ?? false,
     cacert: values.cacert,
     output: values.output,

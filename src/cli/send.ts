@@ -1,8 +1,7 @@
 import { createWriteStream, readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { multipartEncode, rawBody, type EncodedBody } from '../encoder.js';
-import { upload, type UploadOptions } from '../http/upload.js';
+import { multipartEncode, rawBody, upload, type EncodedBody, type UploadOptions } from '../index.js';
 import { CliError, EXIT } from './errors.js';
 import { toParams } from './form-args.js';
 import type { SendOptions } from './options.js';
@@ -14,8 +13,29 @@ export interface Io {
 }
 
 async function encode(options: SendOptions): Promise<EncodedBody> {
-  if (options.dataBinary !== undefined) return rawBody(options.dataBinary);
-  return multipartEncode(await toParams(options.form), options.boundary === undefined ? {} : { boundary: options.boundary });
+  // The caller's -H Content-Type wins for a raw body, as in curl; rawBody() puts it in the headers --dry-run shows and upload() sends.
+  if (options.dataBinary !== undefined) return rawBody(options.dataBinary, options.contentType === undefined ? {} : { type: options.contentType });
+  // --timeout also bounds reading `<file` values: a FIFO nobody writes to would otherwise wait forever.
+  const timeout = options.timeoutMs;
+  const signal = timeout === undefined ? undefined : timeoutSignal(timeout, () => new CliError('timeout', `reading the -F <file values took longer than ${timeout} ms`));
+  try {
+    return await multipartEncode(await toParams(options.form, signal === undefined ? {} : { signal: signal.signal }), options.boundary === undefined ? {} : { boundary: options.boundary });
+  } finally {
+    signal?.clear();
+  }
+}
+
+/** An AbortSignal that aborts with `reason()` after `ms`; its timer never keeps the process alive. */
+function timeoutSignal(ms: number, reason: () => Error): { signal: AbortSignal; clear: () => void } {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(reason()), ms);
+  timer.unref();
+  return { signal: controller.signal, clear: () => clearTimeout(timer) };
+}
+
+/** Header lines as the bytes that go on the wire (values are byte strings: UTF-8 stays UTF-8). */
+function headerLines(headers: Iterable<readonly [string, string]>, prefix = ''): Buffer {
+  return Buffer.from([...headers].map(([name, value]) => `${prefix}${name}: ${value}\n`).join(''), 'latin1');
 }
 
 /** Where the response (or, for a dry run, the request) body goes. */
@@ -48,7 +68,7 @@ function progressFor(options: SendOptions, io: Io): ProgressDisplay | undefined 
 export async function send(options: SendOptions, io: Io): Promise<number> {
   const encoded = await encode(options);
   if (options.dryRun) {
-    for (const [name, value] of Object.entries(encoded.headers)) io.stderr.write(`${name}: ${value}\n`);
+    io.stderr.write(headerLines(Object.entries(encoded.headers)));
     await writeTo(destination(options, io), encoded.body, options, io);
     return EXIT.ok;
   }
@@ -60,7 +80,7 @@ export async function send(options: SendOptions, io: Io): Promise<number> {
   };
   if (options.verbose) {
     io.stderr.write(`> ${options.method ?? 'POST'} ${options.url}\n`);
-    for (const [name, value] of [...Object.entries(encoded.headers), ...options.headers]) io.stderr.write(`> ${name}: ${value}\n`);
+    io.stderr.write(headerLines([...Object.entries(encoded.headers), ...options.headers], '> '));
   }
   let response: Response;
   try {
@@ -79,8 +99,9 @@ export async function send(options: SendOptions, io: Io): Promise<number> {
 
   const target = destination(options, io);
   if (options.include) {
+    // Where the body goes (stdout or the -o file), as curl writes them.
     const head = [`HTTP/1.1 ${response.status} ${response.statusText}`, ...[...response.headers].map(([name, value]) => `${name}: ${value}`)];
-    io.stdout.write(`${head.join('\r\n')}\r\n\r\n`);
+    target.write(Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1')); // header values are byte strings
   }
   if (response.body) await writeTo(target, response.body as unknown as AsyncIterable<Uint8Array>, options, io);
   else if (target !== io.stdout) target.end();

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { ReceiptReport } from '../../src/receiver.js';
 import { cliPath, root, runCli, startServe } from '../helpers/cli.js';
 import { bytes, tempDir, writeFile } from '../helpers/files.js';
@@ -53,11 +53,25 @@ describe('help and usage', () => {
     [['-F', 'a=b'], 'no URL given (use --dry-run or -o FILE to write the body instead)'],
     [['--bogus', '-F', 'a=b', serve.url], "Unknown option '--bogus'"],
     [['--timeout', 'soon', '-F', 'a=b', serve.url], '--timeout takes a number of seconds, not "soon"'],
+    [['--timeout', '3000000', '-F', 'a=b', serve.url], '--timeout takes at most 2147483 seconds (about 24 days), not "3000000"'], // exited 28 at once
+    [['--timeout', '0', '-F', 'a=b', serve.url], '--timeout takes a number of seconds above 0, not "0"'],
+    [['--max-redirs', '-2', '-L', '-F', 'a=b', serve.url], '--max-redirs takes a whole number (or -1 for no limit), not "-2"'],
+    [['--max-redirs', '2.5', '-L', '-F', 'a=b', serve.url], '--max-redirs takes a whole number (or -1 for no limit), not "2.5"'],
+    [['-X', 'GET X', '-F', 'a=b', serve.url], `-X takes an HTTP method (letters, digits and !#$%&'*+-.^_\`|~, such as PUT), not "GET X"`],
+    [['-H', 'Bad Name: x', '-F', 'a=b', serve.url], `bad -H "Bad Name: x": "Bad Name" is not a header name (letters, digits and !#$%&'*+-.^_\`|~, nothing else, not even a space)`],
+    [['-H', 'X-A: a\x01b', '-F', 'a=b', serve.url], 'bad -H "X-A: a\\u0001b": a header value cannot hold a control character'],
+    [['-H', 'Content-Length: 1', '-F', 'a=b', serve.url], 'bad -H "Content-Length: 1": Content-Length is set from the body and cannot be changed'],
+    [['-H', 'Content-Type: text/plain', '-F', 'a=b', serve.url], '-H "Content-Type: text/plain" with -F: -F sends multipart/form-data; to send a file as text/plain, use --data-binary @FILE'],
+    [['-H', 'Content-Type: multipart/form-data; charset=utf-8', '-F', 'a=b', serve.url], '-H "Content-Type: multipart/form-data; charset=utf-8" with -F: the body is multipart/form-data with its boundary and nothing else; "charset=utf-8" would be dropped'],
+    [['--boundary', 'bad boundary ', '-F', 'a=b', serve.url], null], // the library's ERR_INVALID_BOUNDARY
+    [['serve', '--port', '65536'], '--port takes a whole number from 0 to 65535, not "65536"'],
+    [['serve', '--port', ''], '--port takes a whole number from 0 to 65535, not ""'],
   ])('%j is a usage error (exit 2) in one line', async (args, message) => {
     const result = await runCli(args);
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toBe(`multipart-poster: ${message}\nTry multipart-poster --help\n`);
+    if (message === null) expect(result.stderr).toMatch(/^multipart-poster: [^\n]+\nTry multipart-poster --help\n$/);
+    else expect(result.stderr).toBe(`multipart-poster: ${message}\nTry multipart-poster --help\n`);
   });
 });
 
@@ -77,11 +91,12 @@ describe('sending to serve', () => {
     const report = JSON.parse(result.stdout) as ReceiptReport;
     expect(report).toMatchObject({ method: 'POST', chunked: false, lengthMatches: true });
     expect(report.parts.map(({ name, filename, type, size, sha256: hash }) => ({ name, filename, type, size, hash }))).toEqual([
-      { name: 'title', filename: undefined, type: 'text/plain', size: 11, hash: sha256('hello world') },
-      { name: 'quoted', filename: undefined, type: 'text/plain', size: 3, hash: sha256('a;b') },
+      // text fields are sent without a Content-Type: the receiver reports none
+      { name: 'title', filename: undefined, type: null, size: 11, hash: sha256('hello world') },
+      { name: 'quoted', filename: undefined, type: null, size: 3, hash: sha256('a;b') },
       { name: 'image', filename: 'pixels.png', type: 'image/png', size: 9273, hash: sha256(readFileSync(fixture('pixels.png'))) },
       { name: 'renamed', filename: 'other.txt', type: 'text/x-custom', size: 12, hash: sha256(readFileSync(fixture('hello.txt'))) },
-      { name: 'notes', filename: undefined, type: 'text/plain', size: 15, hash: sha256('from a file ☃') },
+      { name: 'notes', filename: undefined, type: null, size: 15, hash: sha256('from a file ☃') },
     ]);
   });
 
@@ -100,6 +115,16 @@ describe('sending to serve', () => {
     expect(result.stdout.endsWith('\r\n\r\n{"ok":true}')).toBe(true);
   });
 
+  it('-i with -o FILE writes the status line and headers into FILE before the body, as curl does', async () => {
+    const out = join(dir, 'included.txt');
+    const result = await runCli(['-i', '-o', out, '-F', 'a=b', serve.url]);
+    expect(result).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    const text = readFileSync(out, 'utf8');
+    expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    const [, body] = text.split('\r\n\r\n');
+    expect(JSON.parse(body!)).toMatchObject({ parts: [{ name: 'a' }] });
+  });
+
   it('-o writes the response body to a file', async () => {
     const out = join(dir, 'response.json');
     const result = await runCli(['-o', out, '-F', 'a=b', serve.url]);
@@ -116,8 +141,9 @@ describe('sending to serve', () => {
 
   it('serve --text answers with a table, and ?format=json still gets JSON', async () => {
     const textServe = await startServe(['--text']);
+    onTestFinished(() => void textServe.child.kill('SIGTERM')); // startServe's afterAll does not run when called inside a test
     const text = await runCli(['-F', 'a=b', textServe.url]);
-    expect(text.stdout).toMatch(/^POST \/: 1 part\(s\), Content-Length \d+, matches the \d+ bytes received\nname +filename +type +size +sha256\na +text\/plain +1 +3e23e8160039/);
+    expect(text.stdout).toMatch(/^POST \/: 1 part\(s\), Content-Length \d+, matches the \d+ bytes received\nname +filename +type +size +sha256\na +1 +3e23e8160039/);
     const asJson = await runCli(['-F', 'a=b', `${textServe.url}?format=json`]);
     expect(JSON.parse(asJson.stdout)).toMatchObject({ parts: [{ name: 'a' }] });
     expect(textServe.log()).toMatch(/POST \/: 1 part\(s\), \d+ bytes, Content-Length matches\n/);
@@ -125,6 +151,7 @@ describe('sending to serve', () => {
 
   it('serve answers 413 over --max-size', async () => {
     const small = await startServe(['--max-size', '100']);
+    onTestFinished(() => void small.child.kill('SIGTERM')); // startServe's afterAll does not run when called inside a test
     const result = await runCli(['--fail', '-F', `f=@${fixture('pixels.png')}`, small.url]);
     expect(result.code).toBe(22);
     expect(result.stderr).toBe('multipart-poster: the server answered 413 Payload Too Large\n');
@@ -152,6 +179,95 @@ describe('dry run', () => {
   });
 });
 
+/** Records each request's raw header lines (as bytes) and body. */
+const seen: Array<{ headers: Array<[string, Buffer]>; body: Buffer }> = [];
+const recording = await startServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    const headers: Array<[string, Buffer]> = [];
+    for (let i = 0; i < req.rawHeaders.length; i += 2) headers.push([req.rawHeaders[i]!.toLowerCase(), Buffer.from(req.rawHeaders[i + 1]!, 'latin1')]);
+    seen.push({ headers, body: Buffer.concat(chunks) });
+    json(res, 200, { ok: true });
+  });
+});
+describe('headers the caller gives', () => {
+  const header = (name: string) => seen.at(-1)!.headers.filter(([n]) => n === name).map(([, v]) => v.toString('utf8'));
+
+  it('-H Content-Type with --data-binary is the type sent, once, and the one --dry-run shows (curl sends it)', async () => {
+    seen.length = 0;
+    const result = await runCli(['-X', 'PUT', '-H', 'Content-Type: application/x-custom; v=1', '--data-binary', `@${fixture('data.json')}`, recording.url]);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(header('content-type')).toEqual(['application/x-custom; v=1']);
+    expect(seen[0]!.body).toEqual(readFileSync(fixture('data.json')));
+    const dry = await runCli(['--dry-run', '-H', 'Content-Type: application/x-custom', '--data-binary', `@${fixture('data.json')}`]);
+    expect(dry).toMatchObject({ code: 0, stderr: 'Content-Type: application/x-custom\nContent-Length: 219\n' });
+    const served = JSON.parse((await runCli(['-X', 'PUT', '-H', 'content-type: image/x-mine', '--data-binary', `@${fixture('data.json')}`, serve.url])).stdout) as ReceiptReport;
+    expect(served.parts).toMatchObject([{ type: 'image/x-mine', size: 219 }]);
+  });
+
+  it('-H "Content-Type: multipart/form-data" with -F is sent with the boundary the body has; a boundary there is the one used', async () => {
+    seen.length = 0;
+    expect((await runCli(['-H', 'Content-Type: multipart/form-data', '-F', 'a=b', recording.url])).code).toBe(0);
+    const [type] = header('content-type');
+    expect(type).toMatch(/^multipart\/form-data; boundary=(\S+)$/);
+    expect(seen[0]!.body.toString()).toContain(`--${/boundary=(\S+)/.exec(type!)![1]}--\r\n`);
+    expect((await runCli(['-H', 'Content-Type: multipart/form-data; boundary=MyBoundary', '-F', 'a=b', recording.url])).code).toBe(0);
+    expect(header('content-type')).toEqual(['multipart/form-data; boundary=MyBoundary']);
+    expect(seen[1]!.body.toString()).toBe('--MyBoundary\r\nContent-Disposition: form-data; name="a"\r\n\r\nb\r\n--MyBoundary--\r\n');
+    const report = JSON.parse((await runCli(['-H', 'Content-Type: multipart/form-data', '-F', 'a=b', serve.url])).stdout) as ReceiptReport;
+    expect(report).toMatchObject({ lengthMatches: true, parts: [{ name: 'a', size: 1 }] });
+  });
+
+  it('a UTF-8 header value goes out as its UTF-8 bytes, as curl sends it; -v shows it as given', async () => {
+    seen.length = 0;
+    const result = await runCli(['-v', '-H', 'X-Snow: ☃ é', '-F', 'a=b', recording.url]);
+    expect(result.code).toBe(0);
+    expect(header('x-snow')).toEqual(['☃ é']);
+    expect(result.stderr).toContain('> X-Snow: ☃ é\n');
+  });
+
+  it('an option value may start with "-", as in curl', async () => {
+    seen.length = 0;
+    expect((await runCli(['-H', '-Dash: -1', '-F', 'a=b', recording.url])).code).toBe(0);
+    expect(header('-dash')).toEqual(['-1']);
+  });
+});
+
+describe('-F name=<file is bounded', () => {
+  it('an endless device is cut at 16 MiB: exit 26, at once', async () => {
+    const started = Date.now();
+    const result = await runCli(['-F', 'a=</dev/zero', serve.url]);
+    expect(result.code).toBe(26);
+    expect(result.stderr).toBe('multipart-poster: field "a": "/dev/zero" holds more than 16 MiB, the most a text field read with < may hold; send it as a file with @ instead\n');
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('a file of exactly 16 MiB is sent; one byte more is refused', async () => {
+    const exact = writeFile(dir, 'exact.txt', Buffer.alloc(16 * 1024 * 1024, 0x61));
+    const report = JSON.parse((await runCli(['-F', `a=<${exact}`, serve.url])).stdout) as ReceiptReport;
+    expect(report).toMatchObject({ lengthMatches: true, parts: [{ name: 'a', size: 16 * 1024 * 1024 }] });
+    const over = writeFile(dir, 'over.txt', Buffer.alloc(16 * 1024 * 1024 + 1, 0x61));
+    expect((await runCli(['-F', `a=<${over}`, serve.url])).code).toBe(26);
+  });
+
+  it('a FIFO nobody writes to is given up on after --timeout: exit 28', async () => {
+    const fifo = join(dir, 'idle.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const started = Date.now();
+    const result = await runCli(['--timeout', '0.5', '-F', `a=<${fifo}`, serve.url], { timeout: 15_000 });
+    expect(result.code).toBe(28);
+    expect(result.stderr).toBe('multipart-poster: reading the -F <file values took longer than 500 ms\n');
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('a pipe, as bash gives for <(command), is read to its end', async () => {
+    const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(cliPath)} -F "a=<"<(printf 'from a pipe') ${serve.url}`;
+    const { stdout } = await promisify(execFile)('bash', ['-c', command]);
+    expect((JSON.parse(stdout) as ReceiptReport).parts).toMatchObject([{ name: 'a', size: 11, sha256: sha256('from a pipe') }]);
+  });
+});
+
 describe('redirects and answers', () => {
   it('without -L a redirect is printed as it came; with -L it is followed, re-sending the body', async () => {
     hops.length = 0;
@@ -163,6 +279,13 @@ describe('redirects and answers', () => {
     const followed = await runCli(['-L', '-F', 'a=b', redirecting.url]);
     expect(followed).toMatchObject({ code: 0, stdout: '{"final":true}', stderr: '' });
     expect(hops).toEqual(['POST /upload', 'POST /upload?step=1', 'POST /upload?step=2']);
+  });
+
+  it('--max-redirs -1 is no limit, as in curl', async () => {
+    hops.length = 0;
+    const result = await runCli(['-L', '--max-redirs', '-1', '-F', 'a=b', redirecting.url]);
+    expect(result).toMatchObject({ code: 0, stdout: '{"final":true}', stderr: '' });
+    expect(hops).toHaveLength(3);
   });
 
   it('--max-redirs caps the hops: exit 47', async () => {
