@@ -162,7 +162,8 @@ export async function rawBody(
             ...(options.size === undefined ? {} : { filesize: options.size }),
           });
   const size = param.size;
-  const piece: Piece<MultipartParam> = { part: { owner: param, size }, data: param.data as Piece<MultipartParam>['data'] };
+  const data = param.data;
+  const piece: Piece<MultipartParam> = { part: { owner: param, size }, data, ...(data instanceof Uint8Array ? { planned: data.byteLength } : {}) };
   const body = new UploadBody([piece], { blockSize, syncReadLimit, onProgress: options.onProgress });
   return { body, headers: headersFor(param.filetype ?? OCTET_STREAM, body.length), contentLength: body.length };
 }

@@ -83,7 +83,8 @@ export class MultipartParam {
     }
 
     if (fileobj instanceof Blob) {
-      if (filename === undefined && fileobj instanceof File) filename = fileobj.name;
+      // A nameless Blob goes out as browsers and FormData send it: filename="blob".
+      if (filename === undefined) filename = fileobj instanceof File ? fileobj.name : 'blob';
       if (filetype === undefined && fileobj.type !== '' && !/[\r\n]/.test(fileobj.type)) filetype = fileobj.type;
       if (filesize !== undefined) checkDeclaredSize(filesize, fileobj.size, name);
       this.#data = new BlobSource(fileobj);
@@ -98,7 +99,7 @@ export class MultipartParam {
       }
       this.#data = new StreamSource(fileobj, filesize ?? knownStreamSize(fileobj));
     } else if (value === undefined || typeof value === 'string' || value instanceof Uint8Array) {
-      const data = value ?? '';
+      const data = value === undefined ? '' : fixedLength(value);
       if (filesize !== undefined) checkDeclaredSize(filesize, typeof data === 'string' ? Buffer.byteLength(data) : data.length, name);
       this.#data = data;
     } else {
@@ -215,6 +216,7 @@ export class MultipartParam {
 
   /** The part's bytes as a stream of Buffers, files read `blockSize` bytes at a time; `cb` reports progress. */
   iterEncode(boundary: string, blockSize: number = DEFAULT_BLOCK_SIZE): AsyncIterable<Buffer> {
+    assertValidBoundary(boundary);
     const options: BodyOptions = { blockSize, checkBoundary: true };
     return encodePart(this, boundary, options);
   }
@@ -238,6 +240,15 @@ export class MultipartParam {
       throw new MultipartError('ERR_SOURCE_CONSUMED', 'its stream was already read and cannot be rewound', { paramName: this.name });
     }
   }
+}
+
+/**
+ * A view whose length cannot follow its buffer: a view over a resizable ArrayBuffer
+ * tracks the buffer's length, so growing it would push bytes past Content-Length.
+ */
+function fixedLength<T extends string | Uint8Array>(value: T): T {
+  if (typeof value === 'string' || !(value.buffer as { resizable?: boolean }).resizable) return value;
+  return new Uint8Array(value.buffer, value.byteOffset, value.byteLength) as T;
 }
 
 function toParam(name: unknown, value: FieldValue): MultipartParam {

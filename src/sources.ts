@@ -14,6 +14,8 @@ export interface ByteSource {
   readonly replayable: boolean;
   /** True once a one-shot source has been read. */
   readonly consumed: boolean;
+  /** True when a yielded chunk stays the caller's, who may reuse it after the next pull: it is copied. */
+  readonly borrowsChunks?: boolean;
   /** What the source is, for error messages: `file "a.txt"`, `Blob`, `stream`. */
   readonly description: string;
   /** Streams the bytes from the start. Leaving the loop early releases everything it holds. */
@@ -190,9 +192,13 @@ export class BlobSource implements ByteSource {
 
 export type StreamLike = Readable | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array | string>;
 
+/** Every caller stream that was read: the same generator given to two parts must not send the second empty. */
+const STREAMS_READ = new WeakSet<object>();
+
 /** A stream read once: a Node Readable, a web ReadableStream or any async iterable of bytes. */
 export class StreamSource implements ByteSource {
   readonly replayable = false;
+  readonly borrowsChunks = true;
   readonly description = 'stream';
   #consumed = false;
 
@@ -202,21 +208,48 @@ export class StreamSource implements ByteSource {
   ) {}
 
   get consumed(): boolean {
-    return this.#consumed || (this.stream instanceof Readable && (this.stream.readableEnded || this.stream.destroyed));
+    return this.#consumed || STREAMS_READ.has(this.stream) || (this.stream instanceof Readable && (this.stream.readableEnded || this.stream.destroyed));
   }
 
   async *read(_settings: ReadSettings, paramName: string): AsyncGenerator<Uint8Array> {
     if (this.consumed) throw consumedError(paramName);
     this.#consumed = true;
+    STREAMS_READ.add(this.stream);
+    if (typeof ReadableStream !== 'undefined' && this.stream instanceof ReadableStream && this.stream.locked) {
+      throw new MultipartError('ERR_SOURCE_FAILED', 'its ReadableStream is locked to another reader', { paramName });
+    }
     const iterable = this.stream as AsyncIterable<unknown>;
-    for await (const chunk of iterable) {
-      if (typeof chunk === 'string') yield Buffer.from(chunk, 'utf8');
-      else if (chunk instanceof Uint8Array) yield chunk;
-      else {
-        throw new MultipartError('ERR_INVALID_VALUE', `the stream yielded a ${typeof chunk}, not bytes`, { paramName });
+    const chunks = iterable[Symbol.asyncIterator]();
+    let ended = false;
+    try {
+      for (;;) {
+        let result: IteratorResult<unknown>;
+        try {
+          result = await chunks.next();
+        } catch (cause) {
+          ended = true; // a failed iterator is finished
+          if (cause instanceof MultipartError) throw cause;
+          const reason = cause instanceof Error ? cause.message : String(cause);
+          throw new MultipartError('ERR_SOURCE_FAILED', `its stream failed: ${reason}`, { paramName, cause });
+        }
+        if (result.done) {
+          ended = true;
+          return;
+        }
+        const chunk = result.value;
+        if (typeof chunk === 'string') yield Buffer.from(chunk, 'utf8');
+        else if (chunk instanceof Uint8Array) yield chunk;
+        else throw new MultipartError('ERR_INVALID_VALUE', `the stream yielded a ${describeChunk(chunk)}, not bytes`, { paramName });
       }
+    } finally {
+      // Leaving early (the consumer stopped, or a bad chunk) releases the caller's stream.
+      if (!ended) await chunks.return?.()?.catch?.(() => {});
     }
   }
+}
+
+function describeChunk(chunk: unknown): string {
+  return chunk === null ? 'null' : typeof chunk;
 }
 
 export function consumedError(paramName: string): MultipartError {

@@ -74,13 +74,23 @@ export async function* streamPieces(
   for (const piece of pieces) {
     const { part, data } = piece;
     if (!isSource(data)) {
+      if (piece.planned !== undefined && typeof data !== 'string' && data.byteLength !== piece.planned) {
+        // A resizable ArrayBuffer resized, or a buffer transferred (detached), after the length was declared.
+        throw new MultipartError(
+          'ERR_SIZE_MISMATCH',
+          `its bytes changed length from ${piece.planned} to ${data.byteLength} after the body was encoded (resized or detached buffer)`,
+          { paramName: part?.owner.name ?? '' },
+        );
+      }
       yield* pass(data, pieceSize(piece)!, part, batch, progress);
       continue;
     }
     const name = part?.owner.name ?? '';
     const scanner = options.checkBoundary && options.boundary !== undefined ? new DelimiterScanner(options.boundary, name) : undefined;
     let seen = 0;
-    for await (const chunk of data.read(settings, name)) {
+    for await (const read of data.read(settings, name)) {
+      // A caller's stream may reuse its buffer once asked for the next chunk; the bytes we still hold must not change.
+      const chunk = data.borrowsChunks ? Buffer.from(read) : read;
       seen += chunk.length;
       if (data.size !== undefined && seen > data.size) throw sizeChanged(data, seen, 'grew to more than', name);
       scanner?.scan(chunk);
@@ -195,16 +205,25 @@ class Progress {
       }
       this.#partBytes += bytes;
       this.#owner = part.owner;
-      part.owner.cb?.(part.owner, this.#partBytes, part.size);
+      if (part.owner.cb) guard(`the cb of field ${JSON.stringify(part.owner.name)}`, () => part.owner.cb!(part.owner, this.#partBytes, part.size));
     }
     this.#unreported = [];
     this.#reported = true;
-    this.onProgress?.(this.#owner, this.#body, this.total);
+    if (this.onProgress) guard('onProgress', () => this.onProgress!(this.#owner, this.#body, this.total));
   }
 
   /** An empty body yields nothing; its consumer still hears that it is complete. */
   finish(): void {
     if (!this.#reported) this.report();
+  }
+}
+
+/** Runs a caller's callback; what it throws fails the stream as ERR_CALLBACK_FAILED, with the throw as cause. */
+function guard(what: string, callback: () => void): void {
+  try {
+    callback();
+  } catch (cause) {
+    throw new MultipartError('ERR_CALLBACK_FAILED', `${what} threw: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
 }
 

@@ -48,6 +48,8 @@ export interface WirePart<Owner> extends PartFields {
 export interface Piece<Owner> {
   readonly part: PartRecord<Owner> | undefined;
   readonly data: string | Uint8Array | ByteSource;
+  /** For bytes: their length when planned; bytes resized or detached since then fail the stream. */
+  readonly planned?: number;
 }
 
 export interface PartRecord<Owner> {
@@ -76,7 +78,8 @@ export function wirePieces<Owner>(parts: Iterable<WirePart<Owner>>, boundary: st
       owner: part.owner,
       size: dataSize === undefined ? undefined : headBytes.length + dataSize + PART_TAIL.length,
     };
-    pieces.push({ part: record, data: headBytes }, { part: record, data: part.data }, { part: record, data: TAIL_BYTES });
+    const planned = part.data instanceof Uint8Array ? dataSize : undefined;
+    pieces.push({ part: record, data: headBytes }, { part: record, data: part.data, ...(planned === undefined ? {} : { planned }) }, { part: record, data: TAIL_BYTES });
   }
   if (close) pieces.push({ part: undefined, data: Buffer.from(closeDelimiter(boundary), 'latin1') });
   return pieces;

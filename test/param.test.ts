@@ -45,11 +45,11 @@ describe('file parts and plain fields', () => {
     });
   });
 
-  it('a File lends its name and type; a Blob its type', () => {
+  it('a File lends its name and type; a nameless Blob is named "blob", as browsers send it, and lends its type', () => {
     const file = new MultipartParam('a', { fileobj: new File(['x'], 'pic.gif', { type: 'image/gif' }) });
     expect(file).toMatchObject({ filename: 'pic.gif', filetype: 'image/gif', size: 1 });
     const blob = new MultipartParam('b', { fileobj: new Blob(['xy'], { type: 'text/csv' }) });
-    expect(blob).toMatchObject({ filename: undefined, filetype: 'text/csv', size: 2 });
+    expect(blob).toMatchObject({ filename: 'blob', filetype: 'text/csv', size: 2 });
   });
 });
 
