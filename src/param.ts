@@ -4,6 +4,8 @@ import { lookup } from 'mime-types';
 import { assertValidBoundary } from './boundary.js';
 import { MultipartError } from './errors.js';
 import { assertHeaderValue } from './escape.js';
+import { describe } from './validate.js';
+export { describe };
 import { BlobSource, FileSource, isStreamLike, knownStreamSize, StreamSource, type ByteSource, type StreamLike } from './sources.js';
 import { isSource, partHead, type PartData, type PartFields } from './wire.js';
 import { assertNoBoundaryInData, encodePart, DEFAULT_BLOCK_SIZE, type BodyOptions } from './stream.js';
@@ -288,12 +290,5 @@ function checkDeclaredSize(declared: number, actual: number, paramName: string):
   }
 }
 
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return `a ${value.constructor?.name ?? 'object'}`;
-  if (typeof value === 'string') return JSON.stringify(value);
-  return `${typeof value} ${String(value)}`;
-}
 
 export type { ByteSource };

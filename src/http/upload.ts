@@ -3,6 +3,8 @@ import type { RequestOptions } from 'node:https';
 import { UploadBody, multipartEncode, type EncodedBody } from '../encoder.js';
 import { MultipartError, UploadError } from '../errors.js';
 import type { ParamsInput } from '../param.js';
+import { checkFunction, checkInteger, checkMilliseconds, checkOptionKeys, checkString, describe, TOKEN, uploadOptionError as fail } from '../validate.js';
+import { onAbort } from './abort.js';
 import { toWebResponse } from './response.js';
 
 /** TLS settings for HTTPS uploads (a CA to trust, a client certificate...). */
@@ -53,6 +55,7 @@ const BODY_HEADERS = ['content-type', 'content-length', 'transfer-encoding', 'ex
  * and closes every file and socket on abort or failure.
  */
 export async function upload(url: string | URL, params: ParamsInput | EncodedBody, options: UploadOptions = {}): Promise<Response> {
+  checkUploadOptions(options);
   const encoded = isEncodedBody(params)
     ? params
     : await multipartEncode(params, {
@@ -91,6 +94,9 @@ class Exchange {
   readonly #controller = new AbortController();
   readonly #timer: NodeJS.Timeout | undefined;
   readonly #onUserAbort: () => void;
+  readonly #unsubscribe: () => void = () => {};
+  /** Set once a redirect leaves the first origin: the TLS client certificate stays behind, like Authorization. */
+  #crossOrigin = false;
   #current: ClientRequest | undefined;
 
   constructor(options: UploadOptions) {
@@ -98,7 +104,7 @@ class Exchange {
     const { signal, timeout } = options;
     this.#onUserAbort = () => this.#abort(new UploadError('ERR_ABORTED', 'the upload was aborted', { cause: signal?.reason }));
     if (signal?.aborted) this.#onUserAbort();
-    else signal?.addEventListener('abort', this.#onUserAbort, { once: true });
+    else if (signal !== undefined) this.#unsubscribe = onAbort(signal, this.#onUserAbort);
     if (timeout !== undefined) {
       this.#timer = setTimeout(() => this.#abort(new UploadError('ERR_TIMEOUT', `the upload took longer than ${timeout} ms`)), timeout);
       this.#timer.unref();
@@ -118,7 +124,7 @@ class Exchange {
   /** Releases the timer and the caller's signal; runs once the exchange is over. */
   finish(): void {
     clearTimeout(this.#timer);
-    this.#options.signal?.removeEventListener('abort', this.#onUserAbort);
+    this.#unsubscribe();
   }
 
   async run(start: URL, encoded: EncodedBody): Promise<Response> {
@@ -126,9 +132,10 @@ class Exchange {
     let url = start;
     let method = (this.#options.method ?? 'POST').toUpperCase();
     const headers = baseHeaders(this.#options.headers);
+    const contentType = callerContentType(headers, encoded);
     let body: EncodedBody | undefined = encoded;
     for (let hop = 0; ; hop++) {
-      const { res, req, bodySent } = await this.#send(url, method, headers, body);
+      const { res, req, bodySent } = await this.#send(url, method, headers, body, contentType);
       const status = res.statusCode ?? 0;
       const location = res.headers.location;
       if (status < 200) {
@@ -146,6 +153,7 @@ class Exchange {
         throw new UploadError('ERR_TOO_MANY_REDIRECTS', `more than ${maxRedirects} redirects, the last to ${location}`, { url: url.href });
       }
       const next = parseUrl(resolveLocation(location, url));
+      if (next.origin !== start.origin) this.#crossOrigin = true;
       if (next.origin !== url.origin) for (const name of ORIGIN_CREDENTIALS) headers.delete(name);
       if (status === 303 ? method !== 'HEAD' : (status === 301 || status === 302) && method === 'POST') {
         method = 'GET';
@@ -178,7 +186,7 @@ class Exchange {
   }
 
   /** One request; resolves once a final response has arrived, whether or not the body was all sent. */
-  async #send(url: URL, method: string, userHeaders: Headers, encoded: EncodedBody | undefined) {
+  async #send(url: URL, method: string, userHeaders: Headers, encoded: EncodedBody | undefined, contentType: string | undefined) {
     this.signal.throwIfAborted();
     // Loaded on first use: code that only encodes never pays for http, https and tls.
     const transport = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
@@ -188,13 +196,14 @@ class Exchange {
     const length = encoded?.contentLength;
     if (encoded !== undefined) {
       for (const [name, value] of Object.entries(encoded.headers)) headers.set(name, value);
+      if (contentType !== undefined) headers.set('content-type', contentType);
       if (this.#wantsContinue(length)) headers.set('expect', '100-continue');
     }
     const req = transport.request(url, {
       method,
       headers: Object.fromEntries(headers),
       ...(this.#options.agent === undefined ? {} : { agent: this.#options.agent }),
-      ...this.#options.tls,
+      ...(this.#crossOrigin ? withoutClientCertificate(this.#options.tls) : this.#options.tls),
     });
     this.#current = req;
     return new Promise<{ res: IncomingMessage; req: ClientRequest; bodySent: boolean }>((resolve, reject) => {
@@ -346,7 +355,62 @@ function delay<T>(ms: number, value: T): Promise<T> {
 }
 
 function baseHeaders(headers: UploadOptions['headers']): Headers {
-  return new Headers(headers as ConstructorParameters<typeof Headers>[0]);
+  try {
+    return new Headers(headers as ConstructorParameters<typeof Headers>[0]);
+  } catch (cause) {
+    throw new UploadError('ERR_INVALID_HEADER', `invalid headers: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+const UPLOAD_OPTIONS = ['method', 'headers', 'maxRedirects', 'expectContinue', 'expectTimeout', 'signal', 'timeout', 'onUploadProgress', 'agent', 'tls', 'boundary', 'blockSize'];
+const TLS_OPTIONS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername', 'minVersion'];
+
+/** Every option checked up front: an unknown or misspelled one is an error naming it, never ignored. */
+function checkUploadOptions(options: UploadOptions): void {
+  checkOptionKeys(options, UPLOAD_OPTIONS, fail);
+  const { method, maxRedirects, expectContinue, signal, agent, tls } = options;
+  if (checkString(method, 'method', fail) !== undefined && !TOKEN.test(method!)) throw fail(`method must be an HTTP token, not ${describe(method)}`);
+  checkInteger(maxRedirects, 'maxRedirects', fail);
+  if (typeof expectContinue !== 'boolean') checkInteger(expectContinue, 'expectContinue (true, false or a byte count)', fail);
+  checkMilliseconds(options.expectTimeout, 'expectTimeout', fail, 0);
+  checkMilliseconds(options.timeout, 'timeout', fail);
+  checkFunction(options.onUploadProgress, 'onUploadProgress', fail);
+  if (signal !== undefined && !(typeof signal === 'object' && signal !== null && typeof signal.aborted === 'boolean' && typeof signal.addEventListener === 'function')) {
+    throw fail(`signal must be an AbortSignal, not ${describe(signal)}`);
+  }
+  if (agent !== undefined && !(typeof agent === 'object' && agent !== null && typeof (agent as { addRequest?: unknown }).addRequest === 'function')) {
+    throw fail(`agent must be an http.Agent or https.Agent, not ${describe(agent)}`);
+  }
+  checkOptionKeys(tls, TLS_OPTIONS, fail, 'tls');
+}
+
+/**
+ * The caller's Content-Type, checked against the body: for a raw body it wins over
+ * the guess; for a multipart body it must carry the body's own boundary.
+ */
+function callerContentType(headers: Headers, encoded: EncodedBody): string | undefined {
+  for (const name of ['content-length', 'transfer-encoding', 'expect']) {
+    const value = headers.get(name);
+    if (value === null) continue;
+    if (name === 'content-length' && value === String(encoded.contentLength)) continue;
+    const why = name === 'expect' ? 'use the expectContinue option' : 'upload() sends the body\'s exact length itself';
+    throw new UploadError('ERR_INVALID_HEADER', `header ${name}: ${JSON.stringify(value)} cannot be set here: ${why}`);
+  }
+  const type = headers.get('content-type');
+  if (type === null) return undefined;
+  const boundary = (encoded as { boundary?: unknown }).boundary;
+  if (typeof boundary !== 'string') return type;
+  const given = /;\s*boundary=(?:"([^"]*)"|([^;\s]*))/i.exec(type);
+  if (!/^multipart\//i.test(type) || given === null || (given[1] ?? given[2]) !== boundary) {
+    throw new UploadError('ERR_INVALID_HEADER', `content-type ${JSON.stringify(type)} does not carry the body's boundary ${JSON.stringify(boundary)}; leave it out and the body's own is sent`);
+  }
+  return type;
+}
+
+function withoutClientCertificate(tls: TlsOptions | undefined): TlsOptions | undefined {
+  if (tls === undefined) return undefined;
+  const { cert: _cert, key: _key, pfx: _pfx, passphrase: _passphrase, ...rest } = tls;
+  return rest;
 }
 
 function requestFailed(error: Error, url: URL): Error {

@@ -1,0 +1,61 @@
+import { MultipartError, UploadError } from './errors.js';
+
+/** The longest delay a Node timer can hold (2^31 - 1 ms); a longer one fires at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+type OptionError = (message: string) => Error;
+
+export const encodeOptionError: OptionError = (message) => new MultipartError('ERR_INVALID_OPTION', message);
+export const uploadOptionError: OptionError = (message) => new UploadError('ERR_INVALID_OPTION', message);
+
+/** Describes a value for an error message: `a Map`, `"text"`, `number NaN`. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return `a ${(value as object).constructor?.name ?? 'object'}`;
+  if (typeof value === 'string') return JSON.stringify(value);
+  return `${typeof value} ${String(value)}`;
+}
+
+/** Checks that `options` is a plain options object whose keys are all in `known`. */
+export function checkOptionKeys<T extends object>(options: T | undefined, known: readonly string[], fail: OptionError, what = 'options'): T {
+  if (options === undefined) return {} as T;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw fail(`${what} must be an object, not ${describe(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) throw fail(`unknown option ${JSON.stringify(key)} in ${what}; known: ${known.join(', ')}`);
+  }
+  return options;
+}
+
+/** A whole number in [min, max], or undefined. */
+export function checkInteger(value: unknown, option: string, fail: OptionError, min = 0, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  if (value === undefined) return undefined;
+  if (!(Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max)) {
+    throw fail(`${option} must be a whole number from ${min} to ${max}, not ${describe(value)}`);
+  }
+  return value as number;
+}
+
+/** A delay in milliseconds a timer can hold: finite, in [min, MAX_TIMER_MS], or undefined. */
+export function checkMilliseconds(value: unknown, option: string, fail: OptionError, min = 1): number | undefined {
+  if (value === undefined) return undefined;
+  if (!(typeof value === 'number' && Number.isFinite(value) && value >= min && value <= MAX_TIMER_MS)) {
+    throw fail(`${option} must be a number of milliseconds from ${min} to ${MAX_TIMER_MS}, not ${describe(value)}`);
+  }
+  return value;
+}
+
+export function checkFunction<F>(value: unknown, option: string, fail: OptionError): F | undefined {
+  if (value !== undefined && typeof value !== 'function') throw fail(`${option} must be a function, not ${describe(value)}`);
+  return value as F | undefined;
+}
+
+export function checkString(value: unknown, option: string, fail: OptionError): string | undefined {
+  if (value !== undefined && typeof value !== 'string') throw fail(`${option} must be a string, not ${describe(value)}`);
+  return value;
+}
+
+/** RFC 9110 §5.6.2: a token (header names, methods). */
+export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;

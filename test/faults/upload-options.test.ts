@@ -1,0 +1,91 @@
+import { getEventListeners } from 'node:events';
+import type { TLSSocket } from 'node:tls';
+import { describe, expect, it } from 'vitest';
+import { multipartEncode, rawBody, upload, UploadError, type UploadOptions } from '../../src/index.js';
+import { json, startServer, tls } from '../helpers/servers.js';
+
+const codeOf = (error: unknown) => (error instanceof UploadError ? error.code : `untyped: ${String(error)}`);
+
+describe('hostile options: each is an error naming it, before anything is sent', () => {
+  const rows: Array<[string, Record<string, unknown>, string]> = [
+    ['an unknown option', { onProgress: () => {} }, 'ERR_INVALID_OPTION'],
+    ['timeout of 2**31', { timeout: 2 ** 31 }, 'ERR_INVALID_OPTION'],
+    ['timeout of Infinity', { timeout: Infinity }, 'ERR_INVALID_OPTION'],
+    ['a negative timeout', { timeout: -1 }, 'ERR_INVALID_OPTION'],
+    ['expectTimeout of Infinity', { expectTimeout: Infinity }, 'ERR_INVALID_OPTION'],
+    ['maxRedirects NaN', { maxRedirects: NaN }, 'ERR_INVALID_OPTION'],
+    ['maxRedirects -1', { maxRedirects: -1 }, 'ERR_INVALID_OPTION'],
+    ['expectContinue "yes"', { expectContinue: 'yes' }, 'ERR_INVALID_OPTION'],
+    ['a method with a space', { method: 'PO ST' }, 'ERR_INVALID_OPTION'],
+    ['a method that is not a string', { method: 7 }, 'ERR_INVALID_OPTION'],
+    ['an agent that is not one', { agent: {} }, 'ERR_INVALID_OPTION'],
+    ['a signal that is not one', { signal: 'stop' }, 'ERR_INVALID_OPTION'],
+    ['onUploadProgress not a function', { onUploadProgress: 1 }, 'ERR_INVALID_OPTION'],
+    ['an unknown tls option', { tls: { certificate: 'x' } }, 'ERR_INVALID_OPTION'],
+    ['a header name with a space', { headers: { 'bad name': 'x' } }, 'ERR_INVALID_HEADER'],
+    ['a header value with CR LF', { headers: { 'x-a': 'a\r\nx-b: injected' } }, 'ERR_INVALID_HEADER'],
+    ['a Content-Length that differs', { headers: { 'content-length': '1' } }, 'ERR_INVALID_HEADER'],
+    ['Transfer-Encoding', { headers: { 'transfer-encoding': 'chunked' } }, 'ERR_INVALID_HEADER'],
+    ['a multipart Content-Type without the boundary', { headers: { 'content-type': 'multipart/form-data' } }, 'ERR_INVALID_HEADER'],
+  ];
+  for (const [label, options, expected] of rows) {
+    it(label, async () => {
+      let requests = 0;
+      const server = await startServer((_req, res) => {
+        requests++;
+        json(res, 200, {});
+      });
+      const error = await upload(server.url, { a: 'x' }, options as UploadOptions).then(() => undefined, codeOf);
+      expect(error).toBe(expected);
+      expect(requests).toBe(0);
+    });
+  }
+});
+
+describe("the caller's Content-Type", () => {
+  it('wins for a raw body; for a multipart body it is sent when it carries the boundary', async () => {
+    const seen: string[] = [];
+    const server = await startServer((req, res) => {
+      seen.push(req.headers['content-type']!);
+      req.resume();
+      req.on('end', () => json(res, 200, {}));
+    });
+    await (await upload(server.url, await rawBody('fixtures/files/data.json'), { method: 'PUT', headers: { 'content-type': 'application/octet-stream' } })).text();
+    const form = await multipartEncode({ a: 'x' });
+    await (await upload(server.url, form, { headers: { 'Content-Type': `multipart/form-data; boundary="${form.boundary}"` } })).text();
+    expect(seen).toEqual(['application/octet-stream', `multipart/form-data; boundary="${form.boundary}"`]);
+  });
+});
+
+describe('long-lived objects', () => {
+  it("200 uploads whose responses are never read leave at most one listener on the caller's signal", async () => {
+    const server = await startServer((req, res) => {
+      req.resume();
+      req.on('end', () => json(res, 200, { big: 'x'.repeat(100) }));
+    });
+    const controller = new AbortController();
+    for (let i = 0; i < 200; i++) await upload(server.url, { n: String(i) }, { signal: controller.signal });
+    expect(getEventListeners(controller.signal, 'abort').length).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('TLS client certificate', () => {
+  it('is offered on the first origin and not to another origin a redirect leads to', async () => {
+    const peers: Record<string, boolean> = {};
+    const serverOptions = { https: { ca: tls.ca, cert: tls.cert, key: tls.key, requestCert: true, rejectUnauthorized: false } };
+    const other = await startServer((req, res) => {
+      peers.other = Object.keys((req.socket as TLSSocket).getPeerCertificate()).length > 0;
+      req.resume();
+      req.on('end', () => json(res, 200, {}));
+    }, serverOptions);
+    const first = await startServer((req, res) => {
+      peers.first = Object.keys((req.socket as TLSSocket).getPeerCertificate()).length > 0;
+      req.resume();
+      req.on('end', () => json(res, 307, {}, { location: other.url.replace('127.0.0.1', 'localhost') }));
+    }, serverOptions);
+    const response = await upload(first.url, { a: 'x' }, { tls: { ca: tls.ca, cert: tls.clientCert, key: tls.clientKey, servername: 'localhost' } });
+    await response.text();
+    expect(response.status).toBe(200);
+    expect(peers).toEqual({ first: true, other: false });
+  });
+});
