@@ -25,7 +25,19 @@ export interface EncodeOptions {
  * A request body that can be streamed again from the start as long as every
  * source is replayable (files, Blobs and in-memory data are; plain streams are not).
  */
+const BODY_BRAND = Symbol.for('multipart-poster.UploadBody');
+
+/** True for an UploadBody from either build (ESM or CommonJS). */
+export function isUploadBody(value: unknown): value is UploadBody {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BODY_BRAND] === true;
+}
+
 export class UploadBody implements AsyncIterable<Buffer> {
+  /** @internal */
+  get [BODY_BRAND](): true {
+    return true;
+  }
+
   /** Byte count of the body; undefined when a stream of unknown size is in it. */
   readonly length: number | undefined;
   readonly #pieces: readonly Piece<MultipartParam>[];

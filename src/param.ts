@@ -52,6 +52,16 @@ export type ParamsInput =
 export const OCTET_STREAM = 'application/octet-stream';
 
 /**
+ * The ESM and CommonJS builds each define the classes; a brand shared through the
+ * global symbol registry lets objects made by one build be taken by the other.
+ */
+const PARAM_BRAND = Symbol.for('multipart-poster.MultipartParam');
+
+export function isMultipartParam(value: unknown): value is MultipartParam {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[PARAM_BRAND] === true;
+}
+
+/**
  * One part of a multipart form: a plain field, or a file part (one with a
  * `filename` or a `fileobj`), which always carries a Content-Type.
  */
@@ -62,6 +72,11 @@ export class MultipartParam {
   readonly filetype: string | undefined;
   readonly cb: ProgressCallback | undefined;
   #data: PartData;
+
+  /** @internal */
+  get [PARAM_BRAND](): true {
+    return true;
+  }
 
   constructor(name: string, options: MultipartParamOptions = {}) {
     if (typeof name !== 'string') {
@@ -158,7 +173,7 @@ export class MultipartParam {
       return result;
     }
     for (const item of params as Iterable<unknown>) {
-      if (item instanceof MultipartParam) result.push(item);
+      if (isMultipartParam(item)) result.push(item);
       else if (Array.isArray(item) && item.length === 2) result.push(toParam(item[0], item[1]));
       else {
         throw new MultipartError('ERR_INVALID_PARAMS', `each item must be a MultipartParam or a [name, value] pair, not ${describe(item)}`);
@@ -257,7 +272,7 @@ function toParam(name: unknown, value: FieldValue): MultipartParam {
   if (typeof name !== 'string') {
     throw new MultipartError('ERR_INVALID_NAME', `a field name must be a string, not ${describe(name)}`);
   }
-  if (value instanceof MultipartParam) {
+  if (isMultipartParam(value)) {
     if (value.name !== name) {
       throw new MultipartError('ERR_INVALID_PARAMS', `the param given under this name is named ${JSON.stringify(value.name)}`, {
         paramName: name,

@@ -1,6 +1,6 @@
 import type { Agent, ClientRequest, IncomingMessage } from 'node:http';
 import type { RequestOptions } from 'node:https';
-import { UploadBody, multipartEncode, type EncodedBody } from '../encoder.js';
+import { isUploadBody, multipartEncode, type EncodedBody } from '../encoder.js';
 import { MultipartError, UploadError } from '../errors.js';
 import type { ParamsInput } from '../param.js';
 import { checkFunction, checkInteger, checkMilliseconds, checkOptionKeys, checkString, describe, TOKEN, uploadOptionError as fail } from '../validate.js';
@@ -72,7 +72,7 @@ export async function upload(url: string | URL, params: ParamsInput | EncodedBod
 }
 
 export function isEncodedBody(value: unknown): value is EncodedBody {
-  return typeof value === 'object' && value !== null && (value as EncodedBody).body instanceof UploadBody && typeof (value as EncodedBody).headers === 'object';
+  return typeof value === 'object' && value !== null && isUploadBody((value as EncodedBody).body) && typeof (value as EncodedBody).headers === 'object';
 }
 
 function parseUrl(url: string | URL): URL {
