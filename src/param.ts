@@ -150,7 +150,7 @@ export class MultipartParam {
       ...(options.filetype === undefined ? {} : { filetype: options.filetype }),
       ...(options.cb === undefined ? {} : { cb: options.cb }),
     });
-    param.#data = new FileSource(path, stats.size);
+    param.#data = new FileSource(path, stats.size, stats);
     return param;
   }
 

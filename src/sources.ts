@@ -1,5 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { Readable } from 'node:stream';
 import { MultipartError } from './errors.js';
 
@@ -69,10 +69,33 @@ export class FileSource implements ByteSource {
   constructor(
     readonly path: string,
     readonly size: number,
+    /** The file as it was measured: a different file at the path, or a changed one, is refused. */
+    private readonly measured?: Pick<Stats, 'dev' | 'ino' | 'mtimeMs'>,
   ) {}
 
   get description(): string {
     return `file ${JSON.stringify(this.path)}`;
+  }
+
+  /**
+   * Refuses anything but the regular file that was measured: a FIFO or device
+   * swapped in after the stat would block a read forever (it was opened
+   * O_NONBLOCK, so opening did not).
+   */
+  #checkOpened(stats: Stats, paramName: string): void {
+    const measured = this.measured;
+    const why = !stats.isFile()
+      ? 'is no longer a regular file'
+      : stats.size !== this.size
+        ? `changed size from ${this.size} to ${stats.size} bytes`
+        : measured !== undefined && (stats.ino !== measured.ino || stats.dev !== measured.dev)
+          ? 'was replaced by another file'
+          : measured !== undefined && stats.mtimeMs !== measured.mtimeMs
+            ? 'was modified'
+            : undefined;
+    if (why !== undefined) {
+      throw new MultipartError(stats.isFile() ? 'ERR_SIZE_MISMATCH' : 'ERR_FILE_UNREADABLE', `${this.description} ${why} since it was measured for Content-Length`, { paramName });
+    }
   }
 
   async *read({ blockSize, syncReadLimit, pool }: ReadSettings, paramName: string): AsyncGenerator<Uint8Array> {
@@ -126,16 +149,18 @@ export class FileSource implements ByteSource {
   #readWhole(paramName: string): Buffer {
     let fd: number;
     try {
-      fd = openSync(this.path, 'r');
+      fd = openSync(this.path, OPEN_FLAGS);
     } catch (cause) {
       throw unreadable(this.description, cause, paramName);
     }
     try {
+      this.#checkOpened(fstatSync(fd), paramName);
       const buffer = Buffer.allocUnsafe(this.size + 1);
       let length = 0;
       for (let n = -1; n !== 0 && length < buffer.length; length += n) n = readSync(fd, buffer, length, buffer.length - length, length);
       return buffer.subarray(0, length);
     } catch (cause) {
+      if (cause instanceof MultipartError) throw cause;
       throw unreadable(this.description, cause, paramName);
     } finally {
       closeSync(fd);
@@ -143,13 +168,23 @@ export class FileSource implements ByteSource {
   }
 
   async #open(paramName: string): Promise<FileHandle> {
+    let handle: FileHandle;
     try {
-      return await open(this.path, 'r');
+      handle = await open(this.path, OPEN_FLAGS);
     } catch (cause) {
       throw unreadable(this.description, cause, paramName);
     }
+    try {
+      this.#checkOpened(await handle.stat(), paramName);
+    } catch (error) {
+      await handle.close();
+      throw error instanceof MultipartError ? error : unreadable(this.description, error, paramName);
+    }
+    return handle;
   }
 }
+
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
 
 interface Block {
   buffer: Buffer;

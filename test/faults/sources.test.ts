@@ -1,4 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { tempDir, writeFile } from '../helpers/files.js';
 import { MultipartError, MultipartParam, multipartEncode, rawBody } from '../../src/index.js';
 
 /** Reads a body whole; a failure comes back as its error code (or 'untyped'). */
@@ -100,4 +103,26 @@ describe('hostile arguments', () => {
     const { body } = await multipartEncode({ b: new Blob(['hi']) }, { boundary: 'B' });
     expect((await drain(body)).toString()).toContain('Content-Disposition: form-data; name="b"; filename="blob"\r\nContent-Type: application/octet-stream\r\n');
   });
+});
+
+describe('a path swapped after it was measured', () => {
+  const dir = tempDir();
+  const swaps: Array<[string, (path: string) => void, string]> = [
+    ['for a FIFO nobody writes to', (path) => execFileSync('mkfifo', [path]), 'ERR_FILE_UNREADABLE f'],
+    ['for a link to /dev/zero', (path) => symlinkSync('/dev/zero', path), 'ERR_FILE_UNREADABLE f'],
+    ['for another file of the same size', (path) => writeFileSync(path, Buffer.alloc(sizeOf(path), 1)), 'ERR_SIZE_MISMATCH f'],
+  ];
+  const sizes = { small: 100, large: 200_000 };
+  const sizeOf = (path: string) => sizes[path.endsWith('small') ? 'small' : 'large'];
+  for (const [label, swap, expected] of swaps) {
+    for (const [kind, size] of Object.entries(sizes)) {
+      it(`${label} (${kind} file): refused, not read, nothing blocks`, async () => {
+        const path = writeFile(dir, `${label.replace(/\W/g, '-')}-${kind}`, Buffer.alloc(size));
+        const form = await multipartEncode([await MultipartParam.fromFile('f', path)]);
+        rmSync(path);
+        swap(path);
+        expect(await drain(form.body)).toBe(expected);
+      });
+    }
+  }
 });
