@@ -1,0 +1,79 @@
+import { createHash } from 'node:crypto';
+import net from 'node:net';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MultipartParam, multipartEncode, upload } from '../../src/index.js';
+
+/** A raw server that counts every byte the connection carries after the request head, and answers once the declared length arrived. */
+async function countingServer() {
+  const seen: Array<{ declared: number; received: number; body: Buffer }> = [];
+  const server = net.createServer((socket) => {
+    let data = Buffer.alloc(0);
+    socket.on('error', () => {});
+    socket.on('data', (chunk: Buffer) => {
+      data = Buffer.concat([data, chunk]);
+      const end = data.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const declared = Number(/content-length: (\d+)/i.exec(data.subarray(0, end).toString())?.[1] ?? -1);
+      const body = data.subarray(end + 4);
+      if (body.length >= declared) socket.end('HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+    });
+    socket.on('close', () => {
+      const end = data.indexOf('\r\n\r\n');
+      const declared = Number(/content-length: (\d+)/i.exec(data.subarray(0, end).toString())?.[1] ?? -1);
+      seen.push({ declared, received: data.length - end - 4, body: data.subarray(end + 4) });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return { url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/`, seen };
+}
+
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+describe('property: whatever a source does to its chunks after yielding them', () => {
+  it('the wire carries exactly the declared bytes, or the upload fails; never more than Content-Length', async () => {
+    const server = await countingServer();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.uint8Array({ minLength: 1, maxLength: 70_000 }), { minLength: 1, maxLength: 6 }),
+        fc.constantFrom('reuse', 'zero-after-yield', 'honest'),
+        fc.integer({ min: -3, max: 3 }),
+        async (chunks, behaviour, lie) => {
+          const expected = Buffer.concat(chunks);
+          async function* source(): AsyncGenerator<Uint8Array> {
+            const shared = Buffer.alloc(Math.max(...chunks.map((c) => c.length)));
+            for (const chunk of chunks) {
+              if (behaviour === 'reuse') {
+                shared.set(chunk);
+                yield shared.subarray(0, chunk.length);
+              } else {
+                const copy = Buffer.from(chunk);
+                yield copy;
+                if (behaviour === 'zero-after-yield') copy.fill(0);
+              }
+            }
+          }
+          const declared = Math.max(expected.length + lie, 0);
+          const form = await multipartEncode([new MultipartParam('f', { fileobj: source(), filesize: declared })], { boundary: 'PropertyBoundary' });
+          const before = server.seen.length;
+          const ok = await upload(server.url, form, { timeout: 10_000, expectContinue: false }).then(
+            async (r) => (await r.arrayBuffer(), true),
+            () => false,
+          );
+          for (let i = 0; i < 200 && server.seen.length === before; i++) await new Promise((r) => setTimeout(r, 5));
+          const wire = server.seen[server.seen.length - 1]!;
+          expect(wire.received).toBeLessThanOrEqual(wire.declared);
+          expect(ok).toBe(lie === 0);
+          if (ok) {
+            const text = wire.body.toString('latin1');
+            const start = text.indexOf('\r\n\r\n') + 4;
+            expect(sha(wire.body.subarray(start, start + expected.length))).toBe(sha(expected));
+            expect(wire.received).toBe(form.contentLength);
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
