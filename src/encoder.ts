@@ -4,6 +4,7 @@ import { assertHeaderValue } from './escape.js';
 import { MultipartParam, OCTET_STREAM, describe, guessType, type ParamsInput } from './param.js';
 import { BlockPool, type StreamLike } from './sources.js';
 import { DEFAULT_BLOCK_SIZE, planParts, streamPieces, type BodyOptions, type BodyProgressCallback } from './stream.js';
+import { checkFunction, checkOptionKeys, encodeOptionError } from './validate.js';
 import { bodyLength, isSource, partHead, type Piece } from './wire.js';
 
 export interface EncodeOptions {
@@ -88,6 +89,8 @@ export interface EncodedForm extends EncodedBody {
  * headers and exact length. Nothing is opened or read until the body is iterated.
  */
 export async function multipartEncode(params: ParamsInput, options: EncodeOptions = {}): Promise<EncodedForm> {
+  checkOptionKeys(options, ['boundary', 'onProgress', 'blockSize', 'syncReadLimit'], encodeOptionError);
+  checkFunction(options.onProgress, 'onProgress', encodeOptionError);
   const chosen = options.boundary !== undefined;
   const boundary = chosen ? options.boundary : genBoundary();
   assertValidBoundary(boundary);
@@ -160,6 +163,8 @@ export async function rawBody(
   source: string | Uint8Array | Blob | StreamLike,
   options: RawBodyOptions = {},
 ): Promise<EncodedBody> {
+  checkOptionKeys(options, ['type', 'size', 'onProgress', 'blockSize', 'syncReadLimit'], encodeOptionError);
+  checkFunction(options.onProgress, 'onProgress', encodeOptionError);
   if (options.type !== undefined) assertHeaderValue(options.type, 'the content type');
   const blockSize = checkBytes(options.blockSize, 'blockSize', 1);
   const syncReadLimit = checkBytes(options.syncReadLimit, 'syncReadLimit', 0);

@@ -93,6 +93,12 @@ describe('hostile sources: the body is what was declared, or the stream fails ty
 });
 
 describe('hostile arguments', () => {
+  it('an unknown or misspelled encode option is an error naming it', async () => {
+    await expect(multipartEncode({ a: 'x' }, { onUploadProgress: () => {} } as never)).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION', message: expect.stringContaining('onUploadProgress') });
+    await expect(rawBody(new Uint8Array(1), { contentType: 'x/y' } as never)).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
+    await expect(multipartEncode({ a: 'x' }, { onProgress: 'yes' } as never)).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
+  });
+
   it('iterEncode() validates its boundary like every sibling', () => {
     expect(() => new MultipartParam('a', { value: 'x' }).iterEncode('b\r\nX-Injected: 1')).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_BOUNDARY' }),
