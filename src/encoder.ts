@@ -1,10 +1,10 @@
 import { assertValidBoundary, formDataContentType, genBoundary } from './boundary.js';
 import { MultipartError } from './errors.js';
 import { assertHeaderValue } from './escape.js';
-import { MultipartParam, OCTET_STREAM, describe, guessType, type ParamsInput } from './param.js';
+import { MultipartParam, OCTET_STREAM, guessType, type ParamsInput } from './param.js';
 import { BlockPool, type StreamLike } from './sources.js';
 import { DEFAULT_BLOCK_SIZE, planParts, streamPieces, type BodyOptions, type BodyProgressCallback } from './stream.js';
-import { checkFunction, checkOptionKeys, encodeOptionError } from './validate.js';
+import { checkFunction, checkOptionKeys, describe, encodeOptionError } from './validate.js';
 import { bodyLength, isSource, partHead, type Piece } from './wire.js';
 
 export interface EncodeOptions {

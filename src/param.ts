@@ -5,7 +5,6 @@ import { assertValidBoundary } from './boundary.js';
 import { MultipartError } from './errors.js';
 import { assertHeaderValue } from './escape.js';
 import { describe } from './validate.js';
-export { describe };
 import { BlobSource, FileSource, isStreamLike, knownStreamSize, StreamSource, type ByteSource, type StreamLike } from './sources.js';
 import { isSource, partHead, type PartData, type PartFields } from './wire.js';
 import { assertNoBoundaryInData, encodePart, DEFAULT_BLOCK_SIZE, type BodyOptions } from './stream.js';

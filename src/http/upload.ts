@@ -223,14 +223,16 @@ class Exchange {
       req.on('error', fail);
       // A socket that closes without an answer, an upgrade nobody asked for (101) and
       // an abort must each settle the request: none of them is an 'error' on every path.
-      req.on('close', () => fail(new UploadError('ERR_REQUEST_FAILED', `the connection to ${url.host} closed before an answer`, { url: url.href })));
       req.on('upgrade', (res, socket) => {
         socket.destroy();
         fail(new UploadError('ERR_UNEXPECTED_RESPONSE', `the server answered ${res.statusCode} ${res.statusMessage ?? ''}`.trimEnd() + ', switching protocols though none was asked for', { url: url.href }));
       });
       const onAbort = () => fail(this.signal.reason as Error);
       this.signal.addEventListener('abort', onAbort, { once: true });
-      req.once('close', () => this.signal.removeEventListener('abort', onAbort));
+      req.once('close', () => {
+        this.signal.removeEventListener('abort', onAbort);
+        fail(new UploadError('ERR_REQUEST_FAILED', `the connection to ${url.host} closed before an answer`, { url: url.href }));
+      });
       req.on('response', (res) => {
         if (state.failure !== undefined) return res.destroy();
         state.response = res;
