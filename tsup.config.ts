@@ -50,6 +50,8 @@ export default defineConfig([
     sourcemap: false,
     // esbuild renames classes it must refer to inside their own bodies (`_MultipartParam`); keep `.name` as written.
     keepNames: true,
+    // import.meta.url in the CommonJS build (src/mime.ts loads mime-types lazily through createRequire).
+    shims: true,
     clean: true,
     splitting: false,
   },

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { MultipartError } from './errors.js';
+import { multipartContentType } from './wire.js';
 
 // RFC 2046 §5.1.1: 1 to 70 characters of bcharsnospace/space, not ending in a space.
 const VALID_BOUNDARY = /^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$/;
-// RFC 2045 tspecials and space: a boundary holding any of them must be quoted in the header.
-const NEEDS_QUOTES = /[()<>@,;:\\"/[\]?= ]/;
 
 /** A fresh boundary: 128 random bits from `crypto`, hex-encoded, RFC 2046-valid. */
 export function genBoundary(): string {
@@ -27,6 +26,5 @@ export function assertValidBoundary(boundary: unknown): asserts boundary is stri
 
 /** The request's `Content-Type` header value for a form with this boundary. */
 export function formDataContentType(boundary: string): string {
-  const quoted = NEEDS_QUOTES.test(boundary) ? `"${boundary}"` : boundary;
-  return `multipart/form-data; boundary=${quoted}`;
+  return multipartContentType('form-data', boundary);
 }

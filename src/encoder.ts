@@ -1,17 +1,18 @@
-import { assertValidBoundary, formDataContentType, genBoundary } from './boundary.js';
+import { assertValidBoundary, genBoundary } from './boundary.js';
 import { MultipartError } from './errors.js';
-import { assertHeaderValue } from './escape.js';
-import { MultipartParam, OCTET_STREAM, guessType, type ParamsInput } from './param.js';
-import { BlockPool, type StreamLike } from './sources.js';
-import { DEFAULT_BLOCK_SIZE, planParts, streamPieces, type BodyOptions, type BodyProgressCallback } from './stream.js';
-import { checkFunction, checkOptionKeys, describe, encodeOptionError } from './validate.js';
-import { bodyLength, isSource, partHead, type Piece } from './wire.js';
+import { assertHeaderValue } from './headers.js';
+import { guessType, OCTET_STREAM } from './mime.js';
+import { isMultipartParam, MultipartParam, partOf, PIECES, reportToCb, type ParamsInput } from './param.js';
+import { BlockPool, isBlobLike, type BlobLike, type StreamLike } from './sources.js';
+import { DEFAULT_BLOCK_SIZE, DEFAULT_SYNC_READ_LIMIT, streamPieces, type StreamSettings } from './stream.js';
+import { checkFunction, checkOptionKeys, describe, encodeOptionError, TOKEN } from './validate.js';
+import { bodyLength, isNested, isSource, multipartContentType, partHead, unframedPieces, wirePieces, type HeaderLine, type Piece } from './wire.js';
 
-export interface EncodeOptions {
-  /** Use this boundary instead of a fresh random one; the data is then checked for it. */
-  boundary?: string;
-  /** Called as the body's chunks are consumed: `(param, current, total)`; the last call has `current === total`. */
-  onProgress?: BodyProgressCallback;
+/** Progress of a whole body; `param` is the top-level part the last consumed byte belongs to (undefined for an empty form). */
+export type BodyProgressCallback = (param: MultipartParam | undefined, current: number, total: number | undefined) => void;
+
+/** How a file is read: shared by `multipartEncode`, `rawBody` and `upload`. */
+export interface ReadOptions {
   /** Bytes read from a file at a time (default 1 MiB). */
   blockSize?: number;
   /**
@@ -20,12 +21,31 @@ export interface EncodeOptions {
    * trips, blocking the event loop for one small read at a time. 0 reads every file asynchronously.
    */
   syncReadLimit?: number;
+  /** Called as the body's chunks are consumed: `(param, current, total)`; the last call has `current === total`. */
+  onProgress?: BodyProgressCallback;
+}
+
+export interface EncodeOptions extends ReadOptions {
+  /** Use this boundary instead of a fresh random one; the data is then checked for it. */
+  boundary?: string;
+  /** The multipart subtype: `form-data` (default), `related`, `mixed`, `alternative` or any RFC 2045 token. */
+  subtype?: string;
+  /** More Content-Type parameters (`type`, `start`, `start-info` for multipart/related), quoted as RFC 2045 requires. */
+  parameters?: Readonly<Record<string, string>> | Iterable<readonly [string, string]>;
 }
 
 /**
- * A request body that can be streamed again from the start as long as every
- * source is replayable (files, Blobs and in-memory data are; plain streams are not).
+ * The body of an encoded request: an async iterable of Buffers that can be iterated again from
+ * the start, yielding the same bytes, as long as every source is replayable (files, Blobs and
+ * in-memory data are; plain streams are not).
  */
+export interface UploadBody extends AsyncIterable<Buffer> {
+  /** Byte count of the body; undefined when a stream of unknown size is in it. */
+  readonly length: number | undefined;
+  /** Whether the body can be streamed (again) now: false once a one-shot stream in it has been read. */
+  readonly replayable: boolean;
+}
+
 const BODY_BRAND = Symbol.for('multipart-poster.UploadBody');
 
 /** True for an UploadBody from either build (ESM or CommonJS). */
@@ -33,31 +53,35 @@ export function isUploadBody(value: unknown): value is UploadBody {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BODY_BRAND] === true;
 }
 
-export class UploadBody implements AsyncIterable<Buffer> {
+type Settings = Omit<StreamSettings<MultipartParam>, 'total' | 'pool'>;
+
+class Body implements UploadBody {
+  readonly length: number | undefined;
+  readonly #pieces: readonly Piece<MultipartParam>[];
+  readonly #settings: Settings;
+
+  constructor(pieces: readonly Piece<MultipartParam>[], settings: Settings) {
+    this.#pieces = pieces;
+    this.#settings = settings;
+    this.length = bodyLength(pieces);
+  }
+
   /** @internal */
   get [BODY_BRAND](): true {
     return true;
   }
 
-  /** Byte count of the body; undefined when a stream of unknown size is in it. */
-  readonly length: number | undefined;
-  readonly #pieces: readonly Piece<MultipartParam>[];
-  readonly #options: BodyOptions & { boundary?: string };
-
-  /** Made by multipartEncode() and rawBody(); not meant to be called directly. */
-  constructor(pieces: readonly Piece<MultipartParam>[], options: BodyOptions & { boundary?: string }) {
-    this.#pieces = pieces;
-    this.#options = options;
-    this.length = bodyLength(pieces);
+  /** @internal The pieces, for nesting this body in a part of another. */
+  get [PIECES](): readonly Piece<MultipartParam>[] {
+    return this.#pieces;
   }
 
-  /** Whether the body can be streamed (again) now: false once a one-shot stream in it has been read. */
   get replayable(): boolean {
     return this.#pieces.every(({ data }) => !isSource(data) || !data.consumed);
   }
 
   [Symbol.asyncIterator](): AsyncGenerator<Buffer, void, undefined> {
-    return streamPieces(this.#pieces, { ...this.#options, total: this.length });
+    return streamPieces(this.#pieces, { ...this.#settings, total: this.length });
   }
 
   /**
@@ -65,10 +89,20 @@ export class UploadBody implements AsyncIterable<Buffer> {
    * after the socket's write callback): `recycle(chunk)` lets file blocks be read
    * into again. A chunk must not be touched after it is recycled.
    */
-  recycling(): { chunks: AsyncGenerator<Buffer, void, undefined>; recycle: (chunk: Buffer) => void } {
-    const pool = new BlockPool(this.#options.blockSize ?? DEFAULT_BLOCK_SIZE);
-    return { chunks: streamPieces(this.#pieces, { ...this.#options, pool, total: this.length }), recycle: (chunk) => pool.give(chunk) };
+  recycling(): RecyclingChunks {
+    const pool = new BlockPool(this.#settings.blockSize);
+    return { chunks: streamPieces(this.#pieces, { ...this.#settings, pool, total: this.length }), recycle: (chunk) => pool.give(chunk) };
   }
+}
+
+interface RecyclingChunks {
+  chunks: AsyncGenerator<Buffer, void, undefined>;
+  recycle: (chunk: Buffer) => void;
+}
+
+/** The body's chunks for upload(), whose blocks may be read into again once recycled (a body of either build). */
+export function recyclingChunks(body: UploadBody): RecyclingChunks {
+  return (body as unknown as { recycling(): RecyclingChunks }).recycling();
 }
 
 /** An encoded body ready to send: pass `body` and `headers` to any HTTP client. */
@@ -85,26 +119,39 @@ export interface EncodedForm extends EncodedBody {
 }
 
 /**
- * poster's `multipart_encode`: the body of a multipart/form-data request, its
- * headers and exact length. Nothing is opened or read until the body is iterated.
+ * poster's `multipart_encode`: the body of a multipart request (multipart/form-data unless
+ * `subtype` says otherwise), its headers and exact length. Nothing is opened or read until the
+ * body is iterated.
  */
 export async function multipartEncode(params: ParamsInput, options: EncodeOptions = {}): Promise<EncodedForm> {
-  checkOptionKeys(options, ['boundary', 'onProgress', 'blockSize', 'syncReadLimit'], encodeOptionError);
-  checkFunction(options.onProgress, 'onProgress', encodeOptionError);
+  checkOptionKeys(options, ['boundary', 'subtype', 'parameters', 'onProgress', 'blockSize', 'syncReadLimit'], encodeOptionError);
   const chosen = options.boundary !== undefined;
   const boundary = chosen ? options.boundary : genBoundary();
   assertValidBoundary(boundary);
-  const blockSize = checkBytes(options.blockSize, 'blockSize', 1);
-  const syncReadLimit = checkBytes(options.syncReadLimit, 'syncReadLimit', 0);
-  const pieces = planParts(MultipartParam.fromParams(params), boundary);
-  const body = new UploadBody(pieces, { blockSize, syncReadLimit, checkBoundary: chosen, boundary, onProgress: options.onProgress });
-  return { body, headers: headersFor(formDataContentType(boundary), body.length), contentLength: body.length, boundary };
+  const subtype = checkSubtype(options.subtype);
+  const parameters = checkParameters(options.parameters);
+  const settings = readSettings(options);
+  const list = MultipartParam.fromParams(params);
+  const formData = subtype.toLowerCase() === 'form-data';
+  if (formData) {
+    list.forEach((param, index) => {
+      if (param.name === null) {
+        throw new MultipartError(
+          'ERR_INVALID_NAME',
+          `part ${index + 1} has no name, and every part of a multipart/form-data body needs one (nameless parts belong in subtype 'related' or 'mixed')`,
+        );
+      }
+    });
+  }
+  const pieces = wirePieces(list.map(partOf), { boundary, disposition: formData ? 'form-data' : 'attachment', chosen });
+  const reportsParts = list.some((param) => param.cb !== undefined || isNested(partOf(param).data));
+  const body = new Body(pieces, reportsParts ? { ...settings, onPartProgress: reportToCb } : settings);
+  return { body, headers: headersFor(multipartContentType(subtype, boundary, parameters), body.length), contentLength: body.length, boundary };
 }
 
 /** poster's `get_body_size`: the body's byte count, computed without reading any file. */
 export function getBodySize(params: ParamsInput, boundary: string): number {
-  assertValidBoundary(boundary);
-  const length = bodyLength(planParts(MultipartParam.fromParams(params), boundary));
+  const length = bodyLength(formDataPieces(params, boundary));
   if (length === undefined) {
     throw new MultipartError('ERR_SIZE_UNKNOWN', 'a stream of unknown size is among the params; give its filesize');
   }
@@ -113,8 +160,12 @@ export function getBodySize(params: ParamsInput, boundary: string): number {
 
 /** poster's `get_headers`: `Content-Type`, and `Content-Length` unless a stream's size is unknown. */
 export function getHeaders(params: ParamsInput, boundary: string): Record<string, string> {
+  return headersFor(multipartContentType('form-data', boundary), bodyLength(formDataPieces(params, boundary)));
+}
+
+function formDataPieces(params: ParamsInput, boundary: string): Piece<MultipartParam>[] {
   assertValidBoundary(boundary);
-  return headersFor(formDataContentType(boundary), bodyLength(planParts(MultipartParam.fromParams(params), boundary)));
+  return wirePieces(MultipartParam.fromParams(params).map(partOf), { boundary, disposition: 'form-data', chosen: true });
 }
 
 /** poster's `encode_string`: one complete text part. */
@@ -126,63 +177,110 @@ export function encodeString(boundary: string, name: string, value: string | Uin
  * poster's `encode_file_header`: the header block of a file part. The size is
  * checked but not sent (no per-part Content-Length: RFC 7578 §4.8).
  */
-export function encodeFileHeader(
-  boundary: string,
-  paramName: string,
-  fileSize: number,
-  filename?: string,
-  filetype?: string,
-): string {
+export function encodeFileHeader(boundary: string, paramName: string, fileSize: number, filename?: string, filetype?: string): string {
   assertValidBoundary(boundary);
   if (!(Number.isSafeInteger(fileSize) && fileSize >= 0)) {
-    throw new MultipartError('ERR_INVALID_VALUE', `fileSize must be a whole number of bytes, not ${describe(fileSize)}`, {
-      paramName,
-    });
+    throw new MultipartError('ERR_INVALID_VALUE', `fileSize must be a whole number of bytes, not ${describe(fileSize)}`, { paramName });
   }
   if (typeof paramName !== 'string') {
     throw new MultipartError('ERR_INVALID_NAME', `a field name must be a string, not ${describe(paramName)}`);
   }
   if (filetype !== undefined) assertHeaderValue(filetype, 'the content type', paramName);
-  return partHead(boundary, { name: paramName, filename, contentType: filetype ?? guessType(filename) });
+  return partHead({ boundary, disposition: 'form-data' }, { name: paramName, filename, contentType: filetype ?? guessType(filename), headers: undefined });
 }
 
-export interface RawBodyOptions extends Pick<EncodeOptions, 'blockSize' | 'syncReadLimit'> {
+export interface RawBodyOptions extends ReadOptions {
   /** The Content-Type; defaults to a guess from the file's name, else `application/octet-stream`. */
   type?: string;
   /** The byte count of a stream (without it, a stream's body goes out chunked). */
   size?: number;
-  onProgress?: BodyProgressCallback;
+  /** For a file, a Blob or bytes: the first byte sent (inclusive, default 0), as in `Blob.slice`. */
+  start?: number;
+  /** For a file, a Blob or bytes: the byte after the last one sent (exclusive, default the end). */
+  end?: number;
 }
 
 /**
- * A single file or stream as a whole request body, not multipart (a PUT to a
- * presigned URL, say). A string is a file path. The result has the same shape as
- * `multipartEncode`'s, so `upload()` and every HTTP client take it alike.
+ * A single file or stream as a whole request body, not multipart (a PUT to a presigned URL,
+ * say), or a byte range of one (`start`, `end`: one part of a multipart upload). A string is a
+ * file path. The result has the same shape as `multipartEncode`'s, so `upload()` and every HTTP
+ * client take it alike.
  */
-export async function rawBody(
-  source: string | Uint8Array | Blob | StreamLike,
-  options: RawBodyOptions = {},
-): Promise<EncodedBody> {
-  checkOptionKeys(options, ['type', 'size', 'onProgress', 'blockSize', 'syncReadLimit'], encodeOptionError);
-  checkFunction(options.onProgress, 'onProgress', encodeOptionError);
+export async function rawBody(source: string | Uint8Array | Blob | BlobLike | StreamLike, options: RawBodyOptions = {}): Promise<EncodedBody> {
+  checkOptionKeys(options, ['type', 'size', 'start', 'end', 'onProgress', 'blockSize', 'syncReadLimit'], encodeOptionError);
   if (options.type !== undefined) assertHeaderValue(options.type, 'the content type');
-  const blockSize = checkBytes(options.blockSize, 'blockSize', 1);
-  const syncReadLimit = checkBytes(options.syncReadLimit, 'syncReadLimit', 0);
-  const param =
-    typeof source === 'string'
-      ? await MultipartParam.fromFile('body', source, options.type === undefined ? {} : { filetype: options.type })
-      : source instanceof Uint8Array
-        ? new MultipartParam('body', { value: source, filetype: options.type ?? OCTET_STREAM })
-        : new MultipartParam('body', {
-            fileobj: source,
-            ...(options.type === undefined ? {} : { filetype: options.type }),
-            ...(options.size === undefined ? {} : { filesize: options.size }),
-          });
-  const size = param.size;
-  const data = param.data;
-  const piece: Piece<MultipartParam> = { part: { owner: param, size }, data, ...(data instanceof Uint8Array ? { planned: data.byteLength } : {}) };
-  const body = new UploadBody([piece], { blockSize, syncReadLimit, onProgress: options.onProgress });
+  const settings = readSettings(options);
+  const { type, start, end } = options;
+  const typed = type === undefined ? {} : { filetype: type };
+  let param: MultipartParam;
+  if (typeof source === 'string') {
+    param = await MultipartParam.fromFile('body', source, { ...typed, ...(start === undefined ? {} : { start }), ...(end === undefined ? {} : { end }) });
+  } else if (source instanceof Uint8Array || isBlobLike(source)) {
+    const length = source instanceof Uint8Array ? source.length : source.size;
+    const [from, to] = checkRange(start, end, length);
+    const sliced = from === 0 && to === length ? source : source instanceof Uint8Array ? source.subarray(from, to) : source.slice(from, to, source.type);
+    param =
+      sliced instanceof Uint8Array
+        ? new MultipartParam('body', { value: sliced, filetype: type ?? OCTET_STREAM })
+        : new MultipartParam('body', { fileobj: sliced, ...typed, ...(options.size === undefined ? {} : { filesize: options.size }) });
+  } else {
+    if (start !== undefined || end !== undefined) {
+      throw new MultipartError('ERR_INVALID_OPTION', 'start and end take a file, a Blob or bytes; a stream cannot be cut without reading it', { paramName: 'body' });
+    }
+    param = new MultipartParam('body', { fileobj: source, ...typed, ...(options.size === undefined ? {} : { filesize: options.size }) });
+  }
+  const { data } = partOf(param);
+  const body = new Body(unframedPieces({ owner: param, name: 'body', data: data as Uint8Array }), settings);
   return { body, headers: headersFor(param.filetype ?? OCTET_STREAM, body.length), contentLength: body.length };
+}
+
+function checkRange(start: number | undefined, end: number | undefined, length: number): [number, number] {
+  const from = start ?? 0;
+  const to = end ?? length;
+  for (const [key, bound] of [['start', from], ['end', to]] as const) {
+    if (!(Number.isSafeInteger(bound) && bound >= 0)) {
+      throw new MultipartError('ERR_INVALID_RANGE', `${key} must be a whole number of bytes, not ${describe(bound)}`, { paramName: 'body' });
+    }
+  }
+  if (from > to || to > length) throw new MultipartError('ERR_INVALID_RANGE', `bytes ${from} to ${to} are not within the ${length} there are`, { paramName: 'body' });
+  return [from, to];
+}
+
+/** The read options, checked and with their defaults: resolved once, then passed down as they are. */
+function readSettings(options: ReadOptions): Settings {
+  return {
+    blockSize: checkBytes(options.blockSize, 'blockSize', 1) ?? DEFAULT_BLOCK_SIZE,
+    syncReadLimit: checkBytes(options.syncReadLimit, 'syncReadLimit', 0) ?? DEFAULT_SYNC_READ_LIMIT,
+    onProgress: checkFunction<BodyProgressCallback>(options.onProgress, 'onProgress', encodeOptionError),
+  };
+}
+
+function checkSubtype(subtype: unknown): string {
+  if (subtype === undefined) return 'form-data';
+  if (typeof subtype !== 'string' || !TOKEN.test(subtype)) {
+    throw encodeOptionError(`subtype must be an RFC 2045 token such as 'related' or 'mixed', not ${describe(subtype)}`);
+  }
+  return subtype;
+}
+
+/** Content-Type parameters: token names, not `boundary` (ours), none twice, printable ASCII values (RFC 2045; RFC 2231 encoding is the caller's). */
+function checkParameters(parameters: EncodeOptions['parameters']): HeaderLine[] {
+  if (parameters === undefined) return [];
+  if (typeof parameters !== 'object' || parameters === null) throw encodeOptionError(`parameters must be an object or pairs, not ${describe(parameters)}`);
+  const pairs = Symbol.iterator in parameters ? [...(parameters as Iterable<unknown>)] : Object.entries(parameters);
+  const seen = new Set<string>(['boundary']);
+  return pairs.map((pair) => {
+    const [key, value] = Array.isArray(pair) ? (pair as unknown[]) : [];
+    if (typeof key !== 'string' || !TOKEN.test(key)) throw encodeOptionError(`parameter name ${describe(key)} is not an RFC 2045 token`);
+    if (seen.has(key.toLowerCase())) {
+      throw encodeOptionError(key.toLowerCase() === 'boundary' ? 'the boundary parameter is the boundary option' : `parameter ${key} is given twice`);
+    }
+    seen.add(key.toLowerCase());
+    if (typeof value !== 'string' || !/^[\x20-\x7e\t]*$/.test(value)) {
+      throw encodeOptionError(`parameter ${key} must be printable ASCII (RFC 2045), not ${describe(value)}`);
+    }
+    return [key, value] as const;
+  });
 }
 
 function headersFor(contentType: string, length: number | undefined): Record<string, string> {
@@ -192,9 +290,11 @@ function headersFor(contentType: string, length: number | undefined): Record<str
 }
 
 /** Checks a byte-count option: a whole number, at least `min`. */
-function checkBytes(value: number | undefined, option: string, min: number): number | undefined {
-  if (value !== undefined && !(Number.isSafeInteger(value) && value >= min)) {
+function checkBytes(value: unknown, option: string, min: number): number | undefined {
+  if (value !== undefined && !(Number.isSafeInteger(value) && (value as number) >= min)) {
     throw new MultipartError('ERR_INVALID_VALUE', `${option} must be a whole number of bytes, at least ${min}, not ${describe(value)}`);
   }
-  return value;
+  return value as number | undefined;
 }
+
+export { isMultipartParam };

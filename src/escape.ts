@@ -1,5 +1,3 @@
-import { MultipartError } from './errors.js';
-
 // WHATWG HTML, "multipart/form-data encoding algorithm": names first have every
 // CR, LF and CRLF normalised to CRLF; names and filenames then have LF, CR and
 // '"' percent-escaped. Nothing else is touched (non-ASCII goes out as UTF-8).
@@ -15,15 +13,6 @@ export function escapeFilename(filename: string): string {
 
 export function escapeName(name: string): string {
   return NEEDS_ESCAPING.test(name) ? escapeFilename(name.replace(NEWLINES, '\r\n')) : name;
-}
-
-/** Throws unless `value` can stand in a header line as given (no CR or LF). */
-export function assertHeaderValue(value: string, what: string, paramName?: string): void {
-  if (/[\r\n]/.test(value)) {
-    throw new MultipartError('ERR_INVALID_HEADER_VALUE', `${what} must not contain CR or LF: ${JSON.stringify(value)}`, {
-      paramName,
-    });
-  }
 }
 
 // Python's urllib.parse.quote_plus keeps only these bytes; space becomes '+'.

@@ -1,23 +1,33 @@
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { lookup } from 'mime-types';
 import { assertValidBoundary } from './boundary.js';
 import { MultipartError } from './errors.js';
-import { assertHeaderValue } from './escape.js';
+import { assertHeaderValue, checkPartHeaders, takeHeader, type PartHeadersInit } from './headers.js';
+import { guessType, OCTET_STREAM } from './mime.js';
 import { describe } from './validate.js';
-import { BlobSource, FileSource, isStreamLike, knownStreamSize, StreamSource, type ByteSource, type StreamLike } from './sources.js';
-import { isSource, partHead, type PartData, type PartFields } from './wire.js';
-import { assertNoBoundaryInData, encodePart, DEFAULT_BLOCK_SIZE, type BodyOptions } from './stream.js';
+import { BlobSource, blobName, FileSource, isBlobLike, isStreamLike, knownStreamSize, StreamSource, type BlobLike, type StreamLike } from './sources.js';
+import { DEFAULT_BLOCK_SIZE, DEFAULT_SYNC_READ_LIMIT, streamPieces } from './stream.js';
+import { bodyLength, isSource, partHead, wirePieces, type HeaderLine, type NestedBody, type Part, type PartData, type Piece } from './wire.js';
 
 /** Progress of a part or a body: bytes consumed so far, and the total (undefined when unknown). */
 export type ProgressCallback = (param: MultipartParam, current: number, total: number | undefined) => void;
 
-/** What a file part can stream from, besides a path (`MultipartParam.fromFile`). */
-export type FileObject = Blob | StreamLike;
+/** What a file part can stream from, besides a path (`MultipartParam.fromFile`): a Blob or File (by shape), or a stream. */
+export type FileObject = Blob | BlobLike | StreamLike;
+
+/**
+ * An encoded multipart body (what `multipartEncode` returns) used as a part's value: the part
+ * carries that body, with its own boundary and Content-Type.
+ */
+export interface NestedForm {
+  readonly boundary: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: AsyncIterable<Buffer>;
+}
 
 export interface MultipartParamOptions {
-  /** The field's data: a string is sent as UTF-8, bytes as they are. */
-  value?: string | Uint8Array;
+  /** The part's data: a string is sent as UTF-8, bytes as they are, an encoded multipart as a nested body. */
+  value?: string | Uint8Array | NestedForm;
   /** Makes this a file part and names the file. */
   filename?: string;
   /** The part's Content-Type. For file parts it defaults to a guess from `filename`, else `application/octet-stream`. */
@@ -28,6 +38,8 @@ export interface MultipartParamOptions {
   fileobj?: FileObject;
   /** Called as this part's bytes are consumed: `(param, current, total)`. */
   cb?: ProgressCallback;
+  /** More header lines for this part (`Content-ID`, `Content-Transfer-Encoding`...): an object, a `Headers` or pairs. */
+  headers?: PartHeadersInit;
 }
 
 export interface FromFileOptions {
@@ -36,127 +48,196 @@ export interface FromFileOptions {
   /** The Content-Type sent; defaults to a guess from the filename sent. */
   filetype?: string;
   cb?: ProgressCallback;
+  headers?: PartHeadersInit;
+  /** The first byte sent (inclusive, default 0), as in `Blob.slice`. */
+  start?: number;
+  /** The byte after the last one sent (exclusive, default the file's size), as in `Blob.slice`. */
+  end?: number;
 }
 
 /** A value accepted for a field in `fromParams` / `multipartEncode` inputs. */
-export type FieldValue = string | number | bigint | boolean | Uint8Array | ArrayBuffer | FileObject | MultipartParam;
+export type FieldValue = string | number | bigint | boolean | Uint8Array | ArrayBuffer | FileObject | NestedForm | MultipartParam;
+
+/**
+ * One entry of a list: a param, a `[name, value]` pair, or `[name, value, filename]`, which
+ * makes a file part with that filename, as `FormData.append(name, value, filename)` does.
+ */
+export type ParamsEntry = MultipartParam | readonly [string, FieldValue] | readonly [string, FieldValue, string];
 
 /** Everything `fromParams` (and so `multipartEncode`) accepts. */
 export type ParamsInput =
-  | Iterable<MultipartParam | readonly [string, FieldValue]>
+  | Iterable<ParamsEntry>
   | FormData
   | Map<string, FieldValue | readonly FieldValue[]>
   | { readonly [name: string]: FieldValue | readonly FieldValue[] };
 
-export const OCTET_STREAM = 'application/octet-stream';
-
 /**
- * The ESM and CommonJS builds each define the classes; a brand shared through the
- * global symbol registry lets objects made by one build be taken by the other.
+ * The ESM and CommonJS builds each define the classes; keys shared through the global symbol
+ * registry let objects made by one build be taken by the other.
  */
 const PARAM_BRAND = Symbol.for('multipart-poster.MultipartParam');
+const PART = Symbol.for('multipart-poster.part');
+/** The pieces of an encoded body (set by the encoder), for nesting it in a part. */
+export const PIECES = Symbol.for('multipart-poster.pieces');
 
 export function isMultipartParam(value: unknown): value is MultipartParam {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[PARAM_BRAND] === true;
 }
 
+/** The wire description of a param, from either build. */
+export function partOf(param: MultipartParam): Part<MultipartParam> {
+  return (param as unknown as Record<symbol, Part<MultipartParam>>)[PART]!;
+}
+
 /**
- * One part of a multipart form: a plain field, or a file part (one with a
- * `filename` or a `fileobj`), which always carries a Content-Type.
+ * One part of a multipart body: a plain field, or a file part (one with a `filename` or a
+ * `fileobj`), which always carries a Content-Type. A `null` name means no Content-Disposition
+ * line, for parts of multipart/related or /mixed bodies; form-data parts need a name.
  */
 export class MultipartParam {
-  readonly name: string;
+  readonly name: string | null;
   readonly filename: string | undefined;
   /** The Content-Type this part is sent with; undefined for a plain field without one. */
   readonly filetype: string | undefined;
+  /** The part's further header lines, as they are sent. */
+  readonly headers: readonly HeaderLine[];
   readonly cb: ProgressCallback | undefined;
   #data: PartData;
+  #part: Part<MultipartParam> | undefined;
 
   /** @internal */
   get [PARAM_BRAND](): true {
     return true;
   }
 
-  constructor(name: string, options: MultipartParamOptions = {}) {
-    if (typeof name !== 'string') {
-      throw new MultipartError('ERR_INVALID_NAME', `a field name must be a string, not ${describe(name)}`);
+  /** @internal */
+  get [PART](): Part<MultipartParam> {
+    return (this.#part ??= {
+      name: this.name ?? undefined,
+      filename: this.filename,
+      contentType: this.filetype,
+      headers: this.headers.length === 0 ? undefined : this.headers,
+      data: this.#data,
+      owner: this,
+    });
+  }
+
+  constructor(name: string | null, options: MultipartParamOptions = {}) {
+    if (typeof name !== 'string' && name !== null) {
+      throw new MultipartError('ERR_INVALID_NAME', `a field name must be a string (or null for a part without one), not ${describe(name)}`);
+    }
+    const label = name ?? undefined;
+    if (typeof options !== 'object' || options === null) {
+      throw new MultipartError('ERR_INVALID_VALUE', `options must be an object, not ${describe(options)}`, { paramName: label });
     }
     const { value, fileobj, filesize, cb } = options;
     let { filename, filetype } = options;
     if (value !== undefined && fileobj !== undefined) {
-      throw new MultipartError('ERR_VALUE_AND_FILEOBJ', 'give either a value or a fileobj, not both', { paramName: name });
+      throw new MultipartError('ERR_VALUE_AND_FILEOBJ', 'give either a value or a fileobj, not both', { paramName: label });
     }
-    checkOptionalString(filename, 'filename', name);
-    checkOptionalString(filetype, 'filetype', name);
-    if (filetype !== undefined) assertHeaderValue(filetype, 'the content type', name);
+    checkOptionalString(filename, 'filename', label);
+    checkOptionalString(filetype, 'filetype', label);
+    if (filetype !== undefined) assertHeaderValue(filetype, 'the content type', label);
     if (cb !== undefined && typeof cb !== 'function') {
-      throw new MultipartError('ERR_INVALID_VALUE', `cb must be a function, not ${describe(cb)}`, { paramName: name });
+      throw new MultipartError('ERR_INVALID_VALUE', `cb must be a function, not ${describe(cb)}`, { paramName: label });
     }
     if (filesize !== undefined && !(Number.isSafeInteger(filesize) && filesize >= 0)) {
-      throw new MultipartError('ERR_INVALID_VALUE', `filesize must be a whole number of bytes, not ${describe(filesize)}`, {
-        paramName: name,
-      });
+      throw new MultipartError('ERR_INVALID_VALUE', `filesize must be a whole number of bytes, not ${describe(filesize)}`, { paramName: label });
+    }
+    const headers = checkPartHeaders(options.headers, label);
+    const typeHeader = takeHeader(headers, 'content-type');
+    if (typeHeader !== undefined) {
+      if (filetype !== undefined) throw conflict('a Content-Type header and filetype', label);
+      filetype = typeHeader;
+    }
+    if (name !== null && headers.some(([key]) => key.toLowerCase() === 'content-disposition')) {
+      throw conflict('a Content-Disposition header and a name (which writes one); give the part a null name to write your own', label);
     }
 
-    if (fileobj instanceof Blob) {
+    let data: PartData;
+    if (isBlobLike(fileobj)) {
       // A nameless Blob goes out as browsers and FormData send it: filename="blob".
-      if (filename === undefined) filename = fileobj instanceof File ? fileobj.name : 'blob';
-      if (filetype === undefined && fileobj.type !== '' && !/[\r\n]/.test(fileobj.type)) filetype = fileobj.type;
-      if (filesize !== undefined) checkDeclaredSize(filesize, fileobj.size, name);
-      this.#data = new BlobSource(fileobj);
+      filename ??= blobName(fileobj) ?? 'blob';
+      if (filetype === undefined && fileobj.type !== '' && !/[\x00-\x1f\x7f]/.test(fileobj.type)) filetype = fileobj.type;
+      if (filesize !== undefined) checkDeclaredSize(filesize, fileobj.size, label);
+      data = new BlobSource(fileobj);
     } else if (fileobj !== undefined) {
       if (!isStreamLike(fileobj)) {
         throw new MultipartError(
           'ERR_INVALID_VALUE',
-          `fileobj must be a Blob, a Readable, a ReadableStream or an async iterable of bytes, not ${describe(fileobj)}` +
-            (typeof fileobj === 'string' ? ' (for a path, use MultipartParam.fromFile)' : ''),
-          { paramName: name },
+          `fileobj must be a Blob, a File, a Readable, a ReadableStream or an async iterable of bytes, not ${describe(fileobj)}` +
+            (typeof fileobj === 'string' ? ' (for a path, use await MultipartParam.fromFile(name, path))' : ''),
+          { paramName: label },
         );
       }
-      this.#data = new StreamSource(fileobj, filesize ?? knownStreamSize(fileobj));
+      data = new StreamSource(fileobj, filesize ?? knownStreamSize(fileobj));
+    } else if (isNestedForm(value)) {
+      if (filetype !== undefined) throw conflict('a nested multipart body carries its own Content-Type; filetype or a Content-Type header', label);
+      filetype = value.headers['Content-Type'];
+      data = nestedBody(value, label);
+      if (filesize !== undefined) checkDeclaredSize(filesize, bodyLength(data.pieces), label);
     } else if (value === undefined || typeof value === 'string' || value instanceof Uint8Array) {
-      const data = value === undefined ? '' : fixedLength(value);
-      if (filesize !== undefined) checkDeclaredSize(filesize, typeof data === 'string' ? Buffer.byteLength(data) : data.length, name);
-      this.#data = data;
+      data = value === undefined ? '' : fixedLength(value);
+      if (filesize !== undefined) checkDeclaredSize(filesize, typeof data === 'string' ? Buffer.byteLength(data) : data.length, label);
     } else {
-      throw new MultipartError('ERR_INVALID_VALUE', `value must be a string or bytes, not ${describe(value)}`, { paramName: name });
+      throw new MultipartError('ERR_INVALID_VALUE', `value must be a string, bytes or an encoded multipart body, not ${describe(value)}`, {
+        paramName: label,
+      });
     }
+    checkContentLength(headers, data, label);
 
     const isFile = filename !== undefined || fileobj !== undefined;
     this.name = name;
     this.filename = filename;
     this.filetype = filetype ?? (isFile ? guessType(filename) : undefined);
+    this.headers = headers;
     this.cb = cb;
+    this.#data = data;
   }
 
-  /** A file part read from `path` when its bytes are needed. Only `stat` runs now. */
-  static async fromFile(paramName: string, path: string, options: FromFileOptions = {}): Promise<MultipartParam> {
+  /**
+   * A file part read from `path` when its bytes are needed (or the byte range `start`..`end` of
+   * it, as `Blob.slice` counts). Only `stat` runs now.
+   */
+  static async fromFile(paramName: string | null, path: string, options: FromFileOptions = {}): Promise<MultipartParam> {
+    const label = paramName ?? undefined;
+    if (typeof path !== 'string') throw new MultipartError('ERR_INVALID_VALUE', `path must be a string, not ${describe(path)}`, { paramName: label });
     let stats;
     try {
       stats = await stat(path);
     } catch (cause) {
       const reason = cause instanceof Error ? cause.message : String(cause);
-      throw new MultipartError('ERR_FILE_UNREADABLE', `cannot read file ${JSON.stringify(path)}: ${reason}`, {
-        paramName,
-        cause,
-      });
+      throw new MultipartError('ERR_FILE_UNREADABLE', `cannot read file ${JSON.stringify(path)}: ${reason}`, { paramName: label, cause });
     }
     if (!stats.isFile()) {
-      throw new MultipartError('ERR_FILE_UNREADABLE', `${JSON.stringify(path)} is not a regular file`, { paramName });
+      throw new MultipartError('ERR_FILE_UNREADABLE', `${JSON.stringify(path)} is not a regular file`, { paramName: label });
+    }
+    const { start = 0, end = stats.size } = options;
+    for (const [key, bound] of [['start', start], ['end', end]] as const) {
+      if (!(Number.isSafeInteger(bound) && bound >= 0)) {
+        throw new MultipartError('ERR_INVALID_RANGE', `${key} must be a whole number of bytes, not ${describe(bound)}`, { paramName: label });
+      }
+    }
+    if (start > end || end > stats.size) {
+      throw new MultipartError('ERR_INVALID_RANGE', `bytes ${start} to ${end} are not within ${JSON.stringify(path)}, which holds ${stats.size}`, {
+        paramName: label,
+      });
     }
     const param = new MultipartParam(paramName, {
       filename: options.filename ?? basename(path),
       ...(options.filetype === undefined ? {} : { filetype: options.filetype }),
       ...(options.cb === undefined ? {} : { cb: options.cb }),
+      ...(options.headers === undefined ? {} : { headers: options.headers }),
     });
-    param.#data = new FileSource(path, stats.size, stats);
+    param.#data = new FileSource(path, stats, start, end - start);
+    param.#part = undefined;
     return param;
   }
 
   /**
-   * Turns any accepted input into a list of params: a list mixing `[name, value]`
-   * pairs and params, a mapping (an array value means several parts of that name),
-   * or a WHATWG FormData. A param given under a key must carry that key's name.
+   * Turns any accepted input into a list of params: a list mixing params, `[name, value]` pairs
+   * and `[name, value, filename]` triples, a mapping (an array value means several parts of that
+   * name), or a FormData. A param given under a key must carry that key's name.
    */
   static fromParams(params: ParamsInput): MultipartParam[] {
     if (typeof params !== 'object' || params === null || typeof params === 'string') {
@@ -174,8 +255,12 @@ export class MultipartParam {
     for (const item of params as Iterable<unknown>) {
       if (isMultipartParam(item)) result.push(item);
       else if (Array.isArray(item) && item.length === 2) result.push(toParam(item[0], item[1]));
+      else if (Array.isArray(item) && item.length === 3) result.push(toParam(item[0], item[1], item[2]));
       else {
-        throw new MultipartError('ERR_INVALID_PARAMS', `each item must be a MultipartParam or a [name, value] pair, not ${describe(item)}`);
+        throw new MultipartError(
+          'ERR_INVALID_PARAMS',
+          `each item must be a MultipartParam, a [name, value] pair or [name, value, filename], not ${describe(item)}`,
+        );
       }
     }
     return result;
@@ -190,61 +275,66 @@ export class MultipartParam {
   get size(): number | undefined {
     const data = this.#data;
     if (typeof data === 'string') return Buffer.byteLength(data);
-    return data instanceof Uint8Array ? data.length : data.size;
+    if (data instanceof Uint8Array) return data.length;
+    return isSource(data) ? data.size : bodyLength(data.pieces);
   }
 
   /** Whether the part can be encoded again (false once a one-shot stream has been read). */
   get replayable(): boolean {
-    return !isSource(this.#data) || !this.#data.consumed;
+    const data = this.#data;
+    if (typeof data === 'string' || data instanceof Uint8Array) return true;
+    return isSource(data) ? !data.consumed : data.pieces.every((piece) => !isSource(piece.data) || !piece.data.consumed);
   }
 
-  /** @internal The data as the wire walk sees it. */
-  get data(): PartData {
-    return this.#data;
-  }
-
-  /** @internal What the part's header block is made of. */
-  get fields(): PartFields {
-    return { name: this.name, filename: this.filename, contentType: this.filetype };
-  }
-
-  /** The part's header block: from `--boundary` to the blank line that ends the headers. */
+  /** The part's header block, as in a multipart/form-data body: from `--boundary` to the blank line that ends the headers. */
   encodeHdr(boundary: string): string {
     assertValidBoundary(boundary);
-    return partHead(boundary, this.fields);
+    return partHead({ boundary, disposition: 'form-data' }, partOf(this));
   }
 
   /**
-   * The whole part as bytes. Only for data held in memory: a file or stream part
-   * throws ERR_NOT_IN_MEMORY rather than read a file whole (use `iterEncode`).
+   * The whole part as bytes. Only for data held in memory: a file or stream part throws
+   * ERR_NOT_IN_MEMORY rather than read a file whole (use `iterEncode`).
    */
   encode(boundary: string): Buffer {
-    assertValidBoundary(boundary);
-    const data = this.#data;
-    if (isSource(data)) {
-      throw new MultipartError('ERR_NOT_IN_MEMORY', `its data comes from a ${data.description}; stream it with iterEncode()`, {
-        paramName: this.name,
-      });
+    const pieces = this.#pieces(boundary);
+    const bytes: Uint8Array[] = [];
+    for (const { data } of pieces) {
+      if (isSource(data)) {
+        throw new MultipartError('ERR_NOT_IN_MEMORY', `its data comes from a ${data.description}; stream it with iterEncode()`, { paramName: this.name ?? undefined });
+      }
+      bytes.push(typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
     }
-    assertNoBoundaryInData(data, boundary, this.name);
-    return Buffer.concat([Buffer.from(partHead(boundary, this.fields)), Buffer.from(data), Buffer.from('\r\n')]);
+    return Buffer.concat(bytes);
   }
 
-  /** The part's bytes as a stream of Buffers, files read `blockSize` bytes at a time; `cb` reports progress. */
-  iterEncode(boundary: string, blockSize: number = DEFAULT_BLOCK_SIZE): AsyncIterable<Buffer> {
-    assertValidBoundary(boundary);
-    const options: BodyOptions = { blockSize, checkBoundary: true };
-    return encodePart(this, boundary, options);
+  /**
+   * The part's bytes as a stream of Buffers; `cb` reports progress. With a `blockSize`, files
+   * are read that many bytes at a time and no chunk is larger (poster's `iter_encode`).
+   */
+  iterEncode(boundary: string, blockSize?: number): AsyncIterable<Buffer> {
+    if (blockSize !== undefined && !(Number.isSafeInteger(blockSize) && blockSize >= 1)) {
+      throw new MultipartError('ERR_INVALID_OPTION', `blockSize must be a whole number of bytes, at least 1, not ${describe(blockSize)}`);
+    }
+    const pieces = this.#pieces(boundary);
+    return {
+      [Symbol.asyncIterator]: () =>
+        streamPieces(pieces, {
+          blockSize: blockSize ?? DEFAULT_BLOCK_SIZE,
+          syncReadLimit: DEFAULT_SYNC_READ_LIMIT,
+          maxChunk: blockSize,
+          onPartProgress: reportToCb,
+        }),
+    };
   }
 
   /** Bytes of the whole part for this boundary. Throws ERR_SIZE_UNKNOWN for a stream of unknown size. */
   getSize(boundary: string): number {
-    assertValidBoundary(boundary);
-    const size = this.size;
+    const size = bodyLength(this.#pieces(boundary));
     if (size === undefined) {
-      throw new MultipartError('ERR_SIZE_UNKNOWN', 'the size of its stream is not known; give filesize', { paramName: this.name });
+      throw new MultipartError('ERR_SIZE_UNKNOWN', 'the size of its stream is not known; give filesize', { paramName: this.name ?? undefined });
     }
-    return Buffer.byteLength(partHead(boundary, this.fields)) + size + 2;
+    return size;
   }
 
   /**
@@ -253,9 +343,56 @@ export class MultipartParam {
    */
   reset(): void {
     if (!this.replayable) {
-      throw new MultipartError('ERR_SOURCE_CONSUMED', 'its stream was already read and cannot be rewound', { paramName: this.name });
+      throw new MultipartError('ERR_SOURCE_CONSUMED', 'its stream was already read and cannot be rewound', { paramName: this.name ?? undefined });
     }
   }
+
+  /** The part alone, framed as in a form-data body with this (caller-chosen, so checked) boundary, without the close delimiter. */
+  #pieces(boundary: string): Piece<MultipartParam>[] {
+    assertValidBoundary(boundary);
+    return wirePieces([partOf(this)], { boundary, disposition: 'form-data', chosen: true }, false);
+  }
+}
+
+/** The body-level callback the stream calls for each part: the param's own `cb`. */
+export function reportToCb(param: MultipartParam, current: number, total: number | undefined): void {
+  param.cb?.(param, current, total);
+}
+
+function conflict(what: string, label: string | undefined): MultipartError {
+  return new MultipartError('ERR_HEADER_CONFLICT', `${what} would both say it; give one`, { paramName: label });
+}
+
+/** A Content-Length among a part's headers must be the data's own length (RFC 7578 forbids it in form-data bodies; elsewhere it must not lie). */
+function checkContentLength(headers: readonly HeaderLine[], data: PartData, label: string | undefined): void {
+  const given = headers.find(([key]) => key.toLowerCase() === 'content-length')?.[1];
+  if (given === undefined) return;
+  const size = typeof data === 'string' ? Buffer.byteLength(data) : data instanceof Uint8Array ? data.length : isSource(data) ? data.size : bodyLength(data.pieces);
+  if (size === undefined || given !== String(size)) {
+    throw new MultipartError('ERR_HEADER_CONFLICT', `header Content-Length: ${given} is not the part's length (${size ?? 'unknown'}); leave it out`, {
+      paramName: label,
+    });
+  }
+}
+
+function isNestedForm(value: unknown): value is NestedForm {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !(value instanceof Uint8Array) &&
+    typeof (value as NestedForm).boundary === 'string' &&
+    typeof (value as NestedForm).body === 'object' &&
+    (value as NestedForm).body !== null &&
+    Array.isArray(((value as NestedForm).body as unknown as Record<symbol, unknown>)[PIECES])
+  );
+}
+
+function nestedBody(form: NestedForm, label: string | undefined): NestedBody {
+  const type = form.headers['Content-Type'];
+  if (typeof type !== 'string' || !/^multipart\//i.test(type)) {
+    throw new MultipartError('ERR_INVALID_VALUE', 'a nested body must be a multipart body (what multipartEncode returns)', { paramName: label });
+  }
+  return { boundary: form.boundary, pieces: (form.body as unknown as Record<symbol, readonly Piece<unknown>[]>)[PIECES]! };
 }
 
 /**
@@ -267,42 +404,49 @@ function fixedLength<T extends string | Uint8Array>(value: T): T {
   return new Uint8Array(value.buffer, value.byteOffset, value.byteLength) as T;
 }
 
-function toParam(name: unknown, value: FieldValue): MultipartParam {
+function toParam(name: unknown, value: FieldValue, filename?: unknown): MultipartParam {
   if (typeof name !== 'string') {
     throw new MultipartError('ERR_INVALID_NAME', `a field name must be a string, not ${describe(name)}`);
   }
+  if (filename !== undefined && typeof filename !== 'string') {
+    throw new MultipartError('ERR_INVALID_VALUE', `the filename in [name, value, filename] must be a string, not ${describe(filename)}`, { paramName: name });
+  }
+  const named = filename === undefined ? {} : { filename };
   if (isMultipartParam(value)) {
     if (value.name !== name) {
-      throw new MultipartError('ERR_INVALID_PARAMS', `the param given under this name is named ${JSON.stringify(value.name)}`, {
-        paramName: name,
-      });
+      throw new MultipartError('ERR_INVALID_PARAMS', `the param given under this name is named ${JSON.stringify(value.name)}`, { paramName: name });
     }
+    if (filename !== undefined) throw new MultipartError('ERR_INVALID_PARAMS', 'a MultipartParam carries its own filename; give it there', { paramName: name });
     return value;
   }
-  if (typeof value === 'string' || value instanceof Uint8Array) return new MultipartParam(name, { value });
+  if (typeof value === 'string' || value instanceof Uint8Array) return new MultipartParam(name, { value, ...named });
   if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') {
-    return new MultipartParam(name, { value: String(value) });
+    return new MultipartParam(name, { value: String(value), ...named });
   }
-  if (value instanceof ArrayBuffer) return new MultipartParam(name, { value: new Uint8Array(value) });
-  if (value instanceof Blob || isStreamLike(value)) return new MultipartParam(name, { fileobj: value });
-  throw new MultipartError('ERR_INVALID_VALUE', `unsupported value ${describe(value)}`, { paramName: name });
+  if (value instanceof ArrayBuffer) return new MultipartParam(name, { value: new Uint8Array(value), ...named });
+  if (isBlobLike(value) || isStreamLike(value)) return new MultipartParam(name, { fileobj: value, ...named });
+  if (isNestedForm(value)) {
+    if (filename !== undefined) throw new MultipartError('ERR_INVALID_PARAMS', 'a nested multipart body has no filename', { paramName: name });
+    return new MultipartParam(name, { value });
+  }
+  throw new MultipartError(
+    'ERR_INVALID_VALUE',
+    `unsupported value ${describe(value)}: give a string, a number, bytes (Uint8Array, Buffer, ArrayBuffer), a Blob or File, ` +
+      'a stream, an encoded multipart body or a MultipartParam; for a file on disk, await MultipartParam.fromFile(name, path)',
+    { paramName: name },
+  );
 }
 
-export function guessType(filename: string | undefined): string {
-  return (filename === undefined ? false : lookup(filename)) || OCTET_STREAM;
-}
-
-function checkOptionalString(value: unknown, what: string, paramName: string): void {
+function checkOptionalString(value: unknown, what: string, paramName: string | undefined): void {
   if (value !== undefined && typeof value !== 'string') {
     throw new MultipartError('ERR_INVALID_VALUE', `${what} must be a string, not ${describe(value)}`, { paramName });
   }
 }
 
-function checkDeclaredSize(declared: number, actual: number, paramName: string): void {
+function checkDeclaredSize(declared: number, actual: number | undefined, paramName: string | undefined): void {
   if (declared !== actual) {
-    throw new MultipartError('ERR_SIZE_MISMATCH', `filesize ${declared} does not match the data's ${actual} bytes`, { paramName });
+    throw new MultipartError('ERR_SIZE_MISMATCH', `filesize ${declared} does not match the data's ${actual ?? 'unknown'} bytes`, { paramName });
   }
 }
 
-
-export type { ByteSource };
+export { OCTET_STREAM, guessType };

@@ -10,8 +10,6 @@ import { MultipartError } from './errors.js';
 export interface ByteSource {
   /** Byte count, or undefined when it cannot be known before reading. */
   readonly size: number | undefined;
-  /** Whether `read` can start again from the beginning (files and Blobs can, plain streams cannot). */
-  readonly replayable: boolean;
   /** True once a one-shot source has been read. */
   readonly consumed: boolean;
   /** True when a yielded chunk stays the caller's, who may reuse it after the next pull: it is copied. */
@@ -19,7 +17,7 @@ export interface ByteSource {
   /** What the source is, for error messages: `file "a.txt"`, `Blob`, `stream`. */
   readonly description: string;
   /** Streams the bytes from the start. Leaving the loop early releases everything it holds. */
-  read(settings: ReadSettings, paramName: string): AsyncIterable<Uint8Array>;
+  read(settings: ReadSettings, paramName: string | undefined): AsyncIterable<Uint8Array>;
 }
 
 export interface ReadSettings {
@@ -62,19 +60,33 @@ export class BlockPool {
 }
 
 /** A file on disk, opened only when its bytes are wanted and closed when they end. */
+/** What `stat` said of a file when it was measured for Content-Length. */
+export type Measured = Pick<Stats, 'size' | 'dev' | 'ino' | 'mtimeMs'>;
+
+/**
+ * A file on disk, or the byte range `[start, start + size)` of one, opened only when its bytes
+ * are wanted and closed when they end.
+ */
 export class FileSource implements ByteSource {
-  readonly replayable = true;
   readonly consumed = false;
+  /** Where the read starts, and where it should stop; at the file's end, one byte more is asked for so growth is seen. */
+  readonly #start: number;
+  readonly #toEnd: boolean;
 
   constructor(
     readonly path: string,
-    readonly size: number,
     /** The file as it was measured: a different file at the path, or a changed one, is refused. */
-    private readonly measured?: Pick<Stats, 'dev' | 'ino' | 'mtimeMs'>,
-  ) {}
+    private readonly measured: Measured,
+    start = 0,
+    readonly size = measured.size - start,
+  ) {
+    this.#start = start;
+    this.#toEnd = start + size === measured.size;
+  }
 
   get description(): string {
-    return `file ${JSON.stringify(this.path)}`;
+    const range = this.#start === 0 && this.#toEnd ? '' : ` (bytes ${this.#start} to ${this.#start + this.size})`;
+    return `file ${JSON.stringify(this.path)}${range}`;
   }
 
   /**
@@ -82,15 +94,15 @@ export class FileSource implements ByteSource {
    * swapped in after the stat would block a read forever (it was opened
    * O_NONBLOCK, so opening did not).
    */
-  #checkOpened(stats: Stats, paramName: string): void {
+  #checkOpened(stats: Stats, paramName: string | undefined): void {
     const measured = this.measured;
     const why = !stats.isFile()
       ? 'is no longer a regular file'
-      : stats.size !== this.size
-        ? `changed size from ${this.size} to ${stats.size} bytes`
-        : measured !== undefined && (stats.ino !== measured.ino || stats.dev !== measured.dev)
+      : stats.size !== measured.size
+        ? `changed size from ${measured.size} to ${stats.size} bytes`
+        : stats.ino !== measured.ino || stats.dev !== measured.dev
           ? 'was replaced by another file'
-          : measured !== undefined && stats.mtimeMs !== measured.mtimeMs
+          : stats.mtimeMs !== measured.mtimeMs
             ? 'was modified'
             : undefined;
     if (why !== undefined) {
@@ -98,7 +110,7 @@ export class FileSource implements ByteSource {
     }
   }
 
-  async *read({ blockSize, syncReadLimit, pool }: ReadSettings, paramName: string): AsyncGenerator<Uint8Array> {
+  async *read({ blockSize, syncReadLimit, pool }: ReadSettings, paramName: string | undefined): AsyncGenerator<Uint8Array> {
     // A small file costs one synchronous open/read/close (microseconds from the page
     // cache) where the thread pool would cost three round trips; it is closed before
     // its bytes are yielded.
@@ -109,7 +121,7 @@ export class FileSource implements ByteSource {
     }
     const handle = await this.#open(paramName);
     // The next block is read while the consumer handles the current one, so the
-    // disk and the socket work at the same time.
+    // disk and the socket work at the same time. Positions count from the range's start.
     let pending: Promise<Block> | undefined = this.#readBlock(handle, 0, blockSize, pool, paramName);
     try {
       while (pending !== undefined) {
@@ -118,8 +130,10 @@ export class FileSource implements ByteSource {
         if (bytesRead === 0) return;
         const end = position + bytesRead;
         // A full read may have more behind it; a short one ends the file, unless it
-        // came before the expected end (then the next read tells).
-        if (bytesRead === buffer.length || end < this.size) pending = this.#readBlock(handle, end, blockSize, pool, paramName);
+        // came before the expected end (then the next read tells). A range that ends
+        // before the file does stops at its end.
+        const more = this.#toEnd ? bytesRead === buffer.length || end < this.size : end < this.size;
+        if (more) pending = this.#readBlock(handle, end, blockSize, pool, paramName);
         yield bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
       }
     } finally {
@@ -129,13 +143,13 @@ export class FileSource implements ByteSource {
   }
 
   /**
-   * Reads the block at `position`. At the expected end it asks for one byte more:
-   * getting it means the file grew (the encoder then fails).
+   * Reads the block at `position` of the range. At the file's expected end it asks for
+   * one byte more: getting it means the file grew (the encoder then fails).
    */
-  #readBlock(handle: FileHandle, position: number, blockSize: number, pool: BlockPool | undefined, paramName: string): Promise<Block> {
-    const size = Math.min(blockSize, Math.max(this.size - position, 0) + 1);
+  #readBlock(handle: FileHandle, position: number, blockSize: number, pool: BlockPool | undefined, paramName: string | undefined): Promise<Block> {
+    const size = Math.min(blockSize, Math.max(this.size - position, 0) + (this.#toEnd ? 1 : 0));
     const buffer = pool?.take(size) ?? Buffer.allocUnsafe(size);
-    const read = handle.read(buffer, 0, buffer.length, position).then(
+    const read = handle.read(buffer, 0, buffer.length, this.#start + position).then(
       ({ bytesRead }) => ({ buffer, bytesRead, position }),
       (cause: unknown) => {
         throw unreadable(this.description, cause, paramName);
@@ -145,8 +159,8 @@ export class FileSource implements ByteSource {
     return read;
   }
 
-  /** Reads up to one byte past the expected size, so a file that grew is noticed. */
-  #readWhole(paramName: string): Buffer {
+  /** Reads the range, and at the file's end one byte past it, so a file that grew is noticed. */
+  #readWhole(paramName: string | undefined): Buffer {
     let fd: number;
     try {
       fd = openSync(this.path, OPEN_FLAGS);
@@ -155,9 +169,9 @@ export class FileSource implements ByteSource {
     }
     try {
       this.#checkOpened(fstatSync(fd), paramName);
-      const buffer = Buffer.allocUnsafe(this.size + 1);
+      const buffer = Buffer.allocUnsafe(this.size + (this.#toEnd ? 1 : 0));
       let length = 0;
-      for (let n = -1; n !== 0 && length < buffer.length; length += n) n = readSync(fd, buffer, length, buffer.length - length, length);
+      for (let n = -1; n !== 0 && length < buffer.length; length += n) n = readSync(fd, buffer, length, buffer.length - length, this.#start + length);
       return buffer.subarray(0, length);
     } catch (cause) {
       if (cause instanceof MultipartError) throw cause;
@@ -167,7 +181,7 @@ export class FileSource implements ByteSource {
     }
   }
 
-  async #open(paramName: string): Promise<FileHandle> {
+  async #open(paramName: string | undefined): Promise<FileHandle> {
     let handle: FileHandle;
     try {
       handle = await open(this.path, OPEN_FLAGS);
@@ -194,35 +208,50 @@ interface Block {
 
 /** A Blob or File (including `fs.openAsBlob`): sized up front and readable again. */
 export class BlobSource implements ByteSource {
-  readonly replayable = true;
   readonly consumed = false;
   readonly description: string;
 
-  constructor(readonly blob: Blob) {
-    this.description = typeof (blob as File).name === 'string' ? `File ${JSON.stringify((blob as File).name)}` : 'Blob';
+  constructor(readonly blob: BlobLike) {
+    const name = blobName(blob);
+    this.description = name === undefined ? 'Blob' : `File ${JSON.stringify(name)}`;
   }
 
   get size(): number {
     return this.blob.size;
   }
 
-  async *read(_settings: ReadSettings, paramName: string): AsyncGenerator<Uint8Array> {
-    const reader = this.blob.stream().getReader();
+  async *read(_settings: ReadSettings, paramName: string | undefined): AsyncGenerator<Uint8Array> {
+    const stream = this.blob.stream();
+    // A web ReadableStream (Node, undici, Bun, formdata-node), or a polyfill's async iterable.
+    const chunks: AsyncIterator<Uint8Array> =
+      typeof (stream as ReadableStream).getReader === 'function' ? readerChunks((stream as ReadableStream<Uint8Array>).getReader()) : (stream as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
     try {
       for (;;) {
         let result;
         try {
-          result = await reader.read();
+          result = await chunks.next();
         } catch (cause) {
           throw unreadable(this.description, cause, paramName);
         }
         if (result.done) return;
+        if (!(result.value instanceof Uint8Array)) throw new MultipartError('ERR_INVALID_VALUE', `the ${this.description} yielded a ${describeChunk(result.value)}, not bytes`, { paramName });
         yield result.value;
       }
     } finally {
-      await reader.cancel().catch(() => {});
+      await chunks.return?.()?.catch(() => {});
     }
   }
+}
+
+/** A ReadableStream reader as an iterator; `return()` cancels the stream. */
+function readerChunks<T>(reader: ReadableStreamDefaultReader<T>): AsyncIterator<T> {
+  return {
+    next: () => reader.read() as Promise<IteratorResult<T>>,
+    return: async () => {
+      await reader.cancel().catch(() => {});
+      return { done: true, value: undefined };
+    },
+  };
 }
 
 export type StreamLike = Readable | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array | string>;
@@ -232,7 +261,6 @@ const STREAMS_READ = new WeakSet<object>();
 
 /** A stream read once: a Node Readable, a web ReadableStream or any async iterable of bytes. */
 export class StreamSource implements ByteSource {
-  readonly replayable = false;
   readonly borrowsChunks = true;
   readonly description = 'stream';
   #consumed = false;
@@ -246,7 +274,7 @@ export class StreamSource implements ByteSource {
     return this.#consumed || STREAMS_READ.has(this.stream) || (this.stream instanceof Readable && (this.stream.readableEnded || this.stream.destroyed));
   }
 
-  async *read(_settings: ReadSettings, paramName: string): AsyncGenerator<Uint8Array> {
+  async *read(_settings: ReadSettings, paramName: string | undefined): AsyncGenerator<Uint8Array> {
     if (this.consumed) throw consumedError(paramName);
     this.#consumed = true;
     STREAMS_READ.add(this.stream);
@@ -287,7 +315,7 @@ function describeChunk(chunk: unknown): string {
   return chunk === null ? 'null' : typeof chunk;
 }
 
-export function consumedError(paramName: string): MultipartError {
+export function consumedError(paramName: string | undefined): MultipartError {
   return new MultipartError(
     'ERR_SOURCE_CONSUMED',
     'its stream was already read and cannot be sent again; use a file (MultipartParam.fromFile), a Blob or bytes for a body that can be re-sent',
@@ -295,9 +323,39 @@ export function consumedError(paramName: string): MultipartError {
   );
 }
 
-function unreadable(description: string, cause: unknown, paramName: string): MultipartError {
+function unreadable(description: string, cause: unknown, paramName: string | undefined): MultipartError {
   const reason = cause instanceof Error ? cause.message : String(cause);
   return new MultipartError('ERR_FILE_UNREADABLE', `cannot read ${description}: ${reason}`, { paramName, cause });
+}
+
+/**
+ * What a Blob or File is recognised by: its shape, not its class, so that a `File` from
+ * formdata-node, undici, Bun or a polyfill is taken like Node's own.
+ */
+export interface BlobLike {
+  readonly size: number;
+  readonly type: string;
+  stream(): ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
+  slice(start?: number, end?: number, contentType?: string): BlobLike;
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+
+export function isBlobLike(value: unknown): value is BlobLike {
+  if (typeof value !== 'object' || value === null) return false;
+  const blob = value as Partial<Record<keyof BlobLike, unknown>>;
+  return (
+    typeof blob.size === 'number' &&
+    typeof blob.type === 'string' &&
+    typeof blob.stream === 'function' &&
+    typeof blob.slice === 'function' &&
+    typeof blob.arrayBuffer === 'function'
+  );
+}
+
+/** A File-like's name, when it has one. */
+export function blobName(blob: BlobLike): string | undefined {
+  const name = (blob as { name?: unknown }).name;
+  return typeof name === 'string' ? name : undefined;
 }
 
 export function isStreamLike(value: unknown): value is StreamLike {

@@ -1,7 +1,6 @@
 import { MultipartError } from './errors.js';
-import type { MultipartParam } from './param.js';
 import { consumedError, type BlockPool, type ByteSource } from './sources.js';
-import { bodyLength, isSource, pieceSize, wirePieces, type PartRecord, type Piece, type WirePart } from './wire.js';
+import { boundaryInData, bodyLength, delimiterNeedle, isSource, pieceSize, type PartRecord, type Piece } from './wire.js';
 
 /** Files are read 1 MiB at a time: large reads are what keeps the encoder at disk speed. */
 export const DEFAULT_BLOCK_SIZE = 1024 * 1024;
@@ -10,43 +9,22 @@ const COALESCE_BYTES = 64 * 1024;
 /** Files below this size are read whole, synchronously (see FileSource). */
 export const DEFAULT_SYNC_READ_LIMIT = 64 * 1024;
 
-/** Progress of a whole body; `param` is the part the last consumed byte belongs to (undefined for an empty form). */
-export type BodyProgressCallback = (param: MultipartParam | undefined, current: number, total: number | undefined) => void;
-
-export interface BodyOptions {
-  blockSize?: number;
-  syncReadLimit?: number;
-  /** Scan streamed data for the delimiter (needed only when the caller chose the boundary). */
-  checkBoundary?: boolean;
-  onProgress?: BodyProgressCallback | undefined;
-}
-
-// Written out rather than spread from `param.fields`: this runs once per param, and
-// the spread doubled the time to plan 100,000 fields (measured with bench W3).
-export function toWirePart(param: MultipartParam): WirePart<MultipartParam> {
-  return { owner: param, name: param.name, filename: param.filename, contentType: param.filetype, data: param.data };
-}
-
-/** The bytes of one part, without the close delimiter (`MultipartParam.iterEncode`). */
-export function encodePart(param: MultipartParam, boundary: string, options: BodyOptions): AsyncIterable<Buffer> {
-  const pieces = planParts([param], boundary, false);
-  return { [Symbol.asyncIterator]: () => streamPieces(pieces, { ...options, boundary }) };
-}
-
-/** The walk over the params, after checking in-memory data for the delimiter. */
-export function planParts(params: readonly MultipartParam[], boundary: string, close = true): Piece<MultipartParam>[] {
-  for (const param of params) {
-    const data = param.data;
-    if (!isSource(data)) assertNoBoundaryInData(data, boundary, param.name);
-  }
-  return wirePieces(params.map(toWirePart), boundary, close);
-}
-
-interface StreamOptions extends BodyOptions {
-  boundary?: string;
-  pool?: BlockPool;
-  /** The body's length when the caller has it already (undefined: unknown); computed if absent. */
-  total?: number | undefined;
+/** How a body is streamed: resolved once from the caller's options, then passed down as is. */
+export interface StreamSettings<Owner> {
+  /** Bytes read from a file at a time. */
+  readonly blockSize: number;
+  /** Files smaller than this are read whole with one synchronous open/read/close. */
+  readonly syncReadLimit: number;
+  /** No chunk larger than this (poster's `iter_encode(boundary, blocksize)`); undefined: as they come. */
+  readonly maxChunk?: number | undefined;
+  /** Progress of the whole body: the owner of the top-level part the last byte belongs to. */
+  readonly onProgress?: ((owner: Owner | undefined, current: number, total: number | undefined) => void) | undefined;
+  /** Progress of one part (and, for a nested part, of each part around it). */
+  readonly onPartProgress?: ((owner: Owner, current: number, total: number | undefined) => void) | undefined;
+  /** The body's length, when the caller has it already (undefined: unknown); computed if absent. */
+  readonly total?: number | undefined;
+  /** Where file blocks come from when the consumer hands them back (upload()). */
+  readonly pool?: BlockPool | undefined;
 }
 
 /**
@@ -55,21 +33,15 @@ interface StreamOptions extends BodyOptions {
  * fails before a byte too many goes out. Progress is reported when the consumer
  * asks for the next chunk, i.e. once it has taken the previous one.
  */
-export async function* streamPieces(
-  pieces: readonly Piece<MultipartParam>[],
-  options: StreamOptions,
-): AsyncGenerator<Buffer, void, undefined> {
-  const settings = {
-    blockSize: options.blockSize ?? DEFAULT_BLOCK_SIZE,
-    syncReadLimit: options.syncReadLimit ?? DEFAULT_SYNC_READ_LIMIT,
-    pool: options.pool,
-  };
+export async function* streamPieces<Owner>(pieces: readonly Piece<Owner>[], settings: StreamSettings<Owner>): AsyncGenerator<Buffer, void, undefined> {
   for (const { part, data } of pieces) {
-    if (isSource(data) && data.consumed) throw consumedError(part?.owner.name ?? '');
+    if (isSource(data) && data.consumed) throw consumedError(part?.label);
   }
-  const total = 'total' in options ? options.total : bodyLength(pieces);
-  const progress = new Progress(options.onProgress, total);
-  const batch = new Batch();
+  const total = 'total' in settings ? settings.total : bodyLength(pieces);
+  const progress = new Progress(settings, total);
+  const limit = settings.maxChunk;
+  const batch = new Batch<Owner>(Math.min(COALESCE_BYTES, limit ?? COALESCE_BYTES));
+  const reading = { blockSize: Math.min(settings.blockSize, limit ?? Infinity), syncReadLimit: settings.syncReadLimit, pool: settings.pool };
 
   for (const piece of pieces) {
     const { part, data } = piece;
@@ -79,56 +51,63 @@ export async function* streamPieces(
         throw new MultipartError(
           'ERR_SIZE_MISMATCH',
           `its bytes changed length from ${piece.planned} to ${data.byteLength} after the body was encoded (resized or detached buffer)`,
-          { paramName: part?.owner.name ?? '' },
+          { paramName: part?.label },
         );
       }
-      yield* pass(data, pieceSize(piece)!, part, batch, progress);
+      yield* pass(data, pieceSize(piece)!, part, batch, progress, limit);
       continue;
     }
-    const name = part?.owner.name ?? '';
-    const scanner = options.checkBoundary && options.boundary !== undefined ? new DelimiterScanner(options.boundary, name) : undefined;
+    const label = part?.label;
+    const scanners = piece.scanFor?.map((boundary) => new DelimiterScanner(boundary, label));
     let seen = 0;
-    for await (const read of data.read(settings, name)) {
+    for await (const read of data.read(reading, label)) {
       // A caller's stream may reuse its buffer once asked for the next chunk; the bytes we still hold must not change.
       const chunk = data.borrowsChunks ? Buffer.from(read) : read;
       seen += chunk.length;
-      if (data.size !== undefined && seen > data.size) throw sizeChanged(data, seen, 'grew to more than', name);
-      scanner?.scan(chunk);
-      yield* pass(chunk, chunk.length, part, batch, progress);
+      if (data.size !== undefined && seen > data.size) throw sizeChanged(data, seen, 'grew to more than', label);
+      if (scanners !== undefined) for (const scanner of scanners) scanner.scan(chunk);
+      yield* pass(chunk, chunk.length, part, batch, progress, limit);
     }
-    if (data.size !== undefined && seen !== data.size) throw sizeChanged(data, seen, 'shrank to', name);
+    if (data.size !== undefined && seen !== data.size) throw sizeChanged(data, seen, 'shrank to', label);
   }
   yield* batch.flush(progress);
   progress.finish();
 }
 
 /**
- * Hands one piece on: text and small bytes join the batch (sent when it reaches
- * ~64 KiB), large bytes go out as they are, uncopied, after whatever was batched.
+ * Hands one piece on: text and small bytes join the batch (sent when it is full),
+ * large bytes go out as they are, uncopied, after whatever was batched; with a
+ * chunk limit, in slices of at most that size.
  */
-function* pass(
+function* pass<Owner>(
   piece: string | Uint8Array,
   size: number,
-  part: PartRecord<MultipartParam> | undefined,
-  batch: Batch,
-  progress: Progress,
+  part: PartRecord<Owner> | undefined,
+  batch: Batch<Owner>,
+  progress: Progress<Owner>,
+  limit: number | undefined,
 ): Generator<Buffer, void, undefined> {
-  if (typeof piece === 'string' || size < COALESCE_BYTES) {
+  if (size < batch.capacity) {
     batch.add(piece, size, part, progress);
-    if (batch.bytes >= COALESCE_BYTES) yield* batch.flush(progress);
+    if (batch.bytes >= batch.capacity) yield* batch.flush(progress);
     return;
   }
   yield* batch.flush(progress);
-  progress.add(part, size);
-  yield asBuffer(piece);
-  progress.report();
+  const bytes = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : asBuffer(piece);
+  const step = limit ?? bytes.length;
+  for (let offset = 0; offset < bytes.length; offset += step) {
+    const slice = step >= bytes.length ? bytes : bytes.subarray(offset, offset + step);
+    progress.add(part, slice.length);
+    yield slice;
+    progress.report();
+  }
 }
 
-function sizeChanged(source: ByteSource, seen: number, how: string, paramName: string): MultipartError {
+function sizeChanged(source: ByteSource, seen: number, how: string, label: string | undefined): MultipartError {
   return new MultipartError(
     'ERR_SIZE_MISMATCH',
     `${source.description} ${how} ${seen} bytes while being sent; ${source.size} were declared in Content-Length`,
-    { paramName },
+    { paramName: label },
   );
 }
 
@@ -137,18 +116,20 @@ function asBuffer(bytes: Uint8Array): Buffer {
 }
 
 /** Small pieces waiting to go out together; runs of text are encoded in one go. */
-class Batch {
+class Batch<Owner> {
   #chunks: Array<string | Uint8Array> = [];
   bytes = 0;
 
+  constructor(readonly capacity: number) {}
+
   /** `size` is the piece's byte count (for text, its UTF-8 length). */
-  add(piece: string | Uint8Array, size: number, part: PartRecord<MultipartParam> | undefined, progress: Progress): void {
+  add(piece: string | Uint8Array, size: number, part: PartRecord<Owner> | undefined, progress: Progress<Owner>): void {
     this.#chunks.push(piece);
     this.bytes += size;
     progress.add(part, size);
   }
 
-  *flush(progress: Progress): Generator<Buffer, void, undefined> {
+  *flush(progress: Progress<Owner>): Generator<Buffer, void, undefined> {
     if (this.bytes === 0) return;
     const chunk = this.#encode();
     this.#chunks = [];
@@ -175,41 +156,60 @@ class Batch {
  * Counts bytes per part and for the body. `add` records bytes handed to the
  * consumer; `report` runs once the consumer has taken them.
  */
-class Progress {
+class Progress<Owner> {
   #body = 0;
-  #part: PartRecord<MultipartParam> | undefined;
-  #partBytes = 0;
-  #unreported: Array<PartRecord<MultipartParam> | number | undefined> = [];
-  #owner: MultipartParam | undefined;
+  /** Bytes of each part seen so far, for the innermost part and the parts around it. */
+  readonly #partBytes = new Map<PartRecord<Owner>, number>();
+  #unreported: Array<PartRecord<Owner> | number | undefined> = [];
+  #top: PartRecord<Owner> | undefined;
+  #owner: Owner | undefined;
   #reported = false;
+  readonly #onProgress: StreamSettings<Owner>['onProgress'];
+  readonly #onPartProgress: StreamSettings<Owner>['onPartProgress'];
 
   constructor(
-    private readonly onProgress: BodyProgressCallback | undefined,
+    settings: StreamSettings<Owner>,
     private readonly total: number | undefined,
-  ) {}
+  ) {
+    this.#onProgress = settings.onProgress;
+    this.#onPartProgress = settings.onPartProgress;
+  }
 
-  add(part: PartRecord<MultipartParam> | undefined, bytes: number): void {
+  add(part: PartRecord<Owner> | undefined, bytes: number): void {
     this.#unreported.push(part, bytes);
   }
 
   report(): void {
     const unreported = this.#unreported;
+    const onPart = this.#onPartProgress;
     for (let i = 0; i < unreported.length; i += 2) {
-      const part = unreported[i] as PartRecord<MultipartParam> | undefined;
+      const part = unreported[i] as PartRecord<Owner> | undefined;
       const bytes = unreported[i + 1] as number;
       this.#body += bytes;
       if (part === undefined) continue;
-      if (part !== this.#part) {
-        this.#part = part;
-        this.#partBytes = 0;
+      let top = part;
+      while (top.parent !== undefined) top = top.parent;
+      if (onPart === undefined) {
+        this.#owner = top.owner;
+        continue;
       }
-      this.#partBytes += bytes;
-      this.#owner = part.owner;
-      if (part.owner.cb) guard(`the cb of field ${JSON.stringify(part.owner.name)}`, () => part.owner.cb!(part.owner, this.#partBytes, part.size));
+      if (top !== this.#top) {
+        // Only the current top-level part is kept: memory stays flat over 100,000 fields.
+        this.#partBytes.clear();
+        this.#top = top;
+        this.#owner = top.owner;
+      }
+      for (let record: PartRecord<Owner> | undefined = part; record !== undefined; record = record.parent) {
+        const seen = (this.#partBytes.get(record) ?? 0) + bytes;
+        this.#partBytes.set(record, seen);
+        const { owner, label, size } = record;
+        if (onPart !== undefined) guard(label === undefined ? 'the cb of a part' : `the cb of field ${JSON.stringify(label)}`, () => onPart(owner, seen, size));
+      }
     }
     this.#unreported = [];
     this.#reported = true;
-    if (this.onProgress) guard('onProgress', () => this.onProgress!(this.#owner, this.#body, this.total));
+    const onProgress = this.#onProgress;
+    if (onProgress !== undefined) guard('onProgress', () => onProgress(this.#owner, this.#body, this.total));
   }
 
   /** An empty body yields nothing; its consumer still hears that it is complete. */
@@ -227,41 +227,23 @@ function guard(what: string, callback: () => void): void {
   }
 }
 
-/**
- * Finds the delimiter `--B` at the start of the data or after a line feed
- * (`\n--B` also catches `\r\n--B`), across chunk edges.
- */
+/** Finds the delimiter (see `delimiterNeedle`) in streamed data, across chunk edges. */
 class DelimiterScanner {
   readonly #needle: Buffer;
   #tail: Buffer = Buffer.from('\n');
 
   constructor(
     boundary: string,
-    private readonly paramName: string,
+    private readonly label: string | undefined,
   ) {
-    this.#needle = Buffer.from(`\n--${boundary}`, 'latin1');
+    this.#needle = delimiterNeedle(boundary);
   }
 
   scan(chunk: Uint8Array): void {
     const bytes = asBuffer(chunk);
     const keep = this.#needle.length - 1;
     const seam = Buffer.concat([this.#tail, bytes.subarray(0, keep)]);
-    if (seam.includes(this.#needle) || bytes.includes(this.#needle)) throw boundaryInData(this.paramName);
+    if (seam.includes(this.#needle) || bytes.includes(this.#needle)) throw boundaryInData(this.label);
     this.#tail = bytes.length >= keep ? Buffer.from(bytes.subarray(bytes.length - keep)) : seam.subarray(Math.max(seam.length - keep, 0));
   }
-}
-
-export function assertNoBoundaryInData(data: string | Uint8Array, boundary: string, paramName: string): void {
-  if (typeof data === 'string') {
-    const delimiter = `--${boundary}`;
-    if (data.startsWith(delimiter) || data.includes(`\n${delimiter}`)) throw boundaryInData(paramName);
-  } else {
-    new DelimiterScanner(boundary, paramName).scan(data);
-  }
-}
-
-function boundaryInData(paramName: string): MultipartError {
-  return new MultipartError('ERR_BOUNDARY_IN_DATA', 'its data contains the boundary delimiter; choose another boundary', {
-    paramName,
-  });
 }

@@ -168,8 +168,8 @@ describe('progress', () => {
     const file = await MultipartParam.fromFile('file', path, {
       cb: (param, current, total) => partCalls.push([param.name, current, total]),
     });
-    const partCalls: Array<[string, number, number | undefined]> = [];
-    const bodyCalls: Array<[string | undefined, number, number | undefined]> = [];
+    const partCalls: Array<[string | null, number, number | undefined]> = [];
+    const bodyCalls: Array<[string | null | undefined, number, number | undefined]> = [];
     const form = await multipartEncode(
       { title: 'hello', file },
       { blockSize: 100_000, onProgress: (param, current, total) => bodyCalls.push([param?.name, current, total]) },

@@ -12,7 +12,7 @@ describe('files are opened when reached and closed when their part ends', () => 
   it('never holds more than one file open, and none before or after', async () => {
     const paths = Array.from({ length: 5 }, (_, i) => writeFile(dir, `lazy-${i}.bin`, bytes(50_000, i + 1)));
     const params = await Promise.all(paths.map((p, i) => MultipartParam.fromFile(`f${i}`, p)));
-    const form = await multipartEncode([['first', 'text'], ...params.map((p) => [p.name, p] as const)], {
+    const form = await multipartEncode([['first', 'text'], ...params.map((p) => [p.name!, p] as const)], {
       blockSize: 4096,
       syncReadLimit: 0,
     });
@@ -53,7 +53,7 @@ describe('files are opened when reached and closed when their part ends', () => 
     await iterator.next();
     await iterator.next();
     expect(openFilesUnder(dir)).toHaveLength(1);
-    await iterator.return();
+    await iterator.return!();
     expect(openFilesUnder(dir)).toEqual([]);
   });
 });

@@ -139,7 +139,7 @@ describe('the installed command line', () => {
     const classes = Object.entries(library)
       .filter(([, value]) => typeof value === 'function' && /^class\b/.test(Function.prototype.toString.call(value)))
       .map(([name]) => name);
-    expect(classes).toEqual(expect.arrayContaining(['MultipartParam', 'MultipartError', 'UploadError', 'UploadBody']));
+    expect(classes).toEqual(expect.arrayContaining(['MultipartParam', 'MultipartError', 'UploadError']));
     const copies = classes.filter((name) => new RegExp(`\\bclass ${name}\\b|\\b${name} = class\\b|__name\\(this, "${name}"\\)`).test(cli));
     expect({ relativeImports: [...new Set(imports.filter((path) => path.startsWith('.')))].sort(), copies }).toEqual({
       relativeImports: ['./index.js', './receiver.js'],
@@ -159,13 +159,13 @@ const raw = await (await upload(url, await rawBody(new Uint8Array([1, 2, 3])), {
 server.closeAllConnections();
 server.close();
 console.log(JSON.stringify({
-  names: [MultipartParam.name, MultipartError.name, UploadError.name, UploadBody.name],
+  names: [MultipartParam.name, MultipartError.name, UploadError.name],
   contentLength: form.contentLength,
   sent: [sent.lengthMatches, sent.parts.map((part) => part.name + ':' + (part.filename ?? '') + ':' + part.size)],
   raw: [raw.method, raw.bytesReceived],
 }));`;
 const expected = {
-  names: ['MultipartParam', 'MultipartError', 'UploadError', 'UploadBody'],
+  names: ['MultipartParam', 'MultipartError', 'UploadError'],
   contentLength: 166,
   sent: [true, ['a::1', 'file:hi.txt:2']],
   raw: ['PUT', 3],
@@ -175,7 +175,7 @@ describe('the installed library at run time', () => {
   it('works from an ESM file', async () => {
     writeFileSync(
       join(app, 'esm.mjs'),
-      `import { multipartEncode, upload, rawBody, MultipartParam, MultipartError, UploadError, UploadBody } from 'multipart-poster';
+      `import { multipartEncode, upload, rawBody, MultipartParam, MultipartError, UploadError } from 'multipart-poster';
        import { createReceiver } from 'multipart-poster/receiver';
        ${consumerBody}`,
     );
@@ -185,7 +185,7 @@ describe('the installed library at run time', () => {
   it('works from a CommonJS file', async () => {
     writeFileSync(
       join(app, 'cjs.cjs'),
-      `const { multipartEncode, upload, rawBody, MultipartParam, MultipartError, UploadError, UploadBody } = require('multipart-poster');
+      `const { multipartEncode, upload, rawBody, MultipartParam, MultipartError, UploadError } = require('multipart-poster');
        const { createReceiver } = require('multipart-poster/receiver');
        (async () => { ${consumerBody} })().catch((error) => { console.error(error); process.exitCode = 1; });`,
     );

@@ -1,6 +1,6 @@
 import type { Agent, ClientRequest, IncomingMessage } from 'node:http';
 import type { RequestOptions } from 'node:https';
-import { isUploadBody, multipartEncode, type EncodedBody } from '../encoder.js';
+import { isUploadBody, multipartEncode, recyclingChunks, type EncodedBody } from '../encoder.js';
 import { MultipartError, UploadError } from '../errors.js';
 import type { ParamsInput } from '../param.js';
 import { checkFunction, checkInteger, checkMilliseconds, checkOptionKeys, checkString, describe, TOKEN, uploadOptionError as fail } from '../validate.js';
@@ -281,7 +281,7 @@ class Exchange {
     let loaded = 0;
     let sent = 0;
     const sizeMismatch = (what: string) => new UploadError('ERR_SIZE_MISMATCH', `the body produced ${what}; nothing past it was sent`);
-    const { chunks, recycle } = encoded.body.recycling();
+    const { chunks, recycle } = recyclingChunks(encoded.body);
     try {
       for (;;) {
         const { value, done } = await chunks.next();

@@ -24,6 +24,6 @@ describe('objects from the ESM build work with the CommonJS build and back', () 
     const response = await esm.upload(server.url, await cjs.rawBody(new Uint8Array(5)), { method: 'PUT' });
     await response.text();
     expect(received).toBe(5);
-    expect([esm.MultipartParam.name, cjs.MultipartParam.name, cjs.UploadBody.name]).toEqual(['MultipartParam', 'MultipartParam', 'UploadBody']);
+    expect([esm.MultipartParam.name, cjs.MultipartParam.name, cjs.MultipartError.name]).toEqual(['MultipartParam', 'MultipartParam', 'MultipartError']);
   });
 });
