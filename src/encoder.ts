@@ -133,6 +133,10 @@ export async function multipartEncode(params: ParamsInput, options: EncodeOption
   const settings = readSettings(options);
   const list = MultipartParam.fromParams(params);
   const formData = subtype.toLowerCase() === 'form-data';
+  if (!formData && list.length === 0) {
+    // RFC 2046 §5.1.1: a multipart body has at least one part (form-data alone is sent empty, as browsers do).
+    throw new MultipartError('ERR_INVALID_PARAMS', `a multipart/${subtype} body needs at least one part (RFC 2046 §5.1.1)`);
+  }
   if (formData) {
     list.forEach((param, index) => {
       if (param.name === null) {
