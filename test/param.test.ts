@@ -144,6 +144,24 @@ describe('encode, encodeHdr, iterEncode, getSize, reset', () => {
     expect(() => text.reset()).not.toThrow();
   });
 
+  it.each([
+    ['a 300 KB file', async () => MultipartParam.fromFile('f', writeFile(dir, 'blocks.bin', Buffer.alloc(300_000, 1)))],
+    ['a 300 KB Blob', async () => new MultipartParam('f', { fileobj: new Blob([Buffer.alloc(300_000, 2)]) })],
+    ['300 KB of bytes', async () => new MultipartParam('f', { value: Buffer.alloc(300_000, 3) })],
+    ['a 100 KB string', async () => new MultipartParam('f', { value: 'é'.repeat(50_000) })],
+  ])('iterEncode(boundary, blockSize) yields no chunk larger than blockSize (poster\'s iter_encode): %s', async (_label, make) => {
+    const param = await make();
+    const sizes: number[] = [];
+    const chunks: Buffer[] = [];
+    for await (const chunk of param.iterEncode(B, 16_384)) {
+      sizes.push(chunk.length);
+      chunks.push(chunk);
+    }
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(16_384);
+    expect(Buffer.concat(chunks).length).toBe(param.getSize(B));
+    expect(Buffer.concat(chunks).equals(await collect(param.iterEncode(B)))).toBe(true);
+  });
+
   it('iterEncode reports the part through cb, ending at its size', async () => {
     const calls: number[] = [];
     const param = new MultipartParam('t', { value: 'x'.repeat(100), cb: (_p, current, total) => calls.push(current, total!) });
