@@ -1,26 +1,35 @@
 import { close, constants, fstat, open, read } from 'node:fs';
 import { Socket } from 'node:net';
+import { basename } from 'node:path';
 import { promisify } from 'node:util';
-import { MultipartParam } from '../index.js';
+import { escapeFilename, multipartEncode, MultipartParam } from '../index.js';
 import { CliError } from './errors.js';
 
-/** One `-F` argument, parsed with curl's grammar. */
+/** One `-F` (or `--form-string`) argument, parsed with curl's grammar. */
 export interface FormArg {
   name: string;
-  /** `text`: name=value; `file`: name=@path; `contents`: name=<path (a text field holding the file's bytes). */
-  kind: 'text' | 'file' | 'contents';
-  /** The text, or the path. */
+  /**
+   * `text`: name=value; `file`: name=@path; `files`: name=@a,b (several files, sent as a nested
+   * multipart/mixed as curl does); `contents`: name=<path (a text field holding the file's bytes).
+   */
+  kind: 'text' | 'file' | 'files' | 'contents';
+  /** The text, or the path (for `files`, the first path). */
   value: string;
+  /** For `files`: every path. */
+  paths?: string[];
   type?: string;
   filename?: string;
+  /** From `;headers=`: a `Name: value` line, or `@file` of such lines. */
+  headers?: string[];
 }
 
-const KNOWN_PARAMS = /^(type|filename)=/i;
+const KNOWN_PARAMS = /^(type|filename|headers)=/i;
 
 /**
- * Parses `name=value`, `name=@path[;type=T][;filename=F]` and `name=<path[;type=T]`.
- * A value may be double-quoted (`"a;b"`, with `\"` and `\\` escapes) to hold a `;`.
- * Only `;type=` and `;filename=` start a parameter; any other `;` is part of the value.
+ * Parses `name=value`, `name=@path[;type=T][;filename=F]`, `name=@a,b` and `name=<path[;type=T]`,
+ * each with any number of `;headers=Name: value` or `;headers=@file`. A value may be
+ * double-quoted (`"a;b"`, with `\"` and `\\` escapes) to hold a `;` (or, in a list of files, a
+ * `,`). Only `;type=`, `;filename=` and `;headers=` start a parameter; any other `;` is part of the value.
  */
 export function parseFormArg(spec: string): FormArg {
   const eq = spec.indexOf('=');
@@ -32,18 +41,61 @@ export function parseFormArg(spec: string): FormArg {
   else if (rest.startsWith('<')) kind = 'contents';
   if (kind !== 'text') rest = rest.slice(1);
 
-  const [value, params] = splitValue(rest, spec);
+  const paths = kind === 'file' ? splitFiles(rest, spec) : undefined;
+  const [value, params] = paths === undefined ? splitValue(rest, spec) : ['', paths.params];
   const arg: FormArg = { name, kind, value };
+  if (paths !== undefined) {
+    arg.value = paths.files[0] ?? '';
+    if (paths.files.length > 1) Object.assign(arg, { kind: 'files', paths: paths.files });
+  }
   for (const param of params) {
     const [key, raw] = [param.slice(0, param.indexOf('=')).toLowerCase(), param.slice(param.indexOf('=') + 1)];
     const unquoted = raw.startsWith('"') ? splitValue(raw, spec)[0] : raw;
     if (key === 'type') arg.type = unquoted;
-    else arg.filename = unquoted;
+    else if (key === 'filename') arg.filename = unquoted;
+    else (arg.headers ??= []).push(unquoted);
   }
-  if ((kind === 'file' || kind === 'contents') && value === '') {
+  if ((kind === 'file' || kind === 'contents') && (arg.value === '' || arg.paths?.includes(''))) {
     throw new CliError('usage', `bad -F ${JSON.stringify(spec)}: no file named after ${kind === 'file' ? '@' : '<'}`);
   }
+  if (arg.kind === 'files' && (arg.type !== undefined || arg.filename !== undefined)) {
+    throw new CliError('usage', `bad -F ${JSON.stringify(spec)}: ;type= and ;filename= name one file; with several files each gets its own name and guessed type`);
+  }
   return arg;
+}
+
+/** `--form-string name=value`: the value exactly as given, no `@`, `<` or `;` parameters. */
+export function parseFormString(spec: string): FormArg {
+  const eq = spec.indexOf('=');
+  if (eq <= 0) throw new CliError('usage', `bad --form-string ${JSON.stringify(spec)}: expected name=value`);
+  return { name: spec.slice(0, eq), kind: 'text', value: spec.slice(eq + 1) };
+}
+
+/**
+ * The paths after `@`: one, or several separated by commas (curl's `-F f=@a,b`), each of which may
+ * be double-quoted to hold a `,` or `;`; then the parameters.
+ */
+function splitFiles(text: string, spec: string): { files: string[]; params: string[] } {
+  const files: string[] = [];
+  let i = 0;
+  for (;;) {
+    let file = '';
+    if (text[i] === '"') {
+      for (i++; i < text.length && text[i] !== '"'; i++) {
+        if (text[i] === '\\' && i + 1 < text.length) i++;
+        file += text[i];
+      }
+      if (i >= text.length) throw new CliError('usage', `bad -F ${JSON.stringify(spec)}: unterminated quote`);
+      i++;
+    } else {
+      for (; i < text.length && text[i] !== ',' && !(text[i] === ';' && KNOWN_PARAMS.test(text.slice(i + 1))); i++) file += text[i];
+    }
+    files.push(file);
+    if (text[i] !== ',') break;
+    i++;
+  }
+  if (i < text.length && text[i] !== ';') throw new CliError('usage', `bad -F ${JSON.stringify(spec)}: text after the closing quote`);
+  return { files, params: splitValue(`""${text.slice(i)}`, spec)[1] };
 }
 
 /** Splits a value (quoted or not) from the `;type=`/`;filename=` parameters after it. */
@@ -68,7 +120,7 @@ function splitValue(text: string, spec: string): [string, string[]] {
   while (i < text.length) {
     // text[i] is ';' here; a parameter runs to the next ';' that starts another known one
     let end = i + 1;
-    if (text[end] !== undefined && text.slice(end).match(/^(type|filename)="/i)) {
+    if (text[end] !== undefined && text.slice(end).match(/^(type|filename|headers)="/i)) {
       const open = text.indexOf('"', end);
       let close = open + 1;
       for (; close < text.length && text[close] !== '"'; close++) if (text[close] === '\\') close++;
@@ -194,19 +246,53 @@ export async function toParams(args: readonly FormArg[], options: { signal?: Abo
     args.map(async (arg) => {
       const typed = arg.type === undefined ? {} : { filetype: arg.type };
       const named = arg.filename === undefined ? {} : { filename: arg.filename };
-      if (arg.kind === 'file') return MultipartParam.fromFile(arg.name, arg.value, { ...typed, ...named });
-      if (arg.kind === 'contents') {
-        let value: Buffer;
-        try {
-          value = await readLimited(arg.value, options);
-        } catch (cause) {
-          if (cause instanceof CliError) throw cause; // a timeout, as the signal's reason
-          if (cause instanceof TooLarge) throw new CliError('read', `field ${JSON.stringify(arg.name)}: ${cause.message}`, cause);
-          throw new CliError('read', `cannot read ${JSON.stringify(arg.value)} for field ${JSON.stringify(arg.name)}: ${(cause as Error).message}`, cause);
-        }
-        return new MultipartParam(arg.name, { value, ...typed, ...named });
+      const headers = arg.headers === undefined ? {} : { headers: await partHeaders(arg, options) };
+      if (arg.kind === 'file') return MultipartParam.fromFile(arg.name, arg.value, { ...typed, ...named, ...headers });
+      if (arg.kind === 'files') {
+        // As curl sends them: a multipart/mixed body in the field, each file an attachment with its filename.
+        const files = await Promise.all(
+          arg.paths!.map((path) =>
+            MultipartParam.fromFile(null, path, { headers: { 'Content-Disposition': `attachment; filename="${escapeFilename(basename(path))}"` } }),
+          ),
+        );
+        return new MultipartParam(arg.name, { value: await multipartEncode(files, { subtype: 'mixed' }), ...headers });
       }
-      return new MultipartParam(arg.name, { value: arg.value, ...typed, ...named });
+      if (arg.kind === 'contents') {
+        const value = await readValue(arg.value, `field ${JSON.stringify(arg.name)}`, options);
+        return new MultipartParam(arg.name, { value, ...typed, ...named, ...headers });
+      }
+      return new MultipartParam(arg.name, { value: arg.value, ...typed, ...named, ...headers });
     }),
   );
+}
+
+/** `;headers=Name: value` lines and `;headers=@file` files (one header a line; blank lines and `#` comments skipped), as pairs. */
+async function partHeaders(arg: FormArg, options: ReadOptions): Promise<Array<[string, string]>> {
+  const lines: string[] = [];
+  for (const header of arg.headers!) {
+    if (!header.startsWith('@')) {
+      lines.push(header);
+      continue;
+    }
+    const text = (await readValue(header.slice(1), `the headers of field ${JSON.stringify(arg.name)}`, { ...options, limit: HEADERS_FILE_LIMIT })).toString('utf8');
+    lines.push(...text.split(/\r?\n/).filter((line) => line.trim() !== '' && !line.startsWith('#')));
+  }
+  return lines.map((line) => {
+    const colon = line.indexOf(':');
+    if (colon <= 0) throw new CliError('usage', `bad ;headers= for field ${JSON.stringify(arg.name)}: ${JSON.stringify(line)} is not 'Name: value'`);
+    return [line.slice(0, colon).trim(), line.slice(colon + 1).trim()];
+  });
+}
+
+/** A `;headers=@file` holds a few header lines: 64 KiB is plenty. */
+const HEADERS_FILE_LIMIT = 64 * 1024;
+
+async function readValue(path: string, what: string, options: ReadOptions): Promise<Buffer> {
+  try {
+    return await readLimited(path, options);
+  } catch (cause) {
+    if (cause instanceof CliError) throw cause; // a timeout, as the signal's reason
+    if (cause instanceof TooLarge) throw new CliError('read', `${what}: ${cause.message}`, cause);
+    throw new CliError('read', `cannot read ${JSON.stringify(path)} for ${what}: ${(cause as Error).message}`, cause);
+  }
 }

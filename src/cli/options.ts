@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { CliError } from './errors.js';
-import { parseFormArg, type FormArg } from './form-args.js';
+import { parseFormArg, parseFormString, type FormArg } from './form-args.js';
 
 export const USAGE = `Usage:
   multipart-poster [options] URL        upload a multipart form (or a raw file with --data-binary)
@@ -9,11 +9,15 @@ export const USAGE = `Usage:
 
 Sending:
   -F, --form SPEC          a part (repeatable): name=value, name=@file[;type=T][;filename=F],
-                           or name=<file (the file's content as a text field, at most 16 MiB)
+                           name=@a,b (several files, as a nested multipart/mixed), or name=<file
+                           (the file's content as a text field, at most 16 MiB); ;headers='N: V'
+                           or ;headers=@FILE adds part headers
+      --form-string N=V    a text part whose value is taken as it is (no @, < or ;type=)
       --data-binary @FILE  send FILE itself as the body, not multipart (a PUT to a presigned URL)
   -X, --request METHOD     POST (default), PUT, PATCH...
   -H, --header 'N: V'      an extra header (repeatable); 'Expect:' turns Expect off;
-                           'Content-Type: T' types a --data-binary body (-F: multipart/form-data)
+                           'Content-Type: T' types a --data-binary body; with -F, multipart/SUBTYPE
+                           (related, mixed...) with its parameters picks the body's subtype
       --boundary B         use this multipart boundary
   -L, --location           follow redirects (307/308 re-send the body)
       --max-redirs N       at most N redirects with -L (default 5; -1: no limit, as in curl)
@@ -48,6 +52,9 @@ export interface SendOptions {
   command: 'send';
   url: string | undefined;
   form: FormArg[];
+  /** The multipart subtype from `-H 'Content-Type: multipart/...'` (default form-data), and its other parameters. */
+  subtype: string | undefined;
+  parameters: Array<[string, string]>;
   dataBinary: string | undefined;
   /** The `-H Content-Type` of a --data-binary body (with -F it only confirms multipart/form-data). */
   contentType: string | undefined;
@@ -84,6 +91,7 @@ export type Options = SendOptions | ServeOptions | { command: 'help' } | { comma
 
 const SPEC = {
   form: { type: 'string', short: 'F', multiple: true },
+  'form-string': { type: 'string', multiple: true },
   'data-binary': { type: 'string' },
   request: { type: 'string', short: 'X' },
   header: { type: 'string', short: 'H', multiple: true },
@@ -238,37 +246,64 @@ function parseHeaders(args: readonly string[]): ParsedHeaders {
 }
 
 /**
- * -H Content-Type with -F: the body is multipart/form-data with the boundary the
- * encoder writes, so only that type can be asked for, with no parameter the body
- * would not honour. A boundary given there is used as --boundary would be.
- * Returns that boundary, if any.
+ * -H Content-Type with -F: a multipart type whose body the encoder writes, `multipart/form-data`
+ * or another subtype (`multipart/related; type="application/json"`, as curl users set it). A
+ * boundary given there is used as --boundary would be; other parameters go into the header as given.
  */
-function formBoundary(contentType: string, boundaryOption: string | undefined): string | undefined {
+function formContentType(contentType: string, boundaryOption: string | undefined): { subtype: string; boundary: string | undefined; parameters: Array<[string, string]> } {
   const bad = (why: string) => new CliError('usage', `-H "Content-Type: ${contentType}" with -F: ${why}`);
-  const [type = '', ...parameters] = contentType.split(';').map((piece) => piece.trim());
-  if (type.toLowerCase() !== 'multipart/form-data') {
-    throw bad(`-F sends multipart/form-data; to send a file as ${type || 'another type'}, use --data-binary @FILE`);
+  const [type = '', ...pieces] = splitParameters(contentType);
+  const match = /^multipart\/([!#$%&'*+\-.^_`|~0-9A-Za-z]+)$/i.exec(type.trim());
+  if (match === null) {
+    throw bad(`-F sends a multipart body (multipart/form-data, or multipart/related, mixed...); to send a file as ${type.trim() || 'another type'}, use --data-binary @FILE`);
   }
   let boundary: string | undefined;
-  for (const parameter of parameters) {
-    if (parameter === '') continue;
+  const parameters: Array<[string, string]> = [];
+  for (const parameter of pieces) {
+    if (parameter.trim() === '') continue;
     const eq = parameter.indexOf('=');
-    const key = parameter.slice(0, eq).trim().toLowerCase();
-    if (eq <= 0 || key !== 'boundary') throw bad(`the body is multipart/form-data with its boundary and nothing else; ${JSON.stringify(parameter)} would be dropped`);
-    if (boundary !== undefined) throw bad('the boundary is given twice');
+    const key = parameter.slice(0, eq).trim();
+    if (eq <= 0) throw bad(`${JSON.stringify(parameter.trim())} is not a key=value parameter`);
     const raw = parameter.slice(eq + 1).trim();
-    boundary = raw.length >= 2 && raw.startsWith('"') && raw.endsWith('"') ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : raw;
+    const value = raw.length >= 2 && raw.startsWith('"') && raw.endsWith('"') ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : raw;
+    if (key.toLowerCase() !== 'boundary') {
+      parameters.push([key, value]);
+      continue;
+    }
+    if (boundary !== undefined) throw bad('the boundary is given twice');
+    boundary = value;
   }
   if (boundary !== undefined && boundaryOption !== undefined && boundary !== boundaryOption) {
     throw bad(`its boundary ${JSON.stringify(boundary)} contradicts --boundary ${JSON.stringify(boundaryOption)}`);
   }
-  return boundary;
+  return { subtype: match[1]!.toLowerCase(), boundary, parameters };
+}
+
+/** Splits a header value on the `;` that are not inside a quoted string. */
+function splitParameters(value: string): string[] {
+  const pieces: string[] = [];
+  let current = '';
+  let quoted = false;
+  for (let i = 0; i < value.length; i++) {
+    const char = value[i]!;
+    if (char === '\\' && quoted && i + 1 < value.length) {
+      current += char + value[++i];
+      continue;
+    }
+    if (char === '"') quoted = !quoted;
+    if (char === ';' && !quoted) {
+      pieces.push(current);
+      current = '';
+    } else current += char;
+  }
+  pieces.push(current);
+  return pieces;
 }
 
 export function parseOptions(argv: readonly string[]): Options {
   let parsed;
   try {
-    parsed = parseArgs({ args: normalizeArgs(argv), options: SPEC, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: normalizeArgs(argv), options: SPEC, allowPositionals: true, strict: true, tokens: true });
   } catch (error) {
     throw new CliError('usage', (error as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
   }
@@ -290,7 +325,10 @@ export function parseOptions(argv: readonly string[]): Options {
   }
   if (positionals.length > 1) throw new CliError('usage', `one URL at a time, not ${positionals.length}`);
   const url = positionals[0];
-  const form = (values.form ?? []).map(parseFormArg);
+  // -F and --form-string in the order given: each is one part.
+  const form = parsed.tokens.flatMap((token) =>
+    token.kind !== 'option' || token.value === undefined ? [] : token.name === 'form' ? [parseFormArg(token.value)] : token.name === 'form-string' ? [parseFormString(token.value)] : [],
+  );
   const dataBinary = values['data-binary'];
   if (dataBinary !== undefined) {
     if (!dataBinary.startsWith('@') || dataBinary.length === 1) throw new CliError('usage', '--data-binary takes @FILE');
@@ -301,7 +339,8 @@ export function parseOptions(argv: readonly string[]): Options {
   const dryRun = values['dry-run'] ?? (url === undefined && values.output !== undefined);
   if (url === undefined && !dryRun) throw new CliError('usage', 'no URL given (use --dry-run or -o FILE to write the body instead)');
   const { headers, contentType, expect } = parseHeaders(values.header ?? []);
-  const boundary = contentType !== undefined && dataBinary === undefined ? (formBoundary(contentType, values.boundary) ?? values.boundary) : values.boundary;
+  const multipart = contentType !== undefined && dataBinary === undefined ? formContentType(contentType, values.boundary) : undefined;
+  const boundary = multipart?.boundary ?? values.boundary;
   if (values['expect-continue'] && values['no-expect-continue']) throw new CliError('usage', '--expect-continue and --no-expect-continue contradict each other');
   if ((values['expect-continue'] && expect === false) || (values['no-expect-continue'] && expect === true)) {
     throw new CliError('usage', `-H Expect contradicts --${values['expect-continue'] ? '' : 'no-'}expect-continue`);
@@ -311,6 +350,8 @@ export function parseOptions(argv: readonly string[]): Options {
     command: 'send',
     url,
     form,
+    subtype: multipart?.subtype,
+    parameters: multipart?.parameters ?? [],
     dataBinary: dataBinary?.slice(1),
     contentType: dataBinary === undefined ? undefined : contentType,
     method: method(values.request),

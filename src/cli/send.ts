@@ -19,7 +19,10 @@ async function encode(options: SendOptions): Promise<EncodedBody> {
   const timeout = options.timeoutMs;
   const signal = timeout === undefined ? undefined : timeoutSignal(timeout, () => new CliError('timeout', `reading the -F <file values took longer than ${timeout} ms`));
   try {
-    return await multipartEncode(await toParams(options.form, signal === undefined ? {} : { signal: signal.signal }), options.boundary === undefined ? {} : { boundary: options.boundary });
+    return await multipartEncode(await toParams(options.form, signal === undefined ? {} : { signal: signal.signal }), {
+      ...(options.boundary === undefined ? {} : { boundary: options.boundary }),
+      ...(options.subtype === undefined ? {} : { subtype: options.subtype, parameters: options.parameters }),
+    });
   } finally {
     signal?.clear();
   }

@@ -61,8 +61,12 @@ describe('help and usage', () => {
     [['-H', 'Bad Name: x', '-F', 'a=b', serve.url], `bad -H "Bad Name: x": "Bad Name" is not a header name (letters, digits and !#$%&'*+-.^_\`|~, nothing else, not even a space)`],
     [['-H', 'X-A: a\x01b', '-F', 'a=b', serve.url], 'bad -H "X-A: a\\u0001b": a header value cannot hold a control character'],
     [['-H', 'Content-Length: 1', '-F', 'a=b', serve.url], 'bad -H "Content-Length: 1": Content-Length is set from the body and cannot be changed'],
-    [['-H', 'Content-Type: text/plain', '-F', 'a=b', serve.url], '-H "Content-Type: text/plain" with -F: -F sends multipart/form-data; to send a file as text/plain, use --data-binary @FILE'],
-    [['-H', 'Content-Type: multipart/form-data; charset=utf-8', '-F', 'a=b', serve.url], '-H "Content-Type: multipart/form-data; charset=utf-8" with -F: the body is multipart/form-data with its boundary and nothing else; "charset=utf-8" would be dropped'],
+    [['-H', 'Content-Type: text/plain', '-F', 'a=b', serve.url], '-H "Content-Type: text/plain" with -F: -F sends a multipart body (multipart/form-data, or multipart/related, mixed...); to send a file as text/plain, use --data-binary @FILE'],
+    [['-H', 'Content-Type: multipart/related; type', '-F', 'a=b', serve.url], '-H "Content-Type: multipart/related; type" with -F: "type" is not a key=value parameter'],
+    [['-F', 'a=@x.txt,y.txt;type=text/plain', serve.url], 'bad -F "a=@x.txt,y.txt;type=text/plain": ;type= and ;filename= name one file; with several files each gets its own name and guessed type'],
+    [['-F', 'a=b;headers=NoColon', serve.url], 'bad ;headers= for field "a": "NoColon" is not \'Name: value\''],
+    [['-F', 'a=b;headers=Bad Name: x', serve.url], null], // the library's ERR_INVALID_HEADER_NAME
+    [['--form-string', '=x', serve.url], 'bad --form-string "=x": expected name=value'],
     [['--boundary', 'bad boundary ', '-F', 'a=b', serve.url], null], // the library's ERR_INVALID_BOUNDARY
     [['serve', '--port', '65536'], '--port takes a whole number from 0 to 65535, not "65536"'],
     [['serve', '--port', ''], '--port takes a whole number from 0 to 65535, not ""'],

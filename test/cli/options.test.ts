@@ -136,13 +136,23 @@ describe('-H Content-Type', () => {
   });
 
   it.each([
-    ['text/plain', '-H "Content-Type: text/plain" with -F: -F sends multipart/form-data; to send a file as text/plain, use --data-binary @FILE'],
-    ['multipart/mixed', '-H "Content-Type: multipart/mixed" with -F: -F sends multipart/form-data; to send a file as multipart/mixed, use --data-binary @FILE'],
-    ['multipart/form-datax', '-H "Content-Type: multipart/form-datax" with -F: -F sends multipart/form-data; to send a file as multipart/form-datax, use --data-binary @FILE'],
-    ['multipart/form-data; charset=utf-8', '-H "Content-Type: multipart/form-data; charset=utf-8" with -F: the body is multipart/form-data with its boundary and nothing else; "charset=utf-8" would be dropped'],
+    ['text/plain', '-H "Content-Type: text/plain" with -F: -F sends a multipart body (multipart/form-data, or multipart/related, mixed...); to send a file as text/plain, use --data-binary @FILE'],
+    ['multipart/', '-H "Content-Type: multipart/" with -F: -F sends a multipart body (multipart/form-data, or multipart/related, mixed...); to send a file as multipart/, use --data-binary @FILE'],
+    ['multipart/related; type', '-H "Content-Type: multipart/related; type" with -F: "type" is not a key=value parameter'],
     ['multipart/form-data; boundary=a; boundary=b', '-H "Content-Type: multipart/form-data; boundary=a; boundary=b" with -F: the boundary is given twice'],
   ])('with -F, %j is a usage error, never silently replaced', (type, message) => {
     expect(usageError(['-H', `Content-Type: ${type}`, '-F', 'a=b', URL])).toBe(message);
+  });
+
+  it('with -F, multipart/SUBTYPE picks the subtype; its other parameters go into the header as given, never dropped', () => {
+    expect(send('-H', 'Content-Type: multipart/related; type="application/json"; boundary=xyz', '-F', 'a=b')).toMatchObject({
+      subtype: 'related',
+      boundary: 'xyz',
+      parameters: [['type', 'application/json']],
+    });
+    expect(send('-H', 'Content-Type: Multipart/Mixed', '-F', 'a=b')).toMatchObject({ subtype: 'mixed', parameters: [] });
+    expect(send('-H', 'Content-Type: multipart/form-data; charset=utf-8', '-F', 'a=b')).toMatchObject({ subtype: 'form-data', parameters: [['charset', 'utf-8']] });
+    expect(send('-H', 'Content-Type: multipart/related; start="<a;b>"', '-F', 'a=b').parameters).toEqual([['start', '<a;b>']]);
   });
 
   it('with -F, a boundary contradicting --boundary, or Content-Type twice, is a usage error', () => {
