@@ -5,9 +5,12 @@ import { multipartContentType } from './wire.js';
 // RFC 2046 §5.1.1: 1 to 70 characters of bcharsnospace/space, not ending in a space.
 const VALID_BOUNDARY = /^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$/;
 
-/** A fresh boundary: 128 random bits from `crypto`, hex-encoded, RFC 2046-valid. */
+/**
+ * A fresh boundary: 128 random bits from `crypto`, hex-encoded, RFC 2046-valid. All lower
+ * case, so that it survives whatever lower-cases a media type (`new Blob(parts, { type })` does).
+ */
 export function genBoundary(): string {
-  return `----MultipartPoster${randomBytes(16).toString('hex')}`;
+  return `----multipartposter${randomBytes(16).toString('hex')}`;
 }
 
 export function isValidBoundary(boundary: unknown): boundary is string {

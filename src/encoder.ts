@@ -5,6 +5,7 @@ import { guessType, OCTET_STREAM } from './mime.js';
 import { isMultipartParam, MultipartParam, partOf, PIECES, reportToCb, type ParamsInput } from './param.js';
 import { BlockPool, isBlobLike, type BlobLike, type StreamLike } from './sources.js';
 import { DEFAULT_BLOCK_SIZE, DEFAULT_SYNC_READ_LIMIT, streamPieces, type StreamSettings } from './stream.js';
+import { iterableToReadableStream, piecesToBlob } from './web.js';
 import { checkFunction, checkOptionKeys, describe, encodeOptionError, TOKEN } from './validate.js';
 import { bodyLength, isNested, isSource, multipartContentType, partHead, unframedPieces, wirePieces, type HeaderLine, type Piece } from './wire.js';
 
@@ -112,6 +113,15 @@ export interface EncodedBody {
   headers: Record<string, string>;
   /** undefined when a stream of unknown size makes the length unknowable: the body then goes out chunked. */
   contentLength: number | undefined;
+  /**
+   * The body as a `Blob` (`size` is the Content-Length) made of the framing and the parts, nothing
+   * read up front: what `fetch` takes natively (no `duplex`, replayed on 307/308). Node's fetch
+   * reads a Blob body whole into memory before sending it: for large files use `body`.
+   * ERR_BLOB_UNSUPPORTED for a one-shot stream in the body.
+   */
+  toBlob(): Promise<Blob>;
+  /** The body as a web `ReadableStream` of bytes, pulled as it is read; cancelling it closes the open file. */
+  toReadableStream(): ReadableStream<Uint8Array>;
 }
 
 export interface EncodedForm extends EncodedBody {
@@ -150,7 +160,7 @@ export async function multipartEncode(params: ParamsInput, options: EncodeOption
   const pieces = wirePieces(list.map(partOf), { boundary, disposition: formData ? 'form-data' : 'attachment', chosen });
   const reportsParts = list.some((param) => param.cb !== undefined || isNested(partOf(param).data));
   const body = new Body(pieces, reportsParts ? { ...settings, onPartProgress: reportToCb } : settings);
-  return { body, headers: headersFor(multipartContentType(subtype, boundary, parameters), body.length), contentLength: body.length, boundary };
+  return { ...encodedBody(body, pieces, multipartContentType(subtype, boundary, parameters)), boundary };
 }
 
 /** poster's `get_body_size`: the body's byte count, computed without reading any file. */
@@ -234,8 +244,8 @@ export async function rawBody(source: string | Uint8Array | Blob | BlobLike | St
     param = new MultipartParam('body', { fileobj: source, ...typed, ...(options.size === undefined ? {} : { filesize: options.size }) });
   }
   const { data } = partOf(param);
-  const body = new Body(unframedPieces({ owner: param, name: 'body', data: data as Uint8Array }), settings);
-  return { body, headers: headersFor(param.filetype ?? OCTET_STREAM, body.length), contentLength: body.length };
+  const pieces = unframedPieces({ owner: param, name: 'body', data: data as Uint8Array });
+  return encodedBody(new Body(pieces, settings), pieces, param.filetype ?? OCTET_STREAM);
 }
 
 function checkRange(start: number | undefined, end: number | undefined, length: number): [number, number] {
@@ -285,6 +295,16 @@ function checkParameters(parameters: EncodeOptions['parameters']): HeaderLine[] 
     }
     return [key, value] as const;
   });
+}
+
+function encodedBody(body: Body, pieces: readonly Piece<MultipartParam>[], contentType: string): EncodedBody {
+  return {
+    body,
+    headers: headersFor(contentType, body.length),
+    contentLength: body.length,
+    toBlob: () => piecesToBlob(pieces, contentType),
+    toReadableStream: () => iterableToReadableStream(body),
+  };
 }
 
 function headersFor(contentType: string, length: number | undefined): Record<string, string> {

@@ -17,7 +17,8 @@ export type MultipartErrorCode =
   | 'ERR_SOURCE_FAILED'
   | 'ERR_NOT_IN_MEMORY'
   | 'ERR_INVALID_OPTION'
-  | 'ERR_CALLBACK_FAILED';
+  | 'ERR_CALLBACK_FAILED'
+  | 'ERR_BLOB_UNSUPPORTED';
 
 /**
  * A problem with the data being encoded. `paramName` names the field at fault,

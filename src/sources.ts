@@ -84,6 +84,11 @@ export class FileSource implements ByteSource {
     this.#toEnd = start + size === measured.size;
   }
 
+  /** Where the range starts in the file. */
+  get start(): number {
+    return this.#start;
+  }
+
   get description(): string {
     const range = this.#start === 0 && this.#toEnd ? '' : ` (bytes ${this.#start} to ${this.#start + this.size})`;
     return `file ${JSON.stringify(this.path)}${range}`;

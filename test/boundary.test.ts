@@ -12,7 +12,7 @@ describe('genBoundary', () => {
       seen.add(boundary);
     }
     expect(seen.size).toBe(2000);
-    const random = genBoundary().replace('----MultipartPoster', '');
+    const random = genBoundary().replace('----multipartposter', '');
     expect(random).toMatch(/^[0-9a-f]{32}$/); // 32 hex digits = 128 bits
   });
 });

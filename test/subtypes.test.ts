@@ -39,7 +39,7 @@ describe('multipart/related: a Google Drive / Cloud Storage uploadType=multipart
       ],
       { subtype: 'related' },
     );
-    expect(form.headers['Content-Type']).toMatch(/^multipart\/related; boundary=----MultipartPoster[0-9a-f]{32}$/);
+    expect(form.headers['Content-Type']).toMatch(/^multipart\/related; boundary=----multipartposter[0-9a-f]{32}$/);
     const response = await upload(`${drive.origin}/upload/drive/v3/files?uploadType=multipart`, form);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ kind: 'drive#file', name: 'photo.png', mimeType: 'image/png', size: 200_000 });

@@ -68,6 +68,7 @@ const MULTIPART_EXITS: Record<MultipartErrorCode, ExitKind> = {
   ERR_SIZE_UNKNOWN: 'failure',
   ERR_NOT_IN_MEMORY: 'failure',
   ERR_CALLBACK_FAILED: 'failure',
+  ERR_BLOB_UNSUPPORTED: 'failure',
 };
 
 /** The exit code of each UploadError code; ERR_REQUEST_FAILED is decided by its cause. */
