@@ -6,8 +6,9 @@ import { isMultipartParam, MultipartParam, partOf, PIECES, reportToCb, type Para
 import { BlockPool, isBlobLike, type BlobLike, type StreamLike } from './sources.js';
 import { DEFAULT_BLOCK_SIZE, DEFAULT_SYNC_READ_LIMIT, streamPieces, type StreamSettings } from './stream.js';
 import { iterableToReadableStream, piecesToBlob } from './web.js';
-import { checkFunction, checkOptionKeys, describe, encodeOptionError, TOKEN } from './validate.js';
-import { bodyLength, isNested, isSource, multipartContentType, partHead, unframedPieces, wirePieces, type HeaderLine, type Piece } from './wire.js';
+import { removeSpooled, spool, SPOOL_DEFAULTS, type SpoolOptions } from './spool.js';
+import { checkFunction, checkOptionKeys, checkString, describe, encodeOptionError, TOKEN } from './validate.js';
+import { bodyLength, isNested, isSource, multipartContentType, partHead, unframedPieces, wirePieces, type HeaderLine, type Part, type Piece } from './wire.js';
 
 /** Progress of a whole body; `param` is the top-level part the last consumed byte belongs to (undefined for an empty form). */
 export type BodyProgressCallback = (param: MultipartParam | undefined, current: number, total: number | undefined) => void;
@@ -24,6 +25,12 @@ export interface ReadOptions {
   syncReadLimit?: number;
   /** Called as the body's chunks are consumed: `(param, current, total)`; the last call has `current === total`. */
   onProgress?: BodyProgressCallback;
+  /**
+   * Copy every one-shot stream first (to memory up to `memoryLimit`, else to a temporary file),
+   * so the body has an exact Content-Length and can be sent again (retries, 307/308). The files
+   * are removed by `dispose()`, when the body is garbage-collected, or when the process exits.
+   */
+  spool?: boolean | SpoolOptions;
 }
 
 export interface EncodeOptions extends ReadOptions {
@@ -122,6 +129,8 @@ export interface EncodedBody {
   toBlob(): Promise<Blob>;
   /** The body as a web `ReadableStream` of bytes, pulled as it is read; cancelling it closes the open file. */
   toReadableStream(): ReadableStream<Uint8Array>;
+  /** Removes the temporary files of a spooled body (a no-op otherwise); the body cannot be read after it. */
+  dispose(): Promise<void>;
 }
 
 export interface EncodedForm extends EncodedBody {
@@ -134,7 +143,7 @@ export interface EncodedForm extends EncodedBody {
  * body is iterated.
  */
 export async function multipartEncode(params: ParamsInput, options: EncodeOptions = {}): Promise<EncodedForm> {
-  checkOptionKeys(options, ['boundary', 'subtype', 'parameters', 'onProgress', 'blockSize', 'syncReadLimit'], encodeOptionError);
+  checkOptionKeys(options, ['boundary', 'subtype', 'parameters', 'onProgress', 'blockSize', 'syncReadLimit', 'spool'], encodeOptionError);
   const chosen = options.boundary !== undefined;
   const boundary = chosen ? options.boundary : genBoundary();
   assertValidBoundary(boundary);
@@ -157,10 +166,12 @@ export async function multipartEncode(params: ParamsInput, options: EncodeOption
       }
     });
   }
-  const pieces = wirePieces(list.map(partOf), { boundary, disposition: formData ? 'form-data' : 'attachment', chosen });
+  const spooled: string[] = [];
+  const parts = await spoolParts(list.map(partOf), spoolSettings(options.spool), spooled);
+  const pieces = wirePieces(parts, { boundary, disposition: formData ? 'form-data' : 'attachment', chosen });
   const reportsParts = list.some((param) => param.cb !== undefined || isNested(partOf(param).data));
   const body = new Body(pieces, reportsParts ? { ...settings, onPartProgress: reportToCb } : settings);
-  return { ...encodedBody(body, pieces, multipartContentType(subtype, boundary, parameters)), boundary };
+  return { ...encodedBody(body, pieces, multipartContentType(subtype, boundary, parameters), spooled), boundary };
 }
 
 /** poster's `get_body_size`: the body's byte count, computed without reading any file. */
@@ -221,7 +232,8 @@ export interface RawBodyOptions extends ReadOptions {
  * client take it alike.
  */
 export async function rawBody(source: string | Uint8Array | Blob | BlobLike | StreamLike, options: RawBodyOptions = {}): Promise<EncodedBody> {
-  checkOptionKeys(options, ['type', 'size', 'start', 'end', 'onProgress', 'blockSize', 'syncReadLimit'], encodeOptionError);
+  checkOptionKeys(options, ['type', 'size', 'start', 'end', 'onProgress', 'blockSize', 'syncReadLimit', 'spool'], encodeOptionError);
+  const spooling = spoolSettings(options.spool);
   if (options.type !== undefined) assertHeaderValue(options.type, 'the content type');
   const settings = readSettings(options);
   const { type, start, end } = options;
@@ -243,9 +255,10 @@ export async function rawBody(source: string | Uint8Array | Blob | BlobLike | St
     }
     param = new MultipartParam('body', { fileobj: source, ...typed, ...(options.size === undefined ? {} : { filesize: options.size }) });
   }
-  const { data } = partOf(param);
+  const spooled: string[] = [];
+  const [{ data }] = (await spoolParts([partOf(param)], spooling, spooled)) as [Part<MultipartParam>];
   const pieces = unframedPieces({ owner: param, name: 'body', data: data as Uint8Array });
-  return encodedBody(new Body(pieces, settings), pieces, param.filetype ?? OCTET_STREAM);
+  return encodedBody(new Body(pieces, settings), pieces, param.filetype ?? OCTET_STREAM, spooled);
 }
 
 function checkRange(start: number | undefined, end: number | undefined, length: number): [number, number] {
@@ -297,13 +310,54 @@ function checkParameters(parameters: EncodeOptions['parameters']): HeaderLine[] 
   });
 }
 
-function encodedBody(body: Body, pieces: readonly Piece<MultipartParam>[], contentType: string): EncodedBody {
+function encodedBody(body: Body, pieces: readonly Piece<MultipartParam>[], contentType: string, spooled: string[]): EncodedBody {
+  if (spooled.length > 0) unclaimed.register(body, spooled);
   return {
     body,
     headers: headersFor(contentType, body.length),
     contentLength: body.length,
     toBlob: () => piecesToBlob(pieces, contentType),
     toReadableStream: () => iterableToReadableStream(body),
+    dispose: () => removeSpooled(spooled),
+  };
+}
+
+/** Spool files of bodies nobody disposed of, removed when the body is collected. */
+const unclaimed = new FinalizationRegistry<string[]>((files) => void removeSpooled(files));
+
+/** Each one-shot stream read to its end and replaced by its bytes or a temporary file; on failure, nothing is left behind. */
+async function spoolParts(parts: Part<MultipartParam>[], settings: ReturnType<typeof spoolSettings>, files: string[]): Promise<Part<MultipartParam>[]> {
+  if (settings === undefined) return parts;
+  const out: Part<MultipartParam>[] = [];
+  try {
+    for (const part of parts) {
+      const { data } = part;
+      if (!isSource(data) || data.oneShot !== true) {
+        out.push(part);
+        continue;
+      }
+      const copy = await spool(data, settings, part.name, files);
+      const size = copy instanceof Uint8Array ? copy.length : copy.size;
+      if (data.size !== undefined && size !== data.size) {
+        throw new MultipartError('ERR_SIZE_MISMATCH', `its stream held ${size} bytes, not the ${data.size} declared`, { paramName: part.name });
+      }
+      out.push({ ...part, data: copy });
+    }
+  } catch (error) {
+    await removeSpooled(files);
+    throw error;
+  }
+  return out;
+}
+
+function spoolSettings(option: unknown) {
+  if (option === undefined || option === false) return undefined;
+  if (option === true) return { ...SPOOL_DEFAULTS };
+  const given = checkOptionKeys(option as SpoolOptions, ['memoryLimit', 'maxBytes', 'dir'], encodeOptionError, 'spool');
+  return {
+    memoryLimit: checkBytes(given.memoryLimit, 'spool.memoryLimit', 0) ?? SPOOL_DEFAULTS.memoryLimit,
+    maxBytes: checkBytes(given.maxBytes, 'spool.maxBytes', 0) ?? SPOOL_DEFAULTS.maxBytes,
+    dir: checkString(given.dir, 'spool.dir', encodeOptionError),
   };
 }
 

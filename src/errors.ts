@@ -18,7 +18,8 @@ export type MultipartErrorCode =
   | 'ERR_NOT_IN_MEMORY'
   | 'ERR_INVALID_OPTION'
   | 'ERR_CALLBACK_FAILED'
-  | 'ERR_BLOB_UNSUPPORTED';
+  | 'ERR_BLOB_UNSUPPORTED'
+  | 'ERR_SPOOL_LIMIT';
 
 /**
  * A problem with the data being encoded. `paramName` names the field at fault,

@@ -6,6 +6,7 @@ export type { PartHeadersInit } from './headers.js';
 export { MultipartParam } from './param.js';
 export type { MultipartParamOptions, FromFileOptions, FieldValue, ParamsEntry, ParamsInput, ProgressCallback, FileObject, NestedForm } from './param.js';
 export type { BlobLike, StreamLike } from './sources.js';
+export type { SpoolOptions } from './spool.js';
 export { multipartEncode, rawBody, getBodySize, getHeaders, encodeString, encodeFileHeader } from './encoder.js';
 export type { BodyProgressCallback, EncodeOptions, EncodedBody, EncodedForm, RawBodyOptions, ReadOptions, UploadBody } from './encoder.js';
 export { upload, type UploadOptions, type TlsOptions } from './http/upload.js';

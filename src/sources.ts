@@ -14,6 +14,8 @@ export interface ByteSource {
   readonly consumed: boolean;
   /** True when a yielded chunk stays the caller's, who may reuse it after the next pull: it is copied. */
   readonly borrowsChunks?: boolean;
+  /** True for a source that can be read only once (a caller's stream). */
+  readonly oneShot?: boolean;
   /** What the source is, for error messages: `file "a.txt"`, `Blob`, `stream`. */
   readonly description: string;
   /** Streams the bytes from the start. Leaving the loop early releases everything it holds. */
@@ -267,6 +269,8 @@ const STREAMS_READ = new WeakSet<object>();
 /** A stream read once: a Node Readable, a web ReadableStream or any async iterable of bytes. */
 export class StreamSource implements ByteSource {
   readonly borrowsChunks = true;
+  /** Read once: a body holding it cannot be sent again, unless spooled. */
+  readonly oneShot = true;
   readonly description = 'stream';
   #consumed = false;
 

@@ -69,6 +69,7 @@ const MULTIPART_EXITS: Record<MultipartErrorCode, ExitKind> = {
   ERR_NOT_IN_MEMORY: 'failure',
   ERR_CALLBACK_FAILED: 'failure',
   ERR_BLOB_UNSUPPORTED: 'failure',
+  ERR_SPOOL_LIMIT: 'read', // a stream (stdin) larger than the spool allows
 };
 
 /** The exit code of each UploadError code; ERR_REQUEST_FAILED is decided by its cause. */

@@ -1,0 +1,93 @@
+import { execFile } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { multipartEncode, MultipartParam, rawBody } from '../src/index.js';
+import { bytes, tempDir } from './helpers/files.js';
+import { collect, parseWithBusboy } from './helpers/parse.js';
+
+const root = join(import.meta.dirname, '..');
+
+function streamOf(data: Buffer, chunk = 64 * 1024): AsyncGenerator<Uint8Array> {
+  return (async function* () {
+    const shared = Buffer.alloc(chunk); // reused between yields, as some streams do
+    for (let i = 0; i < data.length; i += chunk) {
+      const piece = data.subarray(i, i + chunk);
+      piece.copy(shared);
+      yield shared.subarray(0, piece.length);
+    }
+  })();
+}
+
+describe('spool: a stream of unknown length made exact and replayable', () => {
+  it.each([
+    ['in memory (below memoryLimit)', 200_000, 0],
+    ['in a temporary file (above it)', 3_000_000, 1],
+  ])('%s', async (_label, size, expectedFiles) => {
+    const dir = tempDir();
+    const data = bytes(size, 11);
+    const form = await multipartEncode({ f: new MultipartParam('f', { fileobj: streamOf(data) }), after: 'x' }, { spool: { dir } });
+    expect(readdirSync(dir)).toHaveLength(expectedFiles);
+    expect(form.contentLength).toBeDefined();
+    expect(form.body.replayable).toBe(true);
+    const once = await collect(form.body);
+    const twice = await collect(form.body);
+    expect(once.length).toBe(form.contentLength);
+    expect(twice.equals(once)).toBe(true);
+    const parts = await parseWithBusboy(form.headers, once);
+    expect(parts[0]!.data.equals(data)).toBe(true);
+    await form.dispose();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('rawBody(stream, { spool }) gets a Content-Length', async () => {
+    const body = await rawBody(Readable.from([Buffer.from('abc'), Buffer.from('def')]), { spool: true });
+    expect(body.headers['Content-Length']).toBe('6');
+    expect((await collect(body.body)).toString()).toBe('abcdef');
+  });
+
+  it.each<[string, () => AsyncGenerator<Uint8Array>, object, string]>([
+    ['a stream over maxBytes', () => streamOf(bytes(3_000_000)), { maxBytes: 2_000_000 }, 'ERR_SPOOL_LIMIT'],
+    [
+      'a stream that fails half way',
+      () =>
+        (async function* () {
+          yield bytes(2_000_000);
+          throw new Error('disk gone');
+        })(),
+      {},
+      'ERR_SOURCE_FAILED',
+    ],
+  ])('%s leaves no temporary file behind and fails typed', async (_label, make, limits, code) => {
+    const dir = tempDir();
+    await expect(multipartEncode({ f: new MultipartParam('f', { fileobj: make() }) }, { spool: { dir, ...limits } })).rejects.toMatchObject({ code, paramName: 'f' });
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('a stream that holds other than its declared filesize is ERR_SIZE_MISMATCH, and leaves nothing', async () => {
+    const dir = tempDir();
+    await expect(multipartEncode({ f: new MultipartParam('f', { fileobj: streamOf(bytes(2_000_000)), filesize: 5 }) }, { spool: { dir } })).rejects.toMatchObject({
+      code: 'ERR_SIZE_MISMATCH',
+    });
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('the temporary file is removed when the process exits without dispose()', async () => {
+    const dir = tempDir();
+    const script = `
+      import { multipartEncode, MultipartParam } from ${JSON.stringify(join(root, 'dist', 'index.js'))};
+      import { readdirSync } from 'node:fs';
+      async function* big() { for (let i = 0; i < 40; i++) yield Buffer.alloc(100_000, i); }
+      const form = await multipartEncode({ f: new MultipartParam('f', { fileobj: big() }) }, { spool: { dir: ${JSON.stringify(dir)} } });
+      console.log(readdirSync(${JSON.stringify(dir)}).length, form.contentLength > 4_000_000);`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script]);
+    expect(stdout.trim()).toBe('1 true');
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it.each([[{ spool: { memoryLimit: -1 } }], [{ spool: { bogus: 1 } }], [{ spool: { dir: 3 } }]])('bad spool options are typed errors: %j', async (options) => {
+    await expect(multipartEncode({ a: 'b' }, options as never)).rejects.toMatchObject({ code: expect.stringMatching(/^ERR_INVALID_(OPTION|VALUE)$/) });
+  });
+});
