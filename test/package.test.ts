@@ -1,73 +1,27 @@
 // The published package, as a user gets it: a copy of this working tree without
 // dist/ (like a fresh clone) is packed with `npm pack` (its prepack builds), the
-// tarball is checked with publint and attw, installed into a scratch project, and
-// used from ESM, CommonJS and TypeScript. One tarball and one install serve every
-// case. Packing a copy leaves this tree's dist/ alone for the other test files.
+// tarball is checked with publint and attw, installed into a scratch project
+// (test/helpers/package.ts), and used from ESM, CommonJS and TypeScript. One
+// tarball and one install serve every case. test/runtimes.test.ts runs the same
+// package on Bun and Deno.
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from './helpers/files.js';
+import { bin, env, mustRun, packAndInstall, root, run, version } from './helpers/package.js';
 
-const root = join(import.meta.dirname, '..');
-const bin = (name: string) => join(root, 'node_modules', '.bin', name);
 const work = tempDir();
-const clone = join(work, 'clone');
-const packDir = join(work, 'pack');
-const app = join(work, 'app');
-const installed = join(app, 'node_modules', 'multipart-poster');
-const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
 let tarball = '';
-
-interface Run {
-  code: number;
-  output: string;
-}
-
-// Without the npm_* variables `npm test` sets (npm_config_local_prefix, npm_package_json...), which describe this checkout, not the scratch ones.
-const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name)));
-
-/** Runs a command, resolving to its exit code and its stdout and stderr together (never rejects). */
-async function run(command: string, args: string[], cwd: string): Promise<Run> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(command, args, { cwd, env, encoding: 'utf8', maxBuffer: 16 << 20 });
-    return { code: 0, output: stdout + stderr };
-  } catch (error) {
-    const e = error as { code?: number | string; stdout?: string; stderr?: string; message: string };
-    return { code: typeof e.code === 'number' ? e.code : 1, output: `${e.stdout ?? ''}${e.stderr ?? ''}` || e.message };
-  }
-}
-
-async function mustRun(command: string, args: string[], cwd: string): Promise<string> {
-  const result = await run(command, args, cwd);
-  if (result.code !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.code}):\n${result.output}`);
-  return result.output;
-}
+let app = '';
+let installed = '';
 
 const node = (file: string, cwd = app) => mustRun(process.execPath, [file], cwd);
 
 beforeAll(async () => {
-  // The working tree as git sees it (tracked and new files, nothing ignored: no dist/), with the installed node_modules.
-  const files = (await mustRun('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], root)).split('\0').filter(Boolean);
-  for (const file of files) {
-    if (!existsSync(join(root, file))) continue; // deleted but not yet staged
-    mkdirSync(dirname(join(clone, file)), { recursive: true });
-    cpSync(join(root, file), join(clone, file));
-  }
-  symlinkSync(join(root, 'node_modules'), join(clone, 'node_modules'));
-  expect(existsSync(join(clone, 'dist'))).toBe(false);
-
-  mkdirSync(packDir);
-  await mustRun('npm', ['pack', '--pack-destination', packDir], clone);
-  const packed = readdirSync(packDir).filter((name) => name.endsWith('.tgz'));
-  expect(packed).toEqual([`multipart-poster-${version}.tgz`]);
-  tarball = join(packDir, packed[0]!);
-
-  mkdirSync(app);
-  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true }));
-  await mustRun('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], app);
+  ({ tarball, app, installed } = await packAndInstall(work));
 }, 120_000);
 
 describe('the packed tarball', () => {
@@ -216,15 +170,90 @@ export async function send(url: string): Promise<ReceiptReport> {
 void multipartEncode({}, { bondary: 'x' });
 `;
 
-// The README's fetch example, which type-checks with lib ES2022 and @types/node (not with the DOM lib).
+// The README's fetch example, which type-checks with lib ES2022 and @types/node (RequestInit is
+// undici's: it takes an async iterable body and `duplex`), and a web stream made from the body.
 const fetchConsumer = `
 import { multipartEncode, MultipartParam } from 'multipart-poster';
+import { Readable } from 'node:stream';
 export async function post(url: string): Promise<number> {
   const { body, headers } = await multipartEncode({ title: 'x', image: await MultipartParam.fromFile('image', 'photo.jpg') });
   const response = await fetch(url, { method: 'POST', body, headers, duplex: 'half' });
+  await fetch(url, { method: 'POST', body: ReadableStream.from(body), headers, duplex: 'half' });
+  await fetch(url, { method: 'POST', body: Readable.toWeb(Readable.from(body)), headers, duplex: 'half' });
   return response.status;
 }
 `;
+
+// With the DOM lib, fetch's RequestInit is the DOM's (TypeScript 5.9, @types/node 20): its body is
+// a BodyInit (Blob, BufferSource, FormData, URLSearchParams, string or the DOM's ReadableStream,
+// never an async iterable) and it has no `duplex`. Each @ts-expect-error line is what fails there
+// (an unused one fails the test, so a change in TypeScript's libs is noticed); the rest is what
+// passes: a DOM ReadableStream pulled from the body, and `duplex` through a widened RequestInit.
+const domFetchConsumer = `
+import { multipartEncode, MultipartParam } from 'multipart-poster';
+import { Readable } from 'node:stream';
+export async function post(url: string): Promise<number> {
+  const form = await multipartEncode({ title: 'x', image: await MultipartParam.fromFile('image', 'photo.jpg') });
+  // @ts-expect-error the body (an AsyncIterable<Buffer>) is not a DOM BodyInit
+  void fetch(url, { method: 'POST', body: form.body, headers: form.headers });
+  // @ts-expect-error ReadableStream.from is not in TypeScript 5.9's DOM lib
+  void ReadableStream.from(form.body);
+  // @ts-expect-error Readable.toWeb gives node:stream/web's ReadableStream, which is not the DOM's
+  void fetch(url, { method: 'POST', body: Readable.toWeb(Readable.from(form.body)), headers: form.headers });
+
+  const chunks = form.body[Symbol.asyncIterator]();
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await chunks.next();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    async cancel() {
+      await chunks.return();
+    },
+  });
+  // @ts-expect-error duplex is not in the DOM's RequestInit (an object literal may not name it)
+  void fetch(url, { method: 'POST', body: stream, headers: form.headers, duplex: 'half' });
+  const init: RequestInit & { duplex: 'half' } = { method: 'POST', body: stream, headers: form.headers, duplex: 'half' };
+  const response = await fetch(url, init);
+  await fetch(new Request(url, init));
+  return response.status;
+}
+`;
+
+// Set MULTIPART_POSTER_WEB_BODIES=1 to type-check consumers of form.toBlob() and
+// form.toReadableStream() (issue 11 section 1), which compile once that API is in src/. Once it
+// has landed, make this `true`.
+const WEB_BODIES = process.env.MULTIPART_POSTER_WEB_BODIES === '1';
+
+// A Blob body: an exact length, no duplex, and a BodyInit under every lib setting.
+const toBlobConsumer = `
+import { multipartEncode, rawBody, MultipartParam } from 'multipart-poster';
+export async function post(url: string): Promise<number> {
+  const form = await multipartEncode({ title: 'x', image: await MultipartParam.fromFile('image', 'photo.jpg') });
+  const blob: Blob = await form.toBlob();
+  const response = await fetch(url, { method: 'POST', body: blob, headers: form.headers });
+  const raw = await rawBody('photo.jpg');
+  await fetch(url, { method: 'PUT', body: await raw.toBlob(), headers: raw.headers });
+  await fetch(new Request(url, { method: 'POST', body: await form.toBlob(), headers: form.headers }));
+  return response.status + blob.size;
+}
+`;
+
+// A web stream of the body: the global ReadableStream (the DOM's under the DOM lib, so that it is a
+// BodyInit there; node:stream/web's type is not), with duplex through a widened RequestInit.
+const toReadableStreamConsumer = `
+import { multipartEncode, MultipartParam } from 'multipart-poster';
+export async function post(url: string): Promise<number> {
+  const form = await multipartEncode({ title: 'x', image: await MultipartParam.fromFile('image', 'photo.jpg') });
+  const stream: ReadableStream<Uint8Array> = form.toReadableStream();
+  const init: RequestInit & { duplex: 'half' } = { method: 'POST', body: stream, headers: form.headers, duplex: 'half' };
+  const response = await fetch(url, init);
+  await form.toReadableStream().cancel();
+  return response.status;
+}
+`;
+const webBodyFiles: Record<string, string> = WEB_BODIES ? { 'to-blob.ts': toBlobConsumer, 'to-readable-stream.ts': toReadableStreamConsumer } : {};
 
 // The same from a CommonJS TypeScript file (require conditions, the .d.cts types).
 const cjsConsumer = `
@@ -248,10 +277,28 @@ interface TsCase {
 }
 
 const tsCases: Record<string, TsCase> = {
-  node16: { module: 'node16', moduleResolution: 'node16', lib: ['ES2022'], type: 'module', files: { 'consumer.ts': typedConsumer, 'fetch.ts': fetchConsumer, 'consumer.cts': cjsConsumer } },
-  nodenext: { module: 'nodenext', moduleResolution: 'nodenext', lib: ['ES2022'], type: 'module', files: { 'consumer.ts': typedConsumer, 'fetch.ts': fetchConsumer, 'consumer.cts': cjsConsumer } },
-  bundler: { module: 'esnext', moduleResolution: 'bundler', lib: ['ES2022'], files: { 'consumer.ts': typedConsumer, 'fetch.ts': fetchConsumer } },
-  'nodenext with the DOM lib': { module: 'nodenext', moduleResolution: 'nodenext', lib: ['ES2022', 'DOM'], type: 'module', files: { 'consumer.ts': typedConsumer, 'consumer.cts': cjsConsumer } },
+  node16: {
+    module: 'node16',
+    moduleResolution: 'node16',
+    lib: ['ES2022'],
+    type: 'module',
+    files: { 'consumer.ts': typedConsumer, 'fetch.ts': fetchConsumer, 'consumer.cts': cjsConsumer, ...webBodyFiles },
+  },
+  nodenext: {
+    module: 'nodenext',
+    moduleResolution: 'nodenext',
+    lib: ['ES2022'],
+    type: 'module',
+    files: { 'consumer.ts': typedConsumer, 'fetch.ts': fetchConsumer, 'consumer.cts': cjsConsumer, ...webBodyFiles },
+  },
+  bundler: { module: 'esnext', moduleResolution: 'bundler', lib: ['ES2022'], files: { 'consumer.ts': typedConsumer, 'fetch.ts': fetchConsumer, ...webBodyFiles } },
+  'nodenext with the DOM lib': {
+    module: 'nodenext',
+    moduleResolution: 'nodenext',
+    lib: ['ES2022', 'DOM'],
+    type: 'module',
+    files: { 'consumer.ts': typedConsumer, 'dom-fetch.ts': domFetchConsumer, 'consumer.cts': cjsConsumer, ...webBodyFiles },
+  },
   // Old-style resolution that ignores "exports": typesVersions maps multipart-poster/receiver.
   node10: { module: 'commonjs', moduleResolution: 'node10', lib: ['ES2022'], type: 'commonjs', files: { 'consumer.ts': typedConsumer } },
 };
