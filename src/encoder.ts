@@ -52,6 +52,8 @@ export interface UploadBody extends AsyncIterable<Buffer> {
   readonly length: number | undefined;
   /** Whether the body can be streamed (again) now: false once a one-shot stream in it has been read. */
   readonly replayable: boolean;
+  /** A fresh pass over the body from its start; `return()` (leaving a loop early) closes the open file. */
+  [Symbol.asyncIterator](): AsyncGenerator<Buffer, void, undefined>;
 }
 
 const BODY_BRAND = Symbol.for('multipart-poster.UploadBody');

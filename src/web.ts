@@ -17,17 +17,25 @@ export async function piecesToBlob(pieces: readonly Piece<unknown>[], contentTyp
     }
     parts.push(await sourceBlob(data, part?.label));
   }
-  const blob = new Blob(parts, contentType === contentType.toLowerCase() ? { type: contentType } : {});
+  const options = contentType === contentType.toLowerCase() ? { type: contentType } : {};
   const length = bodyLength(pieces);
-  // Bun drops file-backed Blobs placed inside another Blob: never hand out one that lies about its length.
-  if (blob.size !== length) {
-    throw new MultipartError(
-      'ERR_BLOB_UNSUPPORTED',
-      `this runtime composed a Blob of ${blob.size} bytes from a body of ${length}; send the stream body (form.body or form.toReadableStream()) instead`,
-    );
+  const blob = new Blob(parts, options);
+  if (blob.size === length) return blob;
+  // Bun drops file-backed Blobs placed inside another Blob. Never hand out one that lies about its
+  // length: there, file parts are read into memory, up to IN_MEMORY_FALLBACK bytes of them.
+  const fileBytes = parts.reduce((sum, part) => sum + (part instanceof Blob ? part.size : 0), 0);
+  if (fileBytes <= IN_MEMORY_FALLBACK) {
+    const copied = new Blob(await Promise.all(parts.map(async (part) => (part instanceof Blob ? new Uint8Array(await part.arrayBuffer()) : part))), options);
+    if (copied.size === length) return copied;
   }
-  return blob;
+  throw new MultipartError(
+    'ERR_BLOB_UNSUPPORTED',
+    `this runtime composed a Blob of ${blob.size} bytes from a body of ${length} (its Blob cannot hold file-backed parts, and ${fileBytes} bytes of files are more than the ${IN_MEMORY_FALLBACK} read into memory instead); send the stream body (form.body or form.toReadableStream())`,
+  );
 }
+
+/** Where a runtime's Blob cannot hold file-backed Blobs (Bun), toBlob() reads up to this many bytes of files into memory instead. */
+export const IN_MEMORY_FALLBACK = 64 * 1024 * 1024;
 
 async function sourceBlob(source: ByteSource, label: string | undefined): Promise<Blob> {
   if (source instanceof BlobSource && source.blob instanceof Blob) return source.blob;

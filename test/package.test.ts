@@ -224,7 +224,7 @@ export async function post(url: string): Promise<number> {
 // Set MULTIPART_POSTER_WEB_BODIES=1 to type-check consumers of form.toBlob() and
 // form.toReadableStream() (issue 11 section 1), which compile once that API is in src/. Once it
 // has landed, make this `true`.
-const WEB_BODIES = process.env.MULTIPART_POSTER_WEB_BODIES === '1';
+const WEB_BODIES = true;
 
 // A Blob body: an exact length, no duplex, and a BodyInit under every lib setting.
 const toBlobConsumer = `

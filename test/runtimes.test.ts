@@ -23,7 +23,7 @@ import { env, mustRun, packAndInstall, root } from './helpers/package.js';
  * form.toReadableStream() (issue 11 section 1; webBodySteps() in test/runtimes/smoke.mjs), which
  * fail until that API is in src/. Once it has landed, make this `true`.
  */
-const WEB_BODIES = process.env.MULTIPART_POSTER_WEB_BODIES === '1';
+const WEB_BODIES = true;
 
 const CHILD_TIMEOUT_MS = 60_000;
 const BOUNDARY = 'SmokeBoundary-Runtimes-0123'; // mixed case on purpose: a Blob's type is lower-cased, the header must not be
