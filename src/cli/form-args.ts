@@ -241,12 +241,21 @@ function tooLarge(path: string, limit: number): TooLarge {
  * The params the arguments describe; files are only `stat`ed (a `<file` is read,
  * as it is a text value). `signal` bounds the reading of `<file` values (--timeout).
  */
-export async function toParams(args: readonly FormArg[], options: { signal?: AbortSignal; limit?: number } = {}): Promise<MultipartParam[]> {
+/** `@-` and `<-` read standard input, as in curl. */
+export const STDIN = '-';
+
+export async function toParams(args: readonly FormArg[], options: ReadOptions & { stdin?: NodeJS.ReadableStream } = {}): Promise<MultipartParam[]> {
+  const fromStdin = args.filter((arg) => (arg.kind === 'file' || arg.kind === 'contents') && arg.value === STDIN);
+  if (fromStdin.length > 1) throw new CliError('usage', `standard input can be read once, but ${fromStdin.map((arg) => `-F ${arg.name}=${arg.kind === 'file' ? '@' : '<'}-`).join(' and ')} both ask for it`);
   return Promise.all(
     args.map(async (arg) => {
       const typed = arg.type === undefined ? {} : { filetype: arg.type };
       const named = arg.filename === undefined ? {} : { filename: arg.filename };
       const headers = arg.headers === undefined ? {} : { headers: await partHeaders(arg, options) };
+      if (arg.kind === 'file' && arg.value === STDIN) {
+        // As curl: the part's data is standard input, read to its end first (the encoder spools it) so its size is known.
+        return new MultipartParam(arg.name, { fileobj: options.stdin ?? process.stdin, filename: arg.filename ?? STDIN, ...typed, ...headers });
+      }
       if (arg.kind === 'file') return MultipartParam.fromFile(arg.name, arg.value, { ...typed, ...named, ...headers });
       if (arg.kind === 'files') {
         // As curl sends them: a multipart/mixed body in the field, each file an attachment with its filename.
@@ -258,7 +267,7 @@ export async function toParams(args: readonly FormArg[], options: { signal?: Abo
         return new MultipartParam(arg.name, { value: await multipartEncode(files, { subtype: 'mixed' }), ...headers });
       }
       if (arg.kind === 'contents') {
-        const value = await readValue(arg.value, `field ${JSON.stringify(arg.name)}`, options);
+        const value = arg.value === STDIN ? await readStdin(options.stdin ?? process.stdin, options.limit ?? CONTENTS_LIMIT, arg.name) : await readValue(arg.value, `field ${JSON.stringify(arg.name)}`, options);
         return new MultipartParam(arg.name, { value, ...typed, ...named, ...headers });
       }
       return new MultipartParam(arg.name, { value: arg.value, ...typed, ...named, ...headers });
@@ -282,6 +291,18 @@ async function partHeaders(arg: FormArg, options: ReadOptions): Promise<Array<[s
     if (colon <= 0) throw new CliError('usage', `bad ;headers= for field ${JSON.stringify(arg.name)}: ${JSON.stringify(line)} is not 'Name: value'`);
     return [line.slice(0, colon).trim(), line.slice(colon + 1).trim()];
   });
+}
+
+/** Standard input (a pipe, a socket, a file or a terminal) read to its end, never past `limit`. */
+async function readStdin(stdin: NodeJS.ReadableStream, limit: number, name: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of stdin as AsyncIterable<Buffer>) {
+    total += chunk.length;
+    if (total > limit) throw new CliError('read', `field ${JSON.stringify(name)}: ${tooLarge('standard input', limit).message}`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, total);
 }
 
 /** A `;headers=@file` holds a few header lines: 64 KiB is plenty. */

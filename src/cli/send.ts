@@ -22,6 +22,7 @@ async function encode(options: SendOptions): Promise<EncodedBody> {
     return await multipartEncode(await toParams(options.form, signal === undefined ? {} : { signal: signal.signal }), {
       ...(options.boundary === undefined ? {} : { boundary: options.boundary }),
       ...(options.subtype === undefined ? {} : { subtype: options.subtype, parameters: options.parameters }),
+      spool: true, // standard input (-F f=@-), as curl buffers it: the body keeps an exact length and can be re-sent
     });
   } finally {
     signal?.clear();

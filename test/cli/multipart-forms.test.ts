@@ -79,3 +79,44 @@ describe('the CLI writes what curl would send, decoded by Python email and Go', 
     ]);
   });
 });
+
+describe('standard input, as in curl: -F name=@- and name=<-', () => {
+  async function withStdin(args: string[], input: Buffer): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
+    const { spawn } = await import('node:child_process');
+    const { cliPath } = await import('../helpers/cli.js');
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [cliPath, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const out: Buffer[] = [];
+      let err = '';
+      child.stdout.on('data', (c: Buffer) => out.push(c));
+      child.stderr.on('data', (c) => (err += c));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      child.on('error', reject);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stdout: Buffer.concat(out), stderr: err });
+      });
+      child.stdin.end(input);
+    });
+  }
+
+  it('@- is a file part of stdin (filename "-"), spooled so the body has its exact Content-Length', async () => {
+    const input = bytes(3_000_000, 8);
+    const result = await withStdin(['--dry-run', '-F', 'a=b', '-F', 'data=@-;type=application/x-thing'], input);
+    expect(result.code).toBe(0);
+    const contentType = /^Content-Type: (.*)$/m.exec(result.stderr)![1]!;
+    expect(result.stderr).toContain(`Content-Length: ${result.stdout.length}\n`);
+    const [tree] = await parseWithPythonEmail([{ contentType, body: result.stdout }]);
+    const data = tree!.parts![1]!;
+    expect([header(data, 'content-disposition'), header(data, 'content-type')]).toEqual(['form-data; name="data"; filename="-"', 'application/x-thing']);
+    expect(data.body!.equals(input)).toBe(true);
+  });
+
+  it('<- is a text field of stdin; asking for stdin twice is a usage error', async () => {
+    const result = await withStdin(['--dry-run', '--boundary', 'B', '-F', 't=<-'], Buffer.from('from stdin'));
+    expect(result.stdout.toString()).toBe('--B\r\nContent-Disposition: form-data; name="t"\r\n\r\nfrom stdin\r\n--B--\r\n');
+    const twice = await withStdin(['--dry-run', '-F', 't=<-', '-F', 'f=@-'], Buffer.from('x'));
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toContain('standard input can be read once');
+  });
+});
