@@ -16,4 +16,4 @@ export {
   UploadBody,
 } from './encoder.js';
 export type { EncodeOptions, EncodedBody, EncodedForm, RawBodyOptions } from './encoder.js';
-export { upload, type UploadOptions, type TlsOptions } from './http/upload.js';
+export { upload, type UploadOptions, type TlsOptions, type RetryOptions, type UploadAttempt } from './http/upload.js';

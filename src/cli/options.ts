@@ -20,6 +20,14 @@ Sending:
       --expect-continue    always send Expect: 100-continue
       --no-expect-continue never send it (default: for bodies over 1 MiB)
       --timeout SECONDS    give up after this long (fractions allowed, at most 2147483)
+      --retry N            retry a transient failure up to N times (a timeout to connect, an
+                           unresolved host, HTTP 408 429 500 502 503 504), as curl does;
+                           Retry-After is honoured (up to 60 s)
+      --retry-delay SECS   wait this long between retries (default: 1 s, doubling; 0: default)
+      --retry-max-time SECS start no retry after this long (default 0: no limit)
+      --retry-all-errors   with --retry: retry any failure of the connection, and with -f any
+                           status of 400 or more
+      --retry-connrefused  with --retry: retry a refused connection too
   -k, --insecure           accept any TLS certificate
       --cacert FILE        trust this CA for TLS
   -o, --output FILE        write the response body (with --dry-run: the request body) to FILE
@@ -60,6 +68,14 @@ export interface SendOptions {
   maxRedirects: number;
   expectContinue: boolean | undefined;
   timeoutMs: number | undefined;
+  /** --retry N (0: none). */
+  retry: number;
+  /** --retry-delay in ms; undefined (or 0 given) for curl's doubling backoff. */
+  retryDelayMs: number | undefined;
+  /** --retry-max-time in ms; undefined (or 0 given) for no limit. */
+  retryMaxTimeMs: number | undefined;
+  retryAllErrors: boolean;
+  retryConnrefused: boolean;
   insecure: boolean;
   cacert: string | undefined;
   output: string | undefined;
@@ -93,6 +109,11 @@ const SPEC = {
   'expect-continue': { type: 'boolean' },
   'no-expect-continue': { type: 'boolean' },
   timeout: { type: 'string' },
+  retry: { type: 'string' },
+  'retry-delay': { type: 'string' },
+  'retry-max-time': { type: 'string' },
+  'retry-all-errors': { type: 'boolean' },
+  'retry-connrefused': { type: 'boolean' },
   insecure: { type: 'boolean', short: 'k' },
   cacert: { type: 'string' },
   output: { type: 'string', short: 'o' },
@@ -173,6 +194,17 @@ function timeoutMs(value: string | undefined): number | undefined {
   }
   // Whole milliseconds (1.1 s is 1100 ms, not 1100.0000000000002), and never 0.
   return Math.max(1, Math.round(seconds * 1000));
+}
+
+/** The most retries --retry takes (as upload() does). */
+export const MAX_RETRIES = 1000;
+
+/** --retry-delay and --retry-max-time in ms: a decimal number of seconds from 0; 0 is "not set", as in curl. */
+function retrySeconds(value: string | undefined, option: string): number | undefined {
+  if (value === undefined) return undefined;
+  const seconds = /^(\d+(\.\d*)?|\.\d+)$/.test(value) ? Number(value) : NaN;
+  if (!(seconds <= MAX_TIMEOUT_SECONDS)) throw new CliError('usage', `${option} takes a number of seconds from 0 to ${MAX_TIMEOUT_SECONDS}, not ${JSON.stringify(value)}`);
+  return seconds === 0 ? undefined : Math.max(1, Math.round(seconds * 1000));
 }
 
 /** --max-redirs: a whole number, or -1 for no limit as in curl. */
@@ -320,6 +352,11 @@ export function parseOptions(argv: readonly string[]): Options {
     maxRedirects: maxRedirects(values['max-redirs']),
     expectContinue: values['expect-continue'] ? true : values['no-expect-continue'] ? false : expect,
     timeoutMs: timeoutMs(values.timeout),
+    retry: wholeNumber(values.retry, '--retry', 0, MAX_RETRIES) ?? 0,
+    retryDelayMs: retrySeconds(values['retry-delay'], '--retry-delay'),
+    retryMaxTimeMs: retrySeconds(values['retry-max-time'], '--retry-max-time'),
+    retryAllErrors: values['retry-all-errors'] ?? false,
+    retryConnrefused: values['retry-connrefused'] ?? false,
     insecure: values.insecure ?? false,
     cacert: values.cacert,
     output: values.output,

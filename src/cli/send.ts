@@ -1,7 +1,7 @@
 import { createWriteStream, readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { multipartEncode, rawBody, upload, type EncodedBody, type UploadOptions } from '../index.js';
+import { multipartEncode, rawBody, upload, type EncodedBody, type RetryOptions, type UploadAttempt, type UploadOptions } from '../index.js';
 import { CliError, EXIT } from './errors.js';
 import { toParams } from './form-args.js';
 import type { SendOptions } from './options.js';
@@ -58,6 +58,32 @@ async function writeTo(target: Writable, source: AsyncIterable<Uint8Array>, opti
   }
 }
 
+/** curl's --retry: its transient errors, whatever the method (the body is re-sent byte for byte), with its doubling delay. */
+function retryFor(options: SendOptions, io: Io): RetryOptions | undefined {
+  if (options.retry === 0) return undefined;
+  const transient = [408, 429, 500, 502, 503, 504];
+  const everyError = Array.from({ length: 200 }, (_, i) => 400 + i);
+  const delay = options.retryDelayMs;
+  return {
+    limit: options.retry,
+    methods: [options.method ?? 'POST'],
+    statusCodes: options.retryAllErrors && options.fail ? everyError : transient,
+    // curl's transient failures: a timeout and a host that did not resolve; a refused connection with --retry-connrefused.
+    errorCodes: options.retryAllErrors ? 'any' : ['ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', ...(options.retryConnrefused ? ['ECONNREFUSED'] : [])],
+    backoff: delay === undefined ? (attempt) => Math.min(1000 * 2 ** (attempt - 1), 600_000) : () => delay,
+    ...(options.retryMaxTimeMs === undefined ? {} : { maxRetryTime: options.retryMaxTimeMs }),
+    onRetry: (info: UploadAttempt) => {
+      const left = options.retry - info.attempt;
+      const why = typeof info.reason === 'number' ? `HTTP ${info.reason}` : info.reason;
+      io.stderr.write(`${io.stderr.isTTY ? '\r\x1b[K' : ''}multipart-poster: attempt ${info.attempt} failed (${why}); retrying in ${formatDelay(info.delay)}, ${left} ${left === 1 ? 'retry' : 'retries'} left\n`);
+    },
+  };
+}
+
+function formatDelay(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Number((ms / 1000).toFixed(1))} s`;
+}
+
 function progressFor(options: SendOptions, io: Io): ProgressDisplay | undefined {
   const wanted = options.progress ?? io.stderr.isTTY === true;
   if (!wanted) return undefined;
@@ -82,6 +108,7 @@ export async function send(options: SendOptions, io: Io): Promise<number> {
     io.stderr.write(`> ${options.method ?? 'POST'} ${options.url}\n`);
     io.stderr.write(headerLines([...Object.entries(encoded.headers), ...options.headers], '> '));
   }
+  const retry = retryFor(options, io);
   let response: Response;
   try {
     response = await upload(options.url!, encoded, {
@@ -90,6 +117,7 @@ export async function send(options: SendOptions, io: Io): Promise<number> {
       maxRedirects: options.location ? options.maxRedirects : 0,
       ...(options.expectContinue === undefined ? {} : { expectContinue: options.expectContinue }),
       ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
+      ...(retry === undefined ? {} : { retry }),
       tls,
       ...(progress === undefined ? {} : { onUploadProgress: (loaded: number, total: number | undefined) => progress.update(loaded, total) }),
     });

@@ -1,11 +1,15 @@
 import type { Agent, ClientRequest, IncomingMessage } from 'node:http';
 import type { RequestOptions } from 'node:https';
 import { isUploadBody, multipartEncode, type EncodedBody } from '../encoder.js';
-import { MultipartError, UploadError } from '../errors.js';
+import { MultipartError, UploadError, type UploadAttempt } from '../errors.js';
 import type { ParamsInput } from '../param.js';
 import { checkFunction, checkInteger, checkMilliseconds, checkOptionKeys, checkString, describe, TOKEN, uploadOptionError as fail } from '../validate.js';
 import { onAbort } from './abort.js';
 import { toWebResponse } from './response.js';
+import { failureReason, parseRetryAfter, retryPolicy, type RetryOptions, type RetryPolicy } from './retry.js';
+
+export type { RetryOptions } from './retry.js';
+export type { UploadAttempt } from '../errors.js';
 
 /** TLS settings for HTTPS uploads (a CA to trust, a client certificate...). */
 export type TlsOptions = Pick<
@@ -33,6 +37,11 @@ export interface UploadOptions {
   timeout?: number;
   /** Bytes of this request's body the socket has accepted, and the total (undefined if unknown). */
   onUploadProgress?: (loaded: number, total: number | undefined) => void;
+  /**
+   * Retries on connection failures and on 408/429/5xx answers, for idempotent methods
+   * (a number is `{ limit }`). Off when absent. See RetryOptions.
+   */
+  retry?: number | RetryOptions;
   /** An agent to reuse connections (http.Agent or https.Agent). */
   agent?: Agent;
   tls?: TlsOptions;
@@ -56,13 +65,14 @@ const BODY_HEADERS = ['content-type', 'content-length', 'transfer-encoding', 'ex
  */
 export async function upload(url: string | URL, params: ParamsInput | EncodedBody, options: UploadOptions = {}): Promise<Response> {
   checkUploadOptions(options);
+  const policy = retryPolicy(options.retry);
   const encoded = isEncodedBody(params)
     ? params
     : await multipartEncode(params, {
         ...(options.boundary === undefined ? {} : { boundary: options.boundary }),
         ...(options.blockSize === undefined ? {} : { blockSize: options.blockSize }),
       });
-  const exchange = new Exchange(options);
+  const exchange = new Exchange(options, policy);
   try {
     return await exchange.run(parseUrl(url), encoded);
   } catch (error) {
@@ -88,9 +98,24 @@ function parseUrl(url: string | URL): URL {
   return parsed;
 }
 
-/** One upload: its redirects, its abort and timeout, and cleaning up after them. */
+/** What one request brought back: a final answer, and whether the whole body went out before it. */
+interface Sent {
+  res: IncomingMessage;
+  req: ClientRequest;
+  bodySent: boolean;
+}
+
+/** A retried answer whose body is at most this long is read to its end, so its connection can be reused; a longer one is dropped. */
+const DRAIN_LIMIT = 64 * 1024;
+
+/** One upload: its redirects and retries, its abort and timeout, and cleaning up after them. */
 class Exchange {
   readonly #options: UploadOptions;
+  readonly #policy: RetryPolicy;
+  /** Attempts that failed and were retried; shared (live) with the errors this exchange raises. */
+  readonly #attempts: UploadAttempt[] = [];
+  readonly #started = Date.now();
+  readonly #deadline: number;
   readonly #controller = new AbortController();
   readonly #timer: NodeJS.Timeout | undefined;
   readonly #onUserAbort: () => void;
@@ -99,14 +124,17 @@ class Exchange {
   #crossOrigin = false;
   #current: ClientRequest | undefined;
 
-  constructor(options: UploadOptions) {
+  constructor(options: UploadOptions, policy: RetryPolicy) {
     this.#options = options;
+    this.#policy = policy;
     const { signal, timeout } = options;
-    this.#onUserAbort = () => this.#abort(new UploadError('ERR_ABORTED', 'the upload was aborted', { cause: signal?.reason }));
+    this.#deadline = timeout === undefined ? Infinity : this.#started + timeout;
+    const attempts = this.#attempts;
+    this.#onUserAbort = () => this.#abort(new UploadError('ERR_ABORTED', 'the upload was aborted', { cause: signal?.reason, attempts }));
     if (signal?.aborted) this.#onUserAbort();
     else if (signal !== undefined) this.#unsubscribe = onAbort(signal, this.#onUserAbort);
     if (timeout !== undefined) {
-      this.#timer = setTimeout(() => this.#abort(new UploadError('ERR_TIMEOUT', `the upload took longer than ${timeout} ms`)), timeout);
+      this.#timer = setTimeout(() => this.#abort(new UploadError('ERR_TIMEOUT', `the upload took longer than ${timeout} ms`, { attempts })), timeout);
       this.#timer.unref();
     }
   }
@@ -135,7 +163,7 @@ class Exchange {
     const contentType = callerContentType(headers, encoded);
     let body: EncodedBody | undefined = encoded;
     for (let hop = 0; ; hop++) {
-      const { res, req, bodySent } = await this.#send(url, method, headers, body, contentType);
+      const { res, req, bodySent } = await this.#sendWithRetries(url, method, headers, body, contentType);
       const status = res.statusCode ?? 0;
       const location = res.headers.location;
       if (status < 200) {
@@ -185,8 +213,82 @@ class Exchange {
     }
   }
 
+  /**
+   * One request, sent again while it fails in a way the retry policy names and
+   * there are retries and time left. Resolves to the answer that is kept (a success,
+   * any status not retried, or the last one); rejects with the last failure.
+   */
+  async #sendWithRetries(url: URL, method: string, headers: Headers, body: EncodedBody | undefined, contentType: string | undefined): Promise<Sent> {
+    const policy = this.#policy;
+    for (let attempt = 1; ; attempt++) {
+      let sent: Sent | undefined;
+      let failure: unknown;
+      try {
+        sent = await this.#send(url, method, headers, body, contentType);
+      } catch (error) {
+        failure = error;
+      }
+      const mayRetry = attempt <= policy.limit && policy.methods.has(method) && !this.signal.aborted;
+      let reason: number | string;
+      let wait: number;
+      if (sent === undefined) {
+        const code = failureReason(failure);
+        if (!mayRetry || code === undefined || (policy.errorCodes !== 'any' && !policy.errorCodes.has(code))) throw failure;
+        reason = code;
+        wait = policy.backoff(attempt);
+      } else {
+        const status = sent.res.statusCode ?? 0;
+        if (!mayRetry || !policy.statusCodes.has(status)) return sent;
+        const retryAfter = parseRetryAfter(sent.res.headers['retry-after']);
+        if (retryAfter !== undefined && retryAfter > policy.maxRetryAfter) return sent;
+        reason = status;
+        wait = retryAfter ?? policy.backoff(attempt);
+      }
+      // A retry that could not start before the deadline is not worth waiting for: the answer (or failure) we have is final.
+      const resumeAt = Date.now() + wait;
+      if (resumeAt >= this.#deadline || (policy.maxRetryTime !== undefined && resumeAt - this.#started > policy.maxRetryTime)) {
+        if (sent !== undefined) return sent;
+        throw failure;
+      }
+      if (sent !== undefined) discard(sent);
+      const error = failure as UploadError | undefined;
+      const info: UploadAttempt = { attempt, reason, status: sent?.res.statusCode, error, delay: wait, url: url.href };
+      if (body !== undefined && !body.body.replayable) {
+        throw new UploadError(
+          'ERR_BODY_NOT_REPLAYABLE',
+          `attempt ${attempt} failed (${sent === undefined ? error?.message ?? reason : `the server answered ${reason}`}) and would be retried, but the body holds a one-shot stream that was already read; use files, Blobs or bytes to make it replayable`,
+          { url: url.href, cause: failure, attempts: this.#attempts },
+        );
+      }
+      try {
+        policy.onRetry?.(info);
+      } catch (cause) {
+        throw new UploadError('ERR_CALLBACK_FAILED', `retry.onRetry threw: ${cause instanceof Error ? cause.message : String(cause)}`, { url: url.href, cause, attempts: this.#attempts });
+      }
+      this.#attempts.push(info);
+      await this.#wait(wait);
+    }
+  }
+
+  /** Waits `ms`, or rejects with the abort (or timeout) that cuts the wait short. */
+  #wait(ms: number): Promise<void> {
+    const signal = this.signal;
+    return new Promise<void>((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason as Error);
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(signal.reason as Error);
+      };
+      const timer = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
   /** One request; resolves once a final response has arrived, whether or not the body was all sent. */
-  async #send(url: URL, method: string, userHeaders: Headers, encoded: EncodedBody | undefined, contentType: string | undefined) {
+  async #send(url: URL, method: string, userHeaders: Headers, encoded: EncodedBody | undefined, contentType: string | undefined): Promise<Sent> {
     this.signal.throwIfAborted();
     // Loaded on first use: code that only encodes never pays for http, https and tls.
     const transport = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
@@ -206,7 +308,7 @@ class Exchange {
       ...(this.#crossOrigin ? withoutClientCertificate(this.#options.tls) : this.#options.tls),
     });
     this.#current = req;
-    return new Promise<{ res: IncomingMessage; req: ClientRequest; bodySent: boolean }>((resolve, reject) => {
+    return new Promise<Sent>((resolve, reject) => {
       const state: SendState = { response: undefined, failure: undefined, wake: () => {} };
       // Settles only once the body loop has let go of its source (files closed), or
       // after a short grace for a caller's stream that never yields again.
@@ -215,7 +317,7 @@ class Exchange {
         void Promise.race([sending, delay(BODY_RELEASE_GRACE_MS, false)]).then(settle);
       const fail = (error: Error) => {
         if (settled(state)) return; // after the answer, a reset changes nothing
-        state.failure = this.signal.aborted ? (this.signal.reason as Error) : requestFailed(error, url);
+        state.failure = this.signal.aborted ? (this.signal.reason as Error) : requestFailed(error, url, this.#attempts);
         state.wake();
         req.destroy();
         afterBody(() => reject(state.failure));
@@ -231,7 +333,7 @@ class Exchange {
       this.signal.addEventListener('abort', onAbort, { once: true });
       req.once('close', () => {
         this.signal.removeEventListener('abort', onAbort);
-        fail(new UploadError('ERR_REQUEST_FAILED', `the connection to ${url.host} closed before an answer`, { url: url.href }));
+        fail(new UploadError('ERR_REQUEST_FAILED', `the connection to ${url.host} closed before an answer`, { url: url.href, attempts: this.#attempts }));
       });
       req.on('response', (res) => {
         if (state.failure !== undefined) return res.destroy();
@@ -344,6 +446,15 @@ function wakeOn(state: SendState, listen: (wake: () => void) => () => void): Pro
   });
 }
 
+/** Lets go of an answer that is retried: a short body is read to its end (the connection stays reusable), a longer one is dropped. */
+function discard({ res, req, bodySent }: Sent): void {
+  res.on('error', () => {});
+  if (!bodySent) req.destroy();
+  const length = Number(res.headers['content-length']);
+  if (bodySent && Number.isSafeInteger(length) && length <= DRAIN_LIMIT) res.resume();
+  else res.destroy();
+}
+
 function resolveLocation(location: string, base: URL): URL | string {
   try {
     return new URL(location, base);
@@ -364,7 +475,7 @@ function baseHeaders(headers: UploadOptions['headers']): Headers {
   }
 }
 
-const UPLOAD_OPTIONS = ['method', 'headers', 'maxRedirects', 'expectContinue', 'expectTimeout', 'signal', 'timeout', 'onUploadProgress', 'agent', 'tls', 'boundary', 'blockSize'];
+const UPLOAD_OPTIONS = ['method', 'headers', 'maxRedirects', 'expectContinue', 'expectTimeout', 'signal', 'timeout', 'onUploadProgress', 'retry', 'agent', 'tls', 'boundary', 'blockSize'];
 const TLS_OPTIONS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername', 'minVersion'];
 
 /** Every option checked up front: an unknown or misspelled one is an error naming it, never ignored. */
@@ -415,8 +526,8 @@ function withoutClientCertificate(tls: TlsOptions | undefined): TlsOptions | und
   return rest;
 }
 
-function requestFailed(error: Error, url: URL): Error {
+function requestFailed(error: Error, url: URL, attempts: readonly UploadAttempt[]): Error {
   if (error instanceof UploadError || error instanceof MultipartError) return error;
   const code = (error as NodeJS.ErrnoException).code;
-  return new UploadError('ERR_REQUEST_FAILED', `request to ${url.href} failed: ${code ?? error.message}`, { url: url.href, cause: error });
+  return new UploadError('ERR_REQUEST_FAILED', `request to ${url.href} failed: ${code ?? error.message}`, { url: url.href, cause: error, attempts });
 }
