@@ -119,7 +119,9 @@ export async function send(options: SendOptions, io: Io): Promise<number> {
       ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
       ...(retry === undefined ? {} : { retry }),
       tls,
-      ...(progress === undefined ? {} : { onUploadProgress: (loaded: number, total: number | undefined) => progress.update(loaded, total) }),
+      ...(progress === undefined
+        ? {}
+        : { onUploadProgress: (loaded: number, total: number | undefined) => progress.update(loaded, total), onBodySent: () => progress.waiting() }),
     });
   } finally {
     progress?.finish();

@@ -6,6 +6,7 @@ import type { ParamsInput } from '../param.js';
 import { checkFunction, checkInteger, checkMilliseconds, checkOptionKeys, checkString, describe, TOKEN, uploadOptionError as fail } from '../validate.js';
 import { onAbort } from './abort.js';
 import { toWebResponse } from './response.js';
+import { SliceWriter } from './slices.js';
 import { failureReason, parseRetryAfter, retryPolicy, type RetryOptions, type RetryPolicy } from './retry.js';
 
 export type { RetryOptions } from './retry.js';
@@ -35,8 +36,17 @@ export interface UploadOptions {
   signal?: AbortSignal;
   /** Milliseconds for the whole exchange, response body included; then as an abort, with ERR_TIMEOUT. */
   timeout?: number;
-  /** Bytes of this request's body the socket has accepted, and the total (undefined if unknown). */
+  /**
+   * Bytes of this request's body handed to the kernel's socket buffer (not bytes the
+   * server has), and the total (undefined if unknown). Called at least every 64 KiB;
+   * restarts at 0 when the body is sent again (a 307/308, a retry).
+   */
   onUploadProgress?: (loaded: number, total: number | undefined) => void;
+  /**
+   * Called once the whole body (of each attempt) has been handed to the kernel: from
+   * then on the upload only waits for the answer.
+   */
+  onBodySent?: () => void;
   /**
    * Retries on connection failures and on 408/429/5xx answers, for idempotent methods
    * (a number is `{ limit }`). Off when absent. See RetryOptions.
@@ -50,6 +60,8 @@ export interface UploadOptions {
   blockSize?: number;
 }
 
+/** A request's own buffer (Node's default highWaterMark): the body loop reads on while no more than this waits to be sent. */
+const REQUEST_BUFFER_BYTES = 16 * 1024;
 const DEFAULT_EXPECT_THRESHOLD = 1024 * 1024;
 const BODY_RELEASE_GRACE_MS = 250;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -384,6 +396,29 @@ class Exchange {
     let sent = 0;
     const sizeMismatch = (what: string) => new UploadError('ERR_SIZE_MISMATCH', `the body produced ${what}; nothing past it was sent`);
     const { chunks, recycle } = encoded.body.recycling();
+    let failed = false;
+    const writer = new SliceWriter(req, {
+      onWritten: (bytes) => {
+        loaded += bytes;
+        try {
+          onProgress?.(loaded, total);
+        } catch (cause) {
+          failed = true;
+          req.destroy(new UploadError('ERR_CALLBACK_FAILED', `onUploadProgress threw: ${String(cause)}`, { cause }));
+        }
+      },
+      onBlockDone: recycle,
+      stopped: () => failed || settled(state),
+      fine: onProgress !== undefined,
+    });
+    // Waits until at most `limit` bytes are still on their way to the kernel; false if the request stopped meanwhile.
+    const drained = async (limit: number) => {
+      await wakeOn(state, (wake) => {
+        void writer.whenPendingAtMost(limit).then(wake);
+        return () => writer.wake();
+      });
+      return !(failed || settled(state));
+    };
     try {
       for (;;) {
         const { value, done } = await chunks.next();
@@ -392,30 +427,23 @@ class Exchange {
         const size = value.length;
         if (total !== undefined && sent + size > total) throw sizeMismatch(`more than the ${total} bytes declared in Content-Length`);
         sent += size;
-        const written = req.write(value, (error) => {
-          if (error) return;
-          loaded += size;
-          try {
-            onProgress?.(loaded, total);
-          } catch (cause) {
-            req.destroy(new UploadError('ERR_CALLBACK_FAILED', `onUploadProgress threw: ${String(cause)}`, { cause }));
-            return;
-          }
-          recycle(value); // the socket is done with it: its block can be read into again
-        });
-        if (!written) {
-          await wakeOn(state, (wake) => {
-            req.once('drain', wake);
-            return () => req.off('drain', wake);
-          });
-          if (settled(state)) return false;
-        }
+        writer.push(value);
+        // As a plain write and 'drain' would: small chunks go on at once, a block once the kernel has (nearly) taken it.
+        if (writer.pending > REQUEST_BUFFER_BYTES && !(await drained(REQUEST_BUFFER_BYTES))) return false;
       }
     } finally {
       await chunks.return?.();
     }
     if (total !== undefined && sent !== total) throw sizeMismatch(`${sent} bytes, not the ${total} declared in Content-Length`);
-    req.end();
+    if (!(await drained(0))) return false;
+    req.end(() => {
+      if (failed || settled(state)) return;
+      try {
+        this.#options.onBodySent?.();
+      } catch (cause) {
+        req.destroy(new UploadError('ERR_CALLBACK_FAILED', `onBodySent threw: ${String(cause)}`, { cause }));
+      }
+    });
     return true;
   }
 }
@@ -475,7 +503,7 @@ function baseHeaders(headers: UploadOptions['headers']): Headers {
   }
 }
 
-const UPLOAD_OPTIONS = ['method', 'headers', 'maxRedirects', 'expectContinue', 'expectTimeout', 'signal', 'timeout', 'onUploadProgress', 'retry', 'agent', 'tls', 'boundary', 'blockSize'];
+const UPLOAD_OPTIONS = ['method', 'headers', 'maxRedirects', 'expectContinue', 'expectTimeout', 'signal', 'timeout', 'onUploadProgress', 'onBodySent', 'retry', 'agent', 'tls', 'boundary', 'blockSize'];
 const TLS_OPTIONS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername', 'minVersion'];
 
 /** Every option checked up front: an unknown or misspelled one is an error naming it, never ignored. */
@@ -488,6 +516,7 @@ function checkUploadOptions(options: UploadOptions): void {
   checkMilliseconds(options.expectTimeout, 'expectTimeout', fail, 0);
   checkMilliseconds(options.timeout, 'timeout', fail);
   checkFunction(options.onUploadProgress, 'onUploadProgress', fail);
+  checkFunction(options.onBodySent, 'onBodySent', fail);
   if (signal !== undefined && !(typeof signal === 'object' && signal !== null && typeof signal.aborted === 'boolean' && typeof signal.addEventListener === 'function')) {
     throw fail(`signal must be an AbortSignal, not ${describe(signal)}`);
   }
