@@ -28,6 +28,10 @@ Sending:
       --retry-all-errors   with --retry: retry any failure of the connection, and with -f any
                            status of 400 or more
       --retry-connrefused  with --retry: retry a refused connection too
+  -x, --proxy URL          send through this HTTP proxy (http://host:port; https URLs go
+                           through CONNECT); "" for none. Without it, http_proxy, https_proxy
+                           (or HTTP_PROXY, HTTPS_PROXY, ALL_PROXY) are used, except for the
+                           hosts in NO_PROXY, which also applies to -x
   -k, --insecure           accept any TLS certificate
       --cacert FILE        trust this CA for TLS
   -o, --output FILE        write the response body (with --dry-run: the request body) to FILE
@@ -47,7 +51,7 @@ Receiving (serve):
       --max-parts N        most parts accepted (default 10000)
       --text               answer with a text table instead of JSON
 
-Exit codes: 0 ok, 1 other failure, 2 usage, 6 unknown host, 7 cannot connect,
+Exit codes: 0 ok, 1 other failure, 2 usage, 5 unknown proxy host, 6 unknown host, 7 cannot connect,
 22 HTTP error with --fail, 23 cannot write output, 26 cannot read an input file,
 28 timeout, 47 too many redirects, 55 connection reset while sending,
 56 failure receiving, 60 untrusted certificate.`;
@@ -76,6 +80,8 @@ export interface SendOptions {
   retryMaxTimeMs: number | undefined;
   retryAllErrors: boolean;
   retryConnrefused: boolean;
+  /** -x: the proxy URL as given ('' for none), or undefined to read the environment. */
+  proxy: string | undefined;
   insecure: boolean;
   cacert: string | undefined;
   output: string | undefined;
@@ -114,6 +120,7 @@ const SPEC = {
   'retry-max-time': { type: 'string' },
   'retry-all-errors': { type: 'boolean' },
   'retry-connrefused': { type: 'boolean' },
+  proxy: { type: 'string', short: 'x' },
   insecure: { type: 'boolean', short: 'k' },
   cacert: { type: 'string' },
   output: { type: 'string', short: 'o' },
@@ -194,6 +201,23 @@ function timeoutMs(value: string | undefined): number | undefined {
   }
   // Whole milliseconds (1.1 s is 1100 ms, not 1100.0000000000002), and never 0.
   return Math.max(1, Math.round(seconds * 1000));
+}
+
+/**
+ * -x: an http:// or https:// proxy URL; as in curl, one without a scheme is http://
+ * (`-x 127.0.0.1:3128`), and "" means no proxy at all.
+ */
+export function proxyUrl(value: string | undefined, option = '-x'): string | undefined {
+  if (value === undefined || value === '') return value;
+  const text = value.includes('://') ? value : `http://${value}`;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new CliError('usage', `${option} takes a proxy URL such as http://127.0.0.1:3128, not ${JSON.stringify(value)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CliError('usage', `${option} takes an http:// or https:// proxy, not ${url.protocol}//`);
+  return url.href;
 }
 
 /** The most retries --retry takes (as upload() does). */
@@ -357,6 +381,7 @@ export function parseOptions(argv: readonly string[]): Options {
     retryMaxTimeMs: retrySeconds(values['retry-max-time'], '--retry-max-time'),
     retryAllErrors: values['retry-all-errors'] ?? false,
     retryConnrefused: values['retry-connrefused'] ?? false,
+    proxy: proxyUrl(values.proxy),
     insecure: values.insecure ?? false,
     cacert: values.cacert,
     output: values.output,

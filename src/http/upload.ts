@@ -307,11 +307,10 @@ class Exchange {
     this.signal.throwIfAborted();
     const headers = new Headers(userHeaders);
     for (const name of BODY_HEADERS) headers.delete(name);
-    const length = encoded?.contentLength;
+    const expectContinue = encoded !== undefined && this.#wantsContinue(encoded.contentLength);
     if (encoded !== undefined) {
       for (const [name, value] of Object.entries(encoded.headers)) headers.set(name, value);
       if (contentType !== undefined) headers.set('content-type', contentType);
-      if (this.#wantsContinue(length)) headers.set('expect', '100-continue');
     }
     const req = transport.request(url, {
       method,
@@ -319,6 +318,10 @@ class Exchange {
       ...(this.#options.agent === undefined ? {} : { agent: this.#options.agent }),
       ...(this.#crossOrigin ? withoutClientCertificate(this.#options.tls) : this.#options.tls),
     });
+    // Set once the agent has the request, never through the constructor: with Expect among its
+    // headers, Node queues the head each time it is built, and http-proxy-agent builds it again
+    // (absolute-form) in addRequest and once connected: the proxy got the head three times.
+    if (expectContinue) req.setHeader('expect', '100-continue');
     this.#current = req;
     return new Promise<Sent>((resolve, reject) => {
       const state: SendState = { response: undefined, failure: undefined, wake: () => {} };
@@ -357,7 +360,7 @@ class Exchange {
         req.end();
         return;
       }
-      sending = this.#sendBody(req, encoded, headers.has('expect'), state).catch((error: Error) => {
+      sending = this.#sendBody(req, encoded, expectContinue, state).catch((error: Error) => {
         // The body itself failed (a file changed size, say): the server must see an aborted request.
         if (state.response === undefined && state.failure === undefined) {
           state.failure = error;
@@ -378,7 +381,13 @@ class Exchange {
   /** Streams the body with back-pressure; true when all of it went out, false when an answer came first. */
   async #sendBody(req: ClientRequest, encoded: EncodedBody, expectContinue: boolean, state: SendState): Promise<boolean> {
     if (expectContinue) {
-      req.flushHeaders();
+      // The head goes out once the agent has given the request a socket: a proxy agent has built
+      // (and, with Expect, queued) it by then; with other agents nothing has, and it is flushed here.
+      const flush = () => {
+        if (!req.headersSent) req.flushHeaders();
+      };
+      if (req.socket) flush();
+      else req.once('socket', flush);
       const expectTimeout = this.#options.expectTimeout ?? 1000;
       await wakeOn(state, (wake) => {
         req.once('continue', wake);

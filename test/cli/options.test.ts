@@ -38,6 +38,9 @@ describe('option values are checked: each bad one is a usage error naming the op
     [['--retry-delay', 'soon'], '--retry-delay takes a number of seconds from 0 to 2147483, not "soon"'],
     [['--retry-max-time', '1e3'], '--retry-max-time takes a number of seconds from 0 to 2147483, not "1e3"'],
     [['--retry-max-time', '9999999'], '--retry-max-time takes a number of seconds from 0 to 2147483, not "9999999"'],
+    // -x: an http:// or https:// proxy URL
+    [['-x', 'ftp://127.0.0.1:21'], '-x takes an http:// or https:// proxy, not ftp://'],
+    [['--proxy', 'http://[::1'], '-x takes a proxy URL such as http://127.0.0.1:3128, not "http://[::1"'],
     // --max-redirs: a whole number, or -1 (no limit)
     [['--max-redirs', '-2'], '--max-redirs takes a whole number (or -1 for no limit), not "-2"'],
     [['--max-redirs', '1.5'], '--max-redirs takes a whole number (or -1 for no limit), not "1.5"'],
@@ -71,6 +74,9 @@ describe('option values are checked: each bad one is a usage error naming the op
   it('accepts the edges of each range', () => {
     expect(send('--timeout', '2147483', '-F', 'a=b').timeoutMs).toBe(2_147_483_000);
     expect(send('--retry', '3', '--retry-delay', '0.5', '--retry-max-time', '0', '-F', 'a=b')).toMatchObject({ retry: 3, retryDelayMs: 500, retryMaxTimeMs: undefined });
+    expect(send('-x', '127.0.0.1:3128', '-F', 'a=b').proxy).toBe('http://127.0.0.1:3128/');
+    expect(send('-x', '', '-F', 'a=b').proxy).toBe('');
+    expect(send('-F', 'a=b').proxy).toBeUndefined();
     expect(send('-F', 'a=b')).toMatchObject({ retry: 0, retryDelayMs: undefined, retryAllErrors: false, retryConnrefused: false });
     expect(send('--timeout', '.5', '-F', 'a=b').timeoutMs).toBe(500);
     expect(send('--timeout', '1.1', '-F', 'a=b').timeoutMs).toBe(1100); // whole milliseconds
