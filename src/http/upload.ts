@@ -254,7 +254,12 @@ class Exchange {
         const retryAfter = parseRetryAfter(sent.res.headers['retry-after']);
         if (retryAfter !== undefined && retryAfter > policy.maxRetryAfter) return sent;
         reason = status;
-        wait = retryAfter ?? policy.backoff(attempt);
+        try {
+          wait = retryAfter ?? policy.backoff(attempt);
+        } catch (error) {
+          discard(sent); // a backoff function that throws must not leave the answer's connection open
+          throw error;
+        }
       }
       // A retry that could not start before the deadline is not worth waiting for: the answer (or failure) we have is final.
       const resumeAt = Date.now() + wait;

@@ -227,6 +227,8 @@ describe('retries', () => {
     const badBackoff = (await upload(url, { a: 'x' }, { method: 'PUT', retry: { backoff: () => NaN } }).catch((e: unknown) => e)) as UploadError;
     expect(badBackoff.code).toBe('ERR_INVALID_OPTION');
     expect(badBackoff.message).toMatch(/retry\.backoff/);
+    const throwing = (await upload(url, { a: 'x' }, { method: 'PUT', retry: { backoff: () => { throw new Error('no'); } } }).catch((e: unknown) => e)) as UploadError;
+    expect(throwing.code).toBe('ERR_CALLBACK_FAILED');
   });
 
   it('a retried answer with a large body is dropped, never left open', async () => {
