@@ -51,15 +51,33 @@ export type UploadErrorCode =
   | 'ERR_SIZE_MISMATCH'
   | 'ERR_CALLBACK_FAILED';
 
+/** An attempt of `upload()` that failed and was retried (given to `retry.onRetry`, listed in `UploadError.attempts`). */
+export interface UploadAttempt {
+  /** Which attempt failed, from 1. */
+  attempt: number;
+  /** Why: the response's status, or the error code (`ECONNRESET`, ...). */
+  reason: number | string;
+  /** The status of a response that was retried, else undefined. */
+  status: number | undefined;
+  /** The error of an attempt that got no answer, else undefined. */
+  error: UploadError | undefined;
+  /** Milliseconds waited before the next attempt. */
+  delay: number;
+  url: string;
+}
+
 /** A problem with the HTTP exchange in `upload()`. */
 export class UploadError extends Error {
   override name = 'UploadError';
   readonly code: UploadErrorCode;
   readonly url: string | undefined;
+  /** The earlier attempts that failed and were retried, in order; this error is why the last one failed. */
+  readonly attempts: readonly UploadAttempt[];
 
-  constructor(code: UploadErrorCode, message: string, options: { url?: string; cause?: unknown } = {}) {
+  constructor(code: UploadErrorCode, message: string, options: { url?: string; cause?: unknown; attempts?: readonly UploadAttempt[] } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.url = options.url;
+    this.attempts = options.attempts ?? [];
   }
 }

@@ -9,4 +9,4 @@ export type { BlobLike, StreamLike } from './sources.js';
 export type { SpoolOptions } from './spool.js';
 export { multipartEncode, rawBody, getBodySize, getHeaders, encodeString, encodeFileHeader } from './encoder.js';
 export type { BodyProgressCallback, EncodeOptions, EncodedBody, EncodedForm, RawBodyOptions, ReadOptions, UploadBody } from './encoder.js';
-export { upload, type UploadOptions, type TlsOptions } from './http/upload.js';
+export { upload, type UploadOptions, type TlsOptions, type RetryOptions, type UploadAttempt } from './http/upload.js';

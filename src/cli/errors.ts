@@ -8,6 +8,7 @@ export const EXIT = {
   ok: 0,
   failure: 1,
   usage: 2,
+  resolveProxy: 5,
   resolve: 6,
   connect: 7,
   httpError: 22,

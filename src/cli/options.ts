@@ -24,6 +24,18 @@ Sending:
       --expect-continue    always send Expect: 100-continue
       --no-expect-continue never send it (default: for bodies over 1 MiB)
       --timeout SECONDS    give up after this long (fractions allowed, at most 2147483)
+      --retry N            retry a transient failure up to N times (a timeout to connect, an
+                           unresolved host, HTTP 408 429 500 502 503 504), as curl does;
+                           Retry-After is honoured (up to 60 s)
+      --retry-delay SECS   wait this long between retries (default: 1 s, doubling; 0: default)
+      --retry-max-time SECS start no retry after this long (default 0: no limit)
+      --retry-all-errors   with --retry: retry any failure of the connection, and with -f any
+                           status of 400 or more
+      --retry-connrefused  with --retry: retry a refused connection too
+  -x, --proxy URL          send through this HTTP proxy (http://host:port; https URLs go
+                           through CONNECT); "" for none. Without it, http_proxy, https_proxy
+                           (or HTTP_PROXY, HTTPS_PROXY, ALL_PROXY) are used, except for the
+                           hosts in NO_PROXY, which also applies to -x
   -k, --insecure           accept any TLS certificate
       --cacert FILE        trust this CA for TLS
   -o, --output FILE        write the response body (with --dry-run: the request body) to FILE
@@ -43,7 +55,7 @@ Receiving (serve):
       --max-parts N        most parts accepted (default 10000)
       --text               answer with a text table instead of JSON
 
-Exit codes: 0 ok, 1 other failure, 2 usage, 6 unknown host, 7 cannot connect,
+Exit codes: 0 ok, 1 other failure, 2 usage, 5 unknown proxy host, 6 unknown host, 7 cannot connect,
 22 HTTP error with --fail, 23 cannot write output, 26 cannot read an input file,
 28 timeout, 47 too many redirects, 55 connection reset while sending,
 56 failure receiving, 60 untrusted certificate.`;
@@ -67,6 +79,16 @@ export interface SendOptions {
   maxRedirects: number;
   expectContinue: boolean | undefined;
   timeoutMs: number | undefined;
+  /** --retry N (0: none). */
+  retry: number;
+  /** --retry-delay in ms; undefined (or 0 given) for curl's doubling backoff. */
+  retryDelayMs: number | undefined;
+  /** --retry-max-time in ms; undefined (or 0 given) for no limit. */
+  retryMaxTimeMs: number | undefined;
+  retryAllErrors: boolean;
+  retryConnrefused: boolean;
+  /** -x: the proxy URL as given ('' for none), or undefined to read the environment. */
+  proxy: string | undefined;
   insecure: boolean;
   cacert: string | undefined;
   output: string | undefined;
@@ -101,6 +123,12 @@ const SPEC = {
   'expect-continue': { type: 'boolean' },
   'no-expect-continue': { type: 'boolean' },
   timeout: { type: 'string' },
+  retry: { type: 'string' },
+  'retry-delay': { type: 'string' },
+  'retry-max-time': { type: 'string' },
+  'retry-all-errors': { type: 'boolean' },
+  'retry-connrefused': { type: 'boolean' },
+  proxy: { type: 'string', short: 'x' },
   insecure: { type: 'boolean', short: 'k' },
   cacert: { type: 'string' },
   output: { type: 'string', short: 'o' },
@@ -181,6 +209,34 @@ function timeoutMs(value: string | undefined): number | undefined {
   }
   // Whole milliseconds (1.1 s is 1100 ms, not 1100.0000000000002), and never 0.
   return Math.max(1, Math.round(seconds * 1000));
+}
+
+/**
+ * -x: an http:// or https:// proxy URL; as in curl, one without a scheme is http://
+ * (`-x 127.0.0.1:3128`), and "" means no proxy at all.
+ */
+export function proxyUrl(value: string | undefined, option = '-x'): string | undefined {
+  if (value === undefined || value === '') return value;
+  const text = value.includes('://') ? value : `http://${value}`;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new CliError('usage', `${option} takes a proxy URL such as http://127.0.0.1:3128, not ${JSON.stringify(value)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CliError('usage', `${option} takes an http:// or https:// proxy, not ${url.protocol}//`);
+  return url.href;
+}
+
+/** The most retries --retry takes (as upload() does). */
+export const MAX_RETRIES = 1000;
+
+/** --retry-delay and --retry-max-time in ms: a decimal number of seconds from 0; 0 is "not set", as in curl. */
+function retrySeconds(value: string | undefined, option: string): number | undefined {
+  if (value === undefined) return undefined;
+  const seconds = /^(\d+(\.\d*)?|\.\d+)$/.test(value) ? Number(value) : NaN;
+  if (!(seconds <= MAX_TIMEOUT_SECONDS)) throw new CliError('usage', `${option} takes a number of seconds from 0 to ${MAX_TIMEOUT_SECONDS}, not ${JSON.stringify(value)}`);
+  return seconds === 0 ? undefined : Math.max(1, Math.round(seconds * 1000));
 }
 
 /** --max-redirs: a whole number, or -1 for no limit as in curl. */
@@ -361,6 +417,12 @@ export function parseOptions(argv: readonly string[]): Options {
     maxRedirects: maxRedirects(values['max-redirs']),
     expectContinue: values['expect-continue'] ? true : values['no-expect-continue'] ? false : expect,
     timeoutMs: timeoutMs(values.timeout),
+    retry: wholeNumber(values.retry, '--retry', 0, MAX_RETRIES) ?? 0,
+    retryDelayMs: retrySeconds(values['retry-delay'], '--retry-delay'),
+    retryMaxTimeMs: retrySeconds(values['retry-max-time'], '--retry-max-time'),
+    retryAllErrors: values['retry-all-errors'] ?? false,
+    retryConnrefused: values['retry-connrefused'] ?? false,
+    proxy: proxyUrl(values.proxy),
     insecure: values.insecure ?? false,
     cacert: values.cacert,
     output: values.output,

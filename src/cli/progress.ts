@@ -5,6 +5,8 @@
  */
 export interface ProgressDisplay {
   update(loaded: number, total: number | undefined): void;
+  /** The whole body has been handed to the kernel: shows "waiting for response" until the next update or the end. */
+  waiting(): void;
   /** Clears the bar (or prints the last line); safe to call more than once. */
   finish(): void;
 }
@@ -39,8 +41,9 @@ function formatSeconds(seconds: number): string {
 /** Below this, a rate is mostly noise (the first bytes are the headers): rate and ETA show as `--`. */
 const SETTLE_MS = 250;
 
-/** The words of a progress line: bytes, percent, rate and time left. */
-export function describeProgress(loaded: number, total: number | undefined, elapsedMs: number): string {
+/** The words of a progress line: bytes, percent, rate and time left (or, once the body is all handed over, "waiting for response"). */
+export function describeProgress(loaded: number, total: number | undefined, elapsedMs: number, waiting = false): string {
+  if (waiting) return total === undefined ? `${formatBytes(loaded)}  waiting for response` : `${String(total === 0 ? 100 : Math.floor((loaded / total) * 100)).padStart(3)}%  ${formatBytes(loaded)} / ${formatBytes(total)}  waiting for response`;
   const settled = elapsedMs >= SETTLE_MS || (total !== undefined && loaded >= total);
   const rate = settled && elapsedMs > 0 ? (loaded / elapsedMs) * 1000 : 0;
   const speed = settled ? `${formatBytes(Math.round(rate))}/s` : '-- B/s';
@@ -55,10 +58,11 @@ export function createProgress({ stream, style, interval = style === 'bar' ? 100
   let last = -Infinity;
   let latest: [number, number | undefined] = [0, undefined];
   let finished = false;
+  let waiting = false;
 
   const render = () => {
     const [loaded, total] = latest;
-    const words = describeProgress(loaded, total, now() - started);
+    const words = describeProgress(loaded, total, now() - started, waiting);
     if (style === 'lines') {
       stream.write(`upload ${words.trim()}\n`);
       return;
@@ -78,6 +82,7 @@ export function createProgress({ stream, style, interval = style === 'bar' ? 100
 
   return {
     update(loaded, total) {
+      if (loaded < latest[0]) waiting = false; // sent again (a redirect or a retry)
       latest = [loaded, total];
       const time = now();
       if (time - last >= interval) {
@@ -85,9 +90,16 @@ export function createProgress({ stream, style, interval = style === 'bar' ? 100
         render();
       }
     },
+    waiting() {
+      if (finished || waiting) return;
+      waiting = true;
+      last = now();
+      render();
+    },
     finish() {
       if (finished) return;
       finished = true;
+      waiting = false;
       if (style === 'lines') render();
       else stream.write('\r\x1b[K');
     },

@@ -1,10 +1,11 @@
 import { createWriteStream, readFileSync } from 'node:fs';
+import type { Agent } from 'node:http';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { multipartEncode, rawBody, upload, type EncodedBody, type UploadOptions } from '../index.js';
+import { multipartEncode, rawBody, upload, type EncodedBody, type RetryOptions, type UploadAttempt, type UploadOptions } from '../index.js';
 import { CliError, EXIT } from './errors.js';
 import { toParams } from './form-args.js';
-import type { SendOptions } from './options.js';
+import { proxyUrl, type SendOptions } from './options.js';
 import { createProgress, type ProgressDisplay } from './progress.js';
 
 export interface Io {
@@ -62,6 +63,70 @@ async function writeTo(target: Writable, source: AsyncIterable<Uint8Array>, opti
   }
 }
 
+const PROXY_VARIABLES = ['http_proxy', 'https_proxy', 'all_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY'];
+
+/**
+ * The proxy for `url`, as curl picks it: -x, else the environment (read by proxy-from-env:
+ * http_proxy/https_proxy/all_proxy, upper-case too), NO_PROXY applying to both. undefined: direct.
+ */
+async function proxyFor(url: string, options: SendOptions): Promise<string | undefined> {
+  if (options.proxy === '') return undefined;
+  if (options.proxy === undefined && !PROXY_VARIABLES.some((name) => process.env[name])) return undefined; // nothing to load
+  // proxy-from-env ships no types: its one function, as it documents it.
+  const { getProxyForUrl } = (await import('proxy-from-env' as string)) as { getProxyForUrl: (url: string) => string };
+  if (options.proxy === undefined) {
+    const found = getProxyForUrl(url);
+    return found === '' ? undefined : proxyUrl(found, 'the proxy in the environment');
+  }
+  // -x takes the place of the environment's proxies; proxy-from-env still decides NO_PROXY.
+  const saved = { http_proxy: process.env.http_proxy, https_proxy: process.env.https_proxy };
+  process.env.http_proxy = process.env.https_proxy = options.proxy;
+  try {
+    return getProxyForUrl(url) === '' ? undefined : options.proxy;
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+}
+
+/** An agent through `proxy` for `url`: absolute-form requests for http, a CONNECT tunnel for https. Loaded only when a proxy is used. */
+async function proxyAgent(url: string, proxy: string): Promise<Agent> {
+  if (new URL(url).protocol === 'https:') {
+    const { HttpsProxyAgent } = await import('https-proxy-agent');
+    return new HttpsProxyAgent(proxy);
+  }
+  const { HttpProxyAgent } = await import('http-proxy-agent');
+  return new HttpProxyAgent(proxy);
+}
+
+/** curl's --retry: its transient errors, whatever the method (the body is re-sent byte for byte), with its doubling delay. */
+function retryFor(options: SendOptions, io: Io): RetryOptions | undefined {
+  if (options.retry === 0) return undefined;
+  const transient = [408, 429, 500, 502, 503, 504];
+  const everyError = Array.from({ length: 200 }, (_, i) => 400 + i);
+  const delay = options.retryDelayMs;
+  return {
+    limit: options.retry,
+    methods: [options.method ?? 'POST'],
+    statusCodes: options.retryAllErrors && options.fail ? everyError : transient,
+    // curl's transient failures: a timeout and a host that did not resolve; a refused connection with --retry-connrefused.
+    errorCodes: options.retryAllErrors ? 'any' : ['ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', ...(options.retryConnrefused ? ['ECONNREFUSED'] : [])],
+    backoff: delay === undefined ? (attempt) => Math.min(1000 * 2 ** (attempt - 1), 600_000) : () => delay,
+    ...(options.retryMaxTimeMs === undefined ? {} : { maxRetryTime: options.retryMaxTimeMs }),
+    onRetry: (info: UploadAttempt) => {
+      const left = options.retry - info.attempt;
+      const why = typeof info.reason === 'number' ? `HTTP ${info.reason}` : info.reason;
+      io.stderr.write(`${io.stderr.isTTY ? '\r\x1b[K' : ''}multipart-poster: attempt ${info.attempt} failed (${why}); retrying in ${formatDelay(info.delay)}, ${left} ${left === 1 ? 'retry' : 'retries'} left\n`);
+    },
+  };
+}
+
+function formatDelay(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Number((ms / 1000).toFixed(1))} s`;
+}
+
 function progressFor(options: SendOptions, io: Io): ProgressDisplay | undefined {
   const wanted = options.progress ?? io.stderr.isTTY === true;
   if (!wanted) return undefined;
@@ -86,6 +151,10 @@ export async function send(options: SendOptions, io: Io): Promise<number> {
     io.stderr.write(`> ${options.method ?? 'POST'} ${options.url}\n`);
     io.stderr.write(headerLines([...Object.entries(encoded.headers), ...options.headers], '> '));
   }
+  const retry = retryFor(options, io);
+  const proxy = await proxyFor(options.url!, options);
+  const agent = proxy === undefined ? undefined : await proxyAgent(options.url!, proxy);
+  if (options.verbose && proxy !== undefined) io.stderr.write(`* via proxy ${proxy}\n`);
   let response: Response;
   try {
     response = await upload(options.url!, encoded, {
@@ -94,9 +163,19 @@ export async function send(options: SendOptions, io: Io): Promise<number> {
       maxRedirects: options.location ? options.maxRedirects : 0,
       ...(options.expectContinue === undefined ? {} : { expectContinue: options.expectContinue }),
       ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
+      ...(retry === undefined ? {} : { retry }),
+      ...(agent === undefined ? {} : { agent }),
       tls,
-      ...(progress === undefined ? {} : { onUploadProgress: (loaded: number, total: number | undefined) => progress.update(loaded, total) }),
+      ...(progress === undefined
+        ? {}
+        : { onUploadProgress: (loaded: number, total: number | undefined) => progress.update(loaded, total), onBodySent: () => progress.waiting() }),
     });
+  } catch (error) {
+    const code = ((error as Error).cause as NodeJS.ErrnoException | undefined)?.code;
+    if (proxy !== undefined && (error as { code?: unknown }).code === 'ERR_REQUEST_FAILED' && (code === 'ENOTFOUND' || code === 'EAI_AGAIN')) {
+      throw new CliError('resolveProxy', `could not resolve proxy ${new URL(proxy).hostname}`, error);
+    }
+    throw error;
   } finally {
     progress?.finish();
   }

@@ -1,11 +1,16 @@
 import type { Agent, ClientRequest, IncomingMessage } from 'node:http';
 import type { RequestOptions } from 'node:https';
 import { isUploadBody, multipartEncode, recyclingChunks, type EncodedBody } from '../encoder.js';
-import { MultipartError, UploadError } from '../errors.js';
+import { MultipartError, UploadError, type UploadAttempt } from '../errors.js';
 import type { ParamsInput } from '../param.js';
 import { checkFunction, checkInteger, checkMilliseconds, checkOptionKeys, checkString, describe, TOKEN, uploadOptionError as fail } from '../validate.js';
 import { onAbort } from './abort.js';
 import { toWebResponse } from './response.js';
+import { SliceWriter } from './slices.js';
+import { failureReason, parseRetryAfter, retryPolicy, type RetryOptions, type RetryPolicy } from './retry.js';
+
+export type { RetryOptions } from './retry.js';
+export type { UploadAttempt } from '../errors.js';
 
 /** TLS settings for HTTPS uploads (a CA to trust, a client certificate...). */
 export type TlsOptions = Pick<
@@ -31,8 +36,22 @@ export interface UploadOptions {
   signal?: AbortSignal;
   /** Milliseconds for the whole exchange, response body included; then as an abort, with ERR_TIMEOUT. */
   timeout?: number;
-  /** Bytes of this request's body the socket has accepted, and the total (undefined if unknown). */
+  /**
+   * Bytes of this request's body handed to the kernel's socket buffer (not bytes the
+   * server has), and the total (undefined if unknown). Called at least every 64 KiB;
+   * restarts at 0 when the body is sent again (a 307/308, a retry).
+   */
   onUploadProgress?: (loaded: number, total: number | undefined) => void;
+  /**
+   * Called once the whole body (of each attempt) has been handed to the kernel: from
+   * then on the upload only waits for the answer.
+   */
+  onBodySent?: () => void;
+  /**
+   * Retries on connection failures and on 408/429/5xx answers, for idempotent methods
+   * (a number is `{ limit }`). Off when absent. See RetryOptions.
+   */
+  retry?: number | RetryOptions;
   /** An agent to reuse connections (http.Agent or https.Agent). */
   agent?: Agent;
   tls?: TlsOptions;
@@ -41,6 +60,8 @@ export interface UploadOptions {
   blockSize?: number;
 }
 
+/** A request's own buffer (Node's default highWaterMark): the body loop reads on while no more than this waits to be sent. */
+const REQUEST_BUFFER_BYTES = 16 * 1024;
 const DEFAULT_EXPECT_THRESHOLD = 1024 * 1024;
 const BODY_RELEASE_GRACE_MS = 250;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -56,13 +77,14 @@ const BODY_HEADERS = ['content-type', 'content-length', 'transfer-encoding', 'ex
  */
 export async function upload(url: string | URL, params: ParamsInput | EncodedBody, options: UploadOptions = {}): Promise<Response> {
   checkUploadOptions(options);
+  const policy = retryPolicy(options.retry);
   const encoded = isEncodedBody(params)
     ? params
     : await multipartEncode(params, {
         ...(options.boundary === undefined ? {} : { boundary: options.boundary }),
         ...(options.blockSize === undefined ? {} : { blockSize: options.blockSize }),
       });
-  const exchange = new Exchange(options);
+  const exchange = new Exchange(options, policy);
   try {
     return await exchange.run(parseUrl(url), encoded);
   } catch (error) {
@@ -88,9 +110,24 @@ function parseUrl(url: string | URL): URL {
   return parsed;
 }
 
-/** One upload: its redirects, its abort and timeout, and cleaning up after them. */
+/** What one request brought back: a final answer, and whether the whole body went out before it. */
+interface Sent {
+  res: IncomingMessage;
+  req: ClientRequest;
+  bodySent: boolean;
+}
+
+/** A retried answer whose body is at most this long is read to its end, so its connection can be reused; a longer one is dropped. */
+const DRAIN_LIMIT = 64 * 1024;
+
+/** One upload: its redirects and retries, its abort and timeout, and cleaning up after them. */
 class Exchange {
   readonly #options: UploadOptions;
+  readonly #policy: RetryPolicy;
+  /** Attempts that failed and were retried; shared (live) with the errors this exchange raises. */
+  readonly #attempts: UploadAttempt[] = [];
+  readonly #started = Date.now();
+  readonly #deadline: number;
   readonly #controller = new AbortController();
   readonly #timer: NodeJS.Timeout | undefined;
   readonly #onUserAbort: () => void;
@@ -99,14 +136,17 @@ class Exchange {
   #crossOrigin = false;
   #current: ClientRequest | undefined;
 
-  constructor(options: UploadOptions) {
+  constructor(options: UploadOptions, policy: RetryPolicy) {
     this.#options = options;
+    this.#policy = policy;
     const { signal, timeout } = options;
-    this.#onUserAbort = () => this.#abort(new UploadError('ERR_ABORTED', 'the upload was aborted', { cause: signal?.reason }));
+    this.#deadline = timeout === undefined ? Infinity : this.#started + timeout;
+    const attempts = this.#attempts;
+    this.#onUserAbort = () => this.#abort(new UploadError('ERR_ABORTED', 'the upload was aborted', { cause: signal?.reason, attempts }));
     if (signal?.aborted) this.#onUserAbort();
     else if (signal !== undefined) this.#unsubscribe = onAbort(signal, this.#onUserAbort);
     if (timeout !== undefined) {
-      this.#timer = setTimeout(() => this.#abort(new UploadError('ERR_TIMEOUT', `the upload took longer than ${timeout} ms`)), timeout);
+      this.#timer = setTimeout(() => this.#abort(new UploadError('ERR_TIMEOUT', `the upload took longer than ${timeout} ms`, { attempts })), timeout);
       this.#timer.unref();
     }
   }
@@ -135,7 +175,7 @@ class Exchange {
     const contentType = callerContentType(headers, encoded);
     let body: EncodedBody | undefined = encoded;
     for (let hop = 0; ; hop++) {
-      const { res, req, bodySent } = await this.#send(url, method, headers, body, contentType);
+      const { res, req, bodySent } = await this.#sendWithRetries(url, method, headers, body, contentType);
       const status = res.statusCode ?? 0;
       const location = res.headers.location;
       if (status < 200) {
@@ -185,19 +225,97 @@ class Exchange {
     }
   }
 
+  /**
+   * One request, sent again while it fails in a way the retry policy names and
+   * there are retries and time left. Resolves to the answer that is kept (a success,
+   * any status not retried, or the last one); rejects with the last failure.
+   */
+  async #sendWithRetries(url: URL, method: string, headers: Headers, body: EncodedBody | undefined, contentType: string | undefined): Promise<Sent> {
+    const policy = this.#policy;
+    for (let attempt = 1; ; attempt++) {
+      let sent: Sent | undefined;
+      let failure: unknown;
+      try {
+        sent = await this.#send(url, method, headers, body, contentType);
+      } catch (error) {
+        failure = error;
+      }
+      const mayRetry = attempt <= policy.limit && policy.methods.has(method) && !this.signal.aborted;
+      let reason: number | string;
+      let wait: number;
+      if (sent === undefined) {
+        const code = failureReason(failure);
+        if (!mayRetry || code === undefined || (policy.errorCodes !== 'any' && !policy.errorCodes.has(code))) throw failure;
+        reason = code;
+        wait = policy.backoff(attempt);
+      } else {
+        const status = sent.res.statusCode ?? 0;
+        if (!mayRetry || !policy.statusCodes.has(status)) return sent;
+        const retryAfter = parseRetryAfter(sent.res.headers['retry-after']);
+        if (retryAfter !== undefined && retryAfter > policy.maxRetryAfter) return sent;
+        reason = status;
+        try {
+          wait = retryAfter ?? policy.backoff(attempt);
+        } catch (error) {
+          discard(sent); // a backoff function that throws must not leave the answer's connection open
+          throw error;
+        }
+      }
+      // A retry that could not start before the deadline is not worth waiting for: the answer (or failure) we have is final.
+      const resumeAt = Date.now() + wait;
+      if (resumeAt >= this.#deadline || (policy.maxRetryTime !== undefined && resumeAt - this.#started > policy.maxRetryTime)) {
+        if (sent !== undefined) return sent;
+        throw failure;
+      }
+      if (sent !== undefined) discard(sent);
+      const error = failure as UploadError | undefined;
+      const info: UploadAttempt = { attempt, reason, status: sent?.res.statusCode, error, delay: wait, url: url.href };
+      if (body !== undefined && !body.body.replayable) {
+        throw new UploadError(
+          'ERR_BODY_NOT_REPLAYABLE',
+          `attempt ${attempt} failed (${sent === undefined ? error?.message ?? reason : `the server answered ${reason}`}) and would be retried, but the body holds a one-shot stream that was already read; use files, Blobs or bytes to make it replayable`,
+          { url: url.href, cause: failure, attempts: this.#attempts },
+        );
+      }
+      try {
+        policy.onRetry?.(info);
+      } catch (cause) {
+        throw new UploadError('ERR_CALLBACK_FAILED', `retry.onRetry threw: ${cause instanceof Error ? cause.message : String(cause)}`, { url: url.href, cause, attempts: this.#attempts });
+      }
+      this.#attempts.push(info);
+      await this.#wait(wait);
+    }
+  }
+
+  /** Waits `ms`, or rejects with the abort (or timeout) that cuts the wait short. */
+  #wait(ms: number): Promise<void> {
+    const signal = this.signal;
+    return new Promise<void>((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason as Error);
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(signal.reason as Error);
+      };
+      const timer = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
   /** One request; resolves once a final response has arrived, whether or not the body was all sent. */
-  async #send(url: URL, method: string, userHeaders: Headers, encoded: EncodedBody | undefined, contentType: string | undefined) {
+  async #send(url: URL, method: string, userHeaders: Headers, encoded: EncodedBody | undefined, contentType: string | undefined): Promise<Sent> {
     this.signal.throwIfAborted();
     // Loaded on first use: code that only encodes never pays for http, https and tls.
     const transport = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
     this.signal.throwIfAborted();
     const headers = new Headers(userHeaders);
     for (const name of BODY_HEADERS) headers.delete(name);
-    const length = encoded?.contentLength;
+    const expectContinue = encoded !== undefined && this.#wantsContinue(encoded.contentLength);
     if (encoded !== undefined) {
       for (const [name, value] of Object.entries(encoded.headers)) headers.set(name, value);
       if (contentType !== undefined) headers.set('content-type', contentType);
-      if (this.#wantsContinue(length)) headers.set('expect', '100-continue');
     }
     const req = transport.request(url, {
       method,
@@ -205,8 +323,12 @@ class Exchange {
       ...(this.#options.agent === undefined ? {} : { agent: this.#options.agent }),
       ...(this.#crossOrigin ? withoutClientCertificate(this.#options.tls) : this.#options.tls),
     });
+    // Set once the agent has the request, never through the constructor: with Expect among its
+    // headers, Node queues the head each time it is built, and http-proxy-agent builds it again
+    // (absolute-form) in addRequest and once connected: the proxy got the head three times.
+    if (expectContinue) req.setHeader('expect', '100-continue');
     this.#current = req;
-    return new Promise<{ res: IncomingMessage; req: ClientRequest; bodySent: boolean }>((resolve, reject) => {
+    return new Promise<Sent>((resolve, reject) => {
       const state: SendState = { response: undefined, failure: undefined, wake: () => {} };
       // Settles only once the body loop has let go of its source (files closed), or
       // after a short grace for a caller's stream that never yields again.
@@ -215,7 +337,7 @@ class Exchange {
         void Promise.race([sending, delay(BODY_RELEASE_GRACE_MS, false)]).then(settle);
       const fail = (error: Error) => {
         if (settled(state)) return; // after the answer, a reset changes nothing
-        state.failure = this.signal.aborted ? (this.signal.reason as Error) : requestFailed(error, url);
+        state.failure = this.signal.aborted ? (this.signal.reason as Error) : requestFailed(error, url, this.#attempts);
         state.wake();
         req.destroy();
         afterBody(() => reject(state.failure));
@@ -231,7 +353,7 @@ class Exchange {
       this.signal.addEventListener('abort', onAbort, { once: true });
       req.once('close', () => {
         this.signal.removeEventListener('abort', onAbort);
-        fail(new UploadError('ERR_REQUEST_FAILED', `the connection to ${url.host} closed before an answer`, { url: url.href }));
+        fail(new UploadError('ERR_REQUEST_FAILED', `the connection to ${url.host} closed before an answer`, { url: url.href, attempts: this.#attempts }));
       });
       req.on('response', (res) => {
         if (state.failure !== undefined) return res.destroy();
@@ -243,7 +365,7 @@ class Exchange {
         req.end();
         return;
       }
-      sending = this.#sendBody(req, encoded, headers.has('expect'), state).catch((error: Error) => {
+      sending = this.#sendBody(req, encoded, expectContinue, state).catch((error: Error) => {
         // The body itself failed (a file changed size, say): the server must see an aborted request.
         if (state.response === undefined && state.failure === undefined) {
           state.failure = error;
@@ -264,7 +386,13 @@ class Exchange {
   /** Streams the body with back-pressure; true when all of it went out, false when an answer came first. */
   async #sendBody(req: ClientRequest, encoded: EncodedBody, expectContinue: boolean, state: SendState): Promise<boolean> {
     if (expectContinue) {
-      req.flushHeaders();
+      // The head goes out once the agent has given the request a socket: a proxy agent has built
+      // (and, with Expect, queued) it by then; with other agents nothing has, and it is flushed here.
+      const flush = () => {
+        if (!req.headersSent) req.flushHeaders();
+      };
+      if (req.socket) flush();
+      else req.once('socket', flush);
       const expectTimeout = this.#options.expectTimeout ?? 1000;
       await wakeOn(state, (wake) => {
         req.once('continue', wake);
@@ -282,6 +410,29 @@ class Exchange {
     let sent = 0;
     const sizeMismatch = (what: string) => new UploadError('ERR_SIZE_MISMATCH', `the body produced ${what}; nothing past it was sent`);
     const { chunks, recycle } = recyclingChunks(encoded.body);
+    let failed = false;
+    const writer = new SliceWriter(req, {
+      onWritten: (bytes) => {
+        loaded += bytes;
+        try {
+          onProgress?.(loaded, total);
+        } catch (cause) {
+          failed = true;
+          req.destroy(new UploadError('ERR_CALLBACK_FAILED', `onUploadProgress threw: ${String(cause)}`, { cause }));
+        }
+      },
+      onBlockDone: recycle,
+      stopped: () => failed || settled(state),
+      fine: onProgress !== undefined,
+    });
+    // Waits until at most `limit` bytes are still on their way to the kernel; false if the request stopped meanwhile.
+    const drained = async (limit: number) => {
+      await wakeOn(state, (wake) => {
+        void writer.whenPendingAtMost(limit).then(wake);
+        return () => writer.wake();
+      });
+      return !(failed || settled(state));
+    };
     try {
       for (;;) {
         const { value, done } = await chunks.next();
@@ -290,30 +441,23 @@ class Exchange {
         const size = value.length;
         if (total !== undefined && sent + size > total) throw sizeMismatch(`more than the ${total} bytes declared in Content-Length`);
         sent += size;
-        const written = req.write(value, (error) => {
-          if (error) return;
-          loaded += size;
-          try {
-            onProgress?.(loaded, total);
-          } catch (cause) {
-            req.destroy(new UploadError('ERR_CALLBACK_FAILED', `onUploadProgress threw: ${String(cause)}`, { cause }));
-            return;
-          }
-          recycle(value); // the socket is done with it: its block can be read into again
-        });
-        if (!written) {
-          await wakeOn(state, (wake) => {
-            req.once('drain', wake);
-            return () => req.off('drain', wake);
-          });
-          if (settled(state)) return false;
-        }
+        writer.push(value);
+        // As a plain write and 'drain' would: small chunks go on at once, a block once the kernel has (nearly) taken it.
+        if (writer.pending > REQUEST_BUFFER_BYTES && !(await drained(REQUEST_BUFFER_BYTES))) return false;
       }
     } finally {
       await chunks.return?.();
     }
     if (total !== undefined && sent !== total) throw sizeMismatch(`${sent} bytes, not the ${total} declared in Content-Length`);
-    req.end();
+    if (!(await drained(0))) return false;
+    req.end(() => {
+      if (failed || settled(state)) return;
+      try {
+        this.#options.onBodySent?.();
+      } catch (cause) {
+        req.destroy(new UploadError('ERR_CALLBACK_FAILED', `onBodySent threw: ${String(cause)}`, { cause }));
+      }
+    });
     return true;
   }
 }
@@ -344,6 +488,15 @@ function wakeOn(state: SendState, listen: (wake: () => void) => () => void): Pro
   });
 }
 
+/** Lets go of an answer that is retried: a short body is read to its end (the connection stays reusable), a longer one is dropped. */
+function discard({ res, req, bodySent }: Sent): void {
+  res.on('error', () => {});
+  if (!bodySent) req.destroy();
+  const length = Number(res.headers['content-length']);
+  if (bodySent && Number.isSafeInteger(length) && length <= DRAIN_LIMIT) res.resume();
+  else res.destroy();
+}
+
 function resolveLocation(location: string, base: URL): URL | string {
   try {
     return new URL(location, base);
@@ -364,7 +517,7 @@ function baseHeaders(headers: UploadOptions['headers']): Headers {
   }
 }
 
-const UPLOAD_OPTIONS = ['method', 'headers', 'maxRedirects', 'expectContinue', 'expectTimeout', 'signal', 'timeout', 'onUploadProgress', 'agent', 'tls', 'boundary', 'blockSize'];
+const UPLOAD_OPTIONS = ['method', 'headers', 'maxRedirects', 'expectContinue', 'expectTimeout', 'signal', 'timeout', 'onUploadProgress', 'onBodySent', 'retry', 'agent', 'tls', 'boundary', 'blockSize'];
 const TLS_OPTIONS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername', 'minVersion'];
 
 /** Every option checked up front: an unknown or misspelled one is an error naming it, never ignored. */
@@ -377,6 +530,7 @@ function checkUploadOptions(options: UploadOptions): void {
   checkMilliseconds(options.expectTimeout, 'expectTimeout', fail, 0);
   checkMilliseconds(options.timeout, 'timeout', fail);
   checkFunction(options.onUploadProgress, 'onUploadProgress', fail);
+  checkFunction(options.onBodySent, 'onBodySent', fail);
   if (signal !== undefined && !(typeof signal === 'object' && signal !== null && typeof signal.aborted === 'boolean' && typeof signal.addEventListener === 'function')) {
     throw fail(`signal must be an AbortSignal, not ${describe(signal)}`);
   }
@@ -415,8 +569,8 @@ function withoutClientCertificate(tls: TlsOptions | undefined): TlsOptions | und
   return rest;
 }
 
-function requestFailed(error: Error, url: URL): Error {
+function requestFailed(error: Error, url: URL, attempts: readonly UploadAttempt[]): Error {
   if (error instanceof UploadError || error instanceof MultipartError) return error;
   const code = (error as NodeJS.ErrnoException).code;
-  return new UploadError('ERR_REQUEST_FAILED', `request to ${url.href} failed: ${code ?? error.message}`, { url: url.href, cause: error });
+  return new UploadError('ERR_REQUEST_FAILED', `request to ${url.href} failed: ${code ?? error.message}`, { url: url.href, cause: error, attempts });
 }

@@ -372,7 +372,9 @@ describe('progress', () => {
     expect(result.code).toBe(0);
     const lines = result.stderr.trim().split('\n');
     expect(lines.length).toBeGreaterThanOrEqual(2);
-    for (const line of lines) expect(line).toMatch(/^upload +\d{1,3}%  [\d.]+ (B|KiB|MiB) \/ 24\.0 MiB  ([\d.]+|--) (B|KiB|MiB)\/s  ETA \S+$/);
+    for (const line of lines) expect(line).toMatch(/^upload +\d{1,3}%  [\d.]+ (B|KiB|MiB) \/ 24\.0 MiB  (([\d.]+|--) (B|KiB|MiB)\/s  ETA \S+|waiting for response)$/);
+    // the body handed over, the answer not yet there (the server still reads)
+    expect(lines.filter((line) => line.endsWith('waiting for response'))).toHaveLength(1);
     expect(lines.at(-1)).toMatch(/^upload 100%  24\.0 MiB \/ 24\.0 MiB  .* ETA 0s$/);
   });
 
@@ -383,7 +385,9 @@ describe('progress', () => {
     const { stdout } = await promisify(execFile)('script', ['-qfec', command, '/dev/null'], { env: { ...process.env, COLUMNS: '100' } });
     const frames = stdout.split('\r').filter((frame) => frame.includes('%'));
     expect(frames.length).toBeGreaterThanOrEqual(2);
-    for (const frame of frames) expect(frame).toMatch(/^\[[=> ]+\] +\d{1,3}%  .* ETA \S+\x1b\[K$/);
+    for (const frame of frames) expect(frame).toMatch(/^\[[=> ]+\] +\d{1,3}%  .* (ETA \S+|waiting for response)\x1b\[K$/);
+    expect(frames.at(-1)).toContain('100%  24.0 MiB / 24.0 MiB');
+    expect(frames.at(-1)).toContain('waiting for response');
     expect(stdout.endsWith('\r\x1b[K')).toBe(true); // cleared at the end
   });
 

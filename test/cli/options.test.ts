@@ -30,6 +30,17 @@ describe('option values are checked: each bad one is a usage error naming the op
     [['--timeout', ''], '--timeout takes a number of seconds, not ""'],
     [['--timeout', '3000000'], '--timeout takes at most 2147483 seconds (about 24 days), not "3000000"'],
     [['--timeout', '2147483.001'], '--timeout takes at most 2147483 seconds (about 24 days), not "2147483.001"'],
+    // --retry: a whole number up to 1000; --retry-delay and --retry-max-time: seconds from 0
+    [['--retry', '-1'], '--retry takes a whole number from 0 to 1000, not "-1"'],
+    [['--retry', '1001'], '--retry takes a whole number from 0 to 1000, not "1001"'],
+    [['--retry', 'many'], '--retry takes a whole number from 0 to 1000, not "many"'],
+    [['--retry-delay', '-1'], '--retry-delay takes a number of seconds from 0 to 2147483, not "-1"'],
+    [['--retry-delay', 'soon'], '--retry-delay takes a number of seconds from 0 to 2147483, not "soon"'],
+    [['--retry-max-time', '1e3'], '--retry-max-time takes a number of seconds from 0 to 2147483, not "1e3"'],
+    [['--retry-max-time', '9999999'], '--retry-max-time takes a number of seconds from 0 to 2147483, not "9999999"'],
+    // -x: an http:// or https:// proxy URL
+    [['-x', 'ftp://127.0.0.1:21'], '-x takes an http:// or https:// proxy, not ftp://'],
+    [['--proxy', 'http://[::1'], '-x takes a proxy URL such as http://127.0.0.1:3128, not "http://[::1"'],
     // --max-redirs: a whole number, or -1 (no limit)
     [['--max-redirs', '-2'], '--max-redirs takes a whole number (or -1 for no limit), not "-2"'],
     [['--max-redirs', '1.5'], '--max-redirs takes a whole number (or -1 for no limit), not "1.5"'],
@@ -62,6 +73,11 @@ describe('option values are checked: each bad one is a usage error naming the op
 
   it('accepts the edges of each range', () => {
     expect(send('--timeout', '2147483', '-F', 'a=b').timeoutMs).toBe(2_147_483_000);
+    expect(send('--retry', '3', '--retry-delay', '0.5', '--retry-max-time', '0', '-F', 'a=b')).toMatchObject({ retry: 3, retryDelayMs: 500, retryMaxTimeMs: undefined });
+    expect(send('-x', '127.0.0.1:3128', '-F', 'a=b').proxy).toBe('http://127.0.0.1:3128/');
+    expect(send('-x', '', '-F', 'a=b').proxy).toBe('');
+    expect(send('-F', 'a=b').proxy).toBeUndefined();
+    expect(send('-F', 'a=b')).toMatchObject({ retry: 0, retryDelayMs: undefined, retryAllErrors: false, retryConnrefused: false });
     expect(send('--timeout', '.5', '-F', 'a=b').timeoutMs).toBe(500);
     expect(send('--timeout', '1.1', '-F', 'a=b').timeoutMs).toBe(1100); // whole milliseconds
     expect(send('--timeout', '0.0001', '-F', 'a=b').timeoutMs).toBe(1); // never 0

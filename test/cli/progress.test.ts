@@ -41,4 +41,22 @@ describe('progress text', () => {
     lines.finish();
     expect(written).toEqual(['upload 0%  0 B / 10 B  -- B/s  ETA --\n', 'upload 100%  10 B / 10 B  14 B/s  ETA 0s\n']);
   });
+
+  it('says "waiting for response" once the body is handed over, until it is sent again or ends', () => {
+    let time = 0;
+    const written: string[] = [];
+    const stream = { columns: 120, write: (s: string) => written.push(s) } as unknown as NodeJS.WriteStream;
+    const bar = createProgress({ stream, style: 'bar', interval: 100, now: () => time });
+    bar.update(10, 10);
+    time = 10;
+    bar.waiting();
+    bar.waiting();
+    expect(written).toHaveLength(2);
+    expect(written[1]).toMatch(/100%  10 B \/ 10 B  waiting for response\x1b\[K$/);
+    time = 500;
+    bar.update(0, 10); // a retry starts again
+    expect(written.at(-1)).not.toContain('waiting');
+    bar.finish();
+    expect(written.at(-1)).toBe('\r\x1b[K');
+  });
 });

@@ -21,7 +21,25 @@ describe('hostile options: each is an error naming it, before anything is sent',
     ['an agent that is not one', { agent: {} }, 'ERR_INVALID_OPTION'],
     ['a signal that is not one', { signal: 'stop' }, 'ERR_INVALID_OPTION'],
     ['onUploadProgress not a function', { onUploadProgress: 1 }, 'ERR_INVALID_OPTION'],
+    ['onBodySent not a function', { onBodySent: 'yes' }, 'ERR_INVALID_OPTION'],
     ['an unknown tls option', { tls: { certificate: 'x' } }, 'ERR_INVALID_OPTION'],
+    ['retry -1', { retry: -1 }, 'ERR_INVALID_OPTION'],
+    ['retry 1.5', { retry: 1.5 }, 'ERR_INVALID_OPTION'],
+    ['retry "3"', { retry: '3' }, 'ERR_INVALID_OPTION'],
+    ['retry as an array', { retry: [3] }, 'ERR_INVALID_OPTION'],
+    ['an unknown retry option', { retry: { limits: 3 } }, 'ERR_INVALID_OPTION'],
+    ['retry.limit over 1000', { retry: { limit: 1001 } }, 'ERR_INVALID_OPTION'],
+    ['retry.methods not an array', { retry: { methods: 'PUT' } }, 'ERR_INVALID_OPTION'],
+    ['retry.methods with a space', { retry: { methods: ['P UT'] } }, 'ERR_INVALID_OPTION'],
+    ['retry.statusCodes with 200', { retry: { statusCodes: [200] } }, 'ERR_INVALID_OPTION'],
+    ['retry.statusCodes with "503"', { retry: { statusCodes: ['503'] } }, 'ERR_INVALID_OPTION'],
+    ['retry.errorCodes with a number', { retry: { errorCodes: [1] } }, 'ERR_INVALID_OPTION'],
+    ['retry.errorCodes "all"', { retry: { errorCodes: 'all' } }, 'ERR_INVALID_OPTION'],
+    ['retry.backoff negative', { retry: { backoff: -1 } }, 'ERR_INVALID_OPTION'],
+    ['retry.backoff "fast"', { retry: { backoff: 'fast' } }, 'ERR_INVALID_OPTION'],
+    ['retry.maxRetryAfter Infinity', { retry: { maxRetryAfter: Infinity } }, 'ERR_INVALID_OPTION'],
+    ['retry.maxRetryTime NaN', { retry: { maxRetryTime: NaN } }, 'ERR_INVALID_OPTION'],
+    ['retry.onRetry not a function', { retry: { onRetry: 1 } }, 'ERR_INVALID_OPTION'],
     ['a header name with a space', { headers: { 'bad name': 'x' } }, 'ERR_INVALID_HEADER'],
     ['a header value with CR LF', { headers: { 'x-a': 'a\r\nx-b: injected' } }, 'ERR_INVALID_HEADER'],
     ['a Content-Length that differs', { headers: { 'content-length': '1' } }, 'ERR_INVALID_HEADER'],
@@ -35,8 +53,14 @@ describe('hostile options: each is an error naming it, before anything is sent',
         requests++;
         json(res, 200, {});
       });
-      const error = await upload(server.url, { a: 'x' }, options as UploadOptions).then(() => undefined, codeOf);
-      expect(error).toBe(expected);
+      const error = await upload(server.url, { a: 'x' }, options as UploadOptions).then(() => undefined, (e: unknown) => e);
+      expect(codeOf(error)).toBe(expected);
+      // the message names the option at fault
+      const [name] = Object.keys(options);
+      if (expected === 'ERR_INVALID_OPTION' && name === 'retry') {
+        const field = typeof options.retry === 'object' && options.retry !== null && !Array.isArray(options.retry) ? Object.keys(options.retry)[0] : undefined;
+        expect((error as Error).message).toContain(field === undefined || field === 'limits' ? 'retry' : `retry.${field}`);
+      }
       expect(requests).toBe(0);
     });
   }

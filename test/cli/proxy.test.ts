@@ -1,0 +1,102 @@
+import { spawn } from 'node:child_process';
+import http, { type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createProxy } from 'proxy';
+import { afterAll, describe, expect, it } from 'vitest';
+import { receive } from '../../src/receiver.js';
+import { cliPath, root, type CliResult } from '../helpers/cli.js';
+import { bytes, tempDir, writeFile } from '../helpers/files.js';
+import { json, startServer, tls } from '../helpers/servers.js';
+
+const dir = tempDir();
+const bigPath = writeFile(dir, 'big.bin', bytes(2 * 1024 * 1024, 2));
+const caPath = writeFile(dir, 'ca.crt', tls.ca);
+
+/** The built CLI with exactly this environment's proxy variables (none of the test runner's). */
+function runWithEnv(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/_proxy$/i.test(name)));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliPath, ...args], { cwd: root, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const proxyServer = createProxy(http.createServer());
+const asked: string[] = [];
+proxyServer.on('request', (req: IncomingMessage) => asked.push(`${req.method} ${req.url}`));
+proxyServer.on('connect', (req: IncomingMessage) => asked.push(`CONNECT ${req.url}`));
+await new Promise<void>((resolve) => proxyServer.listen(0, '127.0.0.1', resolve));
+afterAll(() => new Promise<void>((resolve) => {
+  proxyServer.closeAllConnections?.();
+  proxyServer.close(() => resolve());
+}));
+const proxy = `http://127.0.0.1:${(proxyServer.address() as AddressInfo).port}`;
+const receipt = (req: IncomingMessage, res: http.ServerResponse) => void receive(req).then((report) => json(res, 200, { lengthMatches: report.lengthMatches }));
+const plain = await startServer(receipt);
+const secure = await startServer(receipt, { https: { cert: tls.cert, key: tls.key } });
+
+/** Runs the CLI and returns what the proxy was asked for meanwhile. */
+async function through(args: string[], env: Record<string, string> = {}) {
+  const before = asked.length;
+  const result = await runWithEnv(args, env);
+  return { ...result, asked: asked.slice(before) };
+}
+
+describe('-x/--proxy and the proxy environment, like curl', () => {
+  it('-x sends an http upload through the proxy in absolute-form, a 2 MiB body with Expect intact', async () => {
+    const result = await through(['-x', proxy, '-F', `f=@${bigPath}`, plain.url]);
+    expect(result).toMatchObject({ code: 0, stderr: '', asked: [`POST ${plain.url}`] });
+    expect(JSON.parse(result.stdout)).toEqual({ lengthMatches: true });
+    // a proxy without a scheme is http://, as in curl
+    expect((await through(['-x', proxy.replace('http://', ''), '-F', 'a=b', plain.url])).asked).toEqual([`POST ${plain.url}`]);
+  });
+
+  it('https goes through a CONNECT tunnel', async () => {
+    const result = await through(['-x', proxy, '--cacert', caPath, '-F', `f=@${bigPath}`, secure.url]);
+    expect(result).toMatchObject({ code: 0, asked: [`CONNECT ${new URL(secure.url).host}`] });
+    expect(JSON.parse(result.stdout)).toEqual({ lengthMatches: true });
+  });
+
+  it.each([
+    [{ http_proxy: proxy }, true],
+    [{ HTTP_PROXY: proxy }, true],
+    [{ all_proxy: proxy }, true],
+    [{ https_proxy: proxy }, false], // for https URLs only
+    [{ http_proxy: proxy, NO_PROXY: '127.0.0.1' }, false],
+    [{ http_proxy: proxy, no_proxy: 'example.com, 127.0.0.1' }, false],
+    [{ http_proxy: proxy, no_proxy: '*' }, false],
+    [{ http_proxy: proxy, no_proxy: 'example.com' }, true],
+  ])('environment %j: through the proxy %s', async (env, proxied) => {
+    const result = await through(['-F', 'a=b', plain.url], env);
+    expect(result.code).toBe(0);
+    expect(result.asked).toEqual(proxied ? [`POST ${plain.url}`] : []);
+  });
+
+  it('NO_PROXY applies to -x too, and -x "" turns the environment\'s proxy off', async () => {
+    expect((await through(['-x', proxy, '-F', 'a=b', plain.url], { NO_PROXY: '127.0.0.1' })).asked).toEqual([]);
+    expect((await through(['-x', '', '-F', 'a=b', plain.url], { http_proxy: proxy })).asked).toEqual([]);
+  });
+
+  it('a bad proxy is a usage error (2); a proxy host that does not resolve is exit 5; a refused one 7', async () => {
+    expect(await runWithEnv(['-x', 'ftp://127.0.0.1:1', '-F', 'a=b', plain.url])).toMatchObject({ code: 2, stderr: expect.stringContaining('-x takes an http:// or https:// proxy') });
+    expect(await runWithEnv(['-x', 'http://[bad', '-F', 'a=b', plain.url])).toMatchObject({ code: 2 });
+    expect(await runWithEnv(['-F', 'a=b', plain.url], { http_proxy: 'socks5://127.0.0.1:1' })).toMatchObject({ code: 2, stderr: expect.stringContaining('the proxy in the environment') });
+    expect(await runWithEnv(['-x', 'http://no-such-proxy.invalid:3128', '-F', 'a=b', plain.url])).toMatchObject({ code: 5, stderr: 'multipart-poster: could not resolve proxy no-such-proxy.invalid\n' });
+    const port = await new Promise<number>((resolve) => {
+      const probe = http.createServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = probe.address() as AddressInfo;
+        probe.close(() => resolve(free));
+      });
+    });
+    expect((await runWithEnv(['-x', `http://127.0.0.1:${port}`, '-F', 'a=b', plain.url])).code).toBe(7);
+  });
+});

@@ -1,0 +1,106 @@
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readdirSync, readlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+// The README's recipe, as a user copies it.
+import { uploadInParts } from '../../examples/s3-multipart.mjs';
+import { tempDir } from '../helpers/files.js';
+import { json, startServer } from '../helpers/servers.js';
+
+const MiB = 1024 * 1024;
+const dir = tempDir();
+
+/** A 256 MiB file of pseudo-random bytes, and its SHA-256. */
+function bigFile(): { path: string; sha256: string } {
+  const path = join(dir, 'big.bin');
+  const fd = openSync(path, 'w');
+  const hash = createHash('sha256');
+  const block = Buffer.allocUnsafe(MiB);
+  let x = 12345;
+  for (let i = 0; i < 256; i++) {
+    for (let j = 0; j < MiB; j += 4) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      block.writeInt32LE(x | 0, j);
+    }
+    writeSync(fd, block);
+    hash.update(block);
+  }
+  closeSync(fd);
+  return { path, sha256: hash.digest('hex') };
+}
+
+/**
+ * An S3-like multipart upload server that fails on purpose: the first PUT of part 3 is answered
+ * 503, of part 7 gets its connection reset half way through the body, of part 12 is answered 503
+ * with Retry-After: 0. It checks that each part's Content-Length is the bytes received.
+ */
+async function s3LikeServer() {
+  const parts = new Map<number, Buffer>();
+  const attempts = new Map<number, number>();
+  const log: string[] = [];
+  const server = await startServer((req, res) => {
+    const url = new URL(req.url!, 'http://x');
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const partNumber = Number(url.searchParams.get('partNumber'));
+    const attempt = (attempts.get(partNumber) ?? 0) + 1;
+    if (req.method === 'PUT') attempts.set(partNumber, attempt);
+    req.on('data', (c: Buffer) => {
+      received += c.length;
+      chunks.push(c);
+      if (req.method === 'PUT' && partNumber === 7 && attempt === 1 && received > 4 * MiB) req.socket.destroy();
+    });
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      if (req.method === 'POST' && url.searchParams.has('uploads')) return json(res, 200, { uploadId: 'u-1' });
+      if (req.method === 'PUT') {
+        log.push(`${partNumber}#${attempt}`);
+        if (Number(req.headers['content-length']) !== body.length) return json(res, 400, { error: 'length' });
+        if (partNumber === 3 && attempt === 1) return json(res, 503, { error: 'slow down' });
+        if (partNumber === 12 && attempt === 1) return json(res, 503, { error: 'slow down' }, { 'retry-after': '0' });
+        parts.set(partNumber, body);
+        res.writeHead(200, { etag: `"${createHash('md5').update(body).digest('hex')}"`, 'content-length': 0 });
+        return res.end();
+      }
+      const { parts: list } = JSON.parse(body.toString()) as { parts: Array<{ partNumber: number; etag: string }> };
+      const whole = createHash('sha256');
+      for (const { partNumber: n, etag } of list) {
+        const data = parts.get(n)!;
+        if (etag !== `"${createHash('md5').update(data).digest('hex')}"`) return json(res, 400, { error: `part ${n} etag` });
+        whole.update(data);
+      }
+      json(res, 200, { parts: list.length, sha256: whole.digest('hex') });
+    });
+  });
+  return { url: `${server.origin}/bucket/big.bin`, log, attempts };
+}
+
+/** Descriptors of this process open on `path`, sampled while the upload runs. */
+function openOn(path: string): number {
+  let open = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`) === path) open++;
+    } catch {
+      // closed while we looked
+    }
+  }
+  return open;
+}
+
+describe('the S3-style multipart upload recipe', () => {
+  it('sends a 256 MiB file as 32 slices of 8 MiB, 4 at a time, through failures; the reassembled SHA-256 is the file\'s', async () => {
+    const file = bigFile();
+    const server = await s3LikeServer();
+    let mostOpen = 0;
+    const sampler = setInterval(() => (mostOpen = Math.max(mostOpen, openOn(file.path))), 2);
+    const result = await uploadInParts(file.path, server.url, { partSize: 8 * MiB, concurrency: 4 }).finally(() => clearInterval(sampler));
+    expect(result).toEqual({ parts: 32, sha256: file.sha256 });
+    expect([server.attempts.get(3), server.attempts.get(7), server.attempts.get(12), server.attempts.get(1)]).toEqual([2, 2, 2, 1]);
+    expect(mostOpen).toBeGreaterThan(0);
+    expect(mostOpen).toBeLessThanOrEqual(4);
+    expect(openOn(file.path)).toBe(0);
+  });
+});
