@@ -91,3 +91,43 @@ describe('spool: a stream of unknown length made exact and replayable', () => {
     await expect(multipartEncode({ a: 'b' }, options as never)).rejects.toMatchObject({ code: expect.stringMatching(/^ERR_INVALID_(OPTION|VALUE)$/) });
   });
 });
+
+describe('upload({ spool }): a one-shot stream retried and redirected, its temporary file removed when the upload settles', () => {
+  it('a 307 and a 503 re-send the spooled stream byte for byte', async () => {
+    const { startServer } = await import('./helpers/servers.js');
+    const { upload } = await import('../src/index.js');
+    const dir = tempDir();
+    const seen: number[] = [];
+    let requests = 0;
+    const server = await startServer((req, res) => {
+      let bytesIn = 0;
+      req.on('data', (c: Buffer) => (bytesIn += c.length));
+      req.on('end', () => {
+        requests++;
+        seen.push(bytesIn);
+        if (requests === 1) res.writeHead(307, { location: '/again' }).end();
+        else if (requests === 2) res.writeHead(503, { 'content-length': 0 }).end();
+        else res.writeHead(200, { 'content-length': 2 }).end('ok');
+      });
+    });
+    const data = bytes(3_000_000, 4);
+    const response = await upload(server.url, { f: new MultipartParam('f', { fileobj: streamOf(data) }) }, { method: 'PUT', spool: { dir }, retry: { limit: 2, backoff: 1 } });
+    expect(await response.text()).toBe('ok');
+    expect(seen).toHaveLength(3);
+    expect(new Set(seen).size).toBe(1);
+    expect(seen[0]).toBeGreaterThan(3_000_000);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('without spool, the same one-shot stream is not retried: a typed error says why', async () => {
+    const { startServer } = await import('./helpers/servers.js');
+    const { upload } = await import('../src/index.js');
+    const server = await startServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(503, { 'content-length': 0 }).end());
+    });
+    await expect(upload(server.url, { f: new MultipartParam('f', { fileobj: streamOf(bytes(1000)), filesize: 1000 }) }, { method: 'PUT', retry: { limit: 2, backoff: 1 } })).rejects.toMatchObject({
+      code: 'ERR_BODY_NOT_REPLAYABLE',
+    });
+  });
+});

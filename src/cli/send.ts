@@ -65,13 +65,22 @@ async function writeTo(target: Writable, source: AsyncIterable<Uint8Array>, opti
 
 const PROXY_VARIABLES = ['http_proxy', 'https_proxy', 'all_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY'];
 
+/** An environment variable; undefined where the runtime does not let it be read (Deno without --allow-env): then no proxy comes from there. */
+function readEnv(name: string): string | undefined {
+  try {
+    return process.env[name];
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The proxy for `url`, as curl picks it: -x, else the environment (read by proxy-from-env:
  * http_proxy/https_proxy/all_proxy, upper-case too), NO_PROXY applying to both. undefined: direct.
  */
 async function proxyFor(url: string, options: SendOptions): Promise<string | undefined> {
   if (options.proxy === '') return undefined;
-  if (options.proxy === undefined && !PROXY_VARIABLES.some((name) => process.env[name])) return undefined; // nothing to load
+  if (options.proxy === undefined && !PROXY_VARIABLES.some((name) => readEnv(name))) return undefined; // nothing to load
   // proxy-from-env ships no types: its one function, as it documents it.
   const { getProxyForUrl } = (await import('proxy-from-env' as string)) as { getProxyForUrl: (url: string) => string };
   if (options.proxy === undefined) {
@@ -101,9 +110,13 @@ async function proxyAgent(url: string, proxy: string): Promise<Agent> {
   return new HttpProxyAgent(proxy);
 }
 
-/** curl's --retry: its transient errors, whatever the method (the body is re-sent byte for byte), with its doubling delay. */
-function retryFor(options: SendOptions, io: Io): RetryOptions | undefined {
-  if (options.retry === 0) return undefined;
+/**
+ * curl's --retry: its transient errors, whatever the method (the body is re-sent byte for byte),
+ * with its doubling delay. Without --retry, as in curl, nothing is retried (0: upload() would
+ * otherwise use its own defaults).
+ */
+function retryFor(options: SendOptions, io: Io): RetryOptions | 0 {
+  if (options.retry === 0) return 0;
   const transient = [408, 429, 500, 502, 503, 504];
   const everyError = Array.from({ length: 200 }, (_, i) => 400 + i);
   const delay = options.retryDelayMs;
@@ -163,7 +176,7 @@ export async function send(options: SendOptions, io: Io): Promise<number> {
       maxRedirects: options.location ? options.maxRedirects : 0,
       ...(options.expectContinue === undefined ? {} : { expectContinue: options.expectContinue }),
       ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
-      ...(retry === undefined ? {} : { retry }),
+      retry,
       ...(agent === undefined ? {} : { agent }),
       tls,
       ...(progress === undefined

@@ -29,6 +29,8 @@ export const DEFAULT_RETRY_STATUSES = [408, 429, 500, 502, 503, 504];
  * transient DNS failure has its own code, EAI_AGAIN, which is retried.
  */
 export const DEFAULT_RETRY_ERROR_CODES = ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENETUNREACH', 'EHOSTUNREACH', 'EAI_AGAIN'];
+/** As got: two retries, for idempotent methods only, unless the caller says otherwise. */
+const DEFAULT_LIMIT = 2;
 const DEFAULT_BACKOFF_MS = 1000;
 /** Exponential waits stop growing here. */
 const MAX_BACKOFF_MS = 30_000;
@@ -36,6 +38,8 @@ const DEFAULT_MAX_RETRY_AFTER_MS = 60_000;
 
 export interface RetryPolicy {
   limit: number;
+  /** The caller asked for retries; by default they are tried only where the body can be sent again. */
+  explicit: boolean;
   methods: ReadonlySet<string>;
   statusCodes: ReadonlySet<number>;
   errorCodes: ReadonlySet<string> | 'any';
@@ -48,10 +52,13 @@ export interface RetryPolicy {
 
 const RETRY_KEYS = ['limit', 'methods', 'statusCodes', 'errorCodes', 'backoff', 'maxRetryAfter', 'maxRetryTime', 'onRetry'];
 
-/** Checks `retry` (a number or an options object) and returns the policy; no option means no retries. */
+/**
+ * Checks `retry` (a number or an options object) and returns the policy. No option means got's
+ * defaults, for bodies that can be sent again: a one-shot stream's failure is then returned as it is.
+ */
 export function retryPolicy(retry: number | RetryOptions | undefined): RetryPolicy {
   const options: RetryOptions = typeof retry === 'number' ? { limit: retry } : checkOptionKeys(retry, RETRY_KEYS, fail, 'retry');
-  const limit = checkInteger(options.limit, typeof retry === 'number' ? 'retry' : 'retry.limit', fail, 0, 1000) ?? (retry === undefined ? 0 : 2);
+  const limit = checkInteger(options.limit, typeof retry === 'number' ? 'retry' : 'retry.limit', fail, 0, 1000) ?? DEFAULT_LIMIT;
   const methods = list<string>(options.methods, 'retry.methods', (m) => typeof m === 'string' && TOKEN.test(m), 'HTTP methods') ?? DEFAULT_RETRY_METHODS;
   const statusCodes = list<number>(options.statusCodes, 'retry.statusCodes', (s) => Number.isInteger(s) && (s as number) >= 400 && (s as number) <= 599, 'statuses from 400 to 599') ?? DEFAULT_RETRY_STATUSES;
   const errorCodes =
@@ -63,6 +70,7 @@ export function retryPolicy(retry: number | RetryOptions | undefined): RetryPoli
   const onRetry = checkFunction<(info: UploadAttempt) => void>(options.onRetry, 'retry.onRetry', fail);
   return {
     limit,
+    explicit: retry !== undefined,
     methods: new Set(methods.map((m) => m.toUpperCase())),
     statusCodes: new Set(statusCodes),
     errorCodes: errorCodes === 'any' ? 'any' : new Set(errorCodes),

@@ -3,6 +3,7 @@ import type { RequestOptions } from 'node:https';
 import { isUploadBody, multipartEncode, recyclingChunks, type EncodedBody } from '../encoder.js';
 import { MultipartError, UploadError, type UploadAttempt } from '../errors.js';
 import type { ParamsInput } from '../param.js';
+import type { SpoolOptions } from '../spool.js';
 import { checkFunction, checkInteger, checkMilliseconds, checkOptionKeys, checkString, describe, TOKEN, uploadOptionError as fail } from '../validate.js';
 import { onAbort } from './abort.js';
 import { toWebResponse } from './response.js';
@@ -55,9 +56,14 @@ export interface UploadOptions {
   /** An agent to reuse connections (http.Agent or https.Agent). */
   agent?: Agent;
   tls?: TlsOptions;
-  /** Encoding options when `params` is not encoded yet. */
+  /** Encoding options when `params` is not encoded yet (an error with an encoded body). */
   boundary?: string;
   blockSize?: number;
+  /**
+   * Spool one-shot streams first (see `multipartEncode`), so the upload has an exact length and
+   * can be retried or redirected; the temporary files are removed when the upload settles.
+   */
+  spool?: boolean | SpoolOptions;
 }
 
 /** A request's own buffer (Node's default highWaterMark): the body loop reads on while no more than this waits to be sent. */
@@ -78,11 +84,16 @@ const BODY_HEADERS = ['content-type', 'content-length', 'transfer-encoding', 'ex
 export async function upload(url: string | URL, params: ParamsInput | EncodedBody, options: UploadOptions = {}): Promise<Response> {
   checkUploadOptions(options);
   const policy = retryPolicy(options.retry);
-  const encoded = isEncodedBody(params)
+  const given = isEncodedBody(params);
+  if (given && (options.spool !== undefined || options.boundary !== undefined || options.blockSize !== undefined)) {
+    throw fail('boundary, blockSize and spool encode params; this body is encoded already (give them to multipartEncode or rawBody)');
+  }
+  const encoded = given
     ? params
     : await multipartEncode(params, {
         ...(options.boundary === undefined ? {} : { boundary: options.boundary }),
         ...(options.blockSize === undefined ? {} : { blockSize: options.blockSize }),
+        ...(options.spool === undefined ? {} : { spool: options.spool }),
       });
   const exchange = new Exchange(options, policy);
   try {
@@ -90,6 +101,9 @@ export async function upload(url: string | URL, params: ParamsInput | EncodedBod
   } catch (error) {
     exchange.finish();
     throw error;
+  } finally {
+    // A body made here is done with once the exchange is: its spool files go.
+    if (!given) await encoded.dispose();
   }
 }
 
@@ -267,10 +281,16 @@ class Exchange {
         if (sent !== undefined) return sent;
         throw failure;
       }
+      const replayable = body === undefined || body.body.replayable;
+      if (!replayable && !policy.explicit) {
+        // Retries by default go only where they can: this answer (or failure) is final, as without them.
+        if (sent !== undefined) return sent;
+        throw failure;
+      }
       if (sent !== undefined) discard(sent);
       const error = failure as UploadError | undefined;
       const info: UploadAttempt = { attempt, reason, status: sent?.res.statusCode, error, delay: wait, url: url.href };
-      if (body !== undefined && !body.body.replayable) {
+      if (!replayable) {
         throw new UploadError(
           'ERR_BODY_NOT_REPLAYABLE',
           `attempt ${attempt} failed (${sent === undefined ? error?.message ?? reason : `the server answered ${reason}`}) and would be retried, but the body holds a one-shot stream that was already read; use files, Blobs or bytes to make it replayable`,
@@ -517,7 +537,7 @@ function baseHeaders(headers: UploadOptions['headers']): Headers {
   }
 }
 
-const UPLOAD_OPTIONS = ['method', 'headers', 'maxRedirects', 'expectContinue', 'expectTimeout', 'signal', 'timeout', 'onUploadProgress', 'onBodySent', 'retry', 'agent', 'tls', 'boundary', 'blockSize'];
+const UPLOAD_OPTIONS = ['method', 'headers', 'maxRedirects', 'expectContinue', 'expectTimeout', 'signal', 'timeout', 'onUploadProgress', 'onBodySent', 'retry', 'agent', 'tls', 'boundary', 'blockSize', 'spool'];
 const TLS_OPTIONS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername', 'minVersion'];
 
 /** Every option checked up front: an unknown or misspelled one is an error naming it, never ignored. */

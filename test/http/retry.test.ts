@@ -132,14 +132,19 @@ describe('retries', () => {
     expect(second.seen).toHaveLength(3);
   });
 
-  it('no retry option, no retry', async () => {
+  it("no retry option: got's defaults where the body can be sent again (a PUT twice more; never a POST, never a one-shot stream)", async () => {
     const { url, seen } = await scripted((_attempt, req, res) => {
       req.resume();
       req.on('end', () => json(res, 503, {}));
       return true;
     });
     expect((await upload(url, { a: 'x' }, { method: 'PUT' })).status).toBe(503);
-    expect(seen).toHaveLength(1);
+    expect(seen).toHaveLength(3);
+    expect((await upload(url, { a: 'x' })).status).toBe(503);
+    expect(seen).toHaveLength(4);
+    const stream = new MultipartParam('s', { fileobj: Readable.from([Buffer.from('abc')]), filesize: 3 });
+    expect((await upload(url, { s: stream }, { method: 'PUT' })).status).toBe(503);
+    expect(seen).toHaveLength(5);
   });
 
   it('a body holding a one-shot stream is never retried: ERR_BODY_NOT_REPLAYABLE says why', async () => {
