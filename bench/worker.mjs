@@ -335,6 +335,9 @@ async function timed(work, { loop = false } = {}) {
   }
 }
 
+const MiB = 1024 * 1024;
+const CLIENT_MODULES = { 'ours undici.request': ['undici'], 'ours got': ['got'], 'ours axios': ['axios'], 'form-data-encoder': ['formdata-node', 'formdata-node/file-from-path', 'form-data-encoder'] };
+
 /** Each kind of workload (see describeWorkload): what to set up, then what to measure. */
 const kinds = {
   encode: () => timed(() => pick(encoders)()),
@@ -347,8 +350,11 @@ const kinds = {
   many: async () => {
     target.agent = new http.Agent({ keepAlive: true });
     if (subject === 'ours undici.request') target.dispatcher = new (await import('undici')).Agent();
+    // The client's modules are loaded before the resident size the uploads are measured from.
+    await Promise.all((CLIENT_MODULES[subject] ?? []).map((name) => import(name)));
+    const startRssMiB = process.memoryUsage().rss / MiB;
     try {
-      return await timed(() => concurrently(workload.count, pick(uploaders)));
+      return { ...(await timed(() => concurrently(workload.count, pick(uploaders)))), startRssMiB };
     } finally {
       target.agent.destroy();
       await target.dispatcher?.close();
@@ -379,6 +385,8 @@ try {
       ms: result.ms,
       cpuMs: result.external?.cpuMs ?? result.cpuMs,
       maxRssMiB: result.external?.maxRssMiB ?? result.maxRssMiB,
+      // W7: the resident size added per upload in flight (curl: each process's whole peak).
+      ...(result.startRssMiB !== undefined ? { perUploadMiB: result.external ? result.external.maxRssMiB / workload.count : (result.maxRssMiB - result.startRssMiB) / workload.count } : {}),
       bytes: result.report ? result.report.bytes : result.bytes,
       declared: result.declared ?? null,
       chunked: result.report?.chunked ?? null,
