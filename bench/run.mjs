@@ -449,7 +449,7 @@ const summaryMd = [
     return r.error ? `| ${r.subject} | fails (${r.error}) | | | ${pinnedTime} |` : `| ${r.subject} | ${fmt(r.ms)} | ${fmt(r.cpuMs)} | ${r.rssMiB.toFixed(0)} MiB | ${pinnedTime} |`;
   }),
   ...(byId.W6 || byId.W7 ? ['', '| W6 (TLS) and W7 (many at once) | W6 time | W6 client CPU | W7 time | W7 peak RSS (worst run) | W7 per upload |', '|---|---:|---:|---:|---:|---:|'] : []),
-  ...[...new Set([...(byId.W6?.result.subjects ?? []), ...(byId.W7?.result.subjects ?? [])])].map((subject) => {
+  ...[...new Set([...(byId.W7?.result.subjects ?? []), ...(byId.W6?.result.subjects ?? [])])].map((subject) => {
     const six = row('W6', subject === 'ours http.request' ? 'ours https.request' : subject);
     const seven = row('W7', subject);
     const cell = (r, f) => (!r ? '–' : r.error ? `fails (${r.error})` : f(r));
