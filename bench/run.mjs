@@ -79,6 +79,7 @@ const WORKLOADS = [
     subjects: ['ours upload()', 'ours https.request', 'form-data-encoder', 'curl', 'curl (Expect)'],
     server: { tls: true, sha256: true },
     verify: true,
+    peers: ['form-data-encoder'],
     rounds: ROUNDS + 2, // two processes share the machine, as in W5
   },
   {
@@ -87,8 +88,11 @@ const WORKLOADS = [
     subjects: ['ours upload()', 'ours http.request', 'ours undici.request', 'ours got', 'ours axios', 'form-data-encoder', 'curl'],
     server: { sha256: true },
     verify: true,
+    peers: ['form-data-encoder'],
     notes: [
       'Each upload has its own body (the same file); the Node clients share one `new http.Agent({ keepAlive: true })` (undici: one `new Agent()`), so each upload has a connection of its own.',
+      'The recipes are the README\'s: `pipeline(form.body, req)` for node:http, `body: form.body` for undici and got, `Readable.from(form.body, { objectMode: false })` with `maxRedirects: 0` for axios, each encoded with `blockSize: 256 * 1024`; upload() with its defaults.',
+      '"per upload" is (peak RSS − RSS before the first upload, client modules loaded) ÷ uploads; for curl, its summed peak ÷ processes.',
       `curl is ${sizes.w7Count} processes: its CPU and peak RSS are the sums over them.`,
     ],
   },
@@ -212,6 +216,7 @@ function summarize(result) {
       cpuMs: median(pick('cpuMs')),
       rssMiB: median(pick('maxRssMiB')),
       rssMax: Math.max(...pick('maxRssMiB')),
+      perUpload: ok.some((r) => r.perUploadMiB !== undefined) ? median(pick('perUploadMiB')) : undefined,
       length: subject === 'ours length' ? 'n/a' : lengthChecks.find((c) => c !== 'ok') ?? 'ok',
       // busboy parse, Content-Length and SHA-256 of every file, on every run; failed runs count too.
       check: checks.length === 0 ? undefined : failed ? `failed: ${failed.error}` : checks.find((c) => c !== 'ok') ?? `ok (${checks.length} runs)`,
@@ -280,6 +285,7 @@ function columns(result) {
     ['min–max', '---:', (r) => `${fmt(r.msMin)}–${fmt(r.msMax)}`],
     ['CPU', '---:', (r) => fmt(r.cpuMs)],
     ['peak RSS', '---:', (r) => `${r.rssMiB.toFixed(0)} MiB${result.id === 'W7' ? ` (max ${r.rssMax.toFixed(0)})` : ''}`],
+    ...(result.id === 'W7' ? [['per upload', '---:', (r) => (r.perUpload === undefined ? '–' : `${r.perUpload.toFixed(1)} MiB`)]] : []),
     ['length check', '---', (r) => `${r.length}${r.chunked ? ' (chunked)' : ''}`],
     ...(result.verify ? [['received (busboy, SHA-256)', '---', (r) => r.check ?? '']] : []),
     ...(result.loop
@@ -402,7 +408,7 @@ function newTargets() {
   lines.push(
     `| W6 upload() over TLS ≤ 1.00× curl -F | ${times(w6?.vsCurl)} curl's time; client CPU ${w6ours?.cpuMs === undefined ? '–' : fmt(w6ours.cpuMs)} vs curl ${w6curl?.cpuMs === undefined ? '–' : fmt(w6curl.cpuMs)} | ${verdict(w6?.vsCurl <= 1)} |`,
   );
-  const w7rss = (r) => `${r.subject.replace(/^ours /, '')} ${r.error ? `fails (${r.error})` : `${r.rssMax.toFixed(0)} MiB`}`;
+  const w7rss = (r) => `${r.subject.replace(/^ours /, '')} ${r.error ? `fails (${r.error})` : `${r.rssMax.toFixed(0)} MiB${r.perUpload === undefined ? '' : ` (${r.perUpload.toFixed(1)}/upload)`}`}`;
   const w7 = byId.W7?.summary.rows.filter((r) => isOurs(r.subject)) ?? [];
   const w7peers = byId.W7?.summary.rows.filter((r) => !isOurs(r.subject)) ?? [];
   lines.push(
@@ -442,6 +448,14 @@ const summaryMd = [
     const pinnedTime = !pinned ? '–' : pinned.error ? `fails (${pinned.error})` : fmt(pinned.ms);
     return r.error ? `| ${r.subject} | fails (${r.error}) | | | ${pinnedTime} |` : `| ${r.subject} | ${fmt(r.ms)} | ${fmt(r.cpuMs)} | ${r.rssMiB.toFixed(0)} MiB | ${pinnedTime} |`;
   }),
+  ...(byId.W6 || byId.W7 ? ['', '| W6 (TLS) and W7 (many at once) | W6 time | W6 client CPU | W7 time | W7 peak RSS (worst run) | W7 per upload |', '|---|---:|---:|---:|---:|---:|'] : []),
+  ...[...new Set([...(byId.W7?.result.subjects ?? []), ...(byId.W6?.result.subjects ?? [])])].map((subject) => {
+    const six = row('W6', subject === 'ours http.request' ? 'ours https.request' : subject);
+    const seven = row('W7', subject);
+    const cell = (r, f) => (!r ? '–' : r.error ? `fails (${r.error})` : f(r));
+    if (subject === 'ours https.request') return undefined;
+    return `| ${subject === 'ours http.request' ? 'ours http(s).request' : subject} | ${cell(six, (r) => fmt(r.ms))} | ${cell(six, (r) => fmt(r.cpuMs))} | ${cell(seven, (r) => fmt(r.ms))} | ${cell(seven, (r) => `${r.rssMax.toFixed(0)} MiB`)} | ${cell(seven, (r) => (r.perUpload === undefined ? '–' : `${r.perUpload.toFixed(1)} MiB`))} |`;
+  }).filter(Boolean),
 ].join('\n');
 
 const full = [

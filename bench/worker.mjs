@@ -37,10 +37,20 @@ async function drain(iterable) {
   return bytes;
 }
 
-async function oursForm(onProgress) {
+/**
+ * W7's recipes for other clients encode with 256 KiB blocks (`many`): with the default 1 MiB,
+ * 32 uploads at once peak at 220–290 MiB (see bench/README.md); upload() keeps the default, as
+ * it reuses its blocks.
+ */
+const MANY_BLOCK_SIZE = 256 * 1024;
+
+async function oursForm(onProgress, { blockSize } = {}) {
   const params = [...fields, ...(await Promise.all(files.map((file) => MultipartParam.fromFile(file.name, file.path))))];
-  return multipartEncode(params, onProgress ? { onProgress } : {});
+  return multipartEncode(params, { ...(onProgress ? { onProgress } : {}), ...(blockSize ? { blockSize } : {}) });
 }
+
+/** The options a recipe other than upload() encodes with: smaller blocks when many uploads are in flight. */
+const recipeForm = () => oursForm(undefined, workload.kind === 'many' ? { blockSize: MANY_BLOCK_SIZE } : {});
 
 async function formDataForm() {
   const { default: FormData } = await import('form-data');
@@ -146,14 +156,14 @@ async function answer(res) {
   return JSON.parse(Buffer.concat(chunks).toString());
 }
 
-/** The README's node:http (and node:https) recipe: `pipeline(Readable.from(body), req)`. */
+/** The README's node:http (and node:https) recipe: `pipeline(body, req)`, the async iterable written with back-pressure. */
 function viaHttpRequest(headers, body) {
   return new Promise((resolve, reject) => {
     const transport = target.url.startsWith('https:') ? https : http;
     const options = { method: 'POST', headers, ...(target.agent ? { agent: target.agent } : {}), ...(target.ca ? { ca: target.ca } : {}) };
     const req = transport.request(target.url, options);
     req.on('response', (res) => answer(res).then(resolve, reject)).on('error', reject);
-    pipeline(Readable.from(body), req).catch(reject);
+    pipeline(body, req).catch(reject);
   });
 }
 
@@ -168,28 +178,32 @@ const uploaders = {
     return { report, declared: form.contentLength };
   },
   async 'ours http.request'() {
-    const form = await oursForm();
+    const form = await recipeForm();
     return { report: await viaHttpRequest(form.headers, form.body), declared: form.contentLength };
   },
   /** The README's undici, got and axios recipes, with the shared agent when there is one. */
   async 'ours undici.request'() {
     const { request } = await import('undici');
-    const form = await oursForm();
-    const options = { method: 'POST', body: Readable.from(form.body), headers: form.headers, ...(target.dispatcher ? { dispatcher: target.dispatcher } : {}) };
+    const form = await recipeForm();
+    const options = { method: 'POST', body: form.body, headers: form.headers, ...(target.dispatcher ? { dispatcher: target.dispatcher } : {}) };
     const { body } = await request(target.url, options);
     return { report: await body.json(), declared: form.contentLength };
   },
   async 'ours got'() {
     const { default: got } = await import('got');
-    const form = await oursForm();
-    const options = { body: Readable.from(form.body), headers: form.headers, ...(target.agent ? { agent: { http: target.agent } } : {}) };
+    const form = await recipeForm();
+    const options = { body: form.body, headers: form.headers, ...(target.agent ? { agent: { http: target.agent } } : {}) };
     return { report: await got.post(target.url, options).json(), declared: form.contentLength };
   },
+  /**
+   * maxRedirects: 0 sends through node:http itself: axios's default transport (follow-redirects)
+   * keeps a copy of every byte written, to replay it on a redirect (1.1 GiB for W7).
+   */
   async 'ours axios'() {
     const { default: axios } = await import('axios');
-    const form = await oursForm();
-    const options = { headers: form.headers, maxBodyLength: Infinity, ...(target.agent ? { httpAgent: target.agent } : {}) };
-    const { data } = await axios.post(target.url, Readable.from(form.body), options);
+    const form = await recipeForm();
+    const options = { headers: form.headers, maxRedirects: 0, ...(target.agent ? { httpAgent: target.agent } : {}) };
+    const { data } = await axios.post(target.url, Readable.from(form.body, { objectMode: false }), options);
     return { report: data, declared: form.contentLength };
   },
   async 'form-data'() {
@@ -321,6 +335,9 @@ async function timed(work, { loop = false } = {}) {
   }
 }
 
+const MiB = 1024 * 1024;
+const CLIENT_MODULES = { 'ours undici.request': ['undici'], 'ours got': ['got'], 'ours axios': ['axios'], 'form-data-encoder': ['formdata-node', 'formdata-node/file-from-path', 'form-data-encoder'] };
+
 /** Each kind of workload (see describeWorkload): what to set up, then what to measure. */
 const kinds = {
   encode: () => timed(() => pick(encoders)()),
@@ -333,8 +350,11 @@ const kinds = {
   many: async () => {
     target.agent = new http.Agent({ keepAlive: true });
     if (subject === 'ours undici.request') target.dispatcher = new (await import('undici')).Agent();
+    // The client's modules are loaded before the resident size the uploads are measured from.
+    await Promise.all((CLIENT_MODULES[subject] ?? []).map((name) => import(name)));
+    const startRssMiB = process.memoryUsage().rss / MiB;
     try {
-      return await timed(() => concurrently(workload.count, pick(uploaders)));
+      return { ...(await timed(() => concurrently(workload.count, pick(uploaders)))), startRssMiB };
     } finally {
       target.agent.destroy();
       await target.dispatcher?.close();
@@ -365,6 +385,8 @@ try {
       ms: result.ms,
       cpuMs: result.external?.cpuMs ?? result.cpuMs,
       maxRssMiB: result.external?.maxRssMiB ?? result.maxRssMiB,
+      // W7: the resident size added per upload in flight (curl: each process's whole peak).
+      ...(result.startRssMiB !== undefined ? { perUploadMiB: result.external ? result.external.maxRssMiB / workload.count : (result.maxRssMiB - result.startRssMiB) / workload.count } : {}),
       bytes: result.report ? result.report.bytes : result.bytes,
       declared: result.declared ?? null,
       chunked: result.report?.chunked ?? null,
