@@ -272,7 +272,7 @@ const coldCommands = {
   'node -e 0': { args: ['-e', '0'] },
   'node empty.mjs': { args: ['bench/empty.mjs'] },
   "ours import('multipart-poster')": { args: ['-e', IMPORT] },
-  'ours --version (dist/cli.js)': { args: ['dist/cli.js', '--version'], stdout: `${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version}\n` },
+  'ours --version (the bin)': { args: ['bin/multipart-poster.cjs', '--version'], stdout: `${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version}\n` },
   'node -e 0, NODE_EXTRA_CA_CERTS kept': { args: ['-e', '0'], keepCaCerts: true },
 };
 

@@ -8,7 +8,7 @@ import { DEFAULT_BLOCK_SIZE, DEFAULT_SYNC_READ_LIMIT, streamPieces, type StreamS
 import { iterableToReadableStream, piecesToBlob } from './web.js';
 import { removeSpooled, spool, SPOOL_DEFAULTS, type SpoolOptions } from './spool.js';
 import { checkFunction, checkOptionKeys, checkString, describe, encodeOptionError, TOKEN } from './validate.js';
-import { bodyLength, isNested, isSource, multipartContentType, partHead, unframedPieces, wirePieces, type HeaderLine, type Part, type Piece } from './wire.js';
+import { bodyLength, isNested, isSource, multipartContentType, partHead, unframedPieces, wirePieces, type Framing, type HeaderLine, type Part, type Piece } from './wire.js';
 
 /** Progress of a whole body; `param` is the top-level part the last consumed byte belongs to (undefined for an empty form). */
 export type BodyProgressCallback = (param: MultipartParam | undefined, current: number, total: number | undefined) => void;
@@ -170,7 +170,7 @@ export async function multipartEncode(params: ParamsInput, options: EncodeOption
   }
   const spooled: string[] = [];
   const parts = await spoolParts(list.map(partOf), spoolSettings(options.spool), spooled);
-  const pieces = wirePieces(parts, { boundary, disposition: formData ? 'form-data' : 'attachment', chosen });
+  const pieces = await planInSlices(parts, { boundary, disposition: formData ? 'form-data' : 'attachment', chosen });
   const reportsParts = list.some((param) => param.cb !== undefined || isNested(partOf(param).data));
   const body = new Body(pieces, reportsParts ? { ...settings, onPartProgress: reportToCb } : settings);
   return { ...encodedBody(body, pieces, multipartContentType(subtype, boundary, parameters), spooled), boundary };
@@ -188,6 +188,20 @@ export function getBodySize(params: ParamsInput, boundary: string): number {
 /** poster's `get_headers`: `Content-Type`, and `Content-Length` unless a stream's size is unknown. */
 export function getHeaders(params: ParamsInput, boundary: string): Record<string, string> {
   return headersFor(multipartContentType('form-data', boundary), bodyLength(formDataPieces(params, boundary)));
+}
+
+/** Parts planned at a time: the event loop turns between slices, so 100,000 fields never hold it for long. */
+const PLAN_SLICE = 1000;
+
+async function planInSlices(parts: readonly Part<MultipartParam>[], framing: Framing): Promise<Piece<MultipartParam>[]> {
+  if (parts.length <= PLAN_SLICE) return wirePieces(parts, framing);
+  const pieces: Piece<MultipartParam>[] = [];
+  for (let start = 0; start < parts.length; start += PLAN_SLICE) {
+    if (start > 0) await new Promise(setImmediate);
+    for (const piece of wirePieces(parts.slice(start, start + PLAN_SLICE), framing, false)) pieces.push(piece);
+  }
+  for (const piece of wirePieces<MultipartParam>([], framing)) pieces.push(piece); // the close delimiter
+  return pieces;
 }
 
 function formDataPieces(params: ParamsInput, boundary: string): Piece<MultipartParam>[] {

@@ -1,9 +1,8 @@
-import { createRequire } from 'node:module';
+import { lazily } from './lazy.js';
 
 export const OCTET_STREAM = 'application/octet-stream';
 
-type Lookup = (filenameOrExtension: string) => string | false;
-let lookup: Lookup | undefined;
+const mimeTypes = lazily<{ lookup: (filenameOrExtension: string) => string | false }>('mime-types');
 
 /**
  * The Content-Type for a filename: `mime-types`' guess, else application/octet-stream.
@@ -12,6 +11,5 @@ let lookup: Lookup | undefined;
  */
 export function guessType(filename: string | undefined): string {
   if (filename === undefined) return OCTET_STREAM;
-  lookup ??= (createRequire(import.meta.url)('mime-types') as { lookup: Lookup }).lookup;
-  return lookup(filename) || OCTET_STREAM;
+  return mimeTypes().lookup(filename) || OCTET_STREAM;
 }

@@ -204,7 +204,7 @@ export class MultipartParam {
     if (typeof path !== 'string') throw new MultipartError('ERR_INVALID_VALUE', `path must be a string, not ${describe(path)}`, { paramName: label });
     let stats;
     try {
-      stats = await stat(path);
+      stats = await statFew(path);
     } catch (cause) {
       const reason = cause instanceof Error ? cause.message : String(cause);
       throw new MultipartError('ERR_FILE_UNREADABLE', `cannot read file ${JSON.stringify(path)}: ${reason}`, { paramName: label, cause });
@@ -351,6 +351,26 @@ export class MultipartParam {
   #pieces(boundary: string): Piece<MultipartParam>[] {
     assertValidBoundary(boundary);
     return wirePieces([partOf(this)], { boundary, disposition: 'form-data', chosen: true }, false);
+  }
+}
+
+/**
+ * At most this many `stat` calls in flight. A directory's worth of `fromFile` calls made at once
+ * (`Promise.all(paths.map(...))`) would otherwise complete in one pass of the event loop and hold
+ * it for tens of milliseconds; in groups this size the loop turns between them.
+ */
+const STATS_IN_FLIGHT = 32;
+let statsInFlight = 0;
+const waitingForStat: Array<() => void> = [];
+
+async function statFew(path: string): Promise<import('node:fs').Stats> {
+  if (statsInFlight >= STATS_IN_FLIGHT) await new Promise<void>((resolve) => waitingForStat.push(resolve));
+  statsInFlight++;
+  try {
+    return await stat(path);
+  } finally {
+    statsInFlight--;
+    waitingForStat.shift()?.();
   }
 }
 

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { crypto } from './boundary.js';
 import { mkdirSync, unlinkSync } from 'node:fs';
 import { open, stat, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -79,7 +79,7 @@ export async function spool(
       if (handle === undefined) {
         const dir = settings.dir ?? tmpdir();
         mkdirSync(dir, { recursive: true });
-        path = join(dir, `multipart-poster-spool-${process.pid}-${randomBytes(8).toString('hex')}`);
+        path = join(dir, `multipart-poster-spool-${process.pid}-${crypto().randomBytes(8).toString('hex')}`);
         track(path);
         handle = await open(path, 'wx', 0o600);
         for (const held of chunks.splice(0)) await handle.write(held);

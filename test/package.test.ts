@@ -32,6 +32,7 @@ describe('the packed tarball', () => {
         'LICENSE',
         'README.md',
         'package.json',
+        'bin/multipart-poster.cjs',
         ...['cli.js', 'index.cjs', 'index.d.cts', 'index.d.ts', 'index.js', 'receiver.cjs', 'receiver.d.cts', 'receiver.d.ts', 'receiver.js'].map((f) => `dist/${f}`),
       ]
         .map((f) => `package/${f}`)
@@ -81,6 +82,9 @@ describe('the installed command line', () => {
   it('runs as the multipart-poster bin', async () => {
     const cli = join(app, 'node_modules', '.bin', 'multipart-poster');
     expect((await mustRun(cli, ['--version'], app)).trim()).toBe(version);
+    // Anything but a lone --version goes on to dist/cli.js.
+    expect(await mustRun(cli, ['--dry-run', '--boundary', 'b', '-F', 'a=x'], app)).toContain('--b\r\nContent-Disposition: form-data; name="a"\r\n\r\nx\r\n--b--\r\n');
+    expect(await mustRun(cli, ['--version', '--help'], app)).toContain('Usage:');
     const dryRun = await promisify(execFile)(cli, ['--dry-run', '--boundary', 'b', '-F', 'a=1'], { cwd: app, env, encoding: 'utf8' });
     expect(dryRun.stdout).toBe('--b\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--b--\r\n');
   });

@@ -6,7 +6,7 @@ import type { ParamsInput } from '../param.js';
 import type { SpoolOptions } from '../spool.js';
 import { checkFunction, checkInteger, checkMilliseconds, checkOptionKeys, checkString, describe, TOKEN, uploadOptionError as fail } from '../validate.js';
 import { onAbort } from './abort.js';
-import { toWebResponse } from './response.js';
+import { loadWebClasses, toWebResponse } from './response.js';
 import { SliceWriter } from './slices.js';
 import { failureReason, parseRetryAfter, retryPolicy, type RetryOptions, type RetryPolicy } from './retry.js';
 
@@ -84,6 +84,7 @@ const BODY_HEADERS = ['content-type', 'content-length', 'transfer-encoding', 'ex
 export async function upload(url: string | URL, params: ParamsInput | EncodedBody, options: UploadOptions = {}): Promise<Response> {
   checkUploadOptions(options);
   const policy = retryPolicy(options.retry);
+  await loadWebClasses();
   const given = isEncodedBody(params);
   if (given && (options.spool !== undefined || options.boundary !== undefined || options.blockSize !== undefined)) {
     throw fail('boundary, blockSize and spool encode params; this body is encoded already (give them to multipartEncode or rawBody)');
