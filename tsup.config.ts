@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { defineConfig, type Options } from 'tsup';
+import { mimeTable } from './scripts/mime-table.mjs';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
 
@@ -50,8 +51,9 @@ export default defineConfig([
     sourcemap: false,
     // esbuild renames classes it must refer to inside their own bodies (`_MultipartParam`); keep `.name` as written.
     keepNames: true,
-    // import.meta.url in the CommonJS build (src/mime.ts loads mime-types lazily through createRequire).
+    // import.meta.url in the CommonJS build (src/lazy.ts loads node:crypto when first used through createRequire).
     shims: true,
+    define: { MIME_TABLE: JSON.stringify(mimeTable()) },
     clean: true,
     splitting: false,
   },
