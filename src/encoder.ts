@@ -4,7 +4,7 @@ import { assertHeaderValue } from './headers.js';
 import { guessType, OCTET_STREAM } from './mime.js';
 import { isMultipartParam, MultipartParam, partOf, PIECES, reportToCb, type ParamsInput } from './param.js';
 import { BlockPool, isBlobLike, type BlobLike, type StreamLike } from './sources.js';
-import { DEFAULT_BLOCK_SIZE, DEFAULT_SYNC_READ_LIMIT, streamPieces, type StreamSettings } from './stream.js';
+import { DEFAULT_BLOCK_SIZE, DEFAULT_SYNC_READ_LIMIT, LOOP_SLICE_MS, streamPieces, type StreamSettings } from './stream.js';
 import { iterableToReadableStream, piecesToBlob } from './web.js';
 import { removeSpooled, spool, SPOOL_DEFAULTS, type SpoolOptions } from './spool.js';
 import { checkFunction, checkOptionKeys, checkString, describe, encodeOptionError, TOKEN } from './validate.js';
@@ -190,15 +190,18 @@ export function getHeaders(params: ParamsInput, boundary: string): Record<string
   return headersFor(multipartContentType('form-data', boundary), bodyLength(formDataPieces(params, boundary)));
 }
 
-/** Parts planned at a time: the event loop turns between slices, so 100,000 fields never hold it for long. */
-const PLAN_SLICE = 1000;
+/** Parts planned between two looks at the clock; after LOOP_SLICE_MS the event loop gets a turn, so 100,000 fields never hold it for long. */
+const PLAN_STEP = 64;
 
 async function planInSlices(parts: readonly Part<MultipartParam>[], framing: Framing): Promise<Piece<MultipartParam>[]> {
-  if (parts.length <= PLAN_SLICE) return wirePieces(parts, framing);
   const pieces: Piece<MultipartParam>[] = [];
-  for (let start = 0; start < parts.length; start += PLAN_SLICE) {
-    if (start > 0) await new Promise(setImmediate);
-    for (const piece of wirePieces(parts.slice(start, start + PLAN_SLICE), framing, false)) pieces.push(piece);
+  let sliceStart = performance.now();
+  for (let start = 0; start < parts.length; start += PLAN_STEP) {
+    if (performance.now() - sliceStart >= LOOP_SLICE_MS) {
+      await new Promise(setImmediate);
+      sliceStart = performance.now();
+    }
+    for (const piece of wirePieces(parts.slice(start, start + PLAN_STEP), framing, false)) pieces.push(piece);
   }
   for (const piece of wirePieces<MultipartParam>([], framing)) pieces.push(piece); // the close delimiter
   return pieces;

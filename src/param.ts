@@ -359,7 +359,7 @@ export class MultipartParam {
  * (`Promise.all(paths.map(...))`) would otherwise complete in one pass of the event loop and hold
  * it for tens of milliseconds; in groups this size the loop turns between them.
  */
-const STATS_IN_FLIGHT = 32;
+const STATS_IN_FLIGHT = 16;
 let statsInFlight = 0;
 const waitingForStat: Array<() => void> = [];
 

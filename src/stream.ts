@@ -9,11 +9,12 @@ const COALESCE_BYTES = 64 * 1024;
 /** Files below this size are read whole, synchronously (see FileSource). */
 export const DEFAULT_SYNC_READ_LIMIT = 64 * 1024;
 /**
- * The longest the walk runs without letting the event loop turn. Small files read synchronously
- * and a consumer that takes every chunk at once would otherwise hold it for the whole body
- * (2,000 small files: over 100 ms); a turn every 2 ms keeps timers and sockets served.
+ * The longest the walk (and the plan before it) runs without letting the event loop turn. Small
+ * files read synchronously and a consumer that takes every chunk at once would otherwise hold it
+ * for the whole body (2,000 small files: over 100 ms); a turn every millisecond keeps timers and
+ * sockets served.
  */
-const LOOP_SLICE_MS = 2;
+export const LOOP_SLICE_MS = 1;
 
 /** How a body is streamed: resolved once from the caller's options, then passed down as is. */
 export interface StreamSettings<Owner> {
