@@ -50,7 +50,8 @@ export interface UploadOptions {
   onBodySent?: () => void;
   /**
    * Retries on connection failures and on 408/429/5xx answers, for idempotent methods
-   * (a number is `{ limit }`). Off when absent. See RetryOptions.
+   * (a number is `{ limit }`; 0 turns them off). Absent: got's defaults, for bodies that can
+   * be sent again only. See RetryOptions.
    */
   retry?: number | RetryOptions;
   /** An agent to reuse connections (http.Agent or https.Agent). */
