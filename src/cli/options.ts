@@ -13,7 +13,8 @@ Sending:
                            (the file's content as a text field, at most 16 MiB); ;headers='N: V'
                            or ;headers=@FILE adds part headers
       --form-string N=V    a text part whose value is taken as it is (no @, < or ;type=)
-      --data-binary @FILE  send FILE itself as the body, not multipart (a PUT to a presigned URL)
+      --data-binary @FILE  send FILE itself as the body, not multipart (@- reads standard input)
+  -T, --upload-file FILE   PUT FILE itself as the body (a presigned URL); - reads standard input
   -X, --request METHOD     POST (default), PUT, PATCH...
   -H, --header 'N: V'      an extra header (repeatable); 'Expect:' turns Expect off;
                            'Content-Type: T' types a --data-binary body; with -F, multipart/SUBTYPE
@@ -115,6 +116,7 @@ const SPEC = {
   form: { type: 'string', short: 'F', multiple: true },
   'form-string': { type: 'string', multiple: true },
   'data-binary': { type: 'string' },
+  'upload-file': { type: 'string', short: 'T' },
   request: { type: 'string', short: 'X' },
   header: { type: 'string', short: 'H', multiple: true },
   boundary: { type: 'string' },
@@ -385,10 +387,14 @@ export function parseOptions(argv: readonly string[]): Options {
   const form = parsed.tokens.flatMap((token) =>
     token.kind !== 'option' || token.value === undefined ? [] : token.name === 'form' ? [parseFormArg(token.value)] : token.name === 'form-string' ? [parseFormString(token.value)] : [],
   );
-  const dataBinary = values['data-binary'];
+  // -T FILE is curl's upload: the file itself as the body of a PUT (--data-binary @FILE with -X PUT).
+  const uploadFile = values['upload-file'];
+  if (uploadFile !== undefined && values['data-binary'] !== undefined) throw new CliError('usage', '-T and --data-binary cannot be used together');
+  if (uploadFile === '') throw new CliError('usage', '-T takes a file (or - for standard input)');
+  const dataBinary = uploadFile === undefined ? values['data-binary'] : `@${uploadFile}`;
   if (dataBinary !== undefined) {
-    if (!dataBinary.startsWith('@') || dataBinary.length === 1) throw new CliError('usage', '--data-binary takes @FILE');
-    if (form.length > 0) throw new CliError('usage', '--data-binary and -F cannot be used together');
+    if (!dataBinary.startsWith('@') || dataBinary.length === 1) throw new CliError('usage', '--data-binary takes @FILE (or @- for standard input)');
+    if (form.length > 0) throw new CliError('usage', `${uploadFile === undefined ? '--data-binary' : '-T'} and -F cannot be used together`);
     if (values.boundary !== undefined) throw new CliError('usage', '--boundary is for -F (multipart); --data-binary sends the file alone');
   }
   if (form.length === 0 && dataBinary === undefined) throw new CliError('usage', 'nothing to send: give at least one -F (or --data-binary @FILE); see --help');
@@ -410,7 +416,7 @@ export function parseOptions(argv: readonly string[]): Options {
     parameters: multipart?.parameters ?? [],
     dataBinary: dataBinary?.slice(1),
     contentType: dataBinary === undefined ? undefined : contentType,
-    method: method(values.request),
+    method: method(values.request) ?? (uploadFile === undefined ? undefined : 'PUT'),
     headers,
     boundary,
     location: values.location ?? false,

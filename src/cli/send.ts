@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { multipartEncode, rawBody, upload, type EncodedBody, type RetryOptions, type UploadAttempt, type UploadOptions } from '../index.js';
 import { CliError, EXIT } from './errors.js';
-import { toParams } from './form-args.js';
+import { STDIN, toParams } from './form-args.js';
 import { proxyUrl, type SendOptions } from './options.js';
 import { createProgress, type ProgressDisplay } from './progress.js';
 
@@ -15,7 +15,12 @@ export interface Io {
 
 async function encode(options: SendOptions): Promise<EncodedBody> {
   // The caller's -H Content-Type wins for a raw body, as in curl; rawBody() puts it in the headers --dry-run shows and upload() sends.
-  if (options.dataBinary !== undefined) return rawBody(options.dataBinary, options.contentType === undefined ? {} : { type: options.contentType });
+  if (options.dataBinary !== undefined) {
+    const typed = options.contentType === undefined ? {} : { type: options.contentType };
+    // Standard input is spooled, as curl buffers it: the body gets its exact Content-Length and can be re-sent.
+    if (options.dataBinary === STDIN) return rawBody(process.stdin, { ...typed, spool: true });
+    return rawBody(options.dataBinary, typed);
+  }
   // --timeout also bounds reading `<file` values: a FIFO nobody writes to would otherwise wait forever.
   const timeout = options.timeoutMs;
   const signal = timeout === undefined ? undefined : timeoutSignal(timeout, () => new CliError('timeout', `reading the -F <file values took longer than ${timeout} ms`));

@@ -112,6 +112,25 @@ describe('standard input, as in curl: -F name=@- and name=<-', () => {
     expect(data.body!.equals(input)).toBe(true);
   });
 
+  it('-T - and --data-binary @- send stdin itself with its exact Content-Length (-T as a PUT), -T FILE a file', async () => {
+    const { json, startServer } = await import('../helpers/servers.js');
+    const server = await startServer((req, res) => {
+      let size = 0;
+      req.on('data', (c: Buffer) => (size += c.length));
+      req.on('end', () => json(res, 200, { method: req.method, length: req.headers['content-length'], chunked: req.headers['transfer-encoding'] ?? null, size }));
+    });
+    const input = bytes(2_500_000, 6);
+    for (const [args, method] of [[['-T', '-'], 'PUT'], [['--data-binary', '@-'], 'POST'], [['-T', '-', '-X', 'POST'], 'POST']] as const) {
+      const result = await withStdin([...args, server.url], input);
+      expect(result.code).toBe(0);
+      expect(JSON.parse(result.stdout.toString())).toEqual({ method, length: String(input.length), chunked: null, size: input.length });
+    }
+    const file = writeFile(dir, 'put.bin', bytes(1000, 1));
+    const put = await withStdin(['-T', file, server.url], Buffer.alloc(0));
+    expect(JSON.parse(put.stdout.toString())).toEqual({ method: 'PUT', length: '1000', chunked: null, size: 1000 });
+    expect((await withStdin(['-T', file, '--data-binary', `@${file}`, server.url], Buffer.alloc(0))).code).toBe(2);
+  });
+
   it('<- is a text field of stdin; asking for stdin twice is a usage error', async () => {
     const result = await withStdin(['--dry-run', '--boundary', 'B', '-F', 't=<-'], Buffer.from('from stdin'));
     expect(result.stdout.toString()).toBe('--B\r\nContent-Disposition: form-data; name="t"\r\n\r\nfrom stdin\r\n--B--\r\n');
