@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -20,27 +20,58 @@ const secure = await startServer(answer, { https: { cert: tls.cert, key: tls.key
 mkdirSync(scratch, { recursive: true });
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
+/** An endpoint a reader replaces, on a line of its own: `const url = 'https://...'; // your endpoint`. */
+const PLACEHOLDER = /^const (url|secureUrl) = '(https:\/\/[^']+)'; \/\/ your .+$/gm;
+/** `url` or `secureUrl` used as a variable (not a property such as `response.url`, nor a key). */
+const USES_ENDPOINT = /(?<![\w$.'"-])(url|secureUrl)(?![\w$'"-])(?!\s*:)/;
+
 /** What a block says it prints: every `// prints: X` comment. */
 function expectedOutput(code: string): string[] {
   return [...code.matchAll(/\/\/ prints: (.*)$/gm)].map((m) => m[1]!.trim());
 }
 
+/** The files the README's examples name, in a fresh directory: what a reader has beside their script. */
+function readerDirectory(dir: string): void {
+  mkdirSync(join(dir, 'uploads'), { recursive: true });
+  const files = join(root, 'fixtures', 'files');
+  copyFileSync(join(files, 'pixels.png'), join(dir, 'photo.png'));
+  copyFileSync(join(files, 'data.json'), join(dir, 'data.json'));
+  copyFileSync(join(files, 'hello.txt'), join(dir, 'notes.txt'));
+  writeFileSync(join(dir, 'report.pdf'), '%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
+  for (const name of ['ca.crt', 'client.crt', 'client.key']) copyFileSync(join(root, 'fixtures', 'tls', name), join(dir, name));
+  copyFileSync(join(files, 'pixels.png'), join(dir, 'uploads', 'beach.png'));
+  copyFileSync(join(files, 'data.json'), join(dir, 'uploads', 'itinerary.json'));
+  copyFileSync(join(files, 'hello.txt'), join(dir, 'uploads', 'notes.txt'));
+}
+
+/** The block as the test runs it: each placeholder line names the local server instead. */
+function withLocalServers(code: string): string {
+  return code.replace(PLACEHOLDER, (_line, name: string) => `const ${name} = ${JSON.stringify(name === 'url' ? plain.url : secure.url)};`);
+}
+
 describe('README examples run as written', () => {
   it('has examples to run', () => {
-    expect(blocks.length).toBeGreaterThan(15);
+    expect(blocks.length).toBeGreaterThan(25);
+  });
+
+  it('shows examples/s3-multipart.mjs exactly as the tests run it', () => {
+    const recipe = readFileSync(join(root, 'examples', 's3-multipart.mjs'), 'utf8');
+    expect(blocks).toContain(recipe);
   });
 
   it.each(blocks.map((code, i) => [i + 1, code.split('\n').find((l) => l.includes('from') && l.includes('multipart-poster')) ?? '', code]))(
     'block %i (%s)',
     async (index, _title, code) => {
-      const file = join(scratch, `block-${index}.mjs`);
-      const preamble = `const url = ${JSON.stringify(plain.url)};\nconst secureUrl = ${JSON.stringify(secure.url)};\n`;
-      // imports must come first in a module: hoist them above the preamble
-      const lines = (code as string).split('\n');
-      const imports = lines.filter((l) => /^import /.test(l));
-      const rest = lines.filter((l) => !/^import /.test(l));
-      writeFileSync(file, [...imports, preamble, ...rest].join('\n'));
-      const { stdout } = await run(process.execPath, [file], { cwd: root, timeout: 30_000 });
+      // Every endpoint a block uses is a placeholder line a reader can see and replace.
+      const withoutPlaceholders = (code as string).replace(PLACEHOLDER, '');
+      const used = USES_ENDPOINT.exec(withoutPlaceholders.replace(/\/\/.*$/gm, ''));
+      expect(used, `block ${index} uses ${used?.[1]} without a line "const ${used?.[1]} = 'https://...'; // your endpoint"`).toBeNull();
+
+      const dir = join(scratch, `block-${index}`);
+      readerDirectory(dir);
+      const file = join(dir, 'example.mjs');
+      writeFileSync(file, withLocalServers(code as string));
+      const { stdout } = await run(process.execPath, [file], { cwd: dir, timeout: 30_000 });
       const printed = stdout.split('\n').map((l) => l.trim());
       for (const expected of expectedOutput(code as string)) expect(printed).toContain(expected);
     },

@@ -131,3 +131,28 @@ describe('upload({ spool }): a one-shot stream retried and redirected, its tempo
     });
   });
 });
+
+describe('no spool file is left behind by an upload that fails or is aborted', () => {
+  it.each(['abort', 'reset', 'timeout'] as const)('%s mid-body', async (fate) => {
+    const { startServer } = await import('./helpers/servers.js');
+    const { upload } = await import('../src/index.js');
+    const dir = tempDir();
+    const controller = new AbortController();
+    const server = await startServer((req) => {
+      let seen = 0;
+      req.on('data', (c: Buffer) => {
+        seen += c.length;
+        if (seen > 1_000_000 && fate === 'abort') controller.abort();
+        if (seen > 1_000_000 && fate === 'reset') req.socket.destroy();
+      });
+    });
+    const upload$ = upload(server.url, { f: new MultipartParam('f', { fileobj: streamOf(bytes(4_000_000, 3)) }) }, {
+      spool: { dir },
+      signal: controller.signal,
+      retry: 0,
+      ...(fate === 'timeout' ? { timeout: 300 } : {}),
+    });
+    await expect(upload$).rejects.toMatchObject({ code: fate === 'abort' ? 'ERR_ABORTED' : fate === 'timeout' ? 'ERR_TIMEOUT' : 'ERR_REQUEST_FAILED' });
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});

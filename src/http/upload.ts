@@ -1,9 +1,8 @@
 import type { Agent, ClientRequest, IncomingMessage } from 'node:http';
 import type { RequestOptions } from 'node:https';
-import { isUploadBody, multipartEncode, recyclingChunks, type EncodedBody } from '../encoder.js';
+import { isUploadBody, multipartEncode, recyclingChunks, type EncodedBody, type EncodeOptions } from '../encoder.js';
 import { MultipartError, UploadError, type UploadAttempt } from '../errors.js';
 import type { ParamsInput } from '../param.js';
-import type { SpoolOptions } from '../spool.js';
 import { checkFunction, checkInteger, checkMilliseconds, checkOptionKeys, checkString, describe, TOKEN, uploadOptionError as fail } from '../validate.js';
 import { onAbort } from './abort.js';
 import { loadWebClasses, toWebResponse } from './response.js';
@@ -19,7 +18,8 @@ export type TlsOptions = Pick<
   'ca' | 'cert' | 'key' | 'pfx' | 'passphrase' | 'rejectUnauthorized' | 'servername' | 'minVersion'
 >;
 
-export interface UploadOptions {
+/** Encoding options (`boundary`, `blockSize`, `spool`) apply when `params` is not encoded yet (an error with an encoded body). */
+export interface UploadOptions extends Pick<EncodeOptions, 'boundary' | 'blockSize' | 'spool'> {
   /** POST (default), PUT, PATCH or any other method with a body. */
   method?: string;
   /** Extra request headers. Content-Type and Content-Length come from the body. */
@@ -57,14 +57,6 @@ export interface UploadOptions {
   /** An agent to reuse connections (http.Agent or https.Agent). */
   agent?: Agent;
   tls?: TlsOptions;
-  /** Encoding options when `params` is not encoded yet (an error with an encoded body). */
-  boundary?: string;
-  blockSize?: number;
-  /**
-   * Spool one-shot streams first (see `multipartEncode`), so the upload has an exact length and
-   * can be retried or redirected; the temporary files are removed when the upload settles.
-   */
-  spool?: boolean | SpoolOptions;
 }
 
 /** A request's own buffer (Node's default highWaterMark): the body loop reads on while no more than this waits to be sent. */
