@@ -97,6 +97,20 @@ const WORKLOADS = [
     ],
   },
   {
+    id: 'FETCH',
+    title: `fetch with form.toBlob() or the stream body: a ${sizes.fetchBytes / MiB} MiB file uploaded to the busboy server, on each runtime`,
+    subjects: ['node 20', 'node 22', 'node 24', 'bun', 'deno'].flatMap((runtime) => [`fetch Blob (${runtime})`, `fetch stream (${runtime})`]),
+    server: { sha256: true },
+    verify: true,
+    peers: [],
+    rounds: 2,
+    notes: [
+      'Each runtime comes from the npm registry (npx): Node 22 and 24, Bun 1.4, Deno 2.9; Node 20 is the machine\'s. Peak RSS and CPU are read from /proc/self of the process that runs fetch.',
+      'Deno sends the stream body chunked even with a Content-Length header (its fetch drops it): its check reads "no Content-Length"; every other row sends Content-Length.',
+      "Node's fetch (20, 22, 24) holds what it has sent until the request ends, with either body: its resident size grows with the bytes sent (the Blob is also read whole first). Bun's Blob cannot hold file-backed parts, so toBlob() there reads files into memory up to 64 MiB and refuses larger ones (ERR_BLOB_UNSUPPORTED).",
+    ],
+  },
+  {
     id: 'COLD',
     title: 'cold start: fresh processes, each timed from spawn to exit',
     subjects: [COLD_BASE, 'node empty.mjs', "ours import('multipart-poster')", 'ours --version (the bin)', ...(CA_CERTS_SET ? ['node -e 0, NODE_EXTRA_CA_CERTS kept'] : [])],
@@ -120,9 +134,18 @@ const isPeer = (subject, workload) => (workload.peers ? workload.peers.includes(
 /** `taskset` pins a process to one core (util-linux); the pinned workload needs it. */
 const pin = (core) => `exec taskset -c ${core} `;
 
+/** FETCH's subjects name the runtime that runs the worker: `(node 22)`, `(bun)`, `(deno)`; npx brings them from the npm registry. */
+function runtimeCommand(subject) {
+  const runtime = /\((node \d+|bun|deno)\)$/.exec(subject)?.[1];
+  if (runtime === undefined || runtime === `node ${process.versions.node.split('.')[0]}`) return JSON.stringify(process.execPath);
+  if (runtime === 'bun') return 'npx -y bun@1.4';
+  if (runtime === 'deno') return 'npx -y deno@2.9 run -A';
+  return `npx -y -p node@${runtime.split(' ')[1]} -- node`;
+}
+
 function runWorker(subject, workload, url, extra = [], pinned = false) {
   const args = ['bench/worker.mjs', subject, workload, quick ? 'quick' : 'full', ...(url ? [url] : []), ...extra];
-  const command = `ulimit -n 1024 && ${pinned ? pin(1) : 'exec '}${JSON.stringify(process.execPath)} ${args.map((a) => JSON.stringify(a)).join(' ')}`;
+  const command = `ulimit -n 1024 && ${pinned ? pin(1) : 'exec '}${runtimeCommand(subject)} ${args.map((a) => JSON.stringify(a)).join(' ')}`;
   return new Promise((resolve) => {
     const child = spawn('bash', ['-c', command], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

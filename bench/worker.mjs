@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { multipartEncode, MultipartParam, upload } from 'multipart-poster';
+// The built package by path, not by name, so that Bun and Deno (the FETCH workload) resolve it as Node does.
+import { multipartEncode, MultipartParam, upload } from '../dist/index.js';
 import { checkReport } from './verify.mjs';
 import { DATA_DIR, describeWorkload, expectedParts, workloadSizes } from './workloads.mjs';
 
@@ -361,7 +362,29 @@ const kinds = {
     }
   },
   cold: async () => coldStart(workload.samples),
+  fetch: async () => fetchUpload(subject.startsWith('fetch Blob') ? 'blob' : 'stream'),
 };
+
+/**
+ * FETCH: the runtime's own fetch with `await form.toBlob()` or the stream body (`duplex: 'half'`),
+ * in whichever runtime runs this file (node 20/22/24, Bun, Deno). Peak RSS and CPU come from
+ * /proc/self, which every runtime has on Linux.
+ */
+async function fetchUpload(mode) {
+  const procStat = () => {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in ms (USER_HZ 100)
+  };
+  const cpuBefore = procStat();
+  const started = performance.now();
+  const form = await oursForm();
+  const body = mode === 'blob' ? await form.toBlob() : form.body;
+  const response = await fetch(target.url, { method: 'POST', body, headers: form.headers, ...(mode === 'stream' ? { duplex: 'half' } : {}) });
+  const report = await response.json();
+  const ms = performance.now() - started;
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return { ms, cpuMs: procStat() - cpuBefore, maxRssMiB: Number(hwm[1]) / 1024, report, declared: form.contentLength };
+}
 
 function pick(table) {
   if (!table[subject]) throw new Error(`unknown subject ${subject} for ${workloadId}`);

@@ -11,7 +11,8 @@ const MiB = 1024 * 1024;
  * --quick: what it measures is memory, which depends on it.
  */
 export function workloadSizes(quick) {
-  const w7 = { w7Bytes: 32 * MiB, w7Count: 32 };
+  // FETCH keeps its size in --quick too: what it measures is memory (a Blob body read whole, or not).
+  const w7 = { w7Bytes: 32 * MiB, w7Count: 32, fetchBytes: 512 * MiB };
   return quick
     ? { w1Bytes: 256 * MiB, w2Files: 20, w3Fields: 20_000, w3Small: 2_000, w4Files: 500, bigBytes: 1024 * MiB, coldSamples: 3, ...w7 }
     : { w1Bytes: 1024 * MiB, w2Files: 100, w3Fields: 100_000, w3Small: 10_000, w4Files: 2_000, bigBytes: 4096 * MiB, coldSamples: 5, ...w7 };
@@ -45,6 +46,7 @@ function writeSized(path, bytes, seed) {
 const w1Path = (sizes) => join(DATA_DIR, `w1-${sizes.w1Bytes / MiB}MiB.bin`);
 const bigPath = (sizes) => join(DATA_DIR, `sparse-${sizes.bigBytes / MiB}MiB.bin`);
 const w7Path = (sizes) => join(DATA_DIR, `w7-${sizes.w7Bytes / MiB}MiB.bin`);
+const fetchPath = (sizes) => join(DATA_DIR, `fetch-${sizes.fetchBytes / MiB}MiB.bin`);
 
 /** Creates whatever data the sizes need; cheap when it already exists. */
 export function prepareData(sizes) {
@@ -52,6 +54,7 @@ export function prepareData(sizes) {
   mkdirSync(join(DATA_DIR, 'w4'), { recursive: true });
   writeSized(w1Path(sizes), sizes.w1Bytes, 1);
   writeSized(w7Path(sizes), sizes.w7Bytes, 7);
+  writeSized(fetchPath(sizes), sizes.fetchBytes, 8);
   for (let i = 0; i < sizes.w2Files; i++) writeSized(join(DATA_DIR, 'w2', `${i}.bin`), 8 * MiB, i + 2);
   for (let i = 0; i < sizes.w4Files; i++) {
     const path = join(DATA_DIR, 'w4', `${i}.bin`);
@@ -107,6 +110,8 @@ export function describeWorkload(id, sizes) {
       return { kind: 'loop-upload', verify: true, ...w1 };
     case 'W7':
       return { kind: 'many', verify: true, count: sizes.w7Count, fields: twoFields, files: files([w7Path(sizes)]) };
+    case 'FETCH':
+      return { kind: 'fetch', verify: true, fields: twoFields, files: files([fetchPath(sizes)]) };
     case 'COLD':
       return { kind: 'cold', samples: sizes.coldSamples, fields: [], files: [] };
     default:
