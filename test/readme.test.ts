@@ -23,7 +23,7 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 /** An endpoint a reader replaces, on a line of its own: `const url = 'https://...'; // your endpoint`. */
 const PLACEHOLDER = /^const (url|secureUrl) = '(https:\/\/[^']+)'; \/\/ your .+$/gm;
 /** `url` or `secureUrl` used as a variable (not a property such as `response.url`, nor a key). */
-const USES_ENDPOINT = /(?<![\w$.'"-])(url|secureUrl)(?![\w$'"-])(?!\s*:)/;
+const USES_ENDPOINT = /(?<![\w$.'"-])(url|secureUrl)(?![\w$'"-])(?!\s*:)/g;
 
 /** What a block says it prints: every `// prints: X` comment. */
 function expectedOutput(code: string): string[] {
@@ -63,9 +63,10 @@ describe('README examples run as written', () => {
     'block %i (%s)',
     async (index, _title, code) => {
       // Every endpoint a block uses is a placeholder line a reader can see and replace.
-      const withoutPlaceholders = (code as string).replace(PLACEHOLDER, '');
-      const used = USES_ENDPOINT.exec(withoutPlaceholders.replace(/\/\/.*$/gm, ''));
-      expect(used, `block ${index} uses ${used?.[1]} without a line "const ${used?.[1]} = 'https://...'; // your endpoint"`).toBeNull();
+      const declared = new Set([...(code as string).matchAll(PLACEHOLDER)].map((m) => m[1]!));
+      const body = (code as string).replace(PLACEHOLDER, '').replace(/\/\/.*$/gm, '');
+      const undeclared = [...body.matchAll(USES_ENDPOINT)].map((m) => m[1]!).find((name) => !declared.has(name));
+      expect(undeclared, `block ${index} uses ${undeclared} without a line "const ${undeclared} = 'https://...'; // your endpoint"`).toBeUndefined();
 
       const dir = join(scratch, `block-${index}`);
       readerDirectory(dir);
