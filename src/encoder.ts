@@ -2,7 +2,7 @@ import { assertValidBoundary, genBoundary } from './boundary.js';
 import { MultipartError } from './errors.js';
 import { assertHeaderValue } from './headers.js';
 import { guessType, OCTET_STREAM } from './mime.js';
-import { isMultipartParam, MultipartParam, partOf, PIECES, reportToCb, type ParamsInput } from './param.js';
+import { BOUNDARY, isMultipartParam, MultipartParam, partOf, PIECES, reportToCb, type ParamsInput } from './param.js';
 import { BlockPool, isBlobLike, type BlobLike, type StreamLike } from './sources.js';
 import { DEFAULT_BLOCK_SIZE, DEFAULT_SYNC_READ_LIMIT, LOOP_SLICE_MS, streamPieces, type StreamSettings } from './stream.js';
 import { iterableToReadableStream, piecesToBlob } from './web.js';
@@ -31,6 +31,8 @@ export interface ReadOptions {
    * are removed by `dispose()`, when the body is garbage-collected, or when the process exits.
    */
   spool?: boolean | SpoolOptions;
+  /** Stops spooling (a stream that never ends): the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 export interface EncodeOptions extends ReadOptions {
@@ -66,14 +68,25 @@ export function isUploadBody(value: unknown): value is UploadBody {
 type Settings = Omit<StreamSettings<MultipartParam>, 'total' | 'pool'>;
 
 class Body implements UploadBody {
-  readonly length: number | undefined;
+  readonly #length: number | undefined;
   readonly #pieces: readonly Piece<MultipartParam>[];
   readonly #settings: Settings;
+  readonly #boundary: string | undefined;
 
-  constructor(pieces: readonly Piece<MultipartParam>[], settings: Settings) {
+  constructor(pieces: readonly Piece<MultipartParam>[], settings: Settings, boundary?: string) {
     this.#pieces = pieces;
     this.#settings = settings;
-    this.length = bodyLength(pieces);
+    this.#length = bodyLength(pieces);
+    this.#boundary = boundary;
+  }
+
+  /** @internal The boundary the pieces were framed with (a multipart body's), for nesting it. */
+  get [BOUNDARY](): string | undefined {
+    return this.#boundary;
+  }
+
+  get length(): number | undefined {
+    return this.#length;
   }
 
   /** @internal */
@@ -117,11 +130,11 @@ export function recyclingChunks(body: UploadBody): RecyclingChunks {
 
 /** An encoded body ready to send: pass `body` and `headers` to any HTTP client. */
 export interface EncodedBody {
-  body: UploadBody;
-  /** `Content-Type`, and `Content-Length` when the length is known. */
-  headers: Record<string, string>;
+  readonly body: UploadBody;
+  /** `Content-Type`, and `Content-Length` when the length is known. Frozen: spread it to add headers (`{ ...form.headers, authorization }`). */
+  readonly headers: Readonly<Record<string, string>>;
   /** undefined when a stream of unknown size makes the length unknowable: the body then goes out chunked. */
-  contentLength: number | undefined;
+  readonly contentLength: number | undefined;
   /**
    * The body as a `Blob` (`size` is the Content-Length) made of the framing and the parts, nothing
    * read up front: what `fetch` takes natively (no `duplex`, replayed on 307/308). Node's fetch
@@ -136,7 +149,7 @@ export interface EncodedBody {
 }
 
 export interface EncodedForm extends EncodedBody {
-  boundary: string;
+  readonly boundary: string;
 }
 
 /**
@@ -145,7 +158,7 @@ export interface EncodedForm extends EncodedBody {
  * body is iterated.
  */
 export async function multipartEncode(params: ParamsInput, options: EncodeOptions = {}): Promise<EncodedForm> {
-  checkOptionKeys(options, ['boundary', 'subtype', 'parameters', 'onProgress', 'blockSize', 'syncReadLimit', 'spool'], encodeOptionError);
+  checkOptionKeys(options, ['boundary', 'subtype', 'parameters', 'onProgress', 'blockSize', 'syncReadLimit', 'spool', 'signal'], encodeOptionError);
   const chosen = options.boundary !== undefined;
   const boundary = chosen ? options.boundary : genBoundary();
   assertValidBoundary(boundary);
@@ -169,11 +182,11 @@ export async function multipartEncode(params: ParamsInput, options: EncodeOption
     });
   }
   const spooled: string[] = [];
-  const parts = await spoolParts(list.map(partOf), spoolSettings(options.spool), spooled);
+  const parts = await spoolParts(list.map(partOf), spoolSettings(options.spool), spooled, options.signal);
   const pieces = await planInSlices(parts, { boundary, disposition: formData ? 'form-data' : 'attachment', chosen });
   const reportsParts = list.some((param) => param.cb !== undefined || isNested(partOf(param).data));
-  const body = new Body(pieces, reportsParts ? { ...settings, onPartProgress: reportToCb } : settings);
-  return { ...encodedBody(body, pieces, multipartContentType(subtype, boundary, parameters), spooled), boundary };
+  const body = new Body(pieces, reportsParts ? { ...settings, onPartProgress: reportToCb } : settings, boundary);
+  return Object.freeze({ ...encodedBody(body, pieces, multipartContentType(subtype, boundary, parameters), spooled), boundary });
 }
 
 /** poster's `get_body_size`: the body's byte count, computed without reading any file. */
@@ -251,7 +264,7 @@ export interface RawBodyOptions extends ReadOptions {
  * client take it alike.
  */
 export async function rawBody(source: string | Uint8Array | Blob | BlobLike | StreamLike, options: RawBodyOptions = {}): Promise<EncodedBody> {
-  checkOptionKeys(options, ['type', 'size', 'start', 'end', 'onProgress', 'blockSize', 'syncReadLimit', 'spool'], encodeOptionError);
+  checkOptionKeys(options, ['type', 'size', 'start', 'end', 'onProgress', 'blockSize', 'syncReadLimit', 'spool', 'signal'], encodeOptionError);
   const spooling = spoolSettings(options.spool);
   if (options.type !== undefined) assertHeaderValue(options.type, 'the content type');
   const settings = readSettings(options);
@@ -275,9 +288,9 @@ export async function rawBody(source: string | Uint8Array | Blob | BlobLike | St
     param = new MultipartParam('body', { fileobj: source, ...typed, ...(options.size === undefined ? {} : { filesize: options.size }) });
   }
   const spooled: string[] = [];
-  const [{ data }] = (await spoolParts([partOf(param)], spooling, spooled)) as [Part<MultipartParam>];
+  const [{ data }] = (await spoolParts([partOf(param)], spooling, spooled, options.signal)) as [Part<MultipartParam>];
   const pieces = unframedPieces({ owner: param, name: 'body', data: data as Uint8Array });
-  return encodedBody(new Body(pieces, settings), pieces, param.filetype ?? OCTET_STREAM, spooled);
+  return Object.freeze(encodedBody(new Body(pieces, settings), pieces, param.filetype ?? OCTET_STREAM, spooled));
 }
 
 function checkRange(start: number | undefined, end: number | undefined, length: number): [number, number] {
@@ -294,6 +307,10 @@ function checkRange(start: number | undefined, end: number | undefined, length: 
 
 /** The read options, checked and with their defaults: resolved once, then passed down as they are. */
 function readSettings(options: ReadOptions): Settings {
+  const { signal } = options;
+  if (signal !== undefined && !(typeof signal === 'object' && signal !== null && typeof signal.aborted === 'boolean' && typeof signal.addEventListener === 'function')) {
+    throw encodeOptionError(`signal must be an AbortSignal, not ${describe(signal)}`);
+  }
   return {
     blockSize: checkBytes(options.blockSize, 'blockSize', 1) ?? DEFAULT_BLOCK_SIZE,
     syncReadLimit: checkBytes(options.syncReadLimit, 'syncReadLimit', 0) ?? DEFAULT_SYNC_READ_LIMIT,
@@ -314,13 +331,13 @@ function checkParameters(parameters: EncodeOptions['parameters']): HeaderLine[] 
   if (parameters === undefined) return [];
   if (typeof parameters !== 'object' || parameters === null) throw encodeOptionError(`parameters must be an object or pairs, not ${describe(parameters)}`);
   const pairs = Symbol.iterator in parameters ? [...(parameters as Iterable<unknown>)] : Object.entries(parameters);
-  const seen = new Set<string>(['boundary']);
+  const seen = new Set<string>();
   return pairs.map((pair) => {
     const [key, value] = Array.isArray(pair) ? (pair as unknown[]) : [];
     if (typeof key !== 'string' || !TOKEN.test(key)) throw encodeOptionError(`parameter name ${describe(key)} is not an RFC 2045 token`);
-    if (seen.has(key.toLowerCase())) {
-      throw encodeOptionError(key.toLowerCase() === 'boundary' ? 'the boundary parameter is the boundary option' : `parameter ${key} is given twice`);
-    }
+    // RFC 2231 forms (`boundary*`, `boundary*0`) would name a second boundary that some parsers prefer.
+    if (/^boundary(\*|$)/i.test(key)) throw encodeOptionError(`the ${key} parameter is the boundary option`);
+    if (seen.has(key.toLowerCase())) throw encodeOptionError(`parameter ${key} is given twice`);
     seen.add(key.toLowerCase());
     if (typeof value !== 'string' || !/^[\x20-\x7e\t]*$/.test(value)) {
       throw encodeOptionError(`parameter ${key} must be printable ASCII (RFC 2045), not ${describe(value)}`);
@@ -329,23 +346,40 @@ function checkParameters(parameters: EncodeOptions['parameters']): HeaderLine[] 
   });
 }
 
+/**
+ * The result, frozen with its headers: what upload() sends is what was measured (a Content-Length
+ * or Content-Type changed afterwards would let the body disagree with its head). Spread the headers
+ * to add your own: `{ ...form.headers, authorization }`.
+ */
 function encodedBody(body: Body, pieces: readonly Piece<MultipartParam>[], contentType: string, spooled: string[]): EncodedBody {
   if (spooled.length > 0) unclaimed.register(body, spooled);
   return {
     body,
-    headers: headersFor(contentType, body.length),
+    headers: Object.freeze(headersFor(contentType, body.length)),
     contentLength: body.length,
-    toBlob: () => piecesToBlob(pieces, contentType),
+    // A Blob holds the body, so that spool files outlive neither of them.
+    toBlob: async () => keepWith(await piecesToBlob(pieces, contentType), body),
     toReadableStream: () => iterableToReadableStream(body),
     dispose: () => removeSpooled(spooled),
   };
+}
+
+const owners = new WeakMap<Blob, Body>();
+function keepWith(blob: Blob, body: Body): Blob {
+  owners.set(blob, body);
+  return blob;
 }
 
 /** Spool files of bodies nobody disposed of, removed when the body is collected. */
 const unclaimed = new FinalizationRegistry<string[]>((files) => void removeSpooled(files));
 
 /** Each one-shot stream read to its end and replaced by its bytes or a temporary file; on failure, nothing is left behind. */
-async function spoolParts(parts: Part<MultipartParam>[], settings: ReturnType<typeof spoolSettings>, files: string[]): Promise<Part<MultipartParam>[]> {
+async function spoolParts(
+  parts: Part<MultipartParam>[],
+  settings: ReturnType<typeof spoolSettings>,
+  files: string[],
+  signal: AbortSignal | undefined,
+): Promise<Part<MultipartParam>[]> {
   if (settings === undefined) return parts;
   const out: Part<MultipartParam>[] = [];
   try {
@@ -355,7 +389,7 @@ async function spoolParts(parts: Part<MultipartParam>[], settings: ReturnType<ty
         out.push(part);
         continue;
       }
-      const copy = await spool(data, settings, part.name, files);
+      const copy = await spool(data, settings, part.name, files, signal);
       const size = copy instanceof Uint8Array ? copy.length : copy.size;
       if (data.size !== undefined && size !== data.size) {
         throw new MultipartError('ERR_SIZE_MISMATCH', `its stream held ${size} bytes, not the ${data.size} declared`, { paramName: part.name });

@@ -4,7 +4,7 @@ import { assertValidBoundary } from './boundary.js';
 import { MultipartError } from './errors.js';
 import { assertHeaderValue, checkPartHeaders, takeHeader, type PartHeadersInit } from './headers.js';
 import { guessType, OCTET_STREAM } from './mime.js';
-import { describe } from './validate.js';
+import { checkOptionKeys, describe } from './validate.js';
 import { BlobSource, blobName, FileSource, isBlobLike, isStreamLike, knownStreamSize, StreamSource, type BlobLike, type StreamLike } from './sources.js';
 import { DEFAULT_BLOCK_SIZE, DEFAULT_SYNC_READ_LIMIT, streamPieces } from './stream.js';
 import { bodyLength, isSource, partHead, wirePieces, type HeaderLine, type NestedBody, type Part, type PartData, type Piece } from './wire.js';
@@ -77,8 +77,9 @@ export type ParamsInput =
  */
 const PARAM_BRAND = Symbol.for('multipart-poster.MultipartParam');
 const PART = Symbol.for('multipart-poster.part');
-/** The pieces of an encoded body (set by the encoder), for nesting it in a part. */
+/** The pieces of an encoded body (set by the encoder), for nesting it in a part, and the boundary they were framed with. */
 export const PIECES = Symbol.for('multipart-poster.pieces');
+export const BOUNDARY = Symbol.for('multipart-poster.boundary');
 
 export function isMultipartParam(value: unknown): value is MultipartParam {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[PARAM_BRAND] === true;
@@ -127,9 +128,7 @@ export class MultipartParam {
       throw new MultipartError('ERR_INVALID_NAME', `a field name must be a string (or null for a part without one), not ${describe(name)}`);
     }
     const label = name ?? undefined;
-    if (typeof options !== 'object' || options === null) {
-      throw new MultipartError('ERR_INVALID_VALUE', `options must be an object, not ${describe(options)}`, { paramName: label });
-    }
+    checkOptionKeys(options, PARAM_OPTIONS, (message) => new MultipartError('ERR_INVALID_OPTION', message, { paramName: label }));
     const { value, fileobj, filesize, cb } = options;
     let { filename, filetype } = options;
     if (value !== undefined && fileobj !== undefined) {
@@ -151,16 +150,17 @@ export class MultipartParam {
       filetype = typeHeader;
     }
     if (name !== null && headers.some(([key]) => key.toLowerCase() === 'content-disposition')) {
-      throw conflict('a Content-Disposition header and a name (which writes one); give the part a null name to write your own', label);
+      throw conflict('a Content-Disposition header and a name (which writes one)', label, 'give the part a null name to write your own');
     }
 
     let data: PartData;
     if (isBlobLike(fileobj)) {
       // A nameless Blob goes out as browsers and FormData send it: filename="blob".
       filename ??= blobName(fileobj) ?? 'blob';
-      if (filetype === undefined && fileobj.type !== '' && !/[\x00-\x1f\x7f]/.test(fileobj.type)) filetype = fileobj.type;
-      if (filesize !== undefined) checkDeclaredSize(filesize, fileobj.size, label);
-      data = new BlobSource(fileobj);
+      data = new BlobSource(fileobj, label);
+      const type = blobType(fileobj);
+      if (filetype === undefined && type !== '' && !/[\x00-\x1f\x7f]/.test(type)) filetype = type;
+      if (filesize !== undefined) checkDeclaredSize(filesize, data.size, label);
     } else if (fileobj !== undefined) {
       if (!isStreamLike(fileobj)) {
         throw new MultipartError(
@@ -173,8 +173,9 @@ export class MultipartParam {
       data = new StreamSource(fileobj, filesize ?? knownStreamSize(fileobj));
     } else if (isNestedForm(value)) {
       if (filetype !== undefined) throw conflict('a nested multipart body carries its own Content-Type; filetype or a Content-Type header', label);
-      filetype = value.headers['Content-Type'];
-      data = nestedBody(value, label);
+      const nested = nestedBody(value, label);
+      filetype = nested.contentType;
+      data = { boundary: nested.boundary, pieces: nested.pieces };
       if (filesize !== undefined) checkDeclaredSize(filesize, bodyLength(data.pieces), label);
     } else if (value === undefined || typeof value === 'string' || value instanceof Uint8Array) {
       data = value === undefined ? '' : fixedLength(value);
@@ -201,6 +202,7 @@ export class MultipartParam {
    */
   static async fromFile(paramName: string | null, path: string, options: FromFileOptions = {}): Promise<MultipartParam> {
     const label = paramName ?? undefined;
+    checkOptionKeys(options, FROM_FILE_OPTIONS, (message) => new MultipartError('ERR_INVALID_OPTION', message, { paramName: label }));
     if (typeof path !== 'string') throw new MultipartError('ERR_INVALID_VALUE', `path must be a string, not ${describe(path)}`, { paramName: label });
     let stats;
     try {
@@ -354,6 +356,9 @@ export class MultipartParam {
   }
 }
 
+const PARAM_OPTIONS = ['value', 'filename', 'filetype', 'filesize', 'fileobj', 'cb', 'headers'];
+const FROM_FILE_OPTIONS = ['filename', 'filetype', 'cb', 'headers', 'start', 'end'];
+
 /**
  * At most this many `stat` calls in flight. A directory's worth of `fromFile` calls made at once
  * (`Promise.all(paths.map(...))`) would otherwise complete in one pass of the event loop and hold
@@ -379,8 +384,8 @@ export function reportToCb(param: MultipartParam, current: number, total: number
   param.cb?.(param, current, total);
 }
 
-function conflict(what: string, label: string | undefined): MultipartError {
-  return new MultipartError('ERR_HEADER_CONFLICT', `${what} would both say it; give one`, { paramName: label });
+function conflict(what: string, label: string | undefined, hint = 'give one'): MultipartError {
+  return new MultipartError('ERR_HEADER_CONFLICT', `${what} would both say it; ${hint}`, { paramName: label });
 }
 
 /** A Content-Length among a part's headers must be the data's own length (RFC 7578 forbids it in form-data bodies; elsewhere it must not lie). */
@@ -407,12 +412,22 @@ function isNestedForm(value: unknown): value is NestedForm {
   );
 }
 
-function nestedBody(form: NestedForm, label: string | undefined): NestedBody {
+/**
+ * A nested body's Content-Type, as a part header, is data of the outer body: it must be a clean
+ * header value naming the nested body's own boundary, whatever was done to the object it came in.
+ */
+function nestedBody(form: NestedForm, label: string | undefined): NestedBody & { contentType: string } {
   const type = form.headers['Content-Type'];
-  if (typeof type !== 'string' || !/^multipart\//i.test(type)) {
+  const boundary = (form.body as unknown as Record<symbol, unknown>)[BOUNDARY];
+  if (typeof type !== 'string' || typeof boundary !== 'string' || form.boundary !== boundary || !/^multipart\/[!#$%&'*+\-.^_`|~0-9A-Za-z]+;/i.test(type)) {
     throw new MultipartError('ERR_INVALID_VALUE', 'a nested body must be a multipart body (what multipartEncode returns)', { paramName: label });
   }
-  return { boundary: form.boundary, pieces: (form.body as unknown as Record<symbol, readonly Piece<unknown>[]>)[PIECES]! };
+  assertHeaderValue(type, 'the Content-Type of a nested body', label);
+  const declared = /;\s*boundary=(?:"([^"]*)"|([^;\s]*))/i.exec(type);
+  if (declared === null || (declared[1] ?? declared[2]) !== boundary || /;\s*boundary\*/i.test(type)) {
+    throw new MultipartError('ERR_INVALID_VALUE', `the Content-Type of the nested body does not name its boundary ${JSON.stringify(boundary)}: ${JSON.stringify(type)}`, { paramName: label });
+  }
+  return { boundary, contentType: type, pieces: (form.body as unknown as Record<symbol, readonly Piece<unknown>[]>)[PIECES]! };
 }
 
 /**
@@ -455,6 +470,15 @@ function toParam(name: unknown, value: FieldValue, filename?: unknown): Multipar
       'a stream, an encoded multipart body or a MultipartParam; for a file on disk, await MultipartParam.fromFile(name, path)',
     { paramName: name },
   );
+}
+
+/** A Blob-like's type; a getter that throws or a non-string counts as none. */
+function blobType(blob: BlobLike): string {
+  try {
+    return typeof blob.type === 'string' ? blob.type : '';
+  } catch {
+    return '';
+  }
 }
 
 function checkOptionalString(value: unknown, what: string, paramName: string | undefined): void {

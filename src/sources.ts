@@ -99,9 +99,10 @@ export class FileSource implements ByteSource {
   /**
    * Refuses anything but the regular file that was measured: a FIFO or device
    * swapped in after the stat would block a read forever (it was opened
-   * O_NONBLOCK, so opening did not).
+   * O_NONBLOCK, so opening did not). Also what `toBlob()` checks before it hands
+   * the path to `fs.openAsBlob`.
    */
-  #checkOpened(stats: Stats, paramName: string | undefined): void {
+  assertUnchanged(stats: Stats, paramName: string | undefined): void {
     const measured = this.measured;
     const why = !stats.isFile()
       ? 'is no longer a regular file'
@@ -175,7 +176,7 @@ export class FileSource implements ByteSource {
       throw unreadable(this.description, cause, paramName);
     }
     try {
-      this.#checkOpened(fstatSync(fd), paramName);
+      this.assertUnchanged(fstatSync(fd), paramName);
       const buffer = Buffer.allocUnsafe(this.size + (this.#toEnd ? 1 : 0));
       let length = 0;
       for (let n = -1; n !== 0 && length < buffer.length; length += n) n = readSync(fd, buffer, length, buffer.length - length, this.#start + length);
@@ -196,7 +197,7 @@ export class FileSource implements ByteSource {
       throw unreadable(this.description, cause, paramName);
     }
     try {
-      this.#checkOpened(await handle.stat(), paramName);
+      this.assertUnchanged(await handle.stat(), paramName);
     } catch (error) {
       await handle.close();
       throw error instanceof MultipartError ? error : unreadable(this.description, error, paramName);
@@ -217,21 +218,30 @@ interface Block {
 export class BlobSource implements ByteSource {
   readonly consumed = false;
   readonly description: string;
+  /** Taken once: a Blob-like whose `size` changes later cannot change what was declared. */
+  readonly size: number;
 
-  constructor(readonly blob: BlobLike) {
+  constructor(readonly blob: BlobLike, paramName?: string) {
     const name = blobName(blob);
     this.description = name === undefined ? 'Blob' : `File ${JSON.stringify(name)}`;
-  }
-
-  get size(): number {
-    return this.blob.size;
+    const size: unknown = blob.size;
+    if (!(typeof size === 'number' && Number.isSafeInteger(size) && size >= 0)) {
+      throw new MultipartError('ERR_INVALID_VALUE', `the ${this.description}'s size must be a whole number of bytes, not ${String(size)}`, { paramName });
+    }
+    this.size = size;
   }
 
   async *read(_settings: ReadSettings, paramName: string | undefined): AsyncGenerator<Uint8Array> {
-    const stream = this.blob.stream();
     // A web ReadableStream (Node, undici, Bun, formdata-node), or a polyfill's async iterable.
-    const chunks: AsyncIterator<Uint8Array> =
-      typeof (stream as ReadableStream).getReader === 'function' ? readerChunks((stream as ReadableStream<Uint8Array>).getReader()) : (stream as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+    let chunks: AsyncIterator<Uint8Array>;
+    try {
+      const stream = this.blob.stream() as Partial<ReadableStream<Uint8Array> & AsyncIterable<Uint8Array>> | null;
+      if (typeof stream?.getReader === 'function') chunks = readerChunks(stream.getReader());
+      else if (typeof stream?.[Symbol.asyncIterator] === 'function') chunks = (stream as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+      else throw new TypeError(`stream() gave ${stream === null ? 'null' : typeof stream}, not a ReadableStream`);
+    } catch (cause) {
+      throw new MultipartError('ERR_SOURCE_FAILED', `the ${this.description} could not be read: ${cause instanceof Error ? cause.message : String(cause)}`, { paramName, cause });
+    }
     try {
       for (;;) {
         let result;
@@ -352,6 +362,14 @@ export interface BlobLike {
 export function isBlobLike(value: unknown): value is BlobLike {
   if (typeof value !== 'object' || value === null) return false;
   const blob = value as Partial<Record<keyof BlobLike, unknown>>;
+  try {
+    return isBlobShaped(blob);
+  } catch {
+    return false; // a getter that throws: not a Blob we can read
+  }
+}
+
+function isBlobShaped(blob: Partial<Record<keyof BlobLike, unknown>>): boolean {
   return (
     typeof blob.size === 'number' &&
     typeof blob.type === 'string' &&
@@ -361,9 +379,14 @@ export function isBlobLike(value: unknown): value is BlobLike {
   );
 }
 
-/** A File-like's name, when it has one. */
+/** A File-like's name, when it has one (a getter that throws counts as none). */
 export function blobName(blob: BlobLike): string | undefined {
-  const name = (blob as { name?: unknown }).name;
+  let name: unknown;
+  try {
+    name = (blob as { name?: unknown }).name;
+  } catch {
+    return undefined;
+  }
   return typeof name === 'string' ? name : undefined;
 }
 

@@ -61,13 +61,30 @@ export async function spool(
   settings: Required<Omit<SpoolOptions, 'dir'>> & Pick<SpoolOptions, 'dir'>,
   label: string | undefined,
   files: string[],
+  signal?: AbortSignal,
 ): Promise<Uint8Array | FileSource> {
   const chunks: Buffer[] = [];
   let total = 0;
   let path: string | undefined;
   let handle: Awaited<ReturnType<typeof open>> | undefined;
+  const reads = source.read({ blockSize: SPOOL_DEFAULTS.memoryLimit, syncReadLimit: 0 }, label)[Symbol.asyncIterator]();
+  // A stream that never yields again must not hold the caller past its signal (upload()'s timeout).
+  let onAbort: (() => void) | undefined;
+  const aborted =
+    signal === undefined
+      ? undefined
+      : new Promise<never>((_, reject) => {
+          onAbort = () => reject(signal.reason);
+          if (signal.aborted) onAbort();
+          else signal.addEventListener('abort', onAbort, { once: true });
+        });
+  aborted?.catch(() => {});
   try {
-    for await (const chunk of source.read({ blockSize: SPOOL_DEFAULTS.memoryLimit, syncReadLimit: 0 }, label)) {
+    for (;;) {
+      const next = reads.next();
+      const result = aborted === undefined ? await next : await Promise.race([next, aborted]);
+      if (result.done) break;
+      const chunk = result.value;
       total += chunk.length;
       if (total > settings.maxBytes) {
         throw new MultipartError('ERR_SPOOL_LIMIT', `its stream holds more than the ${settings.maxBytes} bytes spool.maxBytes allows`, { paramName: label });
@@ -92,9 +109,12 @@ export async function spool(
     files.push(path!);
     return new FileSource(path!, await stat(path!));
   } catch (error) {
+    if (signal?.aborted) void reads.return?.(undefined)?.catch?.(() => {}); // not awaited: the stream may never answer
     await handle?.close().catch(() => {});
     if (path !== undefined) await removeSpooled([path]);
-    if (error instanceof MultipartError) throw error;
+    if (error instanceof MultipartError || (signal?.aborted && error === signal.reason)) throw error;
     throw new MultipartError('ERR_SOURCE_FAILED', `spooling its stream failed: ${error instanceof Error ? error.message : String(error)}`, { paramName: label, cause: error });
+  } finally {
+    if (onAbort !== undefined) signal!.removeEventListener('abort', onAbort);
   }
 }

@@ -239,6 +239,12 @@ function guard(what: string, callback: () => void): void {
   }
 }
 
+/** Reads `chunks` to their end, failing with ERR_BOUNDARY_IN_DATA if they hold the delimiter of any of `boundaries`. */
+export async function assertNoDelimiterIn(chunks: AsyncIterable<Uint8Array>, boundaries: readonly string[], label: string | undefined): Promise<void> {
+  const scanners = boundaries.map((boundary) => new DelimiterScanner(boundary, label));
+  for await (const chunk of chunks) for (const scanner of scanners) scanner.scan(chunk);
+}
+
 /** Finds the delimiter (see `delimiterNeedle`) in streamed data, across chunk edges. */
 class DelimiterScanner {
   readonly #needle: Buffer;

@@ -1,5 +1,6 @@
 import { MultipartError } from './errors.js';
 import { BlobSource, FileSource, type ByteSource } from './sources.js';
+import { assertNoDelimiterIn } from './stream.js';
 import { bodyLength, isSource, type Piece } from './wire.js';
 
 /**
@@ -10,12 +11,17 @@ import { bodyLength, isSource, type Piece } from './wire.js';
  */
 export async function piecesToBlob(pieces: readonly Piece<unknown>[], contentType: string): Promise<Blob> {
   const parts: Array<Blob | Uint8Array | string> = [];
-  for (const { part, data } of pieces) {
+  for (const { part, data, scanFor } of pieces) {
     if (!isSource(data)) {
       parts.push(typeof data === 'string' ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
       continue;
     }
-    parts.push(await sourceBlob(data, part?.label));
+    const blob = await sourceBlob(data, part?.label);
+    // With a caller-chosen boundary, file and Blob data must not hold its delimiter. The stream body
+    // checks as it sends; here the Blob is read once to check it (the only case where toBlob() reads
+    // a file): it is the same Blob that is sent, and Node refuses to read a file Blob whose file changed.
+    if (scanFor !== undefined) await assertNoDelimiterIn(blobChunks(blob), scanFor, part?.label);
+    parts.push(blob);
   }
   const options = contentType === contentType.toLowerCase() ? { type: contentType } : {};
   const length = bodyLength(pieces);
@@ -40,17 +46,34 @@ export const IN_MEMORY_FALLBACK = 64 * 1024 * 1024;
 async function sourceBlob(source: ByteSource, label: string | undefined): Promise<Blob> {
   if (source instanceof BlobSource && source.blob instanceof Blob) return source.blob;
   if (source instanceof FileSource) {
-    const { openAsBlob } = await import('node:fs');
+    const { openAsBlob, promises } = await import('node:fs');
     if (typeof openAsBlob !== 'function') {
       throw new MultipartError('ERR_BLOB_UNSUPPORTED', 'this runtime has no fs.openAsBlob to put a file in a Blob; send the stream body instead', { paramName: label });
     }
-    const file = await openAsBlob(source.path);
+    let file: Blob;
+    try {
+      // The file that was measured, still: a Blob reads whatever is at the path (Node refuses a read only once it changes after this).
+      source.assertUnchanged(await promises.stat(source.path), label);
+      file = await openAsBlob(source.path);
+    } catch (cause) {
+      if (cause instanceof MultipartError) throw cause;
+      throw new MultipartError('ERR_FILE_UNREADABLE', `cannot read ${source.description}: ${cause instanceof Error ? cause.message : String(cause)}`, { paramName: label, cause });
+    }
     return source.start === 0 && source.size === file.size ? file : file.slice(source.start, source.start + source.size);
   }
   const what = source instanceof BlobSource ? 'a Blob of another implementation (not this runtime\'s Blob)' : 'a one-shot stream';
   throw new MultipartError('ERR_BLOB_UNSUPPORTED', `its data is ${what}, which cannot be part of a Blob; send the stream body (form.body or form.toReadableStream()) instead`, {
     paramName: label,
   });
+}
+
+async function* blobChunks(blob: Blob): AsyncGenerator<Uint8Array> {
+  const reader = blob.stream().getReader();
+  try {
+    for (let result = await reader.read(); !result.done; result = await reader.read()) yield result.value;
+  } finally {
+    reader.releaseLock();
+  }
 }
 
 /** A web ReadableStream of bytes over the body: pulled chunk by chunk (nothing read before it is asked for); cancel closes the open file. */

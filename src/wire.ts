@@ -160,7 +160,8 @@ function nestedPieces<Owner>(nested: NestedBody, part: Part<Owner>, headBytes: B
   const within = (record: PartRecord<Owner> | undefined): PartRecord<Owner> => {
     if (record === undefined) return outer; // the inner close delimiter belongs to the outer part
     let moved = records.get(record);
-    if (moved === undefined) records.set(record, (moved = { ...record, parent: within(record.parent) }));
+    // A nameless inner part is named in errors by the outer part it lies in.
+    if (moved === undefined) records.set(record, (moved = { ...record, label: record.label ?? label, parent: within(record.parent) }));
     return moved;
   };
   const pieces: Piece<Owner>[] = [{ part: outer, data: headBytes }];

@@ -267,7 +267,8 @@ export async function toParams(args: readonly FormArg[], options: ReadOptions & 
         return new MultipartParam(arg.name, { value: await multipartEncode(files, { subtype: 'mixed' }), ...headers });
       }
       if (arg.kind === 'contents') {
-        const value = arg.value === STDIN ? await readStdin(options.stdin ?? process.stdin, options.limit ?? CONTENTS_LIMIT, arg.name) : await readValue(arg.value, `field ${JSON.stringify(arg.name)}`, options);
+        const value =
+          arg.value === STDIN ? await readStdin(options.stdin ?? process.stdin, options.limit ?? CONTENTS_LIMIT, arg.name, options.signal) : await readValue(arg.value, `field ${JSON.stringify(arg.name)}`, options);
         return new MultipartParam(arg.name, { value, ...typed, ...named, ...headers });
       }
       return new MultipartParam(arg.name, { value: arg.value, ...typed, ...named, ...headers });
@@ -283,7 +284,16 @@ async function partHeaders(arg: FormArg, options: ReadOptions): Promise<Array<[s
       lines.push(header);
       continue;
     }
-    const text = (await readValue(header.slice(1), `the headers of field ${JSON.stringify(arg.name)}`, { ...options, limit: HEADERS_FILE_LIMIT })).toString('utf8');
+    if (header === `@${STDIN}`) throw new CliError('usage', `;headers=@- for field ${JSON.stringify(arg.name)}: part headers come from a file, not standard input`);
+    const what = `the headers of field ${JSON.stringify(arg.name)}`;
+    const text = (
+      await readValue(header.slice(1), what, { ...options, limit: HEADERS_FILE_LIMIT }).catch((error: unknown) => {
+        if (error instanceof CliError && error.cause instanceof TooLarge) {
+          throw new CliError('read', `${what}: ${JSON.stringify(header.slice(1))} holds more than ${HEADERS_FILE_LIMIT / 1024} KiB, far more than header lines take`, error);
+        }
+        throw error;
+      })
+    ).toString('utf8');
     lines.push(...text.split(/\r?\n/).filter((line) => line.trim() !== '' && !line.startsWith('#')));
   }
   return lines.map((line) => {
@@ -294,15 +304,29 @@ async function partHeaders(arg: FormArg, options: ReadOptions): Promise<Array<[s
 }
 
 /** Standard input (a pipe, a socket, a file or a terminal) read to its end, never past `limit`. */
-async function readStdin(stdin: NodeJS.ReadableStream, limit: number, name: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of stdin as AsyncIterable<Buffer>) {
-    total += chunk.length;
-    if (total > limit) throw new CliError('read', `field ${JSON.stringify(name)}: ${tooLarge('standard input', limit).message}`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, total);
+async function readStdin(stdin: NodeJS.ReadableStream, limit: number, name: string, signal: AbortSignal | undefined): Promise<Buffer> {
+  signal?.throwIfAborted();
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const finish = (error?: unknown) => {
+      signal?.removeEventListener('abort', onAbort);
+      stdin.removeListener('data', onData);
+      stdin.pause();
+      if (error === undefined) resolve(Buffer.concat(chunks, total));
+      else reject(error);
+    };
+    const onAbort = () => finish(signal!.reason);
+    const onData = (chunk: Buffer) => {
+      total += chunk.length;
+      if (total > limit) return finish(new CliError('read', `field ${JSON.stringify(name)}: ${tooLarge('standard input', limit).message}`));
+      chunks.push(chunk);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    stdin.on('data', onData);
+    stdin.once('end', () => finish());
+    stdin.once('error', (error) => finish(error));
+  });
 }
 
 /** A `;headers=@file` holds a few header lines: 64 KiB is plenty. */

@@ -20,6 +20,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     }
     verbose = options.verbose;
     if (options.command === 'serve') return await serve(options, io);
+    // Killed by a signal, the process still runs its exit handlers: a spooled standard input is removed.
+    for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) process.once(signal, () => process.exit(code));
     return await send(options, io);
   } catch (error) {
     const { kind, message } = classify(error);
@@ -31,17 +33,20 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 }
 
 let settled = false;
-main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr }).then(
-  (code) => {
-    settled = true;
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    settled = true;
-    process.stderr.write(`multipart-poster: ${String(error)}\n`);
-    process.exitCode = EXIT.failure;
-  },
-);
+main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr })
+  .then(
+    (code) => {
+      settled = true;
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      settled = true;
+      process.stderr.write(`multipart-poster: ${String(error)}\n`);
+      process.exitCode = EXIT.failure;
+    },
+  )
+  // A standard input given up on (--timeout) would keep the process waiting for its end.
+  .finally(() => process.stdin.destroy());
 // Node exits, with code 0, once nothing is left to wait for, even if the command never
 // finished: a connection dropped without an answer or an error reaching the code
 // waiting on it. That must never pass for success.

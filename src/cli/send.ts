@@ -14,21 +14,24 @@ export interface Io {
 }
 
 async function encode(options: SendOptions): Promise<EncodedBody> {
-  // The caller's -H Content-Type wins for a raw body, as in curl; rawBody() puts it in the headers --dry-run shows and upload() sends.
-  if (options.dataBinary !== undefined) {
-    const typed = options.contentType === undefined ? {} : { type: options.contentType };
-    // Standard input is spooled, as curl buffers it: the body gets its exact Content-Length and can be re-sent.
-    if (options.dataBinary === STDIN) return rawBody(process.stdin, { ...typed, spool: true });
-    return rawBody(options.dataBinary, typed);
-  }
-  // --timeout also bounds reading `<file` values: a FIFO nobody writes to would otherwise wait forever.
+  // --timeout also bounds reading the inputs: `<file` values and standard input (a FIFO or a pipe
+  // nobody writes to would otherwise wait forever).
   const timeout = options.timeoutMs;
-  const signal = timeout === undefined ? undefined : timeoutSignal(timeout, () => new CliError('timeout', `reading the -F <file values took longer than ${timeout} ms`));
+  const signal = timeout === undefined ? undefined : timeoutSignal(timeout, () => new CliError('timeout', `reading the inputs (-F <file values, standard input) took longer than ${timeout} ms`));
+  const bounded = signal === undefined ? {} : { signal: signal.signal };
   try {
-    return await multipartEncode(await toParams(options.form, signal === undefined ? {} : { signal: signal.signal }), {
+    // The caller's -H Content-Type wins for a raw body, as in curl; rawBody() puts it in the headers --dry-run shows and upload() sends.
+    if (options.dataBinary !== undefined) {
+      const typed = options.contentType === undefined ? {} : { type: options.contentType };
+      // Standard input is spooled, as curl buffers it: the body gets its exact Content-Length and can be re-sent.
+      if (options.dataBinary === STDIN) return await rawBody(process.stdin, { ...typed, spool: true, ...bounded });
+      return await rawBody(options.dataBinary, typed);
+    }
+    return await multipartEncode(await toParams(options.form, bounded), {
       ...(options.boundary === undefined ? {} : { boundary: options.boundary }),
       ...(options.subtype === undefined ? {} : { subtype: options.subtype, parameters: options.parameters }),
       spool: true, // standard input (-F f=@-), as curl buffers it: the body keeps an exact length and can be re-sent
+      ...bounded,
     });
   } finally {
     signal?.clear();

@@ -82,22 +82,25 @@ export async function upload(url: string | URL, params: ParamsInput | EncodedBod
   if (given && (options.spool !== undefined || options.boundary !== undefined || options.blockSize !== undefined)) {
     throw fail('boundary, blockSize and spool encode params; this body is encoded already (give them to multipartEncode or rawBody)');
   }
-  const encoded = given
-    ? params
-    : await multipartEncode(params, {
-        ...(options.boundary === undefined ? {} : { boundary: options.boundary }),
-        ...(options.blockSize === undefined ? {} : { blockSize: options.blockSize }),
-        ...(options.spool === undefined ? {} : { spool: options.spool }),
-      });
+  const target = parseUrl(url);
+  // The exchange (its timeout and the caller's signal) starts first: spooling a stream is part of the upload.
   const exchange = new Exchange(options, policy);
+  let encoded: EncodedBody | undefined;
   try {
-    return await exchange.run(parseUrl(url), encoded);
+    encoded = given
+      ? params
+      : await multipartEncode(params, {
+          ...(options.boundary === undefined ? {} : { boundary: options.boundary }),
+          ...(options.blockSize === undefined ? {} : { blockSize: options.blockSize }),
+          ...(options.spool === undefined ? {} : { spool: options.spool, signal: exchange.signal }),
+        });
+    return await exchange.run(target, encoded);
   } catch (error) {
     exchange.finish();
     throw error;
   } finally {
     // A body made here is done with once the exchange is: its spool files go.
-    if (!given) await encoded.dispose();
+    if (!given) await encoded?.dispose();
   }
 }
 
@@ -507,9 +510,16 @@ function discard({ res, req, bodySent }: Sent): void {
   res.on('error', () => {});
   if (!bodySent) req.destroy();
   const length = Number(res.headers['content-length']);
-  if (bodySent && Number.isSafeInteger(length) && length <= DRAIN_LIMIT) res.resume();
-  else res.destroy();
+  if (!(bodySent && Number.isSafeInteger(length) && length <= DRAIN_LIMIT)) return void res.destroy();
+  // A short answer is read to its end, but never waited for long: one that stalls is dropped with its connection.
+  const timer = setTimeout(() => res.destroy(), DRAIN_TIMEOUT_MS);
+  timer.unref();
+  res.once('close', () => clearTimeout(timer));
+  res.resume();
 }
+
+/** How long the rest of a retried answer is waited for before its connection is dropped. */
+const DRAIN_TIMEOUT_MS = 1000;
 
 function resolveLocation(location: string, base: URL): URL | string {
   try {

@@ -261,7 +261,7 @@ describe('-F name=<file is bounded', () => {
     const started = Date.now();
     const result = await runCli(['--timeout', '0.5', '-F', `a=<${fifo}`, serve.url], { timeout: 15_000 });
     expect(result.code).toBe(28);
-    expect(result.stderr).toBe('multipart-poster: reading the -F <file values took longer than 500 ms\n');
+    expect(result.stderr).toBe('multipart-poster: reading the inputs (-F <file values, standard input) took longer than 500 ms\n');
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
