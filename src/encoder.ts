@@ -26,9 +26,11 @@ export interface ReadOptions {
   /** Called as the body's chunks are consumed: `(param, current, total)`; the last call has `current === total`. */
   onProgress?: BodyProgressCallback;
   /**
-   * Copy every one-shot stream first (to memory up to `memoryLimit`, else to a temporary file),
-   * so the body has an exact Content-Length and can be sent again (retries, 307/308). The files
-   * are removed by `dispose()`, when the body is garbage-collected, or when the process exits.
+   * Copy every one-shot stream among the parts first (to memory up to `memoryLimit`, else to a
+   * temporary file), so the body has an exact Content-Length and can be sent again (retries,
+   * 307/308). A nested body is spooled by the multipartEncode that made it. The files are removed
+   * by `dispose()`, when the body (and any Blob made of it) is garbage-collected, or when the
+   * process exits normally.
    */
   spool?: boolean | SpoolOptions;
   /** Stops spooling (a stream that never ends): the promise rejects with the signal's reason. */
