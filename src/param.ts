@@ -143,14 +143,17 @@ export class MultipartParam {
     if (filesize !== undefined && !(Number.isSafeInteger(filesize) && filesize >= 0)) {
       throw new MultipartError('ERR_INVALID_VALUE', `filesize must be a whole number of bytes, not ${describe(filesize)}`, { paramName: label });
     }
-    const headers = checkPartHeaders(options.headers, label);
-    const typeHeader = takeHeader(headers, 'content-type');
-    if (typeHeader !== undefined) {
-      if (filetype !== undefined) throw conflict('a Content-Type header and filetype', label);
-      filetype = typeHeader;
-    }
-    if (name !== null && headers.some(([key]) => key.toLowerCase() === 'content-disposition')) {
-      throw conflict('a Content-Disposition header and a name (which writes one)', label, 'give the part a null name to write your own');
+    // Most parts have no headers of their own: they share one empty list (100,000 fields, 100,000 fewer arrays).
+    const headers = options.headers === undefined ? NO_HEADERS : checkPartHeaders(options.headers, label);
+    if (headers.length > 0) {
+      const typeHeader = takeHeader(headers, 'content-type');
+      if (typeHeader !== undefined) {
+        if (filetype !== undefined) throw conflict('a Content-Type header and filetype', label);
+        filetype = typeHeader;
+      }
+      if (name !== null && headers.some(([key]) => key.toLowerCase() === 'content-disposition')) {
+        throw conflict('a Content-Disposition header and a name (which writes one)', label, 'give the part a null name to write your own');
+      }
     }
 
     let data: PartData;
@@ -185,7 +188,7 @@ export class MultipartParam {
         paramName: label,
       });
     }
-    checkContentLength(headers, data, label);
+    if (headers.length > 0) checkContentLength(headers, data, label);
 
     const isFile = filename !== undefined || fileobj !== undefined;
     this.name = name;
@@ -356,6 +359,8 @@ export class MultipartParam {
   }
 }
 
+const NO_HEADERS: HeaderLine[] = Object.freeze([]) as unknown as HeaderLine[];
+
 const PARAM_OPTIONS = ['value', 'filename', 'filetype', 'filesize', 'fileobj', 'cb', 'headers'];
 const FROM_FILE_OPTIONS = ['filename', 'filetype', 'cb', 'headers', 'start', 'end'];
 
@@ -454,7 +459,7 @@ function toParam(name: unknown, value: FieldValue, filename?: unknown): Multipar
     if (filename !== undefined) throw new MultipartError('ERR_INVALID_PARAMS', 'a MultipartParam carries its own filename; give it there', { paramName: name });
     return value;
   }
-  if (typeof value === 'string' || value instanceof Uint8Array) return new MultipartParam(name, { value, ...named });
+  if (typeof value === 'string' || value instanceof Uint8Array) return new MultipartParam(name, filename === undefined ? { value } : { value, filename });
   if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') {
     return new MultipartParam(name, { value: String(value), ...named });
   }

@@ -15,6 +15,8 @@ export const DEFAULT_SYNC_READ_LIMIT = 64 * 1024;
  * sockets served.
  */
 export const LOOP_SLICE_MS = 1;
+/** In-memory pieces between two looks at the clock: a few microseconds of work each. */
+const CLOCK_EVERY = 32;
 
 /** How a body is streamed: resolved once from the caller's options, then passed down as is. */
 export interface StreamSettings<Owner> {
@@ -51,12 +53,15 @@ export async function* streamPieces<Owner>(pieces: readonly Piece<Owner>[], sett
   const reading = { blockSize: Math.min(settings.blockSize, limit ?? Infinity), syncReadLimit: settings.syncReadLimit, pool: settings.pool };
 
   let sliceStart = performance.now();
+  let sinceClock = 0;
   for (const piece of pieces) {
     const { part, data } = piece;
-    if (performance.now() - sliceStart >= LOOP_SLICE_MS) {
+    // The clock is read every few pieces (sources always): 100,000 small fields would otherwise pay for it 100,000 times.
+    if ((++sinceClock >= CLOCK_EVERY || isSource(data)) && performance.now() - sliceStart >= LOOP_SLICE_MS) {
       await new Promise(setImmediate);
       sliceStart = performance.now();
     }
+    if (sinceClock >= CLOCK_EVERY) sinceClock = 0;
     if (!isSource(data)) {
       if (piece.planned !== undefined && typeof data !== 'string' && data.byteLength !== piece.planned) {
         // A resizable ArrayBuffer resized, or a buffer transferred (detached), after the length was declared.

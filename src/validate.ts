@@ -23,8 +23,9 @@ export function checkOptionKeys<T extends object>(options: T | undefined, known:
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw fail(`${what} must be an object, not ${describe(options)}`);
   }
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) throw fail(`unknown option ${JSON.stringify(key)} in ${what}; known: ${known.join(', ')}`);
+  // for...in rather than Object.keys: no array per call (a MultipartParam per field of 100,000).
+  for (const key in options) {
+    if (Object.hasOwn(options, key) && !known.includes(key)) throw fail(`unknown option ${JSON.stringify(key)} in ${what}; known: ${known.join(', ')}`);
   }
   return options;
 }
