@@ -443,7 +443,7 @@ function newTargets() {
   const checked = results.flatMap(({ result, summary }) => (result.verify ? summary.rows.map((r) => ({ id: result.id, expected: result.expected?.[r.subject], ...r })) : []));
   const bad = checked.filter((r) => (r.expected === undefined ? !r.checkOk : (r.error ?? r.check) !== r.expected));
   lines.push(
-    `| every upload in W1-loop, W4-loop, W5-loop, W6, W7, FETCH received as sent (busboy parse, Content-Length, SHA-256 of every file), and the cold-start processes succeeded; FETCH's two known refusals exactly as expected | ${bad.length === 0 ? `all ${checked.reduce((n, r) => n + r.runs, 0)} runs ok` : bad.map((r) => `${r.id} ${r.subject}: ${r.check ?? r.error}`).join('; ')} | ${verdict(checked.length > 0 && bad.length === 0)} |`,
+    `| every upload in W1-loop, W4-loop, W5-loop, W6, W7, FETCH received as sent (busboy parse, Content-Length, SHA-256 of every file), and the cold-start processes succeeded; FETCH's two known refusals exactly as expected | ${bad.length === 0 ? `all ${checked.reduce((n, r) => n + (r.runs ?? 0), 0)} runs ok` : bad.map((r) => `${r.id} ${r.subject}: ${r.check ?? r.error}`).join('; ')} | ${verdict(checked.length > 0 && bad.length === 0)} |`,
   );
   return lines;
 }
