@@ -1,12 +1,11 @@
 import { spawn } from 'node:child_process';
 import http, { type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createProxy } from 'proxy';
 import { afterAll, describe, expect, it } from 'vitest';
 import { receive } from '../../src/receiver.js';
 import { cliPath, root, type CliResult } from '../helpers/cli.js';
 import { bytes, tempDir, writeFile } from '../helpers/files.js';
-import { json, startServer, tls } from '../helpers/servers.js';
+import { json, startProxy, startServer, tls } from '../helpers/servers.js';
 
 const dir = tempDir();
 const bigPath = writeFile(dir, 'big.bin', bytes(2 * 1024 * 1024, 2));
@@ -30,16 +29,7 @@ function runWithEnv(args: string[], env: Record<string, string> = {}): Promise<C
   });
 }
 
-const proxyServer = createProxy(http.createServer());
-const asked: string[] = [];
-proxyServer.on('request', (req: IncomingMessage) => asked.push(`${req.method} ${req.url}`));
-proxyServer.on('connect', (req: IncomingMessage) => asked.push(`CONNECT ${req.url}`));
-await new Promise<void>((resolve) => proxyServer.listen(0, '127.0.0.1', resolve));
-afterAll(() => new Promise<void>((resolve) => {
-  proxyServer.closeAllConnections?.();
-  proxyServer.close(() => resolve());
-}));
-const proxy = `http://127.0.0.1:${(proxyServer.address() as AddressInfo).port}`;
+const { url: proxy, requests: asked } = await startProxy();
 const receipt = (req: IncomingMessage, res: http.ServerResponse) => void receive(req).then((report) => json(res, 200, { lengthMatches: report.lengthMatches }));
 const plain = await startServer(receipt);
 const secure = await startServer(receipt, { https: { cert: tls.cert, key: tls.key } });

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createProxy } from 'proxy';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -47,4 +48,21 @@ export function json(res: ServerResponse, status: number, value: unknown, header
   const body = JSON.stringify(value);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers });
   res.end(body);
+}
+
+/** A real HTTP proxy (the `proxy` package) on 127.0.0.1, noting what it was asked for; closed after the test file. */
+export async function startProxy(): Promise<{ url: string; requests: string[] }> {
+  const server = createProxy(http.createServer());
+  const requests: string[] = [];
+  server.on('request', (req: IncomingMessage) => requests.push(`${req.method} ${req.url}`));
+  server.on('connect', (req: IncomingMessage) => requests.push(`CONNECT ${req.url}`));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  afterAll(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+      }),
+  );
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests };
 }

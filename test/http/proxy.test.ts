@@ -1,14 +1,12 @@
 import { createHash } from 'node:crypto';
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpProxyAgent } from 'http-proxy-agent';
 import { HttpsProxyAgent } from 'https-proxy-agent';
-import { createProxy } from 'proxy';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MultipartParam, upload } from '../../src/index.js';
 import { receive } from '../../src/receiver.js';
 import { bytes, tempDir, writeFile } from '../helpers/files.js';
-import { json, startServer, tls } from '../helpers/servers.js';
+import { json, startProxy, startServer, tls } from '../helpers/servers.js';
 
 const dir = tempDir();
 const MiB = 1024 * 1024;
@@ -16,19 +14,6 @@ const payload = bytes(3 * MiB, 21);
 const payloadPath = writeFile(dir, 'payload.bin', payload);
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
-/** A real HTTP proxy (the `proxy` package) on 127.0.0.1, noting what it was asked for. */
-async function startProxy() {
-  const server = createProxy(http.createServer());
-  const requests: string[] = [];
-  server.on('request', (req: IncomingMessage) => requests.push(`${req.method} ${req.url}`));
-  server.on('connect', (req: IncomingMessage) => requests.push(`CONNECT ${req.url}`));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  afterAll(() => new Promise<void>((resolve) => {
-    server.closeAllConnections?.();
-    server.close(() => resolve());
-  }));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests };
-}
 
 /** Answers with the receipt: what arrived, its length against Content-Length, each part's SHA-256. */
 const answer = (req: IncomingMessage, res: ServerResponse) => {
