@@ -156,6 +156,7 @@ describe('the CLI bounds and cleans up standard input', () => {
     const child = spawn(process.execPath, [cliPath, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stderr = '';
     child.stderr.on('data', (c) => (stderr += c));
+    child.stdin.on('error', () => {}); // a write still pending when the child is killed ends in EPIPE
     const done = new Promise<{ code: number | null }>((resolve) => child.on('close', (code) => resolve({ code })));
     return { child, done, stderr: () => stderr };
   }

@@ -38,6 +38,7 @@ function buildGo(): Promise<string> {
 async function parseAll(command: string, args: string[], bodies: readonly RawBody[]): Promise<MimeTree[]> {
   const input = bodies.map(({ contentType, body }) => JSON.stringify({ contentType, body: body.toString('base64') })).join('\n') + '\n';
   const child = run(command, args, { maxBuffer: 1 << 30 });
+  child.child.stdin!.on('error', () => {}); // a parser that dies early fails the run through its exit code, not an EPIPE
   child.child.stdin!.end(input);
   const { stdout } = await child;
   return stdout
