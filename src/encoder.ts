@@ -3,11 +3,11 @@ import { MultipartError } from './errors.js';
 import { assertHeaderValue } from './headers.js';
 import { guessType, OCTET_STREAM } from './mime.js';
 import { BOUNDARY, MultipartParam, partOf, PIECES, reportToCb, type ParamsInput } from './param.js';
-import { BlockPool, isBlobLike, type BlobLike, type StreamLike } from './sources.js';
-import { DEFAULT_BLOCK_SIZE, DEFAULT_SYNC_READ_LIMIT, LOOP_SLICE_MS, streamPieces, type StreamSettings } from './stream.js';
+import { BlockPool, isBlobLike, type BlobLike, type ByteSource, type StreamLike } from './sources.js';
+import { DEFAULT_BLOCK_SIZE, DEFAULT_SYNC_READ_LIMIT, LoopTurns, streamPieces, type StreamSettings } from './stream.js';
 import { iterableToReadableStream, piecesToBlob } from './web.js';
 import { removeSpooled, spool, SPOOL_DEFAULTS, type SpoolOptions } from './spool.js';
-import { checkFunction, checkOptionKeys, checkString, describe, encodeOptionError, TOKEN } from './validate.js';
+import { checkByteRange, checkFunction, checkOptionKeys, checkString, describe, encodeOptionError, TOKEN } from './validate.js';
 import { bodyLength, isNested, isSource, multipartContentType, partHead, unframedPieces, wirePieces, type Framing, type HeaderLine, type Part, type Piece } from './wire.js';
 
 /** Progress of a whole body; `param` is the top-level part the last consumed byte belongs to (undefined for an empty form). */
@@ -205,17 +205,14 @@ export function getHeaders(params: ParamsInput, boundary: string): Record<string
   return headersFor(multipartContentType('form-data', boundary), bodyLength(formDataPieces(params, boundary)));
 }
 
-/** Parts planned between two looks at the clock; after LOOP_SLICE_MS the event loop gets a turn, so 100,000 fields never hold it for long. */
+/** Parts planned between two looks at the clock; the event loop gets its turns, so 100,000 fields never hold it for long. */
 const PLAN_STEP = 256;
 
 async function planInSlices(parts: readonly Part<MultipartParam>[], framing: Framing): Promise<Piece<MultipartParam>[]> {
   const pieces: Piece<MultipartParam>[] = [];
-  let sliceStart = performance.now();
+  const turns = new LoopTurns();
   for (let start = 0; start < parts.length; start += PLAN_STEP) {
-    if (performance.now() - sliceStart >= LOOP_SLICE_MS) {
-      await new Promise(setImmediate);
-      sliceStart = performance.now();
-    }
+    if (turns.due) await turns.turn();
     for (const piece of wirePieces(parts.slice(start, start + PLAN_STEP), framing, false)) pieces.push(piece);
   }
   for (const piece of wirePieces<MultipartParam>([], framing)) pieces.push(piece); // the close delimiter
@@ -277,7 +274,7 @@ export async function rawBody(source: string | Uint8Array | Blob | BlobLike | St
     param = await MultipartParam.fromFile('body', source, { ...typed, ...(start === undefined ? {} : { start }), ...(end === undefined ? {} : { end }) });
   } else if (source instanceof Uint8Array || isBlobLike(source)) {
     const length = source instanceof Uint8Array ? source.length : source.size;
-    const [from, to] = checkRange(start, end, length);
+    const [from, to] = checkByteRange(start, end, length, source instanceof Uint8Array ? 'the bytes' : 'the Blob', 'body');
     const sliced = from === 0 && to === length ? source : source instanceof Uint8Array ? source.subarray(from, to) : source.slice(from, to, source.type);
     param =
       sliced instanceof Uint8Array
@@ -291,20 +288,8 @@ export async function rawBody(source: string | Uint8Array | Blob | BlobLike | St
   }
   const spooled: string[] = [];
   const [{ data }] = (await spoolParts([partOf(param)], spooling, spooled, options.signal)) as [Part<MultipartParam>];
-  const pieces = unframedPieces({ owner: param, name: 'body', data: data as Uint8Array });
+  const pieces = unframedPieces({ owner: param, name: 'body', data: data as Uint8Array | ByteSource }); // rawBody makes no text or nested part
   return Object.freeze(encodedBody(new Body(pieces, settings), pieces, param.filetype ?? OCTET_STREAM, spooled));
-}
-
-function checkRange(start: number | undefined, end: number | undefined, length: number): [number, number] {
-  const from = start ?? 0;
-  const to = end ?? length;
-  for (const [key, bound] of [['start', from], ['end', to]] as const) {
-    if (!(Number.isSafeInteger(bound) && bound >= 0)) {
-      throw new MultipartError('ERR_INVALID_RANGE', `${key} must be a whole number of bytes, not ${describe(bound)}`, { paramName: 'body' });
-    }
-  }
-  if (from > to || to > length) throw new MultipartError('ERR_INVALID_RANGE', `bytes ${from} to ${to} are not within the ${length} there are`, { paramName: 'body' });
-  return [from, to];
 }
 
 /** The read options, checked and with their defaults: resolved once, then passed down as they are. */

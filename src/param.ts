@@ -4,10 +4,10 @@ import { assertValidBoundary } from './boundary.js';
 import { MultipartError } from './errors.js';
 import { assertHeaderValue, checkPartHeaders, takeHeader, type PartHeadersInit } from './headers.js';
 import { guessType, OCTET_STREAM } from './mime.js';
-import { checkOptionKeys, describe } from './validate.js';
-import { BlobSource, blobName, FileSource, isBlobLike, isStreamLike, knownStreamSize, StreamSource, type BlobLike, type StreamLike } from './sources.js';
+import { checkByteRange, checkOptionKeys, describe } from './validate.js';
+import { BlobSource, blobName, blobType, FileSource, isBlobLike, isStreamLike, knownStreamSize, StreamSource, type BlobLike, type StreamLike } from './sources.js';
 import { DEFAULT_BLOCK_SIZE, DEFAULT_SYNC_READ_LIMIT, streamPieces } from './stream.js';
-import { bodyLength, isSource, partHead, wirePieces, type HeaderLine, type NestedBody, type Part, type PartData, type Piece } from './wire.js';
+import { bodyLength, boundaryOf, isSource, partHead, sizeOf, wirePieces, type HeaderLine, type NestedBody, type Part, type PartData, type Piece } from './wire.js';
 
 /** Progress of a part or a body: bytes consumed so far, and the total (undefined when unknown). */
 export type ProgressCallback = (param: MultipartParam, current: number, total: number | undefined) => void;
@@ -163,7 +163,6 @@ export class MultipartParam {
       data = new BlobSource(fileobj, label);
       const type = blobType(fileobj);
       if (filetype === undefined && type !== '' && !/[\x00-\x1f\x7f]/.test(type)) filetype = type;
-      if (filesize !== undefined) checkDeclaredSize(filesize, data.size, label);
     } else if (fileobj !== undefined) {
       if (!isStreamLike(fileobj)) {
         throw new MultipartError(
@@ -179,15 +178,15 @@ export class MultipartParam {
       const nested = nestedBody(value, label);
       filetype = nested.contentType;
       data = { boundary: nested.boundary, pieces: nested.pieces };
-      if (filesize !== undefined) checkDeclaredSize(filesize, bodyLength(data.pieces), label);
     } else if (value === undefined || typeof value === 'string' || value instanceof Uint8Array) {
       data = value === undefined ? '' : fixedLength(value);
-      if (filesize !== undefined) checkDeclaredSize(filesize, typeof data === 'string' ? Buffer.byteLength(data) : data.length, label);
     } else {
       throw new MultipartError('ERR_INVALID_VALUE', `value must be a string, bytes or an encoded multipart body, not ${describe(value)}`, {
         paramName: label,
       });
     }
+    // A stream's declared filesize is its size; anything else must have the size declared.
+    if (filesize !== undefined) checkDeclaredSize(filesize, sizeOf(data), label);
     if (headers.length > 0) checkContentLength(headers, data, label);
 
     const isFile = filename !== undefined || fileobj !== undefined;
@@ -217,17 +216,7 @@ export class MultipartParam {
     if (!stats.isFile()) {
       throw new MultipartError('ERR_FILE_UNREADABLE', `${JSON.stringify(path)} is not a regular file`, { paramName: label });
     }
-    const { start = 0, end = stats.size } = options;
-    for (const [key, bound] of [['start', start], ['end', end]] as const) {
-      if (!(Number.isSafeInteger(bound) && bound >= 0)) {
-        throw new MultipartError('ERR_INVALID_RANGE', `${key} must be a whole number of bytes, not ${describe(bound)}`, { paramName: label });
-      }
-    }
-    if (start > end || end > stats.size) {
-      throw new MultipartError('ERR_INVALID_RANGE', `bytes ${start} to ${end} are not within ${JSON.stringify(path)}, which holds ${stats.size}`, {
-        paramName: label,
-      });
-    }
+    const [start, end] = checkByteRange(options.start, options.end, stats.size, JSON.stringify(path), label);
     const param = new MultipartParam(paramName, {
       filename: options.filename ?? basename(path),
       ...(options.filetype === undefined ? {} : { filetype: options.filetype }),
@@ -278,10 +267,7 @@ export class MultipartParam {
 
   /** Bytes of the data (without framing); undefined when a stream's size is unknown. */
   get size(): number | undefined {
-    const data = this.#data;
-    if (typeof data === 'string') return Buffer.byteLength(data);
-    if (data instanceof Uint8Array) return data.length;
-    return isSource(data) ? data.size : bodyLength(data.pieces);
+    return sizeOf(this.#data);
   }
 
   /** Whether the part can be encoded again (false once a one-shot stream has been read). */
@@ -397,7 +383,7 @@ function conflict(what: string, label: string | undefined, hint = 'give one'): M
 function checkContentLength(headers: readonly HeaderLine[], data: PartData, label: string | undefined): void {
   const given = headers.find(([key]) => key.toLowerCase() === 'content-length')?.[1];
   if (given === undefined) return;
-  const size = typeof data === 'string' ? Buffer.byteLength(data) : data instanceof Uint8Array ? data.length : isSource(data) ? data.size : bodyLength(data.pieces);
+  const size = sizeOf(data);
   if (size === undefined || given !== String(size)) {
     throw new MultipartError('ERR_HEADER_CONFLICT', `header Content-Length: ${given} is not the part's length (${size ?? 'unknown'}); leave it out`, {
       paramName: label,
@@ -428,8 +414,7 @@ function nestedBody(form: NestedForm, label: string | undefined): NestedBody & {
     throw new MultipartError('ERR_INVALID_VALUE', 'a nested body must be a multipart body (what multipartEncode returns)', { paramName: label });
   }
   assertHeaderValue(type, 'the Content-Type of a nested body', label);
-  const declared = /;\s*boundary=(?:"([^"]*)"|([^;\s]*))/i.exec(type);
-  if (declared === null || (declared[1] ?? declared[2]) !== boundary || /;\s*boundary\*/i.test(type)) {
+  if (boundaryOf(type) !== boundary || /;\s*boundary\*/i.test(type)) {
     throw new MultipartError('ERR_INVALID_VALUE', `the Content-Type of the nested body does not name its boundary ${JSON.stringify(boundary)}: ${JSON.stringify(type)}`, { paramName: label });
   }
   return { boundary, contentType: type, pieces: (form.body as unknown as Record<symbol, readonly Piece<unknown>[]>)[PIECES]! };
@@ -475,15 +460,6 @@ function toParam(name: unknown, value: FieldValue, filename?: unknown): Multipar
       'a stream, an encoded multipart body or a MultipartParam; for a file on disk, await MultipartParam.fromFile(name, path)',
     { paramName: name },
   );
-}
-
-/** A Blob-like's type; a getter that throws or a non-string counts as none. */
-function blobType(blob: BlobLike): string {
-  try {
-    return typeof blob.type === 'string' ? blob.type : '';
-  } catch {
-    return '';
-  }
 }
 
 function checkOptionalString(value: unknown, what: string, paramName: string | undefined): void {

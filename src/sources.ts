@@ -390,6 +390,15 @@ export function blobName(blob: BlobLike): string | undefined {
   return typeof name === 'string' ? name : undefined;
 }
 
+/** A Blob-like's type; a getter that throws or a non-string counts as none. */
+export function blobType(blob: BlobLike): string {
+  try {
+    return typeof blob.type === 'string' ? blob.type : '';
+  } catch {
+    return '';
+  }
+}
+
 export function isStreamLike(value: unknown): value is StreamLike {
   return (
     value instanceof Readable ||

@@ -14,9 +14,24 @@ export const DEFAULT_SYNC_READ_LIMIT = 64 * 1024;
  * for the whole body (2,000 small files: over 100 ms); a turn every millisecond keeps timers and
  * sockets served.
  */
-export const LOOP_SLICE_MS = 1;
+const LOOP_SLICE_MS = 1;
 /** In-memory pieces between two looks at the clock: a few microseconds of work each. */
 const CLOCK_EVERY = 32;
+
+/** Gives the event loop a turn once LOOP_SLICE_MS have passed since it last had one. */
+export class LoopTurns {
+  #since = performance.now();
+
+  /** Whether the loop is due a turn (reads the clock). */
+  get due(): boolean {
+    return performance.now() - this.#since >= LOOP_SLICE_MS;
+  }
+
+  async turn(): Promise<void> {
+    await new Promise(setImmediate);
+    this.#since = performance.now();
+  }
+}
 
 /** How a body is streamed: resolved once from the caller's options, then passed down as is. */
 export interface StreamSettings<Owner> {
@@ -52,16 +67,15 @@ export async function* streamPieces<Owner>(pieces: readonly Piece<Owner>[], sett
   const batch = new Batch<Owner>(Math.min(COALESCE_BYTES, limit ?? COALESCE_BYTES));
   const reading = { blockSize: Math.min(settings.blockSize, limit ?? Infinity), syncReadLimit: settings.syncReadLimit, pool: settings.pool };
 
-  let sliceStart = performance.now();
+  const turns = new LoopTurns();
   let sinceClock = 0;
   for (const piece of pieces) {
     const { part, data } = piece;
     // The clock is read every few pieces (sources always): 100,000 small fields would otherwise pay for it 100,000 times.
-    if ((++sinceClock >= CLOCK_EVERY || isSource(data)) && performance.now() - sliceStart >= LOOP_SLICE_MS) {
-      await new Promise(setImmediate);
-      sliceStart = performance.now();
+    if (isSource(data) || ++sinceClock >= CLOCK_EVERY) {
+      sinceClock = 0;
+      if (turns.due) await turns.turn();
     }
-    if (sinceClock >= CLOCK_EVERY) sinceClock = 0;
     if (!isSource(data)) {
       if (piece.planned !== undefined && typeof data !== 'string' && data.byteLength !== piece.planned) {
         // A resizable ArrayBuffer resized, or a buffer transferred (detached), after the length was declared.
@@ -220,7 +234,7 @@ class Progress<Owner> {
         const seen = (this.#partBytes.get(record) ?? 0) + bytes;
         this.#partBytes.set(record, seen);
         const { owner, label, size } = record;
-        if (onPart !== undefined) guard(label === undefined ? 'the cb of a part' : `the cb of field ${JSON.stringify(label)}`, () => onPart(owner, seen, size));
+        guard(label === undefined ? 'the cb of a part' : `the cb of field ${JSON.stringify(label)}`, () => onPart(owner, seen, size));
       }
     }
     this.#unreported = [];

@@ -58,5 +58,21 @@ export function checkString(value: unknown, option: string, fail: OptionError): 
   return value;
 }
 
+/**
+ * A byte range `start`..`end` of `length` bytes, as `Blob.slice` counts (start inclusive, end
+ * exclusive, each defaulting to the whole): whole numbers within the data, else ERR_INVALID_RANGE.
+ */
+export function checkByteRange(start: unknown, end: unknown, length: number, where: string, paramName: string | undefined): [number, number] {
+  const range = [start ?? 0, end ?? length];
+  for (const [i, bound] of range.entries()) {
+    if (!(Number.isSafeInteger(bound) && (bound as number) >= 0)) {
+      throw new MultipartError('ERR_INVALID_RANGE', `${i === 0 ? 'start' : 'end'} must be a whole number of bytes, not ${describe(bound)}`, { paramName });
+    }
+  }
+  const [from, to] = range as [number, number];
+  if (from > to || to > length) throw new MultipartError('ERR_INVALID_RANGE', `bytes ${from} to ${to} are not within ${where}, which holds ${length}`, { paramName });
+  return [from, to];
+}
+
 /** RFC 9110 §5.6.2: a token (header names, methods). */
 export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;

@@ -20,7 +20,7 @@ export async function piecesToBlob(pieces: readonly Piece<unknown>[], contentTyp
     // With a caller-chosen boundary, file and Blob data must not hold its delimiter. The stream body
     // checks as it sends; here the Blob is read once to check it (the only case where toBlob() reads
     // a file): it is the same Blob that is sent, and Node refuses to read a file Blob whose file changed.
-    if (scanFor !== undefined) await assertNoDelimiterIn(blobChunks(blob), scanFor, part?.label);
+    if (scanFor !== undefined) await assertNoDelimiterIn(new BlobSource(blob, part?.label).read(BLOB_READ, part?.label), scanFor, part?.label);
     parts.push(blob);
   }
   const options = contentType === contentType.toLowerCase() ? { type: contentType } : {};
@@ -67,14 +67,8 @@ async function sourceBlob(source: ByteSource, label: string | undefined): Promis
   });
 }
 
-async function* blobChunks(blob: Blob): AsyncGenerator<Uint8Array> {
-  const reader = blob.stream().getReader();
-  try {
-    for (let result = await reader.read(); !result.done; result = await reader.read()) yield result.value;
-  } finally {
-    reader.releaseLock();
-  }
-}
+/** A Blob is read in the chunks its stream gives: the file settings do not apply. */
+const BLOB_READ = { blockSize: 0, syncReadLimit: 0 };
 
 /** A web ReadableStream of bytes over the body: pulled chunk by chunk (nothing read before it is asked for); cancel closes the open file. */
 export function iterableToReadableStream(body: AsyncIterable<Buffer>): ReadableStream<Uint8Array> {

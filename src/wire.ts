@@ -113,7 +113,7 @@ export function wirePieces<Owner>(parts: Iterable<Part<Owner>>, framing: Framing
       pieces.push(...nestedPieces(data, part, headBytes, framing));
       continue;
     }
-    const dataSize = data instanceof Uint8Array ? data.length : data.size;
+    const dataSize = sizeOf(data);
     const record = { owner: part.owner, label, size: dataSize === undefined ? undefined : headBytes.length + dataSize + CRLF.length, parent: undefined };
     pieces.push({ part: record, data: headBytes });
     if (data instanceof Uint8Array) {
@@ -187,6 +187,19 @@ export function isSource(data: PartData | Piece<unknown>['data']): data is ByteS
   return typeof data === 'object' && !(data instanceof Uint8Array) && typeof (data as ByteSource).read === 'function';
 }
 
+/** Bytes of a part's data (without framing); undefined for a source of unknown size. */
+export function sizeOf(data: PartData): number | undefined {
+  if (typeof data === 'string') return Buffer.byteLength(data);
+  if (data instanceof Uint8Array) return data.length;
+  return isSource(data) ? data.size : bodyLength(data.pieces);
+}
+
+/** The `boundary` parameter of a Content-Type, or undefined when it has none. */
+export function boundaryOf(contentType: string): string | undefined {
+  const found = /;\s*boundary=(?:"([^"]*)"|([^;\s]*))/i.exec(contentType);
+  return found === null ? undefined : (found[1] ?? found[2]);
+}
+
 /** Bytes of one piece; undefined for a source of unknown size. */
 export function pieceSize({ part, data }: Piece<unknown>): number | undefined {
   if (typeof data === 'string') return part!.size; // a text piece is its whole part
@@ -213,10 +226,14 @@ export function delimiterNeedle(boundary: string): Buffer {
 }
 
 function assertNoDelimiter(data: string | Uint8Array, boundary: string, label: string | undefined): void {
-  const found =
-    typeof data === 'string'
-      ? data.startsWith(`--${boundary}`) || data.includes(`\n--${boundary}`)
-      : Buffer.concat([Buffer.from('\n'), data]).includes(delimiterNeedle(boundary));
+  const delimiter = `--${boundary}`;
+  let found: boolean;
+  if (typeof data === 'string') found = data.startsWith(delimiter) || data.includes(`\n${delimiter}`);
+  else {
+    // A view, not a copy: the bytes may be large.
+    const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    found = bytes.subarray(0, delimiter.length).equals(Buffer.from(delimiter, 'latin1')) || bytes.includes(delimiterNeedle(boundary));
+  }
   if (found) throw boundaryInData(label);
 }
 

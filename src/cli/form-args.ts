@@ -206,25 +206,36 @@ export async function readLimited(path: string, options: ReadOptions = {}): Prom
  * exit. A read may take up to 64 KiB past the limit from the pipe; it is dropped.
  */
 function readPipe(fd: number, path: string, limit: number, signal: AbortSignal | undefined): Promise<Buffer> {
+  const socket = new Socket({ fd, readable: true, writable: false });
+  return readStream(socket, path, limit, signal, () => socket.destroy());
+}
+
+/**
+ * A stream (a pipe's socket, standard input) read to its end, never past `limit` bytes (a
+ * TooLarge then), nor past `signal` (its reason); `release` lets go of the stream either way.
+ */
+function readStream(stream: NodeJS.ReadableStream, what: string, limit: number, signal: AbortSignal | undefined, release: () => void): Promise<Buffer> {
+  signal?.throwIfAborted();
   return new Promise<Buffer>((resolve, reject) => {
-    const socket = new Socket({ fd, readable: true, writable: false });
     const chunks: Buffer[] = [];
     let total = 0;
-    const finish = (error: unknown, value?: Buffer) => {
+    const finish = (error: unknown) => {
       signal?.removeEventListener('abort', onAbort);
-      socket.destroy();
-      if (error === undefined) resolve(value!);
+      stream.removeListener('data', onData);
+      release();
+      if (error === undefined) resolve(Buffer.concat(chunks, total));
       else reject(error);
     };
     const onAbort = () => finish(signal!.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    socket.on('data', (chunk: Buffer) => {
-      if (total + chunk.length > limit) return finish(tooLarge(path, limit));
+    const onData = (chunk: Buffer) => {
+      if (total + chunk.length > limit) return finish(tooLarge(what, limit));
       chunks.push(chunk);
       total += chunk.length;
-    });
-    socket.on('end', () => finish(undefined, Buffer.concat(chunks, total)));
-    socket.on('error', (error) => finish(error));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    stream.on('data', onData);
+    stream.once('end', () => finish(undefined));
+    stream.once('error', (error) => finish(error));
   });
 }
 
@@ -267,8 +278,7 @@ export async function toParams(args: readonly FormArg[], options: ReadOptions & 
         return new MultipartParam(arg.name, { value: await multipartEncode(files, { subtype: 'mixed' }), ...headers });
       }
       if (arg.kind === 'contents') {
-        const value =
-          arg.value === STDIN ? await readStdin(options.stdin ?? process.stdin, options.limit ?? CONTENTS_LIMIT, arg.name, options.signal) : await readValue(arg.value, `field ${JSON.stringify(arg.name)}`, options);
+        const value = await readValue(arg.value, `field ${JSON.stringify(arg.name)}`, options);
         return new MultipartParam(arg.name, { value, ...typed, ...named, ...headers });
       }
       return new MultipartParam(arg.name, { value: arg.value, ...typed, ...named, ...headers });
@@ -303,38 +313,15 @@ async function partHeaders(arg: FormArg, options: ReadOptions): Promise<Array<[s
   });
 }
 
-/** Standard input (a pipe, a socket, a file or a terminal) read to its end, never past `limit`. */
-async function readStdin(stdin: NodeJS.ReadableStream, limit: number, name: string, signal: AbortSignal | undefined): Promise<Buffer> {
-  signal?.throwIfAborted();
-  return new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    const finish = (error?: unknown) => {
-      signal?.removeEventListener('abort', onAbort);
-      stdin.removeListener('data', onData);
-      stdin.pause();
-      if (error === undefined) resolve(Buffer.concat(chunks, total));
-      else reject(error);
-    };
-    const onAbort = () => finish(signal!.reason);
-    const onData = (chunk: Buffer) => {
-      total += chunk.length;
-      if (total > limit) return finish(new CliError('read', `field ${JSON.stringify(name)}: ${tooLarge('standard input', limit).message}`));
-      chunks.push(chunk);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    stdin.on('data', onData);
-    stdin.once('end', () => finish());
-    stdin.once('error', (error) => finish(error));
-  });
-}
-
 /** A `;headers=@file` holds a few header lines: 64 KiB is plenty. */
 const HEADERS_FILE_LIMIT = 64 * 1024;
 
-async function readValue(path: string, what: string, options: ReadOptions): Promise<Buffer> {
+/** A file's bytes, or standard input's for `-`, within the limit; errors as CliErrors naming `what`. */
+async function readValue(path: string, what: string, options: ReadOptions & { stdin?: NodeJS.ReadableStream }): Promise<Buffer> {
   try {
-    return await readLimited(path, options);
+    if (path !== STDIN) return await readLimited(path, options);
+    const stdin = options.stdin ?? process.stdin;
+    return await readStream(stdin, 'standard input', options.limit ?? CONTENTS_LIMIT, options.signal, () => stdin.pause());
   } catch (cause) {
     if (cause instanceof CliError) throw cause; // a timeout, as the signal's reason
     if (cause instanceof TooLarge) throw new CliError('read', `${what}: ${cause.message}`, cause);

@@ -5,6 +5,7 @@ import { MultipartError, UploadError, type UploadAttempt } from '../errors.js';
 import type { ParamsInput } from '../param.js';
 import { checkFunction, checkInteger, checkMilliseconds, checkOptionKeys, checkString, describe, TOKEN, uploadOptionError as fail } from '../validate.js';
 import { onAbort } from './abort.js';
+import { boundaryOf } from '../wire.js';
 import { loadWebClasses, toWebResponse } from './response.js';
 import { SliceWriter } from './slices.js';
 import { failureReason, parseRetryAfter, retryPolicy, type RetryOptions, type RetryPolicy } from './retry.js';
@@ -580,8 +581,7 @@ function callerContentType(headers: Headers, encoded: EncodedBody): string | und
   if (type === null) return undefined;
   const boundary = (encoded as { boundary?: unknown }).boundary;
   if (typeof boundary !== 'string') return type;
-  const given = /;\s*boundary=(?:"([^"]*)"|([^;\s]*))/i.exec(type);
-  if (!/^multipart\//i.test(type) || given === null || (given[1] ?? given[2]) !== boundary) {
+  if (!/^multipart\//i.test(type) || boundaryOf(type) !== boundary) {
     throw new UploadError('ERR_INVALID_HEADER', `content-type ${JSON.stringify(type)} does not carry the body's boundary ${JSON.stringify(boundary)}; leave it out and the body's own is sent`);
   }
   return type;
