@@ -12,7 +12,10 @@ import { describeWorkload, expectedParts, prepareData, workloadSizes } from './w
 const quick = process.argv.includes('--quick');
 // --only W5 (or W1,W3..., or a group: loop for the three event-loop workloads) measures some
 // workloads alone; results then go to stdout only.
-const only = process.argv.find((arg, i) => process.argv[i - 1] === '--only')?.toLowerCase().split(',');
+const only = process.argv
+  .find((arg, i) => process.argv[i - 1] === '--only')
+  ?.toLowerCase()
+  .split(',');
 const ROUNDS = quick ? 3 : 5;
 const COLD_ROUNDS = quick ? 5 : 10;
 const SLOW_MS = 20_000; // a subject slower than this is measured once
@@ -22,15 +25,40 @@ const sizes = workloadSizes(quick);
 const MiB = 1024 * 1024;
 
 const PEERS = ['form-data', 'form-data-encoder', 'native'];
-const W5_SUBJECTS = ['ours upload()', 'ours http.request', 'form-data', 'form-data-encoder', 'native fetch', 'curl', 'curl (Expect)'];
+const W5_SUBJECTS = [
+  'ours upload()',
+  'ours http.request',
+  'form-data',
+  'form-data-encoder',
+  'native fetch',
+  'curl',
+  'curl (Expect)',
+];
 const COLD_BASE = 'node -e 0';
 const CA_CERTS_SET = Boolean(process.env.NODE_EXTRA_CA_CERTS);
 const WORKLOADS = [
-  { id: 'W1', title: `one ${sizes.w1Bytes / MiB} MiB file + 2 fields`, subjects: ['ours', 'ours+progress', ...PEERS, 'raw'] },
+  {
+    id: 'W1',
+    title: `one ${sizes.w1Bytes / MiB} MiB file + 2 fields`,
+    subjects: ['ours', 'ours+progress', ...PEERS, 'raw'],
+  },
   { id: 'W2', title: `${sizes.w2Files} files × 8 MiB`, subjects: ['ours', ...PEERS, 'raw'] },
-  { id: 'W3', title: `${sizes.w3Fields.toLocaleString('en')} text fields of ~20 bytes`, subjects: ['ours', ...PEERS, 'ours length'] },
-  { id: 'W3-small', title: `${sizes.w3Small.toLocaleString('en')} text fields (linearity check)`, subjects: ['ours', ...PEERS] },
-  { id: 'W4', title: `${sizes.w4Files.toLocaleString('en')} files × 4 KiB`, subjects: ['ours', ...PEERS, 'raw'], probeFds: true },
+  {
+    id: 'W3',
+    title: `${sizes.w3Fields.toLocaleString('en')} text fields of ~20 bytes`,
+    subjects: ['ours', ...PEERS, 'ours length'],
+  },
+  {
+    id: 'W3-small',
+    title: `${sizes.w3Small.toLocaleString('en')} text fields (linearity check)`,
+    subjects: ['ours', ...PEERS],
+  },
+  {
+    id: 'W4',
+    title: `${sizes.w4Files.toLocaleString('en')} files × 4 KiB`,
+    subjects: ['ours', ...PEERS, 'raw'],
+    probeFds: true,
+  },
   {
     id: 'W5',
     title: `W1 uploaded to a busboy server in another process`,
@@ -46,7 +74,12 @@ const WORKLOADS = [
     pinned: true,
     rounds: ROUNDS + 2,
   },
-  { id: 'BIG', title: `one ${sizes.bigBytes / MiB / 1024} GiB sparse file (memory)`, subjects: ['ours', 'ours+progress', 'raw'], rounds: 2 },
+  {
+    id: 'BIG',
+    title: `one ${sizes.bigBytes / MiB / 1024} GiB sparse file (memory)`,
+    subjects: ['ours', 'ours+progress', 'raw'],
+    rounds: 2,
+  },
   // The event loop of the process that encodes or uploads, with a 1 ms timer in it; every body is parsed and hashed on the other side.
   {
     id: 'W1-loop',
@@ -85,13 +118,21 @@ const WORKLOADS = [
   {
     id: 'W7',
     title: `${sizes.w7Count} uploads of a ${sizes.w7Bytes / MiB} MiB file at once through one keep-alive agent`,
-    subjects: ['ours upload()', 'ours http.request', 'ours undici.request', 'ours got', 'ours axios', 'form-data-encoder', 'curl'],
+    subjects: [
+      'ours upload()',
+      'ours http.request',
+      'ours undici.request',
+      'ours got',
+      'ours axios',
+      'form-data-encoder',
+      'curl',
+    ],
     server: { sha256: true },
     verify: true,
     peers: ['form-data-encoder'],
     notes: [
       'Each upload has its own body (the same file); the Node clients share one `new http.Agent({ keepAlive: true })` (undici: one `new Agent()`), so each upload has a connection of its own.',
-      'The recipes are the README\'s: `pipeline(form.body, req)` for node:http, `body: form.body` for undici and got, `Readable.from(form.body, { objectMode: false })` with `maxRedirects: 0` for axios, each encoded with `blockSize: 256 * 1024`; upload() with its defaults.',
+      "The recipes are the README's: `pipeline(form.body, req)` for node:http, `body: form.body` for undici and got, `Readable.from(form.body, { objectMode: false })` with `maxRedirects: 0` for axios, each encoded with `blockSize: 256 * 1024`; upload() with its defaults.",
       '"per upload" is (peak RSS − RSS before the first upload, client modules loaded) ÷ uploads; for curl, its summed peak ÷ processes.',
       `curl is ${sizes.w7Count} processes: its CPU and peak RSS are the sums over them.`,
     ],
@@ -99,7 +140,10 @@ const WORKLOADS = [
   {
     id: 'FETCH',
     title: `fetch with form.toBlob() or the stream body: a ${sizes.fetchBytes / MiB} MiB file uploaded to the busboy server, on each runtime`,
-    subjects: ['node 20', 'node 22', 'node 24', 'bun', 'deno'].flatMap((runtime) => [`fetch Blob (${runtime})`, `fetch stream (${runtime})`]),
+    subjects: ['node 20', 'node 22', 'node 24', 'bun', 'deno'].flatMap((runtime) => [
+      `fetch Blob (${runtime})`,
+      `fetch stream (${runtime})`,
+    ]),
     server: { sha256: true },
     verify: true,
     peers: [],
@@ -107,7 +151,7 @@ const WORKLOADS = [
     // What the library and the runtimes are meant to do here (see the notes): anything else fails the check row.
     expected: { 'fetch Blob (bun)': 'ERR_BLOB_UNSUPPORTED', 'fetch stream (deno)': 'no Content-Length' },
     notes: [
-      'Each runtime comes from the npm registry (npx): Node 22 and 24, Bun 1.4, Deno 2.9; Node 20 is the machine\'s. Peak RSS and CPU are read from /proc/self of the process that runs fetch.',
+      "Each runtime comes from the npm registry (npx): Node 22 and 24, Bun 1.4, Deno 2.9; Node 20 is the machine's. Peak RSS and CPU are read from /proc/self of the process that runs fetch.",
       'Deno sends the stream body chunked even with a Content-Length header (its fetch drops it): its check reads "no Content-Length"; every other row sends Content-Length.',
       "Node's fetch (20, 22, 24) holds what it has sent until the request ends, with either body: its resident size grows with the bytes sent (the Blob is also read whole first). Bun's Blob cannot hold file-backed parts, so toBlob() there reads files into memory up to 64 MiB and refuses larger ones (ERR_BLOB_UNSUPPORTED).",
     ],
@@ -115,7 +159,13 @@ const WORKLOADS = [
   {
     id: 'COLD',
     title: 'cold start: fresh processes, each timed from spawn to exit',
-    subjects: [COLD_BASE, 'node empty.mjs', "ours import('multipart-poster')", 'ours --version (the bin)', ...(CA_CERTS_SET ? ['node -e 0, NODE_EXTRA_CA_CERTS kept'] : [])],
+    subjects: [
+      COLD_BASE,
+      'node empty.mjs',
+      "ours import('multipart-poster')",
+      'ours --version (the bin)',
+      ...(CA_CERTS_SET ? ['node -e 0, NODE_EXTRA_CA_CERTS kept'] : []),
+    ],
     cold: true,
     verify: true, // every process must exit 0; --version must print the package's version
     baseline: COLD_BASE,
@@ -129,9 +179,11 @@ const WORKLOADS = [
     ],
   },
 ];
-const selected = (workload) => only === undefined || only.includes(workload.id.toLowerCase()) || only.includes(workload.group);
+const selected = (workload) =>
+  only === undefined || only.includes(workload.id.toLowerCase()) || only.includes(workload.group);
 const isOurs = (subject) => subject.startsWith('ours');
-const isPeer = (subject, workload) => (workload.peers ? workload.peers.includes(subject) : !isOurs(subject) && subject !== 'raw');
+const isPeer = (subject, workload) =>
+  workload.peers ? workload.peers.includes(subject) : !isOurs(subject) && subject !== 'raw';
 
 /** `taskset` pins a process to one core (util-linux); the pinned workload needs it. */
 const pin = (core) => `exec taskset -c ${core} `;
@@ -139,7 +191,8 @@ const pin = (core) => `exec taskset -c ${core} `;
 /** FETCH's subjects name the runtime that runs the worker: `(node 22)`, `(bun)`, `(deno)`; npx brings them from the npm registry. */
 function runtimeCommand(subject) {
   const runtime = /\((node \d+|bun|deno)\)$/.exec(subject)?.[1];
-  if (runtime === undefined || runtime === `node ${process.versions.node.split('.')[0]}`) return JSON.stringify(process.execPath);
+  if (runtime === undefined || runtime === `node ${process.versions.node.split('.')[0]}`)
+    return JSON.stringify(process.execPath);
   if (runtime === 'bun') return 'npx -y bun@1.4';
   if (runtime === 'deno') return 'npx -y deno@2.9 run -A';
   return `npx -y -p node@${runtime.split(' ')[1]} -- node`;
@@ -161,7 +214,16 @@ function runWorker(subject, workload, url, extra = [], pinned = false) {
       try {
         resolve(JSON.parse(line));
       } catch {
-        resolve({ ok: false, error: code === null ? `timed out after ${RUN_TIMEOUT_MS / 1000} s` : (err.trim().split('\n').find((l) => /Error/.test(l)) ?? `exit ${code}`) });
+        resolve({
+          ok: false,
+          error:
+            code === null
+              ? `timed out after ${RUN_TIMEOUT_MS / 1000} s`
+              : (err
+                  .trim()
+                  .split('\n')
+                  .find((l) => /Error/.test(l)) ?? `exit ${code}`),
+        });
       }
     });
   });
@@ -170,7 +232,11 @@ function runWorker(subject, workload, url, extra = [], pinned = false) {
 /** bench/server.mjs in its own process; `tls` serves HTTPS, `sha256` hashes every file received. */
 async function startServer(pinned, { tls = false, sha256 = false } = {}) {
   const flags = `${tls ? ' --tls' : ''}${sha256 ? ' --sha256' : ''}`;
-  const child = spawn('bash', ['-c', `${pinned ? pin(0) : 'exec '}${JSON.stringify(process.execPath)} bench/server.mjs${flags}`], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    'bash',
+    ['-c', `${pinned ? pin(0) : 'exec '}${JSON.stringify(process.execPath)} bench/server.mjs${flags}`],
+    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const port = await new Promise((resolve) => child.stdout.once('data', (c) => resolve(JSON.parse(c.toString()).port)));
   return { url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}/upload`, stop: () => child.kill() };
 }
@@ -191,7 +257,9 @@ async function measure(workload) {
       workload.id === 'W7' && result.ok ? `peak RSS ${result.maxRssMiB.toFixed(0)} MiB` : '',
       result.check !== undefined && result.check !== 'ok' ? `CHECK FAILED: ${result.check}` : '',
     ].filter(Boolean);
-    process.stderr.write(`  ${label.padEnd(8)} ${subject.padEnd(18)} ${result.ok ? `${result.ms.toFixed(0)} ms` : `failed: ${result.error}`}${extra.length ? `  (${extra.join('; ')})` : ''}\n`);
+    process.stderr.write(
+      `  ${label.padEnd(8)} ${subject.padEnd(18)} ${result.ok ? `${result.ms.toFixed(0)} ms` : `failed: ${result.error}`}${extra.length ? `  (${extra.join('; ')})` : ''}\n`,
+    );
   };
   process.stderr.write(`${workload.id}: ${workload.title}\n`);
   for (const subject of workload.subjects) {
@@ -229,7 +297,9 @@ function summarize(result) {
     const failed = result.runs[subject].find((r) => !r.ok);
     if (ok.length === 0) return { subject, error: failed?.error ?? 'no run' };
     const pick = (key) => ok.map((r) => r[key]);
-    const lengthChecks = ok.map((r) => (r.declared === null ? 'n/a' : r.bytes === r.declared ? 'ok' : `MISMATCH ${r.bytes}≠${r.declared}`));
+    const lengthChecks = ok.map((r) =>
+      r.declared === null ? 'n/a' : r.bytes === r.declared ? 'ok' : `MISMATCH ${r.bytes}≠${r.declared}`,
+    );
     const checks = ok.map((r) => r.check).filter((c) => c !== undefined);
     const loops = ok.map((r) => r.loop).filter(Boolean);
     return {
@@ -242,9 +312,14 @@ function summarize(result) {
       rssMiB: median(pick('maxRssMiB')),
       rssMax: Math.max(...pick('maxRssMiB')),
       perUpload: ok.some((r) => r.perUploadMiB !== undefined) ? median(pick('perUploadMiB')) : undefined,
-      length: subject === 'ours length' ? 'n/a' : lengthChecks.find((c) => c !== 'ok') ?? 'ok',
+      length: subject === 'ours length' ? 'n/a' : (lengthChecks.find((c) => c !== 'ok') ?? 'ok'),
       // busboy parse, Content-Length and SHA-256 of every file, on every run; failed runs count too.
-      check: checks.length === 0 ? undefined : failed ? `failed: ${failed.error}` : checks.find((c) => c !== 'ok') ?? `ok (${checks.length} runs)`,
+      check:
+        checks.length === 0
+          ? undefined
+          : failed
+            ? `failed: ${failed.error}`
+            : (checks.find((c) => c !== 'ok') ?? `ok (${checks.length} runs)`),
       checkOk: checks.length > 0 && !failed && checks.every((c) => c === 'ok'),
       loop: loops.length
         ? {
@@ -261,7 +336,14 @@ function summarize(result) {
   // Ratios within each round: ours against the best peer, the raw read, curl and plain ours of
   // that round; with a baseline (the cold start), every subject against it, as a ratio and a difference.
   const ratios = {};
-  const roundIds = [...new Set(Object.values(result.runs).flat().filter((r) => r.ok && r.round > 0).map((r) => r.round))];
+  const roundIds = [
+    ...new Set(
+      Object.values(result.runs)
+        .flat()
+        .filter((r) => r.ok && r.round > 0)
+        .map((r) => r.round),
+    ),
+  ];
   const inRound = (s, round) => result.runs[s]?.find((r) => r.round === round && r.ok);
   for (const subject of result.subjects.filter((s) => isOurs(s) || (result.baseline && s !== result.baseline))) {
     const vsPeer = [];
@@ -273,7 +355,10 @@ function summarize(result) {
     for (const round of roundIds) {
       const mine = inRound(subject, round);
       if (!mine) continue;
-      const peers = result.subjects.filter((s) => isPeer(s, result)).map((s) => inRound(s, round)).filter(Boolean);
+      const peers = result.subjects
+        .filter((s) => isPeer(s, result))
+        .map((s) => inRound(s, round))
+        .filter(Boolean);
       if (peers.length && isOurs(subject)) vsPeer.push(mine.ms / Math.min(...peers.map((p) => p.ms)));
       if (inRound('raw', round)) vsRaw.push(mine.ms / inRound('raw', round).ms);
       if (inRound('curl', round)) vsCurl.push(mine.ms / inRound('curl', round).ms);
@@ -285,7 +370,14 @@ function summarize(result) {
       }
     }
     const med = (values) => (values.length ? median(values) : undefined);
-    ratios[subject] = { vsBestPeer: med(vsPeer), vsRaw: med(vsRaw), vsCurl: med(vsCurl), vsOurs: med(vsOurs), vsBase: med(vsBase), overBase: med(overBase) };
+    ratios[subject] = {
+      vsBestPeer: med(vsPeer),
+      vsRaw: med(vsRaw),
+      vsCurl: med(vsCurl),
+      vsOurs: med(vsOurs),
+      vsBase: med(vsBase),
+      overBase: med(overBase),
+    };
   }
   return { rows, ratios };
 }
@@ -300,7 +392,11 @@ function columns(result) {
     return [
       ['time (median)', '---:', (r) => msFine(r.ms)],
       ['min–max', '---:', (r) => `${msFine(r.msMin)}–${msFine(r.msMax)}`],
-      [`over ${result.baseline}`, '---:', (r, q) => (q?.overBase === undefined ? '–' : `${q.overBase >= 0 ? '+' : ''}${q.overBase.toFixed(1)} ms`)],
+      [
+        `over ${result.baseline}`,
+        '---:',
+        (r, q) => (q?.overBase === undefined ? '–' : `${q.overBase >= 0 ? '+' : ''}${q.overBase.toFixed(1)} ms`),
+      ],
       [`× ${result.baseline}`, '---:', (r, q) => times(q?.vsBase)],
       ['check', '---', (r) => r.check ?? ''],
     ];
@@ -309,8 +405,14 @@ function columns(result) {
     ['time (median)', '---:', (r) => `${fmt(r.ms)}`],
     ['min–max', '---:', (r) => `${fmt(r.msMin)}–${fmt(r.msMax)}`],
     ['CPU', '---:', (r) => fmt(r.cpuMs)],
-    ['peak RSS', '---:', (r) => `${r.rssMiB.toFixed(0)} MiB${result.id === 'W7' ? ` (max ${r.rssMax.toFixed(0)})` : ''}`],
-    ...(result.id === 'W7' ? [['per upload', '---:', (r) => (r.perUpload === undefined ? '–' : `${r.perUpload.toFixed(1)} MiB`)]] : []),
+    [
+      'peak RSS',
+      '---:',
+      (r) => `${r.rssMiB.toFixed(0)} MiB${result.id === 'W7' ? ` (max ${r.rssMax.toFixed(0)})` : ''}`,
+    ],
+    ...(result.id === 'W7'
+      ? [['per upload', '---:', (r) => (r.perUpload === undefined ? '–' : `${r.perUpload.toFixed(1)} MiB`)]]
+      : []),
     ['length check', '---', (r) => `${r.length}${r.chunked ? ' (chunked)' : ''}`],
     ...(result.verify ? [['received (busboy, SHA-256)', '---', (r) => r.check ?? '']] : []),
     ...(result.loop
@@ -325,7 +427,12 @@ function columns(result) {
 
 function table(result, summary) {
   const cols = columns(result);
-  const lines = [`### ${result.id}: ${result.title}`, '', `| subject | ${cols.map((c) => c[0]).join(' | ')} |`, `|---|${cols.map((c) => c[1]).join('|')}|`];
+  const lines = [
+    `### ${result.id}: ${result.title}`,
+    '',
+    `| subject | ${cols.map((c) => c[0]).join(' | ')} |`,
+    `|---|${cols.map((c) => c[1]).join('|')}|`,
+  ];
   for (const row of summary.rows) {
     if (row.error) {
       lines.push(`| ${row.subject} | failed: ${row.error} |${' |'.repeat(cols.length - 1)}`);
@@ -343,7 +450,10 @@ function table(result, summary) {
     if (r.vsOurs !== undefined) parts.push(`${times(r.vsOurs)} plain ours'`);
     if (parts.length) lines.push(`- ${subject}: ${parts.join(', ')} (median of same-round ratios)`);
   }
-  if (result.loop) lines.push('- Event-loop delay: `monitorEventLoopDelay({ resolution: 1 })` in the measured process, over the whole run; each sample is the time between two ticks of a 1 ms timer (an idle loop reads ~1 ms). Medians over runs, the worst run in brackets.');
+  if (result.loop)
+    lines.push(
+      '- Event-loop delay: `monitorEventLoopDelay({ resolution: 1 })` in the measured process, over the whole run; each sample is the time between two ticks of a 1 ms timer (an idle loop reads ~1 ms). Medians over runs, the worst run in brackets.',
+    );
   for (const note of result.notes ?? []) lines.push(`- ${note}`);
   lines.push('');
   return lines.join('\n');
@@ -361,7 +471,8 @@ function versions() {
 const started = Date.now();
 prepareData(sizes);
 // The SHA-256 of every file an upload is checked against, computed (and cached) before anything is measured.
-for (const workload of WORKLOADS.filter((w) => selected(w) && w.verify && !w.cold)) expectedParts(describeWorkload(workload.id, sizes));
+for (const workload of WORKLOADS.filter((w) => selected(w) && w.verify && !w.cold))
+  expectedParts(describeWorkload(workload.id, sizes));
 const results = [];
 for (const workload of WORKLOADS.filter(selected)) {
   const result = await measure(workload);
@@ -416,7 +527,9 @@ function newTargets() {
     const peer = row(id, 'form-data-encoder');
     const loop = (r) => (r?.loop ? `p99 ${msFine(r.loop.p99)}, max ${msFine(r.loop.max)}` : failed(r));
     const met = mine?.loop !== undefined && mine.loop.p99 <= 5 && mine.loop.max <= 20;
-    lines.push(`| event loop during ${what}: p99 ≤ 5 ms, max ≤ 20 ms (medians over runs) | ${loop(mine)} (worst run ${msFine(mine?.loop?.maxWorst)}); form-data-encoder ${loop(peer)} | ${verdict(met)} |`);
+    lines.push(
+      `| event loop during ${what}: p99 ≤ 5 ms, max ≤ 20 ms (medians over runs) | ${loop(mine)} (worst run ${msFine(mine?.loop?.maxWorst)}); form-data-encoder ${loop(peer)} | ${verdict(met)} |`,
+    );
   }
   const importCost = ratio('COLD', "ours import('multipart-poster')");
   const esm = ratio('COLD', 'node empty.mjs');
@@ -433,14 +546,17 @@ function newTargets() {
   lines.push(
     `| W6 upload() over TLS ≤ 1.00× curl -F | ${times(w6?.vsCurl)} curl's time; client CPU ${w6ours?.cpuMs === undefined ? '–' : fmt(w6ours.cpuMs)} vs curl ${w6curl?.cpuMs === undefined ? '–' : fmt(w6curl.cpuMs)} | ${verdict(w6?.vsCurl <= 1)} |`,
   );
-  const w7rss = (r) => `${r.subject.replace(/^ours /, '')} ${r.error ? `fails (${r.error})` : `${r.rssMax.toFixed(0)} MiB${r.perUpload === undefined ? '' : ` (${r.perUpload.toFixed(1)}/upload)`}`}`;
+  const w7rss = (r) =>
+    `${r.subject.replace(/^ours /, '')} ${r.error ? `fails (${r.error})` : `${r.rssMax.toFixed(0)} MiB${r.perUpload === undefined ? '' : ` (${r.perUpload.toFixed(1)}/upload)`}`}`;
   const w7 = byId.W7?.summary.rows.filter((r) => isOurs(r.subject)) ?? [];
   const w7peers = byId.W7?.summary.rows.filter((r) => !isOurs(r.subject)) ?? [];
   lines.push(
     `| W7 peak RSS ≤ 200 MiB for ${sizes.w7Count} uploads at once, through every recipe (worst run) | ${w7.map(w7rss).join(', ') || 'not measured'} (peers: ${w7peers.map(w7rss).join(', ')}, curl's summed over its processes) | ${verdict(w7.length > 0 && w7.every((r) => !r.error && r.rssMax <= 200))} |`,
   );
   // A row may have a known outcome that is not "ok" (FETCH: Bun's toBlob() refusal, Deno's chunked stream body): it must be exactly that.
-  const checked = results.flatMap(({ result, summary }) => (result.verify ? summary.rows.map((r) => ({ id: result.id, expected: result.expected?.[r.subject], ...r })) : []));
+  const checked = results.flatMap(({ result, summary }) =>
+    result.verify ? summary.rows.map((r) => ({ id: result.id, expected: result.expected?.[r.subject], ...r })) : [],
+  );
   const bad = checked.filter((r) => (r.expected === undefined ? !r.checkOk : (r.error ?? r.check) !== r.expected));
   lines.push(
     `| every upload in W1-loop, W4-loop, W5-loop, W6, W7, FETCH received as sent (busboy parse, Content-Length, SHA-256 of every file), and the cold-start processes succeeded; FETCH's two known refusals exactly as expected | ${bad.length === 0 ? `all ${checked.reduce((n, r) => n + (r.runs ?? 0), 0)} runs ok` : bad.map((r) => `${r.id} ${r.subject}: ${r.check ?? r.error}`).join('; ')} | ${verdict(checked.length > 0 && bad.length === 0)} |`,
@@ -462,7 +578,11 @@ const summaryMd = [
   ...['W1', 'W2', 'W3', 'W4'].map((id) => {
     const cell = (s) => {
       const r = row(id, s);
-      return !r ? '–' : r.error ? `fails (${r.error})` : `${fmt(r.ms)}${byId[id].result.slow.includes(s) ? ' (1 run)' : ''}`;
+      return !r
+        ? '–'
+        : r.error
+          ? `fails (${r.error})`
+          : `${fmt(r.ms)}${byId[id].result.slow.includes(s) ? ' (1 run)' : ''}`;
     };
     return `| ${id}: ${byId[id].result.title} | ${cell('ours')} | ${cell('form-data')} | ${cell('form-data-encoder')} | ${cell('native')} | ${cell('raw')} |`;
   }),
@@ -472,22 +592,34 @@ const summaryMd = [
   ...byId.W5.summary.rows.map((r) => {
     const pinned = row('W5-pinned', r.subject);
     const pinnedTime = !pinned ? '–' : pinned.error ? `fails (${pinned.error})` : fmt(pinned.ms);
-    return r.error ? `| ${r.subject} | fails (${r.error}) | | | ${pinnedTime} |` : `| ${r.subject} | ${fmt(r.ms)} | ${fmt(r.cpuMs)} | ${r.rssMiB.toFixed(0)} MiB | ${pinnedTime} |`;
+    return r.error
+      ? `| ${r.subject} | fails (${r.error}) | | | ${pinnedTime} |`
+      : `| ${r.subject} | ${fmt(r.ms)} | ${fmt(r.cpuMs)} | ${r.rssMiB.toFixed(0)} MiB | ${pinnedTime} |`;
   }),
-  ...(byId.W6 || byId.W7 ? ['', '| W6 (TLS) and W7 (many at once) | W6 time | W6 client CPU | W7 time | W7 peak RSS (worst run) | W7 per upload |', '|---|---:|---:|---:|---:|---:|'] : []),
-  ...[...new Set([...(byId.W7?.result.subjects ?? []), ...(byId.W6?.result.subjects ?? [])])].map((subject) => {
-    const six = row('W6', subject === 'ours http.request' ? 'ours https.request' : subject);
-    const seven = row('W7', subject);
-    const cell = (r, f) => (!r ? '–' : r.error ? `fails (${r.error})` : f(r));
-    if (subject === 'ours https.request') return undefined;
-    return `| ${subject === 'ours http.request' ? 'ours http(s).request' : subject} | ${cell(six, (r) => fmt(r.ms))} | ${cell(six, (r) => fmt(r.cpuMs))} | ${cell(seven, (r) => fmt(r.ms))} | ${cell(seven, (r) => `${r.rssMax.toFixed(0)} MiB`)} | ${cell(seven, (r) => (r.perUpload === undefined ? '–' : `${r.perUpload.toFixed(1)} MiB`))} |`;
-  }).filter(Boolean),
+  ...(byId.W6 || byId.W7
+    ? [
+        '',
+        '| W6 (TLS) and W7 (many at once) | W6 time | W6 client CPU | W7 time | W7 peak RSS (worst run) | W7 per upload |',
+        '|---|---:|---:|---:|---:|---:|',
+      ]
+    : []),
+  ...[...new Set([...(byId.W7?.result.subjects ?? []), ...(byId.W6?.result.subjects ?? [])])]
+    .map((subject) => {
+      const six = row('W6', subject === 'ours http.request' ? 'ours https.request' : subject);
+      const seven = row('W7', subject);
+      const cell = (r, f) => (!r ? '–' : r.error ? `fails (${r.error})` : f(r));
+      if (subject === 'ours https.request') return undefined;
+      return `| ${subject === 'ours http.request' ? 'ours http(s).request' : subject} | ${cell(six, (r) => fmt(r.ms))} | ${cell(six, (r) => fmt(r.cpuMs))} | ${cell(seven, (r) => fmt(r.ms))} | ${cell(seven, (r) => `${r.rssMax.toFixed(0)} MiB`)} | ${cell(seven, (r) => (r.perUpload === undefined ? '–' : `${r.perUpload.toFixed(1)} MiB`))} |`;
+    })
+    .filter(Boolean),
 ].join('\n');
 
 const full = [
   `# Benchmark results${quick ? ' (quick mode)' : ''}`,
   '',
-  'Written by `npm run bench`' + (quick ? ' -- --quick' : '') + '. Ratios compare runs of the same round, so the noise of a shared machine mostly cancels out.',
+  'Written by `npm run bench`' +
+    (quick ? ' -- --quick' : '') +
+    '. Ratios compare runs of the same round, so the noise of a shared machine mostly cancels out.',
   '',
   summaryMd,
   '',

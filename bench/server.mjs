@@ -19,6 +19,9 @@ async function handle(req, res) {
 }
 
 const server = tls
-  ? createTlsServer({ cert: readFileSync(join(fixtures, 'server.crt')), key: readFileSync(join(fixtures, 'server.key')) }, handle)
+  ? createTlsServer(
+      { cert: readFileSync(join(fixtures, 'server.crt')), key: readFileSync(join(fixtures, 'server.key')) },
+      handle,
+    )
   : createServer(handle);
 server.listen(0, '127.0.0.1', 511, () => process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`));

@@ -71,17 +71,21 @@ export function parseMultipart(stream, headers, { sha256 = false } = {}) {
  */
 export function checkReport(report, declared, expected) {
   if (!report || report.error) return `server: ${report?.error ?? 'no report'}`;
-  if (declared !== null && declared !== undefined && report.bytes !== declared) return `${report.bytes} bytes received, ${declared} declared`;
+  if (declared !== null && declared !== undefined && report.bytes !== declared)
+    return `${report.bytes} bytes received, ${declared} declared`;
   if (report.contentLength === null) return 'no Content-Length';
-  if (report.contentLength !== report.bytes) return `Content-Length ${report.contentLength}, ${report.bytes} bytes received`;
+  if (report.contentLength !== report.bytes)
+    return `Content-Length ${report.contentLength}, ${report.bytes} bytes received`;
   if (report.chunked) return 'chunked';
   if (!report.received) return 'the server did not hash the parts';
-  if (report.received.length !== expected.length) return `${report.received.length} parts received, ${expected.length} sent`;
+  if (report.received.length !== expected.length)
+    return `${report.received.length} parts received, ${expected.length} sent`;
   for (let i = 0; i < expected.length; i++) {
     const want = expected[i];
     const got = report.received[i];
     for (const key of ['name', 'value', 'filename', 'size', 'sha256']) {
-      if (want[key] !== undefined && got[key] !== want[key]) return `part ${i} (${want.name}): ${key} ${JSON.stringify(got[key])}, expected ${JSON.stringify(want[key])}`;
+      if (want[key] !== undefined && got[key] !== want[key])
+        return `part ${i} (${want.name}): ${key} ${JSON.stringify(got[key])}, expected ${JSON.stringify(want[key])}`;
     }
   }
   return 'ok';

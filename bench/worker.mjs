@@ -21,7 +21,12 @@ const root = join(import.meta.dirname, '..');
 const workload = describeWorkload(workloadId, workloadSizes(mode === 'quick'));
 const { fields, files } = workload;
 /** Where uploads go: the URL, the CA that signed the server's certificate (W6), the shared agents (W7). */
-const target = { url, ca: url?.startsWith('https:') ? readFileSync(join(root, 'fixtures', 'tls', 'ca.crt')) : undefined, agent: undefined, dispatcher: undefined };
+const target = {
+  url,
+  ca: url?.startsWith('https:') ? readFileSync(join(root, 'fixtures', 'tls', 'ca.crt')) : undefined,
+  agent: undefined,
+  dispatcher: undefined,
+};
 
 /** Counts what it is given and drops it. */
 class Sink extends Writable {
@@ -46,7 +51,10 @@ async function drain(iterable) {
 const MANY_BLOCK_SIZE = 256 * 1024;
 
 async function oursForm(onProgress, { blockSize } = {}) {
-  const params = [...fields, ...(await Promise.all(files.map((file) => MultipartParam.fromFile(file.name, file.path))))];
+  const params = [
+    ...fields,
+    ...(await Promise.all(files.map((file) => MultipartParam.fromFile(file.name, file.path)))),
+  ];
   return multipartEncode(params, { ...(onProgress ? { onProgress } : {}), ...(blockSize ? { blockSize } : {}) });
 }
 
@@ -96,7 +104,9 @@ const encoders = {
   },
   async 'form-data'() {
     const form = await formDataForm();
-    const declared = await new Promise((resolve, reject) => form.getLength((error, length) => (error ? reject(error) : resolve(length))));
+    const declared = await new Promise((resolve, reject) =>
+      form.getLength((error, length) => (error ? reject(error) : resolve(length))),
+    );
     const sink = new Sink();
     await new Promise((resolve, reject) => {
       form.on('error', reject);
@@ -134,7 +144,9 @@ const pipedEncoders = {
 
 /** Starts bench/check.mjs; resolves once it is listening, before anything is measured. */
 function startChecker() {
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'check.mjs')], { stdio: ['pipe', 'ignore', 'inherit', 'ipc'] });
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'check.mjs')], {
+    stdio: ['pipe', 'ignore', 'inherit', 'ipc'],
+  });
   const report = new Promise((resolve, reject) => {
     child.on('message', (message) => message !== 'ready' && resolve(message));
     child.on('exit', (code) => reject(new Error(`check.mjs exited ${code} without a report`)));
@@ -161,7 +173,12 @@ async function answer(res) {
 function viaHttpRequest(headers, body) {
   return new Promise((resolve, reject) => {
     const transport = target.url.startsWith('https:') ? https : http;
-    const options = { method: 'POST', headers, ...(target.agent ? { agent: target.agent } : {}), ...(target.ca ? { ca: target.ca } : {}) };
+    const options = {
+      method: 'POST',
+      headers,
+      ...(target.agent ? { agent: target.agent } : {}),
+      ...(target.ca ? { ca: target.ca } : {}),
+    };
     const req = transport.request(target.url, options);
     req.on('response', (res) => answer(res).then(resolve, reject)).on('error', reject);
     pipeline(body, req).catch(reject);
@@ -169,7 +186,10 @@ function viaHttpRequest(headers, body) {
 }
 
 /** upload()'s options for the target: none for W5, the CA for W6, the shared agent for W7. */
-const uploadOptions = () => ({ ...(target.agent ? { agent: target.agent } : {}), ...(target.ca ? { tls: { ca: target.ca } } : {}) });
+const uploadOptions = () => ({
+  ...(target.agent ? { agent: target.agent } : {}),
+  ...(target.ca ? { tls: { ca: target.ca } } : {}),
+});
 
 /** W5, W6, W7, W5-loop: upload the workload to the server in another process. */
 const uploaders = {
@@ -186,14 +206,23 @@ const uploaders = {
   async 'ours undici.request'() {
     const { request } = await import('undici');
     const form = await recipeForm();
-    const options = { method: 'POST', body: form.body, headers: form.headers, ...(target.dispatcher ? { dispatcher: target.dispatcher } : {}) };
+    const options = {
+      method: 'POST',
+      body: form.body,
+      headers: form.headers,
+      ...(target.dispatcher ? { dispatcher: target.dispatcher } : {}),
+    };
     const { body } = await request(target.url, options);
     return { report: await body.json(), declared: form.contentLength };
   },
   async 'ours got'() {
     const { default: got } = await import('got');
     const form = await recipeForm();
-    const options = { body: form.body, headers: form.headers, ...(target.agent ? { agent: { http: target.agent } } : {}) };
+    const options = {
+      body: form.body,
+      headers: form.headers,
+      ...(target.agent ? { agent: { http: target.agent } } : {}),
+    };
     return { report: await got.post(target.url, options).json(), declared: form.contentLength };
   },
   /**
@@ -209,7 +238,9 @@ const uploaders = {
   },
   async 'form-data'() {
     const form = await formDataForm();
-    const report = await new Promise((resolve, reject) => form.submit(target.url, (error, res) => (error ? reject(error) : answer(res).then(resolve, reject))));
+    const report = await new Promise((resolve, reject) =>
+      form.submit(target.url, (error, res) => (error ? reject(error) : answer(res).then(resolve, reject))),
+    );
     return { report, declared: report.contentLength };
   },
   async 'form-data-encoder'() {
@@ -244,7 +275,11 @@ function curl(expect) {
       if (code !== 0) return reject(new Error(`curl exited ${code}: ${stderr.trim()}`));
       const [, user, sys, maxRssKiB] = stderr.trim().split('\n').at(-1).split(' ').map(Number);
       const report = JSON.parse(stdout);
-      resolve({ report, declared: report.contentLength ?? undefined, external: { cpuMs: (user + sys) * 1000, maxRssMiB: maxRssKiB / 1024 } });
+      resolve({
+        report,
+        declared: report.contentLength ?? undefined,
+        external: { cpuMs: (user + sys) * 1000, maxRssMiB: maxRssKiB / 1024 },
+      });
     });
   });
 }
@@ -260,7 +295,9 @@ async function concurrently(count, send) {
     reports: results.map((r) => ({ report: r.report, declared: r.declared })),
     bytes: sum((r) => r.report.bytes),
     declared: sum((r) => r.declared ?? r.report.bytes),
-    ...(results[0].external ? { external: { cpuMs: sum((r) => r.external.cpuMs), maxRssMiB: sum((r) => r.external.maxRssMiB) } } : {}),
+    ...(results[0].external
+      ? { external: { cpuMs: sum((r) => r.external.cpuMs), maxRssMiB: sum((r) => r.external.maxRssMiB) } }
+      : {}),
   };
 }
 
@@ -273,7 +310,10 @@ const coldCommands = {
   'node -e 0': { args: ['-e', '0'] },
   'node empty.mjs': { args: ['bench/empty.mjs'] },
   "ours import('multipart-poster')": { args: ['-e', IMPORT] },
-  'ours --version (the bin)': { args: ['bin/multipart-poster.cjs', '--version'], stdout: `${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version}\n` },
+  'ours --version (the bin)': {
+    args: ['bin/multipart-poster.cjs', '--version'],
+    stdout: `${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version}\n`,
+  },
   'node -e 0, NODE_EXTRA_CA_CERTS kept': { args: ['-e', '0'], keepCaCerts: true },
 };
 
@@ -289,7 +329,8 @@ function coldStart(samples) {
     const child = spawnSync(process.execPath, command.args, { cwd: root, env, encoding: 'utf8' });
     times.push(performance.now() - started);
     if (child.status !== 0) check = `exit ${child.status}: ${child.stderr.trim().split('\n')[0]}`;
-    else if (command.stdout !== undefined && child.stdout !== command.stdout) check = `printed ${JSON.stringify(child.stdout)}`;
+    else if (command.stdout !== undefined && child.stdout !== command.stdout)
+      check = `printed ${JSON.stringify(child.stdout)}`;
   }
   times.sort((a, b) => a - b);
   return { ms: times[times.length >> 1], samples: times, check, bytes: 0, declared: null };
@@ -327,7 +368,9 @@ async function timed(work, { loop = false } = {}) {
       ms,
       cpuMs: (cpu.user + cpu.system) / 1000,
       maxRssMiB: process.resourceUsage().maxRSS / 1024,
-      ...(loop ? { loop: { p99Ms: histogram.percentile(99) / 1e6, maxMs: histogram.max / 1e6, meanMs: histogram.mean / 1e6 } } : {}),
+      ...(loop
+        ? { loop: { p99Ms: histogram.percentile(99) / 1e6, maxMs: histogram.max / 1e6, meanMs: histogram.mean / 1e6 } }
+        : {}),
       ...(probeFds ? { maxOpenFiles } : {}),
       ...result,
     };
@@ -337,7 +380,12 @@ async function timed(work, { loop = false } = {}) {
 }
 
 const MiB = 1024 * 1024;
-const CLIENT_MODULES = { 'ours undici.request': ['undici'], 'ours got': ['got'], 'ours axios': ['axios'], 'form-data-encoder': ['formdata-node', 'formdata-node/file-from-path', 'form-data-encoder'] };
+const CLIENT_MODULES = {
+  'ours undici.request': ['undici'],
+  'ours got': ['got'],
+  'ours axios': ['axios'],
+  'form-data-encoder': ['formdata-node', 'formdata-node/file-from-path', 'form-data-encoder'],
+};
 
 /** Each kind of workload (see describeWorkload): what to set up, then what to measure. */
 const kinds = {
@@ -379,7 +427,12 @@ async function fetchUpload(mode) {
   const started = performance.now();
   const form = await oursForm();
   const body = mode === 'blob' ? await form.toBlob() : form.body;
-  const response = await fetch(target.url, { method: 'POST', body, headers: form.headers, ...(mode === 'stream' ? { duplex: 'half' } : {}) });
+  const response = await fetch(target.url, {
+    method: 'POST',
+    body,
+    headers: form.headers,
+    ...(mode === 'stream' ? { duplex: 'half' } : {}),
+  });
   const report = await response.json();
   const ms = performance.now() - started;
   const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
@@ -409,7 +462,13 @@ try {
       cpuMs: result.external?.cpuMs ?? result.cpuMs,
       maxRssMiB: result.external?.maxRssMiB ?? result.maxRssMiB,
       // W7: the resident size added per upload in flight (curl: each process's whole peak).
-      ...(result.startRssMiB !== undefined ? { perUploadMiB: result.external ? result.external.maxRssMiB / workload.count : (result.maxRssMiB - result.startRssMiB) / workload.count } : {}),
+      ...(result.startRssMiB !== undefined
+        ? {
+            perUploadMiB: result.external
+              ? result.external.maxRssMiB / workload.count
+              : (result.maxRssMiB - result.startRssMiB) / workload.count,
+          }
+        : {}),
       bytes: result.report ? result.report.bytes : result.bytes,
       declared: result.declared ?? null,
       chunked: result.report?.chunked ?? null,

@@ -1,6 +1,17 @@
 // The benchmark's workloads and their generated, deterministic data.
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 export const DATA_DIR = join(import.meta.dirname, '.data');
@@ -14,8 +25,26 @@ export function workloadSizes(quick) {
   // FETCH keeps its size in --quick too: what it measures is memory (a Blob body read whole, or not).
   const w7 = { w7Bytes: 32 * MiB, w7Count: 32, fetchBytes: 512 * MiB };
   return quick
-    ? { w1Bytes: 256 * MiB, w2Files: 20, w3Fields: 20_000, w3Small: 2_000, w4Files: 500, bigBytes: 1024 * MiB, coldSamples: 3, ...w7 }
-    : { w1Bytes: 1024 * MiB, w2Files: 100, w3Fields: 100_000, w3Small: 10_000, w4Files: 2_000, bigBytes: 4096 * MiB, coldSamples: 5, ...w7 };
+    ? {
+        w1Bytes: 256 * MiB,
+        w2Files: 20,
+        w3Fields: 20_000,
+        w3Small: 2_000,
+        w4Files: 500,
+        bigBytes: 1024 * MiB,
+        coldSamples: 3,
+        ...w7,
+      }
+    : {
+        w1Bytes: 1024 * MiB,
+        w2Files: 100,
+        w3Fields: 100_000,
+        w3Small: 10_000,
+        w4Files: 2_000,
+        bigBytes: 4096 * MiB,
+        coldSamples: 5,
+        ...w7,
+      };
 }
 
 /** A deterministic block of pseudo-random bytes; `seed` varies it per file. */
@@ -82,7 +111,10 @@ export function describeWorkload(id, sizes) {
     ['note', 'two text fields beside the files'],
   ];
   const w1 = { fields: twoFields, files: files([w1Path(sizes)]) };
-  const w4 = { fields: twoFields, files: files(Array.from({ length: sizes.w4Files }, (_, i) => join(DATA_DIR, 'w4', `${i}.bin`))) };
+  const w4 = {
+    fields: twoFields,
+    files: files(Array.from({ length: sizes.w4Files }, (_, i) => join(DATA_DIR, 'w4', `${i}.bin`))),
+  };
   switch (id) {
     case 'W1':
       return { kind: 'encode', ...w1 };
@@ -92,11 +124,19 @@ export function describeWorkload(id, sizes) {
     case 'W6':
       return { kind: 'upload', verify: true, ...w1 };
     case 'W2':
-      return { kind: 'encode', fields: twoFields, files: files(Array.from({ length: sizes.w2Files }, (_, i) => join(DATA_DIR, 'w2', `${i}.bin`))) };
+      return {
+        kind: 'encode',
+        fields: twoFields,
+        files: files(Array.from({ length: sizes.w2Files }, (_, i) => join(DATA_DIR, 'w2', `${i}.bin`))),
+      };
     case 'W3':
     case 'W3-small': {
       const count = id === 'W3' ? sizes.w3Fields : sizes.w3Small;
-      return { kind: 'encode', fields: Array.from({ length: count }, (_, i) => [`f${i}`, `value-${String(i).padStart(12, '0')}`]), files: [] };
+      return {
+        kind: 'encode',
+        fields: Array.from({ length: count }, (_, i) => [`f${i}`, `value-${String(i).padStart(12, '0')}`]),
+        files: [],
+      };
     }
     case 'W4':
       return { kind: 'encode', ...w4 };
@@ -135,7 +175,7 @@ export function fileDigests(paths) {
     const hash = createHash('sha256');
     const fd = openSync(path, 'r');
     const buffer = Buffer.allocUnsafe(Math.min(size, MiB) || 1);
-    for (let n; (n = readSync(fd, buffer, 0, buffer.length, null)) > 0; ) hash.update(buffer.subarray(0, n));
+    for (let n; (n = readSync(fd, buffer, 0, buffer.length, null)) > 0;) hash.update(buffer.subarray(0, n));
     closeSync(fd);
     cache[path] = { size, mtimeMs, sha256: hash.digest('hex') };
     changed = true;
@@ -150,6 +190,11 @@ export function expectedParts({ fields, files }) {
   const digests = fileDigests(files.map((file) => file.path));
   return [
     ...fields.map(([name, value]) => ({ name, value })),
-    ...files.map((file, i) => ({ name: file.name, filename: file.filename, size: statSync(file.path).size, sha256: digests[i] })),
+    ...files.map((file, i) => ({
+      name: file.name,
+      filename: file.filename,
+      size: statSync(file.path).size,
+      sha256: digests[i],
+    })),
   ];
 }

@@ -31,15 +31,24 @@ const url = await new Promise((resolve, reject) => {
 });
 console.log(`receiver: multipart-poster serve, listening on ${url}`);
 
-const files = [...readdirSync(fixtures).sort().map((name) => join(fixtures, name)), sample];
+const files = [
+  ...readdirSync(fixtures)
+    .sort()
+    .map((name) => join(fixtures, name)),
+  sample,
+];
 const args = [
   `${url}upload?format=json`,
   '--progress',
-  '-F', 'title=multipart-poster demo',
-  '-F', 'description=Uploaded with the CLI, streamed with an exact Content-Length ☃',
+  '-F',
+  'title=multipart-poster demo',
+  '-F',
+  'description=Uploaded with the CLI, streamed with an exact Content-Length ☃',
   ...files.map((path) => ['-F', `file=@${path}`]).flat(),
 ];
-console.log(`upload:   multipart-poster ${url}upload -F title=... -F description=... ${files.map(() => '-F file=@...').join(' ')}`);
+console.log(
+  `upload:   multipart-poster ${url}upload -F title=... -F description=... ${files.map(() => '-F file=@...').join(' ')}`,
+);
 const upload = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
 let output = '';
 upload.stdout.on('data', (chunk) => (output += chunk));
@@ -54,14 +63,20 @@ if (code !== 0) {
 
 const report = JSON.parse(output);
 process.stdout.write(`receiver log: ${serverLog}`);
-console.log(`\nthe receiver got: ${report.method} ${report.path}, ${report.parts.length} parts, ${report.bytesReceived} bytes, ${report.chunked ? 'chunked' : 'not chunked'}`);
+console.log(
+  `\nthe receiver got: ${report.method} ${report.path}, ${report.parts.length} parts, ${report.bytesReceived} bytes, ${report.chunked ? 'chunked' : 'not chunked'}`,
+);
 console.log(`${'name'.padEnd(12)} ${'filename'.padEnd(22)} ${'type'.padEnd(26)} ${'size'.padStart(10)}  sha256`);
 let allMatch = true;
 for (const part of report.parts) {
   const same = part.filename === undefined || expected.get(part.filename) === part.sha256;
   allMatch &&= same;
-  console.log(`${part.name.padEnd(12)} ${(part.filename ?? '-').padEnd(22)} ${(part.type ?? '-').padEnd(26)} ${String(part.size).padStart(10)}  ${part.sha256.slice(0, 16)}…${same ? '' : '  DIFFERS from the file on disk'}`);
+  console.log(
+    `${part.name.padEnd(12)} ${(part.filename ?? '-').padEnd(22)} ${(part.type ?? '-').padEnd(26)} ${String(part.size).padStart(10)}  ${part.sha256.slice(0, 16)}…${same ? '' : '  DIFFERS from the file on disk'}`,
+  );
 }
-console.log(`\nContent-Length ${report.contentLength} matched the ${report.bytesReceived} bytes received: ${report.lengthMatches ? 'yes' : 'NO'}`);
+console.log(
+  `\nContent-Length ${report.contentLength} matched the ${report.bytesReceived} bytes received: ${report.lengthMatches ? 'yes' : 'NO'}`,
+);
 console.log(`every file's SHA-256 matches the file on disk: ${allMatch ? 'yes' : 'NO'}`);
 process.exitCode = report.lengthMatches && allMatch && report.parts.length === files.length + 2 ? 0 : 1;

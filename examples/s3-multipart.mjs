@@ -9,7 +9,11 @@ import { rawBody, upload } from 'multipart-poster';
  * read lazily with an exact Content-Length; a slice that fails (a 503, a reset connection) is
  * sent again, byte for byte. At most `concurrency` files are open at once.
  */
-export async function uploadInParts(path, objectUrl, { partSize = 8 * 1024 * 1024, concurrency = 4, headers = {} } = {}) {
+export async function uploadInParts(
+  path,
+  objectUrl,
+  { partSize = 8 * 1024 * 1024, concurrency = 4, headers = {} } = {},
+) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   try {
     const started = await upload(`${objectUrl}?uploads`, await rawBody(new Uint8Array(0)), { agent, headers });
@@ -35,10 +39,14 @@ export async function uploadInParts(path, objectUrl, { partSize = 8 * 1024 * 102
     }
     await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
     const parts = etags.map((etag, i) => ({ partNumber: i + 1, etag }));
-    const done = await upload(`${objectUrl}?uploadId=${uploadId}`, await rawBody(Buffer.from(JSON.stringify({ parts })), { type: 'application/json' }), {
-      agent,
-      headers,
-    });
+    const done = await upload(
+      `${objectUrl}?uploadId=${uploadId}`,
+      await rawBody(Buffer.from(JSON.stringify({ parts })), { type: 'application/json' }),
+      {
+        agent,
+        headers,
+      },
+    );
     return done.json();
   } finally {
     agent.destroy();

@@ -7,11 +7,35 @@ import { BlockPool, isBlobLike, type BlobLike, type ByteSource, type StreamLike 
 import { DEFAULT_BLOCK_SIZE, DEFAULT_SYNC_READ_LIMIT, LoopTurns, streamPieces, type StreamSettings } from './stream.js';
 import { iterableToReadableStream, piecesToBlob } from './web.js';
 import { removeSpooled, spool, SPOOL_DEFAULTS, type SpoolOptions } from './spool.js';
-import { checkByteRange, checkFunction, checkOptionKeys, checkString, describe, encodeOptionError, TOKEN } from './validate.js';
-import { bodyLength, isNested, isSource, multipartContentType, partHead, unframedPieces, wirePieces, type Framing, type HeaderLine, type Part, type Piece } from './wire.js';
+import {
+  checkByteRange,
+  checkFunction,
+  checkOptionKeys,
+  checkString,
+  describe,
+  encodeOptionError,
+  TOKEN,
+} from './validate.js';
+import {
+  bodyLength,
+  isNested,
+  isSource,
+  multipartContentType,
+  partHead,
+  unframedPieces,
+  wirePieces,
+  type Framing,
+  type HeaderLine,
+  type Part,
+  type Piece,
+} from './wire.js';
 
 /** Progress of a whole body; `param` is the top-level part the last consumed byte belongs to (undefined for an empty form). */
-export type BodyProgressCallback = (param: MultipartParam | undefined, current: number, total: number | undefined) => void;
+export type BodyProgressCallback = (
+  param: MultipartParam | undefined,
+  current: number,
+  total: number | undefined,
+) => void;
 
 /** How a file is read: shared by `multipartEncode`, `rawBody` and `upload`. */
 export interface ReadOptions {
@@ -116,7 +140,10 @@ class Body implements UploadBody {
    */
   recycling(): RecyclingChunks {
     const pool = new BlockPool(this.#settings.blockSize);
-    return { chunks: streamPieces(this.#pieces, { ...this.#settings, pool, total: this.length }), recycle: (chunk) => pool.give(chunk) };
+    return {
+      chunks: streamPieces(this.#pieces, { ...this.#settings, pool, total: this.length }),
+      recycle: (chunk) => pool.give(chunk),
+    };
   }
 }
 
@@ -160,7 +187,11 @@ export interface EncodedForm extends EncodedBody {
  * body is iterated.
  */
 export async function multipartEncode(params: ParamsInput, options: EncodeOptions = {}): Promise<EncodedForm> {
-  checkOptionKeys(options, ['boundary', 'subtype', 'parameters', 'onProgress', 'blockSize', 'syncReadLimit', 'spool', 'signal'], encodeOptionError);
+  checkOptionKeys(
+    options,
+    ['boundary', 'subtype', 'parameters', 'onProgress', 'blockSize', 'syncReadLimit', 'spool', 'signal'],
+    encodeOptionError,
+  );
   const chosen = options.boundary !== undefined;
   const boundary = chosen ? options.boundary : genBoundary();
   assertValidBoundary(boundary);
@@ -171,7 +202,10 @@ export async function multipartEncode(params: ParamsInput, options: EncodeOption
   const formData = subtype.toLowerCase() === 'form-data';
   if (!formData && list.length === 0) {
     // RFC 2046 §5.1.1: a multipart body has at least one part (form-data alone is sent empty, as browsers do).
-    throw new MultipartError('ERR_INVALID_PARAMS', `a multipart/${subtype} body needs at least one part (RFC 2046 §5.1.1)`);
+    throw new MultipartError(
+      'ERR_INVALID_PARAMS',
+      `a multipart/${subtype} body needs at least one part (RFC 2046 §5.1.1)`,
+    );
   }
   if (formData) {
     list.forEach((param, index) => {
@@ -188,7 +222,10 @@ export async function multipartEncode(params: ParamsInput, options: EncodeOption
   const pieces = await planInSlices(parts, { boundary, disposition: formData ? 'form-data' : 'attachment', chosen });
   const reportsParts = list.some((param) => param.cb !== undefined || isNested(partOf(param).data));
   const body = new Body(pieces, reportsParts ? { ...settings, onPartProgress: reportToCb } : settings, boundary);
-  return Object.freeze({ ...encodedBody(body, pieces, multipartContentType(subtype, boundary, parameters), spooled), boundary });
+  return Object.freeze({
+    ...encodedBody(body, pieces, multipartContentType(subtype, boundary, parameters), spooled),
+    boundary,
+  });
 }
 
 /** poster's `get_body_size`: the body's byte count, computed without reading any file. */
@@ -208,7 +245,10 @@ export function getHeaders(params: ParamsInput, boundary: string): Record<string
 /** Parts planned between two looks at the clock; the event loop gets its turns, so 100,000 fields never hold it for long. */
 const PLAN_STEP = 256;
 
-async function planInSlices(parts: readonly Part<MultipartParam>[], framing: Framing): Promise<Piece<MultipartParam>[]> {
+async function planInSlices(
+  parts: readonly Part<MultipartParam>[],
+  framing: Framing,
+): Promise<Piece<MultipartParam>[]> {
   const pieces: Piece<MultipartParam>[] = [];
   const turns = new LoopTurns();
   for (let start = 0; start < parts.length; start += PLAN_STEP) {
@@ -221,7 +261,11 @@ async function planInSlices(parts: readonly Part<MultipartParam>[], framing: Fra
 
 function formDataPieces(params: ParamsInput, boundary: string): Piece<MultipartParam>[] {
   assertValidBoundary(boundary);
-  return wirePieces(MultipartParam.fromParams(params).map(partOf), { boundary, disposition: 'form-data', chosen: true });
+  return wirePieces(MultipartParam.fromParams(params).map(partOf), {
+    boundary,
+    disposition: 'form-data',
+    chosen: true,
+  });
 }
 
 /** poster's `encode_string`: one complete text part. */
@@ -233,16 +277,29 @@ export function encodeString(boundary: string, name: string, value: string | Uin
  * poster's `encode_file_header`: the header block of a file part. The size is
  * checked but not sent (no per-part Content-Length: RFC 7578 §4.8).
  */
-export function encodeFileHeader(boundary: string, paramName: string, fileSize: number, filename?: string, filetype?: string): string {
+export function encodeFileHeader(
+  boundary: string,
+  paramName: string,
+  fileSize: number,
+  filename?: string,
+  filetype?: string,
+): string {
   assertValidBoundary(boundary);
   if (!(Number.isSafeInteger(fileSize) && fileSize >= 0)) {
-    throw new MultipartError('ERR_INVALID_VALUE', `fileSize must be a whole number of bytes, not ${describe(fileSize)}`, { paramName });
+    throw new MultipartError(
+      'ERR_INVALID_VALUE',
+      `fileSize must be a whole number of bytes, not ${describe(fileSize)}`,
+      { paramName },
+    );
   }
   if (typeof paramName !== 'string') {
     throw new MultipartError('ERR_INVALID_NAME', `a field name must be a string, not ${describe(paramName)}`);
   }
   if (filetype !== undefined) assertHeaderValue(filetype, 'the content type', paramName);
-  return partHead({ boundary, disposition: 'form-data' }, { name: paramName, filename, contentType: filetype ?? guessType(filename), headers: undefined });
+  return partHead(
+    { boundary, disposition: 'form-data' },
+    { name: paramName, filename, contentType: filetype ?? guessType(filename), headers: undefined },
+  );
 }
 
 export interface RawBodyOptions extends ReadOptions {
@@ -262,8 +319,15 @@ export interface RawBodyOptions extends ReadOptions {
  * file path. The result has the same shape as `multipartEncode`'s, so `upload()` and every HTTP
  * client take it alike.
  */
-export async function rawBody(source: string | Uint8Array | Blob | BlobLike | StreamLike, options: RawBodyOptions = {}): Promise<EncodedBody> {
-  checkOptionKeys(options, ['type', 'size', 'start', 'end', 'onProgress', 'blockSize', 'syncReadLimit', 'spool', 'signal'], encodeOptionError);
+export async function rawBody(
+  source: string | Uint8Array | Blob | BlobLike | StreamLike,
+  options: RawBodyOptions = {},
+): Promise<EncodedBody> {
+  checkOptionKeys(
+    options,
+    ['type', 'size', 'start', 'end', 'onProgress', 'blockSize', 'syncReadLimit', 'spool', 'signal'],
+    encodeOptionError,
+  );
   const spooling = spoolSettings(options.spool);
   if (options.type !== undefined) assertHeaderValue(options.type, 'the content type');
   const settings = readSettings(options);
@@ -271,20 +335,47 @@ export async function rawBody(source: string | Uint8Array | Blob | BlobLike | St
   const typed = type === undefined ? {} : { filetype: type };
   let param: MultipartParam;
   if (typeof source === 'string') {
-    param = await MultipartParam.fromFile('body', source, { ...typed, ...(start === undefined ? {} : { start }), ...(end === undefined ? {} : { end }) });
+    param = await MultipartParam.fromFile('body', source, {
+      ...typed,
+      ...(start === undefined ? {} : { start }),
+      ...(end === undefined ? {} : { end }),
+    });
   } else if (source instanceof Uint8Array || isBlobLike(source)) {
     const length = source instanceof Uint8Array ? source.length : source.size;
-    const [from, to] = checkByteRange(start, end, length, source instanceof Uint8Array ? 'the bytes' : 'the Blob', 'body');
-    const sliced = from === 0 && to === length ? source : source instanceof Uint8Array ? source.subarray(from, to) : source.slice(from, to, source.type);
+    const [from, to] = checkByteRange(
+      start,
+      end,
+      length,
+      source instanceof Uint8Array ? 'the bytes' : 'the Blob',
+      'body',
+    );
+    const sliced =
+      from === 0 && to === length
+        ? source
+        : source instanceof Uint8Array
+          ? source.subarray(from, to)
+          : source.slice(from, to, source.type);
     param =
       sliced instanceof Uint8Array
         ? new MultipartParam('body', { value: sliced, filetype: type ?? OCTET_STREAM })
-        : new MultipartParam('body', { fileobj: sliced, ...typed, ...(options.size === undefined ? {} : { filesize: options.size }) });
+        : new MultipartParam('body', {
+            fileobj: sliced,
+            ...typed,
+            ...(options.size === undefined ? {} : { filesize: options.size }),
+          });
   } else {
     if (start !== undefined || end !== undefined) {
-      throw new MultipartError('ERR_INVALID_OPTION', 'start and end take a file, a Blob or bytes; a stream cannot be cut without reading it', { paramName: 'body' });
+      throw new MultipartError(
+        'ERR_INVALID_OPTION',
+        'start and end take a file, a Blob or bytes; a stream cannot be cut without reading it',
+        { paramName: 'body' },
+      );
     }
-    param = new MultipartParam('body', { fileobj: source, ...typed, ...(options.size === undefined ? {} : { filesize: options.size }) });
+    param = new MultipartParam('body', {
+      fileobj: source,
+      ...typed,
+      ...(options.size === undefined ? {} : { filesize: options.size }),
+    });
   }
   const spooled: string[] = [];
   const [{ data }] = (await spoolParts([partOf(param)], spooling, spooled, options.signal)) as [Part<MultipartParam>];
@@ -295,7 +386,15 @@ export async function rawBody(source: string | Uint8Array | Blob | BlobLike | St
 /** The read options, checked and with their defaults: resolved once, then passed down as they are. */
 function readSettings(options: ReadOptions): Settings {
   const { signal } = options;
-  if (signal !== undefined && !(typeof signal === 'object' && signal !== null && typeof signal.aborted === 'boolean' && typeof signal.addEventListener === 'function')) {
+  if (
+    signal !== undefined &&
+    !(
+      typeof signal === 'object' &&
+      signal !== null &&
+      typeof signal.aborted === 'boolean' &&
+      typeof signal.addEventListener === 'function'
+    )
+  ) {
     throw encodeOptionError(`signal must be an AbortSignal, not ${describe(signal)}`);
   }
   return {
@@ -316,12 +415,14 @@ function checkSubtype(subtype: unknown): string {
 /** Content-Type parameters: token names, not `boundary` (ours), none twice, printable ASCII values (RFC 2045; RFC 2231 encoding is the caller's). */
 function checkParameters(parameters: EncodeOptions['parameters']): HeaderLine[] {
   if (parameters === undefined) return [];
-  if (typeof parameters !== 'object' || parameters === null) throw encodeOptionError(`parameters must be an object or pairs, not ${describe(parameters)}`);
+  if (typeof parameters !== 'object' || parameters === null)
+    throw encodeOptionError(`parameters must be an object or pairs, not ${describe(parameters)}`);
   const pairs = Symbol.iterator in parameters ? [...(parameters as Iterable<unknown>)] : Object.entries(parameters);
   const seen = new Set<string>();
   return pairs.map((pair) => {
     const [key, value] = Array.isArray(pair) ? (pair as unknown[]) : [];
-    if (typeof key !== 'string' || !TOKEN.test(key)) throw encodeOptionError(`parameter name ${describe(key)} is not an RFC 2045 token`);
+    if (typeof key !== 'string' || !TOKEN.test(key))
+      throw encodeOptionError(`parameter name ${describe(key)} is not an RFC 2045 token`);
     // RFC 2231 forms (`boundary*`, `boundary*0`) would name a second boundary that some parsers prefer.
     if (/^boundary(\*|$)/i.test(key)) throw encodeOptionError(`the ${key} parameter is the boundary option`);
     if (seen.has(key.toLowerCase())) throw encodeOptionError(`parameter ${key} is given twice`);
@@ -338,7 +439,12 @@ function checkParameters(parameters: EncodeOptions['parameters']): HeaderLine[] 
  * or Content-Type changed afterwards would let the body disagree with its head). Spread the headers
  * to add your own: `{ ...form.headers, authorization }`.
  */
-function encodedBody(body: Body, pieces: readonly Piece<MultipartParam>[], contentType: string, spooled: string[]): EncodedBody {
+function encodedBody(
+  body: Body,
+  pieces: readonly Piece<MultipartParam>[],
+  contentType: string,
+  spooled: string[],
+): EncodedBody {
   if (spooled.length > 0) unclaimed.register(body, spooled);
   return {
     body,
@@ -379,7 +485,9 @@ async function spoolParts(
       const copy = await spool(data, settings, part.name, files, signal);
       const size = copy instanceof Uint8Array ? copy.length : copy.size;
       if (data.size !== undefined && size !== data.size) {
-        throw new MultipartError('ERR_SIZE_MISMATCH', `its stream held ${size} bytes, not the ${data.size} declared`, { paramName: part.name });
+        throw new MultipartError('ERR_SIZE_MISMATCH', `its stream held ${size} bytes, not the ${data.size} declared`, {
+          paramName: part.name,
+        });
       }
       out.push({ ...part, data: copy });
     }
@@ -410,8 +518,10 @@ function headersFor(contentType: string, length: number | undefined): Record<str
 /** Checks a byte-count option: a whole number, at least `min`. */
 function checkBytes(value: unknown, option: string, min: number): number | undefined {
   if (value !== undefined && !(Number.isSafeInteger(value) && (value as number) >= min)) {
-    throw new MultipartError('ERR_INVALID_VALUE', `${option} must be a whole number of bytes, at least ${min}, not ${describe(value)}`);
+    throw new MultipartError(
+      'ERR_INVALID_VALUE',
+      `${option} must be a whole number of bytes, at least ${min}, not ${describe(value)}`,
+    );
   }
   return value as number | undefined;
 }
-

@@ -74,7 +74,11 @@ export class UploadError extends Error {
   /** The earlier attempts that failed and were retried, in order; this error is why the last one failed. */
   readonly attempts: readonly UploadAttempt[];
 
-  constructor(code: UploadErrorCode, message: string, options: { url?: string; cause?: unknown; attempts?: readonly UploadAttempt[] } = {}) {
+  constructor(
+    code: UploadErrorCode,
+    message: string,
+    options: { url?: string; cause?: unknown; attempts?: readonly UploadAttempt[] } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.url = options.url;

@@ -11,9 +11,13 @@ const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
 /** Throws unless `value` can stand in a header line as given (no CR, LF or other control character). */
 export function assertHeaderValue(value: string, what: string, paramName?: string): void {
   if (CONTROL.test(value)) {
-    throw new MultipartError('ERR_INVALID_HEADER_VALUE', `${what} must not contain CR, LF or another control character: ${JSON.stringify(value)}`, {
-      paramName,
-    });
+    throw new MultipartError(
+      'ERR_INVALID_HEADER_VALUE',
+      `${what} must not contain CR, LF or another control character: ${JSON.stringify(value)}`,
+      {
+        paramName,
+      },
+    );
   }
 }
 
@@ -28,13 +32,20 @@ export function checkPartHeaders(init: PartHeadersInit | undefined, paramName: s
   if (typeof Headers !== 'undefined' && init instanceof Headers) pairs = init.entries();
   else if (typeof init === 'object' && init !== null && Symbol.iterator in init) pairs = init as Iterable<unknown>;
   else if (typeof init === 'object' && init !== null) pairs = Object.entries(init);
-  else throw new MultipartError('ERR_INVALID_VALUE', `headers must be an object, a Headers or [name, value] pairs, not ${describe(init)}`, { paramName });
+  else
+    throw new MultipartError(
+      'ERR_INVALID_VALUE',
+      `headers must be an object, a Headers or [name, value] pairs, not ${describe(init)}`,
+      { paramName },
+    );
 
   const lines: HeaderLine[] = [];
   const seen = new Set<string>();
   for (const pair of pairs) {
     if (!Array.isArray(pair) || pair.length !== 2) {
-      throw new MultipartError('ERR_INVALID_VALUE', `each header must be a [name, value] pair, not ${describe(pair)}`, { paramName });
+      throw new MultipartError('ERR_INVALID_VALUE', `each header must be a [name, value] pair, not ${describe(pair)}`, {
+        paramName,
+      });
     }
     const [name, value] = pair as [unknown, unknown];
     if (typeof name !== 'string' || !TOKEN.test(name) || name.startsWith('--')) {
@@ -44,10 +55,18 @@ export function checkPartHeaders(init: PartHeadersInit | undefined, paramName: s
         { paramName },
       );
     }
-    if (typeof value !== 'string') throw new MultipartError('ERR_INVALID_HEADER_VALUE', `header ${name} must be a string, not ${describe(value)}`, { paramName });
+    if (typeof value !== 'string')
+      throw new MultipartError('ERR_INVALID_HEADER_VALUE', `header ${name} must be a string, not ${describe(value)}`, {
+        paramName,
+      });
     assertHeaderValue(value, `header ${name}`, paramName);
     const key = name.toLowerCase();
-    if (seen.has(key)) throw new MultipartError('ERR_HEADER_CONFLICT', `header ${name} is given twice; a part carries each header once`, { paramName });
+    if (seen.has(key))
+      throw new MultipartError(
+        'ERR_HEADER_CONFLICT',
+        `header ${name} is given twice; a part carries each header once`,
+        { paramName },
+      );
     seen.add(key);
     lines.push([name, value]);
   }

@@ -5,9 +5,32 @@ import { MultipartError } from './errors.js';
 import { assertHeaderValue, checkPartHeaders, takeHeader, type PartHeadersInit } from './headers.js';
 import { guessType, OCTET_STREAM } from './mime.js';
 import { checkByteRange, checkOptionKeys, describe } from './validate.js';
-import { BlobSource, blobName, blobType, FileSource, isBlobLike, isStreamLike, knownStreamSize, StreamSource, type BlobLike, type StreamLike } from './sources.js';
+import {
+  BlobSource,
+  blobName,
+  blobType,
+  FileSource,
+  isBlobLike,
+  isStreamLike,
+  knownStreamSize,
+  StreamSource,
+  type BlobLike,
+  type StreamLike,
+} from './sources.js';
 import { DEFAULT_BLOCK_SIZE, DEFAULT_SYNC_READ_LIMIT, streamPieces } from './stream.js';
-import { bodyLength, boundaryOf, isSource, partHead, sizeOf, wirePieces, type HeaderLine, type NestedBody, type Part, type PartData, type Piece } from './wire.js';
+import {
+  bodyLength,
+  boundaryOf,
+  isSource,
+  partHead,
+  sizeOf,
+  wirePieces,
+  type HeaderLine,
+  type NestedBody,
+  type Part,
+  type PartData,
+  type Piece,
+} from './wire.js';
 
 /** Progress of a part or a body: bytes consumed so far, and the total (undefined when unknown). */
 export type ProgressCallback = (param: MultipartParam, current: number, total: number | undefined) => void;
@@ -56,7 +79,8 @@ export interface FromFileOptions {
 }
 
 /** A value accepted for a field in `fromParams` / `multipartEncode` inputs. */
-export type FieldValue = string | number | bigint | boolean | Uint8Array | ArrayBuffer | FileObject | NestedForm | MultipartParam;
+export type FieldValue =
+  string | number | bigint | boolean | Uint8Array | ArrayBuffer | FileObject | NestedForm | MultipartParam;
 
 /**
  * One entry of a list: a param, a `[name, value]` pair, or `[name, value, filename]`, which
@@ -125,14 +149,23 @@ export class MultipartParam {
 
   constructor(name: string | null, options: MultipartParamOptions = {}) {
     if (typeof name !== 'string' && name !== null) {
-      throw new MultipartError('ERR_INVALID_NAME', `a field name must be a string (or null for a part without one), not ${describe(name)}`);
+      throw new MultipartError(
+        'ERR_INVALID_NAME',
+        `a field name must be a string (or null for a part without one), not ${describe(name)}`,
+      );
     }
     const label = name ?? undefined;
-    checkOptionKeys(options, PARAM_OPTIONS, (message) => new MultipartError('ERR_INVALID_OPTION', message, { paramName: label }));
+    checkOptionKeys(
+      options,
+      PARAM_OPTIONS,
+      (message) => new MultipartError('ERR_INVALID_OPTION', message, { paramName: label }),
+    );
     const { value, fileobj, filesize, cb } = options;
     let { filename, filetype } = options;
     if (value !== undefined && fileobj !== undefined) {
-      throw new MultipartError('ERR_VALUE_AND_FILEOBJ', 'give either a value or a fileobj, not both', { paramName: label });
+      throw new MultipartError('ERR_VALUE_AND_FILEOBJ', 'give either a value or a fileobj, not both', {
+        paramName: label,
+      });
     }
     checkOptionalString(filename, 'filename', label);
     checkOptionalString(filetype, 'filetype', label);
@@ -141,7 +174,11 @@ export class MultipartParam {
       throw new MultipartError('ERR_INVALID_VALUE', `cb must be a function, not ${describe(cb)}`, { paramName: label });
     }
     if (filesize !== undefined && !(Number.isSafeInteger(filesize) && filesize >= 0)) {
-      throw new MultipartError('ERR_INVALID_VALUE', `filesize must be a whole number of bytes, not ${describe(filesize)}`, { paramName: label });
+      throw new MultipartError(
+        'ERR_INVALID_VALUE',
+        `filesize must be a whole number of bytes, not ${describe(filesize)}`,
+        { paramName: label },
+      );
     }
     // Most parts have no headers of their own: they share one empty list (100,000 fields, 100,000 fewer arrays).
     const headers = options.headers === undefined ? NO_HEADERS : checkPartHeaders(options.headers, label);
@@ -152,7 +189,11 @@ export class MultipartParam {
         filetype = typeHeader;
       }
       if (name !== null && headers.some(([key]) => key.toLowerCase() === 'content-disposition')) {
-        throw conflict('a Content-Disposition header and a name (which writes one)', label, 'give the part a null name to write your own');
+        throw conflict(
+          'a Content-Disposition header and a name (which writes one)',
+          label,
+          'give the part a null name to write your own',
+        );
       }
     }
 
@@ -174,16 +215,24 @@ export class MultipartParam {
       }
       data = new StreamSource(fileobj, filesize ?? knownStreamSize(fileobj));
     } else if (isNestedForm(value)) {
-      if (filetype !== undefined) throw conflict('a nested multipart body carries its own Content-Type; filetype or a Content-Type header', label);
+      if (filetype !== undefined)
+        throw conflict(
+          'a nested multipart body carries its own Content-Type; filetype or a Content-Type header',
+          label,
+        );
       const nested = nestedBody(value, label);
       filetype = nested.contentType;
       data = { boundary: nested.boundary, pieces: nested.pieces };
     } else if (value === undefined || typeof value === 'string' || value instanceof Uint8Array) {
       data = value === undefined ? '' : fixedLength(value);
     } else {
-      throw new MultipartError('ERR_INVALID_VALUE', `value must be a string, bytes or an encoded multipart body, not ${describe(value)}`, {
-        paramName: label,
-      });
+      throw new MultipartError(
+        'ERR_INVALID_VALUE',
+        `value must be a string, bytes or an encoded multipart body, not ${describe(value)}`,
+        {
+          paramName: label,
+        },
+      );
     }
     // A stream's declared filesize is its size; anything else must have the size declared.
     if (filesize !== undefined) checkDeclaredSize(filesize, sizeOf(data), label);
@@ -202,19 +251,35 @@ export class MultipartParam {
    * A file part read from `path` when its bytes are needed (or the byte range `start`..`end` of
    * it, as `Blob.slice` counts). Only `stat` runs now.
    */
-  static async fromFile(paramName: string | null, path: string, options: FromFileOptions = {}): Promise<MultipartParam> {
+  static async fromFile(
+    paramName: string | null,
+    path: string,
+    options: FromFileOptions = {},
+  ): Promise<MultipartParam> {
     const label = paramName ?? undefined;
-    checkOptionKeys(options, FROM_FILE_OPTIONS, (message) => new MultipartError('ERR_INVALID_OPTION', message, { paramName: label }));
-    if (typeof path !== 'string') throw new MultipartError('ERR_INVALID_VALUE', `path must be a string, not ${describe(path)}`, { paramName: label });
+    checkOptionKeys(
+      options,
+      FROM_FILE_OPTIONS,
+      (message) => new MultipartError('ERR_INVALID_OPTION', message, { paramName: label }),
+    );
+    if (typeof path !== 'string')
+      throw new MultipartError('ERR_INVALID_VALUE', `path must be a string, not ${describe(path)}`, {
+        paramName: label,
+      });
     let stats;
     try {
       stats = await statFew(path);
     } catch (cause) {
       const reason = cause instanceof Error ? cause.message : String(cause);
-      throw new MultipartError('ERR_FILE_UNREADABLE', `cannot read file ${JSON.stringify(path)}: ${reason}`, { paramName: label, cause });
+      throw new MultipartError('ERR_FILE_UNREADABLE', `cannot read file ${JSON.stringify(path)}: ${reason}`, {
+        paramName: label,
+        cause,
+      });
     }
     if (!stats.isFile()) {
-      throw new MultipartError('ERR_FILE_UNREADABLE', `${JSON.stringify(path)} is not a regular file`, { paramName: label });
+      throw new MultipartError('ERR_FILE_UNREADABLE', `${JSON.stringify(path)} is not a regular file`, {
+        paramName: label,
+      });
     }
     const [start, end] = checkByteRange(options.start, options.end, stats.size, JSON.stringify(path), label);
     const param = new MultipartParam(paramName, {
@@ -235,7 +300,10 @@ export class MultipartParam {
    */
   static fromParams(params: ParamsInput): MultipartParam[] {
     if (typeof params !== 'object' || params === null || typeof params === 'string') {
-      throw new MultipartError('ERR_INVALID_PARAMS', `params must be a list, a mapping or a FormData, not ${describe(params)}`);
+      throw new MultipartError(
+        'ERR_INVALID_PARAMS',
+        `params must be a list, a mapping or a FormData, not ${describe(params)}`,
+      );
     }
     const result: MultipartParam[] = [];
     if (params instanceof Map || !(Symbol.iterator in params)) {
@@ -274,7 +342,9 @@ export class MultipartParam {
   get replayable(): boolean {
     const data = this.#data;
     if (typeof data === 'string' || data instanceof Uint8Array) return true;
-    return isSource(data) ? !data.consumed : data.pieces.every((piece) => !isSource(piece.data) || !piece.data.consumed);
+    return isSource(data)
+      ? !data.consumed
+      : data.pieces.every((piece) => !isSource(piece.data) || !piece.data.consumed);
   }
 
   /** The part's header block, as in a multipart/form-data body: from `--boundary` to the blank line that ends the headers. */
@@ -292,7 +362,11 @@ export class MultipartParam {
     const bytes: Uint8Array[] = [];
     for (const { data } of pieces) {
       if (isSource(data)) {
-        throw new MultipartError('ERR_NOT_IN_MEMORY', `its data comes from a ${data.description}; stream it with iterEncode()`, { paramName: this.name ?? undefined });
+        throw new MultipartError(
+          'ERR_NOT_IN_MEMORY',
+          `its data comes from a ${data.description}; stream it with iterEncode()`,
+          { paramName: this.name ?? undefined },
+        );
       }
       bytes.push(typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
     }
@@ -305,7 +379,10 @@ export class MultipartParam {
    */
   iterEncode(boundary: string, blockSize?: number): AsyncIterable<Buffer> {
     if (blockSize !== undefined && !(Number.isSafeInteger(blockSize) && blockSize >= 1)) {
-      throw new MultipartError('ERR_INVALID_OPTION', `blockSize must be a whole number of bytes, at least 1, not ${describe(blockSize)}`);
+      throw new MultipartError(
+        'ERR_INVALID_OPTION',
+        `blockSize must be a whole number of bytes, at least 1, not ${describe(blockSize)}`,
+      );
     }
     const pieces = this.#pieces(boundary);
     return {
@@ -323,7 +400,9 @@ export class MultipartParam {
   getSize(boundary: string): number {
     const size = bodyLength(this.#pieces(boundary));
     if (size === undefined) {
-      throw new MultipartError('ERR_SIZE_UNKNOWN', 'the size of its stream is not known; give filesize', { paramName: this.name ?? undefined });
+      throw new MultipartError('ERR_SIZE_UNKNOWN', 'the size of its stream is not known; give filesize', {
+        paramName: this.name ?? undefined,
+      });
     }
     return size;
   }
@@ -334,7 +413,9 @@ export class MultipartParam {
    */
   reset(): void {
     if (!this.replayable) {
-      throw new MultipartError('ERR_SOURCE_CONSUMED', 'its stream was already read and cannot be rewound', { paramName: this.name ?? undefined });
+      throw new MultipartError('ERR_SOURCE_CONSUMED', 'its stream was already read and cannot be rewound', {
+        paramName: this.name ?? undefined,
+      });
     }
   }
 
@@ -385,9 +466,13 @@ function checkContentLength(headers: readonly HeaderLine[], data: PartData, labe
   if (given === undefined) return;
   const size = sizeOf(data);
   if (size === undefined || given !== String(size)) {
-    throw new MultipartError('ERR_HEADER_CONFLICT', `header Content-Length: ${given} is not the part's length (${size ?? 'unknown'}); leave it out`, {
-      paramName: label,
-    });
+    throw new MultipartError(
+      'ERR_HEADER_CONFLICT',
+      `header Content-Length: ${given} is not the part's length (${size ?? 'unknown'}); leave it out`,
+      {
+        paramName: label,
+      },
+    );
   }
 }
 
@@ -410,14 +495,31 @@ function isNestedForm(value: unknown): value is NestedForm {
 function nestedBody(form: NestedForm, label: string | undefined): NestedBody & { contentType: string } {
   const type = form.headers['Content-Type'];
   const boundary = (form.body as unknown as Record<symbol, unknown>)[BOUNDARY];
-  if (typeof type !== 'string' || typeof boundary !== 'string' || form.boundary !== boundary || !/^multipart\/[!#$%&'*+\-.^_`|~0-9A-Za-z]+;/i.test(type)) {
-    throw new MultipartError('ERR_INVALID_VALUE', 'a nested body must be a multipart body (what multipartEncode returns)', { paramName: label });
+  if (
+    typeof type !== 'string' ||
+    typeof boundary !== 'string' ||
+    form.boundary !== boundary ||
+    !/^multipart\/[!#$%&'*+\-.^_`|~0-9A-Za-z]+;/i.test(type)
+  ) {
+    throw new MultipartError(
+      'ERR_INVALID_VALUE',
+      'a nested body must be a multipart body (what multipartEncode returns)',
+      { paramName: label },
+    );
   }
   assertHeaderValue(type, 'the Content-Type of a nested body', label);
   if (boundaryOf(type) !== boundary || /;\s*boundary\*/i.test(type)) {
-    throw new MultipartError('ERR_INVALID_VALUE', `the Content-Type of the nested body does not name its boundary ${JSON.stringify(boundary)}: ${JSON.stringify(type)}`, { paramName: label });
+    throw new MultipartError(
+      'ERR_INVALID_VALUE',
+      `the Content-Type of the nested body does not name its boundary ${JSON.stringify(boundary)}: ${JSON.stringify(type)}`,
+      { paramName: label },
+    );
   }
-  return { boundary, contentType: type, pieces: (form.body as unknown as Record<symbol, readonly Piece<unknown>[]>)[PIECES]! };
+  return {
+    boundary,
+    contentType: type,
+    pieces: (form.body as unknown as Record<symbol, readonly Piece<unknown>[]>)[PIECES]!,
+  };
 }
 
 /**
@@ -434,24 +536,37 @@ function toParam(name: unknown, value: FieldValue, filename?: unknown): Multipar
     throw new MultipartError('ERR_INVALID_NAME', `a field name must be a string, not ${describe(name)}`);
   }
   if (filename !== undefined && typeof filename !== 'string') {
-    throw new MultipartError('ERR_INVALID_VALUE', `the filename in [name, value, filename] must be a string, not ${describe(filename)}`, { paramName: name });
+    throw new MultipartError(
+      'ERR_INVALID_VALUE',
+      `the filename in [name, value, filename] must be a string, not ${describe(filename)}`,
+      { paramName: name },
+    );
   }
   const named = filename === undefined ? {} : { filename };
   if (isMultipartParam(value)) {
     if (value.name !== name) {
-      throw new MultipartError('ERR_INVALID_PARAMS', `the param given under this name is named ${JSON.stringify(value.name)}`, { paramName: name });
+      throw new MultipartError(
+        'ERR_INVALID_PARAMS',
+        `the param given under this name is named ${JSON.stringify(value.name)}`,
+        { paramName: name },
+      );
     }
-    if (filename !== undefined) throw new MultipartError('ERR_INVALID_PARAMS', 'a MultipartParam carries its own filename; give it there', { paramName: name });
+    if (filename !== undefined)
+      throw new MultipartError('ERR_INVALID_PARAMS', 'a MultipartParam carries its own filename; give it there', {
+        paramName: name,
+      });
     return value;
   }
-  if (typeof value === 'string' || value instanceof Uint8Array) return new MultipartParam(name, filename === undefined ? { value } : { value, filename });
+  if (typeof value === 'string' || value instanceof Uint8Array)
+    return new MultipartParam(name, filename === undefined ? { value } : { value, filename });
   if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') {
     return new MultipartParam(name, { value: String(value), ...named });
   }
   if (value instanceof ArrayBuffer) return new MultipartParam(name, { value: new Uint8Array(value), ...named });
   if (isBlobLike(value) || isStreamLike(value)) return new MultipartParam(name, { fileobj: value, ...named });
   if (isNestedForm(value)) {
-    if (filename !== undefined) throw new MultipartError('ERR_INVALID_PARAMS', 'a nested multipart body has no filename', { paramName: name });
+    if (filename !== undefined)
+      throw new MultipartError('ERR_INVALID_PARAMS', 'a nested multipart body has no filename', { paramName: name });
     return new MultipartParam(name, { value });
   }
   throw new MultipartError(
@@ -470,7 +585,11 @@ function checkOptionalString(value: unknown, what: string, paramName: string | u
 
 function checkDeclaredSize(declared: number, actual: number | undefined, paramName: string | undefined): void {
   if (declared !== actual) {
-    throw new MultipartError('ERR_SIZE_MISMATCH', `filesize ${declared} does not match the data's ${actual ?? 'unknown'} bytes`, { paramName });
+    throw new MultipartError(
+      'ERR_SIZE_MISMATCH',
+      `filesize ${declared} does not match the data's ${actual ?? 'unknown'} bytes`,
+      { paramName },
+    );
   }
 }
 

@@ -39,7 +39,12 @@ export interface ReceiverLimits {
   idleTimeoutMs?: number;
 }
 
-const DEFAULT_LIMITS: Required<ReceiverLimits> = { maxBodyBytes: 2 * 1024 ** 3, maxParts: 10_000, maxHeaderPairs: 100, idleTimeoutMs: 30_000 };
+const DEFAULT_LIMITS: Required<ReceiverLimits> = {
+  maxBodyBytes: 2 * 1024 ** 3,
+  maxParts: 10_000,
+  maxHeaderPairs: 100,
+  idleTimeoutMs: 30_000,
+};
 
 /**
  * Why receive() refused a request. `status` is the answer to give: 400 for a malformed body (or a
@@ -96,7 +101,10 @@ export function receive(req: IncomingMessage, limits: ReceiverLimits = {}): Prom
   return new Promise((resolve, reject) => {
     let settled = false;
     let ended = false;
-    const timer = setTimeout(() => settle(new ReceiveError(`the client sent nothing for ${idleTimeoutMs} ms`, 408)), idleTimeoutMs);
+    const timer = setTimeout(
+      () => settle(new ReceiveError(`the client sent nothing for ${idleTimeoutMs} ms`, 408)),
+      idleTimeoutMs,
+    );
     function settle(error?: Error): void {
       if (settled) return;
       settled = true;
@@ -125,7 +133,8 @@ export function receive(req: IncomingMessage, limits: ReceiverLimits = {}): Prom
         if (settled) return;
         timer.refresh();
         report.bytesReceived += chunk.length;
-        if (report.bytesReceived > maxBodyBytes) settle(new ReceiveError(`the body is over the limit of ${maxBodyBytes} bytes`, 413));
+        if (report.bytesReceived > maxBodyBytes)
+          settle(new ReceiveError(`the body is over the limit of ${maxBodyBytes} bytes`, 413));
         else if (!sink.write(chunk)) req.pause();
       });
       req.on('end', () => {
@@ -175,9 +184,15 @@ export function receive(req: IncomingMessage, limits: ReceiverLimits = {}): Prom
               return;
             }
             // The parser gives header bytes as latin1; names and filenames are sent as UTF-8.
-            const value = (name: string) => (header[name] ? Buffer.from(header[name][0]!, 'latin1').toString('utf8') : undefined);
+            const value = (name: string) =>
+              header[name] ? Buffer.from(header[name][0]!, 'latin1').toString('utf8') : undefined;
             const disposition = parameters(value('content-disposition') ?? '');
-            part = addPart(report, disposition.get('name') ?? '', disposition.get('filename'), value('content-type') ?? null);
+            part = addPart(
+              report,
+              disposition.get('name') ?? '',
+              disposition.get('filename'),
+              value('content-type') ?? null,
+            );
           });
           stream.on('data', (chunk: Buffer) => part?.update(chunk));
           stream.on('end', () => {
@@ -238,12 +253,22 @@ export function formatReport(report: ReceiptReport): string {
   const rows = report.parts.map((p) => [p.name, p.filename ?? '', p.type ?? '', String(p.size), p.sha256]);
   const header = ['name', 'filename', 'type', 'size', 'sha256'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   const length =
     report.contentLength === null
       ? `no Content-Length${report.chunked ? ' (chunked)' : ''}`
       : `Content-Length ${report.contentLength}, ${report.lengthMatches ? 'matches' : 'DOES NOT MATCH'} the ${report.bytesReceived} bytes received`;
-  return [`${report.method} ${report.path}: ${report.parts.length} part(s), ${length}`, line(header), ...rows.map(line)].join('\n') + '\n';
+  return (
+    [
+      `${report.method} ${report.path}: ${report.parts.length} part(s), ${length}`,
+      line(header),
+      ...rows.map(line),
+    ].join('\n') + '\n'
+  );
 }
 
 export interface ReceiverOptions extends ReceiverLimits {
@@ -269,7 +294,12 @@ export function createReceiver(options: ReceiverOptions = {}): Server {
       },
       (error: Error) => {
         const status = error instanceof ReceiveError ? error.status : 500;
-        send(res, { error: error.message }, wantsText(req, options.format) ? `error: ${error.message}\n` : undefined, status);
+        send(
+          res,
+          { error: error.message },
+          wantsText(req, options.format) ? `error: ${error.message}\n` : undefined,
+          status,
+        );
         options.onError?.(error, req);
       },
     );

@@ -114,11 +114,18 @@ export class FileSource implements ByteSource {
             ? 'was modified'
             : undefined;
     if (why !== undefined) {
-      throw new MultipartError(stats.isFile() ? 'ERR_SIZE_MISMATCH' : 'ERR_FILE_UNREADABLE', `${this.description} ${why} since it was measured for Content-Length`, { paramName });
+      throw new MultipartError(
+        stats.isFile() ? 'ERR_SIZE_MISMATCH' : 'ERR_FILE_UNREADABLE',
+        `${this.description} ${why} since it was measured for Content-Length`,
+        { paramName },
+      );
     }
   }
 
-  async *read({ blockSize, syncReadLimit, pool }: ReadSettings, paramName: string | undefined): AsyncGenerator<Uint8Array> {
+  async *read(
+    { blockSize, syncReadLimit, pool }: ReadSettings,
+    paramName: string | undefined,
+  ): AsyncGenerator<Uint8Array> {
     // A small file costs one synchronous open/read/close (microseconds from the page
     // cache) where the thread pool would cost three round trips; it is closed before
     // its bytes are yielded.
@@ -154,7 +161,13 @@ export class FileSource implements ByteSource {
    * Reads the block at `position` of the range. At the file's expected end it asks for
    * one byte more: getting it means the file grew (the encoder then fails).
    */
-  #readBlock(handle: FileHandle, position: number, blockSize: number, pool: BlockPool | undefined, paramName: string | undefined): Promise<Block> {
+  #readBlock(
+    handle: FileHandle,
+    position: number,
+    blockSize: number,
+    pool: BlockPool | undefined,
+    paramName: string | undefined,
+  ): Promise<Block> {
     const size = Math.min(blockSize, Math.max(this.size - position, 0) + (this.#toEnd ? 1 : 0));
     const buffer = pool?.take(size) ?? Buffer.allocUnsafe(size);
     const read = handle.read(buffer, 0, buffer.length, this.#start + position).then(
@@ -179,7 +192,8 @@ export class FileSource implements ByteSource {
       this.assertUnchanged(fstatSync(fd), paramName);
       const buffer = Buffer.allocUnsafe(this.size + (this.#toEnd ? 1 : 0));
       let length = 0;
-      for (let n = -1; n !== 0 && length < buffer.length; length += n) n = readSync(fd, buffer, length, buffer.length - length, this.#start + length);
+      for (let n = -1; n !== 0 && length < buffer.length; length += n)
+        n = readSync(fd, buffer, length, buffer.length - length, this.#start + length);
       return buffer.subarray(0, length);
     } catch (cause) {
       if (cause instanceof MultipartError) throw cause;
@@ -221,12 +235,19 @@ export class BlobSource implements ByteSource {
   /** Taken once: a Blob-like whose `size` changes later cannot change what was declared. */
   readonly size: number;
 
-  constructor(readonly blob: BlobLike, paramName?: string) {
+  constructor(
+    readonly blob: BlobLike,
+    paramName?: string,
+  ) {
     const name = blobName(blob);
     this.description = name === undefined ? 'Blob' : `File ${JSON.stringify(name)}`;
     const size: unknown = blob.size;
     if (!(typeof size === 'number' && Number.isSafeInteger(size) && size >= 0)) {
-      throw new MultipartError('ERR_INVALID_VALUE', `the ${this.description}'s size must be a whole number of bytes, not ${String(size)}`, { paramName });
+      throw new MultipartError(
+        'ERR_INVALID_VALUE',
+        `the ${this.description}'s size must be a whole number of bytes, not ${String(size)}`,
+        { paramName },
+      );
     }
     this.size = size;
   }
@@ -237,10 +258,15 @@ export class BlobSource implements ByteSource {
     try {
       const stream = this.blob.stream() as Partial<ReadableStream<Uint8Array> & AsyncIterable<Uint8Array>> | null;
       if (typeof stream?.getReader === 'function') chunks = readerChunks(stream.getReader());
-      else if (typeof stream?.[Symbol.asyncIterator] === 'function') chunks = (stream as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+      else if (typeof stream?.[Symbol.asyncIterator] === 'function')
+        chunks = (stream as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
       else throw new TypeError(`stream() gave ${stream === null ? 'null' : typeof stream}, not a ReadableStream`);
     } catch (cause) {
-      throw new MultipartError('ERR_SOURCE_FAILED', `the ${this.description} could not be read: ${cause instanceof Error ? cause.message : String(cause)}`, { paramName, cause });
+      throw new MultipartError(
+        'ERR_SOURCE_FAILED',
+        `the ${this.description} could not be read: ${cause instanceof Error ? cause.message : String(cause)}`,
+        { paramName, cause },
+      );
     }
     try {
       for (;;) {
@@ -251,7 +277,12 @@ export class BlobSource implements ByteSource {
           throw unreadable(this.description, cause, paramName);
         }
         if (result.done) return;
-        if (!(result.value instanceof Uint8Array)) throw new MultipartError('ERR_INVALID_VALUE', `the ${this.description} yielded a ${describeChunk(result.value)}, not bytes`, { paramName });
+        if (!(result.value instanceof Uint8Array))
+          throw new MultipartError(
+            'ERR_INVALID_VALUE',
+            `the ${this.description} yielded a ${describeChunk(result.value)}, not bytes`,
+            { paramName },
+          );
         yield result.value;
       }
     } finally {
@@ -290,7 +321,11 @@ export class StreamSource implements ByteSource {
   ) {}
 
   get consumed(): boolean {
-    return this.#consumed || STREAMS_READ.has(this.stream) || (this.stream instanceof Readable && (this.stream.readableEnded || this.stream.destroyed));
+    return (
+      this.#consumed ||
+      STREAMS_READ.has(this.stream) ||
+      (this.stream instanceof Readable && (this.stream.readableEnded || this.stream.destroyed))
+    );
   }
 
   async *read(_settings: ReadSettings, paramName: string | undefined): AsyncGenerator<Uint8Array> {
@@ -321,7 +356,10 @@ export class StreamSource implements ByteSource {
         const chunk = result.value;
         if (typeof chunk === 'string') yield Buffer.from(chunk, 'utf8');
         else if (chunk instanceof Uint8Array) yield chunk;
-        else throw new MultipartError('ERR_INVALID_VALUE', `the stream yielded a ${describeChunk(chunk)}, not bytes`, { paramName });
+        else
+          throw new MultipartError('ERR_INVALID_VALUE', `the stream yielded a ${describeChunk(chunk)}, not bytes`, {
+            paramName,
+          });
       }
     } finally {
       // Leaving early (the consumer stopped, or a bad chunk) releases the caller's stream.
@@ -422,6 +460,7 @@ export function knownStreamSize(stream: StreamLike): number | undefined {
   }
   if (!stats.isFile()) return undefined;
   const start = typeof file.start === 'number' ? file.start : 0;
-  const end = typeof file.end === 'number' && Number.isFinite(file.end) ? Math.min(file.end, stats.size - 1) : stats.size - 1;
+  const end =
+    typeof file.end === 'number' && Number.isFinite(file.end) ? Math.min(file.end, stats.size - 1) : stats.size - 1;
   return Math.max(end - start + 1, 0);
 }

@@ -87,7 +87,11 @@ export async function spool(
       const chunk = result.value;
       total += chunk.length;
       if (total > settings.maxBytes) {
-        throw new MultipartError('ERR_SPOOL_LIMIT', `its stream holds more than the ${settings.maxBytes} bytes spool.maxBytes allows`, { paramName: label });
+        throw new MultipartError(
+          'ERR_SPOOL_LIMIT',
+          `its stream holds more than the ${settings.maxBytes} bytes spool.maxBytes allows`,
+          { paramName: label },
+        );
       }
       if (handle === undefined && total <= settings.memoryLimit) {
         chunks.push(Buffer.from(chunk)); // the caller may reuse its buffer
@@ -113,7 +117,11 @@ export async function spool(
     await handle?.close().catch(() => {});
     if (path !== undefined) await removeSpooled([path]);
     if (error instanceof MultipartError || (signal?.aborted && error === signal.reason)) throw error;
-    throw new MultipartError('ERR_SOURCE_FAILED', `spooling its stream failed: ${error instanceof Error ? error.message : String(error)}`, { paramName: label, cause: error });
+    throw new MultipartError(
+      'ERR_SOURCE_FAILED',
+      `spooling its stream failed: ${error instanceof Error ? error.message : String(error)}`,
+      { paramName: label, cause: error },
+    );
   } finally {
     if (onAbort !== undefined) signal!.removeEventListener('abort', onAbort);
   }

@@ -1,6 +1,14 @@
 import { MultipartError } from './errors.js';
 import { consumedError, type BlockPool, type ByteSource } from './sources.js';
-import { boundaryInData, bodyLength, delimiterNeedle, isSource, pieceSize, type PartRecord, type Piece } from './wire.js';
+import {
+  boundaryInData,
+  bodyLength,
+  delimiterNeedle,
+  isSource,
+  pieceSize,
+  type PartRecord,
+  type Piece,
+} from './wire.js';
 
 /** Files are read 1 MiB at a time: large reads are what keeps the encoder at disk speed. */
 export const DEFAULT_BLOCK_SIZE = 1024 * 1024;
@@ -57,7 +65,10 @@ export interface StreamSettings<Owner> {
  * fails before a byte too many goes out. Progress is reported when the consumer
  * asks for the next chunk, i.e. once it has taken the previous one.
  */
-export async function* streamPieces<Owner>(pieces: readonly Piece<Owner>[], settings: StreamSettings<Owner>): AsyncGenerator<Buffer, void, undefined> {
+export async function* streamPieces<Owner>(
+  pieces: readonly Piece<Owner>[],
+  settings: StreamSettings<Owner>,
+): AsyncGenerator<Buffer, void, undefined> {
   for (const { part, data } of pieces) {
     if (isSource(data) && data.consumed) throw consumedError(part?.label);
   }
@@ -65,7 +76,11 @@ export async function* streamPieces<Owner>(pieces: readonly Piece<Owner>[], sett
   const progress = new Progress(settings, total);
   const limit = settings.maxChunk;
   const batch = new Batch<Owner>(Math.min(COALESCE_BYTES, limit ?? COALESCE_BYTES));
-  const reading = { blockSize: Math.min(settings.blockSize, limit ?? Infinity), syncReadLimit: settings.syncReadLimit, pool: settings.pool };
+  const reading = {
+    blockSize: Math.min(settings.blockSize, limit ?? Infinity),
+    syncReadLimit: settings.syncReadLimit,
+    pool: settings.pool,
+  };
 
   const turns = new LoopTurns();
   let sinceClock = 0;
@@ -173,7 +188,7 @@ class Batch<Owner> {
     const chunks = this.#chunks;
     if (chunks.every((c) => typeof c === 'string')) return Buffer.from(chunks.join(''), 'utf8');
     const buffers: Uint8Array[] = [];
-    for (let i = 0; i < chunks.length; ) {
+    for (let i = 0; i < chunks.length;) {
       let text = '';
       for (; i < chunks.length && typeof chunks[i] === 'string'; i++) text += chunks[i];
       if (text !== '') buffers.push(Buffer.from(text, 'utf8'));
@@ -234,7 +249,9 @@ class Progress<Owner> {
         const seen = (this.#partBytes.get(record) ?? 0) + bytes;
         this.#partBytes.set(record, seen);
         const { owner, label, size } = record;
-        guard(label === undefined ? 'the cb of a part' : `the cb of field ${JSON.stringify(label)}`, () => onPart(owner, seen, size));
+        guard(label === undefined ? 'the cb of a part' : `the cb of field ${JSON.stringify(label)}`, () =>
+          onPart(owner, seen, size),
+        );
       }
     }
     this.#unreported = [];
@@ -254,12 +271,20 @@ function guard(what: string, callback: () => void): void {
   try {
     callback();
   } catch (cause) {
-    throw new MultipartError('ERR_CALLBACK_FAILED', `${what} threw: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    throw new MultipartError(
+      'ERR_CALLBACK_FAILED',
+      `${what} threw: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
   }
 }
 
 /** Reads `chunks` to their end, failing with ERR_BOUNDARY_IN_DATA if they hold the delimiter of any of `boundaries`. */
-export async function assertNoDelimiterIn(chunks: AsyncIterable<Uint8Array>, boundaries: readonly string[], label: string | undefined): Promise<void> {
+export async function assertNoDelimiterIn(
+  chunks: AsyncIterable<Uint8Array>,
+  boundaries: readonly string[],
+  label: string | undefined,
+): Promise<void> {
   const scanners = boundaries.map((boundary) => new DelimiterScanner(boundary, label));
   for await (const chunk of chunks) for (const scanner of scanners) scanner.scan(chunk);
 }
@@ -281,6 +306,9 @@ class DelimiterScanner {
     const keep = this.#needle.length - 1;
     const seam = Buffer.concat([this.#tail, bytes.subarray(0, keep)]);
     if (seam.includes(this.#needle) || bytes.includes(this.#needle)) throw boundaryInData(this.label);
-    this.#tail = bytes.length >= keep ? Buffer.from(bytes.subarray(bytes.length - keep)) : seam.subarray(Math.max(seam.length - keep, 0));
+    this.#tail =
+      bytes.length >= keep
+        ? Buffer.from(bytes.subarray(bytes.length - keep))
+        : seam.subarray(Math.max(seam.length - keep, 0));
   }
 }

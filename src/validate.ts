@@ -18,20 +18,32 @@ export function describe(value: unknown): string {
 }
 
 /** Checks that `options` is a plain options object whose keys are all in `known`. */
-export function checkOptionKeys<T extends object>(options: T | undefined, known: readonly string[], fail: OptionError, what = 'options'): T {
+export function checkOptionKeys<T extends object>(
+  options: T | undefined,
+  known: readonly string[],
+  fail: OptionError,
+  what = 'options',
+): T {
   if (options === undefined) return {} as T;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw fail(`${what} must be an object, not ${describe(options)}`);
   }
   // for...in rather than Object.keys: no array per call (a MultipartParam per field of 100,000).
   for (const key in options) {
-    if (Object.hasOwn(options, key) && !known.includes(key)) throw fail(`unknown option ${JSON.stringify(key)} in ${what}; known: ${known.join(', ')}`);
+    if (Object.hasOwn(options, key) && !known.includes(key))
+      throw fail(`unknown option ${JSON.stringify(key)} in ${what}; known: ${known.join(', ')}`);
   }
   return options;
 }
 
 /** A whole number in [min, max], or undefined. */
-export function checkInteger(value: unknown, option: string, fail: OptionError, min = 0, max = Number.MAX_SAFE_INTEGER): number | undefined {
+export function checkInteger(
+  value: unknown,
+  option: string,
+  fail: OptionError,
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+): number | undefined {
   if (value === undefined) return undefined;
   if (!(Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max)) {
     throw fail(`${option} must be a whole number from ${min} to ${max}, not ${describe(value)}`);
@@ -49,12 +61,14 @@ export function checkMilliseconds(value: unknown, option: string, fail: OptionEr
 }
 
 export function checkFunction<F>(value: unknown, option: string, fail: OptionError): F | undefined {
-  if (value !== undefined && typeof value !== 'function') throw fail(`${option} must be a function, not ${describe(value)}`);
+  if (value !== undefined && typeof value !== 'function')
+    throw fail(`${option} must be a function, not ${describe(value)}`);
   return value as F | undefined;
 }
 
 export function checkString(value: unknown, option: string, fail: OptionError): string | undefined {
-  if (value !== undefined && typeof value !== 'string') throw fail(`${option} must be a string, not ${describe(value)}`);
+  if (value !== undefined && typeof value !== 'string')
+    throw fail(`${option} must be a string, not ${describe(value)}`);
   return value;
 }
 
@@ -62,15 +76,30 @@ export function checkString(value: unknown, option: string, fail: OptionError): 
  * A byte range `start`..`end` of `length` bytes, as `Blob.slice` counts (start inclusive, end
  * exclusive, each defaulting to the whole): whole numbers within the data, else ERR_INVALID_RANGE.
  */
-export function checkByteRange(start: unknown, end: unknown, length: number, where: string, paramName: string | undefined): [number, number] {
+export function checkByteRange(
+  start: unknown,
+  end: unknown,
+  length: number,
+  where: string,
+  paramName: string | undefined,
+): [number, number] {
   const range = [start ?? 0, end ?? length];
   for (const [i, bound] of range.entries()) {
     if (!(Number.isSafeInteger(bound) && (bound as number) >= 0)) {
-      throw new MultipartError('ERR_INVALID_RANGE', `${i === 0 ? 'start' : 'end'} must be a whole number of bytes, not ${describe(bound)}`, { paramName });
+      throw new MultipartError(
+        'ERR_INVALID_RANGE',
+        `${i === 0 ? 'start' : 'end'} must be a whole number of bytes, not ${describe(bound)}`,
+        { paramName },
+      );
     }
   }
   const [from, to] = range as [number, number];
-  if (from > to || to > length) throw new MultipartError('ERR_INVALID_RANGE', `bytes ${from} to ${to} are not within ${where}, which holds ${length}`, { paramName });
+  if (from > to || to > length)
+    throw new MultipartError(
+      'ERR_INVALID_RANGE',
+      `bytes ${from} to ${to} are not within ${where}, which holds ${length}`,
+      { paramName },
+    );
   return [from, to];
 }
 

@@ -20,7 +20,8 @@ export async function piecesToBlob(pieces: readonly Piece<unknown>[], contentTyp
     // With a caller-chosen boundary, file and Blob data must not hold its delimiter. The stream body
     // checks as it sends; here the Blob is read once to check it (the only case where toBlob() reads
     // a file): it is the same Blob that is sent, and Node refuses to read a file Blob whose file changed.
-    if (scanFor !== undefined) await assertNoDelimiterIn(new BlobSource(blob, part?.label).read(BLOB_READ, part?.label), scanFor, part?.label);
+    if (scanFor !== undefined)
+      await assertNoDelimiterIn(new BlobSource(blob, part?.label).read(BLOB_READ, part?.label), scanFor, part?.label);
     parts.push(blob);
   }
   const options = contentType === contentType.toLowerCase() ? { type: contentType } : {};
@@ -31,7 +32,12 @@ export async function piecesToBlob(pieces: readonly Piece<unknown>[], contentTyp
   // length: there, file parts are read into memory, up to IN_MEMORY_FALLBACK bytes of them.
   const fileBytes = parts.reduce((sum, part) => sum + (part instanceof Blob ? part.size : 0), 0);
   if (fileBytes <= IN_MEMORY_FALLBACK) {
-    const copied = new Blob(await Promise.all(parts.map(async (part) => (part instanceof Blob ? new Uint8Array(await part.arrayBuffer()) : part))), options);
+    const copied = new Blob(
+      await Promise.all(
+        parts.map(async (part) => (part instanceof Blob ? new Uint8Array(await part.arrayBuffer()) : part)),
+      ),
+      options,
+    );
     if (copied.size === length) return copied;
   }
   throw new MultipartError(
@@ -48,7 +54,11 @@ async function sourceBlob(source: ByteSource, label: string | undefined): Promis
   if (source instanceof FileSource) {
     const { openAsBlob, promises } = await import('node:fs');
     if (typeof openAsBlob !== 'function') {
-      throw new MultipartError('ERR_BLOB_UNSUPPORTED', 'this runtime has no fs.openAsBlob to put a file in a Blob; send the stream body instead', { paramName: label });
+      throw new MultipartError(
+        'ERR_BLOB_UNSUPPORTED',
+        'this runtime has no fs.openAsBlob to put a file in a Blob; send the stream body instead',
+        { paramName: label },
+      );
     }
     let file: Blob;
     try {
@@ -57,14 +67,25 @@ async function sourceBlob(source: ByteSource, label: string | undefined): Promis
       file = await openAsBlob(source.path);
     } catch (cause) {
       if (cause instanceof MultipartError) throw cause;
-      throw new MultipartError('ERR_FILE_UNREADABLE', `cannot read ${source.description}: ${cause instanceof Error ? cause.message : String(cause)}`, { paramName: label, cause });
+      throw new MultipartError(
+        'ERR_FILE_UNREADABLE',
+        `cannot read ${source.description}: ${cause instanceof Error ? cause.message : String(cause)}`,
+        { paramName: label, cause },
+      );
     }
-    return source.start === 0 && source.size === file.size ? file : file.slice(source.start, source.start + source.size);
+    return source.start === 0 && source.size === file.size
+      ? file
+      : file.slice(source.start, source.start + source.size);
   }
-  const what = source instanceof BlobSource ? 'a Blob of another implementation (not this runtime\'s Blob)' : 'a one-shot stream';
-  throw new MultipartError('ERR_BLOB_UNSUPPORTED', `its data is ${what}, which cannot be part of a Blob; send the stream body (form.body or form.toReadableStream()) instead`, {
-    paramName: label,
-  });
+  const what =
+    source instanceof BlobSource ? "a Blob of another implementation (not this runtime's Blob)" : 'a one-shot stream';
+  throw new MultipartError(
+    'ERR_BLOB_UNSUPPORTED',
+    `its data is ${what}, which cannot be part of a Blob; send the stream body (form.body or form.toReadableStream()) instead`,
+    {
+      paramName: label,
+    },
+  );
 }
 
 /** A Blob is read in the chunks its stream gives: the file settings do not apply. */

@@ -70,7 +70,10 @@ export interface PartRecord<Owner> {
   readonly parent: PartRecord<Owner> | undefined;
 }
 
-export function partHead(framing: Pick<Framing, 'boundary' | 'disposition'>, part: Omit<Part<unknown>, 'data' | 'owner'>): string {
+export function partHead(
+  framing: Pick<Framing, 'boundary' | 'disposition'>,
+  part: Omit<Part<unknown>, 'data' | 'owner'>,
+): string {
   let head = `--${framing.boundary}\r\n`;
   if (part.name !== undefined) {
     head += `Content-Disposition: ${framing.disposition}; name="${escapeName(part.name)}"`;
@@ -105,7 +108,10 @@ export function wirePieces<Owner>(parts: Iterable<Part<Owner>>, framing: Framing
     if (typeof data === 'string') {
       if (scanFor !== undefined) assertNoDelimiter(data, framing.boundary, label);
       const text = head + data + CRLF;
-      pieces.push({ part: { owner: part.owner, label, size: Buffer.byteLength(text, 'utf8'), parent: undefined }, data: text });
+      pieces.push({
+        part: { owner: part.owner, label, size: Buffer.byteLength(text, 'utf8'), parent: undefined },
+        data: text,
+      });
       continue;
     }
     const headBytes = Buffer.from(head, 'utf8');
@@ -114,7 +120,12 @@ export function wirePieces<Owner>(parts: Iterable<Part<Owner>>, framing: Framing
       continue;
     }
     const dataSize = sizeOf(data);
-    const record = { owner: part.owner, label, size: dataSize === undefined ? undefined : headBytes.length + dataSize + CRLF.length, parent: undefined };
+    const record = {
+      owner: part.owner,
+      label,
+      size: dataSize === undefined ? undefined : headBytes.length + dataSize + CRLF.length,
+      parent: undefined,
+    };
     pieces.push({ part: record, data: headBytes });
     if (data instanceof Uint8Array) {
       if (scanFor !== undefined) assertNoDelimiter(data, framing.boundary, label);
@@ -129,7 +140,9 @@ export function wirePieces<Owner>(parts: Iterable<Part<Owner>>, framing: Framing
 }
 
 /** A body with no framing at all (`rawBody`): the data alone. */
-export function unframedPieces<Owner>(part: Pick<Part<Owner>, 'owner' | 'name'> & { data: Uint8Array | ByteSource }): Piece<Owner>[] {
+export function unframedPieces<Owner>(
+  part: Pick<Part<Owner>, 'owner' | 'name'> & { data: Uint8Array | ByteSource },
+): Piece<Owner>[] {
   const { data } = part;
   const size = data instanceof Uint8Array ? data.length : data.size;
   const record = { owner: part.owner, label: part.name, size, parent: undefined };
@@ -141,12 +154,21 @@ export function unframedPieces<Owner>(part: Pick<Part<Owner>, 'owner' | 'name'> 
  * outer one (a parser of the outer body would split there), and, when the caller chose the outer
  * boundary, no data inside may hold the outer delimiter either.
  */
-function nestedPieces<Owner>(nested: NestedBody, part: Part<Owner>, headBytes: Buffer, framing: Framing): Piece<Owner>[] {
+function nestedPieces<Owner>(
+  nested: NestedBody,
+  part: Part<Owner>,
+  headBytes: Buffer,
+  framing: Framing,
+): Piece<Owner>[] {
   const label = part.name;
   if (nested.boundary.startsWith(framing.boundary)) {
-    throw new MultipartError('ERR_INVALID_BOUNDARY', `the boundary of its nested body starts with the outer boundary ${JSON.stringify(framing.boundary)}; choose another`, {
-      paramName: label,
-    });
+    throw new MultipartError(
+      'ERR_INVALID_BOUNDARY',
+      `the boundary of its nested body starts with the outer boundary ${JSON.stringify(framing.boundary)}; choose another`,
+      {
+        paramName: label,
+      },
+    );
   }
   const inner = nested.pieces as readonly Piece<Owner>[];
   const innerSize = bodyLength(inner);
@@ -161,7 +183,8 @@ function nestedPieces<Owner>(nested: NestedBody, part: Part<Owner>, headBytes: B
     if (record === undefined) return outer; // the inner close delimiter belongs to the outer part
     let moved = records.get(record);
     // A nameless inner part is named in errors by the outer part it lies in.
-    if (moved === undefined) records.set(record, (moved = { ...record, label: record.label ?? label, parent: within(record.parent) }));
+    if (moved === undefined)
+      records.set(record, (moved = { ...record, label: record.label ?? label, parent: within(record.parent) }));
     return moved;
   };
   const pieces: Piece<Owner>[] = [{ part: outer, data: headBytes }];
@@ -232,13 +255,19 @@ function assertNoDelimiter(data: string | Uint8Array, boundary: string, label: s
   else {
     // A view, not a copy: the bytes may be large.
     const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    found = bytes.subarray(0, delimiter.length).equals(Buffer.from(delimiter, 'latin1')) || bytes.includes(delimiterNeedle(boundary));
+    found =
+      bytes.subarray(0, delimiter.length).equals(Buffer.from(delimiter, 'latin1')) ||
+      bytes.includes(delimiterNeedle(boundary));
   }
   if (found) throw boundaryInData(label);
 }
 
 export function boundaryInData(label: string | undefined): MultipartError {
-  return new MultipartError('ERR_BOUNDARY_IN_DATA', 'its data contains the boundary delimiter; choose another boundary', { paramName: label });
+  return new MultipartError(
+    'ERR_BOUNDARY_IN_DATA',
+    'its data contains the boundary delimiter; choose another boundary',
+    { paramName: label },
+  );
 }
 
 // RFC 2045 §5.1: a parameter value that is not a token (it holds a tspecial or a space) is a quoted string.
@@ -249,7 +278,11 @@ function parameterValue(value: string): string {
 }
 
 /** The Content-Type of a multipart body: `multipart/<subtype>; boundary=B[; key=value]...`, values quoted as RFC 2045 requires. */
-export function multipartContentType(subtype: string, boundary: string, parameters: readonly HeaderLine[] = []): string {
+export function multipartContentType(
+  subtype: string,
+  boundary: string,
+  parameters: readonly HeaderLine[] = [],
+): string {
   let type = `multipart/${subtype}; boundary=${parameterValue(boundary)}`;
   for (const [key, value] of parameters) type += `; ${key}=${parameterValue(value)}`;
   return type;

@@ -21,10 +21,13 @@ describe('isValidBoundary', () => {
   it.each(['a', 'B'.repeat(70), "0-9A-Za-z'()+_,-./:=?", 'with space inside'])('accepts %j', (b) => {
     expect(isValidBoundary(b)).toBe(true);
   });
-  it.each(['', 'B'.repeat(71), 'ends in space ', 'per%cent', 'quo"te', 'new\nline', 'semi;colon', 'ünï'])('rejects %j', (b) => {
-    expect(isValidBoundary(b)).toBe(false);
-    expect(() => assertValidBoundary(b)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_BOUNDARY' }));
-  });
+  it.each(['', 'B'.repeat(71), 'ends in space ', 'per%cent', 'quo"te', 'new\nline', 'semi;colon', 'ünï'])(
+    'rejects %j',
+    (b) => {
+      expect(isValidBoundary(b)).toBe(false);
+      expect(() => assertValidBoundary(b)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_BOUNDARY' }));
+    },
+  );
   it('rejects non-strings with a typed error', () => {
     expect(() => assertValidBoundary(42)).toThrow(MultipartError);
   });

@@ -88,8 +88,15 @@ describe('multipartEncode: byte-exact wire format', () => {
     for (const input of [
       fd,
       { a: ['1', '2'], f: file },
-      new Map<string, unknown>([['a', ['1', '2']], ['f', file]]),
-      [['a', '1'], ['a', '2'], ['f', file]],
+      new Map<string, unknown>([
+        ['a', ['1', '2']],
+        ['f', file],
+      ]),
+      [
+        ['a', '1'],
+        ['a', '2'],
+        ['f', file],
+      ],
     ]) {
       const form = await multipartEncode(input as never);
       expect(await parseWithBusboy(form.headers, await collect(form.body))).toEqual(expected);
@@ -144,13 +151,23 @@ describe('multipartEncode: byte-exact wire format', () => {
   });
 
   it('fails the stream when a file holds the caller-chosen delimiter, even across read blocks', async () => {
-    const path = writeFile(dir, 'evil.txt', `line one\r\n--${B}\r\nContent-Disposition: form-data; name="injected"\r\n\r\n`);
+    const path = writeFile(
+      dir,
+      'evil.txt',
+      `line one\r\n--${B}\r\nContent-Disposition: form-data; name="injected"\r\n\r\n`,
+    );
     for (const blockSize of [1, 3, 7, 1024]) {
-      const form = await multipartEncode({ f: await MultipartParam.fromFile('f', path) }, { boundary: B, blockSize, syncReadLimit: 0 });
+      const form = await multipartEncode(
+        { f: await MultipartParam.fromFile('f', path) },
+        { boundary: B, blockSize, syncReadLimit: 0 },
+      );
       await expect(collect(form.body)).rejects.toMatchObject({ code: 'ERR_BOUNDARY_IN_DATA', paramName: 'f' });
     }
     const atStart = writeFile(dir, 'evil2.txt', `--${B}--`);
-    const form = await multipartEncode({ f: await MultipartParam.fromFile('f', atStart) }, { boundary: B, blockSize: 2, syncReadLimit: 0 });
+    const form = await multipartEncode(
+      { f: await MultipartParam.fromFile('f', atStart) },
+      { boundary: B, blockSize: 2, syncReadLimit: 0 },
+    );
     await expect(collect(form.body)).rejects.toMatchObject({ code: 'ERR_BOUNDARY_IN_DATA' });
     const whole = await multipartEncode({ f: await MultipartParam.fromFile('f', path) }, { boundary: B });
     await expect(collect(whole.body)).rejects.toMatchObject({ code: 'ERR_BOUNDARY_IN_DATA' });
@@ -158,7 +175,9 @@ describe('multipartEncode: byte-exact wire format', () => {
 
   it('rejects a non-positive block size and a negative sync-read limit', async () => {
     await expect(multipartEncode({ a: 'b' }, { blockSize: 0 })).rejects.toMatchObject({ code: 'ERR_INVALID_VALUE' });
-    await expect(multipartEncode({ a: 'b' }, { syncReadLimit: -1 })).rejects.toMatchObject({ code: 'ERR_INVALID_VALUE' });
+    await expect(multipartEncode({ a: 'b' }, { syncReadLimit: -1 })).rejects.toMatchObject({
+      code: 'ERR_INVALID_VALUE',
+    });
   });
 });
 
@@ -197,7 +216,9 @@ describe('progress', () => {
 
 describe('poster helpers', () => {
   it('encodeString is one complete text part', () => {
-    expect(encodeString(B, 'n', 'v').toString()).toBe(`--${B}\r\nContent-Disposition: form-data; name="n"\r\n\r\nv\r\n`);
+    expect(encodeString(B, 'n', 'v').toString()).toBe(
+      `--${B}\r\nContent-Disposition: form-data; name="n"\r\n\r\nv\r\n`,
+    );
   });
 
   it('encodeFileHeader is a file part header with a type', () => {
@@ -206,7 +227,9 @@ describe('poster helpers', () => {
     );
     expect(encodeFileHeader(B, 'f', 10)).toContain('Content-Type: application/octet-stream\r\n');
     expect(() => encodeFileHeader(B, 'f', -1)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_VALUE' }));
-    expect(() => encodeFileHeader(B, 'f', 1, 'a', 'x\r\ny')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_HEADER_VALUE' }));
+    expect(() => encodeFileHeader(B, 'f', 1, 'a', 'x\r\ny')).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_HEADER_VALUE' }),
+    );
   });
 
   it('getHeaders has the length when known and leaves it out for a stream of unknown size', async () => {
@@ -234,10 +257,19 @@ describe('rawBody', () => {
     expect(fromBytes.headers['Content-Type']).toBe('application/octet-stream');
     const fromBlob = await rawBody(new Blob(['abcd'], { type: 'text/csv' }));
     expect(fromBlob.headers).toEqual({ 'Content-Type': 'text/csv', 'Content-Length': '4' });
-    const stream = await rawBody((async function* () { yield Buffer.from('xy'); })(), { size: 2, type: 'text/plain' });
+    const stream = await rawBody(
+      (async function* () {
+        yield Buffer.from('xy');
+      })(),
+      { size: 2, type: 'text/plain' },
+    );
     expect(stream.contentLength).toBe(2);
     expect((await collect(stream.body)).toString()).toBe('xy');
-    const unsized = await rawBody((async function* () { yield Buffer.from('xy'); })());
+    const unsized = await rawBody(
+      (async function* () {
+        yield Buffer.from('xy');
+      })(),
+    );
     expect(unsized.contentLength).toBeUndefined();
     expect(unsized.headers).toEqual({ 'Content-Type': 'application/octet-stream' });
   });

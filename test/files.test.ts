@@ -63,9 +63,17 @@ describe('a file that changes after its size was taken fails the stream, never t
     const path = writeFile(dir, 'small-grows.txt', 'abc');
     const form = await multipartEncode({ f: await MultipartParam.fromFile('f', path) });
     appendFileSync(path, 'd');
-    await expect((async () => { for await (const _ of form.body); })()).rejects.toMatchObject({ code: 'ERR_SIZE_MISMATCH' });
+    await expect(
+      (async () => {
+        for await (const _ of form.body);
+      })(),
+    ).rejects.toMatchObject({ code: 'ERR_SIZE_MISMATCH' });
     writeFile(dir, 'small-grows.txt', 'ab');
-    await expect((async () => { for await (const _ of form.body); })()).rejects.toMatchObject({ code: 'ERR_SIZE_MISMATCH' });
+    await expect(
+      (async () => {
+        for await (const _ of form.body);
+      })(),
+    ).rejects.toMatchObject({ code: 'ERR_SIZE_MISMATCH' });
   });
 
   async function sendWhile(change: (path: string) => void, initial = bytes(300_000)) {
@@ -87,7 +95,10 @@ describe('a file that changes after its size was taken fails the stream, never t
   }
 
   it('grows', async () => {
-    expect(await sendWhile((p) => appendFileSync(p, 'more'))).toMatchObject({ code: 'ERR_SIZE_MISMATCH', paramName: 'f' });
+    expect(await sendWhile((p) => appendFileSync(p, 'more'))).toMatchObject({
+      code: 'ERR_SIZE_MISMATCH',
+      paramName: 'f',
+    });
   });
 
   it('shrinks', async () => {
@@ -104,7 +115,11 @@ describe('a file that changes after its size was taken fails the stream, never t
     const path = writeFile(dir, 'vanish.bin', 'abc');
     const form = await multipartEncode({ f: await MultipartParam.fromFile('f', path) });
     unlinkSync(path);
-    await expect((async () => { for await (const _ of form.body); })()).rejects.toMatchObject({
+    await expect(
+      (async () => {
+        for await (const _ of form.body);
+      })(),
+    ).rejects.toMatchObject({
       code: 'ERR_FILE_UNREADABLE',
       paramName: 'f',
       message: expect.stringContaining('vanish.bin'),
@@ -116,7 +131,11 @@ describe('a file that changes after its size was taken fails the stream, never t
     const form = await multipartEncode({ f: await MultipartParam.fromFile('f', path) });
     rmSync(path);
     mkdirSync(path);
-    await expect((async () => { for await (const _ of form.body); })()).rejects.toMatchObject({ code: 'ERR_FILE_UNREADABLE' });
+    await expect(
+      (async () => {
+        for await (const _ of form.body);
+      })(),
+    ).rejects.toMatchObject({ code: 'ERR_FILE_UNREADABLE' });
     expect(openFilesUnder(dir)).toEqual([]);
   });
 });
@@ -125,7 +144,11 @@ describe('a file that changes after its size was taken fails the stream, never t
 function runBuilt(script: string, shellPrefix = ''): string {
   const file = join(dir, `script-${Math.random().toString(36).slice(2)}.mjs`);
   writeFileSync(file, script.replaceAll('PKG', join(root, 'dist/index.js')));
-  return execFileSync('bash', ['-c', `${shellPrefix} exec ${JSON.stringify(process.execPath)} ${JSON.stringify(file)}`], { encoding: 'utf8', timeout: 120_000 });
+  return execFileSync(
+    'bash',
+    ['-c', `${shellPrefix} exec ${JSON.stringify(process.execPath)} ${JSON.stringify(file)}`],
+    { encoding: 'utf8', timeout: 120_000 },
+  );
 }
 
 describe('frugal with descriptors and memory', () => {

@@ -16,16 +16,28 @@ const hostile = fc.oneof(
     '\n\n\n',
     '\r\r"',
   ),
-  fc.tuple(trickyString(4), fc.constantFrom(`\r\n--${B}`, '\r\nX-Injected: 1', '"'), trickyString(4)).map((p) => p.join('')),
+  fc
+    .tuple(trickyString(4), fc.constantFrom(`\r\n--${B}`, '\r\nX-Injected: 1', '"'), trickyString(4))
+    .map((p) => p.join('')),
 );
 
-const field = fc.record({ name: hostile, filename: fc.option(hostile, { nil: undefined }), value: fc.string({ maxLength: 20 }) });
+const field = fc.record({
+  name: hostile,
+  filename: fc.option(hostile, { nil: undefined }),
+  value: fc.string({ maxLength: 20 }),
+});
 
 describe('no name or filename can add a header or a part', () => {
   it('every part has exactly its own header lines, and the delimiter appears only as framing', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(field, { maxLength: 6 }), async (fields) => {
-        const params = fields.map((f) => new MultipartParam(f.name, { value: f.value, ...(f.filename === undefined ? {} : { filename: f.filename }) }));
+        const params = fields.map(
+          (f) =>
+            new MultipartParam(f.name, {
+              value: f.value,
+              ...(f.filename === undefined ? {} : { filename: f.filename }),
+            }),
+        );
         const body = (await collect((await multipartEncode(params, { boundary: B })).body)).toString('utf8');
 
         const lines = body.split('\r\n');
@@ -43,7 +55,11 @@ describe('no name or filename can add a header or a part', () => {
           if (isFile) expect(headers[1]).toMatch(/^Content-Type: [^\r\n]+$/);
         });
 
-        const parsed = [...(await new Response(body, { headers: { 'content-type': `multipart/form-data; boundary=${B}` } }).formData())];
+        const parsed = [
+          ...(await new Response(body, {
+            headers: { 'content-type': `multipart/form-data; boundary=${B}` },
+          }).formData()),
+        ];
         expect(parsed).toHaveLength(fields.length);
       }),
       { numRuns: 300 },

@@ -33,7 +33,17 @@ describe('the packed tarball', () => {
         'README.md',
         'package.json',
         'bin/multipart-poster.cjs',
-        ...['cli.js', 'index.cjs', 'index.d.cts', 'index.d.ts', 'index.js', 'receiver.cjs', 'receiver.d.cts', 'receiver.d.ts', 'receiver.js'].map((f) => `dist/${f}`),
+        ...[
+          'cli.js',
+          'index.cjs',
+          'index.d.cts',
+          'index.d.ts',
+          'index.js',
+          'receiver.cjs',
+          'receiver.d.cts',
+          'receiver.d.ts',
+          'receiver.js',
+        ].map((f) => `dist/${f}`),
       ]
         .map((f) => `package/${f}`)
         .sort(),
@@ -52,19 +62,42 @@ describe('the packed tarball', () => {
   it('passes attw (are the types wrong) for every entry point and resolution mode', async () => {
     const { code, output } = await run(bin('attw'), [tarball, '--format', 'json'], work);
     const result = JSON.parse(output) as {
-      analysis: { problems: unknown[]; entrypoints: Record<string, { resolutions: Record<string, { resolution?: { fileName: string } }> }> };
+      analysis: {
+        problems: unknown[];
+        entrypoints: Record<string, { resolutions: Record<string, { resolution?: { fileName: string } }> }>;
+      };
     };
     expect(result.analysis.problems).toEqual([]);
     const resolved = Object.fromEntries(
       Object.entries(result.analysis.entrypoints).map(([entry, { resolutions }]) => [
         entry,
-        Object.fromEntries(Object.entries(resolutions).map(([mode, r]) => [mode, r.resolution?.fileName.replace('/node_modules/multipart-poster/', '')])),
+        Object.fromEntries(
+          Object.entries(resolutions).map(([mode, r]) => [
+            mode,
+            r.resolution?.fileName.replace('/node_modules/multipart-poster/', ''),
+          ]),
+        ),
       ]),
     );
     expect(resolved).toEqual({
-      '.': { node10: 'dist/index.d.ts', 'node16-cjs': 'dist/index.d.cts', 'node16-esm': 'dist/index.d.ts', bundler: 'dist/index.d.ts' },
-      './receiver': { node10: 'dist/receiver.d.ts', 'node16-cjs': 'dist/receiver.d.cts', 'node16-esm': 'dist/receiver.d.ts', bundler: 'dist/receiver.d.ts' },
-      './package.json': { node10: 'package.json', 'node16-cjs': 'package.json', 'node16-esm': 'package.json', bundler: 'package.json' },
+      '.': {
+        node10: 'dist/index.d.ts',
+        'node16-cjs': 'dist/index.d.cts',
+        'node16-esm': 'dist/index.d.ts',
+        bundler: 'dist/index.d.ts',
+      },
+      './receiver': {
+        node10: 'dist/receiver.d.ts',
+        'node16-cjs': 'dist/receiver.d.cts',
+        'node16-esm': 'dist/receiver.d.ts',
+        bundler: 'dist/receiver.d.ts',
+      },
+      './package.json': {
+        node10: 'package.json',
+        'node16-cjs': 'package.json',
+        'node16-esm': 'package.json',
+        bundler: 'package.json',
+      },
     });
     expect(code).toBe(0);
   });
@@ -72,7 +105,10 @@ describe('the packed tarball', () => {
   it('has package metadata for the registry', () => {
     const pkg = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as Record<string, unknown>;
     expect(pkg.sideEffects).toBe(false);
-    expect(pkg.repository).toEqual({ type: 'git', url: 'git+https://github.com/multipart-poster/multipart-poster.git' });
+    expect(pkg.repository).toEqual({
+      type: 'git',
+      url: 'git+https://github.com/multipart-poster/multipart-poster.git',
+    });
     expect(pkg.homepage).toBe('https://github.com/multipart-poster/multipart-poster#readme');
     expect(pkg.bugs).toEqual({ url: 'https://github.com/multipart-poster/multipart-poster/issues' });
   });
@@ -83,9 +119,15 @@ describe('the installed command line', () => {
     const cli = join(app, 'node_modules', '.bin', 'multipart-poster');
     expect((await mustRun(cli, ['--version'], app)).trim()).toBe(version);
     // Anything but a lone --version goes on to dist/cli.js.
-    expect(await mustRun(cli, ['--dry-run', '--boundary', 'b', '-F', 'a=x'], app)).toContain('--b\r\nContent-Disposition: form-data; name="a"\r\n\r\nx\r\n--b--\r\n');
+    expect(await mustRun(cli, ['--dry-run', '--boundary', 'b', '-F', 'a=x'], app)).toContain(
+      '--b\r\nContent-Disposition: form-data; name="a"\r\n\r\nx\r\n--b--\r\n',
+    );
     expect(await mustRun(cli, ['--version', '--help'], app)).toContain('Usage:');
-    const dryRun = await promisify(execFile)(cli, ['--dry-run', '--boundary', 'b', '-F', 'a=1'], { cwd: app, env, encoding: 'utf8' });
+    const dryRun = await promisify(execFile)(cli, ['--dry-run', '--boundary', 'b', '-F', 'a=1'], {
+      cwd: app,
+      env,
+      encoding: 'utf8',
+    });
     expect(dryRun.stdout).toBe('--b\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--b--\r\n');
   });
 
@@ -98,7 +140,9 @@ describe('the installed command line', () => {
       .filter(([, value]) => typeof value === 'function' && /^class\b/.test(Function.prototype.toString.call(value)))
       .map(([name]) => name);
     expect(classes).toEqual(expect.arrayContaining(['MultipartParam', 'MultipartError', 'UploadError']));
-    const copies = classes.filter((name) => new RegExp(`\\bclass ${name}\\b|\\b${name} = class\\b|__name\\(this, "${name}"\\)`).test(cli));
+    const copies = classes.filter((name) =>
+      new RegExp(`\\bclass ${name}\\b|\\b${name} = class\\b|__name\\(this, "${name}"\\)`).test(cli),
+    );
     expect({ relativeImports: [...new Set(imports.filter((path) => path.startsWith('.')))].sort(), copies }).toEqual({
       relativeImports: ['./index.js', './receiver.js'],
       copies: [],
@@ -257,7 +301,9 @@ export async function post(url: string): Promise<number> {
   return response.status;
 }
 `;
-const webBodyFiles: Record<string, string> = WEB_BODIES ? { 'to-blob.ts': toBlobConsumer, 'to-readable-stream.ts': toReadableStreamConsumer } : {};
+const webBodyFiles: Record<string, string> = WEB_BODIES
+  ? { 'to-blob.ts': toBlobConsumer, 'to-readable-stream.ts': toReadableStreamConsumer }
+  : {};
 
 // The same from a CommonJS TypeScript file (require conditions, the .d.cts types).
 const cjsConsumer = `
@@ -295,16 +341,32 @@ const tsCases: Record<string, TsCase> = {
     type: 'module',
     files: { 'consumer.ts': typedConsumer, 'fetch.ts': fetchConsumer, 'consumer.cts': cjsConsumer, ...webBodyFiles },
   },
-  bundler: { module: 'esnext', moduleResolution: 'bundler', lib: ['ES2022'], files: { 'consumer.ts': typedConsumer, 'fetch.ts': fetchConsumer, ...webBodyFiles } },
+  bundler: {
+    module: 'esnext',
+    moduleResolution: 'bundler',
+    lib: ['ES2022'],
+    files: { 'consumer.ts': typedConsumer, 'fetch.ts': fetchConsumer, ...webBodyFiles },
+  },
   'nodenext with the DOM lib': {
     module: 'nodenext',
     moduleResolution: 'nodenext',
     lib: ['ES2022', 'DOM'],
     type: 'module',
-    files: { 'consumer.ts': typedConsumer, 'dom-fetch.ts': domFetchConsumer, 'consumer.cts': cjsConsumer, ...webBodyFiles },
+    files: {
+      'consumer.ts': typedConsumer,
+      'dom-fetch.ts': domFetchConsumer,
+      'consumer.cts': cjsConsumer,
+      ...webBodyFiles,
+    },
   },
   // Old-style resolution that ignores "exports": typesVersions maps multipart-poster/receiver.
-  node10: { module: 'commonjs', moduleResolution: 'node10', lib: ['ES2022'], type: 'commonjs', files: { 'consumer.ts': typedConsumer } },
+  node10: {
+    module: 'commonjs',
+    moduleResolution: 'node10',
+    lib: ['ES2022'],
+    type: 'commonjs',
+    files: { 'consumer.ts': typedConsumer },
+  },
 };
 
 describe('the installed types', () => {
@@ -328,7 +390,11 @@ describe('the installed types', () => {
       }),
     );
     for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-    const { code, output } = await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', dir], dir);
+    const { code, output } = await run(
+      process.execPath,
+      [join(root, 'node_modules/typescript/bin/tsc'), '-p', dir],
+      dir,
+    );
     expect(output).toBe('');
     expect(code).toBe(0);
   });

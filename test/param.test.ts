@@ -9,15 +9,47 @@ const dir = tempDir();
 
 describe('new MultipartParam: bad arguments throw at once, with a code and the field name', () => {
   it.each([
-    ['value and fileobj', () => new MultipartParam('f', { value: 'x', fileobj: new Blob(['y']) }), 'ERR_VALUE_AND_FILEOBJ'],
+    [
+      'value and fileobj',
+      () => new MultipartParam('f', { value: 'x', fileobj: new Blob(['y']) }),
+      'ERR_VALUE_AND_FILEOBJ',
+    ],
     ['a non-string name', () => new MultipartParam(42 as unknown as string), 'ERR_INVALID_NAME'],
-    ['a type with CR/LF', () => new MultipartParam('f', { value: 'x', filetype: 'text/plain\r\nX-Evil: 1' }), 'ERR_INVALID_HEADER_VALUE'],
-    ['a type with a bare LF', () => new MultipartParam('f', { value: 'x', filetype: 'a\nb' }), 'ERR_INVALID_HEADER_VALUE'],
-    ['a value of the wrong kind', () => new MultipartParam('f', { value: {} as unknown as string }), 'ERR_INVALID_VALUE'],
-    ['a path given as fileobj', () => new MultipartParam('f', { fileobj: '/etc/passwd' as never }), 'ERR_INVALID_VALUE'],
-    ['a negative filesize', () => new MultipartParam('f', { fileobj: Readable.from([]), filesize: -1 }), 'ERR_INVALID_VALUE'],
-    ['a filesize that disagrees with the value', () => new MultipartParam('f', { value: 'abc', filesize: 2 }), 'ERR_SIZE_MISMATCH'],
-    ['a filesize that disagrees with a Blob', () => new MultipartParam('f', { fileobj: new Blob(['ab']), filesize: 3 }), 'ERR_SIZE_MISMATCH'],
+    [
+      'a type with CR/LF',
+      () => new MultipartParam('f', { value: 'x', filetype: 'text/plain\r\nX-Evil: 1' }),
+      'ERR_INVALID_HEADER_VALUE',
+    ],
+    [
+      'a type with a bare LF',
+      () => new MultipartParam('f', { value: 'x', filetype: 'a\nb' }),
+      'ERR_INVALID_HEADER_VALUE',
+    ],
+    [
+      'a value of the wrong kind',
+      () => new MultipartParam('f', { value: {} as unknown as string }),
+      'ERR_INVALID_VALUE',
+    ],
+    [
+      'a path given as fileobj',
+      () => new MultipartParam('f', { fileobj: '/etc/passwd' as never }),
+      'ERR_INVALID_VALUE',
+    ],
+    [
+      'a negative filesize',
+      () => new MultipartParam('f', { fileobj: Readable.from([]), filesize: -1 }),
+      'ERR_INVALID_VALUE',
+    ],
+    [
+      'a filesize that disagrees with the value',
+      () => new MultipartParam('f', { value: 'abc', filesize: 2 }),
+      'ERR_SIZE_MISMATCH',
+    ],
+    [
+      'a filesize that disagrees with a Blob',
+      () => new MultipartParam('f', { fileobj: new Blob(['ab']), filesize: 3 }),
+      'ERR_SIZE_MISMATCH',
+    ],
     ['a non-string filename', () => new MultipartParam('f', { value: 'x', filename: 3 as never }), 'ERR_INVALID_VALUE'],
   ])('%s', (_label, make, code) => {
     let error: unknown;
@@ -37,7 +69,10 @@ describe('file parts and plain fields', () => {
   it('a filename or a fileobj makes a file part with a Content-Type', () => {
     expect(new MultipartParam('a', { value: 'x' })).toMatchObject({ isFile: false, filetype: undefined });
     expect(new MultipartParam('a', { value: Buffer.from('x') })).toMatchObject({ isFile: false, filetype: undefined });
-    expect(new MultipartParam('a', { value: 'x', filename: 'a.html' })).toMatchObject({ isFile: true, filetype: 'text/html' });
+    expect(new MultipartParam('a', { value: 'x', filename: 'a.html' })).toMatchObject({
+      isFile: true,
+      filetype: 'text/html',
+    });
     expect(new MultipartParam('a', { fileobj: Readable.from([]) })).toMatchObject({
       isFile: true,
       filetype: 'application/octet-stream',
@@ -57,7 +92,13 @@ describe('MultipartParam.fromFile', () => {
   it('takes size from stat, filename from the basename, type from the name; all overridable', async () => {
     const path = writeFile(dir, 'report.pdf', 'x'.repeat(123));
     const param = await MultipartParam.fromFile('doc', path);
-    expect(param).toMatchObject({ name: 'doc', filename: 'report.pdf', filetype: 'application/pdf', size: 123, isFile: true });
+    expect(param).toMatchObject({
+      name: 'doc',
+      filename: 'report.pdf',
+      filetype: 'application/pdf',
+      size: 123,
+      isFile: true,
+    });
     const other = await MultipartParam.fromFile('doc', path, { filename: 'x.txt', filetype: 'application/x-thing' });
     expect(other).toMatchObject({ filename: 'x.txt', filetype: 'application/x-thing' });
   });
@@ -85,7 +126,9 @@ describe('MultipartParam.fromParams', () => {
     expect(() => MultipartParam.fromParams({ wrong: p })).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_PARAMS', paramName: 'wrong' }),
     );
-    expect(() => MultipartParam.fromParams([['wrong', p]])).toThrow(expect.objectContaining({ code: 'ERR_INVALID_PARAMS' }));
+    expect(() => MultipartParam.fromParams([['wrong', p]])).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_PARAMS' }),
+    );
     expect(MultipartParam.fromParams({ right: [p, 'two'] }).map((x) => x.name)).toEqual(['right', 'right']);
   });
 
@@ -93,10 +136,18 @@ describe('MultipartParam.fromParams', () => {
     expect(() => MultipartParam.fromParams({ a: null as never })).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_VALUE', paramName: 'a' }),
     );
-    expect(() => MultipartParam.fromParams({ a: undefined as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_VALUE' }));
-    expect(() => MultipartParam.fromParams('a=b' as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_PARAMS' }));
-    expect(() => MultipartParam.fromParams([['a']] as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_PARAMS' }));
-    expect(() => MultipartParam.fromParams([[1, 'x']] as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_NAME' }));
+    expect(() => MultipartParam.fromParams({ a: undefined as never })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_VALUE' }),
+    );
+    expect(() => MultipartParam.fromParams('a=b' as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_PARAMS' }),
+    );
+    expect(() => MultipartParam.fromParams([['a']] as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_PARAMS' }),
+    );
+    expect(() => MultipartParam.fromParams([[1, 'x']] as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_NAME' }),
+    );
   });
 });
 
@@ -149,22 +200,28 @@ describe('encode, encodeHdr, iterEncode, getSize, reset', () => {
     ['a 300 KB Blob', async () => new MultipartParam('f', { fileobj: new Blob([Buffer.alloc(300_000, 2)]) })],
     ['300 KB of bytes', async () => new MultipartParam('f', { value: Buffer.alloc(300_000, 3) })],
     ['a 100 KB string', async () => new MultipartParam('f', { value: 'é'.repeat(50_000) })],
-  ])('iterEncode(boundary, blockSize) yields no chunk larger than blockSize (poster\'s iter_encode): %s', async (_label, make) => {
-    const param = await make();
-    const sizes: number[] = [];
-    const chunks: Buffer[] = [];
-    for await (const chunk of param.iterEncode(B, 16_384)) {
-      sizes.push(chunk.length);
-      chunks.push(chunk);
-    }
-    expect(Math.max(...sizes)).toBeLessThanOrEqual(16_384);
-    expect(Buffer.concat(chunks).length).toBe(param.getSize(B));
-    expect(Buffer.concat(chunks).equals(await collect(param.iterEncode(B)))).toBe(true);
-  });
+  ])(
+    "iterEncode(boundary, blockSize) yields no chunk larger than blockSize (poster's iter_encode): %s",
+    async (_label, make) => {
+      const param = await make();
+      const sizes: number[] = [];
+      const chunks: Buffer[] = [];
+      for await (const chunk of param.iterEncode(B, 16_384)) {
+        sizes.push(chunk.length);
+        chunks.push(chunk);
+      }
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(16_384);
+      expect(Buffer.concat(chunks).length).toBe(param.getSize(B));
+      expect(Buffer.concat(chunks).equals(await collect(param.iterEncode(B)))).toBe(true);
+    },
+  );
 
   it('iterEncode reports the part through cb, ending at its size', async () => {
     const calls: number[] = [];
-    const param = new MultipartParam('t', { value: 'x'.repeat(100), cb: (_p, current, total) => calls.push(current, total!) });
+    const param = new MultipartParam('t', {
+      value: 'x'.repeat(100),
+      cb: (_p, current, total) => calls.push(current, total!),
+    });
     await collect(param.iterEncode(B));
     expect(calls.slice(-2)).toEqual([param.getSize(B), param.getSize(B)]);
   });

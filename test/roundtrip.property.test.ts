@@ -24,9 +24,17 @@ async function toParam(spec: FieldSpec): Promise<MultipartParam> {
     case 'blob':
       return new MultipartParam(spec.name, { fileobj: new Blob([spec.data]), ...common });
     case 'stream':
-      return new MultipartParam(spec.name, { fileobj: Readable.from([Buffer.from(spec.data)]), filesize: spec.data.length, ...common });
+      return new MultipartParam(spec.name, {
+        fileobj: Readable.from([Buffer.from(spec.data)]),
+        filesize: spec.data.length,
+        ...common,
+      });
     case 'webstream':
-      return new MultipartParam(spec.name, { fileobj: new Blob([spec.data]).stream(), filesize: spec.data.length, ...common });
+      return new MultipartParam(spec.name, {
+        fileobj: new Blob([spec.data]).stream(),
+        filesize: spec.data.length,
+        ...common,
+      });
     case 'file': {
       const path = writeFile(dir, `p${fileCounter++}.bin`, spec.data);
       return MultipartParam.fromFile(spec.name, path, common);
@@ -40,7 +48,8 @@ const bytesOf = (spec: FieldSpec) => (spec.kind === 'string' ? Buffer.from(spec.
 // escapes (so a name ending in a backslash is misread, as a browser's would be)
 // and control characters such as NUL are malformed. We send both as browsers do; such inputs
 // are checked against undici's parser instead.
-const busboyReadable = (s: string | undefined) => s === undefined || (!s.endsWith('\\') && !/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(s));
+const busboyReadable = (s: string | undefined) =>
+  s === undefined || (!s.endsWith('\\') && !/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.test(s));
 const busboySafe = (spec: FieldSpec) => busboyReadable(spec.name) && busboyReadable(spec.filename);
 const busboyView = (escaped: string) => escaped.replace(/\\([\\"])/g, '$1');
 
@@ -61,7 +70,11 @@ describe('round trip through real parsers', () => {
           const spec = specs[i]!;
           expect(part.name).toBe(busboyView(escapeName(spec.name)));
           // busboy reads an empty filename (what a browser sends for an empty file input) as none
-          expect(part.filename).toBe(params[i]!.filename === undefined ? undefined : busboyView(escapeFilename(params[i]!.filename!)) || undefined);
+          expect(part.filename).toBe(
+            params[i]!.filename === undefined
+              ? undefined
+              : busboyView(escapeFilename(params[i]!.filename!)) || undefined,
+          );
           expect(part.type).toBe(params[i]!.filetype ?? 'text/plain');
           expect(part.data.equals(bytesOf(spec))).toBe(true);
         });
@@ -75,7 +88,11 @@ describe('round trip through real parsers', () => {
       fc.asyncProperty(fc.array(fieldSpec, { maxLength: 6 }), async (specs) => {
         const params = await Promise.all(specs.map(toParam));
         const form = await multipartEncode(params);
-        const parsed = [...(await new Response(Readable.toWeb(Readable.from(form.body)) as ReadableStream, { headers: form.headers }).formData())];
+        const parsed = [
+          ...(await new Response(Readable.toWeb(Readable.from(form.body)) as ReadableStream, {
+            headers: form.headers,
+          }).formData()),
+        ];
         expect(parsed).toHaveLength(specs.length);
         for (const [i, [name, value]] of parsed.entries()) {
           const spec = specs[i]!;
@@ -99,14 +116,18 @@ describe('round trip through real parsers', () => {
   it('the declared length always equals the bytes produced, whatever the block size', async () => {
     await fc.assert(
       // syncReadLimit 0: every file is read in blocks of blockSize (the files are below the default limit).
-      fc.asyncProperty(fc.array(fieldSpec.filter(busboySafe), { maxLength: 6 }), fc.integer({ min: 1, max: 5000 }), async (specs, blockSize) => {
-        const params = await Promise.all(specs.map(toParam));
-        const form = await multipartEncode(params, { blockSize, syncReadLimit: 0 });
-        const body = await collect(form.body);
-        expect(body.length).toBe(form.contentLength);
-        const parts = await parseWithBusboy(form.headers, body);
-        parts.forEach((part, i) => expect(part.data.equals(bytesOf(specs[i]!))).toBe(true));
-      }),
+      fc.asyncProperty(
+        fc.array(fieldSpec.filter(busboySafe), { maxLength: 6 }),
+        fc.integer({ min: 1, max: 5000 }),
+        async (specs, blockSize) => {
+          const params = await Promise.all(specs.map(toParam));
+          const form = await multipartEncode(params, { blockSize, syncReadLimit: 0 });
+          const body = await collect(form.body);
+          expect(body.length).toBe(form.contentLength);
+          const parts = await parseWithBusboy(form.headers, body);
+          parts.forEach((part, i) => expect(part.data.equals(bytesOf(specs[i]!))).toBe(true));
+        },
+      ),
       { numRuns: 100 },
     );
   });

@@ -56,11 +56,22 @@ async function resolveRuntime(name: RuntimeName): Promise<Runtime> {
     name === 'bun'
       ? ['-y', 'bun@1.4', '-e', 'console.log(process.execPath + "\\n" + Bun.version)']
       : ['-y', 'deno@2.9', 'eval', 'console.log(Deno.execPath() + "\\n" + Deno.version.deno)'];
-  const [path, version] = (await mustRun('npx', probe, { cwd: work, timeoutMs: 180_000, env: childEnv })).trim().split('\n');
+  const [path, version] = (await mustRun('npx', probe, { cwd: work, timeoutMs: 180_000, env: childEnv }))
+    .trim()
+    .split('\n');
   if (!path || !version) throw new Error(`npx ${probe.join(' ')} did not name the ${name} binary`);
   if (name === 'bun') return { version, command: () => [path] };
   // --allow-net=127.0.0.1 alone is enough for fetch and upload() to the receiver; nothing needs --allow-env.
-  return { version, command: (access) => [path, 'run', '--no-prompt', '--allow-read', ...(access === 'read+net' ? ['--allow-net=127.0.0.1'] : [])] };
+  return {
+    version,
+    command: (access) => [
+      path,
+      'run',
+      '--no-prompt',
+      '--allow-read',
+      ...(access === 'read+net' ? ['--allow-net=127.0.0.1'] : []),
+    ],
+  };
 }
 
 interface ByteRun {
@@ -103,7 +114,13 @@ function wireBody(boundary: string, parts: { name: string; filename?: string; ty
   const chunks: Buffer[] = [];
   for (const { name, filename, type, data } of parts) {
     const disposition = `form-data; name="${name}"${filename === undefined ? '' : `; filename="${filename}"`}`;
-    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}\r\n${type === undefined ? '' : `Content-Type: ${type}\r\n`}\r\n`), data, Buffer.from('\r\n'));
+    chunks.push(
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: ${disposition}\r\n${type === undefined ? '' : `Content-Type: ${type}\r\n`}\r\n`,
+      ),
+      data,
+      Buffer.from('\r\n'),
+    );
   }
   chunks.push(Buffer.from(`--${boundary}--\r\n`));
   return Buffer.concat(chunks);
@@ -130,13 +147,24 @@ beforeAll(async () => {
     { field: 'notes', path: 'files/unicode-ünïcødé.txt', type: 'text/plain', data: fixture('unicode-ünïcødé.txt') },
   ];
   const title = Buffer.from('smoke');
-  expectedBody = wireBody(BOUNDARY, [{ name: 'title', data: title }, ...files.map((f) => ({ name: f.field, filename: basename(f.path), type: f.type, data: f.data }))]);
+  expectedBody = wireBody(BOUNDARY, [
+    { name: 'title', data: title },
+    ...files.map((f) => ({ name: f.field, filename: basename(f.path), type: f.type, data: f.data })),
+  ]);
   expectedParts = [
     { name: 'title', filename: undefined, type: null, size: title.length, sha256: sha256(title) },
-    ...files.map((f) => ({ name: f.field, filename: basename(f.path), type: f.type, size: f.data.length, sha256: sha256(f.data) })),
+    ...files.map((f) => ({
+      name: f.field,
+      filename: basename(f.path),
+      type: f.type,
+      size: f.data.length,
+      sha256: sha256(f.data),
+    })),
   ];
 
-  const receiver = (await import(pathToFileURL(join(app, 'node_modules', 'multipart-poster', 'dist', 'receiver.js')).href)) as typeof import('../src/receiver.js');
+  const receiver = (await import(
+    pathToFileURL(join(app, 'node_modules', 'multipart-poster', 'dist', 'receiver.js')).href
+  )) as typeof import('../src/receiver.js');
   server = receiver.createReceiver({
     onReport: (report) => reports.set(report.path, report),
     onError: (error, req) => refused.push(`${req.url}: ${error.message}`),
@@ -155,7 +183,15 @@ afterAll(async () => {
 /** What a multipart request of the form must have arrived as; `chunked` for a client that sent no Content-Length. */
 function formReport(path: string, { chunked = false, method = 'POST' } = {}): ReceiptReport {
   const length = expectedBody.length;
-  return { method, path, contentLength: chunked ? null : length, chunked, bytesReceived: length, lengthMatches: !chunked, parts: expectedParts };
+  return {
+    method,
+    path,
+    contentLength: chunked ? null : length,
+    chunked,
+    bytesReceived: length,
+    lengthMatches: !chunked,
+    parts: expectedParts,
+  };
 }
 
 /** What a raw PUT of big.bin must have arrived as. */
@@ -180,19 +216,32 @@ async function smoke(name: RuntimeName, webBodies: boolean): Promise<Record<stri
     boundary: BOUNDARY,
     files: { dir: join(app, 'files'), ...Object.fromEntries(files.map((f) => [f.field, join(app, f.path)])) },
   };
-  const result = await runBytes([...rt.command('read+net'), 'smoke.mjs', JSON.stringify(config), ...(webBodies ? ['--web-bodies'] : [])], app);
+  const result = await runBytes(
+    [...rt.command('read+net'), 'smoke.mjs', JSON.stringify(config), ...(webBodies ? ['--web-bodies'] : [])],
+    app,
+  );
   expect({ code: result.code, stderr: result.stderr }, `${name} smoke.mjs`).toEqual({ code: 0, stderr: '' });
   return JSON.parse(result.stdout.toString('utf8')) as Record<string, Record<string, unknown>>;
 }
 
-const headers = () => ({ 'Content-Type': `multipart/form-data; boundary=${BOUNDARY}`, 'Content-Length': String(expectedBody.length) });
-const received = (path: string) => reports.get(path) ?? { missing: path, refused: refused.filter((r) => r.startsWith(path)) };
+const headers = () => ({
+  'Content-Type': `multipart/form-data; boundary=${BOUNDARY}`,
+  'Content-Length': String(expectedBody.length),
+});
+const received = (path: string) =>
+  reports.get(path) ?? { missing: path, refused: refused.filter((r) => r.startsWith(path)) };
 
 // Deno's fetch sends a stream body chunked and drops the Content-Length header it was given
 // (Deno 2.9.6; Node and Bun send the header and no chunking). Asserted, so that a change is noticed.
 const STREAM_BODY_CHUNKED: Record<RuntimeName, boolean> = { node: false, bun: false, deno: true };
 
-const cliArgs = () => ['--boundary', BOUNDARY, '-F', 'title=smoke', ...files.flatMap((f) => ['-F', `${f.field}=@${f.path}`])];
+const cliArgs = () => [
+  '--boundary',
+  BOUNDARY,
+  '-F',
+  'title=smoke',
+  ...files.flatMap((f) => ['-F', `${f.field}=@${f.path}`]),
+];
 const cliBin = () => join('node_modules', '.bin', 'multipart-poster');
 
 describe.concurrent.each(RUNTIMES)('on %s', (name) => {
@@ -206,24 +255,40 @@ describe.concurrent.each(RUNTIMES)('on %s', (name) => {
     const results = await smoke(name, false);
     const length = expectedBody.length;
     expect(results).toEqual({
-      encode: { headers: headers(), contentLength: length, boundary: BOUNDARY, length, sha256: sha256(expectedBody), allBytes: true, againSha256: sha256(expectedBody) },
+      encode: {
+        headers: headers(),
+        contentLength: length,
+        boundary: BOUNDARY,
+        length,
+        sha256: sha256(expectedBody),
+        allBytes: true,
+        againSha256: sha256(expectedBody),
+      },
       'fetch-stream': { status: 200 },
       upload: { status: 200, lastProgress: [length, length], progressCalls: true },
-      'raw-body': { headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(files[1]!.data.length) }, status: 200 },
+      'raw-body': {
+        headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(files[1]!.data.length) },
+        status: 200,
+      },
     });
-    expect(received(`/${name}/fetch-stream`)).toEqual(formReport(`/${name}/fetch-stream`, { chunked: STREAM_BODY_CHUNKED[name] }));
+    expect(received(`/${name}/fetch-stream`)).toEqual(
+      formReport(`/${name}/fetch-stream`, { chunked: STREAM_BODY_CHUNKED[name] }),
+    );
     expect(received(`/${name}/upload`)).toEqual(formReport(`/${name}/upload`));
     expect(received(`/${name}/raw-body`)).toEqual(rawReport(`/${name}/raw-body`));
   });
 
-  it("runs the bin: --dry-run writes what the library encodes, headers on stderr", async ({ expect }) => {
+  it('runs the bin: --dry-run writes what the library encodes, headers on stderr', async ({ expect }) => {
     const rt = await runtime(name);
     const result = await runBytes([...rt.command('read'), cliBin(), '--dry-run', ...cliArgs()], app);
     expect({ code: result.code, stderr: result.stderr }).toEqual({
       code: 0,
       stderr: `Content-Type: multipart/form-data; boundary=${BOUNDARY}\nContent-Length: ${expectedBody.length}\n`,
     });
-    expect({ length: result.stdout.length, sha256: sha256(result.stdout) }).toEqual({ length: expectedBody.length, sha256: sha256(expectedBody) });
+    expect({ length: result.stdout.length, sha256: sha256(result.stdout) }).toEqual({
+      length: expectedBody.length,
+      sha256: sha256(expectedBody),
+    });
   });
 
   it('runs the bin: uploads the form to the receiver', async ({ expect }) => {
@@ -235,22 +300,37 @@ describe.concurrent.each(RUNTIMES)('on %s', (name) => {
     expect(received(path)).toEqual(formReport(path));
   });
 
-  it.skipIf(!WEB_BODIES)('sends form.toBlob() and form.toReadableStream() (MULTIPART_POSTER_WEB_BODIES=1)', async ({ expect }) => {
-    const results = await smoke(name, true);
-    const length = expectedBody.length;
-    const prefix = `/${name}-web`;
-    expect(results).toMatchObject({
-      'to-blob': { isBlob: true, size: length, contentLength: length, length, sha256: sha256(expectedBody), streamSha256: sha256(expectedBody) },
-      'to-blob-fetch': { status: 200 },
-      'raw-to-blob-fetch': { status: 200 },
-      'to-readable-stream': { isReadableStream: true, length, sha256: sha256(expectedBody), allBytes: true },
-      'to-readable-stream-fetch': { status: 200 },
-      // Deno refuses to list /proc/self/fd without --allow-all, so the count is Node's and Bun's only.
-      'to-readable-stream-cancel': { readPastFirstBlock: true, openAfterCancel: name === 'deno' ? 'unknown: /proc/self/fd needs --allow-all' : 0 },
-    });
-    // A Blob body has a known size: every runtime sends its Content-Length, Deno too.
-    expect(received(`${prefix}/to-blob-fetch`)).toEqual(formReport(`${prefix}/to-blob-fetch`));
-    expect(received(`${prefix}/raw-to-blob-fetch`)).toEqual(rawReport(`${prefix}/raw-to-blob-fetch`));
-    expect(received(`${prefix}/to-readable-stream-fetch`)).toEqual(formReport(`${prefix}/to-readable-stream-fetch`, { chunked: STREAM_BODY_CHUNKED[name] }));
-  });
+  it.skipIf(!WEB_BODIES)(
+    'sends form.toBlob() and form.toReadableStream() (MULTIPART_POSTER_WEB_BODIES=1)',
+    async ({ expect }) => {
+      const results = await smoke(name, true);
+      const length = expectedBody.length;
+      const prefix = `/${name}-web`;
+      expect(results).toMatchObject({
+        'to-blob': {
+          isBlob: true,
+          size: length,
+          contentLength: length,
+          length,
+          sha256: sha256(expectedBody),
+          streamSha256: sha256(expectedBody),
+        },
+        'to-blob-fetch': { status: 200 },
+        'raw-to-blob-fetch': { status: 200 },
+        'to-readable-stream': { isReadableStream: true, length, sha256: sha256(expectedBody), allBytes: true },
+        'to-readable-stream-fetch': { status: 200 },
+        // Deno refuses to list /proc/self/fd without --allow-all, so the count is Node's and Bun's only.
+        'to-readable-stream-cancel': {
+          readPastFirstBlock: true,
+          openAfterCancel: name === 'deno' ? 'unknown: /proc/self/fd needs --allow-all' : 0,
+        },
+      });
+      // A Blob body has a known size: every runtime sends its Content-Length, Deno too.
+      expect(received(`${prefix}/to-blob-fetch`)).toEqual(formReport(`${prefix}/to-blob-fetch`));
+      expect(received(`${prefix}/raw-to-blob-fetch`)).toEqual(rawReport(`${prefix}/raw-to-blob-fetch`));
+      expect(received(`${prefix}/to-readable-stream-fetch`)).toEqual(
+        formReport(`${prefix}/to-readable-stream-fetch`, { chunked: STREAM_BODY_CHUNKED[name] }),
+      );
+    },
+  );
 });

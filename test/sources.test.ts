@@ -71,7 +71,7 @@ describe('every kind of source streams its bytes exactly', () => {
 
 describe('a one-shot stream', () => {
   it('says so when iterated again, before yielding a byte', async () => {
-    const form = await multipartEncode({ s: Readable.from([Buffer.from('abc')]) , t: 'text' });
+    const form = await multipartEncode({ s: Readable.from([Buffer.from('abc')]), t: 'text' });
     await collect(form.body);
     expect(form.body.replayable).toBe(false);
     const seen: Buffer[] = [];

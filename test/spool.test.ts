@@ -28,7 +28,10 @@ describe('spool: a stream of unknown length made exact and replayable', () => {
   ])('%s', async (_label, size, expectedFiles) => {
     const dir = tempDir();
     const data = bytes(size, 11);
-    const form = await multipartEncode({ f: new MultipartParam('f', { fileobj: streamOf(data) }), after: 'x' }, { spool: { dir } });
+    const form = await multipartEncode(
+      { f: new MultipartParam('f', { fileobj: streamOf(data) }), after: 'x' },
+      { spool: { dir } },
+    );
     expect(readdirSync(dir)).toHaveLength(expectedFiles);
     expect(form.contentLength).toBeDefined();
     expect(form.body.replayable).toBe(true);
@@ -62,13 +65,20 @@ describe('spool: a stream of unknown length made exact and replayable', () => {
     ],
   ])('%s leaves no temporary file behind and fails typed', async (_label, make, limits, code) => {
     const dir = tempDir();
-    await expect(multipartEncode({ f: new MultipartParam('f', { fileobj: make() }) }, { spool: { dir, ...limits } })).rejects.toMatchObject({ code, paramName: 'f' });
+    await expect(
+      multipartEncode({ f: new MultipartParam('f', { fileobj: make() }) }, { spool: { dir, ...limits } }),
+    ).rejects.toMatchObject({ code, paramName: 'f' });
     expect(readdirSync(dir)).toEqual([]);
   });
 
   it('a stream that holds other than its declared filesize is ERR_SIZE_MISMATCH, and leaves nothing', async () => {
     const dir = tempDir();
-    await expect(multipartEncode({ f: new MultipartParam('f', { fileobj: streamOf(bytes(2_000_000)), filesize: 5 }) }, { spool: { dir } })).rejects.toMatchObject({
+    await expect(
+      multipartEncode(
+        { f: new MultipartParam('f', { fileobj: streamOf(bytes(2_000_000)), filesize: 5 }) },
+        { spool: { dir } },
+      ),
+    ).rejects.toMatchObject({
       code: 'ERR_SIZE_MISMATCH',
     });
     expect(readdirSync(dir)).toEqual([]);
@@ -87,9 +97,14 @@ describe('spool: a stream of unknown length made exact and replayable', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
-  it.each([[{ spool: { memoryLimit: -1 } }], [{ spool: { bogus: 1 } }], [{ spool: { dir: 3 } }]])('bad spool options are typed errors: %j', async (options) => {
-    await expect(multipartEncode({ a: 'b' }, options as never)).rejects.toMatchObject({ code: expect.stringMatching(/^ERR_INVALID_(OPTION|VALUE)$/) });
-  });
+  it.each([[{ spool: { memoryLimit: -1 } }], [{ spool: { bogus: 1 } }], [{ spool: { dir: 3 } }]])(
+    'bad spool options are typed errors: %j',
+    async (options) => {
+      await expect(multipartEncode({ a: 'b' }, options as never)).rejects.toMatchObject({
+        code: expect.stringMatching(/^ERR_INVALID_(OPTION|VALUE)$/),
+      });
+    },
+  );
 });
 
 describe('upload({ spool }): a one-shot stream retried and redirected, its temporary file removed when the upload settles', () => {
@@ -111,7 +126,11 @@ describe('upload({ spool }): a one-shot stream retried and redirected, its tempo
       });
     });
     const data = bytes(3_000_000, 4);
-    const response = await upload(server.url, { f: new MultipartParam('f', { fileobj: streamOf(data) }) }, { method: 'PUT', spool: { dir }, retry: { limit: 2, backoff: 1 } });
+    const response = await upload(
+      server.url,
+      { f: new MultipartParam('f', { fileobj: streamOf(data) }) },
+      { method: 'PUT', spool: { dir }, retry: { limit: 2, backoff: 1 } },
+    );
     expect(await response.text()).toBe('ok');
     expect(seen).toHaveLength(3);
     expect(new Set(seen).size).toBe(1);
@@ -126,7 +145,13 @@ describe('upload({ spool }): a one-shot stream retried and redirected, its tempo
       req.resume();
       req.on('end', () => res.writeHead(503, { 'content-length': 0 }).end());
     });
-    await expect(upload(server.url, { f: new MultipartParam('f', { fileobj: streamOf(bytes(1000)), filesize: 1000 }) }, { method: 'PUT', retry: { limit: 2, backoff: 1 } })).rejects.toMatchObject({
+    await expect(
+      upload(
+        server.url,
+        { f: new MultipartParam('f', { fileobj: streamOf(bytes(1000)), filesize: 1000 }) },
+        { method: 'PUT', retry: { limit: 2, backoff: 1 } },
+      ),
+    ).rejects.toMatchObject({
       code: 'ERR_BODY_NOT_REPLAYABLE',
     });
   });
@@ -146,13 +171,19 @@ describe('no spool file is left behind by an upload that fails or is aborted', (
         if (seen > 1_000_000 && fate === 'reset') req.socket.destroy();
       });
     });
-    const upload$ = upload(server.url, { f: new MultipartParam('f', { fileobj: streamOf(bytes(4_000_000, 3)) }) }, {
-      spool: { dir },
-      signal: controller.signal,
-      retry: 0,
-      ...(fate === 'timeout' ? { timeout: 300 } : {}),
+    const upload$ = upload(
+      server.url,
+      { f: new MultipartParam('f', { fileobj: streamOf(bytes(4_000_000, 3)) }) },
+      {
+        spool: { dir },
+        signal: controller.signal,
+        retry: 0,
+        ...(fate === 'timeout' ? { timeout: 300 } : {}),
+      },
+    );
+    await expect(upload$).rejects.toMatchObject({
+      code: fate === 'abort' ? 'ERR_ABORTED' : fate === 'timeout' ? 'ERR_TIMEOUT' : 'ERR_REQUEST_FAILED',
     });
-    await expect(upload$).rejects.toMatchObject({ code: fate === 'abort' ? 'ERR_ABORTED' : fate === 'timeout' ? 'ERR_TIMEOUT' : 'ERR_REQUEST_FAILED' });
     expect(readdirSync(dir)).toEqual([]);
   });
 });

@@ -22,10 +22,21 @@ interface TreeSpec {
 }
 
 // Header names as real MIME headers are spelled; values printable ASCII without edge whitespace (every parser trims it).
-const headerName = fc.stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,12}$/).filter((n) => !/^content-(type|disposition|length)$/i.test(n));
+const headerName = fc
+  .stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,12}$/)
+  .filter((n) => !/^content-(type|disposition|length)$/i.test(n));
 const headerValue = fc.stringMatching(/^[!-~]([ -~]{0,24}[!-~])?$/);
 const headers = fc.uniqueArray(fc.tuple(headerName, headerValue), { maxLength: 3, selector: ([n]) => n.toLowerCase() });
-const contentType = fc.option(fc.constantFrom('text/plain', 'application/json; charset=UTF-8', 'image/png', 'application/http', 'application/octet-stream'), { nil: undefined });
+const contentType = fc.option(
+  fc.constantFrom(
+    'text/plain',
+    'application/json; charset=UTF-8',
+    'image/png',
+    'application/http',
+    'application/octet-stream',
+  ),
+  { nil: undefined },
+);
 
 const { tree } = fc.letrec<{ tree: TreeSpec; part: TreeSpec['parts'][number] }>((tie) => ({
   tree: fc.record({
@@ -34,7 +45,12 @@ const { tree } = fc.letrec<{ tree: TreeSpec; part: TreeSpec['parts'][number] }>(
   }),
   part: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
-    fc.record({ kind: fc.constantFrom<LeafSpec['kind']>('text', 'bytes', 'file', 'stream', 'blob'), data: fc.uint8Array({ maxLength: 2500 }), contentType, headers }),
+    fc.record({
+      kind: fc.constantFrom<LeafSpec['kind']>('text', 'bytes', 'file', 'stream', 'blob'),
+      data: fc.uint8Array({ maxLength: 2500 }),
+      contentType,
+      headers,
+    }),
     fc.record({ kind: fc.constant<'nested'>('nested'), tree: tie('tree'), headers }),
   ),
 }));
@@ -82,12 +98,14 @@ function expectTree(parsed: MimeTree, spec: TreeSpec, parser: string): void {
       expectTree(got, part.tree, parser);
       return;
     }
-    const type = part.contentType ?? (part.kind === 'text' || part.kind === 'bytes' ? undefined : 'application/octet-stream');
+    const type =
+      part.contentType ?? (part.kind === 'text' || part.kind === 'bytes' ? undefined : 'application/octet-stream');
     expect(header(got, 'content-type'), parser).toBe(type);
     // Nothing but the headers given: no line was added or lost.
     expect(got.headers.length, parser).toBe(part.headers.length + (type === undefined ? 0 : 1));
     // A text value is a string (here the data read as latin1), sent as UTF-8.
-    const sent = part.kind === 'text' ? Buffer.from(Buffer.from(part.data).toString('latin1'), 'utf8') : Buffer.from(part.data);
+    const sent =
+      part.kind === 'text' ? Buffer.from(Buffer.from(part.data).toString('latin1'), 'utf8') : Buffer.from(part.data);
     expect(got.body?.toString('hex'), parser).toBe(sent.toString('hex'));
   });
 }
@@ -115,24 +133,36 @@ describe('property: any tree of parts (subtypes, headers, nesting, files, stream
 describe('property: no header name or value can add a line or a part', () => {
   it('either a typed error, or the part carries exactly that header', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(trickyString(8), headerName), fc.oneof(trickyString(8), headerValue), async (name, value) => {
-        let param: MultipartParam;
-        try {
-          param = new MultipartParam(null, { value: 'data', headers: [[name, value]] });
-        } catch (error) {
-          expect(error).toBeInstanceOf(MultipartError);
-          expect(['ERR_INVALID_HEADER_NAME', 'ERR_INVALID_HEADER_VALUE', 'ERR_HEADER_CONFLICT']).toContain((error as MultipartError).code);
-          return;
-        }
-        expect(name).not.toMatch(/[\r\n:]/);
-        expect(value).not.toMatch(/[\r\n]/);
-        const form = await multipartEncode([param, new MultipartParam(null, { value: 'second' })], { subtype: 'mixed' });
-        const [parsed] = await parseWithPythonEmail([{ contentType: form.headers['Content-Type']!, body: await collect(form.body) }]);
-        expect(parsed!.parts).toHaveLength(2);
-        const [first] = parsed!.parts!;
-        expect(first!.headers.map(([n]) => n.toLowerCase())).toEqual(name.toLowerCase() === 'content-type' ? ['content-type'] : [name.toLowerCase()]);
-        expect(first!.body?.toString()).toBe('data');
-      }),
+      fc.asyncProperty(
+        fc.oneof(trickyString(8), headerName),
+        fc.oneof(trickyString(8), headerValue),
+        async (name, value) => {
+          let param: MultipartParam;
+          try {
+            param = new MultipartParam(null, { value: 'data', headers: [[name, value]] });
+          } catch (error) {
+            expect(error).toBeInstanceOf(MultipartError);
+            expect(['ERR_INVALID_HEADER_NAME', 'ERR_INVALID_HEADER_VALUE', 'ERR_HEADER_CONFLICT']).toContain(
+              (error as MultipartError).code,
+            );
+            return;
+          }
+          expect(name).not.toMatch(/[\r\n:]/);
+          expect(value).not.toMatch(/[\r\n]/);
+          const form = await multipartEncode([param, new MultipartParam(null, { value: 'second' })], {
+            subtype: 'mixed',
+          });
+          const [parsed] = await parseWithPythonEmail([
+            { contentType: form.headers['Content-Type']!, body: await collect(form.body) },
+          ]);
+          expect(parsed!.parts).toHaveLength(2);
+          const [first] = parsed!.parts!;
+          expect(first!.headers.map(([n]) => n.toLowerCase())).toEqual(
+            name.toLowerCase() === 'content-type' ? ['content-type'] : [name.toLowerCase()],
+          );
+          expect(first!.body?.toString()).toBe('data');
+        },
+      ),
       { numRuns: 80 },
     );
   });

@@ -23,17 +23,26 @@ const server = await startServer((req, res) => {
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {
     const body = Buffer.concat(chunks);
-    json(res, 200, { length: req.headers['content-length'] ?? null, chunked: req.headers['transfer-encoding'] ?? null, type: req.headers['content-type'], body: body.toString('base64') });
+    json(res, 200, {
+      length: req.headers['content-length'] ?? null,
+      chunked: req.headers['transfer-encoding'] ?? null,
+      type: req.headers['content-type'],
+      body: body.toString('base64'),
+    });
   });
 });
 
 async function form() {
   const path = writeFile(dir, `file-${Math.random()}.bin`, bytes(300_000, 7));
-  return multipartEncode({ note: 'ü', file: await MultipartParam.fromFile('file', path), raw: new Uint8Array([1, 2, 3]) });
+  return multipartEncode({
+    note: 'ü',
+    file: await MultipartParam.fromFile('file', path),
+    raw: new Uint8Array([1, 2, 3]),
+  });
 }
 
 describe('toBlob(): a Blob of the whole body, nothing read up front', () => {
-  it('has the body\'s bytes and size, and the Content-Type as its type', async () => {
+  it("has the body's bytes and size, and the Content-Type as its type", async () => {
     const encoded = await form();
     const blob = await encoded.toBlob();
     expect(blob.size).toBe(encoded.contentLength);
@@ -44,10 +53,18 @@ describe('toBlob(): a Blob of the whole body, nothing read up front', () => {
   it('fetch sends it with an exact Content-Length, no duplex, and replays it on a 307', async () => {
     const encoded = await form();
     const expected = await collect(encoded.body);
-    const response = await fetch(`${server.origin}/redirect`, { method: 'POST', body: await encoded.toBlob(), headers: encoded.headers });
+    const response = await fetch(`${server.origin}/redirect`, {
+      method: 'POST',
+      body: await encoded.toBlob(),
+      headers: encoded.headers,
+    });
     const seen = (await response.json()) as { length: string; chunked: string | null; type: string; body: string };
     expect(response.redirected).toBe(true);
-    expect(seen).toMatchObject({ length: String(expected.length), chunked: null, type: encoded.headers['Content-Type'] });
+    expect(seen).toMatchObject({
+      length: String(expected.length),
+      chunked: null,
+      type: encoded.headers['Content-Type'],
+    });
     expect(Buffer.from(seen.body, 'base64').equals(expected)).toBe(true);
   });
 
@@ -75,7 +92,9 @@ describe('toBlob(): a Blob of the whole body, nothing read up front', () => {
   });
 
   it('a one-shot stream cannot be in a Blob: ERR_BLOB_UNSUPPORTED names the field', async () => {
-    const encoded = await multipartEncode({ s: new MultipartParam('s', { fileobj: Readable.from([Buffer.from('x')]), filesize: 1 }) });
+    const encoded = await multipartEncode({
+      s: new MultipartParam('s', { fileobj: Readable.from([Buffer.from('x')]), filesize: 1 }),
+    });
     await expect(encoded.toBlob()).rejects.toMatchObject({ code: 'ERR_BLOB_UNSUPPORTED', paramName: 's' });
     await expect(encoded.toBlob()).rejects.toBeInstanceOf(MultipartError);
   });
@@ -89,7 +108,10 @@ describe('toReadableStream(): a web stream over the same lazy walk', () => {
       pulled++;
       yield Buffer.from('x');
     }
-    const encoded = await multipartEncode([['s', new MultipartParam('s', { fileobj: counted(), filesize: 1 })], ['f', await MultipartParam.fromFile('f', path)]]);
+    const encoded = await multipartEncode([
+      ['s', new MultipartParam('s', { fileobj: counted(), filesize: 1 })],
+      ['f', await MultipartParam.fromFile('f', path)],
+    ]);
     const stream = encoded.toReadableStream();
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(pulled).toBe(0);
@@ -101,9 +123,14 @@ describe('toReadableStream(): a web stream over the same lazy walk', () => {
     expect(openFilesUnder(dir)).toEqual([]);
   });
 
-  it('yields the body\'s bytes, which fetch sends with duplex', async () => {
+  it("yields the body's bytes, which fetch sends with duplex", async () => {
     const encoded = await form();
-    const response = await fetch(server.url, { method: 'POST', body: encoded.toReadableStream(), headers: encoded.headers, duplex: 'half' } as RequestInit);
+    const response = await fetch(server.url, {
+      method: 'POST',
+      body: encoded.toReadableStream(),
+      headers: encoded.headers,
+      duplex: 'half',
+    } as RequestInit);
     const seen = (await response.json()) as { body: string };
     expect(Buffer.from(seen.body, 'base64').equals(await collect(encoded.body))).toBe(true);
   });
@@ -118,12 +145,21 @@ describe('File-likes by shape, and the shortest spellings', () => {
     for (const params of [{ file }, fd as unknown as FormData]) {
       const encoded = await multipartEncode(params);
       const parts = await parseWithBusboy(encoded.headers, await collect(encoded.body));
-      expect(parts.at(-1)).toMatchObject({ name: 'file', filename: 'hi.txt', type: 'text/plain', data: Buffer.from('hello') });
+      expect(parts.at(-1)).toMatchObject({
+        name: 'file',
+        filename: 'hi.txt',
+        type: 'text/plain',
+        data: Buffer.from('hello'),
+      });
     }
   });
 
   it('[name, value, filename] makes a file part with that filename and a type guessed from it', async () => {
-    const encoded = await multipartEncode([['photo', Buffer.from([1, 2]), 'photo.png'], ['note', 'text', 'note.txt'], ['n', 'plain']]);
+    const encoded = await multipartEncode([
+      ['photo', Buffer.from([1, 2]), 'photo.png'],
+      ['note', 'text', 'note.txt'],
+      ['n', 'plain'],
+    ]);
     const parts = await parseWithBusboy(encoded.headers, await collect(encoded.body));
     expect(parts.map((p) => [p.name, p.filename, p.type])).toEqual([
       ['photo', 'photo.png', 'image/png'],
@@ -133,6 +169,8 @@ describe('File-likes by shape, and the shortest spellings', () => {
   });
 
   it('a value that cannot be sent says what to write instead', async () => {
-    await expect(multipartEncode({ x: { path: 'a.txt' } as never })).rejects.toThrow(/MultipartParam\.fromFile\(name, path\)/);
+    await expect(multipartEncode({ x: { path: 'a.txt' } as never })).rejects.toThrow(
+      /MultipartParam\.fromFile\(name, path\)/,
+    );
   });
 });

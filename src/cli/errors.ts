@@ -125,10 +125,17 @@ function requestFailure(error: Error & { url?: string }): { kind: ExitKind; mess
   const code = cause?.code ?? '';
   const url = safeUrl(error.url);
   const host = url?.host ?? 'the server';
-  if ((code === 'ENOTFOUND' || code === 'EAI_AGAIN') && url) return { kind: 'resolve', message: `could not resolve host ${url.hostname}` };
-  if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return { kind: 'connect', message: `could not connect to ${host}: ${code}` };
-  if (CERTIFICATE_CODES.has(code)) return { kind: 'certificate', message: `the certificate of ${host} is not trusted: ${cause?.message ?? code} (use --cacert or --insecure)` };
-  if (code === 'ECONNRESET' || code === 'EPIPE') return { kind: 'send', message: `the connection to ${host} was reset: ${code}` };
+  if ((code === 'ENOTFOUND' || code === 'EAI_AGAIN') && url)
+    return { kind: 'resolve', message: `could not resolve host ${url.hostname}` };
+  if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH')
+    return { kind: 'connect', message: `could not connect to ${host}: ${code}` };
+  if (CERTIFICATE_CODES.has(code))
+    return {
+      kind: 'certificate',
+      message: `the certificate of ${host} is not trusted: ${cause?.message ?? code} (use --cacert or --insecure)`,
+    };
+  if (code === 'ECONNRESET' || code === 'EPIPE')
+    return { kind: 'send', message: `the connection to ${host} was reset: ${code}` };
   return { kind: 'receive', message: error.message };
 }
 

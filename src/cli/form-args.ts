@@ -33,7 +33,8 @@ const KNOWN_PARAMS = /^(type|filename|headers)=/i;
  */
 export function parseFormArg(spec: string): FormArg {
   const eq = spec.indexOf('=');
-  if (eq <= 0) throw new CliError('usage', `bad -F ${JSON.stringify(spec)}: expected name=value, name=@file or name=<file`);
+  if (eq <= 0)
+    throw new CliError('usage', `bad -F ${JSON.stringify(spec)}: expected name=value, name=@file or name=<file`);
   const name = spec.slice(0, eq);
   let rest = spec.slice(eq + 1);
   let kind: FormArg['kind'] = 'text';
@@ -59,7 +60,10 @@ export function parseFormArg(spec: string): FormArg {
     throw new CliError('usage', `bad -F ${JSON.stringify(spec)}: no file named after ${kind === 'file' ? '@' : '<'}`);
   }
   if (arg.kind === 'files' && (arg.type !== undefined || arg.filename !== undefined)) {
-    throw new CliError('usage', `bad -F ${JSON.stringify(spec)}: ;type= and ;filename= name one file; with several files each gets its own name and guessed type`);
+    throw new CliError(
+      'usage',
+      `bad -F ${JSON.stringify(spec)}: ;type= and ;filename= name one file; with several files each gets its own name and guessed type`,
+    );
   }
   return arg;
 }
@@ -88,13 +92,15 @@ function splitFiles(text: string, spec: string): { files: string[]; params: stri
       if (i >= text.length) throw new CliError('usage', `bad -F ${JSON.stringify(spec)}: unterminated quote`);
       i++;
     } else {
-      for (; i < text.length && text[i] !== ',' && !(text[i] === ';' && KNOWN_PARAMS.test(text.slice(i + 1))); i++) file += text[i];
+      for (; i < text.length && text[i] !== ',' && !(text[i] === ';' && KNOWN_PARAMS.test(text.slice(i + 1))); i++)
+        file += text[i];
     }
     files.push(file);
     if (text[i] !== ',') break;
     i++;
   }
-  if (i < text.length && text[i] !== ';') throw new CliError('usage', `bad -F ${JSON.stringify(spec)}: text after the closing quote`);
+  if (i < text.length && text[i] !== ';')
+    throw new CliError('usage', `bad -F ${JSON.stringify(spec)}: text after the closing quote`);
   return { files, params: splitValue(`""${text.slice(i)}`, spec)[1] };
 }
 
@@ -109,7 +115,8 @@ function splitValue(text: string, spec: string): [string, string[]] {
     }
     if (i >= text.length) throw new CliError('usage', `bad -F ${JSON.stringify(spec)}: unterminated quote`);
     i++;
-    if (i < text.length && text[i] !== ';') throw new CliError('usage', `bad -F ${JSON.stringify(spec)}: text after the closing quote`);
+    if (i < text.length && text[i] !== ';')
+      throw new CliError('usage', `bad -F ${JSON.stringify(spec)}: text after the closing quote`);
   } else {
     for (; i < text.length; i++) {
       if (text[i] === ';' && KNOWN_PARAMS.test(text.slice(i + 1))) break;
@@ -129,7 +136,8 @@ function splitValue(text: string, spec: string): [string, string[]] {
       while (end < text.length && !(text[end] === ';' && KNOWN_PARAMS.test(text.slice(end + 1)))) end++;
     }
     const param = text.slice(i + 1, end);
-    if (!KNOWN_PARAMS.test(param)) throw new CliError('usage', `bad -F ${JSON.stringify(spec)}: unknown parameter ${JSON.stringify(param)}`);
+    if (!KNOWN_PARAMS.test(param))
+      throw new CliError('usage', `bad -F ${JSON.stringify(spec)}: unknown parameter ${JSON.stringify(param)}`);
     params.push(param);
     i = end;
   }
@@ -214,7 +222,13 @@ function readPipe(fd: number, path: string, limit: number, signal: AbortSignal |
  * A stream (a pipe's socket, standard input) read to its end, never past `limit` bytes (a
  * TooLarge then), nor past `signal` (its reason); `release` lets go of the stream either way.
  */
-function readStream(stream: NodeJS.ReadableStream, what: string, limit: number, signal: AbortSignal | undefined, release: () => void): Promise<Buffer> {
+function readStream(
+  stream: NodeJS.ReadableStream,
+  what: string,
+  limit: number,
+  signal: AbortSignal | undefined,
+  release: () => void,
+): Promise<Buffer> {
   signal?.throwIfAborted();
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -245,7 +259,9 @@ class TooLarge extends Error {
 
 function tooLarge(path: string, limit: number): TooLarge {
   const size = limit % (1024 * 1024) === 0 ? `${limit / (1024 * 1024)} MiB` : `${limit} bytes`;
-  return new TooLarge(`${JSON.stringify(path)} holds more than ${size}, the most a text field read with < may hold; send it as a file with @ instead`);
+  return new TooLarge(
+    `${JSON.stringify(path)} holds more than ${size}, the most a text field read with < may hold; send it as a file with @ instead`,
+  );
 }
 
 /**
@@ -255,9 +271,16 @@ function tooLarge(path: string, limit: number): TooLarge {
 /** `@-` and `<-` read standard input, as in curl. */
 export const STDIN = '-';
 
-export async function toParams(args: readonly FormArg[], options: ReadOptions & { stdin?: NodeJS.ReadableStream } = {}): Promise<MultipartParam[]> {
+export async function toParams(
+  args: readonly FormArg[],
+  options: ReadOptions & { stdin?: NodeJS.ReadableStream } = {},
+): Promise<MultipartParam[]> {
   const fromStdin = args.filter((arg) => (arg.kind === 'file' || arg.kind === 'contents') && arg.value === STDIN);
-  if (fromStdin.length > 1) throw new CliError('usage', `standard input can be read once, but ${fromStdin.map((arg) => `-F ${arg.name}=${arg.kind === 'file' ? '@' : '<'}-`).join(' and ')} both ask for it`);
+  if (fromStdin.length > 1)
+    throw new CliError(
+      'usage',
+      `standard input can be read once, but ${fromStdin.map((arg) => `-F ${arg.name}=${arg.kind === 'file' ? '@' : '<'}-`).join(' and ')} both ask for it`,
+    );
   return Promise.all(
     args.map(async (arg) => {
       const typed = arg.type === undefined ? {} : { filetype: arg.type };
@@ -265,14 +288,21 @@ export async function toParams(args: readonly FormArg[], options: ReadOptions & 
       const headers = arg.headers === undefined ? {} : { headers: await partHeaders(arg, options) };
       if (arg.kind === 'file' && arg.value === STDIN) {
         // As curl: the part's data is standard input, read to its end first (the encoder spools it) so its size is known.
-        return new MultipartParam(arg.name, { fileobj: options.stdin ?? process.stdin, filename: arg.filename ?? STDIN, ...typed, ...headers });
+        return new MultipartParam(arg.name, {
+          fileobj: options.stdin ?? process.stdin,
+          filename: arg.filename ?? STDIN,
+          ...typed,
+          ...headers,
+        });
       }
       if (arg.kind === 'file') return MultipartParam.fromFile(arg.name, arg.value, { ...typed, ...named, ...headers });
       if (arg.kind === 'files') {
         // As curl sends them: a multipart/mixed body in the field, each file an attachment with its filename.
         const files = await Promise.all(
           arg.paths!.map((path) =>
-            MultipartParam.fromFile(null, path, { headers: { 'Content-Disposition': `attachment; filename="${escapeFilename(basename(path))}"` } }),
+            MultipartParam.fromFile(null, path, {
+              headers: { 'Content-Disposition': `attachment; filename="${escapeFilename(basename(path))}"` },
+            }),
           ),
         );
         return new MultipartParam(arg.name, { value: await multipartEncode(files, { subtype: 'mixed' }), ...headers });
@@ -294,12 +324,20 @@ async function partHeaders(arg: FormArg, options: ReadOptions): Promise<Array<[s
       lines.push(header);
       continue;
     }
-    if (header === `@${STDIN}`) throw new CliError('usage', `;headers=@- for field ${JSON.stringify(arg.name)}: part headers come from a file, not standard input`);
+    if (header === `@${STDIN}`)
+      throw new CliError(
+        'usage',
+        `;headers=@- for field ${JSON.stringify(arg.name)}: part headers come from a file, not standard input`,
+      );
     const what = `the headers of field ${JSON.stringify(arg.name)}`;
     const text = (
       await readValue(header.slice(1), what, { ...options, limit: HEADERS_FILE_LIMIT }).catch((error: unknown) => {
         if (error instanceof CliError && error.cause instanceof TooLarge) {
-          throw new CliError('read', `${what}: ${JSON.stringify(header.slice(1))} holds more than ${HEADERS_FILE_LIMIT / 1024} KiB, far more than header lines take`, error);
+          throw new CliError(
+            'read',
+            `${what}: ${JSON.stringify(header.slice(1))} holds more than ${HEADERS_FILE_LIMIT / 1024} KiB, far more than header lines take`,
+            error,
+          );
         }
         throw error;
       })
@@ -308,7 +346,11 @@ async function partHeaders(arg: FormArg, options: ReadOptions): Promise<Array<[s
   }
   return lines.map((line) => {
     const colon = line.indexOf(':');
-    if (colon <= 0) throw new CliError('usage', `bad ;headers= for field ${JSON.stringify(arg.name)}: ${JSON.stringify(line)} is not 'Name: value'`);
+    if (colon <= 0)
+      throw new CliError(
+        'usage',
+        `bad ;headers= for field ${JSON.stringify(arg.name)}: ${JSON.stringify(line)} is not 'Name: value'`,
+      );
     return [line.slice(0, colon).trim(), line.slice(colon + 1).trim()];
   });
 }
@@ -317,11 +359,17 @@ async function partHeaders(arg: FormArg, options: ReadOptions): Promise<Array<[s
 const HEADERS_FILE_LIMIT = 64 * 1024;
 
 /** A file's bytes, or standard input's for `-`, within the limit; errors as CliErrors naming `what`. */
-async function readValue(path: string, what: string, options: ReadOptions & { stdin?: NodeJS.ReadableStream }): Promise<Buffer> {
+async function readValue(
+  path: string,
+  what: string,
+  options: ReadOptions & { stdin?: NodeJS.ReadableStream },
+): Promise<Buffer> {
   try {
     if (path !== STDIN) return await readLimited(path, options);
     const stdin = options.stdin ?? process.stdin;
-    return await readStream(stdin, 'standard input', options.limit ?? CONTENTS_LIMIT, options.signal, () => stdin.pause());
+    return await readStream(stdin, 'standard input', options.limit ?? CONTENTS_LIMIT, options.signal, () =>
+      stdin.pause(),
+    );
   } catch (cause) {
     if (cause instanceof CliError) throw cause; // a timeout, as the signal's reason
     if (cause instanceof TooLarge) throw new CliError('read', `${what}: ${cause.message}`, cause);

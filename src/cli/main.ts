@@ -21,7 +21,12 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     verbose = options.verbose;
     if (options.command === 'serve') return await serve(options, io);
     // Killed by a signal, the process still runs its exit handlers: a spooled standard input is removed.
-    for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) process.once(signal, () => process.exit(code));
+    for (const [signal, code] of [
+      ['SIGINT', 130],
+      ['SIGTERM', 143],
+      ['SIGHUP', 129],
+    ] as const)
+      process.once(signal, () => process.exit(code));
     return await send(options, io);
   } catch (error) {
     const { kind, message } = classify(error);
@@ -52,6 +57,8 @@ main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr })
 // waiting on it. That must never pass for success.
 process.once('beforeExit', () => {
   if (settled) return;
-  process.stderr.write('multipart-poster: the exchange ended with neither an answer nor an error (nothing was left to wait for)\n');
+  process.stderr.write(
+    'multipart-poster: the exchange ended with neither an answer nor an error (nothing was left to wait for)\n',
+  );
   process.exitCode = EXIT.failure;
 });

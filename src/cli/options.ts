@@ -150,7 +150,11 @@ const SPEC = {
 } as const;
 
 type OptionName = keyof typeof SPEC;
-const LONG_BY_SHORT = new Map(Object.entries(SPEC).flatMap(([long, spec]) => ('short' in spec ? [[spec.short as string, long as OptionName] as const] : [])));
+const LONG_BY_SHORT = new Map(
+  Object.entries(SPEC).flatMap(([long, spec]) =>
+    'short' in spec ? [[spec.short as string, long as OptionName] as const] : [],
+  ),
+);
 
 /**
  * As in curl, the argument after an option that takes a value is that value even
@@ -172,7 +176,11 @@ export function normalizeArgs(argv: readonly string[]): string[] {
       const letters = [...arg.slice(1)].map((letter) => LONG_BY_SHORT.get(letter));
       const last = letters.at(-1);
       // Only a group of known letters, every one but the last a flag, ending in one that takes a value.
-      if (last !== undefined && SPEC[last].type === 'string' && letters.slice(0, -1).every((l) => l !== undefined && SPEC[l].type === 'boolean')) {
+      if (
+        last !== undefined &&
+        SPEC[last].type === 'string' &&
+        letters.slice(0, -1).every((l) => l !== undefined && SPEC[l].type === 'boolean')
+      ) {
         for (const letter of arg.slice(1, -1)) out.push(`-${letter}`);
         long = last;
       }
@@ -187,7 +195,12 @@ export function normalizeArgs(argv: readonly string[]): string[] {
 }
 
 /** A whole number in plain decimal digits (no sign, exponent, hex or spaces), from `min` to `max`. */
-function wholeNumber(value: string | undefined, option: string, min = 0, max = Number.MAX_SAFE_INTEGER): number | undefined {
+function wholeNumber(
+  value: string | undefined,
+  option: string,
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+): number | undefined {
   if (value === undefined) return undefined;
   const number = /^\d+$/.test(value) ? Number(value) : NaN;
   if (!(Number.isSafeInteger(number) && number >= min && number <= max)) {
@@ -204,10 +217,15 @@ export const MAX_TIMEOUT_SECONDS = 2_147_483;
 function timeoutMs(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const seconds = /^(\d+(\.\d*)?|\.\d+)$/.test(value) ? Number(value) : NaN;
-  if (Number.isNaN(seconds)) throw new CliError('usage', `--timeout takes a number of seconds, not ${JSON.stringify(value)}`);
-  if (!(seconds > 0)) throw new CliError('usage', `--timeout takes a number of seconds above 0, not ${JSON.stringify(value)}`);
+  if (Number.isNaN(seconds))
+    throw new CliError('usage', `--timeout takes a number of seconds, not ${JSON.stringify(value)}`);
+  if (!(seconds > 0))
+    throw new CliError('usage', `--timeout takes a number of seconds above 0, not ${JSON.stringify(value)}`);
   if (seconds > MAX_TIMEOUT_SECONDS) {
-    throw new CliError('usage', `--timeout takes at most ${MAX_TIMEOUT_SECONDS} seconds (about 24 days), not ${JSON.stringify(value)}`);
+    throw new CliError(
+      'usage',
+      `--timeout takes at most ${MAX_TIMEOUT_SECONDS} seconds (about 24 days), not ${JSON.stringify(value)}`,
+    );
   }
   // Whole milliseconds (1.1 s is 1100 ms, not 1100.0000000000002), and never 0.
   return Math.max(1, Math.round(seconds * 1000));
@@ -224,9 +242,13 @@ export function proxyUrl(value: string | undefined, option = '-x'): string | und
   try {
     url = new URL(text);
   } catch {
-    throw new CliError('usage', `${option} takes a proxy URL such as http://127.0.0.1:3128, not ${JSON.stringify(value)}`);
+    throw new CliError(
+      'usage',
+      `${option} takes a proxy URL such as http://127.0.0.1:3128, not ${JSON.stringify(value)}`,
+    );
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CliError('usage', `${option} takes an http:// or https:// proxy, not ${url.protocol}//`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new CliError('usage', `${option} takes an http:// or https:// proxy, not ${url.protocol}//`);
   return url.href;
 }
 
@@ -237,14 +259,19 @@ export const MAX_RETRIES = 1000;
 function retrySeconds(value: string | undefined, option: string): number | undefined {
   if (value === undefined) return undefined;
   const seconds = /^(\d+(\.\d*)?|\.\d+)$/.test(value) ? Number(value) : NaN;
-  if (!(seconds <= MAX_TIMEOUT_SECONDS)) throw new CliError('usage', `${option} takes a number of seconds from 0 to ${MAX_TIMEOUT_SECONDS}, not ${JSON.stringify(value)}`);
+  if (!(seconds <= MAX_TIMEOUT_SECONDS))
+    throw new CliError(
+      'usage',
+      `${option} takes a number of seconds from 0 to ${MAX_TIMEOUT_SECONDS}, not ${JSON.stringify(value)}`,
+    );
   return seconds === 0 ? undefined : Math.max(1, Math.round(seconds * 1000));
 }
 
 /** --max-redirs: a whole number, or -1 for no limit as in curl. */
 function maxRedirects(value: string | undefined): number {
   if (value === '-1') return Number.MAX_SAFE_INTEGER;
-  if (value !== undefined && !/^\d+$/.test(value)) throw new CliError('usage', `--max-redirs takes a whole number (or -1 for no limit), not ${JSON.stringify(value)}`);
+  if (value !== undefined && !/^\d+$/.test(value))
+    throw new CliError('usage', `--max-redirs takes a whole number (or -1 for no limit), not ${JSON.stringify(value)}`);
   return wholeNumber(value, '--max-redirs') ?? 5;
 }
 
@@ -255,7 +282,10 @@ const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 function method(value: string | undefined): string | undefined {
   if (value !== undefined && !TOKEN.test(value)) {
-    throw new CliError('usage', `-X takes an HTTP method (letters, digits and !#$%&'*+-.^_\`|~, such as PUT), not ${JSON.stringify(value)}`);
+    throw new CliError(
+      'usage',
+      `-X takes an HTTP method (letters, digits and !#$%&'*+-.^_\`|~, such as PUT), not ${JSON.stringify(value)}`,
+    );
   }
   return value;
 }
@@ -275,7 +305,10 @@ function parseHeaders(args: readonly string[]): ParsedHeaders {
     const colon = header.indexOf(':');
     if (colon <= 0) throw bad(`expected 'Name: value'`);
     const name = header.slice(0, colon);
-    if (!TOKEN.test(name)) throw bad(`${JSON.stringify(name)} is not a header name (letters, digits and !#$%&'*+-.^_\`|~, nothing else, not even a space)`);
+    if (!TOKEN.test(name))
+      throw bad(
+        `${JSON.stringify(name)} is not a header name (letters, digits and !#$%&'*+-.^_\`|~, nothing else, not even a space)`,
+      );
     const value = header.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '');
     if (/[\r\n]/.test(value)) throw bad('a header value cannot hold a line break');
     if (CONTROL.test(value)) throw bad('a header value cannot hold a control character');
@@ -291,8 +324,10 @@ function parseHeaders(args: readonly string[]): ParsedHeaders {
       case 'transfer-encoding':
         throw bad(`${name} is set from the body and cannot be changed`);
       case 'expect':
-        if (value !== '' && value.toLowerCase() !== '100-continue') throw bad(`only 'Expect: 100-continue' (or 'Expect:' to send none) can be asked for`);
-        if (result.expect !== undefined && result.expect !== (value !== '')) throw bad('contradicts the -H Expect before it');
+        if (value !== '' && value.toLowerCase() !== '100-continue')
+          throw bad(`only 'Expect: 100-continue' (or 'Expect:' to send none) can be asked for`);
+        if (result.expect !== undefined && result.expect !== (value !== ''))
+          throw bad('contradicts the -H Expect before it');
         result.expect = value !== '';
         break;
       default:
@@ -308,12 +343,17 @@ function parseHeaders(args: readonly string[]): ParsedHeaders {
  * or another subtype (`multipart/related; type="application/json"`, as curl users set it). A
  * boundary given there is used as --boundary would be; other parameters go into the header as given.
  */
-function formContentType(contentType: string, boundaryOption: string | undefined): { subtype: string; boundary: string | undefined; parameters: Array<[string, string]> } {
+function formContentType(
+  contentType: string,
+  boundaryOption: string | undefined,
+): { subtype: string; boundary: string | undefined; parameters: Array<[string, string]> } {
   const bad = (why: string) => new CliError('usage', `-H "Content-Type: ${contentType}" with -F: ${why}`);
   const [type = '', ...pieces] = splitParameters(contentType);
   const match = /^multipart\/([!#$%&'*+\-.^_`|~0-9A-Za-z]+)$/i.exec(type.trim());
   if (match === null) {
-    throw bad(`-F sends a multipart body (multipart/form-data, or multipart/related, mixed...); to send a file as ${type.trim() || 'another type'}, use --data-binary @FILE`);
+    throw bad(
+      `-F sends a multipart body (multipart/form-data, or multipart/related, mixed...); to send a file as ${type.trim() || 'another type'}, use --data-binary @FILE`,
+    );
   }
   let boundary: string | undefined;
   const parameters: Array<[string, string]> = [];
@@ -323,7 +363,8 @@ function formContentType(contentType: string, boundaryOption: string | undefined
     const key = parameter.slice(0, eq).trim();
     if (eq <= 0) throw bad(`${JSON.stringify(parameter.trim())} is not a key=value parameter`);
     const raw = parameter.slice(eq + 1).trim();
-    const value = raw.length >= 2 && raw.startsWith('"') && raw.endsWith('"') ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : raw;
+    const value =
+      raw.length >= 2 && raw.startsWith('"') && raw.endsWith('"') ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : raw;
     if (key.toLowerCase() !== 'boundary') {
       parameters.push([key, value]);
       continue;
@@ -361,7 +402,13 @@ function splitParameters(value: string): string[] {
 export function parseOptions(argv: readonly string[]): Options {
   let parsed;
   try {
-    parsed = parseArgs({ args: normalizeArgs(argv), options: SPEC, allowPositionals: true, strict: true, tokens: true });
+    parsed = parseArgs({
+      args: normalizeArgs(argv),
+      options: SPEC,
+      allowPositionals: true,
+      strict: true,
+      tokens: true,
+    });
   } catch (error) {
     throw new CliError('usage', (error as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
   }
@@ -370,7 +417,8 @@ export function parseOptions(argv: readonly string[]): Options {
   if (values.version) return { command: 'version' };
 
   if (positionals[0] === 'serve') {
-    if (positionals.length > 1) throw new CliError('usage', `serve takes no arguments besides options, not ${JSON.stringify(positionals[1])}`);
+    if (positionals.length > 1)
+      throw new CliError('usage', `serve takes no arguments besides options, not ${JSON.stringify(positionals[1])}`);
     return {
       command: 'serve',
       port: wholeNumber(values.port, '--port', 0, 65535) ?? 5000,
@@ -385,29 +433,47 @@ export function parseOptions(argv: readonly string[]): Options {
   const url = positionals[0];
   // -F and --form-string in the order given: each is one part.
   const form = parsed.tokens.flatMap((token) =>
-    token.kind !== 'option' || token.value === undefined ? [] : token.name === 'form' ? [parseFormArg(token.value)] : token.name === 'form-string' ? [parseFormString(token.value)] : [],
+    token.kind !== 'option' || token.value === undefined
+      ? []
+      : token.name === 'form'
+        ? [parseFormArg(token.value)]
+        : token.name === 'form-string'
+          ? [parseFormString(token.value)]
+          : [],
   );
   // -T FILE is curl's upload: the file itself as the body of a PUT (--data-binary @FILE with -X PUT).
   const uploadFile = values['upload-file'];
-  if (uploadFile !== undefined && values['data-binary'] !== undefined) throw new CliError('usage', '-T and --data-binary cannot be used together');
+  if (uploadFile !== undefined && values['data-binary'] !== undefined)
+    throw new CliError('usage', '-T and --data-binary cannot be used together');
   if (uploadFile === '') throw new CliError('usage', '-T takes a file (or - for standard input)');
   const dataBinary = uploadFile === undefined ? values['data-binary'] : `@${uploadFile}`;
   if (dataBinary !== undefined) {
-    if (!dataBinary.startsWith('@') || dataBinary.length === 1) throw new CliError('usage', '--data-binary takes @FILE (or @- for standard input)');
-    if (form.length > 0) throw new CliError('usage', `${uploadFile === undefined ? '--data-binary' : '-T'} and -F cannot be used together`);
-    if (values.boundary !== undefined) throw new CliError('usage', '--boundary is for -F (multipart); --data-binary sends the file alone');
+    if (!dataBinary.startsWith('@') || dataBinary.length === 1)
+      throw new CliError('usage', '--data-binary takes @FILE (or @- for standard input)');
+    if (form.length > 0)
+      throw new CliError(
+        'usage',
+        `${uploadFile === undefined ? '--data-binary' : '-T'} and -F cannot be used together`,
+      );
+    if (values.boundary !== undefined)
+      throw new CliError('usage', '--boundary is for -F (multipart); --data-binary sends the file alone');
   }
-  if (form.length === 0 && dataBinary === undefined) throw new CliError('usage', 'nothing to send: give at least one -F (or --data-binary @FILE); see --help');
+  if (form.length === 0 && dataBinary === undefined)
+    throw new CliError('usage', 'nothing to send: give at least one -F (or --data-binary @FILE); see --help');
   const dryRun = values['dry-run'] ?? (url === undefined && values.output !== undefined);
-  if (url === undefined && !dryRun) throw new CliError('usage', 'no URL given (use --dry-run or -o FILE to write the body instead)');
+  if (url === undefined && !dryRun)
+    throw new CliError('usage', 'no URL given (use --dry-run or -o FILE to write the body instead)');
   const { headers, contentType, expect } = parseHeaders(values.header ?? []);
-  const multipart = contentType !== undefined && dataBinary === undefined ? formContentType(contentType, values.boundary) : undefined;
+  const multipart =
+    contentType !== undefined && dataBinary === undefined ? formContentType(contentType, values.boundary) : undefined;
   const boundary = multipart?.boundary ?? values.boundary;
-  if (values['expect-continue'] && values['no-expect-continue']) throw new CliError('usage', '--expect-continue and --no-expect-continue contradict each other');
+  if (values['expect-continue'] && values['no-expect-continue'])
+    throw new CliError('usage', '--expect-continue and --no-expect-continue contradict each other');
   if ((values['expect-continue'] && expect === false) || (values['no-expect-continue'] && expect === true)) {
     throw new CliError('usage', `-H Expect contradicts --${values['expect-continue'] ? '' : 'no-'}expect-continue`);
   }
-  if (values.progress && values['no-progress']) throw new CliError('usage', '--progress and --no-progress contradict each other');
+  if (values.progress && values['no-progress'])
+    throw new CliError('usage', '--progress and --no-progress contradict each other');
   return {
     command: 'send',
     url,

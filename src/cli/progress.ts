@@ -35,15 +35,27 @@ export function formatBytes(bytes: number): string {
 function formatSeconds(seconds: number): string {
   if (!Number.isFinite(seconds)) return '--';
   const s = Math.ceil(seconds);
-  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+  return s >= 3600
+    ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
+    : s >= 60
+      ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
+      : `${s}s`;
 }
 
 /** Below this, a rate is mostly noise (the first bytes are the headers): rate and ETA show as `--`. */
 const SETTLE_MS = 250;
 
 /** The words of a progress line: bytes, percent, rate and time left (or, once the body is all handed over, "waiting for response"). */
-export function describeProgress(loaded: number, total: number | undefined, elapsedMs: number, waiting = false): string {
-  if (waiting) return total === undefined ? `${formatBytes(loaded)}  waiting for response` : `${String(total === 0 ? 100 : Math.floor((loaded / total) * 100)).padStart(3)}%  ${formatBytes(loaded)} / ${formatBytes(total)}  waiting for response`;
+export function describeProgress(
+  loaded: number,
+  total: number | undefined,
+  elapsedMs: number,
+  waiting = false,
+): string {
+  if (waiting)
+    return total === undefined
+      ? `${formatBytes(loaded)}  waiting for response`
+      : `${String(total === 0 ? 100 : Math.floor((loaded / total) * 100)).padStart(3)}%  ${formatBytes(loaded)} / ${formatBytes(total)}  waiting for response`;
   const settled = elapsedMs >= SETTLE_MS || (total !== undefined && loaded >= total);
   const rate = settled && elapsedMs > 0 ? (loaded / elapsedMs) * 1000 : 0;
   const speed = settled ? `${formatBytes(Math.round(rate))}/s` : '-- B/s';
@@ -53,7 +65,12 @@ export function describeProgress(loaded: number, total: number | undefined, elap
   return `${String(percent).padStart(3)}%  ${formatBytes(loaded)} / ${formatBytes(total)}  ${speed}  ETA ${loaded >= total ? '0s' : formatSeconds(eta)}`;
 }
 
-export function createProgress({ stream, style, interval = style === 'bar' ? 100 : 1000, now = Date.now }: ProgressOptions): ProgressDisplay {
+export function createProgress({
+  stream,
+  style,
+  interval = style === 'bar' ? 100 : 1000,
+  now = Date.now,
+}: ProgressOptions): ProgressDisplay {
   const started = now();
   let last = -Infinity;
   let latest: [number, number | undefined] = [0, undefined];

@@ -2,7 +2,15 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import type { Agent } from 'node:http';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { multipartEncode, rawBody, upload, type EncodedBody, type RetryOptions, type UploadAttempt, type UploadOptions } from '../index.js';
+import {
+  multipartEncode,
+  rawBody,
+  upload,
+  type EncodedBody,
+  type RetryOptions,
+  type UploadAttempt,
+  type UploadOptions,
+} from '../index.js';
 import { CliError, EXIT } from './errors.js';
 import { STDIN, toParams } from './form-args.js';
 import { proxyUrl, type SendOptions } from './options.js';
@@ -17,7 +25,17 @@ async function encode(options: SendOptions): Promise<EncodedBody> {
   // --timeout also bounds reading the inputs: `<file` values and standard input (a FIFO or a pipe
   // nobody writes to would otherwise wait forever).
   const timeout = options.timeoutMs;
-  const signal = timeout === undefined ? undefined : timeoutSignal(timeout, () => new CliError('timeout', `reading the inputs (-F <file values, standard input) took longer than ${timeout} ms`));
+  const signal =
+    timeout === undefined
+      ? undefined
+      : timeoutSignal(
+          timeout,
+          () =>
+            new CliError(
+              'timeout',
+              `reading the inputs (-F <file values, standard input) took longer than ${timeout} ms`,
+            ),
+        );
   const bounded = signal === undefined ? {} : { signal: signal.signal };
   try {
     // The caller's -H Content-Type wins for a raw body, as in curl; rawBody() puts it in the headers --dry-run shows and upload() sends.
@@ -59,7 +77,12 @@ function destination(options: SendOptions, io: Io): Writable {
   return file;
 }
 
-async function writeTo(target: Writable, source: AsyncIterable<Uint8Array>, options: SendOptions, io: Io): Promise<void> {
+async function writeTo(
+  target: Writable,
+  source: AsyncIterable<Uint8Array>,
+  options: SendOptions,
+  io: Io,
+): Promise<void> {
   try {
     await pipeline(source, target, { end: target !== io.stdout });
   } catch (error) {
@@ -133,13 +156,17 @@ function retryFor(options: SendOptions, io: Io): RetryOptions | 0 {
     methods: [options.method ?? 'POST'],
     statusCodes: options.retryAllErrors && options.fail ? everyError : transient,
     // curl's transient failures: a timeout and a host that did not resolve; a refused connection with --retry-connrefused.
-    errorCodes: options.retryAllErrors ? 'any' : ['ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', ...(options.retryConnrefused ? ['ECONNREFUSED'] : [])],
+    errorCodes: options.retryAllErrors
+      ? 'any'
+      : ['ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', ...(options.retryConnrefused ? ['ECONNREFUSED'] : [])],
     backoff: delay === undefined ? (attempt) => Math.min(1000 * 2 ** (attempt - 1), 600_000) : () => delay,
     ...(options.retryMaxTimeMs === undefined ? {} : { maxRetryTime: options.retryMaxTimeMs }),
     onRetry: (info: UploadAttempt) => {
       const left = options.retry - info.attempt;
       const why = typeof info.reason === 'number' ? `HTTP ${info.reason}` : info.reason;
-      io.stderr.write(`${io.stderr.isTTY ? '\r\x1b[K' : ''}multipart-poster: attempt ${info.attempt} failed (${why}); retrying in ${formatDelay(info.delay)}, ${left} ${left === 1 ? 'retry' : 'retries'} left\n`);
+      io.stderr.write(
+        `${io.stderr.isTTY ? '\r\x1b[K' : ''}multipart-poster: attempt ${info.attempt} failed (${why}); retrying in ${formatDelay(info.delay)}, ${left} ${left === 1 ? 'retry' : 'retries'} left\n`,
+      );
     },
   };
 }
@@ -189,11 +216,18 @@ export async function send(options: SendOptions, io: Io): Promise<number> {
       tls,
       ...(progress === undefined
         ? {}
-        : { onUploadProgress: (loaded: number, total: number | undefined) => progress.update(loaded, total), onBodySent: () => progress.waiting() }),
+        : {
+            onUploadProgress: (loaded: number, total: number | undefined) => progress.update(loaded, total),
+            onBodySent: () => progress.waiting(),
+          }),
     });
   } catch (error) {
     const code = ((error as Error).cause as NodeJS.ErrnoException | undefined)?.code;
-    if (proxy !== undefined && (error as { code?: unknown }).code === 'ERR_REQUEST_FAILED' && (code === 'ENOTFOUND' || code === 'EAI_AGAIN')) {
+    if (
+      proxy !== undefined &&
+      (error as { code?: unknown }).code === 'ERR_REQUEST_FAILED' &&
+      (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    ) {
       throw new CliError('resolveProxy', `could not resolve proxy ${new URL(proxy).hostname}`, error);
     }
     throw error;
@@ -204,7 +238,10 @@ export async function send(options: SendOptions, io: Io): Promise<number> {
   const target = destination(options, io);
   if (options.include) {
     // Where the body goes (stdout or the -o file), as curl writes them.
-    const head = [`HTTP/1.1 ${response.status} ${response.statusText}`, ...[...response.headers].map(([name, value]) => `${name}: ${value}`)];
+    const head = [
+      `HTTP/1.1 ${response.status} ${response.statusText}`,
+      ...[...response.headers].map(([name, value]) => `${name}: ${value}`),
+    ];
     target.write(Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1')); // header values are byte strings
   }
   if (response.body) await writeTo(target, response.body as unknown as AsyncIterable<Uint8Array>, options, io);

@@ -14,7 +14,9 @@ export function serve(options: ServeOptions, io: Io): Promise<number> {
           `${report.contentLength === null ? (report.chunked ? 'chunked' : 'no Content-Length') : report.lengthMatches ? 'Content-Length matches' : 'Content-Length DOES NOT MATCH'}\n`,
       ),
     onError: (error, req) =>
-      io.stderr.write(`${req.method} ${req.url}: ${error instanceof ReceiveError ? error.status : 500} ${error.message}\n`),
+      io.stderr.write(
+        `${req.method} ${req.url}: ${error instanceof ReceiveError ? error.status : 500} ${error.message}\n`,
+      ),
   });
   return new Promise((resolve, reject) => {
     server.on('error', reject);

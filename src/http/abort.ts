@@ -5,7 +5,9 @@
  * on the caller's signal.
  */
 const handlers = new WeakMap<AbortSignal, Set<WeakRef<() => void>>>();
-const forget = new FinalizationRegistry<{ set: Set<WeakRef<() => void>>; ref: WeakRef<() => void> }>(({ set, ref }) => set.delete(ref));
+const forget = new FinalizationRegistry<{ set: Set<WeakRef<() => void>>; ref: WeakRef<() => void> }>(({ set, ref }) =>
+  set.delete(ref),
+);
 
 /** Calls `handler` when `signal` aborts; the returned function unsubscribes. */
 export function onAbort(signal: AbortSignal, handler: () => void): () => void {
@@ -13,10 +15,14 @@ export function onAbort(signal: AbortSignal, handler: () => void): () => void {
   if (set === undefined) {
     const live = new Set<WeakRef<() => void>>();
     handlers.set(signal, live);
-    signal.addEventListener('abort', () => {
-      for (const ref of live) ref.deref()?.();
-      live.clear();
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        for (const ref of live) ref.deref()?.();
+        live.clear();
+      },
+      { once: true },
+    );
     set = live;
   }
   const ref = new WeakRef(handler);

@@ -24,7 +24,13 @@ const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
  * A WHATWG Response over a Node response, streamed (not buffered). `onDone` runs
  * once, when the body has been read to the end, has failed or was cancelled.
  */
-export function toWebResponse(res: IncomingMessage, url: string, redirected: boolean, method: string, onDone: () => void): Response {
+export function toWebResponse(
+  res: IncomingMessage,
+  url: string,
+  redirected: boolean,
+  method: string,
+  onDone: () => void,
+): Response {
   const headers = new Headers();
   for (let i = 0; i < res.rawHeaders.length; i += 2) headers.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
   const status = res.statusCode ?? 0;

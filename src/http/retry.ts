@@ -1,6 +1,15 @@
 import type { UploadAttempt } from '../errors.js';
 import { UploadError } from '../errors.js';
-import { checkFunction, checkInteger, checkMilliseconds, checkOptionKeys, describe, MAX_TIMER_MS, TOKEN, uploadOptionError as fail } from '../validate.js';
+import {
+  checkFunction,
+  checkInteger,
+  checkMilliseconds,
+  checkOptionKeys,
+  describe,
+  MAX_TIMER_MS,
+  TOKEN,
+  uploadOptionError as fail,
+} from '../validate.js';
 
 export interface RetryOptions {
   /** Retries after the first attempt (default 2: at most 3 attempts). */
@@ -28,7 +37,15 @@ export const DEFAULT_RETRY_STATUSES = [408, 429, 500, 502, 503, 504];
  * does not resolve is nearly always a wrong name, which a retry only delays; the
  * transient DNS failure has its own code, EAI_AGAIN, which is retried.
  */
-export const DEFAULT_RETRY_ERROR_CODES = ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENETUNREACH', 'EHOSTUNREACH', 'EAI_AGAIN'];
+export const DEFAULT_RETRY_ERROR_CODES = [
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'EAI_AGAIN',
+];
 /** As got: two retries, for idempotent methods only, unless the caller says otherwise. */
 const DEFAULT_LIMIT = 2;
 const DEFAULT_BACKOFF_MS = 1000;
@@ -50,22 +67,50 @@ export interface RetryPolicy {
   onRetry: ((info: UploadAttempt) => void) | undefined;
 }
 
-const RETRY_KEYS = ['limit', 'methods', 'statusCodes', 'errorCodes', 'backoff', 'maxRetryAfter', 'maxRetryTime', 'onRetry'];
+const RETRY_KEYS = [
+  'limit',
+  'methods',
+  'statusCodes',
+  'errorCodes',
+  'backoff',
+  'maxRetryAfter',
+  'maxRetryTime',
+  'onRetry',
+];
 
 /**
  * Checks `retry` (a number or an options object) and returns the policy. No option means got's
  * defaults, for bodies that can be sent again: a one-shot stream's failure is then returned as it is.
  */
 export function retryPolicy(retry: number | RetryOptions | undefined): RetryPolicy {
-  const options: RetryOptions = typeof retry === 'number' ? { limit: retry } : checkOptionKeys(retry, RETRY_KEYS, fail, 'retry');
-  const limit = checkInteger(options.limit, typeof retry === 'number' ? 'retry' : 'retry.limit', fail, 0, 1000) ?? DEFAULT_LIMIT;
-  const methods = list<string>(options.methods, 'retry.methods', (m) => typeof m === 'string' && TOKEN.test(m), 'HTTP methods') ?? DEFAULT_RETRY_METHODS;
-  const statusCodes = list<number>(options.statusCodes, 'retry.statusCodes', (s) => Number.isInteger(s) && (s as number) >= 400 && (s as number) <= 599, 'statuses from 400 to 599') ?? DEFAULT_RETRY_STATUSES;
+  const options: RetryOptions =
+    typeof retry === 'number' ? { limit: retry } : checkOptionKeys(retry, RETRY_KEYS, fail, 'retry');
+  const limit =
+    checkInteger(options.limit, typeof retry === 'number' ? 'retry' : 'retry.limit', fail, 0, 1000) ?? DEFAULT_LIMIT;
+  const methods =
+    list<string>(options.methods, 'retry.methods', (m) => typeof m === 'string' && TOKEN.test(m), 'HTTP methods') ??
+    DEFAULT_RETRY_METHODS;
+  const statusCodes =
+    list<number>(
+      options.statusCodes,
+      'retry.statusCodes',
+      (s) => Number.isInteger(s) && (s as number) >= 400 && (s as number) <= 599,
+      'statuses from 400 to 599',
+    ) ?? DEFAULT_RETRY_STATUSES;
   const errorCodes =
-    options.errorCodes === 'any' ? 'any' : (list<string>(options.errorCodes, "retry.errorCodes (or 'any')", (c) => typeof c === 'string' && c !== '', 'error codes such as "ECONNRESET"') ?? DEFAULT_RETRY_ERROR_CODES);
+    options.errorCodes === 'any'
+      ? 'any'
+      : (list<string>(
+          options.errorCodes,
+          "retry.errorCodes (or 'any')",
+          (c) => typeof c === 'string' && c !== '',
+          'error codes such as "ECONNRESET"',
+        ) ?? DEFAULT_RETRY_ERROR_CODES);
   const { backoff } = options;
-  if (typeof backoff !== 'function') checkMilliseconds(backoff, 'retry.backoff (a number of ms or a function)', fail, 0);
-  const maxRetryAfter = checkMilliseconds(options.maxRetryAfter, 'retry.maxRetryAfter', fail, 0) ?? DEFAULT_MAX_RETRY_AFTER_MS;
+  if (typeof backoff !== 'function')
+    checkMilliseconds(backoff, 'retry.backoff (a number of ms or a function)', fail, 0);
+  const maxRetryAfter =
+    checkMilliseconds(options.maxRetryAfter, 'retry.maxRetryAfter', fail, 0) ?? DEFAULT_MAX_RETRY_AFTER_MS;
   const maxRetryTime = checkMilliseconds(options.maxRetryTime, 'retry.maxRetryTime', fail, 0);
   const onRetry = checkFunction<(info: UploadAttempt) => void>(options.onRetry, 'retry.onRetry', fail);
   return {
@@ -74,7 +119,10 @@ export function retryPolicy(retry: number | RetryOptions | undefined): RetryPoli
     methods: new Set(methods.map((m) => m.toUpperCase())),
     statusCodes: new Set(statusCodes),
     errorCodes: errorCodes === 'any' ? 'any' : new Set(errorCodes),
-    backoff: typeof backoff === 'function' ? callerBackoff(backoff) : (attempt) => exponentialBackoff(attempt, backoff ?? DEFAULT_BACKOFF_MS),
+    backoff:
+      typeof backoff === 'function'
+        ? callerBackoff(backoff)
+        : (attempt) => exponentialBackoff(attempt, backoff ?? DEFAULT_BACKOFF_MS),
     maxRetryAfter,
     maxRetryTime,
     onRetry,
@@ -104,10 +152,17 @@ function callerBackoff(backoff: (attempt: number) => number): (attempt: number) 
     try {
       ms = backoff(attempt);
     } catch (cause) {
-      throw new UploadError('ERR_CALLBACK_FAILED', `retry.backoff threw: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+      throw new UploadError(
+        'ERR_CALLBACK_FAILED',
+        `retry.backoff threw: ${cause instanceof Error ? cause.message : String(cause)}`,
+        { cause },
+      );
     }
     if (!(typeof ms === 'number' && Number.isFinite(ms) && ms >= 0 && ms <= MAX_TIMER_MS)) {
-      throw new UploadError('ERR_INVALID_OPTION', `retry.backoff must return milliseconds from 0 to ${MAX_TIMER_MS}, not ${describe(ms)}`);
+      throw new UploadError(
+        'ERR_INVALID_OPTION',
+        `retry.backoff must return milliseconds from 0 to ${MAX_TIMER_MS}, not ${describe(ms)}`,
+      );
     }
     return ms;
   };

@@ -34,7 +34,15 @@ export class SliceWriter {
   #waiter: { limit: number; wake: () => void } | undefined;
 
   /** `fine`: someone listens to progress; without that, blocks always go whole (slices would only cost wake-ups). */
-  constructor(req: ClientRequest, hooks: { onWritten: (bytes: number) => void; onBlockDone: (block: Buffer) => void; stopped: () => boolean; fine: boolean }) {
+  constructor(
+    req: ClientRequest,
+    hooks: {
+      onWritten: (bytes: number) => void;
+      onBlockDone: (block: Buffer) => void;
+      stopped: () => boolean;
+      fine: boolean;
+    },
+  ) {
     this.#fine = hooks.fine;
     this.#req = req;
     this.#onWritten = hooks.onWritten;

@@ -3,7 +3,16 @@ import type { RequestOptions } from 'node:https';
 import { isUploadBody, multipartEncode, recyclingChunks, type EncodedBody, type EncodeOptions } from '../encoder.js';
 import { MultipartError, UploadError, type UploadAttempt } from '../errors.js';
 import type { ParamsInput } from '../param.js';
-import { checkFunction, checkInteger, checkMilliseconds, checkOptionKeys, checkString, describe, TOKEN, uploadOptionError as fail } from '../validate.js';
+import {
+  checkFunction,
+  checkInteger,
+  checkMilliseconds,
+  checkOptionKeys,
+  checkString,
+  describe,
+  TOKEN,
+  uploadOptionError as fail,
+} from '../validate.js';
 import { onAbort } from './abort.js';
 import { boundaryOf } from '../wire.js';
 import { loadWebClasses, toWebResponse } from './response.js';
@@ -75,13 +84,19 @@ const BODY_HEADERS = ['content-type', 'content-length', 'transfer-encoding', 'ex
  * (307/308 re-send the same bytes), stops sending when the server answers early,
  * and closes every file and socket on abort or failure.
  */
-export async function upload(url: string | URL, params: ParamsInput | EncodedBody, options: UploadOptions = {}): Promise<Response> {
+export async function upload(
+  url: string | URL,
+  params: ParamsInput | EncodedBody,
+  options: UploadOptions = {},
+): Promise<Response> {
   checkUploadOptions(options);
   const policy = retryPolicy(options.retry);
   await loadWebClasses();
   const given = isEncodedBody(params);
   if (given && (options.spool !== undefined || options.boundary !== undefined || options.blockSize !== undefined)) {
-    throw fail('boundary, blockSize and spool encode params; this body is encoded already (give them to multipartEncode or rawBody)');
+    throw fail(
+      'boundary, blockSize and spool encode params; this body is encoded already (give them to multipartEncode or rawBody)',
+    );
   }
   const target = parseUrl(url);
   // The exchange (its timeout and the caller's signal) starts first: spooling a stream is part of the upload.
@@ -106,7 +121,12 @@ export async function upload(url: string | URL, params: ParamsInput | EncodedBod
 }
 
 export function isEncodedBody(value: unknown): value is EncodedBody {
-  return typeof value === 'object' && value !== null && isUploadBody((value as EncodedBody).body) && typeof (value as EncodedBody).headers === 'object';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    isUploadBody((value as EncodedBody).body) &&
+    typeof (value as EncodedBody).headers === 'object'
+  );
 }
 
 function parseUrl(url: string | URL): URL {
@@ -117,7 +137,9 @@ function parseUrl(url: string | URL): URL {
     throw new UploadError('ERR_INVALID_URL', `invalid URL ${JSON.stringify(String(url))}`, { cause });
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new UploadError('ERR_INVALID_URL', `only http: and https: URLs can be uploaded to, not ${parsed.protocol}`, { url: parsed.href });
+    throw new UploadError('ERR_INVALID_URL', `only http: and https: URLs can be uploaded to, not ${parsed.protocol}`, {
+      url: parsed.href,
+    });
   }
   return parsed;
 }
@@ -154,11 +176,15 @@ class Exchange {
     const { signal, timeout } = options;
     this.#deadline = timeout === undefined ? Infinity : this.#started + timeout;
     const attempts = this.#attempts;
-    this.#onUserAbort = () => this.#abort(new UploadError('ERR_ABORTED', 'the upload was aborted', { cause: signal?.reason, attempts }));
+    this.#onUserAbort = () =>
+      this.#abort(new UploadError('ERR_ABORTED', 'the upload was aborted', { cause: signal?.reason, attempts }));
     if (signal?.aborted) this.#onUserAbort();
     else if (signal !== undefined) this.#unsubscribe = onAbort(signal, this.#onUserAbort);
     if (timeout !== undefined) {
-      this.#timer = setTimeout(() => this.#abort(new UploadError('ERR_TIMEOUT', `the upload took longer than ${timeout} ms`, { attempts })), timeout);
+      this.#timer = setTimeout(
+        () => this.#abort(new UploadError('ERR_TIMEOUT', `the upload took longer than ${timeout} ms`, { attempts })),
+        timeout,
+      );
       this.#timer.unref();
     }
   }
@@ -194,7 +220,9 @@ class Exchange {
         // Node hands on only final answers and upgrades; any other 1xx that gets here is not one we can use.
         res.destroy();
         req.destroy();
-        throw new UploadError('ERR_UNEXPECTED_RESPONSE', `the server answered ${status}, not a final response`, { url: url.href });
+        throw new UploadError('ERR_UNEXPECTED_RESPONSE', `the server answered ${status}, not a final response`, {
+          url: url.href,
+        });
       }
       if (!REDIRECTS.has(status) || location === undefined || maxRedirects === 0) {
         return this.#respond(res, req, bodySent, url, hop > 0, method);
@@ -202,7 +230,11 @@ class Exchange {
       res.resume();
       if (!bodySent) req.destroy();
       if (hop >= maxRedirects) {
-        throw new UploadError('ERR_TOO_MANY_REDIRECTS', `more than ${maxRedirects} redirects, the last to ${location}`, { url: url.href });
+        throw new UploadError(
+          'ERR_TOO_MANY_REDIRECTS',
+          `more than ${maxRedirects} redirects, the last to ${location}`,
+          { url: url.href },
+        );
       }
       const next = parseUrl(resolveLocation(location, url));
       if (next.origin !== start.origin) this.#crossOrigin = true;
@@ -222,18 +254,30 @@ class Exchange {
     }
   }
 
-  #respond(res: IncomingMessage, req: ClientRequest, bodySent: boolean, url: URL, redirected: boolean, method: string): Response {
+  #respond(
+    res: IncomingMessage,
+    req: ClientRequest,
+    bodySent: boolean,
+    url: URL,
+    redirected: boolean,
+    method: string,
+  ): Response {
     const done = () => {
       // A request whose body was cut short leaves its connection unusable.
       if (!bodySent) req.destroy();
       this.finish();
     };
-    this.#controller.signal.addEventListener('abort', () => res.destroy(this.#controller.signal.reason as Error), { once: true });
+    this.#controller.signal.addEventListener('abort', () => res.destroy(this.#controller.signal.reason as Error), {
+      once: true,
+    });
     try {
       return toWebResponse(res, url.href, redirected, method, done);
     } catch (cause) {
       req.destroy();
-      throw new UploadError('ERR_UNEXPECTED_RESPONSE', `cannot represent the response (status ${res.statusCode})`, { url: url.href, cause });
+      throw new UploadError('ERR_UNEXPECTED_RESPONSE', `cannot represent the response (status ${res.statusCode})`, {
+        url: url.href,
+        cause,
+      });
     }
   }
 
@@ -242,7 +286,13 @@ class Exchange {
    * there are retries and time left. Resolves to the answer that is kept (a success,
    * any status not retried, or the last one); rejects with the last failure.
    */
-  async #sendWithRetries(url: URL, method: string, headers: Headers, body: EncodedBody | undefined, contentType: string | undefined): Promise<Sent> {
+  async #sendWithRetries(
+    url: URL,
+    method: string,
+    headers: Headers,
+    body: EncodedBody | undefined,
+    contentType: string | undefined,
+  ): Promise<Sent> {
     const policy = this.#policy;
     for (let attempt = 1; ; attempt++) {
       let sent: Sent | undefined;
@@ -257,7 +307,8 @@ class Exchange {
       let wait: number;
       if (sent === undefined) {
         const code = failureReason(failure);
-        if (!mayRetry || code === undefined || (policy.errorCodes !== 'any' && !policy.errorCodes.has(code))) throw failure;
+        if (!mayRetry || code === undefined || (policy.errorCodes !== 'any' && !policy.errorCodes.has(code)))
+          throw failure;
         reason = code;
         wait = policy.backoff(attempt);
       } else {
@@ -275,7 +326,10 @@ class Exchange {
       }
       // A retry that could not start before the deadline is not worth waiting for: the answer (or failure) we have is final.
       const resumeAt = Date.now() + wait;
-      if (resumeAt >= this.#deadline || (policy.maxRetryTime !== undefined && resumeAt - this.#started > policy.maxRetryTime)) {
+      if (
+        resumeAt >= this.#deadline ||
+        (policy.maxRetryTime !== undefined && resumeAt - this.#started > policy.maxRetryTime)
+      ) {
         if (sent !== undefined) return sent;
         throw failure;
       }
@@ -291,14 +345,18 @@ class Exchange {
       if (!replayable) {
         throw new UploadError(
           'ERR_BODY_NOT_REPLAYABLE',
-          `attempt ${attempt} failed (${sent === undefined ? error?.message ?? reason : `the server answered ${reason}`}) and would be retried, but the body holds a one-shot stream that was already read; use files, Blobs or bytes to make it replayable`,
+          `attempt ${attempt} failed (${sent === undefined ? (error?.message ?? reason) : `the server answered ${reason}`}) and would be retried, but the body holds a one-shot stream that was already read; use files, Blobs or bytes to make it replayable`,
           { url: url.href, cause: failure, attempts: this.#attempts },
         );
       }
       try {
         policy.onRetry?.(info);
       } catch (cause) {
-        throw new UploadError('ERR_CALLBACK_FAILED', `retry.onRetry threw: ${cause instanceof Error ? cause.message : String(cause)}`, { url: url.href, cause, attempts: this.#attempts });
+        throw new UploadError(
+          'ERR_CALLBACK_FAILED',
+          `retry.onRetry threw: ${cause instanceof Error ? cause.message : String(cause)}`,
+          { url: url.href, cause, attempts: this.#attempts },
+        );
       }
       this.#attempts.push(info);
       await this.#wait(wait);
@@ -323,7 +381,13 @@ class Exchange {
   }
 
   /** One request; resolves once a final response has arrived, whether or not the body was all sent. */
-  async #send(url: URL, method: string, userHeaders: Headers, encoded: EncodedBody | undefined, contentType: string | undefined): Promise<Sent> {
+  async #send(
+    url: URL,
+    method: string,
+    userHeaders: Headers,
+    encoded: EncodedBody | undefined,
+    contentType: string | undefined,
+  ): Promise<Sent> {
     this.signal.throwIfAborted();
     // Loaded on first use: code that only encodes never pays for http, https and tls.
     const transport = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
@@ -365,13 +429,25 @@ class Exchange {
       // an abort must each settle the request: none of them is an 'error' on every path.
       req.on('upgrade', (res, socket) => {
         socket.destroy();
-        fail(new UploadError('ERR_UNEXPECTED_RESPONSE', `the server answered ${res.statusCode} ${res.statusMessage ?? ''}`.trimEnd() + ', switching protocols though none was asked for', { url: url.href }));
+        fail(
+          new UploadError(
+            'ERR_UNEXPECTED_RESPONSE',
+            `the server answered ${res.statusCode} ${res.statusMessage ?? ''}`.trimEnd() +
+              ', switching protocols though none was asked for',
+            { url: url.href },
+          ),
+        );
       });
       const onAbort = () => fail(this.signal.reason as Error);
       this.signal.addEventListener('abort', onAbort, { once: true });
       req.once('close', () => {
         this.signal.removeEventListener('abort', onAbort);
-        fail(new UploadError('ERR_REQUEST_FAILED', `the connection to ${url.host} closed before an answer`, { url: url.href, attempts: this.#attempts }));
+        fail(
+          new UploadError('ERR_REQUEST_FAILED', `the connection to ${url.host} closed before an answer`, {
+            url: url.href,
+            attempts: this.#attempts,
+          }),
+        );
       });
       req.on('response', (res) => {
         if (state.failure !== undefined) return res.destroy();
@@ -402,7 +478,12 @@ class Exchange {
   }
 
   /** Streams the body with back-pressure; true when all of it went out, false when an answer came first. */
-  async #sendBody(req: ClientRequest, encoded: EncodedBody, expectContinue: boolean, state: SendState): Promise<boolean> {
+  async #sendBody(
+    req: ClientRequest,
+    encoded: EncodedBody,
+    expectContinue: boolean,
+    state: SendState,
+  ): Promise<boolean> {
     if (expectContinue) {
       // The head goes out once the agent has given the request a socket: a proxy agent has built
       // (and, with Expect, queued) it by then; with other agents nothing has, and it is flushed here.
@@ -426,7 +507,8 @@ class Exchange {
     const onProgress = this.#options.onUploadProgress;
     let loaded = 0;
     let sent = 0;
-    const sizeMismatch = (what: string) => new UploadError('ERR_SIZE_MISMATCH', `the body produced ${what}; nothing past it was sent`);
+    const sizeMismatch = (what: string) =>
+      new UploadError('ERR_SIZE_MISMATCH', `the body produced ${what}; nothing past it was sent`);
     const { chunks, recycle } = recyclingChunks(encoded.body);
     let failed = false;
     const writer = new SliceWriter(req, {
@@ -457,7 +539,8 @@ class Exchange {
         if (settled(state)) return false;
         if (done) break;
         const size = value.length;
-        if (total !== undefined && sent + size > total) throw sizeMismatch(`more than the ${total} bytes declared in Content-Length`);
+        if (total !== undefined && sent + size > total)
+          throw sizeMismatch(`more than the ${total} bytes declared in Content-Length`);
         sent += size;
         writer.push(value);
         // As a plain write and 'drain' would: small chunks go on at once, a block once the kernel has (nearly) taken it.
@@ -466,7 +549,8 @@ class Exchange {
     } finally {
       await chunks.return?.();
     }
-    if (total !== undefined && sent !== total) throw sizeMismatch(`${sent} bytes, not the ${total} declared in Content-Length`);
+    if (total !== undefined && sent !== total)
+      throw sizeMismatch(`${sent} bytes, not the ${total} declared in Content-Length`);
     if (!(await drained(0))) return false;
     req.end(() => {
       if (failed || settled(state)) return;
@@ -538,28 +622,65 @@ function baseHeaders(headers: UploadOptions['headers']): Headers {
   try {
     return new Headers(headers as ConstructorParameters<typeof Headers>[0]);
   } catch (cause) {
-    throw new UploadError('ERR_INVALID_HEADER', `invalid headers: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    throw new UploadError(
+      'ERR_INVALID_HEADER',
+      `invalid headers: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
   }
 }
 
-const UPLOAD_OPTIONS = ['method', 'headers', 'maxRedirects', 'expectContinue', 'expectTimeout', 'signal', 'timeout', 'onUploadProgress', 'onBodySent', 'retry', 'agent', 'tls', 'boundary', 'blockSize', 'spool'];
+const UPLOAD_OPTIONS = [
+  'method',
+  'headers',
+  'maxRedirects',
+  'expectContinue',
+  'expectTimeout',
+  'signal',
+  'timeout',
+  'onUploadProgress',
+  'onBodySent',
+  'retry',
+  'agent',
+  'tls',
+  'boundary',
+  'blockSize',
+  'spool',
+];
 const TLS_OPTIONS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername', 'minVersion'];
 
 /** Every option checked up front: an unknown or misspelled one is an error naming it, never ignored. */
 function checkUploadOptions(options: UploadOptions): void {
   checkOptionKeys(options, UPLOAD_OPTIONS, fail);
   const { method, maxRedirects, expectContinue, signal, agent, tls } = options;
-  if (checkString(method, 'method', fail) !== undefined && !TOKEN.test(method!)) throw fail(`method must be an HTTP token, not ${describe(method)}`);
+  if (checkString(method, 'method', fail) !== undefined && !TOKEN.test(method!))
+    throw fail(`method must be an HTTP token, not ${describe(method)}`);
   checkInteger(maxRedirects, 'maxRedirects', fail);
-  if (typeof expectContinue !== 'boolean') checkInteger(expectContinue, 'expectContinue (true, false or a byte count)', fail);
+  if (typeof expectContinue !== 'boolean')
+    checkInteger(expectContinue, 'expectContinue (true, false or a byte count)', fail);
   checkMilliseconds(options.expectTimeout, 'expectTimeout', fail, 0);
   checkMilliseconds(options.timeout, 'timeout', fail);
   checkFunction(options.onUploadProgress, 'onUploadProgress', fail);
   checkFunction(options.onBodySent, 'onBodySent', fail);
-  if (signal !== undefined && !(typeof signal === 'object' && signal !== null && typeof signal.aborted === 'boolean' && typeof signal.addEventListener === 'function')) {
+  if (
+    signal !== undefined &&
+    !(
+      typeof signal === 'object' &&
+      signal !== null &&
+      typeof signal.aborted === 'boolean' &&
+      typeof signal.addEventListener === 'function'
+    )
+  ) {
     throw fail(`signal must be an AbortSignal, not ${describe(signal)}`);
   }
-  if (agent !== undefined && !(typeof agent === 'object' && agent !== null && typeof (agent as { addRequest?: unknown }).addRequest === 'function')) {
+  if (
+    agent !== undefined &&
+    !(
+      typeof agent === 'object' &&
+      agent !== null &&
+      typeof (agent as { addRequest?: unknown }).addRequest === 'function'
+    )
+  ) {
     throw fail(`agent must be an http.Agent or https.Agent, not ${describe(agent)}`);
   }
   checkOptionKeys(tls, TLS_OPTIONS, fail, 'tls');
@@ -574,7 +695,7 @@ function callerContentType(headers: Headers, encoded: EncodedBody): string | und
     const value = headers.get(name);
     if (value === null) continue;
     if (name === 'content-length' && value === String(encoded.contentLength)) continue;
-    const why = name === 'expect' ? 'use the expectContinue option' : 'upload() sends the body\'s exact length itself';
+    const why = name === 'expect' ? 'use the expectContinue option' : "upload() sends the body's exact length itself";
     throw new UploadError('ERR_INVALID_HEADER', `header ${name}: ${JSON.stringify(value)} cannot be set here: ${why}`);
   }
   const type = headers.get('content-type');
@@ -582,7 +703,10 @@ function callerContentType(headers: Headers, encoded: EncodedBody): string | und
   const boundary = (encoded as { boundary?: unknown }).boundary;
   if (typeof boundary !== 'string') return type;
   if (!/^multipart\//i.test(type) || boundaryOf(type) !== boundary) {
-    throw new UploadError('ERR_INVALID_HEADER', `content-type ${JSON.stringify(type)} does not carry the body's boundary ${JSON.stringify(boundary)}; leave it out and the body's own is sent`);
+    throw new UploadError(
+      'ERR_INVALID_HEADER',
+      `content-type ${JSON.stringify(type)} does not carry the body's boundary ${JSON.stringify(boundary)}; leave it out and the body's own is sent`,
+    );
   }
   return type;
 }
@@ -596,5 +720,9 @@ function withoutClientCertificate(tls: TlsOptions | undefined): TlsOptions | und
 function requestFailed(error: Error, url: URL, attempts: readonly UploadAttempt[]): Error {
   if (error instanceof UploadError || error instanceof MultipartError) return error;
   const code = (error as NodeJS.ErrnoException).code;
-  return new UploadError('ERR_REQUEST_FAILED', `request to ${url.href} failed: ${code ?? error.message}`, { url: url.href, cause: error, attempts });
+  return new UploadError('ERR_REQUEST_FAILED', `request to ${url.href} failed: ${code ?? error.message}`, {
+    url: url.href,
+    cause: error,
+    attempts,
+  });
 }

@@ -53,17 +53,47 @@ describe('help and usage', () => {
     [['-F', 'a=b'], 'no URL given (use --dry-run or -o FILE to write the body instead)'],
     [['--bogus', '-F', 'a=b', serve.url], "Unknown option '--bogus'"],
     [['--timeout', 'soon', '-F', 'a=b', serve.url], '--timeout takes a number of seconds, not "soon"'],
-    [['--timeout', '3000000', '-F', 'a=b', serve.url], '--timeout takes at most 2147483 seconds (about 24 days), not "3000000"'], // exited 28 at once
+    [
+      ['--timeout', '3000000', '-F', 'a=b', serve.url],
+      '--timeout takes at most 2147483 seconds (about 24 days), not "3000000"',
+    ], // exited 28 at once
     [['--timeout', '0', '-F', 'a=b', serve.url], '--timeout takes a number of seconds above 0, not "0"'],
-    [['--max-redirs', '-2', '-L', '-F', 'a=b', serve.url], '--max-redirs takes a whole number (or -1 for no limit), not "-2"'],
-    [['--max-redirs', '2.5', '-L', '-F', 'a=b', serve.url], '--max-redirs takes a whole number (or -1 for no limit), not "2.5"'],
-    [['-X', 'GET X', '-F', 'a=b', serve.url], `-X takes an HTTP method (letters, digits and !#$%&'*+-.^_\`|~, such as PUT), not "GET X"`],
-    [['-H', 'Bad Name: x', '-F', 'a=b', serve.url], `bad -H "Bad Name: x": "Bad Name" is not a header name (letters, digits and !#$%&'*+-.^_\`|~, nothing else, not even a space)`],
-    [['-H', 'X-A: a\x01b', '-F', 'a=b', serve.url], 'bad -H "X-A: a\\u0001b": a header value cannot hold a control character'],
-    [['-H', 'Content-Length: 1', '-F', 'a=b', serve.url], 'bad -H "Content-Length: 1": Content-Length is set from the body and cannot be changed'],
-    [['-H', 'Content-Type: text/plain', '-F', 'a=b', serve.url], '-H "Content-Type: text/plain" with -F: -F sends a multipart body (multipart/form-data, or multipart/related, mixed...); to send a file as text/plain, use --data-binary @FILE'],
-    [['-H', 'Content-Type: multipart/related; type', '-F', 'a=b', serve.url], '-H "Content-Type: multipart/related; type" with -F: "type" is not a key=value parameter'],
-    [['-F', 'a=@x.txt,y.txt;type=text/plain', serve.url], 'bad -F "a=@x.txt,y.txt;type=text/plain": ;type= and ;filename= name one file; with several files each gets its own name and guessed type'],
+    [
+      ['--max-redirs', '-2', '-L', '-F', 'a=b', serve.url],
+      '--max-redirs takes a whole number (or -1 for no limit), not "-2"',
+    ],
+    [
+      ['--max-redirs', '2.5', '-L', '-F', 'a=b', serve.url],
+      '--max-redirs takes a whole number (or -1 for no limit), not "2.5"',
+    ],
+    [
+      ['-X', 'GET X', '-F', 'a=b', serve.url],
+      `-X takes an HTTP method (letters, digits and !#$%&'*+-.^_\`|~, such as PUT), not "GET X"`,
+    ],
+    [
+      ['-H', 'Bad Name: x', '-F', 'a=b', serve.url],
+      `bad -H "Bad Name: x": "Bad Name" is not a header name (letters, digits and !#$%&'*+-.^_\`|~, nothing else, not even a space)`,
+    ],
+    [
+      ['-H', 'X-A: a\x01b', '-F', 'a=b', serve.url],
+      'bad -H "X-A: a\\u0001b": a header value cannot hold a control character',
+    ],
+    [
+      ['-H', 'Content-Length: 1', '-F', 'a=b', serve.url],
+      'bad -H "Content-Length: 1": Content-Length is set from the body and cannot be changed',
+    ],
+    [
+      ['-H', 'Content-Type: text/plain', '-F', 'a=b', serve.url],
+      '-H "Content-Type: text/plain" with -F: -F sends a multipart body (multipart/form-data, or multipart/related, mixed...); to send a file as text/plain, use --data-binary @FILE',
+    ],
+    [
+      ['-H', 'Content-Type: multipart/related; type', '-F', 'a=b', serve.url],
+      '-H "Content-Type: multipart/related; type" with -F: "type" is not a key=value parameter',
+    ],
+    [
+      ['-F', 'a=@x.txt,y.txt;type=text/plain', serve.url],
+      'bad -F "a=@x.txt,y.txt;type=text/plain": ;type= and ;filename= name one file; with several files each gets its own name and guessed type',
+    ],
     [['-F', 'a=b;headers=NoColon', serve.url], 'bad ;headers= for field "a": "NoColon" is not \'Name: value\''],
     [['-F', 'a=b;headers=Bad Name: x', serve.url], null], // the library's ERR_INVALID_HEADER_NAME
     [['--form-string', '=x', serve.url], 'bad --form-string "=x": expected name=value'],
@@ -84,22 +114,41 @@ describe('sending to serve', () => {
     const notes = writeFile(dir, 'notes.txt', 'from a file ☃');
     const result = await runCli([
       serve.url,
-      '-F', 'title=hello world',
-      '-F', 'quoted="a;b"',
-      '-F', `image=@${fixture('pixels.png')}`,
-      '-F', `renamed=@${fixture('hello.txt')};type=text/x-custom;filename=other.txt`,
-      '-F', `notes=<${notes}`,
+      '-F',
+      'title=hello world',
+      '-F',
+      'quoted="a;b"',
+      '-F',
+      `image=@${fixture('pixels.png')}`,
+      '-F',
+      `renamed=@${fixture('hello.txt')};type=text/x-custom;filename=other.txt`,
+      '-F',
+      `notes=<${notes}`,
     ]);
     expect(result.code).toBe(0);
     expect(result.stderr).toBe(''); // not a terminal: no progress unless asked
     const report = JSON.parse(result.stdout) as ReceiptReport;
     expect(report).toMatchObject({ method: 'POST', chunked: false, lengthMatches: true });
-    expect(report.parts.map(({ name, filename, type, size, sha256: hash }) => ({ name, filename, type, size, hash }))).toEqual([
+    expect(
+      report.parts.map(({ name, filename, type, size, sha256: hash }) => ({ name, filename, type, size, hash })),
+    ).toEqual([
       // text fields are sent without a Content-Type: the receiver reports none
       { name: 'title', filename: undefined, type: null, size: 11, hash: sha256('hello world') },
       { name: 'quoted', filename: undefined, type: null, size: 3, hash: sha256('a;b') },
-      { name: 'image', filename: 'pixels.png', type: 'image/png', size: 9273, hash: sha256(readFileSync(fixture('pixels.png'))) },
-      { name: 'renamed', filename: 'other.txt', type: 'text/x-custom', size: 12, hash: sha256(readFileSync(fixture('hello.txt'))) },
+      {
+        name: 'image',
+        filename: 'pixels.png',
+        type: 'image/png',
+        size: 9273,
+        hash: sha256(readFileSync(fixture('pixels.png'))),
+      },
+      {
+        name: 'renamed',
+        filename: 'other.txt',
+        type: 'text/x-custom',
+        size: 12,
+        hash: sha256(readFileSync(fixture('hello.txt'))),
+      },
       { name: 'notes', filename: undefined, type: null, size: 15, hash: sha256('from a file ☃') },
     ]);
   });
@@ -140,14 +189,20 @@ describe('sending to serve', () => {
     const result = await runCli(['-X', 'PUT', '--data-binary', `@${fixture('data.json')}`, serve.url]);
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout) as ReceiptReport;
-    expect(report).toMatchObject({ method: 'PUT', lengthMatches: true, parts: [{ type: 'application/json', size: 219 }] });
+    expect(report).toMatchObject({
+      method: 'PUT',
+      lengthMatches: true,
+      parts: [{ type: 'application/json', size: 219 }],
+    });
   });
 
   it('serve --text answers with a table, and ?format=json still gets JSON', async () => {
     const textServe = await startServe(['--text']);
     onTestFinished(() => void textServe.child.kill('SIGTERM')); // startServe's afterAll does not run when called inside a test
     const text = await runCli(['-F', 'a=b', textServe.url]);
-    expect(text.stdout).toMatch(/^POST \/: 1 part\(s\), Content-Length \d+, matches the \d+ bytes received\nname +filename +type +size +sha256\na +1 +3e23e8160039/);
+    expect(text.stdout).toMatch(
+      /^POST \/: 1 part\(s\), Content-Length \d+, matches the \d+ bytes received\nname +filename +type +size +sha256\na +1 +3e23e8160039/,
+    );
     const asJson = await runCli(['-F', 'a=b', `${textServe.url}?format=json`]);
     expect(JSON.parse(asJson.stdout)).toMatchObject({ parts: [{ name: 'a' }] });
     expect(textServe.log()).toMatch(/POST \/: 1 part\(s\), \d+ bytes, Content-Length matches\n/);
@@ -171,7 +226,9 @@ describe('dry run', () => {
       '--XyZ\r\nContent-Disposition: form-data; name="f"; filename="hello.txt"\r\nContent-Type: text/plain\r\n\r\nhello world\n\r\n' +
       '--XyZ--\r\n';
     expect(result.stdout).toBe(expected);
-    expect(result.stderr).toBe(`Content-Type: multipart/form-data; boundary=XyZ\nContent-Length: ${Buffer.byteLength(expected)}\n`);
+    expect(result.stderr).toBe(
+      `Content-Type: multipart/form-data; boundary=XyZ\nContent-Length: ${Buffer.byteLength(expected)}\n`,
+    );
   });
 
   it('-o FILE with no URL writes the body to FILE', async () => {
@@ -190,23 +247,54 @@ const recording = await startServer((req, res) => {
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {
     const headers: Array<[string, Buffer]> = [];
-    for (let i = 0; i < req.rawHeaders.length; i += 2) headers.push([req.rawHeaders[i]!.toLowerCase(), Buffer.from(req.rawHeaders[i + 1]!, 'latin1')]);
+    for (let i = 0; i < req.rawHeaders.length; i += 2)
+      headers.push([req.rawHeaders[i]!.toLowerCase(), Buffer.from(req.rawHeaders[i + 1]!, 'latin1')]);
     seen.push({ headers, body: Buffer.concat(chunks) });
     json(res, 200, { ok: true });
   });
 });
 describe('headers the caller gives', () => {
-  const header = (name: string) => seen.at(-1)!.headers.filter(([n]) => n === name).map(([, v]) => v.toString('utf8'));
+  const header = (name: string) =>
+    seen
+      .at(-1)!
+      .headers.filter(([n]) => n === name)
+      .map(([, v]) => v.toString('utf8'));
 
   it('-H Content-Type with --data-binary is the type sent, once, and the one --dry-run shows (curl sends it)', async () => {
     seen.length = 0;
-    const result = await runCli(['-X', 'PUT', '-H', 'Content-Type: application/x-custom; v=1', '--data-binary', `@${fixture('data.json')}`, recording.url]);
+    const result = await runCli([
+      '-X',
+      'PUT',
+      '-H',
+      'Content-Type: application/x-custom; v=1',
+      '--data-binary',
+      `@${fixture('data.json')}`,
+      recording.url,
+    ]);
     expect(result).toMatchObject({ code: 0, stderr: '' });
     expect(header('content-type')).toEqual(['application/x-custom; v=1']);
     expect(seen[0]!.body).toEqual(readFileSync(fixture('data.json')));
-    const dry = await runCli(['--dry-run', '-H', 'Content-Type: application/x-custom', '--data-binary', `@${fixture('data.json')}`]);
+    const dry = await runCli([
+      '--dry-run',
+      '-H',
+      'Content-Type: application/x-custom',
+      '--data-binary',
+      `@${fixture('data.json')}`,
+    ]);
     expect(dry).toMatchObject({ code: 0, stderr: 'Content-Type: application/x-custom\nContent-Length: 219\n' });
-    const served = JSON.parse((await runCli(['-X', 'PUT', '-H', 'content-type: image/x-mine', '--data-binary', `@${fixture('data.json')}`, serve.url])).stdout) as ReceiptReport;
+    const served = JSON.parse(
+      (
+        await runCli([
+          '-X',
+          'PUT',
+          '-H',
+          'content-type: image/x-mine',
+          '--data-binary',
+          `@${fixture('data.json')}`,
+          serve.url,
+        ])
+      ).stdout,
+    ) as ReceiptReport;
     expect(served.parts).toMatchObject([{ type: 'image/x-mine', size: 219 }]);
   });
 
@@ -216,10 +304,16 @@ describe('headers the caller gives', () => {
     const [type] = header('content-type');
     expect(type).toMatch(/^multipart\/form-data; boundary=(\S+)$/);
     expect(seen[0]!.body.toString()).toContain(`--${/boundary=(\S+)/.exec(type!)![1]}--\r\n`);
-    expect((await runCli(['-H', 'Content-Type: multipart/form-data; boundary=MyBoundary', '-F', 'a=b', recording.url])).code).toBe(0);
+    expect(
+      (await runCli(['-H', 'Content-Type: multipart/form-data; boundary=MyBoundary', '-F', 'a=b', recording.url])).code,
+    ).toBe(0);
     expect(header('content-type')).toEqual(['multipart/form-data; boundary=MyBoundary']);
-    expect(seen[1]!.body.toString()).toBe('--MyBoundary\r\nContent-Disposition: form-data; name="a"\r\n\r\nb\r\n--MyBoundary--\r\n');
-    const report = JSON.parse((await runCli(['-H', 'Content-Type: multipart/form-data', '-F', 'a=b', serve.url])).stdout) as ReceiptReport;
+    expect(seen[1]!.body.toString()).toBe(
+      '--MyBoundary\r\nContent-Disposition: form-data; name="a"\r\n\r\nb\r\n--MyBoundary--\r\n',
+    );
+    const report = JSON.parse(
+      (await runCli(['-H', 'Content-Type: multipart/form-data', '-F', 'a=b', serve.url])).stdout,
+    ) as ReceiptReport;
     expect(report).toMatchObject({ lengthMatches: true, parts: [{ name: 'a', size: 1 }] });
   });
 
@@ -243,7 +337,9 @@ describe('-F name=<file is bounded', () => {
     const started = Date.now();
     const result = await runCli(['-F', 'a=</dev/zero', serve.url]);
     expect(result.code).toBe(26);
-    expect(result.stderr).toBe('multipart-poster: field "a": "/dev/zero" holds more than 16 MiB, the most a text field read with < may hold; send it as a file with @ instead\n');
+    expect(result.stderr).toBe(
+      'multipart-poster: field "a": "/dev/zero" holds more than 16 MiB, the most a text field read with < may hold; send it as a file with @ instead\n',
+    );
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
@@ -261,14 +357,18 @@ describe('-F name=<file is bounded', () => {
     const started = Date.now();
     const result = await runCli(['--timeout', '0.5', '-F', `a=<${fifo}`, serve.url], { timeout: 15_000 });
     expect(result.code).toBe(28);
-    expect(result.stderr).toBe('multipart-poster: reading the inputs (-F <file values, standard input) took longer than 500 ms\n');
+    expect(result.stderr).toBe(
+      'multipart-poster: reading the inputs (-F <file values, standard input) took longer than 500 ms\n',
+    );
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('a pipe, as bash gives for <(command), is read to its end', async () => {
     const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(cliPath)} -F "a=<"<(printf 'from a pipe') ${serve.url}`;
     const { stdout } = await promisify(execFile)('bash', ['-c', command]);
-    expect((JSON.parse(stdout) as ReceiptReport).parts).toMatchObject([{ name: 'a', size: 11, sha256: sha256('from a pipe') }]);
+    expect((JSON.parse(stdout) as ReceiptReport).parts).toMatchObject([
+      { name: 'a', size: 11, sha256: sha256('from a pipe') },
+    ]);
   });
 });
 
@@ -315,7 +415,9 @@ describe('errors are one line with a documented exit code', () => {
   it('a missing file: exit 26', async () => {
     const result = await runCli(['-F', `f=@${dir}/missing.png`, serve.url]);
     expect(result.code).toBe(26);
-    expect(result.stderr).toMatch(/^multipart-poster: field "f": cannot read file ".*missing\.png": ENOENT: no such file or directory, stat '.*missing\.png'\n$/);
+    expect(result.stderr).toMatch(
+      /^multipart-poster: field "f": cannot read file ".*missing\.png": ENOENT: no such file or directory, stat '.*missing\.png'\n$/,
+    );
   });
 
   it('a file given with < that is missing: exit 26', async () => {
@@ -358,7 +460,9 @@ describe('errors are one line with a documented exit code', () => {
     });
     const untrusted = await runCli(['-F', 'a=b', secure.url]);
     expect(untrusted.code).toBe(60);
-    expect(untrusted.stderr).toMatch(/^multipart-poster: the certificate of 127\.0\.0\.1:\d+ is not trusted: .* \(use --cacert or --insecure\)\n$/);
+    expect(untrusted.stderr).toMatch(
+      /^multipart-poster: the certificate of 127\.0\.0\.1:\d+ is not trusted: .* \(use --cacert or --insecure\)\n$/,
+    );
     const ca = join(root, 'fixtures', 'tls', 'ca.crt');
     expect(await runCli(['--cacert', ca, '-F', 'a=b', secure.url])).toMatchObject({ code: 0, stdout: '{"tls":true}' });
     expect(await runCli(['-k', '-F', 'a=b', secure.url])).toMatchObject({ code: 0, stdout: '{"tls":true}' });
@@ -372,20 +476,26 @@ describe('progress', () => {
     expect(result.code).toBe(0);
     const lines = result.stderr.trim().split('\n');
     expect(lines.length).toBeGreaterThanOrEqual(2);
-    for (const line of lines) expect(line).toMatch(/^upload +\d{1,3}%  [\d.]+ (B|KiB|MiB) \/ 24\.0 MiB  (([\d.]+|--) (B|KiB|MiB)\/s  ETA \S+|waiting for response)$/);
+    for (const line of lines)
+      expect(line).toMatch(
+        /^upload +\d{1,3}% {2}[\d.]+ (B|KiB|MiB) \/ 24\.0 MiB {2}(([\d.]+|--) (B|KiB|MiB)\/s {2}ETA \S+|waiting for response)$/,
+      );
     // the body handed over, the answer not yet there (the server still reads)
     expect(lines.filter((line) => line.endsWith('waiting for response'))).toHaveLength(1);
-    expect(lines.at(-1)).toMatch(/^upload 100%  24\.0 MiB \/ 24\.0 MiB  .* ETA 0s$/);
+    expect(lines.at(-1)).toMatch(/^upload 100% {2}24\.0 MiB \/ 24\.0 MiB {2}.* ETA 0s$/);
   });
 
   it('on a terminal, a one-line bar redrawn in place and cleared at the end', async () => {
     const file = writeFile(dir, 'tty.bin', bytes(24 * 1024 * 1024, 5));
     // `script` gives the CLI a pseudo-terminal; its output is what the terminal received.
     const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(cliPath)} --no-expect-continue -o /dev/null -F f=@${file} ${slow.url}`;
-    const { stdout } = await promisify(execFile)('script', ['-qfec', command, '/dev/null'], { env: { ...process.env, COLUMNS: '100' } });
+    const { stdout } = await promisify(execFile)('script', ['-qfec', command, '/dev/null'], {
+      env: { ...process.env, COLUMNS: '100' },
+    });
     const frames = stdout.split('\r').filter((frame) => frame.includes('%'));
     expect(frames.length).toBeGreaterThanOrEqual(2);
-    for (const frame of frames) expect(frame).toMatch(/^\[[=> ]+\] +\d{1,3}%  .* (ETA \S+|waiting for response)\x1b\[K$/);
+    for (const frame of frames)
+      expect(frame).toMatch(/^\[[=> ]+\] +\d{1,3}% {2}.* (ETA \S+|waiting for response)\x1b\[K$/);
     expect(frames.at(-1)).toContain('100%  24.0 MiB / 24.0 MiB');
     expect(frames.at(-1)).toContain('waiting for response');
     expect(stdout.endsWith('\r\x1b[K')).toBe(true); // cleared at the end

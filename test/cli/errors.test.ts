@@ -53,11 +53,16 @@ describe('library errors map to exit codes by their code', () => {
   });
 
   it('keeps the message as it is', () => {
-    expect(classify(new UploadError('ERR_UNEXPECTED_RESPONSE', 'the server answered 101 Switching Protocols'))).toEqual({
-      kind: 'receive',
-      message: 'the server answered 101 Switching Protocols',
+    expect(classify(new UploadError('ERR_UNEXPECTED_RESPONSE', 'the server answered 101 Switching Protocols'))).toEqual(
+      {
+        kind: 'receive',
+        message: 'the server answered 101 Switching Protocols',
+      },
+    );
+    expect(classify(new MultipartError('ERR_SOURCE_FAILED', 'boom', { paramName: 'f' }))).toEqual({
+      kind: 'read',
+      message: 'field "f": boom',
     });
-    expect(classify(new MultipartError('ERR_SOURCE_FAILED', 'boom', { paramName: 'f' }))).toEqual({ kind: 'read', message: 'field "f": boom' });
   });
 
   it('a code it does not know is "another failure" (1), never usage or success', () => {
@@ -73,16 +78,24 @@ describe('library errors map to exit codes by their code', () => {
     ['ENOTFOUND', 'resolve', 'could not resolve host 127.0.0.1'],
     ['ECONNRESET', 'send', 'the connection to 127.0.0.1:9 was reset: ECONNRESET'],
     ['EPIPE', 'send', 'the connection to 127.0.0.1:9 was reset: EPIPE'],
-    ['DEPTH_ZERO_SELF_SIGNED_CERT', 'certificate', 'the certificate of 127.0.0.1:9 is not trusted: bad cert (use --cacert or --insecure)'],
+    [
+      'DEPTH_ZERO_SELF_SIGNED_CERT',
+      'certificate',
+      'the certificate of 127.0.0.1:9 is not trusted: bad cert (use --cacert or --insecure)',
+    ],
     ['EWHATEVER', 'receive', 'request failed'],
   ])('ERR_REQUEST_FAILED caused by %s: %s', (code, kind, message) => {
     const cause = Object.assign(new Error('bad cert'), { code });
-    expect(classify(new UploadError('ERR_REQUEST_FAILED', 'request failed', { url: 'http://127.0.0.1:9/x', cause }))).toEqual({ kind, message });
+    expect(
+      classify(new UploadError('ERR_REQUEST_FAILED', 'request failed', { url: 'http://127.0.0.1:9/x', cause })),
+    ).toEqual({ kind, message });
   });
 
   it('ERR_REQUEST_FAILED caused by a library error is classified by that error; a bad url does not throw', () => {
     const cause = new MultipartError('ERR_SIZE_MISMATCH', 'changed size', { paramName: 'f' });
-    expect(classify(new UploadError('ERR_REQUEST_FAILED', 'failed', { url: 'http://127.0.0.1:9/', cause })).kind).toBe('read');
+    expect(classify(new UploadError('ERR_REQUEST_FAILED', 'failed', { url: 'http://127.0.0.1:9/', cause })).kind).toBe(
+      'read',
+    );
     const refused = Object.assign(new Error('x'), { code: 'ECONNREFUSED' });
     expect(classify(new UploadError('ERR_REQUEST_FAILED', 'failed', { url: 'not a url', cause: refused }))).toEqual({
       kind: 'connect',
@@ -101,9 +114,14 @@ describe('the CLI uses the library only through its public entry points', () => 
 
   it.each(sources)('src/cli/%s imports nothing of the library but ../index.js and ../receiver.js', (file) => {
     const text = readFileSync(join(cliDir, file), 'utf8');
-    const specifiers = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1] ?? m[2]!);
+    const specifiers = [
+      ...text.matchAll(
+        /(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g,
+      ),
+    ].map((m) => m[1] ?? m[2]!);
     const library = specifiers.filter((s) => s.startsWith('..'));
-    for (const specifier of library) expect(['../index.js', '../receiver.js'], `${file} imports ${specifier}`).toContain(specifier);
+    for (const specifier of library)
+      expect(['../index.js', '../receiver.js'], `${file} imports ${specifier}`).toContain(specifier);
   });
 
   it('dist/cli.js imports ./index.js and bundles no copy of the library', () => {

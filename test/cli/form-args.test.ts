@@ -16,7 +16,10 @@ describe("-F with curl's grammar", () => {
     ['a=text;type=text/x-foo', { name: 'a', kind: 'text', value: 'text', type: 'text/x-foo' }],
     ['f=@photo.jpg', { name: 'f', kind: 'file', value: 'photo.jpg' }],
     ['f=@photo.jpg;type=image/png', { name: 'f', kind: 'file', value: 'photo.jpg', type: 'image/png' }],
-    ['f=@photo.jpg;filename=other.png;type=image/png', { name: 'f', kind: 'file', value: 'photo.jpg', filename: 'other.png', type: 'image/png' }],
+    [
+      'f=@photo.jpg;filename=other.png;type=image/png',
+      { name: 'f', kind: 'file', value: 'photo.jpg', filename: 'other.png', type: 'image/png' },
+    ],
     ['f=@"a;b.jpg";filename="c;d.jpg"', { name: 'f', kind: 'file', value: 'a;b.jpg', filename: 'c;d.jpg' }],
     ['f=@dir/with;semicolon.txt', { name: 'f', kind: 'file', value: 'dir/with;semicolon.txt' }],
     ['t=<notes.txt', { name: 't', kind: 'contents', value: 'notes.txt' }],
@@ -46,12 +49,16 @@ describe('-F name=<file: read whole, but never past a limit', () => {
     const exact = writeFile(dir, 'exact.txt', 'x'.repeat(1000));
     expect((await readLimited(exact, { limit: 1000 })).toString()).toBe('x'.repeat(1000));
     const over = writeFile(dir, 'over.txt', 'x'.repeat(1001));
-    await expect(readLimited(over, { limit: 1000 })).rejects.toThrow(/"[^"]*over\.txt" holds more than 1000 bytes, the most a text field read with < may hold; send it as a file with @ instead/);
+    await expect(readLimited(over, { limit: 1000 })).rejects.toThrow(
+      /"[^"]*over\.txt" holds more than 1000 bytes, the most a text field read with < may hold; send it as a file with @ instead/,
+    );
     expect((await readLimited(writeFile(dir, 'empty.txt', ''))).length).toBe(0);
   });
 
   it('an endless device (/dev/zero) stops at the limit', async () => {
-    await expect(readLimited('/dev/zero', { limit: 100_000 })).rejects.toThrow(/"\/dev\/zero" holds more than 100000 bytes/);
+    await expect(readLimited('/dev/zero', { limit: 100_000 })).rejects.toThrow(
+      /"\/dev\/zero" holds more than 100000 bytes/,
+    );
     await expect(readLimited('/dev/zero')).rejects.toThrow(/"\/dev\/zero" holds more than 16 MiB/);
     expect((await readLimited('/dev/null')).length).toBe(0);
   });
@@ -99,8 +106,12 @@ describe('-F name=<file: read whole, but never past a limit', () => {
   it('toParams turns the failures into read errors (exit 26) naming the field', async () => {
     await expect(toParams([{ name: 'big', kind: 'contents', value: '/dev/zero' }])).rejects.toMatchObject({
       kind: 'read',
-      message: 'field "big": "/dev/zero" holds more than 16 MiB, the most a text field read with < may hold; send it as a file with @ instead',
+      message:
+        'field "big": "/dev/zero" holds more than 16 MiB, the most a text field read with < may hold; send it as a file with @ instead',
     });
-    await expect(toParams([{ name: 'gone', kind: 'contents', value: join(dir, 'missing') }])).rejects.toMatchObject({ kind: 'read', message: expect.stringMatching(/^cannot read ".*missing" for field "gone": ENOENT/) });
+    await expect(toParams([{ name: 'gone', kind: 'contents', value: join(dir, 'missing') }])).rejects.toMatchObject({
+      kind: 'read',
+      message: expect.stringMatching(/^cannot read ".*missing" for field "gone": ENOENT/),
+    });
   });
 });

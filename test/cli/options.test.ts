@@ -51,7 +51,10 @@ describe('option values are checked: each bad one is a usage error naming the op
     // -X: an RFC 9110 token
     [['-X', 'GET X'], `-X takes an HTTP method (letters, digits and !#$%&'*+-.^_\`|~, such as PUT), not "GET X"`],
     [['-X', ''], `-X takes an HTTP method (letters, digits and !#$%&'*+-.^_\`|~, such as PUT), not ""`],
-    [['-X', 'PUT\r\nX-Injected: 1'], `-X takes an HTTP method (letters, digits and !#$%&'*+-.^_\`|~, such as PUT), not "PUT\\r\\nX-Injected: 1"`],
+    [
+      ['-X', 'PUT\r\nX-Injected: 1'],
+      `-X takes an HTTP method (letters, digits and !#$%&'*+-.^_\`|~, such as PUT), not "PUT\\r\\nX-Injected: 1"`,
+    ],
     [['-X', 'P(T'], `-X takes an HTTP method (letters, digits and !#$%&'*+-.^_\`|~, such as PUT), not "P(T"`],
     [['-X', 'PÜT'], `-X takes an HTTP method (letters, digits and !#$%&'*+-.^_\`|~, such as PUT), not "PÜT"`],
   ])('%j', (args, message) => {
@@ -73,11 +76,20 @@ describe('option values are checked: each bad one is a usage error naming the op
 
   it('accepts the edges of each range', () => {
     expect(send('--timeout', '2147483', '-F', 'a=b').timeoutMs).toBe(2_147_483_000);
-    expect(send('--retry', '3', '--retry-delay', '0.5', '--retry-max-time', '0', '-F', 'a=b')).toMatchObject({ retry: 3, retryDelayMs: 500, retryMaxTimeMs: undefined });
+    expect(send('--retry', '3', '--retry-delay', '0.5', '--retry-max-time', '0', '-F', 'a=b')).toMatchObject({
+      retry: 3,
+      retryDelayMs: 500,
+      retryMaxTimeMs: undefined,
+    });
     expect(send('-x', '127.0.0.1:3128', '-F', 'a=b').proxy).toBe('http://127.0.0.1:3128/');
     expect(send('-x', '', '-F', 'a=b').proxy).toBe('');
     expect(send('-F', 'a=b').proxy).toBeUndefined();
-    expect(send('-F', 'a=b')).toMatchObject({ retry: 0, retryDelayMs: undefined, retryAllErrors: false, retryConnrefused: false });
+    expect(send('-F', 'a=b')).toMatchObject({
+      retry: 0,
+      retryDelayMs: undefined,
+      retryAllErrors: false,
+      retryConnrefused: false,
+    });
     expect(send('--timeout', '.5', '-F', 'a=b').timeoutMs).toBe(500);
     expect(send('--timeout', '1.1', '-F', 'a=b').timeoutMs).toBe(1100); // whole milliseconds
     expect(send('--timeout', '0.0001', '-F', 'a=b').timeoutMs).toBe(1); // never 0
@@ -97,12 +109,30 @@ describe('option values are checked: each bad one is a usage error naming the op
 
 describe('-H', () => {
   it.each([
-    ['Bad Name: x', `bad -H "Bad Name: x": "Bad Name" is not a header name (letters, digits and !#$%&'*+-.^_\`|~, nothing else, not even a space)`],
-    ['a\u0000: b', `bad -H "a\\u0000: b": "a\\u0000" is not a header name (letters, digits and !#$%&'*+-.^_\`|~, nothing else, not even a space)`],
-    ['Name : x', `bad -H "Name : x": "Name " is not a header name (letters, digits and !#$%&'*+-.^_\`|~, nothing else, not even a space)`],
-    [' Name: x', `bad -H " Name: x": " Name" is not a header name (letters, digits and !#$%&'*+-.^_\`|~, nothing else, not even a space)`],
-    ['Nämé: x', `bad -H "Nämé: x": "Nämé" is not a header name (letters, digits and !#$%&'*+-.^_\`|~, nothing else, not even a space)`],
-    ['X(y): x', `bad -H "X(y): x": "X(y)" is not a header name (letters, digits and !#$%&'*+-.^_\`|~, nothing else, not even a space)`],
+    [
+      'Bad Name: x',
+      `bad -H "Bad Name: x": "Bad Name" is not a header name (letters, digits and !#$%&'*+-.^_\`|~, nothing else, not even a space)`,
+    ],
+    [
+      'a\u0000: b',
+      `bad -H "a\\u0000: b": "a\\u0000" is not a header name (letters, digits and !#$%&'*+-.^_\`|~, nothing else, not even a space)`,
+    ],
+    [
+      'Name : x',
+      `bad -H "Name : x": "Name " is not a header name (letters, digits and !#$%&'*+-.^_\`|~, nothing else, not even a space)`,
+    ],
+    [
+      ' Name: x',
+      `bad -H " Name: x": " Name" is not a header name (letters, digits and !#$%&'*+-.^_\`|~, nothing else, not even a space)`,
+    ],
+    [
+      'Nämé: x',
+      `bad -H "Nämé: x": "Nämé" is not a header name (letters, digits and !#$%&'*+-.^_\`|~, nothing else, not even a space)`,
+    ],
+    [
+      'X(y): x',
+      `bad -H "X(y): x": "X(y)" is not a header name (letters, digits and !#$%&'*+-.^_\`|~, nothing else, not even a space)`,
+    ],
     ['no colon', `bad -H "no colon": expected 'Name: value'`],
     [': value', `bad -H ": value": expected 'Name: value'`],
     ['X-A: a\r\nX-B: b', 'bad -H "X-A: a\\r\\nX-B: b": a header value cannot hold a line break'],
@@ -110,8 +140,14 @@ describe('-H', () => {
     ['X-A: a\u0001b', 'bad -H "X-A: a\\u0001b": a header value cannot hold a control character'],
     ['X-A: a\u007fb', 'bad -H "X-A: a\u007fb": a header value cannot hold a control character'],
     ['Content-Length: 5', 'bad -H "Content-Length: 5": Content-Length is set from the body and cannot be changed'],
-    ['transfer-encoding: chunked', 'bad -H "transfer-encoding: chunked": transfer-encoding is set from the body and cannot be changed'],
-    ['Expect: something', `bad -H "Expect: something": only 'Expect: 100-continue' (or 'Expect:' to send none) can be asked for`],
+    [
+      'transfer-encoding: chunked',
+      'bad -H "transfer-encoding: chunked": transfer-encoding is set from the body and cannot be changed',
+    ],
+    [
+      'Expect: something',
+      `bad -H "Expect: something": only 'Expect: 100-continue' (or 'Expect:' to send none) can be asked for`,
+    ],
     ['Content-Type:', 'bad -H "Content-Type:": the body needs a Content-Type; it cannot be removed'],
   ])('%j is a usage error', (header, message) => {
     expect(usageError(['-H', header, '-F', 'a=b', URL])).toBe(message);
@@ -128,9 +164,15 @@ describe('-H', () => {
   it("Expect: 'Expect:' turns it off, 'Expect: 100-continue' on; contradictions are usage errors", () => {
     expect(send('-H', 'Expect:', '-F', 'a=b')).toMatchObject({ expectContinue: false, headers: [] });
     expect(send('-H', 'expect: 100-Continue', '-F', 'a=b')).toMatchObject({ expectContinue: true, headers: [] });
-    expect(usageError(['-H', 'Expect:', '--expect-continue', '-F', 'a=b', URL])).toBe('-H Expect contradicts --expect-continue');
-    expect(usageError(['-H', 'Expect: 100-continue', '--no-expect-continue', '-F', 'a=b', URL])).toBe('-H Expect contradicts --no-expect-continue');
-    expect(usageError(['-H', 'Expect: 100-continue', '-H', 'Expect:', '-F', 'a=b', URL])).toBe('bad -H "Expect:": contradicts the -H Expect before it');
+    expect(usageError(['-H', 'Expect:', '--expect-continue', '-F', 'a=b', URL])).toBe(
+      '-H Expect contradicts --expect-continue',
+    );
+    expect(usageError(['-H', 'Expect: 100-continue', '--no-expect-continue', '-F', 'a=b', URL])).toBe(
+      '-H Expect contradicts --no-expect-continue',
+    );
+    expect(usageError(['-H', 'Expect: 100-continue', '-H', 'Expect:', '-F', 'a=b', URL])).toBe(
+      'bad -H "Expect:": contradicts the -H Expect before it',
+    );
   });
 });
 
@@ -141,59 +183,111 @@ describe('-H Content-Type', () => {
   });
 
   it('with -F, multipart/form-data is accepted: the encoder adds the boundary', () => {
-    expect(send('-H', 'Content-Type: Multipart/Form-Data', '-F', 'a=b')).toMatchObject({ contentType: undefined, headers: [], boundary: undefined });
+    expect(send('-H', 'Content-Type: Multipart/Form-Data', '-F', 'a=b')).toMatchObject({
+      contentType: undefined,
+      headers: [],
+      boundary: undefined,
+    });
     expect(send('-H', 'Content-Type: multipart/form-data;', '-F', 'a=b')).toMatchObject({ boundary: undefined });
   });
 
   it('with -F, a boundary there is used as --boundary would be', () => {
     expect(send('-H', 'Content-Type: multipart/form-data; boundary=abc', '-F', 'a=b').boundary).toBe('abc');
     expect(send('-H', 'Content-Type: multipart/form-data; BOUNDARY="a b"', '-F', 'a=b').boundary).toBe('a b');
-    expect(send('-H', 'Content-Type: multipart/form-data; boundary=abc', '--boundary', 'abc', '-F', 'a=b').boundary).toBe('abc');
+    expect(
+      send('-H', 'Content-Type: multipart/form-data; boundary=abc', '--boundary', 'abc', '-F', 'a=b').boundary,
+    ).toBe('abc');
   });
 
   it.each([
-    ['text/plain', '-H "Content-Type: text/plain" with -F: -F sends a multipart body (multipart/form-data, or multipart/related, mixed...); to send a file as text/plain, use --data-binary @FILE'],
-    ['multipart/', '-H "Content-Type: multipart/" with -F: -F sends a multipart body (multipart/form-data, or multipart/related, mixed...); to send a file as multipart/, use --data-binary @FILE'],
-    ['multipart/related; type', '-H "Content-Type: multipart/related; type" with -F: "type" is not a key=value parameter'],
-    ['multipart/form-data; boundary=a; boundary=b', '-H "Content-Type: multipart/form-data; boundary=a; boundary=b" with -F: the boundary is given twice'],
+    [
+      'text/plain',
+      '-H "Content-Type: text/plain" with -F: -F sends a multipart body (multipart/form-data, or multipart/related, mixed...); to send a file as text/plain, use --data-binary @FILE',
+    ],
+    [
+      'multipart/',
+      '-H "Content-Type: multipart/" with -F: -F sends a multipart body (multipart/form-data, or multipart/related, mixed...); to send a file as multipart/, use --data-binary @FILE',
+    ],
+    [
+      'multipart/related; type',
+      '-H "Content-Type: multipart/related; type" with -F: "type" is not a key=value parameter',
+    ],
+    [
+      'multipart/form-data; boundary=a; boundary=b',
+      '-H "Content-Type: multipart/form-data; boundary=a; boundary=b" with -F: the boundary is given twice',
+    ],
   ])('with -F, %j is a usage error, never silently replaced', (type, message) => {
     expect(usageError(['-H', `Content-Type: ${type}`, '-F', 'a=b', URL])).toBe(message);
   });
 
   it('with -F, multipart/SUBTYPE picks the subtype; its other parameters go into the header as given, never dropped', () => {
-    expect(send('-H', 'Content-Type: multipart/related; type="application/json"; boundary=xyz', '-F', 'a=b')).toMatchObject({
+    expect(
+      send('-H', 'Content-Type: multipart/related; type="application/json"; boundary=xyz', '-F', 'a=b'),
+    ).toMatchObject({
       subtype: 'related',
       boundary: 'xyz',
       parameters: [['type', 'application/json']],
     });
-    expect(send('-H', 'Content-Type: Multipart/Mixed', '-F', 'a=b')).toMatchObject({ subtype: 'mixed', parameters: [] });
-    expect(send('-H', 'Content-Type: multipart/form-data; charset=utf-8', '-F', 'a=b')).toMatchObject({ subtype: 'form-data', parameters: [['charset', 'utf-8']] });
-    expect(send('-H', 'Content-Type: multipart/related; start="<a;b>"', '-F', 'a=b').parameters).toEqual([['start', '<a;b>']]);
+    expect(send('-H', 'Content-Type: Multipart/Mixed', '-F', 'a=b')).toMatchObject({
+      subtype: 'mixed',
+      parameters: [],
+    });
+    expect(send('-H', 'Content-Type: multipart/form-data; charset=utf-8', '-F', 'a=b')).toMatchObject({
+      subtype: 'form-data',
+      parameters: [['charset', 'utf-8']],
+    });
+    expect(send('-H', 'Content-Type: multipart/related; start="<a;b>"', '-F', 'a=b').parameters).toEqual([
+      ['start', '<a;b>'],
+    ]);
   });
 
   it('with -F, a boundary contradicting --boundary, or Content-Type twice, is a usage error', () => {
-    expect(usageError(['-H', 'Content-Type: multipart/form-data; boundary=abc', '--boundary', 'xyz', '-F', 'a=b', URL])).toBe(
+    expect(
+      usageError(['-H', 'Content-Type: multipart/form-data; boundary=abc', '--boundary', 'xyz', '-F', 'a=b', URL]),
+    ).toBe(
       '-H "Content-Type: multipart/form-data; boundary=abc" with -F: its boundary "abc" contradicts --boundary "xyz"',
     );
-    expect(usageError(['-H', 'Content-Type: a/b', '-H', 'content-type: c/d', '--data-binary', '@f', URL])).toBe('bad -H "content-type: c/d": Content-Type is given twice');
+    expect(usageError(['-H', 'Content-Type: a/b', '-H', 'content-type: c/d', '--data-binary', '@f', URL])).toBe(
+      'bad -H "content-type: c/d": Content-Type is given twice',
+    );
   });
 
   it('--boundary with --data-binary is a usage error: there is no multipart body for it', () => {
-    expect(usageError(['--boundary', 'x', '--data-binary', '@f', URL])).toBe('--boundary is for -F (multipart); --data-binary sends the file alone');
+    expect(usageError(['--boundary', 'x', '--data-binary', '@f', URL])).toBe(
+      '--boundary is for -F (multipart); --data-binary sends the file alone',
+    );
   });
 });
 
 describe('an option value may start with "-", as in curl', () => {
   it.each([
-    [['--max-redirs', '-1', '-F', 'a=b'], ['--max-redirs=-1', '--form=a=b']],
+    [
+      ['--max-redirs', '-1', '-F', 'a=b'],
+      ['--max-redirs=-1', '--form=a=b'],
+    ],
     [['-H', '-x: y'], ['--header=-x: y']],
     [['-o', '-'], ['--output=-']],
-    [['-iLF', '-a=b'], ['-i', '-L', '--form=-a=b']],
-    [['-Fa=b', '--form=c=d'], ['-Fa=b', '--form=c=d']], // attached values are left alone
-    [['-v', '-i'], ['-v', '-i']],
+    [
+      ['-iLF', '-a=b'],
+      ['-i', '-L', '--form=-a=b'],
+    ],
+    [
+      ['-Fa=b', '--form=c=d'],
+      ['-Fa=b', '--form=c=d'],
+    ], // attached values are left alone
+    [
+      ['-v', '-i'],
+      ['-v', '-i'],
+    ],
     [['-H'], ['-H']], // a missing value is for parseArgs to report
-    [['-F', 'a=b', '--', '-X', 'y'], ['--form=a=b', '--', '-X', 'y']], // nothing after --
-    [['-zF', 'a=b'], ['-zF', 'a=b']], // an unknown letter: parseArgs reports it
+    [
+      ['-F', 'a=b', '--', '-X', 'y'],
+      ['--form=a=b', '--', '-X', 'y'],
+    ], // nothing after --
+    [
+      ['-zF', 'a=b'],
+      ['-zF', 'a=b'],
+    ], // an unknown letter: parseArgs reports it
   ])('%j', (argv, normalized) => {
     expect(normalizeArgs(argv)).toEqual(normalized);
   });

@@ -3,7 +3,14 @@ import { createProgress, describeProgress, formatBytes } from '../../src/cli/pro
 
 describe('progress text', () => {
   it('formats sizes in binary units', () => {
-    expect([0, 1023, 1024, 1536, 5 * 1024 ** 2, 3 * 1024 ** 3].map(formatBytes)).toEqual(['0 B', '1023 B', '1.0 KiB', '1.5 KiB', '5.0 MiB', '3.0 GiB']);
+    expect([0, 1023, 1024, 1536, 5 * 1024 ** 2, 3 * 1024 ** 3].map(formatBytes)).toEqual([
+      '0 B',
+      '1023 B',
+      '1.0 KiB',
+      '1.5 KiB',
+      '5.0 MiB',
+      '3.0 GiB',
+    ]);
   });
 
   it('shows percent, bytes, rate and ETA once the rate has settled', () => {
@@ -21,7 +28,7 @@ describe('progress text', () => {
     const bar = createProgress({ stream, style: 'bar', interval: 100, now: () => time });
     for (time = 0; time <= 1000; time += 10) bar.update(time * 1024, 1000 * 1024);
     expect(written.length).toBe(11); // 0, 100, ..., 1000 ms
-    expect(written.at(-1)).toMatch(/^\r\[={10,40}\] 100%  1000\.0 KiB \/ 1000\.0 KiB  .*\x1b\[K$/);
+    expect(written.at(-1)).toMatch(/^\r\[={10,40}\] 100% {2}1000\.0 KiB \/ 1000\.0 KiB {2}.*\x1b\[K$/);
     bar.finish();
     bar.finish();
     expect(written.at(-1)).toBe('\r\x1b[K');
@@ -52,7 +59,7 @@ describe('progress text', () => {
     bar.waiting();
     bar.waiting();
     expect(written).toHaveLength(2);
-    expect(written[1]).toMatch(/100%  10 B \/ 10 B  waiting for response\x1b\[K$/);
+    expect(written[1]).toMatch(/100% {2}10 B \/ 10 B {2}waiting for response\x1b\[K$/);
     time = 500;
     bar.update(0, 10); // a retry starts again
     expect(written.at(-1)).not.toContain('waiting');

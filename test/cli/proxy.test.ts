@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import http, { type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { receive } from '../../src/receiver.js';
 import { cliPath, root, type CliResult } from '../helpers/cli.js';
 import { bytes, tempDir, writeFile } from '../helpers/files.js';
@@ -15,7 +15,11 @@ const caPath = writeFile(dir, 'ca.crt', tls.ca);
 function runWithEnv(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/_proxy$/i.test(name)));
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { cwd: root, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cliPath, ...args], {
+      cwd: root,
+      env: { ...base, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
@@ -30,7 +34,8 @@ function runWithEnv(args: string[], env: Record<string, string> = {}): Promise<C
 }
 
 const { url: proxy, requests: asked } = await startProxy();
-const receipt = (req: IncomingMessage, res: http.ServerResponse) => void receive(req).then((report) => json(res, 200, { lengthMatches: report.lengthMatches }));
+const receipt = (req: IncomingMessage, res: http.ServerResponse) =>
+  void receive(req).then((report) => json(res, 200, { lengthMatches: report.lengthMatches }));
 const plain = await startServer(receipt);
 const secure = await startServer(receipt, { https: { cert: tls.cert, key: tls.key } });
 
@@ -47,7 +52,9 @@ describe('-x/--proxy and the proxy environment, like curl', () => {
     expect(result).toMatchObject({ code: 0, stderr: '', asked: [`POST ${plain.url}`] });
     expect(JSON.parse(result.stdout)).toEqual({ lengthMatches: true });
     // a proxy without a scheme is http://, as in curl
-    expect((await through(['-x', proxy.replace('http://', ''), '-F', 'a=b', plain.url])).asked).toEqual([`POST ${plain.url}`]);
+    expect((await through(['-x', proxy.replace('http://', ''), '-F', 'a=b', plain.url])).asked).toEqual([
+      `POST ${plain.url}`,
+    ]);
   });
 
   it('https goes through a CONNECT tunnel', async () => {
@@ -77,10 +84,19 @@ describe('-x/--proxy and the proxy environment, like curl', () => {
   });
 
   it('a bad proxy is a usage error (2); a proxy host that does not resolve is exit 5; a refused one 7', async () => {
-    expect(await runWithEnv(['-x', 'ftp://127.0.0.1:1', '-F', 'a=b', plain.url])).toMatchObject({ code: 2, stderr: expect.stringContaining('-x takes an http:// or https:// proxy') });
+    expect(await runWithEnv(['-x', 'ftp://127.0.0.1:1', '-F', 'a=b', plain.url])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('-x takes an http:// or https:// proxy'),
+    });
     expect(await runWithEnv(['-x', 'http://[bad', '-F', 'a=b', plain.url])).toMatchObject({ code: 2 });
-    expect(await runWithEnv(['-F', 'a=b', plain.url], { http_proxy: 'socks5://127.0.0.1:1' })).toMatchObject({ code: 2, stderr: expect.stringContaining('the proxy in the environment') });
-    expect(await runWithEnv(['-x', 'http://no-such-proxy.invalid:3128', '-F', 'a=b', plain.url])).toMatchObject({ code: 5, stderr: 'multipart-poster: could not resolve proxy no-such-proxy.invalid\n' });
+    expect(await runWithEnv(['-F', 'a=b', plain.url], { http_proxy: 'socks5://127.0.0.1:1' })).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('the proxy in the environment'),
+    });
+    expect(await runWithEnv(['-x', 'http://no-such-proxy.invalid:3128', '-F', 'a=b', plain.url])).toMatchObject({
+      code: 5,
+      stderr: 'multipart-poster: could not resolve proxy no-such-proxy.invalid\n',
+    });
     const port = await new Promise<number>((resolve) => {
       const probe = http.createServer().listen(0, '127.0.0.1', () => {
         const { port: free } = probe.address() as AddressInfo;

@@ -14,7 +14,7 @@ async function statuses(...list: number[]) {
   return { url: server.url, seen };
 }
 
-describe('--retry and friends, with curl\'s meanings', () => {
+describe("--retry and friends, with curl's meanings", () => {
   it('--retry 2 retries a 503 (a POST too: the body is re-sent whole) and says so on stderr', async () => {
     const { url, seen } = await statuses(503, 200);
     const result = await runCli(['--retry', '2', '--retry-delay', '0.001', '-F', 'a=b', url]);
@@ -35,7 +35,17 @@ describe('--retry and friends, with curl\'s meanings', () => {
 
   it('--retry-all-errors with -f retries a 404; the last answer decides the exit code', async () => {
     const { url, seen } = await statuses(404);
-    const result = await runCli(['--retry', '2', '--retry-all-errors', '--retry-delay', '0.001', '-f', '-F', 'a=b', url]);
+    const result = await runCli([
+      '--retry',
+      '2',
+      '--retry-all-errors',
+      '--retry-delay',
+      '0.001',
+      '-f',
+      '-F',
+      'a=b',
+      url,
+    ]);
     expect(result.code).toBe(22);
     expect(seen).toHaveLength(3);
   });
@@ -51,7 +61,9 @@ describe('--retry and friends, with curl\'s meanings', () => {
     try {
       expect((await runCli(['--retry', '2', '--retry-delay', '0.001', '-F', 'a=b', url])).code).toBe(55);
       expect(connections).toBe(1);
-      expect((await runCli(['--retry', '2', '--retry-all-errors', '--retry-delay', '0.001', '-F', 'a=b', url])).code).toBe(55);
+      expect(
+        (await runCli(['--retry', '2', '--retry-all-errors', '--retry-delay', '0.001', '-F', 'a=b', url])).code,
+      ).toBe(55);
       expect(connections).toBe(4);
     } finally {
       resetting.close();

@@ -14,7 +14,9 @@ describe('objects from the ESM build work with the CommonJS build and back', () 
     const form = await cjs.multipartEncode([new esm.MultipartParam('a', { value: 'x' })], { boundary: 'B' });
     const chunks: Buffer[] = [];
     for await (const chunk of form.body) chunks.push(chunk);
-    expect(Buffer.concat(chunks).toString()).toBe('--B\r\nContent-Disposition: form-data; name="a"\r\n\r\nx\r\n--B--\r\n');
+    expect(Buffer.concat(chunks).toString()).toBe(
+      '--B\r\nContent-Disposition: form-data; name="a"\r\n\r\nx\r\n--B--\r\n',
+    );
 
     let received = 0;
     const server = await startServer((req, res) => {
@@ -24,6 +26,10 @@ describe('objects from the ESM build work with the CommonJS build and back', () 
     const response = await esm.upload(server.url, await cjs.rawBody(new Uint8Array(5)), { method: 'PUT' });
     await response.text();
     expect(received).toBe(5);
-    expect([esm.MultipartParam.name, cjs.MultipartParam.name, cjs.MultipartError.name]).toEqual(['MultipartParam', 'MultipartParam', 'MultipartError']);
+    expect([esm.MultipartParam.name, cjs.MultipartParam.name, cjs.MultipartError.name]).toEqual([
+      'MultipartParam',
+      'MultipartParam',
+      'MultipartError',
+    ]);
   });
 });

@@ -23,7 +23,11 @@ interface RawServer {
 }
 
 /** A server on 127.0.0.1 that answers every request with `answer`, written raw, at `when`; `then` decides what follows. */
-async function rawServer(answer: string, when: When, then: 'keep-open' | 'end' | 'reset' = 'keep-open'): Promise<RawServer> {
+async function rawServer(
+  answer: string,
+  when: When,
+  then: 'keep-open' | 'end' | 'reset' = 'keep-open',
+): Promise<RawServer> {
   let requests = 0;
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
@@ -50,7 +54,8 @@ async function rawServer(answer: string, when: When, then: 'keep-open' | 'end' |
           return;
         }
         const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head.slice(0, end))?.[1] ?? 0);
-        if (/\r\nexpect: *100-continue/i.test(head.slice(0, end)) && when === 'body') socket.write('HTTP/1.1 100 Continue\r\n\r\n');
+        if (/\r\nexpect: *100-continue/i.test(head.slice(0, end)) && when === 'body')
+          socket.write('HTTP/1.1 100 Continue\r\n\r\n');
         bodyLeft = length - (head.length - end - 4);
         if (when === 'headers') return respond();
       } else {
@@ -77,7 +82,9 @@ const SWITCHING = 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nCon
 /** Runs the CLI with --timeout, and checks what must hold whatever the library does: bounded, one line, not 0. */
 async function expectFailure(args: string[]) {
   const started = Date.now();
-  const result = await runCli(['--timeout', String(TIMEOUT_S), ...args], { timeout: TIMEOUT_S * 1000 + SLACK_MS + 5_000 });
+  const result = await runCli(['--timeout', String(TIMEOUT_S), ...args], {
+    timeout: TIMEOUT_S * 1000 + SLACK_MS + 5_000,
+  });
   const elapsed = Date.now() - started;
   expect(result.code, `killed, or exited 0; stderr: ${result.stderr}`).not.toBe(null);
   expect(result.code).not.toBe(0);
@@ -128,7 +135,11 @@ describe('informational answers before the final one are not failures', () => {
     ['103 Early Hints', 'HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n'],
     ['102 Processing', 'HTTP/1.1 102 Processing\r\n\r\n'],
   ])('%s then 200: exit 0 with the 200', async (_what, informational) => {
-    const server = await rawServer(`${informational}HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok`, 'body', 'end');
+    const server = await rawServer(
+      `${informational}HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok`,
+      'body',
+      'end',
+    );
     const result = await runCli(['--timeout', String(TIMEOUT_S), '--fail', '-F', 'a=b', server.url]);
     expect(result).toEqual({ code: 0, stdout: 'ok', stderr: '' });
   });

@@ -31,31 +31,60 @@ describe('encoded bodies cannot be made to disagree with themselves', () => {
     }).toThrow(TypeError);
   });
 
-  it('a forged nested body (its boundary not its pieces\') is refused', async () => {
-    const real = await multipartEncode([new MultipartParam(null, { value: 'x' })], { subtype: 'mixed', boundary: 'OUTER-inner' });
+  it("a forged nested body (its boundary not its pieces') is refused", async () => {
+    const real = await multipartEncode([new MultipartParam(null, { value: 'x' })], {
+      subtype: 'mixed',
+      boundary: 'OUTER-inner',
+    });
     const forged = { boundary: 'safe', headers: { 'Content-Type': 'multipart/mixed; boundary=safe' }, body: real.body };
     expect(await codeOf(() => new MultipartParam('n', { value: forged }))).toBe('ERR_INVALID_VALUE');
-    const injected = { boundary: real.boundary, headers: { 'Content-Type': `${real.headers['Content-Type']}\r\nX-Injected: 1` }, body: real.body };
+    const injected = {
+      boundary: real.boundary,
+      headers: { 'Content-Type': `${real.headers['Content-Type']}\r\nX-Injected: 1` },
+      body: real.body,
+    };
     expect(await codeOf(() => new MultipartParam('n', { value: injected }))).toBe('ERR_INVALID_HEADER_VALUE');
   });
 
   it.each(['boundary*', 'boundary*0', 'BOUNDARY*1*'])('a %s parameter cannot name a second boundary', async (key) => {
-    expect(await codeOf(() => multipartEncode([new MultipartParam(null, { value: 'x' })], { subtype: 'related', parameters: { [key]: 'EVIL' } }))).toBe('ERR_INVALID_OPTION');
+    expect(
+      await codeOf(() =>
+        multipartEncode([new MultipartParam(null, { value: 'x' })], {
+          subtype: 'related',
+          parameters: { [key]: 'EVIL' },
+        }),
+      ),
+    ).toBe('ERR_INVALID_OPTION');
   });
 
   it("a Blob-like's size is taken once and must be a whole number", async () => {
     let size = 3;
-    const liar = { get size() { return size; }, type: '', stream: () => new Blob(['abcdefgh']).stream(), slice: () => liar, arrayBuffer: async () => new ArrayBuffer(0) };
+    const liar = {
+      get size() {
+        return size;
+      },
+      type: '',
+      stream: () => new Blob(['abcdefgh']).stream(),
+      slice: () => liar,
+      arrayBuffer: async () => new ArrayBuffer(0),
+    };
     const form = await multipartEncode({ f: liar as never });
     size = 8;
     await expect(collect(form.body)).rejects.toMatchObject({ code: 'ERR_SIZE_MISMATCH' });
     for (const bad of [NaN, -1, 1.5]) {
-      expect(await codeOf(() => new MultipartParam('f', { fileobj: { ...liar, size: bad } as never }))).toBe('ERR_INVALID_VALUE');
+      expect(await codeOf(() => new MultipartParam('f', { fileobj: { ...liar, size: bad } as never }))).toBe(
+        'ERR_INVALID_VALUE',
+      );
     }
   });
 
   it.each([
-    ['throws', () => { throw new Error('boom'); }],
+    [
+      'throws',
+      () => {
+        throw new Error('boom');
+      },
+    ],
     ['gives null', () => null],
     ['gives a plain object', () => ({})],
   ])('a Blob-like whose stream() %s fails the stream with ERR_SOURCE_FAILED', async (_label, stream) => {
@@ -67,7 +96,9 @@ describe('encoded bodies cannot be made to disagree with themselves', () => {
   it('misspelt options of MultipartParam and fromFile are errors, never ignored', async () => {
     expect(await codeOf(() => new MultipartParam('f', { value: 'x', header: {} } as never))).toBe('ERR_INVALID_OPTION');
     const path = writeFile(dir, 'opts.txt', 'abcdefgh');
-    expect(await codeOf(() => MultipartParam.fromFile('f', path, { start: 2, stop: 4 } as never))).toBe('ERR_INVALID_OPTION');
+    expect(await codeOf(() => MultipartParam.fromFile('f', path, { start: 2, stop: 4 } as never))).toBe(
+      'ERR_INVALID_OPTION',
+    );
   });
 
   it('an error inside a nameless nested part names the outer field', async () => {
@@ -79,9 +110,13 @@ describe('encoded bodies cannot be made to disagree with themselves', () => {
   });
 });
 
-describe('toBlob() keeps the stream body\'s guarantees', () => {
+describe("toBlob() keeps the stream body's guarantees", () => {
   it('a chosen boundary is checked in file data too', async () => {
-    const path = writeFile(dir, 'holds-delimiter.txt', 'x\r\n--Chosen\r\nContent-Disposition: form-data; name="role"\r\n\r\nadmin');
+    const path = writeFile(
+      dir,
+      'holds-delimiter.txt',
+      'x\r\n--Chosen\r\nContent-Disposition: form-data; name="role"\r\n\r\nadmin',
+    );
     const form = await multipartEncode({ doc: await MultipartParam.fromFile('doc', path) }, { boundary: 'Chosen' });
     await expect(form.toBlob()).rejects.toMatchObject({ code: 'ERR_BOUNDARY_IN_DATA', paramName: 'doc' });
   });
@@ -107,7 +142,12 @@ describe('toBlob() keeps the stream body\'s guarantees', () => {
       form = undefined;
       for (let i = 0; i < 5; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 20)); }
       console.log((await blob.arrayBuffer()).byteLength === blob.size);`;
-    const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', '--input-type=module', '-e', script]);
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      '--expose-gc',
+      '--input-type=module',
+      '-e',
+      script,
+    ]);
     expect(stdout.trim()).toBe('true');
   });
 });
@@ -120,7 +160,13 @@ describe('nothing waits past its bound', () => {
       await new Promise(() => {});
     })();
     const started = Date.now();
-    await expect(upload('http://127.0.0.1:9/', { f: new MultipartParam('f', { fileobj: never }) }, { spool: { dir: spoolDir }, timeout: 300 })).rejects.toMatchObject({ code: 'ERR_TIMEOUT' });
+    await expect(
+      upload(
+        'http://127.0.0.1:9/',
+        { f: new MultipartParam('f', { fileobj: never }) },
+        { spool: { dir: spoolDir }, timeout: 300 },
+      ),
+    ).rejects.toMatchObject({ code: 'ERR_TIMEOUT' });
     expect(Date.now() - started).toBeLessThan(5000);
     expect(readdirSync(spoolDir)).toEqual([]);
   });
@@ -141,7 +187,11 @@ describe('nothing waits past its bound', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/`;
-      const response = await upload(url, { a: 'b' }, { method: 'PUT', retry: { limit: 1, backoff: 1 }, expectContinue: false });
+      const response = await upload(
+        url,
+        { a: 'b' },
+        { method: 'PUT', retry: { limit: 1, backoff: 1 }, expectContinue: false },
+      );
       expect(await response.text()).toBe('ok');
       for (let i = 0; i < 100 && !stalledClosed; i++) await new Promise((r) => setTimeout(r, 30));
       expect(stalledClosed).toBe(true);
@@ -153,7 +203,10 @@ describe('nothing waits past its bound', () => {
 
 describe('the CLI bounds and cleans up standard input', () => {
   function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
-    const child = spawn(process.execPath, [cliPath, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, [cliPath, ...args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     let stderr = '';
     child.stderr.on('data', (c) => (stderr += c));
     child.stdin.on('error', () => {}); // a write still pending when the child is killed ends in EPIPE
@@ -161,26 +214,32 @@ describe('the CLI bounds and cleans up standard input', () => {
     return { child, done, stderr: () => stderr };
   }
 
-  it.each([[['-F', 'f=@-']], [['-F', 'f=<-']], [['--data-binary', '@-']]])('%j with --timeout: a stdin that never ends exits 28', async (args) => {
-    const run = cli([...args, '--timeout', '0.3', '--dry-run']);
-    run.child.stdin.write('some bytes, then nothing more');
-    const timer = setTimeout(() => run.child.kill('SIGKILL'), 10_000);
-    const { code } = await run.done;
-    clearTimeout(timer);
-    run.child.stdin.destroy();
-    expect(code).toBe(28);
-  });
+  it.each([[['-F', 'f=@-']], [['-F', 'f=<-']], [['--data-binary', '@-']]])(
+    '%j with --timeout: a stdin that never ends exits 28',
+    async (args) => {
+      const run = cli([...args, '--timeout', '0.3', '--dry-run']);
+      run.child.stdin.write('some bytes, then nothing more');
+      const timer = setTimeout(() => run.child.kill('SIGKILL'), 10_000);
+      const { code } = await run.done;
+      clearTimeout(timer);
+      run.child.stdin.destroy();
+      expect(code).toBe(28);
+    },
+  );
 
-  it.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)('%s while stdin is spooled leaves no temporary file', async (signal) => {
-    const tmp = tempDir();
-    const run = cli(['-F', 'f=@-', 'http://127.0.0.1:9/'], { TMPDIR: tmp });
-    run.child.stdin.write(Buffer.alloc(3_000_000, 1));
-    for (let i = 0; i < 100 && readdirSync(tmp).length === 0; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(readdirSync(tmp).length).toBe(1);
-    run.child.kill(signal);
-    const { code } = await run.done;
-    run.child.stdin.destroy();
-    expect(code).toBe({ SIGINT: 130, SIGTERM: 143, SIGHUP: 129 }[signal]);
-    expect(readdirSync(tmp)).toEqual([]);
-  });
+  it.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)(
+    '%s while stdin is spooled leaves no temporary file',
+    async (signal) => {
+      const tmp = tempDir();
+      const run = cli(['-F', 'f=@-', 'http://127.0.0.1:9/'], { TMPDIR: tmp });
+      run.child.stdin.write(Buffer.alloc(3_000_000, 1));
+      for (let i = 0; i < 100 && readdirSync(tmp).length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(readdirSync(tmp).length).toBe(1);
+      run.child.kill(signal);
+      const { code } = await run.done;
+      run.child.stdin.destroy();
+      expect(code).toBe({ SIGINT: 130, SIGTERM: 143, SIGHUP: 129 }[signal]);
+      expect(readdirSync(tmp)).toEqual([]);
+    },
+  );
 });

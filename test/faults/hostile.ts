@@ -21,7 +21,10 @@ export async function startReceiverChild(options: object): Promise<Target> {
   let log = '';
   child.stderr.on('data', (c) => (log += c));
   afterAll(() => void child.kill('SIGTERM'));
-  const [first] = (await Promise.race([once(child.stdout, 'data'), once(child, 'exit').then(() => [`exited: ${log}`])])) as [Buffer | string];
+  const [first] = (await Promise.race([
+    once(child.stdout, 'data'),
+    once(child, 'exit').then(() => [`exited: ${log}`]),
+  ])) as [Buffer | string];
   const port = Number(String(first).trim());
   if (!Number.isInteger(port)) throw new Error(`the receiver child did not start: ${String(first)}`);
   return { port, pid: child.pid!, log: () => log, alive: () => child.exitCode === null && child.signalCode === null };
@@ -52,7 +55,12 @@ export interface Outcome {
  * A client on a raw socket: writes `pieces` in order (each after the last one drained), then drops
  * the connection or waits until the server closes it. Whatever happens, it is over within `bound` ms.
  */
-export async function exchange(port: number, pieces: Iterable<string | Buffer>, ending: Ending, bound = 15_000): Promise<Outcome> {
+export async function exchange(
+  port: number,
+  pieces: Iterable<string | Buffer>,
+  ending: Ending,
+  bound = 15_000,
+): Promise<Outcome> {
   const socket = net.connect(port, '127.0.0.1');
   const received: Buffer[] = [];
   socket.on('data', (chunk: Buffer) => received.push(chunk));
@@ -85,8 +93,9 @@ export function answerJson(response: Buffer): unknown {
 
 /** Resolves once the log has a line matching `pattern`, or rejects after `bound` ms. */
 export async function waitForLog(target: Target, pattern: RegExp, bound = 10_000): Promise<void> {
-  for (const deadline = Date.now() + bound; !pattern.test(target.log()); ) {
-    if (Date.now() > deadline) throw new Error(`no log line matching ${pattern} within ${bound} ms; the log:\n${target.log()}`);
+  for (const deadline = Date.now() + bound; !pattern.test(target.log());) {
+    if (Date.now() > deadline)
+      throw new Error(`no log line matching ${pattern} within ${bound} ms; the log:\n${target.log()}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
@@ -122,7 +131,11 @@ export function request(path: string, type: string | null, body: Buffer | string
 
 /** One part: a delimiter line, the header lines given, a blank line and the data, then CRLF. */
 export function part(headers: string[], data: Buffer | string, boundary = BOUNDARY): Buffer {
-  return Buffer.concat([Buffer.from(`--${boundary}\r\n${headers.map((h) => `${h}\r\n`).join('')}\r\n`), Buffer.from(data), Buffer.from('\r\n')]);
+  return Buffer.concat([
+    Buffer.from(`--${boundary}\r\n${headers.map((h) => `${h}\r\n`).join('')}\r\n`),
+    Buffer.from(data),
+    Buffer.from('\r\n'),
+  ]);
 }
 
 export const field = (name: string, value: Buffer | string, ...headers: string[]) =>

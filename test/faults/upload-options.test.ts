@@ -44,7 +44,11 @@ describe('hostile options: each is an error naming it, before anything is sent',
     ['a header value with CR LF', { headers: { 'x-a': 'a\r\nx-b: injected' } }, 'ERR_INVALID_HEADER'],
     ['a Content-Length that differs', { headers: { 'content-length': '1' } }, 'ERR_INVALID_HEADER'],
     ['Transfer-Encoding', { headers: { 'transfer-encoding': 'chunked' } }, 'ERR_INVALID_HEADER'],
-    ['a multipart Content-Type without the boundary', { headers: { 'content-type': 'multipart/form-data' } }, 'ERR_INVALID_HEADER'],
+    [
+      'a multipart Content-Type without the boundary',
+      { headers: { 'content-type': 'multipart/form-data' } },
+      'ERR_INVALID_HEADER',
+    ],
   ];
   for (const [label, options, expected] of rows) {
     it(label, async () => {
@@ -53,13 +57,21 @@ describe('hostile options: each is an error naming it, before anything is sent',
         requests++;
         json(res, 200, {});
       });
-      const error = await upload(server.url, { a: 'x' }, options as UploadOptions).then(() => undefined, (e: unknown) => e);
+      const error = await upload(server.url, { a: 'x' }, options as UploadOptions).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(codeOf(error)).toBe(expected);
       // the message names the option at fault
       const [name] = Object.keys(options);
       if (expected === 'ERR_INVALID_OPTION' && name === 'retry') {
-        const field = typeof options.retry === 'object' && options.retry !== null && !Array.isArray(options.retry) ? Object.keys(options.retry)[0] : undefined;
-        expect((error as Error).message).toContain(field === undefined || field === 'limits' ? 'retry' : `retry.${field}`);
+        const field =
+          typeof options.retry === 'object' && options.retry !== null && !Array.isArray(options.retry)
+            ? Object.keys(options.retry)[0]
+            : undefined;
+        expect((error as Error).message).toContain(
+          field === undefined || field === 'limits' ? 'retry' : `retry.${field}`,
+        );
       }
       expect(requests).toBe(0);
     });
@@ -74,9 +86,18 @@ describe("the caller's Content-Type", () => {
       req.resume();
       req.on('end', () => json(res, 200, {}));
     });
-    await (await upload(server.url, await rawBody('fixtures/files/data.json'), { method: 'PUT', headers: { 'content-type': 'application/octet-stream' } })).text();
+    await (
+      await upload(server.url, await rawBody('fixtures/files/data.json'), {
+        method: 'PUT',
+        headers: { 'content-type': 'application/octet-stream' },
+      })
+    ).text();
     const form = await multipartEncode({ a: 'x' });
-    await (await upload(server.url, form, { headers: { 'Content-Type': `multipart/form-data; boundary="${form.boundary}"` } })).text();
+    await (
+      await upload(server.url, form, {
+        headers: { 'Content-Type': `multipart/form-data; boundary="${form.boundary}"` },
+      })
+    ).text();
     expect(seen).toEqual(['application/octet-stream', `multipart/form-data; boundary="${form.boundary}"`]);
   });
 });
@@ -96,7 +117,9 @@ describe('long-lived objects', () => {
 describe('TLS client certificate', () => {
   it('is offered on the first origin and not to another origin a redirect leads to', async () => {
     const peers: Record<string, boolean> = {};
-    const serverOptions = { https: { ca: tls.ca, cert: tls.cert, key: tls.key, requestCert: true, rejectUnauthorized: false } };
+    const serverOptions = {
+      https: { ca: tls.ca, cert: tls.cert, key: tls.key, requestCert: true, rejectUnauthorized: false },
+    };
     const other = await startServer((req, res) => {
       peers.other = Object.keys((req.socket as TLSSocket).getPeerCertificate()).length > 0;
       req.resume();
@@ -107,7 +130,11 @@ describe('TLS client certificate', () => {
       req.resume();
       req.on('end', () => json(res, 307, {}, { location: other.url.replace('127.0.0.1', 'localhost') }));
     }, serverOptions);
-    const response = await upload(first.url, { a: 'x' }, { tls: { ca: tls.ca, cert: tls.clientCert, key: tls.clientKey, servername: 'localhost' } });
+    const response = await upload(
+      first.url,
+      { a: 'x' },
+      { tls: { ca: tls.ca, cert: tls.clientCert, key: tls.clientKey, servername: 'localhost' } },
+    );
     await response.text();
     expect(response.status).toBe(200);
     expect(peers).toEqual({ first: true, other: false });

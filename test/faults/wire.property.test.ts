@@ -65,7 +65,9 @@ describe('property: whatever a source does to its chunks after yielding them', (
             }
           }
           const declared = Math.max(expected.length + lie, 0);
-          const form = await multipartEncode([new MultipartParam('f', { fileobj: source(), filesize: declared })], { boundary: 'PropertyBoundary' });
+          const form = await multipartEncode([new MultipartParam('f', { fileobj: source(), filesize: declared })], {
+            boundary: 'PropertyBoundary',
+          });
           const before = server.seen.length;
           const ok = await upload(server.url, form, { timeout: 10_000, expectContinue: false }).then(
             async (r) => (await r.arrayBuffer(), true),

@@ -1,11 +1,33 @@
 import fc from 'fast-check';
 
-const tricky = ['\r', '\n', '\r\n', '"', '\\', ';', '=', '%', '%22', ' ', '\0', '--', '\t', 'é', '☃', '😀', 'filename="x"', 'name=', ':'];
+const tricky = [
+  '\r',
+  '\n',
+  '\r\n',
+  '"',
+  '\\',
+  ';',
+  '=',
+  '%',
+  '%22',
+  ' ',
+  '\0',
+  '--',
+  '\t',
+  'é',
+  '☃',
+  '😀',
+  'filename="x"',
+  'name=',
+  ':',
+];
 
 /** Strings rich in what breaks naive encoders: newlines, quotes, percent escapes, non-ASCII. */
 export const trickyString = (maxLength = 12) =>
   fc
-    .array(fc.oneof(fc.constantFrom(...tricky), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 3 })), { maxLength })
+    .array(fc.oneof(fc.constantFrom(...tricky), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 3 })), {
+      maxLength,
+    })
     .map((pieces) => pieces.join(''));
 
 export const mimeType = fc

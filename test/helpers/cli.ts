@@ -29,7 +29,9 @@ export function runCli(args: string[], options: { timeout?: number } = {}): Prom
 }
 
 /** Starts `multipart-poster serve` on a free port and stops it after the test file. */
-export async function startServe(args: string[] = []): Promise<{ url: string; child: ChildProcessWithoutNullStreams; log: () => string }> {
+export async function startServe(
+  args: string[] = [],
+): Promise<{ url: string; child: ChildProcessWithoutNullStreams; log: () => string }> {
   const child = spawn(process.execPath, [cliPath, 'serve', '--port', '0', ...args], { cwd: root });
   let log = '';
   child.stderr.on('data', (c) => (log += c));

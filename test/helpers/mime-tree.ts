@@ -28,7 +28,11 @@ function buildGo(): Promise<string> {
     const dir = mkdtempSync(join(tmpdir(), 'mime-tree-'));
     const out = join(dir, 'mime_tree');
     await run('go', ['build', '-o', out, join(here, 'mime_tree.go')], {
-      env: { ...process.env, GOCACHE: process.env.GOCACHE ?? join(tmpdir(), 'multipart-poster-gocache'), GO111MODULE: 'off' },
+      env: {
+        ...process.env,
+        GOCACHE: process.env.GOCACHE ?? join(tmpdir(), 'multipart-poster-gocache'),
+        GO111MODULE: 'off',
+      },
     });
     return out;
   })();
@@ -36,7 +40,9 @@ function buildGo(): Promise<string> {
 }
 
 async function parseAll(command: string, args: string[], bodies: readonly RawBody[]): Promise<MimeTree[]> {
-  const input = bodies.map(({ contentType, body }) => JSON.stringify({ contentType, body: body.toString('base64') })).join('\n') + '\n';
+  const input =
+    bodies.map(({ contentType, body }) => JSON.stringify({ contentType, body: body.toString('base64') })).join('\n') +
+    '\n';
   const child = run(command, args, { maxBuffer: 1 << 30 });
   child.child.stdin!.on('error', () => {}); // a parser that dies early fails the run through its exit code, not an EPIPE
   child.child.stdin!.end(input);

@@ -13,7 +13,9 @@ export const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf
 export const bin = (name: string) => join(root, 'node_modules', '.bin', name);
 
 // Without the npm_* variables `npm test` sets (npm_config_local_prefix, npm_package_json...), which describe this checkout, not the scratch ones.
-export const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name)));
+export const env: NodeJS.ProcessEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name)),
+);
 
 export interface Run {
   code: number;
@@ -43,10 +45,22 @@ export async function run(command: string, args: string[], options: RunOptions |
     });
     return { code: 0, output: stdout + stderr, stdout, stderr };
   } catch (error) {
-    const e = error as { code?: number | string; signal?: string; killed?: boolean; stdout?: string; stderr?: string; message: string };
+    const e = error as {
+      code?: number | string;
+      signal?: string;
+      killed?: boolean;
+      stdout?: string;
+      stderr?: string;
+      message: string;
+    };
     const stdout = e.stdout ?? '';
     const stderr = `${e.stderr ?? ''}${e.killed ? `\n(killed by ${e.signal} after ${timeoutMs} ms)` : ''}`;
-    return { code: typeof e.code === 'number' ? e.code : 1, output: `${stdout}${stderr}` || e.message, stdout, stderr: stderr || e.message };
+    return {
+      code: typeof e.code === 'number' ? e.code : 1,
+      output: `${stdout}${stderr}` || e.message,
+      stdout,
+      stderr: stderr || e.message,
+    };
   }
 }
 
@@ -72,7 +86,9 @@ export async function packAndInstall(work: string): Promise<Installed> {
   const packDir = join(work, 'pack');
   const app = join(work, 'app');
   // The working tree as git sees it (tracked and new files, nothing ignored: no dist/), with the installed node_modules.
-  const files = (await mustRun('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], root)).split('\0').filter(Boolean);
+  const files = (await mustRun('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], root))
+    .split('\0')
+    .filter(Boolean);
   for (const file of files) {
     if (!existsSync(join(root, file))) continue; // deleted but not yet staged
     mkdirSync(dirname(join(clone, file)), { recursive: true });
@@ -84,7 +100,8 @@ export async function packAndInstall(work: string): Promise<Installed> {
   mkdirSync(packDir);
   await mustRun('npm', ['pack', '--pack-destination', packDir], clone);
   const packed = readdirSync(packDir).filter((name) => name.endsWith('.tgz'));
-  if (packed.length !== 1 || packed[0] !== `multipart-poster-${version}.tgz`) throw new Error(`npm pack made ${JSON.stringify(packed)}`);
+  if (packed.length !== 1 || packed[0] !== `multipart-poster-${version}.tgz`)
+    throw new Error(`npm pack made ${JSON.stringify(packed)}`);
   const tarball = join(packDir, packed[0]);
 
   mkdirSync(app);

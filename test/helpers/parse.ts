@@ -9,14 +9,24 @@ export interface ParsedPart {
 }
 
 /** Parses a multipart body with busboy; field values are taken as raw bytes (latin1 maps them one to one). */
-export async function parseWithBusboy(headers: Record<string, string>, body: Buffer | AsyncIterable<Uint8Array>): Promise<ParsedPart[]> {
+export async function parseWithBusboy(
+  headers: Record<string, string>,
+  body: Buffer | AsyncIterable<Uint8Array>,
+): Promise<ParsedPart[]> {
   const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
   const parser = busboy({
     headers: lower,
     preservePath: true,
     defParamCharset: 'utf8',
     defCharset: 'latin1',
-    limits: { fieldSize: Infinity, fileSize: Infinity, files: Infinity, fields: Infinity, parts: Infinity, headerPairs: 2000 },
+    limits: {
+      fieldSize: Infinity,
+      fileSize: Infinity,
+      files: Infinity,
+      fields: Infinity,
+      parts: Infinity,
+      headerPairs: 2000,
+    },
   });
   const parts: ParsedPart[] = [];
   const done = new Promise<void>((resolve, reject) => {
@@ -25,7 +35,12 @@ export async function parseWithBusboy(headers: Record<string, string>, body: Buf
     });
     parser.on('file', (name, stream, info) => {
       const chunks: Buffer[] = [];
-      const part: ParsedPart = { name: name ?? '', filename: info.filename, type: info.mimeType, data: Buffer.alloc(0) };
+      const part: ParsedPart = {
+        name: name ?? '',
+        filename: info.filename,
+        type: info.mimeType,
+        data: Buffer.alloc(0),
+      };
       parts.push(part);
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => (part.data = Buffer.concat(chunks)));

@@ -20,7 +20,10 @@ const smallPath = writeFile(dir, 'small.txt', small);
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
 const receiver = (req: http.IncomingMessage, res: http.ServerResponse) =>
-  receive(req).then((report) => json(res, 200, report), (error: Error) => json(res, 400, { error: error.message }));
+  receive(req).then(
+    (report) => json(res, 200, report),
+    (error: Error) => json(res, 400, { error: error.message }),
+  );
 const plain = await startServer(receiver);
 const secure = await startServer(receiver, { https: { cert: tls.cert, key: tls.key } });
 
@@ -38,17 +41,32 @@ function expectReceived(report: ReceiptReport, sent: EncodedForm): void {
   expect(report.contentLength).toBe(sent.contentLength);
   expect(report.bytesReceived).toBe(sent.contentLength);
   expect(report.lengthMatches).toBe(true);
-  expect(report.parts.map(({ name, filename, type, size, sha256: hash }) => ({ name, filename, type, size, hash }))).toEqual([
+  expect(
+    report.parts.map(({ name, filename, type, size, sha256: hash }) => ({ name, filename, type, size, hash })),
+  ).toEqual([
     { name: 'title', filename: undefined, type: null, size: 12, hash: sha256(Buffer.from('every client')) },
-    { name: 'note', filename: undefined, type: null, size: Buffer.byteLength('ünïcødé ☃'), hash: sha256(Buffer.from('ünïcødé ☃')) },
+    {
+      name: 'note',
+      filename: undefined,
+      type: null,
+      size: Buffer.byteLength('ünïcødé ☃'),
+      hash: sha256(Buffer.from('ünïcødé ☃')),
+    },
     { name: 'big', filename: 'big.bin', type: 'application/octet-stream', size: big.length, hash: sha256(big) },
     { name: 'small', filename: 'small.txt', type: 'text/plain', size: small.length, hash: sha256(small) },
   ]);
 }
 
-async function viaNodeRequest(transport: typeof http | typeof https, url: string, sent: EncodedForm, extra: https.RequestOptions = {}) {
+async function viaNodeRequest(
+  transport: typeof http | typeof https,
+  url: string,
+  sent: EncodedForm,
+  extra: https.RequestOptions = {},
+) {
   const req = transport.request(url, { method: 'POST', headers: sent.headers, ...extra });
-  const response = new Promise<http.IncomingMessage>((resolve, reject) => req.on('response', resolve).on('error', reject));
+  const response = new Promise<http.IncomingMessage>((resolve, reject) =>
+    req.on('response', resolve).on('error', reject),
+  );
   await pipeline(Readable.from(sent.body), req);
   const res = await response;
   const chunks: Buffer[] = [];
@@ -59,13 +77,22 @@ async function viaNodeRequest(transport: typeof http | typeof https, url: string
 describe('the encoded body goes out with an exact Content-Length through every common client', () => {
   it('global fetch (duplex: half)', async () => {
     const sent = await form();
-    const response = await fetch(plain.url, { method: 'POST', body: sent.body, headers: sent.headers, duplex: 'half' } as RequestInit);
+    const response = await fetch(plain.url, {
+      method: 'POST',
+      body: sent.body,
+      headers: sent.headers,
+      duplex: 'half',
+    } as RequestInit);
     expectReceived((await response.json()) as ReceiptReport, sent);
   });
 
   it('undici.request', async () => {
     const sent = await form();
-    const { body } = await undiciRequest(plain.url, { method: 'POST', body: Readable.from(sent.body), headers: sent.headers });
+    const { body } = await undiciRequest(plain.url, {
+      method: 'POST',
+      body: Readable.from(sent.body),
+      headers: sent.headers,
+    });
     expectReceived((await body.json()) as ReceiptReport, sent);
   });
 
@@ -81,7 +108,9 @@ describe('the encoded body goes out with an exact Content-Length through every c
 
   it('got', async () => {
     const sent = await form();
-    const report = await got.post(plain.url, { body: Readable.from(sent.body), headers: sent.headers }).json<ReceiptReport>();
+    const report = await got
+      .post(plain.url, { body: Readable.from(sent.body), headers: sent.headers })
+      .json<ReceiptReport>();
     expectReceived(report, sent);
   });
 
@@ -111,8 +140,14 @@ describe('the encoded body goes out with an exact Content-Length through every c
     const mutual = await startServer(receiver, {
       https: { cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: true },
     });
-    await expect(upload(mutual.url, { a: 'b' }, { tls: { ca: tls.ca } })).rejects.toMatchObject({ code: 'ERR_REQUEST_FAILED' });
-    const response = await upload(mutual.url, { a: 'b' }, { tls: { ca: tls.ca, cert: tls.clientCert, key: tls.clientKey } });
+    await expect(upload(mutual.url, { a: 'b' }, { tls: { ca: tls.ca } })).rejects.toMatchObject({
+      code: 'ERR_REQUEST_FAILED',
+    });
+    const response = await upload(
+      mutual.url,
+      { a: 'b' },
+      { tls: { ca: tls.ca, cert: tls.clientCert, key: tls.clientKey } },
+    );
     expect(response.status).toBe(200);
     expect((await response.json()) as ReceiptReport).toMatchObject({ lengthMatches: true });
   });

@@ -46,7 +46,8 @@ describe('1,000 uploads leave no descriptor or socket behind', () => {
           blockSize: 64 * 1024,
           onUploadProgress: kind === 'abort' ? () => controller.abort() : undefined,
         });
-        if (i % 8 === 2) await response.body?.cancel(); // some answers are dropped unread
+        if (i % 8 === 2)
+          await response.body?.cancel(); // some answers are dropped unread
         else await response.text();
         count(`${kind}:${response.status}`);
       } catch (error) {

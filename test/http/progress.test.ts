@@ -20,12 +20,16 @@ const slow = await startServer((req, res) => {
 describe('onUploadProgress and onBodySent', () => {
   it('with 1 MiB blocks, progress comes at least every 64 KiB, in order, to the total; then onBodySent, then the answer', async () => {
     const events: Array<number | 'sent'> = [];
-    const response = await upload(slow.url, { file: await MultipartParam.fromFile('file', filePath) }, {
-      blockSize: MiB,
-      expectContinue: false,
-      onUploadProgress: (loaded) => events.push(loaded),
-      onBodySent: () => events.push('sent'),
-    });
+    const response = await upload(
+      slow.url,
+      { file: await MultipartParam.fromFile('file', filePath) },
+      {
+        blockSize: MiB,
+        expectContinue: false,
+        onUploadProgress: (loaded) => events.push(loaded),
+        onBodySent: () => events.push('sent'),
+      },
+    );
     events.push(response.status);
     const loaded = events.slice(0, -2) as number[];
     const total = loaded.at(-1)!;
@@ -47,7 +51,15 @@ describe('onUploadProgress and onBodySent', () => {
       req.on('end', () => json(res, calls === 1 ? 503 : 200, {}));
     });
     let sent = 0;
-    expect((await upload(server.url, { file: await MultipartParam.fromFile('file', filePath) }, { method: 'PUT', retry: { backoff: 1 }, onBodySent: () => sent++ })).status).toBe(200);
+    expect(
+      (
+        await upload(
+          server.url,
+          { file: await MultipartParam.fromFile('file', filePath) },
+          { method: 'PUT', retry: { backoff: 1 }, onBodySent: () => sent++ },
+        )
+      ).status,
+    ).toBe(200);
     expect(sent).toBe(2);
     let chunked = 0;
     const stream = new MultipartParam('s', { fileobj: Readable.from([Buffer.from('abc')]) });
@@ -58,17 +70,25 @@ describe('onUploadProgress and onBodySent', () => {
   it('is not called when the server answers before the body is sent', async () => {
     const server = await startServer((_req, res) => json(res, 413, {}));
     let sent = 0;
-    const response = await upload(server.url, { file: await MultipartParam.fromFile('file', filePath) }, { onBodySent: () => sent++ });
+    const response = await upload(
+      server.url,
+      { file: await MultipartParam.fromFile('file', filePath) },
+      { onBodySent: () => sent++ },
+    );
     expect(response.status).toBe(413);
     expect(sent).toBe(0);
   });
 
   it('an onBodySent that throws fails the upload with ERR_CALLBACK_FAILED', async () => {
-    const error = (await upload(slow.url, { a: 'x' }, {
-      onBodySent: () => {
-        throw new Error('boom');
+    const error = (await upload(
+      slow.url,
+      { a: 'x' },
+      {
+        onBodySent: () => {
+          throw new Error('boom');
+        },
       },
-    }).catch((e: unknown) => e)) as UploadError;
+    ).catch((e: unknown) => e)) as UploadError;
     expect(error).toBeInstanceOf(UploadError);
     expect(error.code).toBe('ERR_CALLBACK_FAILED');
     expect((error.cause as Error).message).toBe('boom');

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpProxyAgent } from 'http-proxy-agent';
 import { HttpsProxyAgent } from 'https-proxy-agent';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MultipartParam, upload } from '../../src/index.js';
 import { receive } from '../../src/receiver.js';
 import { bytes, tempDir, writeFile } from '../helpers/files.js';
@@ -14,10 +14,12 @@ const payload = bytes(3 * MiB, 21);
 const payloadPath = writeFile(dir, 'payload.bin', payload);
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
-
 /** Answers with the receipt: what arrived, its length against Content-Length, each part's SHA-256. */
 const answer = (req: IncomingMessage, res: ServerResponse) => {
-  void receive(req).then((report) => json(res, 200, report), (error: Error) => json(res, 400, { error: error.message }));
+  void receive(req).then(
+    (report) => json(res, 200, report),
+    (error: Error) => json(res, 400, { error: error.message }),
+  );
 };
 const plain = await startServer(answer);
 const secure = await startServer(answer, { https: { cert: tls.cert, key: tls.key } });
@@ -28,7 +30,11 @@ describe('upload() through a proxy agent', () => {
     it(`http, absolute-form, 3 MiB ${expectContinue ? 'with' : 'without'} Expect: 100-continue: one head, every byte`, async () => {
       const before = proxy.requests.length;
       const agent = new HttpProxyAgent(proxy.url);
-      const response = await upload(plain.url, { note: 'via proxy', file: await MultipartParam.fromFile('file', payloadPath) }, { agent, expectContinue, timeout: 20_000 });
+      const response = await upload(
+        plain.url,
+        { note: 'via proxy', file: await MultipartParam.fromFile('file', payloadPath) },
+        { agent, expectContinue, timeout: 20_000 },
+      );
       expect(response.status).toBe(200);
       const report = (await response.json()) as { lengthMatches: boolean; parts: Array<{ sha256: string }> };
       expect(report.lengthMatches).toBe(true);
@@ -40,7 +46,11 @@ describe('upload() through a proxy agent', () => {
     it(`https, through CONNECT, 3 MiB ${expectContinue ? 'with' : 'without'} Expect: 100-continue`, async () => {
       const before = proxy.requests.length;
       const agent = new HttpsProxyAgent(proxy.url);
-      const response = await upload(secure.url, { file: await MultipartParam.fromFile('file', payloadPath) }, { agent, expectContinue, tls: { ca: tls.ca }, timeout: 20_000 });
+      const response = await upload(
+        secure.url,
+        { file: await MultipartParam.fromFile('file', payloadPath) },
+        { agent, expectContinue, tls: { ca: tls.ca }, timeout: 20_000 },
+      );
       expect(response.status).toBe(200);
       const report = (await response.json()) as { lengthMatches: boolean; parts: Array<{ sha256: string }> };
       expect(report.lengthMatches).toBe(true);
@@ -58,7 +68,11 @@ describe('upload() through a proxy agent', () => {
       answer(req, res);
     });
     const agent = new HttpProxyAgent(proxy.url);
-    const response = await upload(flaky.url, { file: await MultipartParam.fromFile('file', payloadPath) }, { agent, method: 'PUT', retry: { backoff: 1 }, timeout: 20_000 });
+    const response = await upload(
+      flaky.url,
+      { file: await MultipartParam.fromFile('file', payloadPath) },
+      { agent, method: 'PUT', retry: { backoff: 1 }, timeout: 20_000 },
+    );
     expect(response.status).toBe(200);
     expect(((await response.json()) as { lengthMatches: boolean }).lengthMatches).toBe(true);
     expect(calls).toBe(2);

@@ -41,4 +41,6 @@ for (let tries = 0; after > before && tries < 100; tries++) {
   await new Promise((resolve) => setTimeout(resolve, 20));
   after = openDescriptors();
 }
-process.stdout.write(`${JSON.stringify({ before, after, outcomes, retries, sockets: Object.keys(agent.sockets).length })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ before, after, outcomes, retries, sockets: Object.keys(agent.sockets).length })}\n`,
+);

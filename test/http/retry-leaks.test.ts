@@ -12,7 +12,7 @@ const filePath = writeFile(dir, 'file.bin', bytes(256 * 1024, 7));
 describe('200 uploads with random retries leave no descriptor or socket behind', () => {
   it('in a child process that counts its own /proc/self/fd', async () => {
     let x = 12345;
-    const random = () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const received: Array<{ declared: number; received: number }> = [];
     const server = await startServer((req, res) => {
       req.on('error', () => {});
@@ -29,8 +29,18 @@ describe('200 uploads with random retries leave no descriptor or socket behind',
         json(res, 200, {});
       });
     });
-    const { stdout } = await run(process.execPath, [join(import.meta.dirname, 'retry-leak-child.mjs'), server.url, filePath], { timeout: 120_000 });
-    const result = JSON.parse(stdout) as { before: number; after: number; outcomes: Record<string, number>; retries: number; sockets: number };
+    const { stdout } = await run(
+      process.execPath,
+      [join(import.meta.dirname, 'retry-leak-child.mjs'), server.url, filePath],
+      { timeout: 120_000 },
+    );
+    const result = JSON.parse(stdout) as {
+      before: number;
+      after: number;
+      outcomes: Record<string, number>;
+      retries: number;
+      sockets: number;
+    };
     expect(result.after).toBeLessThanOrEqual(result.before);
     expect(result.sockets).toBe(0);
     expect(result.retries).toBeGreaterThan(20);

@@ -16,7 +16,12 @@ const fast = { backoff: 1 };
 async function scripted(act: (attempt: number, req: IncomingMessage, res: ServerResponse) => boolean | void) {
   const seen: Array<{ method: string; declared: number; received: number; complete: boolean }> = [];
   const server = await startServer((req, res) => {
-    const entry = { method: req.method!, declared: Number(req.headers['content-length']), received: 0, complete: false };
+    const entry = {
+      method: req.method!,
+      declared: Number(req.headers['content-length']),
+      received: 0,
+      complete: false,
+    };
     seen.push(entry);
     req.on('data', (chunk: Buffer) => (entry.received += chunk.length));
     req.on('error', () => {});
@@ -66,7 +71,11 @@ describe('retries', () => {
       return true;
     });
     const delays: number[] = [];
-    const response = await upload(url, { a: 'x' }, { method: 'PUT', retry: { onRetry: (info) => delays.push(info.delay) } });
+    const response = await upload(
+      url,
+      { a: 'x' },
+      { method: 'PUT', retry: { onRetry: (info) => delays.push(info.delay) } },
+    );
     expect(response.status).toBe(200);
     expect(delays).toEqual([1000]);
     expect(seen).toHaveLength(2);
@@ -80,7 +89,11 @@ describe('retries', () => {
       return true;
     });
     const delays: number[] = [];
-    const response = await upload(url, { a: 'x' }, { method: 'PUT', retry: { onRetry: (info) => delays.push(info.delay) } });
+    const response = await upload(
+      url,
+      { a: 'x' },
+      { method: 'PUT', retry: { onRetry: (info) => delays.push(info.delay) } },
+    );
     expect(response.status).toBe(200);
     expect(delays[0]).toBeGreaterThanOrEqual(0);
     expect(delays[0]).toBeLessThanOrEqual(1000);
@@ -109,7 +122,10 @@ describe('retries', () => {
       return true;
     });
     const retries: UploadAttempt[] = [];
-    const response = await upload(url, await bigForm(), { method: 'PUT', retry: { ...fast, onRetry: (info) => retries.push(info) } });
+    const response = await upload(url, await bigForm(), {
+      method: 'PUT',
+      retry: { ...fast, onRetry: (info) => retries.push(info) },
+    });
     expect(response.status).toBe(200);
     expect(seen).toHaveLength(2);
     expect(seen[0]!.received).toBeLessThan(seen[0]!.declared);
@@ -128,7 +144,9 @@ describe('retries', () => {
     expect((await upload(first.url, { a: 'x' }, { retry: 2 })).status).toBe(503);
     expect(first.seen).toHaveLength(1);
     const second = await scripted(always503);
-    expect((await upload(second.url, { a: 'x' }, { retry: { limit: 2, methods: ['post'], ...fast } })).status).toBe(503);
+    expect((await upload(second.url, { a: 'x' }, { retry: { limit: 2, methods: ['post'], ...fast } })).status).toBe(
+      503,
+    );
     expect(second.seen).toHaveLength(3);
   });
 
@@ -154,7 +172,9 @@ describe('retries', () => {
       return true;
     });
     const stream = new MultipartParam('s', { fileobj: Readable.from([Buffer.from('one-shot')]), filesize: 8 });
-    const error = (await upload(url, { s: stream }, { method: 'PUT', retry: fast }).catch((e: unknown) => e)) as UploadError;
+    const error = (await upload(url, { s: stream }, { method: 'PUT', retry: fast }).catch(
+      (e: unknown) => e,
+    )) as UploadError;
     expect(error).toBeInstanceOf(UploadError);
     expect(error.code).toBe('ERR_BODY_NOT_REPLAYABLE');
     expect(error.message).toMatch(/answered 503.*one-shot stream/);
@@ -168,7 +188,9 @@ describe('retries', () => {
     });
     const chunks = Array.from({ length: 64 }, () => Buffer.alloc(64 * 1024, 1));
     const body = await rawBody(Readable.from(chunks), { size: 64 * 64 * 1024 });
-    const error = (await upload(url, body, { method: 'PUT', expectContinue: false, retry: fast }).catch((e: unknown) => e)) as UploadError;
+    const error = (await upload(url, body, { method: 'PUT', expectContinue: false, retry: fast }).catch(
+      (e: unknown) => e,
+    )) as UploadError;
     expect(error.code).toBe('ERR_BODY_NOT_REPLAYABLE');
     expect((error.cause as UploadError).code).toBe('ERR_REQUEST_FAILED');
   });
@@ -179,7 +201,11 @@ describe('retries', () => {
       req.on('end', () => json(res, 503, {}));
       return true;
     });
-    const outcome = await upload(url, { a: 'x' }, { method: 'PUT', timeout: 400, retry: { limit: 1000, backoff: 20 } }).then(
+    const outcome = await upload(
+      url,
+      { a: 'x' },
+      { method: 'PUT', timeout: 400, retry: { limit: 1000, backoff: 20 } },
+    ).then(
       (response) => response.status,
       (error: UploadError) => error.code,
     );
@@ -193,12 +219,22 @@ describe('retries', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/`;
     try {
-      const error = (await upload(url, { a: 'x' }, { method: 'PUT', timeout: 2000, retry: { limit: 5, backoff: () => 1500 } }).catch((e: unknown) => e)) as UploadError;
+      const error = (await upload(
+        url,
+        { a: 'x' },
+        { method: 'PUT', timeout: 2000, retry: { limit: 5, backoff: () => 1500 } },
+      ).catch((e: unknown) => e)) as UploadError;
       expect(error.code).toBe('ERR_REQUEST_FAILED');
       expect(error.attempts).toHaveLength(1);
-      const limited = (await upload(url, { a: 'x' }, { method: 'PUT', retry: { limit: 3, ...fast } }).catch((e: unknown) => e)) as UploadError;
+      const limited = (await upload(url, { a: 'x' }, { method: 'PUT', retry: { limit: 3, ...fast } }).catch(
+        (e: unknown) => e,
+      )) as UploadError;
       expect(limited.code).toBe('ERR_REQUEST_FAILED');
-      expect(limited.attempts.map((a) => [a.attempt, a.reason])).toEqual([[1, 'ECONNRESET'], [2, 'ECONNRESET'], [3, 'ECONNRESET']]);
+      expect(limited.attempts.map((a) => [a.attempt, a.reason])).toEqual([
+        [1, 'ECONNRESET'],
+        [2, 'ECONNRESET'],
+        [3, 'ECONNRESET'],
+      ]);
       expect(limited.attempts.every((a) => a.error instanceof UploadError)).toBe(true);
     } finally {
       server.close();
@@ -211,11 +247,15 @@ describe('retries', () => {
     const port = (probe.address() as net.AddressInfo).port;
     await new Promise<void>((resolve) => probe.close(() => resolve()));
     const controller = new AbortController();
-    const error = (await upload(`http://127.0.0.1:${port}/`, { a: 'x' }, {
-      method: 'PUT',
-      signal: controller.signal,
-      retry: { limit: 5, backoff: 60_000, onRetry: () => setImmediate(() => controller.abort()) },
-    }).catch((e: unknown) => e)) as UploadError;
+    const error = (await upload(
+      `http://127.0.0.1:${port}/`,
+      { a: 'x' },
+      {
+        method: 'PUT',
+        signal: controller.signal,
+        retry: { limit: 5, backoff: 60_000, onRetry: () => setImmediate(() => controller.abort()) },
+      },
+    ).catch((e: unknown) => e)) as UploadError;
     expect(error.code).toBe('ERR_ABORTED');
     expect(error.attempts.map((a) => a.reason)).toEqual(['ECONNREFUSED']);
   });
@@ -226,13 +266,37 @@ describe('retries', () => {
       req.on('end', () => json(res, 503, {}));
       return true;
     });
-    const thrown = (await upload(url, { a: 'x' }, { method: 'PUT', retry: { onRetry: () => { throw new Error('boom'); } } }).catch((e: unknown) => e)) as UploadError;
+    const thrown = (await upload(
+      url,
+      { a: 'x' },
+      {
+        method: 'PUT',
+        retry: {
+          onRetry: () => {
+            throw new Error('boom');
+          },
+        },
+      },
+    ).catch((e: unknown) => e)) as UploadError;
     expect(thrown.code).toBe('ERR_CALLBACK_FAILED');
     expect((thrown.cause as Error).message).toBe('boom');
-    const badBackoff = (await upload(url, { a: 'x' }, { method: 'PUT', retry: { backoff: () => NaN } }).catch((e: unknown) => e)) as UploadError;
+    const badBackoff = (await upload(url, { a: 'x' }, { method: 'PUT', retry: { backoff: () => NaN } }).catch(
+      (e: unknown) => e,
+    )) as UploadError;
     expect(badBackoff.code).toBe('ERR_INVALID_OPTION');
     expect(badBackoff.message).toMatch(/retry\.backoff/);
-    const throwing = (await upload(url, { a: 'x' }, { method: 'PUT', retry: { backoff: () => { throw new Error('no'); } } }).catch((e: unknown) => e)) as UploadError;
+    const throwing = (await upload(
+      url,
+      { a: 'x' },
+      {
+        method: 'PUT',
+        retry: {
+          backoff: () => {
+            throw new Error('no');
+          },
+        },
+      },
+    ).catch((e: unknown) => e)) as UploadError;
     expect(throwing.code).toBe('ERR_CALLBACK_FAILED');
   });
 

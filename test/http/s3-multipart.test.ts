@@ -68,7 +68,8 @@ async function s3LikeServer() {
       const whole = createHash('sha256');
       for (const { partNumber: n, etag } of list) {
         const data = parts.get(n)!;
-        if (etag !== `"${createHash('md5').update(data).digest('hex')}"`) return json(res, 400, { error: `part ${n} etag` });
+        if (etag !== `"${createHash('md5').update(data).digest('hex')}"`)
+          return json(res, 400, { error: `part ${n} etag` });
         whole.update(data);
       }
       json(res, 200, { parts: list.length, sha256: whole.digest('hex') });
@@ -91,14 +92,18 @@ function openOn(path: string): number {
 }
 
 describe('the S3-style multipart upload recipe', () => {
-  it('sends a 256 MiB file as 32 slices of 8 MiB, 4 at a time, through failures; the reassembled SHA-256 is the file\'s', async () => {
+  it("sends a 256 MiB file as 32 slices of 8 MiB, 4 at a time, through failures; the reassembled SHA-256 is the file's", async () => {
     const file = bigFile();
     const server = await s3LikeServer();
     let mostOpen = 0;
     const sampler = setInterval(() => (mostOpen = Math.max(mostOpen, openOn(file.path))), 2);
-    const result = await uploadInParts(file.path, server.url, { partSize: 8 * MiB, concurrency: 4 }).finally(() => clearInterval(sampler));
+    const result = await uploadInParts(file.path, server.url, { partSize: 8 * MiB, concurrency: 4 }).finally(() =>
+      clearInterval(sampler),
+    );
     expect(result).toEqual({ parts: 32, sha256: file.sha256 });
-    expect([server.attempts.get(3), server.attempts.get(7), server.attempts.get(12), server.attempts.get(1)]).toEqual([2, 2, 2, 1]);
+    expect([server.attempts.get(3), server.attempts.get(7), server.attempts.get(12), server.attempts.get(1)]).toEqual([
+      2, 2, 2, 1,
+    ]);
     expect(mostOpen).toBeGreaterThan(0);
     expect(mostOpen).toBeLessThanOrEqual(4);
     expect(openOn(file.path)).toBe(0);

@@ -63,7 +63,9 @@ describe('sending', () => {
   it('sends a body of unknown size chunked, and says so', async () => {
     let report: ReceiptReport | undefined;
     const server = await startServer((req, res) => receive(req).then((r) => ((report = r), json(res, 200, {}))));
-    const response = await upload(server.url, { s: new MultipartParam('s', { fileobj: Readable.from([Buffer.from('abc')]) }) });
+    const response = await upload(server.url, {
+      s: new MultipartParam('s', { fileobj: Readable.from([Buffer.from('abc')]) }),
+    });
     await response.body?.cancel();
     expect(report).toMatchObject({ chunked: true, contentLength: null, parts: [{ name: 's', size: 3 }] });
   });
@@ -78,7 +80,12 @@ describe('sending', () => {
     const jsonPath = writeFile(dir, 'doc.json', '{"raw":true}');
     await (await upload(server.url, await rawBody(jsonPath), { method: 'PUT' })).text();
     expect(type).toBe('application/json');
-    expect(report).toMatchObject({ method: 'PUT', chunked: false, lengthMatches: true, parts: [{ size: 12, sha256: sha256(Buffer.from('{"raw":true}')) }] });
+    expect(report).toMatchObject({
+      method: 'PUT',
+      chunked: false,
+      lengthMatches: true,
+      parts: [{ size: 12, sha256: sha256(Buffer.from('{"raw":true}')) }],
+    });
   });
 
   it('rejects a URL it cannot send to', async () => {
@@ -90,7 +97,10 @@ describe('sending', () => {
     const server = await startServer(() => {});
     const url = server.url;
     await server.close();
-    await expect(upload(url, { a: 'b' })).rejects.toMatchObject({ code: 'ERR_REQUEST_FAILED', message: expect.stringContaining('ECONNREFUSED') });
+    await expect(upload(url, { a: 'b' })).rejects.toMatchObject({
+      code: 'ERR_REQUEST_FAILED',
+      message: expect.stringContaining('ECONNREFUSED'),
+    });
   });
 });
 
@@ -108,18 +118,21 @@ describe('redirects', () => {
     return { server, seen };
   }
 
-  it.each([301, 302, 303])('%i turns a POST into a GET without body, Content-Length or Content-Type', async (status) => {
-    const { server, seen } = await redirectingServer(status);
-    const response = await upload(server.url, await payloadForm(), { headers: { 'x-keep': '1' } });
-    expect(await response.json()).toEqual({ final: true });
-    expect(response.redirected).toBe(true);
-    expect(response.url).toBe(`${server.origin}/upload?step=1`);
-    expect(seen[0]).toMatchObject({ method: 'POST' });
-    expect(seen[1]).toMatchObject({ method: 'GET', report: { bytesReceived: 0 } });
-    expect(seen[1]!.headers['content-type']).toBeUndefined();
-    expect(seen[1]!.headers['content-length']).toBeUndefined();
-    expect(seen[1]!.headers['x-keep']).toBe('1');
-  });
+  it.each([301, 302, 303])(
+    '%i turns a POST into a GET without body, Content-Length or Content-Type',
+    async (status) => {
+      const { server, seen } = await redirectingServer(status);
+      const response = await upload(server.url, await payloadForm(), { headers: { 'x-keep': '1' } });
+      expect(await response.json()).toEqual({ final: true });
+      expect(response.redirected).toBe(true);
+      expect(response.url).toBe(`${server.origin}/upload?step=1`);
+      expect(seen[0]).toMatchObject({ method: 'POST' });
+      expect(seen[1]).toMatchObject({ method: 'GET', report: { bytesReceived: 0 } });
+      expect(seen[1]!.headers['content-type']).toBeUndefined();
+      expect(seen[1]!.headers['content-length']).toBeUndefined();
+      expect(seen[1]!.headers['x-keep']).toBe('1');
+    },
+  );
 
   it.each([307, 308])('%i re-sends the same method and the same bytes', async (status) => {
     const { server, seen } = await redirectingServer(status, 2);
@@ -136,7 +149,10 @@ describe('redirects', () => {
     const { server, seen } = await redirectingServer(307, 1);
     const mine = bytes(1024 * 1024, 77); // exactly one block, sent uncopied
     const before = Buffer.from(mine);
-    const form = { own: new MultipartParam('own', { value: mine, filename: 'own.bin' }), file: await MultipartParam.fromFile('file', payloadPath) };
+    const form = {
+      own: new MultipartParam('own', { value: mine, filename: 'own.bin' }),
+      file: await MultipartParam.fromFile('file', payloadPath),
+    };
     await (await upload(server.url, form)).text();
     expect(mine.equals(before)).toBe(true);
     for (const { report } of seen) {
@@ -178,10 +194,16 @@ describe('redirects', () => {
       hops.push({ method: req.method!, path: req.url!, headers: req.headers });
       req.resume();
       req.on('end', () =>
-        req.url === '/upload' ? json(res, 307, {}, { location: '/same' }) : json(res, 307, {}, { location: `${other.origin}/away` }),
+        req.url === '/upload'
+          ? json(res, 307, {}, { location: '/same' })
+          : json(res, 307, {}, { location: `${other.origin}/away` }),
       );
     });
-    const response = await upload(server.url, { a: 'b' }, { headers: { authorization: 'Bearer secret', cookie: 'sid=1', 'x-other': 'kept' } });
+    const response = await upload(
+      server.url,
+      { a: 'b' },
+      { headers: { authorization: 'Bearer secret', cookie: 'sid=1', 'x-other': 'kept' } },
+    );
     await response.text();
     expect(hops[1]!.headers).toMatchObject({ authorization: 'Bearer secret', cookie: 'sid=1' });
     expect(elsewhere[0]!.headers.authorization).toBeUndefined();
@@ -205,7 +227,11 @@ describe('an early answer while the body is still going out', () => {
       json(res, status, { error: 'no' });
     });
     const started = Date.now();
-    const response = await upload(server.url, { file: await MultipartParam.fromFile('file', hugePath) }, { expectContinue: false });
+    const response = await upload(
+      server.url,
+      { file: await MultipartParam.fromFile('file', hugePath) },
+      { expectContinue: false },
+    );
     expect(response.status).toBe(status);
     expect(await response.json()).toEqual({ error: 'no' });
     expect(Date.now() - started).toBeLessThan(5000);
@@ -220,18 +246,27 @@ describe('an early answer while the body is still going out', () => {
       sockets.push(socket);
       socket.once('data', () => {
         socket.pause(); // the body is never read
-        socket.write('HTTP/1.1 413 Payload Too Large\r\ncontent-type: text/plain\r\ncontent-length: 8\r\n\r\ntoo big\n');
+        socket.write(
+          'HTTP/1.1 413 Payload Too Large\r\ncontent-type: text/plain\r\ncontent-length: 8\r\n\r\ntoo big\n',
+        );
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as net.AddressInfo;
     try {
-      const response = await upload(`http://127.0.0.1:${port}/`, { file: await MultipartParam.fromFile('file', hugePath) }, { expectContinue: false });
+      const response = await upload(
+        `http://127.0.0.1:${port}/`,
+        { file: await MultipartParam.fromFile('file', hugePath) },
+        { expectContinue: false },
+      );
       expect(response.status).toBe(413);
       expect(await response.text()).toBe('too big\n');
       expect(openFilesUnder(dir)).toEqual([]);
       // the client hangs up the connection it could not finish
-      await waitFor(() => sockets[0]!.destroyed || sockets[0]!.readableEnded || sockets[0]!.closed, () => sockets[0]!.resume());
+      await waitFor(
+        () => sockets[0]!.destroyed || sockets[0]!.readableEnded || sockets[0]!.closed,
+        () => sockets[0]!.resume(),
+      );
     } finally {
       for (const socket of sockets) socket.destroy();
       server.close();
@@ -243,7 +278,11 @@ describe('an early answer while the body is still going out', () => {
       json(res, 413, { error: 'no' });
       res.on('finish', () => req.socket.destroy());
     });
-    const outcome = await upload(server.url, { file: await MultipartParam.fromFile('file', hugePath) }, { expectContinue: false }).then(
+    const outcome = await upload(
+      server.url,
+      { file: await MultipartParam.fromFile('file', hugePath) },
+      { expectContinue: false },
+    ).then(
       async (response) => (await response.text(), response.status),
       (error: { code: string }) => error.code,
     );
@@ -346,14 +385,18 @@ describe('abort, timeout and progress', () => {
 
   it('an already aborted signal sends nothing', async () => {
     const { server, ends } = await slowServer();
-    await expect(upload(server.url, { a: 'b' }, { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+    await expect(upload(server.url, { a: 'b' }, { signal: AbortSignal.abort() })).rejects.toMatchObject({
+      code: 'ERR_ABORTED',
+    });
     expect(ends).toEqual([]);
   });
 
   it('a timeout aborts with ERR_TIMEOUT, also while the response is awaited', async () => {
     const { server } = await slowServer();
     const form = { file: await MultipartParam.fromFile('file', hugePath) };
-    await expect(upload(server.url, form, { timeout: 200, expectContinue: false })).rejects.toMatchObject({ code: 'ERR_TIMEOUT' });
+    await expect(upload(server.url, form, { timeout: 200, expectContinue: false })).rejects.toMatchObject({
+      code: 'ERR_TIMEOUT',
+    });
     expect(openFilesUnder(dir)).toEqual([]);
     const silent = await startServer(() => {}); // reads nothing, answers nothing
     await expect(upload(silent.url, { a: 'b' }, { timeout: 200 })).rejects.toMatchObject({ code: 'ERR_TIMEOUT' });
@@ -416,7 +459,9 @@ describe('faults', () => {
       });
     });
     const form = { file: await MultipartParam.fromFile('file', hugePath) };
-    await expect(upload(server.url, form, { expectContinue: false })).rejects.toMatchObject({ code: 'ERR_REQUEST_FAILED' });
+    await expect(upload(server.url, form, { expectContinue: false })).rejects.toMatchObject({
+      code: 'ERR_REQUEST_FAILED',
+    });
     expect(openFilesUnder(dir)).toEqual([]);
   });
 
@@ -429,7 +474,10 @@ describe('faults', () => {
       req.on('error', () => ends.push('error'));
     });
     const path = writeFile(dir, 'shrinking.bin', bytes(8 * MiB));
-    const form = await multipartEncode({ file: await MultipartParam.fromFile('file', path) }, { blockSize: 256 * 1024 });
+    const form = await multipartEncode(
+      { file: await MultipartParam.fromFile('file', path) },
+      { blockSize: 256 * 1024 },
+    );
     let truncated = false;
     const pending = upload(server.url, form, {
       expectContinue: false,
@@ -440,7 +488,11 @@ describe('faults', () => {
         }
       },
     });
-    await expect(pending).rejects.toMatchObject({ name: 'MultipartError', code: 'ERR_SIZE_MISMATCH', paramName: 'file' });
+    await expect(pending).rejects.toMatchObject({
+      name: 'MultipartError',
+      code: 'ERR_SIZE_MISMATCH',
+      paramName: 'file',
+    });
     await waitFor(() => ends.length > 0);
     expect(ends).not.toContain('end');
     expect(openFilesUnder(dir)).toEqual([]);

@@ -93,21 +93,34 @@ function coreSteps() {
       const form = await encodeForm();
       const first = await digest(form.body);
       const again = await digest(form.body);
-      return { headers: form.headers, contentLength: form.contentLength, boundary: form.boundary, ...first, againSha256: again.sha256 };
+      return {
+        headers: form.headers,
+        contentLength: form.contentLength,
+        boundary: form.boundary,
+        ...first,
+        againSha256: again.sha256,
+      };
     },
     async 'fetch-stream'() {
       const form = await encodeForm();
-      return { status: await status(await post('fetch-stream', { body: form.body, headers: form.headers, duplex: 'half' })) };
+      return {
+        status: await status(await post('fetch-stream', { body: form.body, headers: form.headers, duplex: 'half' })),
+      };
     },
     async upload() {
       const form = await encodeForm();
       const progress = [];
-      const response = await upload(`${config.url}/upload`, form, { onUploadProgress: (loaded, total) => progress.push([loaded, total]) });
+      const response = await upload(`${config.url}/upload`, form, {
+        onUploadProgress: (loaded, total) => progress.push([loaded, total]),
+      });
       return { status: await status(response), lastProgress: progress.at(-1), progressCalls: progress.length > 0 };
     },
     async 'raw-body'() {
       const raw = await rawBody(config.files.big);
-      return { headers: raw.headers, status: await status(await upload(`${config.url}/raw-body`, raw, { method: 'PUT' })) };
+      return {
+        headers: raw.headers,
+        status: await status(await upload(`${config.url}/raw-body`, raw, { method: 'PUT' })),
+      };
     },
   };
 }
@@ -141,7 +154,11 @@ function webBodySteps() {
     },
     async 'raw-to-blob-fetch'() {
       const raw = await rawBody(config.files.big);
-      return { status: await status(await post('raw-to-blob-fetch', { method: 'PUT', body: await raw.toBlob(), headers: raw.headers })) };
+      return {
+        status: await status(
+          await post('raw-to-blob-fetch', { method: 'PUT', body: await raw.toBlob(), headers: raw.headers }),
+        ),
+      };
     },
     async 'to-readable-stream'() {
       const form = await encodeForm();
@@ -150,7 +167,15 @@ function webBodySteps() {
     },
     async 'to-readable-stream-fetch'() {
       const form = await encodeForm();
-      return { status: await status(await post('to-readable-stream-fetch', { body: form.toReadableStream(), headers: form.headers, duplex: 'half' })) };
+      return {
+        status: await status(
+          await post('to-readable-stream-fetch', {
+            body: form.toReadableStream(),
+            headers: form.headers,
+            duplex: 'half',
+          }),
+        ),
+      };
     },
     async 'to-readable-stream-cancel'() {
       // Read into the 3 MiB file (past the first block), then cancel: the open file must be closed.
