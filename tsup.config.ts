@@ -51,7 +51,7 @@ export default defineConfig([
     sourcemap: false,
     // esbuild renames classes it must refer to inside their own bodies (`_MultipartParam`); keep `.name` as written.
     keepNames: true,
-    // import.meta.url in the CommonJS build (src/lazy.ts loads node:crypto when first used through createRequire).
+    // import.meta.url in the CommonJS build (src/common/lazy.ts loads node:crypto when first used through createRequire).
     shims: true,
     define: { MIME_TABLE: JSON.stringify(mimeTable()) },
     clean: true,

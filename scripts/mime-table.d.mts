@@ -1,2 +1,2 @@
-/** The extension table for src/mime.ts, from mime-types: `type ext ext...` per line. */
+/** The extension table for src/multipart/mime.ts, from mime-types: `type ext ext...` per line. */
 export function mimeTable(): string;

@@ -1,9 +1,9 @@
-export { genBoundary, isValidBoundary, formDataContentType } from './boundary.js';
-export { encodeAndQuote, escapeName, escapeFilename } from './escape.js';
-export { MultipartError, UploadError } from './errors.js';
-export type { MultipartErrorCode, UploadErrorCode } from './errors.js';
-export type { PartHeadersInit } from './headers.js';
-export { MultipartParam } from './param.js';
+export { genBoundary, isValidBoundary, formDataContentType } from './multipart/boundary.js';
+export { encodeAndQuote, escapeName, escapeFilename } from './multipart/escape.js';
+export { MultipartError, UploadError } from './common/errors.js';
+export type { MultipartErrorCode, UploadErrorCode } from './common/errors.js';
+export type { PartHeadersInit } from './multipart/headers.js';
+export { MultipartParam } from './multipart/param.js';
 export type {
   MultipartParamOptions,
   FromFileOptions,
@@ -13,10 +13,17 @@ export type {
   ProgressCallback,
   FileObject,
   NestedForm,
-} from './param.js';
-export type { BlobLike, StreamLike } from './sources.js';
-export type { SpoolOptions } from './spool.js';
-export { multipartEncode, rawBody, getBodySize, getHeaders, encodeString, encodeFileHeader } from './encoder.js';
+} from './multipart/param.js';
+export type { BlobLike, StreamLike } from './multipart/sources.js';
+export type { SpoolOptions } from './multipart/spool.js';
+export {
+  multipartEncode,
+  rawBody,
+  getBodySize,
+  getHeaders,
+  encodeString,
+  encodeFileHeader,
+} from './multipart/encode.js';
 export type {
   BodyProgressCallback,
   EncodeOptions,
@@ -25,5 +32,5 @@ export type {
   RawBodyOptions,
   ReadOptions,
   UploadBody,
-} from './encoder.js';
+} from './multipart/encode.js';
 export { upload, type UploadOptions, type TlsOptions, type RetryOptions, type UploadAttempt } from './http/upload.js';

@@ -1,5 +1,5 @@
-import type { UploadAttempt } from '../errors.js';
-import { UploadError } from '../errors.js';
+import type { UploadAttempt } from '../common/errors.js';
+import { UploadError } from '../common/errors.js';
 import {
   checkFunction,
   checkInteger,
@@ -9,7 +9,7 @@ import {
   MAX_TIMER_MS,
   TOKEN,
   uploadOptionError as fail,
-} from '../validate.js';
+} from '../common/validate.js';
 
 export interface RetryOptions {
   /** Retries after the first attempt (default 2: at most 3 attempts). */

@@ -1,8 +1,14 @@
 import type { Agent, ClientRequest, IncomingMessage } from 'node:http';
 import type { RequestOptions } from 'node:https';
-import { isUploadBody, multipartEncode, recyclingChunks, type EncodedBody, type EncodeOptions } from '../encoder.js';
-import { MultipartError, UploadError, type UploadAttempt } from '../errors.js';
-import type { ParamsInput } from '../param.js';
+import {
+  isUploadBody,
+  multipartEncode,
+  recyclingChunks,
+  type EncodedBody,
+  type EncodeOptions,
+} from '../multipart/encode.js';
+import { MultipartError, UploadError, type UploadAttempt } from '../common/errors.js';
+import type { ParamsInput } from '../multipart/param.js';
 import {
   checkFunction,
   checkInteger,
@@ -12,15 +18,15 @@ import {
   describe,
   TOKEN,
   uploadOptionError as fail,
-} from '../validate.js';
+} from '../common/validate.js';
 import { onAbort } from './abort.js';
-import { boundaryOf } from '../wire.js';
+import { boundaryOf } from '../common/media-type.js';
 import { loadWebClasses, toWebResponse } from './response.js';
 import { SliceWriter } from './slices.js';
 import { failureReason, parseRetryAfter, retryPolicy, type RetryOptions, type RetryPolicy } from './retry.js';
 
 export type { RetryOptions } from './retry.js';
-export type { UploadAttempt } from '../errors.js';
+export type { UploadAttempt } from '../common/errors.js';
 
 /** TLS settings for HTTPS uploads (a CA to trust, a client certificate...). */
 export type TlsOptions = Pick<

@@ -1,12 +1,17 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, expect, onTestFinished } from 'vitest';
 
-/** A temporary directory removed after the test file ends. */
+/**
+ * A temporary directory, removed when the test that made it ends or, made outside a test, when the file
+ * ends (vitest ignores an afterAll registered inside a test).
+ */
 export function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'multipart-poster-test-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  if (expect.getState().currentTestName === undefined) afterAll(remove);
+  else onTestFinished(remove);
   return dir;
 }
 
@@ -43,7 +48,6 @@ export function openFilesUnder(dir: string): string[] {
   return open;
 }
 
-import { readlinkSync } from 'node:fs';
 function readlinkSafe(path: string): string | undefined {
   try {
     return readlinkSync(path);

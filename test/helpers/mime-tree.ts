@@ -1,6 +1,4 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -20,23 +18,19 @@ export interface RawBody {
 
 const run = promisify(execFile);
 const here = join(import.meta.dirname, 'parsers');
-let goBinary: Promise<string> | undefined;
 
-/** Go's mime/multipart, built once per test file. Go comes from Debian (golang-go; .ci/run installs it). */
-function buildGo(): Promise<string> {
-  goBinary ??= (async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mime-tree-'));
-    const out = join(dir, 'mime_tree');
-    await run('go', ['build', '-o', out, join(here, 'mime_tree.go')], {
-      env: {
-        ...process.env,
-        GOCACHE: process.env.GOCACHE ?? join(tmpdir(), 'multipart-poster-gocache'),
-        GO111MODULE: 'off',
-      },
-    });
-    return out;
-  })();
-  return goBinary;
+/** Go's mime/multipart, built once per run by the interop setup (test/setup/interop.ts). */
+function goBinary(): string {
+  const path = process.env.MIME_TREE_GO;
+  if (!path) throw new Error('parseWithGo runs under `npm run test:interop`, whose setup builds the Go parser');
+  return path;
+}
+
+/** Builds the Go parser into `dir`; Go's build cache stays in its usual place, outside the temp directory. */
+export async function buildGoParser(dir: string): Promise<string> {
+  const out = join(dir, 'mime_tree');
+  await run('go', ['build', '-o', out, join(here, 'mime_tree.go')], { env: { ...process.env, GO111MODULE: 'off' } });
+  return out;
 }
 
 async function parseAll(command: string, args: string[], bodies: readonly RawBody[]): Promise<MimeTree[]> {
@@ -70,7 +64,7 @@ export function parseWithPythonEmail(bodies: readonly RawBody[]): Promise<MimeTr
 
 /** Go's mime/multipart.Reader over each body. */
 export async function parseWithGo(bodies: readonly RawBody[]): Promise<MimeTree[]> {
-  return parseAll(await buildGo(), [], bodies);
+  return parseAll(goBinary(), [], bodies);
 }
 
 /** A header's value in a tree node, its name compared without case (Go canonicalises names). */

@@ -1,0 +1,283 @@
+import { MultipartError } from '../common/errors.js';
+import { escapeFilename, escapeName } from './escape.js';
+import type { ByteSource } from './sources.js';
+
+/**
+ * The multipart wire format (RFC 2046 §5.1; RFC 7578 for form-data), in one place. Each part:
+ *
+ *   --B\r\n
+ *   [Content-Disposition: <form-data|attachment>; name="<name>"[; filename="<filename>"]\r\n]
+ *   [Content-Type: <type>\r\n]
+ *   [<Name>: <value>\r\n]...        the part's own headers, in the order given
+ *   \r\n
+ *   <data>\r\n
+ *
+ * then, after the last part, the close delimiter `--B--\r\n`. No preamble, no epilogue. The
+ * Content-Disposition line belongs to named parts: `form-data` inside multipart/form-data,
+ * `attachment` in any other multipart (as curl writes it).
+ */
+export type HeaderLine = readonly [name: string, value: string];
+
+/** One part as plain data: its header fields, its data, and what its progress is reported against. */
+export interface Part<Owner> {
+  readonly name: string | undefined;
+  readonly filename: string | undefined;
+  readonly contentType: string | undefined;
+  /** Further header lines, already checked (tokens for names, no CR/LF in values). */
+  readonly headers: readonly HeaderLine[] | undefined;
+  readonly data: PartData;
+  readonly owner: Owner;
+}
+
+/** A whole multipart body inside a part (curl's `-F f=@a,b`): its own boundary and pieces, close delimiter included. */
+export interface NestedBody {
+  readonly boundary: string;
+  readonly pieces: readonly Piece<unknown>[];
+}
+
+/** The data of a part: a string (sent as UTF-8), bytes, a source streamed when reached, or a nested body. */
+export type PartData = string | Uint8Array | ByteSource | NestedBody;
+
+/** How the body around the parts is framed. */
+export interface Framing {
+  readonly boundary: string;
+  /** `form-data` for multipart/form-data, else `attachment`. */
+  readonly disposition: 'form-data' | 'attachment';
+  /** The caller chose the boundary, so data is checked for its delimiter (a random one cannot occur by chance). */
+  readonly chosen: boolean;
+}
+
+/**
+ * A run of the body and the part it belongs to (undefined: the close delimiter).
+ * `data` is text (a whole framed string part, sent as UTF-8), bytes, or a source.
+ */
+export interface Piece<Owner> {
+  readonly part: PartRecord<Owner> | undefined;
+  readonly data: string | Uint8Array | ByteSource;
+  /** For bytes: their length when planned; bytes resized or detached since then fail the stream. */
+  readonly planned?: number;
+  /** For a source: the boundaries whose delimiter its bytes must not hold (the caller-chosen ones around it). */
+  readonly scanFor?: readonly string[];
+}
+
+export interface PartRecord<Owner> {
+  readonly owner: Owner;
+  /** Names the part in errors: its name, if it has one. */
+  readonly label: string | undefined;
+  /** Bytes of the whole part (head, data and tail); undefined when its data's size is unknown. */
+  readonly size: number | undefined;
+  /** The part of the outer body that this (nested) part lies in. */
+  readonly parent: PartRecord<Owner> | undefined;
+}
+
+export function partHead(
+  framing: Pick<Framing, 'boundary' | 'disposition'>,
+  part: Omit<Part<unknown>, 'data' | 'owner'>,
+): string {
+  let head = `--${framing.boundary}\r\n`;
+  if (part.name !== undefined) {
+    head += `Content-Disposition: ${framing.disposition}; name="${escapeName(part.name)}"`;
+    if (part.filename !== undefined) head += `; filename="${escapeFilename(part.filename)}"`;
+    head += '\r\n';
+  }
+  if (part.contentType !== undefined) head += `Content-Type: ${part.contentType}\r\n`;
+  if (part.headers !== undefined) for (const [name, value] of part.headers) head += `${name}: ${value}\r\n`;
+  return `${head}\r\n`;
+}
+
+const CRLF = '\r\n';
+const CRLF_BYTES = Buffer.from(CRLF, 'latin1');
+
+export function closeDelimiter(boundary: string): string {
+  return `--${boundary}--\r\n`;
+}
+
+/**
+ * The single walk over the parts that every consumer uses: `bodyLength` sums it, the stream
+ * reads it, `encode()` joins it. A string value travels with its framing as one text, encoded
+ * only when streamed; bytes and sources stand alone, never copied; a nested body's pieces are
+ * spliced in whole.
+ */
+export function wirePieces<Owner>(parts: Iterable<Part<Owner>>, framing: Framing, close = true): Piece<Owner>[] {
+  const pieces: Piece<Owner>[] = [];
+  const scanFor = framing.chosen ? [framing.boundary] : undefined;
+  for (const part of parts) {
+    const head = partHead(framing, part);
+    const label = part.name;
+    const data = part.data;
+    if (typeof data === 'string') {
+      if (scanFor !== undefined) assertNoDelimiter(data, framing.boundary, label);
+      const text = head + data + CRLF;
+      pieces.push({
+        part: { owner: part.owner, label, size: Buffer.byteLength(text, 'utf8'), parent: undefined },
+        data: text,
+      });
+      continue;
+    }
+    const headBytes = Buffer.from(head, 'utf8');
+    if (isNested(data)) {
+      pieces.push(...nestedPieces(data, part, headBytes, framing));
+      continue;
+    }
+    const dataSize = sizeOf(data);
+    const record = {
+      owner: part.owner,
+      label,
+      size: dataSize === undefined ? undefined : headBytes.length + dataSize + CRLF.length,
+      parent: undefined,
+    };
+    pieces.push({ part: record, data: headBytes });
+    if (data instanceof Uint8Array) {
+      if (scanFor !== undefined) assertNoDelimiter(data, framing.boundary, label);
+      pieces.push({ part: record, data, planned: data.length });
+    } else {
+      pieces.push(scanFor === undefined ? { part: record, data } : { part: record, data, scanFor });
+    }
+    pieces.push({ part: record, data: CRLF_BYTES });
+  }
+  if (close) pieces.push({ part: undefined, data: Buffer.from(closeDelimiter(framing.boundary), 'latin1') });
+  return pieces;
+}
+
+/** A body with no framing at all (`rawBody`): the data alone. */
+export function unframedPieces<Owner>(
+  part: Pick<Part<Owner>, 'owner' | 'name'> & { data: Uint8Array | ByteSource },
+): Piece<Owner>[] {
+  const { data } = part;
+  const size = data instanceof Uint8Array ? data.length : data.size;
+  const record = { owner: part.owner, label: part.name, size, parent: undefined };
+  return [data instanceof Uint8Array ? { part: record, data, planned: data.length } : { part: record, data }];
+}
+
+/**
+ * The inner body's pieces inside the outer part: the inner delimiter must not begin with the
+ * outer one (a parser of the outer body would split there), and, when the caller chose the outer
+ * boundary, no data inside may hold the outer delimiter either.
+ */
+function nestedPieces<Owner>(
+  nested: NestedBody,
+  part: Part<Owner>,
+  headBytes: Buffer,
+  framing: Framing,
+): Piece<Owner>[] {
+  const label = part.name;
+  if (nested.boundary.startsWith(framing.boundary)) {
+    throw new MultipartError(
+      'ERR_INVALID_BOUNDARY',
+      `the boundary of its nested body starts with the outer boundary ${JSON.stringify(framing.boundary)}; choose another`,
+      {
+        paramName: label,
+      },
+    );
+  }
+  const inner = nested.pieces as readonly Piece<Owner>[];
+  const innerSize = bodyLength(inner);
+  const outer: PartRecord<Owner> = {
+    owner: part.owner,
+    label,
+    size: innerSize === undefined ? undefined : headBytes.length + innerSize + CRLF.length,
+    parent: undefined,
+  };
+  const records = new Map<PartRecord<Owner>, PartRecord<Owner>>();
+  const within = (record: PartRecord<Owner> | undefined): PartRecord<Owner> => {
+    if (record === undefined) return outer; // the inner close delimiter belongs to the outer part
+    let moved = records.get(record);
+    // A nameless inner part is named in errors by the outer part it lies in.
+    if (moved === undefined)
+      records.set(record, (moved = { ...record, label: record.label ?? label, parent: within(record.parent) }));
+    return moved;
+  };
+  const pieces: Piece<Owner>[] = [{ part: outer, data: headBytes }];
+  for (const piece of inner) {
+    const { data } = piece;
+    if (framing.chosen && typeof data !== 'string' && !(data instanceof Uint8Array)) {
+      pieces.push({ ...piece, part: within(piece.part), scanFor: [...(piece.scanFor ?? []), framing.boundary] });
+      continue;
+    }
+    // Inner framing starts with `--<inner>`, which cannot begin the outer delimiter (checked above).
+    if (framing.chosen) assertNoDelimiter(data as string | Uint8Array, framing.boundary, piece.part?.label ?? label);
+    pieces.push({ ...piece, part: within(piece.part) });
+  }
+  pieces.push({ part: outer, data: CRLF_BYTES });
+  return pieces;
+}
+
+export function isNested(data: PartData): data is NestedBody {
+  return typeof data === 'object' && !(data instanceof Uint8Array) && Array.isArray((data as NestedBody).pieces);
+}
+
+export function isSource(data: PartData | Piece<unknown>['data']): data is ByteSource {
+  return typeof data === 'object' && !(data instanceof Uint8Array) && typeof (data as ByteSource).read === 'function';
+}
+
+/** Bytes of a part's data (without framing); undefined for a source of unknown size. */
+export function sizeOf(data: PartData): number | undefined {
+  if (typeof data === 'string') return Buffer.byteLength(data);
+  if (data instanceof Uint8Array) return data.length;
+  return isSource(data) ? data.size : bodyLength(data.pieces);
+}
+
+/** Bytes of one piece; undefined for a source of unknown size. */
+export function pieceSize({ part, data }: Piece<unknown>): number | undefined {
+  if (typeof data === 'string') return part!.size; // a text piece is its whole part
+  return data instanceof Uint8Array ? data.length : data.size;
+}
+
+/** Total bytes of the pieces, or undefined if any source's size is unknown. */
+export function bodyLength(pieces: readonly Piece<unknown>[]): number | undefined {
+  let total = 0;
+  for (const piece of pieces) {
+    const size = pieceSize(piece);
+    if (size === undefined) return undefined;
+    total += size;
+  }
+  return total;
+}
+
+/**
+ * What a parser splits on (RFC 2046 §5.1.1): `--B` at the start of a line. Searching for
+ * `\n--B` also finds `\r\n--B`; a scan starts as if after a line feed, for the data's first line.
+ */
+export function delimiterNeedle(boundary: string): Buffer {
+  return Buffer.from(`\n--${boundary}`, 'latin1');
+}
+
+function assertNoDelimiter(data: string | Uint8Array, boundary: string, label: string | undefined): void {
+  const delimiter = `--${boundary}`;
+  let found: boolean;
+  if (typeof data === 'string') found = data.startsWith(delimiter) || data.includes(`\n${delimiter}`);
+  else {
+    // A view, not a copy: the bytes may be large.
+    const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    found =
+      bytes.subarray(0, delimiter.length).equals(Buffer.from(delimiter, 'latin1')) ||
+      bytes.includes(delimiterNeedle(boundary));
+  }
+  if (found) throw boundaryInData(label);
+}
+
+export function boundaryInData(label: string | undefined): MultipartError {
+  return new MultipartError(
+    'ERR_BOUNDARY_IN_DATA',
+    'its data contains the boundary delimiter; choose another boundary',
+    { paramName: label },
+  );
+}
+
+// RFC 2045 §5.1: a parameter value that is not a token (it holds a tspecial or a space) is a quoted string.
+const TSPECIALS_OR_SPACE = /[()<>@,;:\\"/[\]?= \t]/;
+
+function parameterValue(value: string): string {
+  return value !== '' && !TSPECIALS_OR_SPACE.test(value) ? value : `"${value.replace(/["\\]/g, '\\$&')}"`;
+}
+
+/** The Content-Type of a multipart body: `multipart/<subtype>; boundary=B[; key=value]...`, values quoted as RFC 2045 requires. */
+export function multipartContentType(
+  subtype: string,
+  boundary: string,
+  parameters: readonly HeaderLine[] = [],
+): string {
+  let type = `multipart/${subtype}; boundary=${parameterValue(boundary)}`;
+  for (const [key, value] of parameters) type += `; ${key}=${parameterValue(value)}`;
+  return type;
+}
