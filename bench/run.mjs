@@ -1,8 +1,8 @@
 // npm run bench [-- --quick] [-- --only ID,...]: every subject on every workload, each run in a
 // fresh process, a warm-up then interleaved rounds; medians, ranges and same-round ratios go to
-// bench/RESULTS.md and the README table. Workloads: W1–W4 and BIG (encoding), W5 and W5-pinned
-// (upload), loop (W1-loop, W4-loop, W5-loop: event-loop delay), W6 (upload over TLS), W7 (32
-// uploads at once, memory) and COLD (import and --version in fresh processes).
+// bench/RESULTS.md and the summary in docs/performance.md. Workloads: W1–W4 and BIG (encoding),
+// W5 and W5-pinned (upload), loop (W1-loop, W4-loop, W5-loop: event-loop delay), W6 (upload over
+// TLS), W7 (32 uploads at once, memory) and COLD (import and --version in fresh processes).
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -132,7 +132,7 @@ const WORKLOADS = [
     peers: ['form-data-encoder'],
     notes: [
       'Each upload has its own body (the same file); the Node clients share one `new http.Agent({ keepAlive: true })` (undici: one `new Agent()`), so each upload has a connection of its own.',
-      "The recipes are the README's: `pipeline(form.body, req)` for node:http, `body: form.body` for undici and got, `Readable.from(form.body, { objectMode: false })` with `maxRedirects: 0` for axios, each encoded with `blockSize: 256 * 1024`; upload() with its defaults.",
+      "The recipes are docs/recipes.md's: `pipeline(form.body, req)` for node:http, `body: form.body` for undici and got, `Readable.from(form.body, { objectMode: false })` with `maxRedirects: 0` for axios, each encoded with `blockSize: 256 * 1024`; upload() with its defaults.",
       '"per upload" is (peak RSS − RSS before the first upload, client modules loaded) ÷ uploads; for curl, its summed peak ÷ processes.',
       `curl is ${sizes.w7Count} processes: its CPU and peak RSS are the sums over them.`,
     ],
@@ -630,9 +630,11 @@ const full = [
 
 writeFileSync(join(root, 'bench', quick ? 'RESULTS-quick.md' : 'RESULTS.md'), `${full}\n`);
 if (!quick) {
-  const readmePath = join(root, 'README.md');
-  const readme = readFileSync(readmePath, 'utf8');
-  const updated = readme.replace(/(<!-- bench:start -->\n)[\s\S]*?(\n<!-- bench:end -->)/, `$1${summaryMd}$2`);
-  if (updated !== readme) writeFileSync(readmePath, updated);
+  const performancePath = join(root, 'docs', 'performance.md');
+  const performance = readFileSync(performancePath, 'utf8');
+  const markers = /(<!-- bench:start -->\n)[\s\S]*?(\n<!-- bench:end -->)/;
+  if (!markers.test(performance)) throw new Error(`${performancePath} has no bench:start and bench:end markers`);
+  const updated = performance.replace(markers, `$1${summaryMd}$2`);
+  if (updated !== performance) writeFileSync(performancePath, updated);
 }
 process.stdout.write(`${full}\n`);

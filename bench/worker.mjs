@@ -169,7 +169,7 @@ async function answer(res) {
   return JSON.parse(Buffer.concat(chunks).toString());
 }
 
-/** The README's node:http (and node:https) recipe: `pipeline(body, req)`, the async iterable written with back-pressure. */
+/** docs/recipes.md's node:http (and node:https) recipe: `pipeline(body, req)`, the async iterable written with back-pressure. */
 function viaHttpRequest(headers, body) {
   return new Promise((resolve, reject) => {
     const transport = target.url.startsWith('https:') ? https : http;
@@ -202,7 +202,7 @@ const uploaders = {
     const form = await recipeForm();
     return { report: await viaHttpRequest(form.headers, form.body), declared: form.contentLength };
   },
-  /** The README's undici, got and axios recipes, with the shared agent when there is one. */
+  /** docs/recipes.md's undici, got and axios recipes, with the shared agent when there is one. */
   async 'ours undici.request'() {
     const { request } = await import('undici');
     const form = await recipeForm();

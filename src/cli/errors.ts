@@ -2,7 +2,7 @@ import type { MultipartErrorCode, UploadErrorCode } from '../index.js';
 
 /**
  * Exit codes, numbered as curl numbers them so scripts that know curl know these.
- * Documented in README.md ("Exit codes").
+ * Documented in docs/cli.md ("Exit codes").
  */
 export const EXIT = {
   ok: 0,

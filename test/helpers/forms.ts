@@ -1,7 +1,7 @@
 import { escapeFilename, multipartEncode, MultipartParam } from '../../src/index.js';
 import { bytes, writeFile } from './files.js';
 
-/** The README's batch recipe: each inner request is one application/http part with a Content-ID. */
+/** The batch recipe of docs/recipes.md: each inner request is one application/http part with a Content-ID. */
 export async function batchRequest(requests: Array<{ method: string; path: string; body?: object }>) {
   const parts = requests.map(({ method, path, body }, i) => {
     const json = body === undefined ? '' : JSON.stringify(body);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, openSync, readdirSync, readlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-// The README's recipe, as a user copies it.
+// The recipe of docs/recipes.md, as a user copies it.
 import { uploadInParts } from '../../examples/s3-multipart.mjs';
 import { tempDir } from '../helpers/files.js';
 import { json, startServer } from '../helpers/servers.js';

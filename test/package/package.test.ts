@@ -2,7 +2,7 @@
 // dist/ (like a fresh clone) is packed with `npm pack` (its prepack builds), the
 // tarball is checked with publint and attw, installed into a scratch project
 // (test/helpers/package.ts), and used from ESM, CommonJS and TypeScript. One
-// tarball and one install serve every case. test/runtimes.test.ts runs the same
+// tarball and one install serve every case. runtimes.interop.test.ts runs the same
 // package on Bun and Deno.
 import { execFile } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -218,7 +218,7 @@ export async function send(url: string): Promise<ReceiptReport> {
 void multipartEncode({}, { bondary: 'x' });
 `;
 
-// The README's fetch example, which type-checks with lib ES2022 and @types/node (RequestInit is
+// docs/recipes.md's fetch example, which type-checks with lib ES2022 and @types/node (RequestInit is
 // undici's: it takes an async iterable body and `duplex`), and a web stream made from the body.
 const fetchConsumer = `
 import { multipartEncode, MultipartParam } from 'multipart-poster';
