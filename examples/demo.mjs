@@ -1,7 +1,8 @@
 // npm run demo: the main job on an embedded default, no outside server needed.
 // Starts `multipart-poster serve` on 127.0.0.1 in the background, uploads the
 // fixtures/files and a few fields to it with the CLI (progress bar on stderr),
-// prints the server's report, and checks it against the files on disk.
+// prints the server's report, and checks it against the files on disk; then
+// sends the large file again with the library's own few lines, shown as they run.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
@@ -49,14 +50,17 @@ const args = [
 console.log(
   `upload:   multipart-poster ${url}upload -F title=... -F description=... ${files.map(() => '-F file=@...').join(' ')}`,
 );
-const upload = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
 let output = '';
-upload.stdout.on('data', (chunk) => (output += chunk));
-const code = await new Promise((resolve) => upload.on('close', resolve));
-server.kill('SIGTERM');
+child.stdout.on('data', (chunk) => (output += chunk));
+const code = await new Promise((resolve) => child.on('close', resolve));
 const expected = new Map(files.map((path) => [path.split('/').pop(), sha256(path)]));
-rmSync(scratch, { recursive: true, force: true });
+const cleanUp = () => {
+  server.kill('SIGTERM');
+  rmSync(scratch, { recursive: true, force: true });
+};
 if (code !== 0) {
+  cleanUp();
   console.error(`the upload failed (exit ${code})`);
   process.exit(1);
 }
@@ -79,4 +83,31 @@ console.log(
   `\nContent-Length ${report.contentLength} matched the ${report.bytesReceived} bytes received: ${report.lengthMatches ? 'yes' : 'NO'}`,
 );
 console.log(`every file's SHA-256 matches the file on disk: ${allMatch ? 'yes' : 'NO'}`);
-process.exitCode = report.lengthMatches && allMatch && report.parts.length === files.length + 2 ? 0 : 1;
+const cliOk = report.lengthMatches && allMatch && report.parts.length === files.length + 2;
+
+// The same kind of upload from a program: the lines a user writes, printed, then run as printed
+// (against the build in dist/, which is what `import 'multipart-poster'` loads).
+const libraryLines = `const response = await upload(url, {
+  title: 'multipart-poster demo, from the library',
+  file: await MultipartParam.fromFile('file', path),
+}, { onUploadProgress: (loaded, total) => process.stderr.write(\`\\rupload() \${loaded} / \${total} bytes\`) });
+return response.json();`;
+console.log(`\nthe same from a program, with the library (url and path as above):\n`);
+console.log(`import { upload, MultipartParam } from 'multipart-poster';`);
+console.log(`${libraryLines.replace('return ', 'const report = await ')}\n`);
+let library;
+try {
+  const { upload, MultipartParam } = await import(join(root, 'dist', 'index.js'));
+  const run = new (async () => {}).constructor('upload', 'MultipartParam', 'url', 'path', libraryLines);
+  library = await run(upload, MultipartParam, `${url}upload?format=json`, sample);
+  process.stderr.write('\n');
+} finally {
+  cleanUp();
+}
+const [libraryFile] = library.parts.filter((part) => part.filename !== undefined);
+const librarySame = libraryFile?.sha256 === expected.get('sample-256MiB.bin');
+console.log(
+  `upload() got: ${library.parts.length} parts, ${library.bytesReceived} bytes, ${library.chunked ? 'chunked' : 'not chunked'}, ` +
+    `Content-Length matched: ${library.lengthMatches ? 'yes' : 'NO'}, the file's SHA-256 matches: ${librarySame ? 'yes' : 'NO'}`,
+);
+process.exitCode = cliOk && library.lengthMatches && library.parts.length === 2 && librarySame ? 0 : 1;
