@@ -13,9 +13,11 @@ export const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf
 export const bin = (name: string) => join(root, 'node_modules', '.bin', name);
 
 // Without the npm_* variables `npm test` sets (npm_config_local_prefix, npm_package_json...), which describe this checkout, not the scratch ones.
-export const env: NodeJS.ProcessEnv = Object.fromEntries(
-  Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name)),
-);
+// Without Node's compile cache, which tsc turns on (Node 22 and later) in the run's temporary directory.
+export const env: NodeJS.ProcessEnv = {
+  ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name))),
+  NODE_DISABLE_COMPILE_CACHE: '1',
+};
 
 export interface Run {
   code: number;
