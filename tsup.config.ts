@@ -58,6 +58,21 @@ export default defineConfig([
     splitting: false,
   },
   {
+    // multipart-poster/form-data, the drop-in for the form-data package: `require()` gives the class itself.
+    entry: { 'form-data': 'src/form-data/index.ts' },
+    format: ['esm', 'cjs'],
+    dts: true,
+    cjsInterop: true,
+    target: 'node20',
+    platform: 'node',
+    sourcemap: false,
+    keepNames: true,
+    shims: true,
+    define: { MIME_TABLE: JSON.stringify(mimeTable()) },
+    // tsup writes `module.exports = exports.default` (cjsInterop) only for a build it splits; one entry makes no chunks.
+    splitting: true,
+  },
+  {
     // The command line, one executable ESM file that imports the library beside it.
     entry: { cli: 'src/cli/main.ts' },
     format: ['esm'],

@@ -92,13 +92,16 @@ const BODY_HEADERS = ['content-type', 'content-length', 'transfer-encoding', 'ex
  */
 export async function upload(
   url: string | URL,
-  params: ParamsInput | EncodedBody,
+  params: ParamsInput | EncodedBody | SelfEncodingForm,
   options: UploadOptions = {},
 ): Promise<Response> {
   checkUploadOptions(options);
   const policy = retryPolicy(options.retry);
   await loadWebClasses();
-  const given = isEncodedBody(params);
+  const input = isSelfEncoding(params)
+    ? (params as unknown as Record<symbol, () => EncodedBody>)[ENCODED_BODY]!()
+    : params;
+  const given = isEncodedBody(input);
   if (given && (options.spool !== undefined || options.boundary !== undefined || options.blockSize !== undefined)) {
     throw fail(
       'boundary, blockSize and spool encode params; this body is encoded already (give them to multipartEncode or rawBody)',
@@ -110,8 +113,8 @@ export async function upload(
   let encoded: EncodedBody | undefined;
   try {
     encoded = given
-      ? params
-      : await multipartEncode(params, {
+      ? input
+      : await multipartEncode(input, {
           ...(options.boundary === undefined ? {} : { boundary: options.boundary }),
           ...(options.blockSize === undefined ? {} : { blockSize: options.blockSize }),
           ...(options.spool === undefined ? {} : { spool: options.spool, signal: exchange.signal }),
@@ -124,6 +127,26 @@ export async function upload(
     // A body made here is done with once the exchange is: its spool files go.
     if (!given) await encoded?.dispose();
   }
+}
+
+/** A form that encodes itself (multipart-poster/form-data's FormData), recognised by a key both builds share. */
+const ENCODED_BODY = Symbol.for('multipart-poster.encodedBody');
+/** multipart-poster/form-data's FormData, as upload() takes it. */
+export interface SelfEncodingForm {
+  getBoundary(): string;
+  getLengthSync(): number;
+}
+
+function isSelfEncoding(value: unknown): value is SelfEncodingForm {
+  if (typeof value !== 'object' || value === null) return false;
+  if (typeof (value as Record<symbol, unknown>)[ENCODED_BODY] === 'function') return true;
+  if (typeof (value as Partial<SelfEncodingForm>).getBoundary === 'function') {
+    throw new MultipartError(
+      'ERR_INVALID_PARAMS',
+      "a FormData of the form-data package: make it with multipart-poster/form-data's, or give the fields",
+    );
+  }
+  return false;
 }
 
 export function isEncodedBody(value: unknown): value is EncodedBody {

@@ -93,7 +93,8 @@ export function isUploadBody(value: unknown): value is UploadBody {
 
 type Settings = Omit<StreamSettings<MultipartParam>, 'total' | 'pool'>;
 
-class Body implements UploadBody {
+/** @internal An encoded body over planned pieces (multipartEncode's, and multipart-poster/form-data's FormData's). */
+export class Body implements UploadBody {
   readonly #length: number | undefined;
   readonly #pieces: readonly Piece<MultipartParam>[];
   readonly #settings: Settings;
@@ -439,7 +440,7 @@ function checkParameters(parameters: EncodeOptions['parameters']): HeaderLine[] 
  * or Content-Type changed afterwards would let the body disagree with its head). Spread the headers
  * to add your own: `{ ...form.headers, authorization }`.
  */
-function encodedBody(
+export function encodedBody(
   body: Body,
   pieces: readonly Piece<MultipartParam>[],
   contentType: string,

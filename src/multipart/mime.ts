@@ -13,7 +13,11 @@ let byExtension: Map<string, string> | undefined;
  * millisecond, where loading mime-types and its database took 10 to 30.
  */
 export function guessType(filename: string | undefined): string {
-  if (filename === undefined) return OCTET_STREAM;
+  return (filename !== undefined && lookupType(filename)) || OCTET_STREAM;
+}
+
+/** The Content-Type the table gives a filename's extension, or undefined when it has none (a guess can then come from elsewhere). */
+export function lookupType(filename: string): string | undefined {
   if (byExtension === undefined) {
     byExtension = new Map();
     for (const line of MIME_TABLE.split('\n')) {
@@ -22,5 +26,5 @@ export function guessType(filename: string | undefined): string {
     }
   }
   const extension = extname(`x.${filename}`).toLowerCase().slice(1);
-  return (extension !== '' && byExtension.get(extension)) || OCTET_STREAM;
+  return extension === '' ? undefined : byExtension.get(extension);
 }
