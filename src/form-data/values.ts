@@ -186,10 +186,34 @@ function messageLength(message: IncomingMessage): number | undefined {
   return Number(header);
 }
 
-/** An old-style stream (`data` and `end` events, such as `request`'s): taken into a Readable at once, so no early `data` is lost. */
+/**
+ * An old-style stream (`data` and `end` events, such as `request`'s), paused at once as form-data
+ * pauses it, and taken into a Readable so that no early `data` is lost. Not `Readable.wrap()`: it
+ * ends the Readable on the stream's `close`, which `request` emits before its data is read.
+ */
 function legacyStream(stream: Stream): Readable {
-  // wrap() also takes the stream's errors, so that they fail the part instead of the process.
-  return new Readable().wrap(stream as unknown as NodeJS.ReadableStream);
+  const source = stream as Stream & { pause?: () => void; resume?: () => void };
+  let ended = false;
+  const readable = new Readable({
+    read: () => source.resume?.(),
+    destroy: (error, callback) => {
+      if (!ended) source.pause?.();
+      callback(error);
+    },
+  });
+  source.on('data', (chunk: unknown) => {
+    if (!readable.push(chunk)) source.pause?.();
+  });
+  source.once('end', () => {
+    ended = true;
+    readable.push(null);
+  });
+  source.on('error', (error: Error) => readable.destroy(error));
+  source.once('close', () => {
+    if (!ended) readable.destroy(new Error('the stream closed before its end'));
+  });
+  source.pause?.();
+  return readable;
 }
 
 function checkKnownLength(knownLength: unknown, data: Field['data'], field: string): number | undefined {
