@@ -51,5 +51,6 @@ export function passStream(start: () => AsyncGenerator<Buffer, void, undefined>,
 
 /** A pass that fails at once: a body that cannot be planned fails the stream that would send it, before a byte. */
 export async function* failing(error: unknown): AsyncGenerator<Buffer, void, undefined> {
+  yield* [];
   throw error;
 }

@@ -5,7 +5,15 @@ import { Readable, Stream } from 'node:stream';
 import { MultipartError } from '../common/errors.js';
 import { assertHeaderValue } from '../multipart/headers.js';
 import { lookupType, OCTET_STREAM } from '../multipart/mime.js';
-import { BlobSource, blobName, blobType, isBlobLike, StreamSource, type ByteSource } from '../multipart/sources.js';
+import {
+  BlobSource,
+  blobName,
+  blobType,
+  isBlobLike,
+  StreamSource,
+  type BlobLike,
+  type ByteSource,
+} from '../multipart/sources.js';
 import { describe, TOKEN } from '../common/validate.js';
 import { sizeOf, type HeaderLine } from '../multipart/wire.js';
 import { ReadStreamSource, takeOverReadStream } from './read-stream.js';
@@ -313,12 +321,7 @@ function contentTypeOf(
   options: FormDataAppendOptions,
   filename: string | undefined,
 ): string | undefined {
-  if (isBlobLike(value)) {
-    const type = blobType(value);
-    if (type !== '' && !/[\x00-\x1f\x7f]/.test(type)) return type;
-    const name = blobName(value);
-    return (name && lookupType(name)) || (filename && lookupType(filename)) || OCTET_STREAM;
-  }
+  if (isBlobLike(value)) return blobContentType(value, filename);
   const name = stringProperty(value, 'name');
   const path = stringProperty(value, 'path');
   const given = options.filepath || options.filename;
@@ -331,6 +334,13 @@ function contentTypeOf(
     // A file part always says what it is (RFC 7578 §4.4): text with a filename of no known type too.
     (filename !== undefined ? OCTET_STREAM : undefined)
   );
+}
+
+function blobContentType(blob: BlobLike, filename: string | undefined): string {
+  const type = blobType(blob);
+  if (type !== '' && !/[\x00-\x1f\x7f]/.test(type)) return type;
+  const name = blobName(blob);
+  return (name && lookupType(name)) || (filename && lookupType(filename)) || OCTET_STREAM;
 }
 
 function responseType(message: IncomingMessage): string | undefined {

@@ -25,11 +25,16 @@ const [checkout, depsDir] = args.filter((arg, i) => !arg.startsWith('--') && !ar
 const against = args.includes('--against') ? option('--against') : 'ours';
 const only = args.includes('--only') ? option('--only').split(',') : undefined;
 if (!checkout || !depsDir || !['ours', 'form-data'].includes(against)) {
-  console.error('usage: node test/form-data/upstream-suite.mjs FORM_DATA_CHECKOUT DEPS_DIR [--against ours|form-data] [--only NAME,...]');
+  console.error(
+    'usage: node test/form-data/upstream-suite.mjs FORM_DATA_CHECKOUT DEPS_DIR [--against ours|form-data] [--only NAME,...]',
+  );
   process.exit(2);
 }
 
-const subject = against === 'ours' ? join(root, 'dist', 'form-data.cjs') : createRequire(join(root, 'package.json')).resolve('form-data');
+const subject =
+  against === 'ours'
+    ? join(root, 'dist', 'form-data.cjs')
+    : createRequire(join(root, 'package.json')).resolve('form-data');
 if (!existsSync(subject)) {
   console.error(`${subject} is missing: build first (npx tsup)`);
   process.exit(2);
@@ -67,7 +72,10 @@ function run(nodeArgs, timeoutMs) {
 }
 
 // The static file server the suite's tests fetch remote files from, as form-data's test/run.js starts it.
-const server = spawn(process.execPath, ['-e', "require('./test/static')(() => console.log('ready'))"], { cwd: work, stdio: ['ignore', 'pipe', 'inherit'] });
+const server = spawn(process.execPath, ['-e', "require('./test/static')(() => console.log('ready'))"], {
+  cwd: work,
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 children.add(server);
 await new Promise((ready, fail) => {
   server.stdout.once('data', ready);
@@ -82,9 +90,19 @@ for (const name of files) {
   const { code, output } = await run([join('test', 'integration', name)], FILE_TIMEOUT_MS);
   results.push({ name, passed: code === 0, code, output });
   console.log(`${code === 0 ? 'pass' : 'FAIL'}  ${name}${code === 0 ? '' : `  (exit ${code})`}`);
-  if (code !== 0) console.log(output.trim().split('\n').slice(0, 12).map((line) => `      ${line}`).join('\n'));
+  if (code !== 0)
+    console.log(
+      output
+        .trim()
+        .split('\n')
+        .slice(0, 12)
+        .map((line) => `      ${line}`)
+        .join('\n'),
+    );
 }
 server.kill();
 const passed = results.filter((result) => result.passed).length;
-console.log(`\n${passed} of ${results.length} files pass against ${against === 'ours' ? 'multipart-poster/form-data' : 'form-data'}`);
+console.log(
+  `\n${passed} of ${results.length} files pass against ${against === 'ours' ? 'multipart-poster/form-data' : 'form-data'}`,
+);
 process.exitCode = passed === results.length ? 0 : 1;
