@@ -1,4 +1,5 @@
-import type { ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import type { RequestOptions } from 'node:https';
 import { Readable } from 'node:stream';
 import { assertValidBoundary, crypto } from '../multipart/boundary.js';
 import { Body, encodedBody, type EncodedForm } from '../multipart/encode.js';
@@ -279,7 +280,7 @@ export declare namespace FormData {
     [key: string]: any; // eslint-disable-line @typescript-eslint/no-explicit-any
   }
 
-  /** `submit()`'s options: those of `http.request`, with `protocol` choosing http or https. */
+  /** `submit()`'s options: those of `https.request` (`http.request`'s and TLS ones), with `protocol` choosing http or https. */
   interface SubmitOptions extends RequestOptions {
     protocol?: 'https:' | 'http:';
   }
