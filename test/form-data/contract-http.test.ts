@@ -46,19 +46,32 @@ describe('test-submit, test-submit-custom, test-submit-custom-header: submit()',
   const expectedParts = [
     { name: 'my_field', type: 'text/plain', text: 'my_value' },
     { name: 'my_buffer', type: 'application/octet-stream', text: '\x01\x02\x03' },
-    { name: 'my_file', filename: 'unicycle.jpg', type: 'image/jpeg', sha256: sha256(statSync(image) && bytes(19_806, 3)) },
+    {
+      name: 'my_file',
+      filename: 'unicycle.jpg',
+      type: 'image/jpeg',
+      sha256: sha256(statSync(image) && bytes(19_806, 3)),
+    },
   ];
 
   it.each([
     ['a URL', () => receiver.url],
     ['request options', () => ({ port: new URL(receiver.url).port, path: '/', host: '127.0.0.1' })],
-    ['request options with headers', () => ({ port: new URL(receiver.url).port, host: '127.0.0.1', headers: { 'x-test-header': 'test-header-value' } })],
+    [
+      'request options with headers',
+      () => ({
+        port: new URL(receiver.url).port,
+        host: '127.0.0.1',
+        headers: { 'x-test-header': 'test-header-value' },
+      }),
+    ],
   ])('posts every field with its Content-Length, given %s', async (_what, params) => {
     const form = populated();
     const receipt = await submitted(form, params() as Parameters<FormData['submit']>[0]);
     expect(receipt).toMatchObject({ method: 'POST', chunked: false, contentLength: String(form.getLengthSync()) });
     expect(receipt.parts).toMatchObject(expectedParts);
-    if (typeof params() === 'object' && 'headers' in (params() as object)) expect(receipt.headers['x-test-header']).toBe('test-header-value');
+    if (typeof params() === 'object' && 'headers' in (params() as object))
+      expect(receipt.headers['x-test-header']).toBe('test-header-value');
   });
 
   it('leaves the params object as it was (form-data writes its method, port and headers into it)', async () => {
@@ -78,9 +91,12 @@ describe('test-submit, test-submit-custom, test-submit-custom-header: submit()',
     const withoutCallbacks = Array.from({ length: 10 }, () => {
       const form = new FormData();
       form.append('my_field', 'my_value');
-      return new Promise<void>((resolve) => form.submit(receiver.url).on('response', (res) => res.resume().on('end', resolve)));
+      return new Promise<void>((resolve) =>
+        form.submit(receiver.url).on('response', (res) => res.resume().on('end', resolve)),
+      );
     });
-    for (const receipt of await Promise.all(withCallbacks)) expect(receipt.parts).toMatchObject([{ name: 'my_field', text: 'my_value' }]);
+    for (const receipt of await Promise.all(withCallbacks))
+      expect(receipt.parts).toMatchObject([{ name: 'my_field', text: 'my_value' }]);
     await Promise.all(withoutCallbacks);
     expect(receiver.receipts.length - before).toBe(20);
   });
@@ -94,14 +110,21 @@ describe('test-submit, test-submit-custom, test-submit-custom-header: submit()',
     expect(receipt.parts).toMatchObject([{ name: 'readable', type: 'application/octet-stream', text: '12' }]);
   });
 
-  it('posts over HTTPS with the caller\'s CA (test-submit-https)', async () => {
+  it("posts over HTTPS with the caller's CA (test-submit-https)", async () => {
     const server = await startServer((req, res) => void receive(req).then((receipt) => json(res, 200, receipt)), {
       https: { key: tls.key, cert: tls.cert },
     });
     const form = new FormData();
     form.append('field', 'value');
     const { port } = new URL(server.url);
-    const receipt = await submitted(form, { protocol: 'https:', hostname: '127.0.0.1', port, path: '/', ca: tls.ca, servername: 'localhost' });
+    const receipt = await submitted(form, {
+      protocol: 'https:',
+      hostname: '127.0.0.1',
+      port,
+      path: '/',
+      ca: tls.ca,
+      servername: 'localhost',
+    });
     expect(receipt.parts).toMatchObject([{ name: 'field', text: 'value' }]);
   });
 
@@ -128,7 +151,9 @@ describe('test-submit, test-submit-custom, test-submit-custom-header: submit()',
     const expected = form._lastBoundary().length + form._overheadLength + 1_000_000;
     let written = 0;
     const receipt = await new Promise<Receipt>((resolve, reject) => {
-      const req = form.submit(receiver.url, (error, res) => (error ? reject(error) : jsonOf<Receipt>(res!).then(resolve, reject)));
+      const req = form.submit(receiver.url, (error, res) =>
+        error ? reject(error) : jsonOf<Receipt>(res!).then(resolve, reject),
+      );
       const write = req.write.bind(req) as (chunk: Buffer, callback?: () => void) => boolean;
       req.write = ((chunk: Buffer) => write(chunk, () => (written += chunk.length))) as typeof req.write;
     });
@@ -161,10 +186,13 @@ describe('test-pipe, test-http-response, test-request: pipe() and other streams 
     expect(form.getLengthSync()).toBe(form._overheadLength + form._lastBoundary().length + 19_806);
     expect(form.getBuffer).toThrow(); // streamed, not in memory
     const receipt = await submitted(form, receiver.url);
-    expect(receipt).toMatchObject({ chunked: false, parts: [{ filename: 'unicycle.jpg', type: 'image/jpeg', size: 19_806 }] });
+    expect(receipt).toMatchObject({
+      chunked: false,
+      parts: [{ filename: 'unicycle.jpg', type: 'image/jpeg', size: 19_806 }],
+    });
   });
 
-  it('takes an old-style stream (data and end events, as request\'s), and counts its data events to the length', async () => {
+  it("takes an old-style stream (data and end events, as request's), and counts its data events to the length", async () => {
     class OldStream extends Stream {
       path = '/remote/unicycle.jpg';
       resume() {
@@ -204,7 +232,8 @@ describe('test-ranged-filestream, test-custom-filename, test-custom-content-type
   it('sends each range of a file, Content-Length equal to the body', async () => {
     const form = new FormData();
     const whole = bytes(0).length + statSync(veggies).size;
-    for (const { name, ...range } of ranges) form.append(name, createReadStream(veggies, { ...range, encoding: 'utf8' }));
+    for (const { name, ...range } of ranges)
+      form.append(name, createReadStream(veggies, { ...range, encoding: 'utf8' }));
     const receipt = await submitted(form, receiver.url);
     expect(Number(receipt.contentLength)).toBe(receipt.received);
     const sizes = ranges.map(({ start = 0, end = Infinity }) => Math.max(Math.min(end, whole - 1) - start + 1, 0));
@@ -245,7 +274,10 @@ describe('test-custom-headers-object, test-custom-headers-string', () => {
     const body = form.getBuffer().toString('latin1');
     expect(body.split('\n')[3]).toBe('X-Test-Fake: 123\r');
     const receipt = await submitted(form, receiver.url);
-    expect(receipt).toMatchObject({ contentLength: String(form._lastBoundary().length + form._overheadLength + 1000), received: body.length });
+    expect(receipt).toMatchObject({
+      contentLength: String(form._lastBoundary().length + form._overheadLength + 1000),
+      received: body.length,
+    });
   });
 
   it('sends a string header as the whole header block, as given', async () => {

@@ -35,9 +35,12 @@ describe('test-get-boundary, test-set-boundary: boundaries', () => {
     expect(new FormData().getBoundary()).not.toBe('---something');
   });
 
-  it.each([123, null, undefined, { value: 123 }, ['---something']])('refuses the non-string %j with a TypeError', (value) => {
-    expect(() => new FormData().setBoundary(value as unknown as string)).toThrow(TypeError);
-  });
+  it.each([123, null, undefined, { value: 123 }, ['---something']])(
+    'refuses the non-string %j with a TypeError',
+    (value) => {
+      expect(() => new FormData().setBoundary(value as unknown as string)).toThrow(TypeError);
+    },
+  );
 
   it('takes its randomness from crypto, not Math.random (test-boundary-prediction)', () => {
     const random = vi.spyOn(Math, 'random').mockReturnValue(0.5);
@@ -113,7 +116,15 @@ describe('test-form-get-length-sync, test-form-get-length: lengths', () => {
   const text = writeFile(fixtures, 'veggies.txt', 'asparagus, broccoli, carrot, daikon, eggplant\n');
 
   it.each([
-    ['a number, a string and a Buffer', [['my_number', 123], ['my_string', 'Test 123'], ['my_buffer', Buffer.from('123')]], 3 + 8 + 3],
+    [
+      'a number, a string and a Buffer',
+      [
+        ['my_number', 123],
+        ['my_string', 'Test 123'],
+        ['my_buffer', Buffer.from('123')],
+      ],
+      3 + 8 + 3,
+    ],
     ['a UTF-8 string', [['my_field', 'May the € be with you']], Buffer.byteLength('May the € be with you')],
     ['a Buffer of 23 bytes', [['my_field', Buffer.alloc(23)]], 23],
   ] as const)('counts %s: getLengthSync() and getLength() agree with the body', async (_what, fields, valueBytes) => {
@@ -135,7 +146,8 @@ describe('test-form-get-length-sync, test-form-get-length: lengths', () => {
       form.append('my_image', createReadStream(image), knownLength === undefined ? undefined : { knownLength });
       form.append('my_buffer', Buffer.from('123'));
       form.append('my_txt', createReadStream(text));
-      const expected = form._overheadLength + form._lastBoundary().length + 8 + statSync(image).size + 3 + statSync(text).size;
+      const expected =
+        form._overheadLength + form._lastBoundary().length + 8 + statSync(image).size + 3 + statSync(text).size;
       expect(form.hasKnownLength()).toBe(true);
       expect(form.getLengthSync()).toBe(expected); // form-data throws here without knownLength
       expect(await lengthOf(form)).toEqual([null, expected]);
@@ -161,12 +173,14 @@ describe('test-form-get-length-sync, test-form-get-length: lengths', () => {
 });
 
 describe('test-errors: what is refused', () => {
-  it('refuses an array through the error event, with form-data\'s message, and appends nothing', () => {
+  it("refuses an array through the error event, with form-data's message, and appends nothing", () => {
     const form = new FormData();
     const errors: unknown[] = [];
     form.on('error', (error) => errors.push(error));
     form.append('my_array', ['bird', 'cute']);
-    expect(errors).toEqual([expect.objectContaining({ message: 'Arrays are not supported.', code: 'ERR_INVALID_VALUE' })]);
+    expect(errors).toEqual([
+      expect.objectContaining({ message: 'Arrays are not supported.', code: 'ERR_INVALID_VALUE' }),
+    ]);
     expect(errors[0]).toBeInstanceOf(MultipartError);
     expect(form.getBuffer().toString()).toBe(form._lastBoundary());
   });

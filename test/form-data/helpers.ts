@@ -58,7 +58,12 @@ export function receive(req: IncomingMessage): Promise<Receipt> {
   return new Promise((resolve) => {
     let parser: busboy.Busboy;
     try {
-      parser = busboy({ headers: req.headers, defParamCharset: 'utf8', preservePath: true, limits: { fieldSize: Infinity } });
+      parser = busboy({
+        headers: req.headers,
+        defParamCharset: 'utf8',
+        preservePath: true,
+        limits: { fieldSize: Infinity },
+      });
     } catch (error) {
       receipt.error = String(error);
       req.resume();
@@ -69,7 +74,8 @@ export function receive(req: IncomingMessage): Promise<Receipt> {
     const add = (name: string, filename: string | undefined, type: string) => {
       const part = { name, filename, type, size: 0, sha256: '', text: '' };
       receipt.parts.push(part);
-      return (data: Buffer) => Object.assign(part, { size: data.length, sha256: sha256(data), text: data.toString('latin1') });
+      return (data: Buffer) =>
+        Object.assign(part, { size: data.length, sha256: sha256(data), text: data.toString('latin1') });
     };
     parser.on('field', (name, value, info) => add(name, undefined, info.mimeType)(Buffer.from(value, 'latin1')));
     parser.on('file', (name, stream, info) => {
