@@ -174,9 +174,13 @@ export class FormData extends Readable {
     return super.pipe(destination, options);
   }
 
-  override [Symbol.asyncIterator](): NodeJS.AsyncIterator<Buffer> {
-    this.#revive();
-    return super[Symbol.asyncIterator]();
+  /**
+   * A fresh pass over the body, apart from the stream's own (no `data` events): `for await` can go
+   * over the form any number of times. Readable's iterator would leave a `readable` listener behind
+   * on a destroyed stream, which keeps the next pipe() from flowing.
+   */
+  override [Symbol.asyncIterator](): AsyncGenerator<Buffer, void, undefined> {
+    return this.#chunks();
   }
 
   override _read(): void {
