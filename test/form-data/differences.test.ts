@@ -115,6 +115,18 @@ describe('bytes that differ, and why', () => {
   });
 });
 
+describe('lengths form-data gets wrong', () => {
+  it("an fs.ReadStream that starts past its file's end: 0 bytes (form-data counts a negative length)", async () => {
+    const path = writeFile(tempDir(), 'short.txt', 'abc');
+    const { ours, theirs } = pair((form) => form.append('c', createReadStream(path, { start: 10 })));
+    const declared = await new Promise<number>((resolve) => theirs.getLength((_e, length) => resolve(length)));
+    const sent = (await bodyOf(theirs as unknown as FormData)).length;
+    expect(declared - sent).toBe(-10 + 3);
+    expect(ours.getLengthSync()).toBe(sent);
+    expect((await bodyOf(ours)).length).toBe(sent);
+  });
+});
+
 describe("Content-Type guesses: mime-types 3 (the library's table), not form-data's mime-types 2.1.35", () => {
   // form-data's own mime-types, from its node_modules.
   const old = createRequire(createRequire(import.meta.url).resolve('form-data'))('mime-types') as {
