@@ -43,6 +43,46 @@ function usesOtherFs(stream: ReadStream): boolean {
 
 function ignore(): void {}
 
+type Construct = (callback: (error?: Error | null) => void) => void;
+
+interface HeldOpen {
+  /** Lets the stream open its file (`open`), or lets it be destroyed without ever having opened it. */
+  release(open: boolean): void;
+}
+
+/**
+ * An `fs.ReadStream` opens its file on the tick after it is made, through its `_construct` hook (the
+ * documented one stream implementations provide). Made in the tick it is appended in, as form-data asks,
+ * its open is held back here until the form decides: 10,000 of them then open nothing at all, instead of
+ * opening and closing 10,000 files at once. A stream whose open had started already is not held.
+ */
+function holdOpen(stream: ReadStream): HeldOpen {
+  const own = stream as unknown as { _construct?: Construct; fd?: unknown };
+  const construct = own._construct;
+  if (
+    typeof construct !== 'function' ||
+    !stream.pending ||
+    typeof own.fd === 'number' ||
+    Object.hasOwn(stream, '_construct')
+  ) {
+    return { release: () => {} };
+  }
+  let waiting: ((error?: Error | null) => void) | undefined;
+  own._construct = (callback) => void (waiting = callback);
+  return {
+    release(open) {
+      if (!Object.hasOwn(stream, '_construct')) return;
+      delete own._construct;
+      const callback = waiting;
+      waiting = undefined;
+      // Its construction had not begun: with the hook gone, it opens (or not) as any stream would.
+      if (callback === undefined) return;
+      if (open) construct.call(stream, callback);
+      else callback(); // constructed without a file, so destroy() has nothing to close
+    },
+  };
+}
+
 export class ReadStreamSource implements ByteSource {
   readonly consumed = false;
   readonly borrowsChunks = false;
@@ -55,6 +95,7 @@ export class ReadStreamSource implements ByteSource {
   #failure: unknown;
   /** Whether the caller's stream is read (once) instead of the path: it is watched. */
   #keep: boolean | undefined;
+  readonly #held: HeldOpen;
 
   constructor(
     stream: ReadStream,
@@ -71,7 +112,8 @@ export class ReadStreamSource implements ByteSource {
     this.#measured = measured;
     this.#failure = failure;
     this.description = `file ${JSON.stringify(path)}`;
-    // Its open may fail (EMFILE when thousands are made at once): the form reads the path itself.
+    this.#held = holdOpen(stream);
+    // An open that had started may fail (EMFILE when thousands are made at once): the form reads the path itself.
     stream.on('error', ignore);
     process.nextTick(() => this.#decide());
   }
@@ -80,6 +122,7 @@ export class ReadStreamSource implements ByteSource {
   abandon(): void {
     this.#keep = false;
     this.#stream.off('error', ignore);
+    this.#held.release(true);
   }
 
   /** Bytes of the range; undefined only while the file could not be measured (plan() then fails with why). */
@@ -124,5 +167,6 @@ export class ReadStreamSource implements ByteSource {
     const stream = this.#stream;
     this.#keep = WATCHING.some((event) => stream.listenerCount(event) > 0);
     if (!this.#keep) stream.destroy();
+    this.#held.release(this.#keep);
   }
 }
