@@ -8,6 +8,7 @@ import {
   partHead,
   wirePieces,
   type Framing,
+  type Part,
   type Piece,
 } from '../multipart/wire.js';
 import { ReadStreamSource } from './read-stream.js';
@@ -24,22 +25,23 @@ const CRLF_BYTES = Buffer.from(CRLF, 'latin1');
  */
 export function plan(fields: readonly Field[], framing: Framing): Piece<Field>[] {
   const pieces: Piece<Field>[] = [];
+  // Runs of fields in the library's format are framed in one call; a field with its own header block apart.
+  let run: Part<Field>[] = [];
+  const flush = () => {
+    for (const piece of wirePieces(run, framing, false)) pieces.push(piece);
+    run = [];
+  };
   for (const field of fields) {
     if (field.data instanceof ReadStreamSource) field.data.check();
     if (field.rawHead === undefined) {
-      const part = {
-        name: field.name,
-        filename: field.filename,
-        contentType: field.contentType,
-        headers: field.headers,
-        data: field.data,
-        owner: field,
-      };
-      for (const piece of wirePieces([part], framing, false)) pieces.push(piece);
+      const { name, filename, contentType, headers, data } = field;
+      run.push({ name, filename, contentType, headers, data, owner: field });
     } else {
+      flush();
       for (const piece of rawPieces(field, field.rawHead, framing)) pieces.push(piece);
     }
   }
+  flush();
   pieces.push({ part: undefined, data: Buffer.from(closeDelimiter(framing.boundary), 'latin1') });
   return pieces;
 }
