@@ -89,11 +89,16 @@ function holdOpen(stream: ReadStream): HeldOpen {
     holding: true,
     release(open) {
       if (!Object.hasOwn(stream, '_construct')) return;
-      delete own._construct;
       const callback = waiting;
       waiting = undefined;
-      // Its construction had not begun: with the hook gone, it opens (or not) as any stream would.
-      if (callback === undefined) return;
+      if (callback === undefined) {
+        // Its construction has not begun (it was made after an earlier append() of the tick): when it
+        // does, it opens as any stream would, or completes without a file.
+        if (open) delete own._construct;
+        else own._construct = (done) => done();
+        return;
+      }
+      delete own._construct;
       if (open) construct.call(stream, callback);
       else callback(); // constructed without a file, so destroy() has nothing to close
     },
