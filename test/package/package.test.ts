@@ -35,6 +35,10 @@ describe('the packed tarball', () => {
         'bin/multipart-poster.cjs',
         ...[
           'cli.js',
+          'form-data.cjs',
+          'form-data.d.cts',
+          'form-data.d.ts',
+          'form-data.js',
           'index.cjs',
           'index.d.cts',
           'index.d.ts',
@@ -91,6 +95,12 @@ describe('the packed tarball', () => {
         'node16-cjs': 'dist/receiver.d.cts',
         'node16-esm': 'dist/receiver.d.ts',
         bundler: 'dist/receiver.d.ts',
+      },
+      './form-data': {
+        node10: 'dist/form-data.d.ts',
+        'node16-cjs': 'dist/form-data.d.cts',
+        'node16-esm': 'dist/form-data.d.ts',
+        bundler: 'dist/form-data.d.ts',
       },
       './package.json': {
         node10: 'package.json',
