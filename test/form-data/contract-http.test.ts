@@ -168,11 +168,17 @@ describe('test-pipe, test-http-response, test-request: pipe() and other streams 
     form.append('my_field', 'my_value');
     form.append('my_file', createReadStream(image));
     form.append('remote_file', await fetchFile('unicycle.jpg'));
+    // test-request counts the form's data events against getLength(), as a progress monitor would.
+    const length = await new Promise<number | undefined>((resolve) => form.getLength((_error, n) => resolve(n)));
+    let streamed = 0;
+    form.on('data', (chunk: Buffer) => (streamed += chunk.length));
     const receipt = await new Promise<Receipt>((resolve, reject) => {
       const req = http.request(receiver.url, { method: 'POST', headers: form.getHeaders() });
       req.on('response', (res) => jsonOf<Receipt>(res).then(resolve, reject)).on('error', reject);
       form.pipe(req);
     });
+    expect(streamed).toBe(length);
+    expect(receipt.received).toBe(length);
     expect(receipt.parts).toMatchObject([
       { name: 'my_field', text: 'my_value' },
       { name: 'my_file', filename: 'unicycle.jpg', type: 'image/jpeg', size: 19_806 },

@@ -280,6 +280,18 @@ describe('submit() to a server that misbehaves', () => {
     expect(await outcome).toMatchObject({ message: 'gave up' });
   });
 
+  it.each([
+    [
+      'a callback that is not a function',
+      () => new FormData().submit('http://127.0.0.1:9/', 'cb' as never),
+      'ERR_INVALID_OPTION',
+    ],
+    ['params that are neither a URL nor options', () => new FormData().submit(42 as never), 'ERR_INVALID_OPTION'],
+    ['getLength() without a callback', () => new FormData().getLength(undefined as never), 'ERR_INVALID_OPTION'],
+  ])('refuses %s, typed, before anything is sent', (_what, call, code) => {
+    expect(call).toThrow(expect.objectContaining({ code }));
+  });
+
   it('with an invalid URL: a typed error at once', () => {
     expect(() => new FormData().submit('not a url')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_URL' }));
     expect(() => new FormData().submit('ftp://127.0.0.1/')).toThrow(
