@@ -18,7 +18,11 @@ import ts from 'typescript';
 export const root = join(import.meta.dirname, '..');
 export const snapshotPath = join(root, 'test', 'package', 'api-snapshot.txt');
 /** The package's entry points and their declaration files. */
-export const ENTRIES = { 'multipart-poster': 'index', 'multipart-poster/receiver': 'receiver' };
+export const ENTRIES = {
+  'multipart-poster': 'index',
+  'multipart-poster/receiver': 'receiver',
+  'multipart-poster/form-data': 'form-data',
+};
 
 const printer = ts.createPrinter({ removeComments: true, omitTrailingSemicolon: true });
 
@@ -85,6 +89,11 @@ export function apiLines(entry, file) {
   const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
   const exported = new Map(); // local name -> exported names
   for (const statement of source.statements) {
+    if (ts.isExportAssignment(statement) && ts.isIdentifier(statement.expression)) {
+      // `export = X` (a CommonJS entry whose require() gives X) is what its ESM twin exports as default.
+      exported.set(statement.expression.text, ['default']);
+      continue;
+    }
     if (!ts.isExportDeclaration(statement) || !statement.exportClause || !ts.isNamedExports(statement.exportClause))
       continue;
     for (const element of statement.exportClause.elements) {
@@ -94,7 +103,8 @@ export function apiLines(entry, file) {
   }
   const lines = [];
   for (const statement of source.statements) {
-    if (ts.isImportDeclaration(statement) || ts.isExportDeclaration(statement)) continue;
+    if (ts.isImportDeclaration(statement) || ts.isExportDeclaration(statement) || ts.isExportAssignment(statement))
+      continue;
     const local = declaredName(statement);
     const names = exported.get(local) ?? [`${local ?? '?'} (not exported)`];
     for (const name of names)

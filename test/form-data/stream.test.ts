@@ -36,6 +36,19 @@ describe('files: measured at append(), opened when reached, one at a time', () =
     expect(openFilesUnder(dir)).toEqual([]);
   });
 
+  it('closes a stream appended after it opened its file, and still sends the file', async () => {
+    const dir = tempDir();
+    const path = writeFile(dir, 'late.bin', bytes(100_000, 4));
+    const stream = createReadStream(path);
+    await sleep(20); // opened by now; no listener of ours on it, so the form does not take it as watched
+    expect(openFilesUnder(dir)).toHaveLength(1);
+    const form = new FormData();
+    form.append('f', stream);
+    for (let i = 0; i < 100 && openFilesUnder(dir).length > 0; i++) await sleep(1);
+    expect(openFilesUnder(dir)).toEqual([]);
+    expect((await bodyOf(form)).includes(bytes(100_000, 4))).toBe(true);
+  });
+
   it('reads a stream the caller watches through that stream (its listeners see the data), later passes from the path', async () => {
     const dir = tempDir();
     const path = writeFile(dir, 'watched.txt', 'watched data');
