@@ -90,7 +90,11 @@ const BODY_HEADERS = ['content-type', 'content-length', 'transfer-encoding', 'ex
  * (307/308 re-send the same bytes), stops sending when the server answers early,
  * and closes every file and socket on abort or failure.
  */
-export function upload(url: string | URL, params: ParamsInput | EncodedBody, options?: UploadOptions): Promise<Response>;
+export function upload(
+  url: string | URL,
+  params: ParamsInput | EncodedBody,
+  options?: UploadOptions,
+): Promise<Response>;
 /** A FormData of multipart-poster/form-data, with its boundary and exact length. */
 export function upload(url: string | URL, form: SelfEncodingForm, options?: UploadOptions): Promise<Response>;
 export async function upload(
