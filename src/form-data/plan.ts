@@ -1,9 +1,8 @@
 import { MultipartError } from '../common/errors.js';
+import { assertNoDelimiter } from '../multipart/delimiter.js';
 import {
   bodyLength,
-  boundaryInData,
   closeDelimiter,
-  delimiterNeedle,
   isSource,
   partHead,
   wirePieces,
@@ -69,14 +68,6 @@ function rawPieces(field: Field, rawHead: string, framing: Framing): Piece<Field
         ? { part: record, data, scanFor: [framing.boundary] }
         : { part: record, data };
   return [{ part: record, data: head }, middle, { part: record, data: CRLF_BYTES }];
-}
-
-function assertNoDelimiter(data: string | Uint8Array, boundary: string, label: string): void {
-  const needle = delimiterNeedle(boundary); // `\n--B`; the data's first line counts as if after a line feed
-  const bytes =
-    typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  if (bytes.subarray(0, needle.length - 1).equals(needle.subarray(1)) || bytes.includes(needle))
-    throw boundaryInData(label);
 }
 
 /** Bytes of each field's header block and the CRLF after its data: what form-data calls `_overheadLength`. */

@@ -1,14 +1,8 @@
 import { MultipartError } from '../common/errors.js';
 import { consumedError, type BlockPool, type ByteSource } from './sources.js';
-import {
-  boundaryInData,
-  bodyLength,
-  delimiterNeedle,
-  isSource,
-  pieceSize,
-  type PartRecord,
-  type Piece,
-} from './wire.js';
+import { asBuffer } from './bytes.js';
+import { DelimiterScanner } from './delimiter.js';
+import { bodyLength, isSource, pieceSize, type PartRecord, type Piece } from './wire.js';
 
 /** Files are read 1 MiB at a time: large reads are what keeps the encoder at disk speed. */
 export const DEFAULT_BLOCK_SIZE = 1024 * 1024;
@@ -157,10 +151,6 @@ function sizeChanged(source: ByteSource, seen: number, how: string, label: strin
   );
 }
 
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
 /** Small pieces waiting to go out together; runs of text are encoded in one go. */
 class Batch<Owner> {
   #chunks: Array<string | Uint8Array> = [];
@@ -276,39 +266,5 @@ function guard(what: string, callback: () => void): void {
       `${what} threw: ${cause instanceof Error ? cause.message : String(cause)}`,
       { cause },
     );
-  }
-}
-
-/** Reads `chunks` to their end, failing with ERR_BOUNDARY_IN_DATA if they hold the delimiter of any of `boundaries`. */
-export async function assertNoDelimiterIn(
-  chunks: AsyncIterable<Uint8Array>,
-  boundaries: readonly string[],
-  label: string | undefined,
-): Promise<void> {
-  const scanners = boundaries.map((boundary) => new DelimiterScanner(boundary, label));
-  for await (const chunk of chunks) for (const scanner of scanners) scanner.scan(chunk);
-}
-
-/** Finds the delimiter (see `delimiterNeedle`) in streamed data, across chunk edges. */
-class DelimiterScanner {
-  readonly #needle: Buffer;
-  #tail: Buffer = Buffer.from('\n');
-
-  constructor(
-    boundary: string,
-    private readonly label: string | undefined,
-  ) {
-    this.#needle = delimiterNeedle(boundary);
-  }
-
-  scan(chunk: Uint8Array): void {
-    const bytes = asBuffer(chunk);
-    const keep = this.#needle.length - 1;
-    const seam = Buffer.concat([this.#tail, bytes.subarray(0, keep)]);
-    if (seam.includes(this.#needle) || bytes.includes(this.#needle)) throw boundaryInData(this.label);
-    this.#tail =
-      bytes.length >= keep
-        ? Buffer.from(bytes.subarray(bytes.length - keep))
-        : seam.subarray(Math.max(seam.length - keep, 0));
   }
 }

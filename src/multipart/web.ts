@@ -1,6 +1,6 @@
 import { MultipartError } from '../common/errors.js';
 import { BlobSource, FileSource, type ByteSource } from './sources.js';
-import { assertNoDelimiterIn } from './stream.js';
+import { assertNoDelimiterIn } from './delimiter.js';
 import { bodyLength, isSource, type Piece } from './wire.js';
 
 /**

@@ -1,4 +1,5 @@
 import { MultipartError } from '../common/errors.js';
+import { assertNoDelimiter } from './delimiter.js';
 import { escapeFilename, escapeName } from './escape.js';
 import type { ByteSource } from './sources.js';
 
@@ -232,36 +233,6 @@ export function bodyLength(pieces: readonly Piece<unknown>[]): number | undefine
     total += size;
   }
   return total;
-}
-
-/**
- * What a parser splits on (RFC 2046 §5.1.1): `--B` at the start of a line. Searching for
- * `\n--B` also finds `\r\n--B`; a scan starts as if after a line feed, for the data's first line.
- */
-export function delimiterNeedle(boundary: string): Buffer {
-  return Buffer.from(`\n--${boundary}`, 'latin1');
-}
-
-function assertNoDelimiter(data: string | Uint8Array, boundary: string, label: string | undefined): void {
-  const delimiter = `--${boundary}`;
-  let found: boolean;
-  if (typeof data === 'string') found = data.startsWith(delimiter) || data.includes(`\n${delimiter}`);
-  else {
-    // A view, not a copy: the bytes may be large.
-    const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    found =
-      bytes.subarray(0, delimiter.length).equals(Buffer.from(delimiter, 'latin1')) ||
-      bytes.includes(delimiterNeedle(boundary));
-  }
-  if (found) throw boundaryInData(label);
-}
-
-export function boundaryInData(label: string | undefined): MultipartError {
-  return new MultipartError(
-    'ERR_BOUNDARY_IN_DATA',
-    'its data contains the boundary delimiter; choose another boundary',
-    { paramName: label },
-  );
 }
 
 // RFC 2045 §5.1: a parameter value that is not a token (it holds a tspecial or a space) is a quoted string.
