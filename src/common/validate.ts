@@ -17,10 +17,16 @@ export function describe(value: unknown): string {
   return `${typeof value} ${String(value)}`;
 }
 
+/**
+ * The keys an options type allows, listed as ky lists them: a registry typed by the options' own
+ * keys, so an option added to the type and not here (or misspelt here) fails to compile.
+ */
+export type OptionKeys<T> = Readonly<Record<keyof T, true>>;
+
 /** Checks that `options` is a plain options object whose keys are all in `known`. */
 export function checkOptionKeys<T extends object>(
   options: T | undefined,
-  known: readonly string[],
+  known: OptionKeys<T> | readonly string[],
   fail: OptionError,
   what = 'options',
 ): T {
@@ -28,10 +34,12 @@ export function checkOptionKeys<T extends object>(
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw fail(`${what} must be an object, not ${describe(options)}`);
   }
+  const list = Array.isArray(known) ? (known as readonly string[]) : undefined;
   // for...in rather than Object.keys: no array per call (a MultipartParam per field of 100,000).
   for (const key in options) {
-    if (Object.hasOwn(options, key) && !known.includes(key))
-      throw fail(`unknown option ${JSON.stringify(key)} in ${what}; known: ${known.join(', ')}`);
+    if (!Object.hasOwn(options, key) || (list === undefined ? Object.hasOwn(known, key) : list.includes(key))) continue;
+    const names = list ?? Object.keys(known);
+    throw fail(`unknown option ${JSON.stringify(key)} in ${what}; known: ${names.join(', ')}`);
   }
   return options;
 }

@@ -196,8 +196,9 @@ export class FormData extends Readable {
     this.#started = true;
     const boundary = this.getBoundary();
     const pieces = this.#plan() as unknown as Piece<MultipartParam>[];
-    const body = new Body(pieces, { ...this.#settings(), onProgress: this.#progress() }, boundary);
-    return Object.freeze({ ...encodedBody(body, pieces, multipartContentType('form-data', boundary), []), boundary });
+    const contentType = multipartContentType('form-data', boundary);
+    const body = new Body(pieces, { ...this.#settings(), onProgress: this.#progress() }, { boundary, contentType });
+    return Object.freeze({ ...encodedBody(body, pieces, contentType, []), boundary });
   }
 
   #plan(): Piece<Field>[] {

@@ -8,15 +8,20 @@ export type PartHeadersInit = Readonly<Record<string, string>> | Headers | Itera
 /** Control characters a header value cannot hold (RFC 9110 §5.5: HTAB is the only one allowed). */
 const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
 
+/** Whether `value` can stand in a header line as given: a string with no CR, LF or other control character. */
+export function isHeaderValue(value: unknown): value is string {
+  return typeof value === 'string' && !CONTROL.test(value);
+}
+
 /** Throws unless `value` can stand in a header line as given (no CR, LF or other control character). */
 export function assertHeaderValue(value: string, what: string, paramName?: string): void {
-  if (CONTROL.test(value)) {
+  if (!isHeaderValue(value)) {
     throw new MultipartError(
       'ERR_INVALID_HEADER_VALUE',
-      `${what} must not contain CR, LF or another control character: ${JSON.stringify(value)}`,
-      {
-        paramName,
-      },
+      typeof value === 'string'
+        ? `${what} must not contain CR, LF or another control character: ${JSON.stringify(value)}`
+        : `${what} must be a string, not ${describe(value)}`,
+      { paramName },
     );
   }
 }

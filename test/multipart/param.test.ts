@@ -38,7 +38,7 @@ describe('new MultipartParam: bad arguments throw at once, with a code and the f
     [
       'a negative filesize',
       () => new MultipartParam('f', { fileobj: Readable.from([]), filesize: -1 }),
-      'ERR_INVALID_VALUE',
+      'ERR_INVALID_OPTION',
     ],
     [
       'a filesize that disagrees with the value',

@@ -1,0 +1,167 @@
+import type { BodySettings } from './options.js';
+import { BOUNDARY, CONTENT_TYPE, PIECES } from './nesting.js';
+import type { MultipartParam } from './param.js';
+import { BlockPool } from './sources.js';
+import { removeSpooled } from './spool.js';
+import { streamPieces } from './stream.js';
+import { iterableToReadableStream, piecesToBlob } from './web.js';
+import { bodyLength, isSource, type Piece } from './wire.js';
+
+/**
+ * The body of an encoded request: an async iterable of Buffers that can be iterated again from
+ * the start, yielding the same bytes, as long as every source is replayable (files, Blobs and
+ * in-memory data are; plain streams are not).
+ */
+export interface UploadBody extends AsyncIterable<Buffer> {
+  /** Byte count of the body; undefined when a stream of unknown size is in it. */
+  readonly length: number | undefined;
+  /** Whether the body can be streamed (again) now: false once a one-shot stream in it has been read. */
+  readonly replayable: boolean;
+  /** A fresh pass over the body from its start; `return()` (leaving a loop early) closes the open file. */
+  [Symbol.asyncIterator](): AsyncGenerator<Buffer, void, undefined>;
+}
+
+/** An encoded body ready to send: pass `body` and `headers` to any HTTP client. */
+export interface EncodedBody {
+  readonly body: UploadBody;
+  /** `Content-Type`, and `Content-Length` when the length is known. Frozen: spread it to add headers (`{ ...form.headers, authorization }`). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** undefined when a stream of unknown size makes the length unknowable: the body then goes out chunked. */
+  readonly contentLength: number | undefined;
+  /**
+   * The body as a `Blob` (`size` is the Content-Length) made of the framing and the parts, nothing
+   * read up front: what `fetch` takes natively (no `duplex`, replayed on 307/308). Node's fetch
+   * reads a Blob body whole into memory before sending it: for large files use `body`.
+   * ERR_BLOB_UNSUPPORTED for a one-shot stream in the body.
+   */
+  toBlob(): Promise<Blob>;
+  /** The body as a web `ReadableStream` of bytes, pulled as it is read; cancelling it closes the open file. */
+  toReadableStream(): ReadableStream<Uint8Array>;
+  /** Removes the temporary files of a spooled body (a no-op otherwise); the body cannot be read after it. */
+  dispose(): Promise<void>;
+}
+
+export interface EncodedForm extends EncodedBody {
+  readonly boundary: string;
+}
+
+const BODY_BRAND = Symbol.for('multipart-poster.UploadBody');
+
+/** True for an UploadBody from either build (ESM or CommonJS). */
+export function isUploadBody(value: unknown): value is UploadBody {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BODY_BRAND] === true;
+}
+
+interface Framed {
+  readonly boundary: string;
+  readonly contentType: string;
+}
+
+export class Body implements UploadBody {
+  readonly #length: number | undefined;
+  readonly #pieces: readonly Piece<MultipartParam>[];
+  readonly #settings: BodySettings;
+  readonly #framing: Framed | undefined;
+
+  /** `framing`: a multipart body's boundary and Content-Type (a raw body has none), for nesting it in a part. */
+  constructor(pieces: readonly Piece<MultipartParam>[], settings: BodySettings, framing?: Framed) {
+    this.#pieces = pieces;
+    this.#settings = settings;
+    this.#length = bodyLength(pieces);
+    this.#framing = framing;
+  }
+
+  /** @internal The boundary the pieces were framed with, for nesting the body. */
+  get [BOUNDARY](): string | undefined {
+    return this.#framing?.boundary;
+  }
+
+  /** @internal The Content-Type the body was encoded with, for nesting it. */
+  get [CONTENT_TYPE](): string | undefined {
+    return this.#framing?.contentType;
+  }
+
+  get length(): number | undefined {
+    return this.#length;
+  }
+
+  /** @internal */
+  get [BODY_BRAND](): true {
+    return true;
+  }
+
+  /** @internal The pieces, for nesting this body in a part of another. */
+  get [PIECES](): readonly Piece<MultipartParam>[] {
+    return this.#pieces;
+  }
+
+  get replayable(): boolean {
+    return this.#pieces.every(({ data }) => !isSource(data) || !data.consumed);
+  }
+
+  [Symbol.asyncIterator](): AsyncGenerator<Buffer, void, undefined> {
+    return streamPieces(this.#pieces, { ...this.#settings, total: this.length });
+  }
+
+  /**
+   * @internal For a consumer that knows when it is done with each chunk (upload()
+   * after the socket's write callback): `recycle(chunk)` lets file blocks be read
+   * into again. A chunk must not be touched after it is recycled.
+   */
+  recycling(): RecyclingChunks {
+    const pool = new BlockPool(this.#settings.blockSize);
+    return {
+      chunks: streamPieces(this.#pieces, { ...this.#settings, pool, total: this.length }),
+      recycle: (chunk) => pool.give(chunk),
+    };
+  }
+}
+
+interface RecyclingChunks {
+  chunks: AsyncGenerator<Buffer, void, undefined>;
+  recycle: (chunk: Buffer) => void;
+}
+
+/** The body's chunks for upload(), whose blocks may be read into again once recycled (a body of either build). */
+export function recyclingChunks(body: UploadBody): RecyclingChunks {
+  return (body as unknown as { recycling(): RecyclingChunks }).recycling();
+}
+
+/**
+ * The result, frozen with its headers: what upload() sends is what was measured (a Content-Length
+ * or Content-Type changed afterwards would let the body disagree with its head). Spread the headers
+ * to add your own: `{ ...form.headers, authorization }`.
+ */
+export function encodedBody(
+  body: Body,
+  pieces: readonly Piece<MultipartParam>[],
+  contentType: string,
+  spooled: string[],
+): EncodedBody {
+  if (spooled.length > 0) unclaimed.register(body, spooled);
+  return {
+    body,
+    headers: Object.freeze(headersFor(contentType, body.length)),
+    contentLength: body.length,
+    // A Blob holds the body, so that spool files outlive neither of them.
+    toBlob: async () => keepWith(await piecesToBlob(pieces, contentType), body),
+    toReadableStream: () => iterableToReadableStream(body),
+    dispose: () => removeSpooled(spooled),
+  };
+}
+
+const owners = new WeakMap<Blob, Body>();
+function keepWith(blob: Blob, body: Body): Blob {
+  owners.set(blob, body);
+  return blob;
+}
+
+/** Spool files of bodies nobody disposed of, removed when the body is collected. */
+const unclaimed = new FinalizationRegistry<string[]>((files) => void removeSpooled(files));
+
+/** A request's headers for a body: `Content-Type`, and `Content-Length` when the length is known. */
+export function headersFor(contentType: string, length: number | undefined): Record<string, string> {
+  const headers: Record<string, string> = { 'Content-Type': contentType };
+  if (length !== undefined) headers['Content-Length'] = String(length);
+  return headers;
+}
