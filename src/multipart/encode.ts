@@ -18,7 +18,7 @@ import {
 import { MultipartParam, partOf, reportToCb, type MultipartParamOptions, type ParamsInput } from './param.js';
 import { isBlobLike, type BlobLike, type ByteSource, type StreamLike } from './sources.js';
 import { removeSpooled, spool } from './spool.js';
-import { LoopTurns } from './stream.js';
+import { LoopTurns } from './turns.js';
 import {
   isNested,
   isSource,

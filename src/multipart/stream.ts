@@ -1,7 +1,9 @@
 import { MultipartError } from '../common/errors.js';
-import { consumedError, type BlockPool, type ByteSource } from './sources.js';
 import { asBuffer } from './bytes.js';
 import { DelimiterScanner } from './delimiter.js';
+import { Progress, type BodyCallback, type PartCallback } from './progress.js';
+import { consumedError, type BlockPool, type ByteSource, type ReadSettings } from './sources.js';
+import { LoopTurns } from './turns.js';
 import { bodyLength, isSource, pieceSize, type PartRecord, type Piece } from './wire.js';
 
 /** Files are read 1 MiB at a time: large reads are what keeps the encoder at disk speed. */
@@ -10,30 +12,8 @@ export const DEFAULT_BLOCK_SIZE = 1024 * 1024;
 const COALESCE_BYTES = 64 * 1024;
 /** Files below this size are read whole, synchronously (see FileSource). */
 export const DEFAULT_SYNC_READ_LIMIT = 64 * 1024;
-/**
- * The longest the walk (and the plan before it) runs without letting the event loop turn. Small
- * files read synchronously and a consumer that takes every chunk at once would otherwise hold it
- * for the whole body (2,000 small files: over 100 ms); a turn every millisecond keeps timers and
- * sockets served.
- */
-const LOOP_SLICE_MS = 1;
 /** In-memory pieces between two looks at the clock: a few microseconds of work each. */
 const CLOCK_EVERY = 32;
-
-/** Gives the event loop a turn once LOOP_SLICE_MS have passed since it last had one. */
-export class LoopTurns {
-  #since = performance.now();
-
-  /** Whether the loop is due a turn (reads the clock). */
-  get due(): boolean {
-    return performance.now() - this.#since >= LOOP_SLICE_MS;
-  }
-
-  async turn(): Promise<void> {
-    await new Promise(setImmediate);
-    this.#since = performance.now();
-  }
-}
 
 /** How a body is streamed: resolved once from the caller's options, then passed down as is. */
 export interface StreamSettings<Owner> {
@@ -44,9 +24,9 @@ export interface StreamSettings<Owner> {
   /** No chunk larger than this (poster's `iter_encode(boundary, blocksize)`); undefined: as they come. */
   readonly maxChunk?: number | undefined;
   /** Progress of the whole body: the owner of the top-level part the last byte belongs to. */
-  readonly onProgress?: ((owner: Owner | undefined, current: number, total: number | undefined) => void) | undefined;
+  readonly onProgress?: BodyCallback<Owner> | undefined;
   /** Progress of one part (and, for a nested part, of each part around it). */
-  readonly onPartProgress?: ((owner: Owner, current: number, total: number | undefined) => void) | undefined;
+  readonly onPartProgress?: PartCallback<Owner> | undefined;
   /** The body's length, when the caller has it already (undefined: unknown); computed if absent. */
   readonly total?: number | undefined;
   /** Where file blocks come from when the consumer hands them back (upload()). */
@@ -63,115 +43,166 @@ export async function* streamPieces<Owner>(
   pieces: readonly Piece<Owner>[],
   settings: StreamSettings<Owner>,
 ): AsyncGenerator<Buffer, void, undefined> {
-  for (const { part, data } of pieces) {
-    if (isSource(data) && data.consumed) throw consumedError(part?.label);
-  }
+  for (const { part, data } of pieces) if (isSource(data) && data.consumed) throw consumedError(part?.label);
   const total = 'total' in settings ? settings.total : bodyLength(pieces);
-  const progress = new Progress(settings, total);
-  const limit = settings.maxChunk;
-  const batch = new Batch<Owner>(Math.min(COALESCE_BYTES, limit ?? COALESCE_BYTES));
-  const reading = {
-    blockSize: Math.min(settings.blockSize, limit ?? Infinity),
+  const out = new Output<Owner>(settings, new Progress(settings.onProgress, settings.onPartProgress, total));
+  const reading: ReadSettings = {
+    blockSize: Math.min(settings.blockSize, settings.maxChunk ?? Infinity),
     syncReadLimit: settings.syncReadLimit,
     pool: settings.pool,
   };
-
   const turns = new LoopTurns();
   let sinceClock = 0;
   for (const piece of pieces) {
     const { part, data } = piece;
-    // The clock is read every few pieces (sources always): 100,000 small fields would otherwise pay for it 100,000 times.
-    if (isSource(data) || ++sinceClock >= CLOCK_EVERY) {
+    if (isSource(data)) {
+      if (turns.due) await turns.turn();
+      const read = new SourceRead(data, piece);
+      for await (const chunk of data.read(reading, part?.label)) {
+        const taken = read.take(chunk);
+        if (!out.tryBatch(taken, taken.length, part)) yield* out.pass(taken, taken.length, part);
+      }
+      read.end();
+      continue;
+    }
+    // The clock is read every few pieces: 100,000 small fields would otherwise pay for it 100,000 times.
+    if (++sinceClock >= CLOCK_EVERY) {
       sinceClock = 0;
       if (turns.due) await turns.turn();
     }
-    if (!isSource(data)) {
-      if (piece.planned !== undefined && typeof data !== 'string' && data.byteLength !== piece.planned) {
-        // A resizable ArrayBuffer resized, or a buffer transferred (detached), after the length was declared.
-        throw new MultipartError(
-          'ERR_SIZE_MISMATCH',
-          `its bytes changed length from ${piece.planned} to ${data.byteLength} after the body was encoded (resized or detached buffer)`,
-          { paramName: part?.label },
-        );
-      }
-      yield* pass(data, pieceSize(piece)!, part, batch, progress, limit);
-      continue;
-    }
-    const label = part?.label;
-    const scanners = piece.scanFor?.map((boundary) => new DelimiterScanner(boundary, label));
-    let seen = 0;
-    for await (const read of data.read(reading, label)) {
-      // A caller's stream may reuse its buffer once asked for the next chunk; the bytes we still hold must not change.
-      const chunk = data.borrowsChunks ? Buffer.from(read) : read;
-      seen += chunk.length;
-      if (data.size !== undefined && seen > data.size) throw sizeChanged(data, seen, 'grew to more than', label);
-      if (scanners !== undefined) for (const scanner of scanners) scanner.scan(chunk);
-      yield* pass(chunk, chunk.length, part, batch, progress, limit);
-    }
-    if (data.size !== undefined && seen !== data.size) throw sizeChanged(data, seen, 'shrank to', label);
+    // Most pieces join the batch without filling it: no generator for them.
+    const size = inMemorySize(data, piece);
+    if (!out.tryBatch(data, size, part)) yield* out.pass(data, size, part);
   }
-  yield* batch.flush(progress);
-  progress.finish();
+  yield* out.end();
+}
+
+/** Bytes of an in-memory piece, which must be what was planned. */
+function inMemorySize(data: string | Uint8Array, piece: Piece<unknown>): number {
+  const { planned } = piece;
+  if (planned !== undefined && typeof data !== 'string' && data.byteLength !== planned) {
+    // A resizable ArrayBuffer resized, or a buffer transferred (detached), after the length was declared.
+    throw new MultipartError(
+      'ERR_SIZE_MISMATCH',
+      `its bytes changed length from ${planned} to ${data.byteLength} after the body was encoded (resized or detached buffer)`,
+      { paramName: piece.part?.label },
+    );
+  }
+  return pieceSize(piece)!;
+}
+
+/** One pass over a source: its chunks kept from the caller's reuse, counted against its size, scanned for delimiters. */
+class SourceRead {
+  readonly #source: ByteSource;
+  readonly #label: string | undefined;
+  readonly #scanners: DelimiterScanner[] | undefined;
+  #seen = 0;
+
+  constructor(source: ByteSource, piece: Piece<unknown>) {
+    this.#source = source;
+    this.#label = piece.part?.label;
+    this.#scanners = piece.scanFor?.map((boundary) => new DelimiterScanner(boundary, this.#label));
+  }
+
+  take(read: Uint8Array): Uint8Array {
+    // A caller's stream may reuse its buffer once asked for the next chunk; the bytes we still hold must not change.
+    const chunk = this.#source.borrowsChunks ? Buffer.from(read) : read;
+    this.#seen += chunk.length;
+    const { size } = this.#source;
+    if (size !== undefined && this.#seen > size) throw this.#sizeChanged('grew to more than');
+    if (this.#scanners !== undefined) for (const scanner of this.#scanners) scanner.scan(chunk);
+    return chunk;
+  }
+
+  end(): void {
+    const { size } = this.#source;
+    if (size !== undefined && this.#seen !== size) throw this.#sizeChanged('shrank to');
+  }
+
+  #sizeChanged(how: string): MultipartError {
+    const source = this.#source;
+    return new MultipartError(
+      'ERR_SIZE_MISMATCH',
+      `${source.description} ${how} ${this.#seen} bytes while being sent; ${source.size} were declared in Content-Length`,
+      { paramName: this.#label },
+    );
+  }
 }
 
 /**
- * Hands one piece on: text and small bytes join the batch (sent when it is full),
- * large bytes go out as they are, uncopied, after whatever was batched; with a
- * chunk limit, in slices of at most that size.
+ * What goes to the consumer: text and small bytes join a batch (sent when it is full), large
+ * bytes go out as they are, uncopied, after whatever was batched; with a chunk limit, in slices
+ * of at most that size. Each chunk's progress is reported once the consumer asks for the next.
  */
-function* pass<Owner>(
-  piece: string | Uint8Array,
-  size: number,
-  part: PartRecord<Owner> | undefined,
-  batch: Batch<Owner>,
-  progress: Progress<Owner>,
-  limit: number | undefined,
-): Generator<Buffer, void, undefined> {
-  if (size < batch.capacity) {
-    batch.add(piece, size, part, progress);
-    if (batch.bytes >= batch.capacity) yield* batch.flush(progress);
-    return;
-  }
-  yield* batch.flush(progress);
-  const bytes = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : asBuffer(piece);
-  const step = limit ?? bytes.length;
-  for (let offset = 0; offset < bytes.length; offset += step) {
-    const slice = step >= bytes.length ? bytes : bytes.subarray(offset, offset + step);
-    progress.add(part, slice.length);
-    yield slice;
-    progress.report();
-  }
-}
+class Output<Owner> {
+  readonly #batch: Batch;
+  readonly #progress: Progress<Owner>;
+  readonly #limit: number | undefined;
 
-function sizeChanged(source: ByteSource, seen: number, how: string, label: string | undefined): MultipartError {
-  return new MultipartError(
-    'ERR_SIZE_MISMATCH',
-    `${source.description} ${how} ${seen} bytes while being sent; ${source.size} were declared in Content-Length`,
-    { paramName: label },
-  );
+  constructor(settings: StreamSettings<Owner>, progress: Progress<Owner>) {
+    this.#limit = settings.maxChunk;
+    this.#batch = new Batch(Math.min(COALESCE_BYTES, this.#limit ?? COALESCE_BYTES));
+    this.#progress = progress;
+  }
+
+  /** Adds a piece to the batch if it fits without filling it (nothing to send yet); false otherwise. */
+  tryBatch(piece: string | Uint8Array, size: number, part: PartRecord<Owner> | undefined): boolean {
+    if (this.#batch.bytes + size >= this.#batch.capacity) return false;
+    this.#batch.add(piece, size);
+    this.#progress.add(part, size);
+    return true;
+  }
+
+  *pass(piece: string | Uint8Array, size: number, part: PartRecord<Owner> | undefined): Generator<Buffer> {
+    if (size < this.#batch.capacity) {
+      this.#batch.add(piece, size);
+      this.#progress.add(part, size);
+      if (this.#batch.bytes >= this.#batch.capacity) yield* this.#flush();
+      return;
+    }
+    yield* this.#flush();
+    const bytes = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : asBuffer(piece);
+    const step = this.#limit ?? bytes.length;
+    for (let offset = 0; offset < bytes.length; offset += step) {
+      const slice = step >= bytes.length ? bytes : bytes.subarray(offset, offset + step);
+      this.#progress.add(part, slice.length);
+      yield slice;
+      this.#progress.report();
+    }
+  }
+
+  /** What is left in the batch; the consumer of an empty body still hears that it is complete. */
+  *end(): Generator<Buffer> {
+    yield* this.#flush();
+    this.#progress.finish();
+  }
+
+  *#flush(): Generator<Buffer> {
+    if (this.#batch.bytes === 0) return;
+    yield this.#batch.take();
+    this.#progress.report();
+  }
 }
 
 /** Small pieces waiting to go out together; runs of text are encoded in one go. */
-class Batch<Owner> {
+class Batch {
   #chunks: Array<string | Uint8Array> = [];
   bytes = 0;
 
   constructor(readonly capacity: number) {}
 
   /** `size` is the piece's byte count (for text, its UTF-8 length). */
-  add(piece: string | Uint8Array, size: number, part: PartRecord<Owner> | undefined, progress: Progress<Owner>): void {
+  add(piece: string | Uint8Array, size: number): void {
     this.#chunks.push(piece);
     this.bytes += size;
-    progress.add(part, size);
   }
 
-  *flush(progress: Progress<Owner>): Generator<Buffer, void, undefined> {
-    if (this.bytes === 0) return;
+  /** The batch as one chunk; the batch is empty after. */
+  take(): Buffer {
     const chunk = this.#encode();
     this.#chunks = [];
     this.bytes = 0;
-    yield chunk;
-    progress.report();
+    return chunk;
   }
 
   #encode(): Buffer {
@@ -185,86 +216,5 @@ class Batch<Owner> {
       if (i < chunks.length) buffers.push(chunks[i++] as Uint8Array);
     }
     return buffers.length === 1 ? asBuffer(buffers[0]!) : Buffer.concat(buffers, this.bytes);
-  }
-}
-
-/**
- * Counts bytes per part and for the body. `add` records bytes handed to the
- * consumer; `report` runs once the consumer has taken them.
- */
-class Progress<Owner> {
-  #body = 0;
-  /** Bytes of each part seen so far, for the innermost part and the parts around it. */
-  readonly #partBytes = new Map<PartRecord<Owner>, number>();
-  #unreported: Array<PartRecord<Owner> | number | undefined> = [];
-  #top: PartRecord<Owner> | undefined;
-  #owner: Owner | undefined;
-  #reported = false;
-  readonly #onProgress: StreamSettings<Owner>['onProgress'];
-  readonly #onPartProgress: StreamSettings<Owner>['onPartProgress'];
-
-  constructor(
-    settings: StreamSettings<Owner>,
-    private readonly total: number | undefined,
-  ) {
-    this.#onProgress = settings.onProgress;
-    this.#onPartProgress = settings.onPartProgress;
-  }
-
-  add(part: PartRecord<Owner> | undefined, bytes: number): void {
-    this.#unreported.push(part, bytes);
-  }
-
-  report(): void {
-    const unreported = this.#unreported;
-    const onPart = this.#onPartProgress;
-    for (let i = 0; i < unreported.length; i += 2) {
-      const part = unreported[i] as PartRecord<Owner> | undefined;
-      const bytes = unreported[i + 1] as number;
-      this.#body += bytes;
-      if (part === undefined) continue;
-      let top = part;
-      while (top.parent !== undefined) top = top.parent;
-      if (onPart === undefined) {
-        this.#owner = top.owner;
-        continue;
-      }
-      if (top !== this.#top) {
-        // Only the current top-level part is kept: memory stays flat over 100,000 fields.
-        this.#partBytes.clear();
-        this.#top = top;
-        this.#owner = top.owner;
-      }
-      for (let record: PartRecord<Owner> | undefined = part; record !== undefined; record = record.parent) {
-        const seen = (this.#partBytes.get(record) ?? 0) + bytes;
-        this.#partBytes.set(record, seen);
-        const { owner, label, size } = record;
-        guard(label === undefined ? 'the cb of a part' : `the cb of field ${JSON.stringify(label)}`, () =>
-          onPart(owner, seen, size),
-        );
-      }
-    }
-    this.#unreported = [];
-    this.#reported = true;
-    const onProgress = this.#onProgress;
-    if (onProgress !== undefined) guard('onProgress', () => onProgress(this.#owner, this.#body, this.total));
-  }
-
-  /** An empty body yields nothing; its consumer still hears that it is complete. */
-  finish(): void {
-    if (!this.#reported) this.report();
-  }
-}
-
-/** Runs a caller's callback; what it throws fails the stream as ERR_CALLBACK_FAILED, with the throw as cause. */
-function guard(what: string, callback: () => void): void {
-  try {
-    callback();
-  } catch (cause) {
-    throw new MultipartError(
-      'ERR_CALLBACK_FAILED',
-      `${what} threw: ${cause instanceof Error ? cause.message : String(cause)}`,
-      { cause },
-    );
   }
 }
