@@ -1,3 +1,4 @@
+import { hasBrand } from '../common/errors.js';
 import type { BodySettings } from './options.js';
 import { BOUNDARY, CONTENT_TYPE, PIECES } from './nesting.js';
 import type { MultipartParam } from './param.js';
@@ -5,7 +6,7 @@ import { BlockPool } from './sources.js';
 import { removeSpooled } from './spool.js';
 import { streamPieces } from './stream.js';
 import { iterableToReadableStream, piecesToBlob } from './web.js';
-import { bodyLength, isSource, type Piece } from './wire.js';
+import { bodyLength, firstConsumed, type Piece } from './wire.js';
 
 /**
  * The body of an encoded request: an async iterable of Buffers that can be iterated again from
@@ -45,11 +46,12 @@ export interface EncodedForm extends EncodedBody {
   readonly boundary: string;
 }
 
+// brandOf('UploadBody'), written out: a unique symbol type keeps it out of the .d.ts.
 const BODY_BRAND = Symbol.for('multipart-poster.UploadBody');
 
 /** True for an UploadBody from either build (ESM or CommonJS). */
 export function isUploadBody(value: unknown): value is UploadBody {
-  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BODY_BRAND] === true;
+  return hasBrand(value, BODY_BRAND);
 }
 
 interface Framed {
@@ -96,7 +98,7 @@ export class Body implements UploadBody {
   }
 
   get replayable(): boolean {
-    return this.#pieces.every(({ data }) => !isSource(data) || !data.consumed);
+    return firstConsumed(this.#pieces) === undefined;
   }
 
   [Symbol.asyncIterator](): AsyncGenerator<Buffer, void, undefined> {

@@ -1,5 +1,5 @@
 import { MultipartError } from '../common/errors.js';
-import { checkByteRange, checkOptionKeys, encodeOptionError } from '../common/validate.js';
+import { checkByteRange, checkInteger, checkOptionKeys, encodeOptionError } from '../common/validate.js';
 import { Body, encodedBody, type EncodedBody, type EncodedForm } from './body.js';
 import { assertValidBoundary, genBoundary } from './boundary.js';
 import { assertHeaderValue } from './headers.js';
@@ -109,6 +109,7 @@ export async function rawBody(
   options: RawBodyOptions = {},
 ): Promise<EncodedBody> {
   checkOptionKeys(options, RAW_BODY_OPTIONS, encodeOptionError);
+  checkInteger(options.size, 'size', encodeOptionError);
   const spooling = spoolSettings(options.spool);
   if (options.type !== undefined) assertHeaderValue(options.type, 'the content type');
   const settings = readSettings(options);
@@ -127,13 +128,13 @@ async function rawParam(
   const typed = type === undefined ? {} : { filetype: type };
   if (typeof source === 'string') {
     const range = { ...(start === undefined ? {} : { start }), ...(end === undefined ? {} : { end }) };
-    return MultipartParam.fromFile('body', source, { ...typed, ...range });
+    return sizedAsDeclared(await MultipartParam.fromFile('body', source, { ...typed, ...range }), size);
   }
   const sized: MultipartParamOptions = { ...typed, ...(size === undefined ? {} : { filesize: size }) };
   if (source instanceof Uint8Array) {
     const [from, to] = checkByteRange(start, end, source.length, 'the bytes', 'body');
     const value = from === 0 && to === source.length ? source : source.subarray(from, to);
-    return new MultipartParam('body', { value, filetype: type ?? OCTET_STREAM });
+    return new MultipartParam('body', { ...sized, value, filetype: type ?? OCTET_STREAM });
   }
   if (isBlobLike(source)) {
     const [from, to] = checkByteRange(start, end, source.size, 'the Blob', 'body');
@@ -148,6 +149,16 @@ async function rawParam(
     );
   }
   return new MultipartParam('body', { fileobj: source, ...sized });
+}
+
+/** A file's `size`, when given, must be the size of what is sent (as a param's `filesize` must). */
+function sizedAsDeclared(param: MultipartParam, size: number | undefined): MultipartParam {
+  if (size !== undefined && size !== param.size) {
+    throw new MultipartError('ERR_SIZE_MISMATCH', `size ${size} does not match the file's ${param.size} bytes`, {
+      paramName: 'body',
+    });
+  }
+  return param;
 }
 
 /** Each one-shot stream read to its end and replaced by its bytes or a temporary file; on failure, nothing is left behind. */

@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { MultipartError } from '../common/errors.js';
+import { hasBrand, MultipartError } from '../common/errors.js';
 import { messageOf } from '../common/messages.js';
 import { checkByteRange, checkOptionKeys, describe } from '../common/validate.js';
 import { assertValidBoundary } from './boundary.js';
@@ -23,6 +23,7 @@ import { statFew } from './stat.js';
 import { DEFAULT_BLOCK_SIZE, DEFAULT_SYNC_READ_LIMIT, streamPieces } from './stream.js';
 import {
   bodyLength,
+  firstConsumed,
   isSource,
   partHead,
   sizeOf,
@@ -49,11 +50,12 @@ export { BOUNDARY, PIECES } from './nesting.js';
  * The ESM and CommonJS builds each define the class; keys shared through the global symbol
  * registry let params made by one build be taken by the other.
  */
+// The brand is brandOf('MultipartParam'), written out: a unique symbol type keeps it out of the .d.ts.
 const PARAM_BRAND = Symbol.for('multipart-poster.MultipartParam');
 const PART = Symbol.for('multipart-poster.part');
 
 export function isMultipartParam(value: unknown): value is MultipartParam {
-  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[PARAM_BRAND] === true;
+  return hasBrand(value, PARAM_BRAND);
 }
 
 /** The wire description of a param, from either build. */
@@ -166,9 +168,7 @@ export class MultipartParam {
   get replayable(): boolean {
     const data = this.#data;
     if (typeof data === 'string' || data instanceof Uint8Array) return true;
-    return isSource(data)
-      ? !data.consumed
-      : data.pieces.every((piece) => !isSource(piece.data) || !piece.data.consumed);
+    return isSource(data) ? !data.consumed : firstConsumed(data.pieces) === undefined;
   }
 
   /** The part's header block, as in a multipart/form-data body: from `--boundary` to the blank line that ends the headers. */

@@ -1,5 +1,5 @@
 // The sources of a part's bytes, by kind; this module is the one the rest of the library imports them from.
-export type { ByteSource, ReadSettings } from './sources/source.js';
+export { unreadable, type ByteSource, type ReadSettings } from './sources/source.js';
 export { BlockPool } from './sources/pool.js';
 export { FileSource, type Measured } from './sources/file.js';
 export { BlobSource, blobName, blobType, isBlobLike, type BlobLike } from './sources/blob.js';

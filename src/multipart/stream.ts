@@ -4,7 +4,7 @@ import { DelimiterScanner } from './delimiter.js';
 import { Progress, type BodyCallback, type PartCallback } from './progress.js';
 import { consumedError, type BlockPool, type ByteSource, type ReadSettings } from './sources.js';
 import { LoopTurns } from './turns.js';
-import { bodyLength, isSource, pieceSize, type PartRecord, type Piece } from './wire.js';
+import { bodyLength, firstConsumed, isSource, pieceSize, type PartRecord, type Piece } from './wire.js';
 
 /** Files are read 1 MiB at a time: large reads are what keeps the encoder at disk speed. */
 export const DEFAULT_BLOCK_SIZE = 1024 * 1024;
@@ -43,7 +43,8 @@ export async function* streamPieces<Owner>(
   pieces: readonly Piece<Owner>[],
   settings: StreamSettings<Owner>,
 ): AsyncGenerator<Buffer, void, undefined> {
-  for (const { part, data } of pieces) if (isSource(data) && data.consumed) throw consumedError(part?.label);
+  const spent = firstConsumed(pieces);
+  if (spent !== undefined) throw consumedError(spent.part?.label);
   const total = 'total' in settings ? settings.total : bodyLength(pieces);
   const out = new Output<Owner>(settings, new Progress(settings.onProgress, settings.onPartProgress, total));
   const reading: ReadSettings = {

@@ -1,5 +1,5 @@
 import { MultipartError } from '../common/errors.js';
-import { BlobSource, FileSource, type ByteSource } from './sources.js';
+import { BlobSource, FileSource, unreadable, type ByteSource } from './sources.js';
 import { assertNoDelimiterIn } from './delimiter.js';
 import { bodyLength, isSource, type Piece } from './wire.js';
 
@@ -66,12 +66,7 @@ async function sourceBlob(source: ByteSource, label: string | undefined): Promis
       source.assertUnchanged(await promises.stat(source.path), label);
       file = await openAsBlob(source.path);
     } catch (cause) {
-      if (cause instanceof MultipartError) throw cause;
-      throw new MultipartError(
-        'ERR_FILE_UNREADABLE',
-        `cannot read ${source.description}: ${cause instanceof Error ? cause.message : String(cause)}`,
-        { paramName: label, cause },
-      );
+      throw cause instanceof MultipartError ? cause : unreadable(source.description, cause, label);
     }
     return source.start === 0 && source.size === file.size
       ? file

@@ -211,6 +211,11 @@ export function isSource(data: PartData | Piece<unknown>['data']): data is ByteS
   return typeof data === 'object' && !(data instanceof Uint8Array) && typeof (data as ByteSource).read === 'function';
 }
 
+/** The first piece whose source is a one-shot stream already read: none when the pieces can be sent (again). */
+export function firstConsumed<Owner>(pieces: readonly Piece<Owner>[]): Piece<Owner> | undefined {
+  return pieces.find(({ data }) => isSource(data) && data.consumed);
+}
+
 /** Bytes of a part's data (without framing); undefined for a source of unknown size. */
 export function sizeOf(data: PartData): number | undefined {
   if (typeof data === 'string') return Buffer.byteLength(data);
