@@ -10,7 +10,7 @@ import {
   describe,
   encodeOptionError,
   TOKEN,
-  type OptionKeys,
+  type OptionRegistry,
 } from '../common/validate.js';
 
 /** Progress of a whole body; `param` is the top-level part the last consumed byte belongs to (undefined for an empty form). */
@@ -64,27 +64,27 @@ export interface RawBodyOptions extends ReadOptions {
   end?: number;
 }
 
-const READ_OPTIONS: OptionKeys<ReadOptions> = {
+const READ_OPTIONS: OptionRegistry<ReadOptions> = {
   blockSize: true,
   syncReadLimit: true,
   onProgress: true,
   spool: true,
   signal: true,
 };
-export const ENCODE_OPTIONS: OptionKeys<EncodeOptions> = {
+export const ENCODE_OPTIONS: OptionRegistry<EncodeOptions> = {
   ...READ_OPTIONS,
   boundary: true,
   subtype: true,
   parameters: true,
 };
-export const RAW_BODY_OPTIONS: OptionKeys<RawBodyOptions> = {
+export const RAW_BODY_OPTIONS: OptionRegistry<RawBodyOptions> = {
   ...READ_OPTIONS,
   type: true,
   size: true,
   start: true,
   end: true,
 };
-const SPOOL_OPTIONS: OptionKeys<SpoolOptions> = { memoryLimit: true, maxBytes: true, dir: true };
+const SPOOL_OPTIONS: OptionRegistry<SpoolOptions> = { memoryLimit: true, maxBytes: true, dir: true };
 
 /** How a body is streamed, once the caller's options are checked; the total and the pool are the stream's own. */
 export type BodySettings = Omit<StreamSettings<MultipartParam>, 'total' | 'pool'>;

@@ -1,5 +1,5 @@
 import { MultipartError } from '../common/errors.js';
-import { checkFunction, checkInteger, checkOptionKeys, describe, type OptionKeys } from '../common/validate.js';
+import { checkFunction, checkInteger, checkOptionKeys, describe, type OptionRegistry } from '../common/validate.js';
 import { assertHeaderValue, type PartHeadersInit } from './headers.js';
 import type { NestedForm } from './nesting.js';
 import type { MultipartParam } from './param.js';
@@ -58,7 +58,7 @@ export type ParamsInput =
   | Map<string, FieldValue | readonly FieldValue[]>
   | { readonly [name: string]: FieldValue | readonly FieldValue[] };
 
-const PARAM_OPTIONS: OptionKeys<MultipartParamOptions> = {
+const PARAM_OPTIONS: OptionRegistry<MultipartParamOptions> = {
   value: true,
   filename: true,
   filetype: true,
@@ -67,7 +67,7 @@ const PARAM_OPTIONS: OptionKeys<MultipartParamOptions> = {
   cb: true,
   headers: true,
 };
-export const FROM_FILE_OPTIONS: OptionKeys<FromFileOptions> = {
+export const FROM_FILE_OPTIONS: OptionRegistry<FromFileOptions> = {
   filename: true,
   filetype: true,
   cb: true,
