@@ -1,5 +1,5 @@
 import { MultipartError } from '../common/errors.js';
-import { checkByteRange, checkInteger, checkOptionKeys, encodeOptionError } from '../common/validate.js';
+import { checkByteCount, checkByteRange, checkOptionKeys, encodeOptionError } from '../common/validate.js';
 import { Body, encodedBody, type EncodedBody, type EncodedForm } from './body.js';
 import { assertValidBoundary, genBoundary } from './boundary.js';
 import { assertHeaderValue } from './headers.js';
@@ -109,7 +109,7 @@ export async function rawBody(
   options: RawBodyOptions = {},
 ): Promise<EncodedBody> {
   checkOptionKeys(options, RAW_BODY_OPTIONS, encodeOptionError);
-  checkInteger(options.size, 'size', encodeOptionError);
+  checkByteCount(options.size, 'size', encodeOptionError);
   const spooling = spoolSettings(options.spool);
   if (options.type !== undefined) assertHeaderValue(options.type, 'the content type');
   const settings = readSettings(options);

@@ -4,8 +4,9 @@ import { DEFAULT_BLOCK_SIZE, DEFAULT_SYNC_READ_LIMIT, type StreamSettings } from
 import type { HeaderLine } from './wire.js';
 import {
   checkFunction,
-  checkInteger,
+  checkByteCount,
   checkOptionKeys,
+  checkSignal,
   checkString,
   describe,
   encodeOptionError,
@@ -91,32 +92,21 @@ export type BodySettings = Omit<StreamSettings<MultipartParam>, 'total' | 'pool'
 
 /** The read options, checked and with their defaults: resolved once, then passed down as they are. */
 export function readSettings(options: ReadOptions): BodySettings {
-  const { signal } = options;
-  if (
-    signal !== undefined &&
-    !(
-      typeof signal === 'object' &&
-      signal !== null &&
-      typeof signal.aborted === 'boolean' &&
-      typeof signal.addEventListener === 'function'
-    )
-  ) {
-    throw encodeOptionError(`signal must be an AbortSignal, not ${describe(signal)}`);
-  }
+  checkSignal(options.signal, 'signal', encodeOptionError);
   return {
     blockSize: checkBlockSize(options.blockSize) ?? DEFAULT_BLOCK_SIZE,
-    syncReadLimit: checkByteCount(options.syncReadLimit, 'syncReadLimit', 0) ?? DEFAULT_SYNC_READ_LIMIT,
+    syncReadLimit: checkBytes(options.syncReadLimit, 'syncReadLimit', 0) ?? DEFAULT_SYNC_READ_LIMIT,
     onProgress: checkFunction<BodyProgressCallback>(options.onProgress, 'onProgress', encodeOptionError),
   };
 }
 
 /** A read block size: a whole number of bytes, at least 1 (the rule of every encoder entry point). */
 export function checkBlockSize(value: unknown): number | undefined {
-  return checkByteCount(value, 'blockSize', 1);
+  return checkBytes(value, 'blockSize', 1);
 }
 
-function checkByteCount(value: unknown, option: string, min: number): number | undefined {
-  return checkInteger(value, option, encodeOptionError, min);
+function checkBytes(value: unknown, option: string, min: number): number | undefined {
+  return checkByteCount(value, option, encodeOptionError, min);
 }
 
 export function checkSubtype(subtype: unknown): string {
@@ -157,8 +147,8 @@ export function spoolSettings(option: unknown): SpoolSettings | undefined {
   if (option === true) return { ...SPOOL_DEFAULTS };
   const given = checkOptionKeys(option as SpoolOptions, SPOOL_OPTIONS, encodeOptionError, 'spool');
   return {
-    memoryLimit: checkByteCount(given.memoryLimit, 'spool.memoryLimit', 0) ?? SPOOL_DEFAULTS.memoryLimit,
-    maxBytes: checkByteCount(given.maxBytes, 'spool.maxBytes', 0) ?? SPOOL_DEFAULTS.maxBytes,
+    memoryLimit: checkBytes(given.memoryLimit, 'spool.memoryLimit', 0) ?? SPOOL_DEFAULTS.memoryLimit,
+    maxBytes: checkBytes(given.maxBytes, 'spool.maxBytes', 0) ?? SPOOL_DEFAULTS.maxBytes,
     dir: checkString(given.dir, 'spool.dir', encodeOptionError),
   };
 }

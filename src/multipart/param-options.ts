@@ -1,5 +1,5 @@
 import { MultipartError } from '../common/errors.js';
-import { checkFunction, checkInteger, checkOptionKeys, describe, type OptionRegistry } from '../common/validate.js';
+import { checkByteCount, checkFunction, checkOptionKeys, describe, type OptionRegistry } from '../common/validate.js';
 import { assertHeaderValue, type PartHeadersInit } from './headers.js';
 import type { NestedForm } from './nesting.js';
 import type { MultipartParam } from './param.js';
@@ -110,7 +110,7 @@ export function checkParamOptions(options: MultipartParamOptions, label: string 
   checkText(filetype, 'filetype', label);
   if (filetype !== undefined) assertHeaderValue(filetype, 'the content type', label);
   checkFunction(cb, 'cb', fail);
-  checkInteger(filesize, 'filesize', fail);
+  checkByteCount(filesize, 'filesize', fail);
   return options;
 }
 
