@@ -8,13 +8,36 @@ type OptionError = (message: string) => Error;
 export const encodeOptionError: OptionError = (message) => new MultipartError('ERR_INVALID_OPTION', message);
 export const uploadOptionError: OptionError = (message) => new UploadError('ERR_INVALID_OPTION', message);
 
-/** Describes a value for an error message: `a Map`, `"text"`, `number NaN`. */
+/**
+ * Describes a value for an error message: `a Map`, `"text"`, `number NaN`. Never throws, whatever
+ * the value's getters do: the message of a typed error must not become an untyped one.
+ */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return `a ${(value as object).constructor?.name ?? 'object'}`;
   if (typeof value === 'string') return JSON.stringify(value);
-  return `${typeof value} ${String(value)}`;
+  if (typeof value === 'function') return `function ${nameOf(value) || '(anonymous)'}`;
+  if (typeof value !== 'object') return `${typeof value} ${String(value)}`;
+  const name = nameOf(constructorOf(value));
+  if (name === 'Array') return 'an array';
+  return name === undefined || name === '' || name === 'Object' ? 'an object' : `a ${name}`;
+}
+
+/** An object's constructor: 'Array' for arrays; undefined where asking throws (a revoked Proxy). */
+function constructorOf(value: object): unknown {
+  try {
+    return Array.isArray(value) ? Array : (value as { constructor?: unknown }).constructor;
+  } catch {
+    return undefined;
+  }
+}
+
+function nameOf(value: unknown): string | undefined {
+  try {
+    const name = (value as { name?: unknown } | undefined)?.name;
+    return typeof name === 'string' ? name : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
