@@ -8,7 +8,7 @@ import { bodyLength, firstConsumed, isSource, pieceSize, type PartRecord, type P
 
 /** Files are read 1 MiB at a time: large reads are what keeps the encoder at disk speed. */
 export const DEFAULT_BLOCK_SIZE = 1024 * 1024;
-/** Small pieces (framing, short fields, small files) are gathered into chunks of about this size. */
+/** Small pieces (framing, short fields, small files) are gathered into chunks of up to this size. */
 const COALESCE_BYTES = 64 * 1024;
 /** Files below this size are read whole, synchronously (see FileSource). */
 export const DEFAULT_SYNC_READ_LIMIT = 64 * 1024;
@@ -154,11 +154,13 @@ class Output<Owner> {
     return true;
   }
 
+  /** A batch never grows past its capacity (no chunk larger than `maxChunk`): a piece that would overflow it sends it first. */
   *pass(piece: string | Uint8Array, size: number, part: PartRecord<Owner> | undefined): Generator<Buffer> {
     if (size < this.#batch.capacity) {
+      if (this.#batch.bytes + size > this.#batch.capacity) yield* this.#flush();
       this.#batch.add(piece, size);
       this.#progress.add(part, size);
-      if (this.#batch.bytes >= this.#batch.capacity) yield* this.#flush();
+      if (this.#batch.bytes === this.#batch.capacity) yield* this.#flush();
       return;
     }
     yield* this.#flush();
