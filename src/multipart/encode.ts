@@ -2,7 +2,6 @@ import { MultipartError } from '../common/errors.js';
 import { checkByteCount, checkByteRange, checkOptionKeys, encodeOptionError } from '../common/validate.js';
 import { Body, encodedBody, type EncodedBody, type EncodedForm } from './body.js';
 import { assertValidBoundary, genBoundary } from './boundary.js';
-import { assertHeaderValue } from './headers.js';
 import { OCTET_STREAM } from './mime.js';
 import {
   checkParameters,
@@ -15,6 +14,7 @@ import {
   type RawBodyOptions,
   type SpoolSettings,
 } from './options.js';
+import { checkContentType } from './param-options.js';
 import { MultipartParam, partOf, reportToCb, type MultipartParamOptions, type ParamsInput } from './param.js';
 import { isBlobLike, type BlobLike, type ByteSource, type StreamLike } from './sources.js';
 import { removeSpooled, spool } from './spool.js';
@@ -111,7 +111,7 @@ export async function rawBody(
   checkOptionKeys(options, RAW_BODY_OPTIONS, encodeOptionError);
   checkByteCount(options.size, 'size', encodeOptionError);
   const spooling = spoolSettings(options.spool);
-  if (options.type !== undefined) assertHeaderValue(options.type, 'the content type');
+  checkContentType(options.type, 'body');
   const settings = readSettings(options);
   const param = await rawParam(source, options);
   const spooled: string[] = [];

@@ -5,6 +5,7 @@ import type { HeaderLine } from './wire.js';
 import {
   checkFunction,
   checkByteCount,
+  checkInteger,
   checkOptionKeys,
   checkSignal,
   checkString,
@@ -100,9 +101,12 @@ export function readSettings(options: ReadOptions): BodySettings {
   };
 }
 
-/** A read block size: a whole number of bytes, at least 1 (the rule of every encoder entry point). */
+/** The most `fs.read` reads at once (Node refuses a longer read). */
+const MAX_READ = 2 ** 31 - 1;
+
+/** A read block size: a whole number of bytes from 1 to what one read can take (the rule of every encoder entry point). */
 export function checkBlockSize(value: unknown): number | undefined {
-  return checkBytes(value, 'blockSize', 1);
+  return checkInteger(value, 'blockSize', encodeOptionError, 1, MAX_READ);
 }
 
 function checkBytes(value: unknown, option: string, min: number): number | undefined {

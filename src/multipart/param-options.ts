@@ -107,11 +107,16 @@ export function checkParamOptions(options: MultipartParamOptions, label: string 
     });
   }
   checkText(filename, 'filename', label);
-  checkText(filetype, 'filetype', label);
-  if (filetype !== undefined) assertHeaderValue(filetype, 'the content type', label);
+  checkContentType(filetype, label);
   checkFunction(cb, 'cb', fail);
   checkByteCount(filesize, 'filesize', fail);
   return options;
+}
+
+/** A part's Content-Type as given: a string (ERR_INVALID_VALUE) that can stand in a header line (ERR_INVALID_HEADER_VALUE). */
+export function checkContentType(type: unknown, label: string | undefined): void {
+  checkText(type, 'the content type', label);
+  if (type !== undefined) assertHeaderValue(type as string, 'the content type', label);
 }
 
 function checkText(value: unknown, what: string, paramName: string | undefined): void {

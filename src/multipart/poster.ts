@@ -2,8 +2,8 @@ import { MultipartError } from '../common/errors.js';
 import { describe } from '../common/validate.js';
 import { headersFor } from './body.js';
 import { assertValidBoundary } from './boundary.js';
-import { assertHeaderValue } from './headers.js';
 import { guessType } from './mime.js';
+import { checkContentType } from './param-options.js';
 import { MultipartParam, partOf, type ParamsInput } from './param.js';
 import { bodyLength, multipartContentType, partHead, wirePieces, type Piece } from './wire.js';
 
@@ -59,7 +59,7 @@ export function encodeFileHeader(
   if (typeof paramName !== 'string') {
     throw new MultipartError('ERR_INVALID_NAME', `a field name must be a string, not ${describe(paramName)}`);
   }
-  if (filetype !== undefined) assertHeaderValue(filetype, 'the content type', paramName);
+  checkContentType(filetype, paramName);
   return partHead(
     { boundary, disposition: 'form-data' },
     { name: paramName, filename, contentType: filetype ?? guessType(filename), headers: undefined },
