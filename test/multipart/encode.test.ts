@@ -1,14 +1,6 @@
 import { unlinkSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import {
-  encodeFileHeader,
-  encodeString,
-  getBodySize,
-  getHeaders,
-  multipartEncode,
-  MultipartParam,
-  rawBody,
-} from '../../src/index.js';
+import { getBodySize, multipartEncode, MultipartParam, rawBody } from '../../src/index.js';
 import { collect, parseWithBusboy } from '../helpers/parse.js';
 import { tempDir, writeFile } from '../helpers/files.js';
 
@@ -211,35 +203,6 @@ describe('progress', () => {
     const raw = await rawBody(new Uint8Array(0), { onProgress: (_p, current) => calls.push(current) });
     expect(await collect(raw.body)).toHaveLength(0);
     expect(calls).toEqual([0]);
-  });
-});
-
-describe('poster helpers', () => {
-  it('encodeString is one complete text part', () => {
-    expect(encodeString(B, 'n', 'v').toString()).toBe(
-      `--${B}\r\nContent-Disposition: form-data; name="n"\r\n\r\nv\r\n`,
-    );
-  });
-
-  it('encodeFileHeader is a file part header with a type', () => {
-    expect(encodeFileHeader(B, 'f', 10, 'a.txt')).toBe(
-      `--${B}\r\nContent-Disposition: form-data; name="f"; filename="a.txt"\r\nContent-Type: text/plain\r\n\r\n`,
-    );
-    expect(encodeFileHeader(B, 'f', 10)).toContain('Content-Type: application/octet-stream\r\n');
-    expect(() => encodeFileHeader(B, 'f', -1)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_VALUE' }));
-    expect(() => encodeFileHeader(B, 'f', 1, 'a', 'x\r\ny')).toThrow(
-      expect.objectContaining({ code: 'ERR_INVALID_HEADER_VALUE' }),
-    );
-  });
-
-  it('getHeaders has the length when known and leaves it out for a stream of unknown size', async () => {
-    expect(getHeaders({ a: 'b' }, B)).toEqual({
-      'Content-Type': `multipart/form-data; boundary=${B}`,
-      'Content-Length': String(getBodySize({ a: 'b' }, B)),
-    });
-    const unknown = new MultipartParam('s', { fileobj: (async function* () {})() });
-    expect(getHeaders([unknown], B)).toEqual({ 'Content-Type': `multipart/form-data; boundary=${B}` });
-    expect(() => getBodySize([unknown], B)).toThrow(expect.objectContaining({ code: 'ERR_SIZE_UNKNOWN' }));
   });
 });
 

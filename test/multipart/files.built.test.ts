@@ -4,19 +4,18 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/files.js';
 
-// Runs programs against the built package (dist/) in child processes, so it needs the build.
+// Runs consumer programs (test/fixtures/multipart/) against the built package (dist/) in child
+// processes, so it needs the build.
 const dir = tempDir();
 const root = join(import.meta.dirname, '..', '..');
+const library = join(root, 'dist', 'index.js');
+const fixture = (name: string) => join(root, 'test', 'fixtures', 'multipart', name);
 
-/** Runs a script against the built package in a child process, with a shell prefix such as `ulimit`. */
-function runBuilt(script: string, shellPrefix = ''): string {
-  const file = join(dir, `script-${Math.random().toString(36).slice(2)}.mjs`);
-  writeFileSync(file, script.replaceAll('PKG', join(root, 'dist/index.js')));
-  return execFileSync(
-    'bash',
-    ['-c', `${shellPrefix} exec ${JSON.stringify(process.execPath)} ${JSON.stringify(file)}`],
-    { encoding: 'utf8', timeout: 120_000 },
-  );
+/** Runs a fixture with node, behind a shell prefix such as `ulimit`; its last output line, parsed. */
+function runFixture(name: string, args: string[], shellPrefix = ''): Record<string, number> {
+  const command = [process.execPath, fixture(name), library, ...args].map((arg) => JSON.stringify(arg)).join(' ');
+  const output = execFileSync('bash', ['-c', `${shellPrefix} exec ${command}`], { encoding: 'utf8', timeout: 120_000 });
+  return JSON.parse(output.trim().split('\n').at(-1)!) as Record<string, number>;
 }
 
 describe('frugal with descriptors and memory', () => {
@@ -24,16 +23,7 @@ describe('frugal with descriptors and memory', () => {
     const many = join(dir, 'many');
     mkdirSync(many);
     for (let i = 0; i < 10_000; i++) writeFileSync(join(many, `${i}.txt`), `file number ${i}\n`);
-    const output = runBuilt(
-      `import { multipartEncode, MultipartParam } from 'PKG';
-       const params = [];
-       for (let i = 0; i < 10000; i++) params.push(await MultipartParam.fromFile('f' + i, ${JSON.stringify(many)} + '/' + i + '.txt'));
-       const form = await multipartEncode(params);
-       let n = 0; for await (const c of form.body) n += c.length;
-       console.log(JSON.stringify({ n, expected: form.contentLength }));`,
-      'ulimit -n 256 &&',
-    );
-    const { n, expected } = JSON.parse(output) as { n: number; expected: number };
+    const { n, expected } = runFixture('many-files.mjs', [many, '10000'], 'ulimit -n 256 &&');
     expect(n).toBe(expected);
   });
 
@@ -41,16 +31,18 @@ describe('frugal with descriptors and memory', () => {
     const big = join(dir, 'sparse-2g.bin');
     writeFileSync(big, '');
     truncateSync(big, 2 * 1024 ** 3);
-    const output = runBuilt(
-      `import { multipartEncode, MultipartParam } from 'PKG';
-       let calls = 0;
-       const form = await multipartEncode({ f: await MultipartParam.fromFile('f', ${JSON.stringify(big)}) }, { onProgress: () => calls++ });
-       let n = 0; for await (const c of form.body) n += c.length;
-       console.log(JSON.stringify({ n, expected: form.contentLength, calls, maxRssMiB: process.resourceUsage().maxRSS / 1024 }));`,
-    );
-    const { n, expected, calls, maxRssMiB } = JSON.parse(output) as Record<string, number>;
+    const { n, expected, calls, maxRssMiB } = runFixture('big-file.mjs', [big]);
     expect(n).toBe(expected);
     expect(calls).toBeGreaterThan(2000);
     expect(maxRssMiB).toBeLessThan(160);
+  });
+
+  it("a spooled body's Blob keeps its temporary file while the Blob lives", () => {
+    const spoolDir = tempDir();
+    const output = execFileSync(process.execPath, ['--expose-gc', fixture('spooled-blob.mjs'), library, spoolDir], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(output.trim()).toBe('true');
   });
 });

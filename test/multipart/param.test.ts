@@ -177,6 +177,12 @@ describe('encode, encodeHdr, iterEncode, getSize, reset', () => {
     await expect(collect(file.iterEncode(B))).rejects.toMatchObject({ code: 'ERR_BOUNDARY_IN_DATA' });
   });
 
+  it('iterEncode() checks its boundary like every sibling', () => {
+    expect(() => new MultipartParam('a', { value: 'x' }).iterEncode('b\r\nX-Injected: 1')).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_BOUNDARY' }),
+    );
+  });
+
   it('getSize fails clearly for a stream of unknown size, and encodeHdr checks the boundary', () => {
     const param = new MultipartParam('s', { fileobj: Readable.from([Buffer.from('x')]) });
     expect(param.size).toBeUndefined();

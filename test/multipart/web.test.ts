@@ -1,4 +1,4 @@
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, rmSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { File as NodeFile, FormData as NodeFormData } from 'formdata-node';
 import { describe, expect, it } from 'vitest';
@@ -97,6 +97,27 @@ describe('toBlob(): a Blob of the whole body, nothing read up front', () => {
     });
     await expect(encoded.toBlob()).rejects.toMatchObject({ code: 'ERR_BLOB_UNSUPPORTED', paramName: 's' });
     await expect(encoded.toBlob()).rejects.toBeInstanceOf(MultipartError);
+  });
+
+  it('a chosen boundary is checked in file data too', async () => {
+    const path = writeFile(
+      dir,
+      'holds-delimiter.txt',
+      'x\r\n--Chosen\r\nContent-Disposition: form-data; name="role"\r\n\r\nadmin',
+    );
+    const encoded = await multipartEncode({ doc: await MultipartParam.fromFile('doc', path) }, { boundary: 'Chosen' });
+    await expect(encoded.toBlob()).rejects.toMatchObject({ code: 'ERR_BOUNDARY_IN_DATA', paramName: 'doc' });
+  });
+
+  it('a file changed or removed since it was measured is refused, typed', async () => {
+    const changed = writeFile(dir, 'changed.txt', 'original');
+    const encoded = await multipartEncode({ f: await MultipartParam.fromFile('f', changed) });
+    writeFile(dir, 'changed.txt', 'REPLACED');
+    await expect(encoded.toBlob()).rejects.toMatchObject({ code: 'ERR_SIZE_MISMATCH', paramName: 'f' });
+    const gone = writeFile(dir, 'gone.txt', 'here');
+    const encoded2 = await multipartEncode({ f: await MultipartParam.fromFile('f', gone) });
+    rmSync(gone);
+    await expect(encoded2.toBlob()).rejects.toMatchObject({ code: 'ERR_FILE_UNREADABLE', paramName: 'f' });
   });
 });
 
