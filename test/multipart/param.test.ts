@@ -1,5 +1,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { brandOf } from '../../src/common/errors.js';
+import { isMultipartParam } from '../../src/multipart/param.js';
 import { MultipartError, MultipartParam } from '../../src/index.js';
 import { collect } from '../helpers/parse.js';
 import { tempDir, writeFile } from '../helpers/files.js';
@@ -230,5 +232,14 @@ describe('encode, encodeHdr, iterEncode, getSize, reset', () => {
     });
     await collect(param.iterEncode(B));
     expect(calls.slice(-2)).toEqual([param.getSize(B), param.getSize(B)]);
+  });
+});
+
+describe('the brand', () => {
+  it("is common's brandOf('MultipartParam'): a param of the other build (ESM or CommonJS) is one", () => {
+    expect(isMultipartParam(new MultipartParam('a', { value: 'x' }))).toBe(true);
+    expect(isMultipartParam({ [brandOf('MultipartParam')]: true })).toBe(true);
+    for (const value of [null, {}, 'a', { [Symbol('multipart-poster.MultipartParam')]: true }])
+      expect(isMultipartParam(value)).toBe(false);
   });
 });
