@@ -1,22 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { isUploadBody, recyclingChunks } from '../../src/multipart/encode.js';
-import { MultipartError, multipartEncode, MultipartParam, rawBody } from '../../src/index.js';
+import { multipartEncode, MultipartParam, rawBody } from '../../src/index.js';
 import { bytes, tempDir, writeFile } from '../helpers/files.js';
 import { collect } from '../helpers/parse.js';
+import { drainOrCode } from '../helpers/outcome.js';
 
 // The encoded result (src/multipart/body.ts): a body that can be read again, frozen headers, a
 // brand that holds across builds; and the bytes in it, which must not change after encoding.
 const dir = tempDir();
-
-/** Reads a body whole; a failure comes back as its error code and field. */
-async function drain(body: AsyncIterable<Buffer>): Promise<Buffer | string> {
-  try {
-    return await collect(body);
-  } catch (error) {
-    expect(error).toBeInstanceOf(MultipartError);
-    return `${(error as MultipartError).code} ${(error as MultipartError).paramName ?? ''}`.trim();
-  }
-}
 
 /** ES2024's resizable ArrayBuffer (Node 20 has it; the ES2023 lib does not type it). */
 const ResizableBuffer = ArrayBuffer as unknown as new (
@@ -95,7 +86,7 @@ describe('an encoded body cannot be made to disagree with itself', () => {
     ],
   )('%s', async (_label, make, expected) => {
     const { body, contentLength } = await make();
-    const outcome = await drain(body);
+    const outcome = await drainOrCode(body);
     if (typeof expected === 'string') expect(outcome).toBe(expected);
     else {
       expect(Buffer.isBuffer(outcome), String(outcome)).toBe(true);

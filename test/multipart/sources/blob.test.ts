@@ -3,21 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { MultipartError, multipartEncode, MultipartParam } from '../../../src/index.js';
 import { bytes, tempDir, writeFile } from '../../helpers/files.js';
 import { collect, parseWithBusboy } from '../../helpers/parse.js';
+import { drainOrCode } from '../../helpers/outcome.js';
 
 // A Blob or File part (src/multipart/sources/blob.ts): recognised by shape, sized once, read again
 // for every pass; whatever a Blob-like does wrong ends typed.
 const dir = tempDir();
 const data = bytes(200_000, 7);
-
-/** Reads a body whole; a failure comes back as its error code and field. */
-async function drain(body: AsyncIterable<Buffer>): Promise<Buffer | string> {
-  try {
-    return await collect(body);
-  } catch (error) {
-    expect(error).toBeInstanceOf(MultipartError);
-    return `${(error as MultipartError).code} ${(error as MultipartError).paramName ?? ''}`.trim();
-  }
-}
 
 /** A Blob-like by shape, whose parts a row replaces. */
 function blobLike(overrides: Record<string, unknown> = {}, content = 'abc'): Record<string, unknown> {
@@ -76,7 +67,7 @@ describe('every kind of Blob streams its bytes exactly, and again', () => {
     const blob = await openAsBlob(path);
     writeFileSync(path, 'changed and longer');
     const form = await multipartEncode([new MultipartParam('b', { fileobj: blob })]);
-    expect(await drain(form.body)).toBe('ERR_FILE_UNREADABLE b');
+    expect(await drainOrCode(form.body)).toBe('ERR_FILE_UNREADABLE b');
   });
 });
 
@@ -90,7 +81,7 @@ describe('hostile Blob-likes', () => {
     const head =
       '--B\r\nContent-Disposition: form-data; name="f"; filename="blob"\r\nContent-Type: application/octet-stream\r\n\r\n';
     expect(form.contentLength).toBe(head.length + 3 + '\r\n--B--\r\n'.length);
-    expect(await drain(form.body)).toBe('ERR_SIZE_MISMATCH f');
+    expect(await drainOrCode(form.body)).toBe('ERR_SIZE_MISMATCH f');
   });
 
   it.each<[string, unknown, string]>([
@@ -166,7 +157,7 @@ describe('hostile Blob-likes', () => {
     ],
   ])('a Blob-like whose %s fails the stream, typed', async (_label, overrides, expected) => {
     const form = await multipartEncode({ f: blobLike(overrides) as never });
-    expect(await drain(form.body)).toBe(expected);
+    expect(await drainOrCode(form.body)).toBe(expected);
   });
 
   it('getters that throw (name, type) count as absent, not as a crash', async () => {

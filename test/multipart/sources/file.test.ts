@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { MultipartError, multipartEncode, MultipartParam } from '../../../src/index.js';
 import { bytes, openFilesUnder, tempDir, writeFile } from '../../helpers/files.js';
 import { collect } from '../../helpers/parse.js';
+import { drainOrCode } from '../../helpers/outcome.js';
 
 // A file part (src/multipart/sources/file.ts, through MultipartParam.fromFile): measured by stat,
 // opened when its part is reached, closed when it ends, and refused typed when it changed.
@@ -143,16 +144,6 @@ describe('a file that changes after its size was taken fails the stream, never t
   });
 });
 
-/** Reads a body whole; a failure comes back as its error code and field. */
-async function drain(body: AsyncIterable<Buffer>): Promise<Buffer | string> {
-  try {
-    return await collect(body);
-  } catch (error) {
-    expect(error).toBeInstanceOf(MultipartError);
-    return `${(error as MultipartError).code} ${(error as MultipartError).paramName ?? ''}`.trim();
-  }
-}
-
 describe('fromFile: hostile paths, ranges and options', () => {
   const content = 'abcdefghij';
   const path = writeFile(dir, 'ten.txt', content);
@@ -233,7 +224,7 @@ describe('a path swapped after it was measured', () => {
         const form = await multipartEncode([await MultipartParam.fromFile('f', path)]);
         rmSync(path);
         swap(path);
-        expect(await drain(form.body)).toBe(expected);
+        expect(await drainOrCode(form.body)).toBe(expected);
         expect(openFilesUnder(dir)).toEqual([]);
       });
     }

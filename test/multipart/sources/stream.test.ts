@@ -1,25 +1,16 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { MultipartError, multipartEncode, MultipartParam } from '../../../src/index.js';
+import { multipartEncode, MultipartParam } from '../../../src/index.js';
 import { bytes, tempDir, writeFile } from '../../helpers/files.js';
 import { collect, parseWithBusboy } from '../../helpers/parse.js';
+import { drainOrCode } from '../../helpers/outcome.js';
 
 // A caller's stream as a part (src/multipart/sources/stream.ts): a Node Readable, a web
 // ReadableStream or any async iterable; read once, sized when declared (or an fs.ReadStream's
 // file), its chunks kept from the caller's reuse; whatever it does wrong ends typed.
 const dir = tempDir();
 const data = bytes(200_000, 7);
-
-/** Reads a body whole; a failure comes back as its error code and field. */
-async function drain(body: AsyncIterable<Buffer>): Promise<Buffer | string> {
-  try {
-    return await collect(body);
-  } catch (error) {
-    expect(error).toBeInstanceOf(MultipartError);
-    return `${(error as MultipartError).code} ${(error as MultipartError).paramName ?? ''}`.trim();
-  }
-}
 
 /** A generator that yields the same buffer again and again, rewriting it after each yield. */
 async function* reusing(letters: string, size: number): AsyncGenerator<Uint8Array> {
@@ -225,7 +216,7 @@ describe('hostile streams: the body is what was declared, or the stream fails ty
   for (const [label, make, expected] of rows) {
     it(label, async () => {
       const { body, contentLength } = await multipartEncode(await make());
-      const outcome = await drain(body);
+      const outcome = await drainOrCode(body);
       if (typeof expected === 'string') {
         expect(outcome).toBe(expected);
       } else {
