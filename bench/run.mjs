@@ -40,7 +40,9 @@ const WORKLOADS = [
   {
     id: 'W1',
     title: `one ${sizes.w1Bytes / MiB} MiB file + 2 fields`,
-    subjects: ['ours', 'ours+progress', ...PEERS, 'raw'],
+    subjects: ['ours', 'ours+progress', ...PEERS, 'raw', 'fs.read', 'cat'],
+    // The physical limit: how far every reader is from the page cache's speed.
+    limit: 'cat',
   },
   { id: 'W2', title: `${sizes.w2Files} files × 8 MiB`, subjects: ['ours', ...PEERS, 'raw'] },
   {
@@ -182,8 +184,10 @@ const WORKLOADS = [
 const selected = (workload) =>
   only === undefined || only.includes(workload.id.toLowerCase()) || only.includes(workload.group);
 const isOurs = (subject) => subject.startsWith('ours');
+/** Plain readers of the files, not encoders: the raw stream read, a bare fs.read loop, cat. */
+const READERS = ['raw', 'fs.read', 'cat'];
 const isPeer = (subject, workload) =>
-  workload.peers ? workload.peers.includes(subject) : !isOurs(subject) && subject !== 'raw';
+  workload.peers ? workload.peers.includes(subject) : !isOurs(subject) && !READERS.includes(subject);
 
 /** `taskset` pins a process to one core (util-linux); the pinned workload needs it. */
 const pin = (core) => `exec taskset -c ${core} `;
@@ -291,6 +295,16 @@ async function measure(workload) {
   return { ...workload, runs, slow: [...slow], fds };
 }
 
+/** The median over rounds of `subject`'s time ÷ `other`'s in the same round. */
+function sameRoundRatio(result, subject, other) {
+  const ratios = result.runs[subject]
+    .filter((r) => r.ok && r.round > 0)
+    .map((r) => [r, result.runs[other]?.find((o) => o.ok && o.round === r.round)])
+    .filter(([, o]) => o)
+    .map(([r, o]) => r.ms / o.ms);
+  return ratios.length ? median(ratios) : undefined;
+}
+
 function summarize(result) {
   const rows = result.subjects.map((subject) => {
     const ok = result.runs[subject].filter((r) => r.ok);
@@ -331,6 +345,7 @@ function summarize(result) {
         : undefined,
       chunked: ok.some((r) => r.chunked === true),
       fds: result.fds[subject],
+      vsLimit: result.limit ? sameRoundRatio(result, subject, result.limit) : undefined,
     };
   });
   // Ratios within each round: ours against the best peer, the raw read, curl and plain ours of
@@ -413,6 +428,7 @@ function columns(result) {
     ...(result.id === 'W7'
       ? [['per upload', '---:', (r) => (r.perUpload === undefined ? '–' : `${r.perUpload.toFixed(1)} MiB`)]]
       : []),
+    ...(result.limit ? [[`× ${result.limit} (page cache)`, '---:', (r) => times(r.vsLimit)]] : []),
     ['length check', '---', (r) => `${r.length}${r.chunked ? ' (chunked)' : ''}`],
     ...(result.verify ? [['received (busboy, SHA-256)', '---', (r) => r.check ?? '']] : []),
     ...(result.loop

@@ -3,7 +3,17 @@
 // and where the workload asks for them the check of what was received, the event-loop delay, or
 // the medians of fresh processes started.
 import { spawn, spawnSync } from 'node:child_process';
-import { createReadStream, openAsBlob, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import {
+  closeSync,
+  createReadStream,
+  openAsBlob,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+} from 'node:fs';
+import { open } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { join } from 'node:path';
@@ -128,7 +138,45 @@ const encoders = {
     for (const file of files) bytes += await drain(createReadStream(file.path, { highWaterMark: 1024 * 1024 }));
     return { bytes, declared: bytes };
   },
+  /** The physical limit: the files copied from the page cache to /dev/null by `cat`, in its own process. */
+  cat: () => catFiles(),
+  /** A bare read loop: `FileHandle.read` into one buffer of ours' block size (1 MiB), nothing else. */
+  async 'fs.read'() {
+    if (files.length === 0) throw new Error('no files in this workload');
+    const buffer = Buffer.allocUnsafe(1024 * 1024);
+    let bytes = 0;
+    for (const file of files) {
+      const handle = await open(file.path);
+      try {
+        for (let n = -1; n !== 0; bytes += n) ({ bytesRead: n } = await handle.read(buffer, 0, buffer.length, null));
+      } finally {
+        await handle.close();
+      }
+    }
+    return { bytes, declared: bytes };
+  },
 };
+
+/** `cat FILE... > /dev/null` under /usr/bin/time: its CPU and peak RSS are the process's own. */
+function catFiles() {
+  if (files.length === 0) throw new Error('no files in this workload');
+  const paths = files.map((file) => file.path);
+  const bytes = paths.reduce((sum, path) => sum + statSync(path).size, 0);
+  return new Promise((resolve, reject) => {
+    const devNull = openSync('/dev/null', 'w');
+    const child = spawn('/usr/bin/time', ['-f', '%e %U %S %M', 'cat', ...paths], {
+      stdio: ['ignore', devNull, 'pipe'],
+    });
+    closeSync(devNull);
+    let stderr = '';
+    child.stderr.on('data', (c) => (stderr += c));
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`cat exited ${code}: ${stderr.trim()}`));
+      const [, user, sys, maxRssKiB] = stderr.trim().split('\n').at(-1).split(' ').map(Number);
+      resolve({ bytes, declared: bytes, external: { cpuMs: (user + sys) * 1000, maxRssMiB: maxRssKiB / 1024 } });
+    });
+  });
+}
 
 /** W1-loop, W4-loop: encode into a pipe to bench/check.mjs, which parses and hashes what it reads. */
 const pipedEncoders = {
