@@ -57,15 +57,12 @@ export function checkOptionKeys<T extends object>(
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw fail(`${what} must be an object, not ${describe(options)}`);
   }
-  const isKnown = Array.isArray(known)
-    ? (key: string) => known.includes(key)
-    : (key: string) => Object.hasOwn(known, key);
-  // for...in rather than Object.keys: no array per call (a MultipartParam per field of 100,000).
+  const list = Array.isArray(known) ? (known as readonly string[]) : undefined;
+  // for...in rather than Object.keys, and no closure: nothing allocated per call (a MultipartParam per field of 100,000).
   for (const key in options) {
-    if (Object.hasOwn(options, key) && !isKnown(key)) {
-      const names = Array.isArray(known) ? known : Object.keys(known);
-      throw fail(`unknown option ${JSON.stringify(key)} in ${what}; known: ${names.join(', ')}`);
-    }
+    if (!Object.hasOwn(options, key) || (list === undefined ? Object.hasOwn(known, key) : list.includes(key))) continue;
+    const names = list ?? Object.keys(known);
+    throw fail(`unknown option ${JSON.stringify(key)} in ${what}; known: ${names.join(', ')}`);
   }
   return options;
 }
