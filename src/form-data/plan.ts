@@ -3,6 +3,7 @@ import { assertNoDelimiter } from '../multipart/delimiter.js';
 import {
   bodyLength,
   closeDelimiter,
+  inMemory,
   isSource,
   partHead,
   wirePieces,
@@ -98,8 +99,9 @@ export function bufferOf(pieces: readonly Piece<Field>[]): Buffer {
         },
       );
     }
+    const held = inMemory(data);
     chunks.push(
-      typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+      typeof held === 'string' ? Buffer.from(held, 'utf8') : Buffer.from(held.buffer, held.byteOffset, held.byteLength),
     );
   }
   return Buffer.concat(chunks);

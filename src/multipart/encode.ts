@@ -25,6 +25,7 @@ import {
   multipartContentType,
   unframedPieces,
   wirePieces,
+  withData,
   type Framing,
   type Part,
   type Piece,
@@ -177,14 +178,15 @@ async function spoolParts(
         out.push(part);
         continue;
       }
-      const copy = await spool(data, settings, part.name, files, signal);
+      const label = part.name ?? undefined;
+      const copy = await spool(data, settings, label, files, signal);
       const size = copy instanceof Uint8Array ? copy.length : copy.size;
       if (data.size !== undefined && size !== data.size) {
         throw new MultipartError('ERR_SIZE_MISMATCH', `its stream held ${size} bytes, not the ${data.size} declared`, {
-          paramName: part.name,
+          paramName: label,
         });
       }
-      out.push({ ...part, data: copy });
+      out.push(withData(part, copy));
     }
   } catch (error) {
     await removeSpooled(files);

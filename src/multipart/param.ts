@@ -24,6 +24,7 @@ import { DEFAULT_BLOCK_SIZE, DEFAULT_SYNC_READ_LIMIT, streamPieces } from './str
 import {
   bodyLength,
   firstConsumed,
+  inMemory,
   isSource,
   partHead,
   sizeOf,
@@ -80,23 +81,33 @@ export class MultipartParam {
   readonly headers: readonly HeaderLine[];
   readonly cb: ProgressCallback | undefined;
   #data: PartData;
-  #part: Part<MultipartParam> | undefined;
 
   /** @internal */
   get [PARAM_BRAND](): true {
     return true;
   }
 
-  /** @internal */
+  /**
+   * @internal The param is its own wire description (a Part): no second object per field. The
+   * wire takes what it sends from it when the body is planned.
+   */
   get [PART](): Part<MultipartParam> {
-    return (this.#part ??= {
-      name: this.name ?? undefined,
-      filename: this.filename,
-      contentType: this.filetype,
-      headers: this.headers.length === 0 ? undefined : this.headers,
-      data: this.#data,
-      owner: this,
-    });
+    return this as unknown as Part<MultipartParam>;
+  }
+
+  /** @internal Part's name for the type this part is sent with. */
+  get contentType(): string | undefined {
+    return this.filetype;
+  }
+
+  /** @internal The part's data, for the wire. */
+  get data(): PartData {
+    return this.#data;
+  }
+
+  /** @internal Whose progress the part's bytes are: the param's own. */
+  get owner(): MultipartParam {
+    return this;
   }
 
   constructor(name: string | null, options: MultipartParamOptions = {}) {
@@ -141,7 +152,6 @@ export class MultipartParam {
       ...(options.headers === undefined ? {} : { headers: options.headers }),
     });
     param.#data = new FileSource(path, stats, start, end - start);
-    param.#part = undefined;
     return param;
   }
 
@@ -192,7 +202,8 @@ export class MultipartParam {
           { paramName: this.name ?? undefined },
         );
       }
-      bytes.push(typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+      const held = inMemory(data);
+      bytes.push(typeof held === 'string' ? Buffer.from(held, 'utf8') : held);
     }
     return Buffer.concat(bytes);
   }

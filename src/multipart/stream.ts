@@ -4,7 +4,21 @@ import { DelimiterScanner } from './delimiter.js';
 import { Progress, type BodyCallback, type PartCallback } from './progress.js';
 import { consumedError, type BlockPool, type ByteSource, type ReadSettings } from './sources.js';
 import { LoopTurns } from './turns.js';
-import { bodyLength, firstConsumed, isSource, pieceSize, type PartRecord, type Piece } from './wire.js';
+import {
+  bodyLength,
+  firstConsumed,
+  inMemory,
+  isSource,
+  pieceSize,
+  TextPiece,
+  type PartRecord,
+  type TextSink,
+  type Piece,
+  type PieceData,
+} from './wire.js';
+
+/** A piece's data held in memory: a text part, text or bytes. */
+type InMemory = Exclude<PieceData<unknown>, ByteSource>;
 
 /** Files are read 1 MiB at a time: large reads are what keeps the encoder at disk speed. */
 export const DEFAULT_BLOCK_SIZE = 1024 * 1024;
@@ -79,9 +93,9 @@ export async function* streamPieces<Owner>(
 }
 
 /** Bytes of an in-memory piece, which must be what was planned. */
-function inMemorySize(data: string | Uint8Array, piece: Piece<unknown>): number {
+function inMemorySize(data: InMemory, piece: Piece<unknown>): number {
   const { planned } = piece;
-  if (planned !== undefined && typeof data !== 'string' && data.byteLength !== planned) {
+  if (planned !== undefined && data instanceof Uint8Array && data.byteLength !== planned) {
     // A resizable ArrayBuffer resized, or a buffer transferred (detached), after the length was declared.
     throw new MultipartError(
       'ERR_SIZE_MISMATCH',
@@ -147,7 +161,7 @@ class Output<Owner> {
   }
 
   /** Adds a piece to the batch if it fits without filling it (nothing to send yet); false otherwise. */
-  tryBatch(piece: string | Uint8Array, size: number, part: PartRecord<Owner> | undefined): boolean {
+  tryBatch(piece: InMemory, size: number, part: PartRecord<Owner> | undefined): boolean {
     if (this.#batch.bytes + size >= this.#batch.capacity) return false;
     this.#batch.add(piece, size);
     this.#progress.add(part, size);
@@ -155,7 +169,7 @@ class Output<Owner> {
   }
 
   /** A batch never grows past its capacity (no chunk larger than `maxChunk`): a piece that would overflow it sends it first. */
-  *pass(piece: string | Uint8Array, size: number, part: PartRecord<Owner> | undefined): Generator<Buffer> {
+  *pass(piece: InMemory, size: number, part: PartRecord<Owner> | undefined): Generator<Buffer> {
     if (size < this.#batch.capacity) {
       if (this.#batch.bytes + size > this.#batch.capacity) yield* this.#flush();
       this.#batch.add(piece, size);
@@ -164,7 +178,8 @@ class Output<Owner> {
       return;
     }
     yield* this.#flush();
-    const bytes = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : asBuffer(piece);
+    const held = inMemory(piece);
+    const bytes = typeof held === 'string' ? Buffer.from(held, 'utf8') : asBuffer(held);
     const step = this.#limit ?? bytes.length;
     for (let offset = 0; offset < bytes.length; offset += step) {
       const slice = step >= bytes.length ? bytes : bytes.subarray(offset, offset + step);
@@ -187,36 +202,52 @@ class Output<Owner> {
   }
 }
 
-/** Small pieces waiting to go out together; runs of text are encoded in one go. */
-class Batch {
-  #chunks: Array<string | Uint8Array> = [];
+/**
+ * Small pieces waiting to go out together; runs of text are encoded in one go. Its list is kept
+ * at its largest and cleared with empty strings, never grown again: a batch of 64 KiB of small
+ * fields is a few thousand strings, for every chunk of the body.
+ */
+class Batch implements TextSink {
+  readonly #chunks: Array<string | Uint8Array> = [];
+  #count = 0;
+  #hasBytes = false;
   bytes = 0;
 
   constructor(readonly capacity: number) {}
 
-  /** `size` is the piece's byte count (for text, its UTF-8 length). */
-  add(piece: string | Uint8Array, size: number): void {
-    this.#chunks.push(piece);
+  /** `size` is the piece's byte count (for text, its UTF-8 length); a text part goes in as the strings it is made of. */
+  add(piece: InMemory, size: number): void {
+    if (piece instanceof TextPiece) piece.writeTo(this);
+    else {
+      if (typeof piece !== 'string') this.#hasBytes = true;
+      this.#chunks[this.#count++] = piece;
+    }
     this.bytes += size;
+  }
+
+  text(value: string): void {
+    this.#chunks[this.#count++] = value;
   }
 
   /** The batch as one chunk; the batch is empty after. */
   take(): Buffer {
-    const chunk = this.#encode();
-    this.#chunks = [];
+    const chunks = this.#chunks;
+    const chunk = this.#hasBytes ? this.#mixed() : Buffer.from(chunks.join(''), 'utf8');
+    chunks.fill('', 0, this.#count);
+    this.#count = 0;
+    this.#hasBytes = false;
     this.bytes = 0;
     return chunk;
   }
 
-  #encode(): Buffer {
+  #mixed(): Buffer {
     const chunks = this.#chunks;
-    if (chunks.every((c) => typeof c === 'string')) return Buffer.from(chunks.join(''), 'utf8');
     const buffers: Uint8Array[] = [];
-    for (let i = 0; i < chunks.length;) {
+    for (let i = 0; i < this.#count;) {
       let text = '';
-      for (; i < chunks.length && typeof chunks[i] === 'string'; i++) text += chunks[i];
+      for (; i < this.#count && typeof chunks[i] === 'string'; i++) text += chunks[i];
       if (text !== '') buffers.push(Buffer.from(text, 'utf8'));
-      if (i < chunks.length) buffers.push(chunks[i++] as Uint8Array);
+      if (i < this.#count) buffers.push(chunks[i++] as Uint8Array);
     }
     return buffers.length === 1 ? asBuffer(buffers[0]!) : Buffer.concat(buffers, this.bytes);
   }

@@ -1,7 +1,7 @@
 import { MultipartError } from '../common/errors.js';
 import { BlobSource, FileSource, unreadable, type ByteSource } from './sources.js';
 import { assertNoDelimiterIn } from './delimiter.js';
-import { bodyLength, isSource, type Piece } from './wire.js';
+import { bodyLength, inMemory, isSource, type Piece } from './wire.js';
 
 /**
  * The body as a `Blob` made of its framing and its parts, nothing read: files as
@@ -13,7 +13,8 @@ export async function piecesToBlob(pieces: readonly Piece<unknown>[], contentTyp
   const parts: Array<Blob | Uint8Array | string> = [];
   for (const { part, data, scanFor } of pieces) {
     if (!isSource(data)) {
-      parts.push(typeof data === 'string' ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      const held = inMemory(data);
+      parts.push(typeof held === 'string' ? held : new Uint8Array(held.buffer, held.byteOffset, held.byteLength));
       continue;
     }
     const blob = await sourceBlob(data, part?.label);

@@ -1,7 +1,8 @@
 import { MultipartError } from '../common/errors.js';
 import { assertNoDelimiter } from './delimiter.js';
-import { escapeFilename, escapeName } from './escape.js';
+import { CRLF, partHead } from './head.js';
 import type { ByteSource } from './sources.js';
+import { TextPiece, textFrame, type TextSink } from './text-piece.js';
 
 /**
  * The multipart wire format (RFC 2046 §5.1; RFC 7578 for form-data), in one place. Each part:
@@ -19,9 +20,13 @@ import type { ByteSource } from './sources.js';
  */
 export type HeaderLine = readonly [name: string, value: string];
 
-/** One part as plain data: its header fields, its data, and what its progress is reported against. */
+/**
+ * One part as plain data: its header fields, its data, and what its progress is reported against.
+ * A name of null or undefined means no Content-Disposition line. A part must not change once
+ * planned (a MultipartParam, which is its own Part, cannot).
+ */
 export interface Part<Owner> {
-  readonly name: string | undefined;
+  readonly name: string | null | undefined;
   readonly filename: string | undefined;
   readonly contentType: string | undefined;
   /** Further header lines, already checked (tokens for names, no CR/LF in values). */
@@ -49,17 +54,20 @@ export interface Framing {
 }
 
 /**
- * A run of the body and the part it belongs to (undefined: the close delimiter).
- * `data` is text (a whole framed string part, sent as UTF-8), bytes, or a source.
+ * A run of the body and the part it belongs to (undefined: the close delimiter). `data` is a
+ * text part (head, value and CRLF, put together when sent), text (sent as UTF-8 as it is),
+ * bytes, or a source.
  */
 export interface Piece<Owner> {
   readonly part: PartRecord<Owner> | undefined;
-  readonly data: string | Uint8Array | ByteSource;
+  readonly data: PieceData<Owner>;
   /** For bytes: their length when planned; bytes resized or detached since then fail the stream. */
   readonly planned?: number;
   /** For a source: the boundaries whose delimiter its bytes must not hold (the caller-chosen ones around it). */
   readonly scanFor?: readonly string[];
 }
+
+export type PieceData<Owner> = TextPiece<Owner> | string | Uint8Array | ByteSource;
 
 export interface PartRecord<Owner> {
   readonly owner: Owner;
@@ -71,22 +79,6 @@ export interface PartRecord<Owner> {
   readonly parent: PartRecord<Owner> | undefined;
 }
 
-export function partHead(
-  framing: Pick<Framing, 'boundary' | 'disposition'>,
-  part: Omit<Part<unknown>, 'data' | 'owner'>,
-): string {
-  let head = `--${framing.boundary}\r\n`;
-  if (part.name !== undefined) {
-    head += `Content-Disposition: ${framing.disposition}; name="${escapeName(part.name)}"`;
-    if (part.filename !== undefined) head += `; filename="${escapeFilename(part.filename)}"`;
-    head += '\r\n';
-  }
-  if (part.contentType !== undefined) head += `Content-Type: ${part.contentType}\r\n`;
-  if (part.headers !== undefined) for (const [name, value] of part.headers) head += `${name}: ${value}\r\n`;
-  return `${head}\r\n`;
-}
-
-const CRLF = '\r\n';
 const CRLF_BYTES = Buffer.from(CRLF, 'latin1');
 
 export function closeDelimiter(boundary: string): string {
@@ -95,27 +87,23 @@ export function closeDelimiter(boundary: string): string {
 
 /**
  * The single walk over the parts that every consumer uses: `bodyLength` sums it, the stream
- * reads it, `encode()` joins it. A string value travels with its framing as one text, encoded
- * only when streamed; bytes and sources stand alone, never copied; a nested body's pieces are
- * spliced in whole.
+ * reads it, `encode()` joins it. A string value is one text piece with its framing, put together
+ * and encoded only when streamed; bytes and sources stand alone, never copied; a nested body's
+ * pieces are spliced in whole.
  */
 export function wirePieces<Owner>(parts: Iterable<Part<Owner>>, framing: Framing, close = true): Piece<Owner>[] {
   const pieces: Piece<Owner>[] = [];
   const scanFor = framing.chosen ? [framing.boundary] : undefined;
+  const frame = textFrame(framing);
   for (const part of parts) {
-    const head = partHead(framing, part);
-    const label = part.name;
+    const label = part.name ?? undefined;
     const data = part.data;
     if (typeof data === 'string') {
       if (scanFor !== undefined) assertNoDelimiter(data, framing.boundary, label);
-      const text = head + data + CRLF;
-      pieces.push({
-        part: { owner: part.owner, label, size: Buffer.byteLength(text, 'utf8'), parent: undefined },
-        data: text,
-      });
+      pieces.push(TextPiece.of(part as Part<Owner> & { data: string }, frame));
       continue;
     }
-    const headBytes = Buffer.from(head, 'utf8');
+    const headBytes = Buffer.from(partHead(framing, part), 'utf8');
     if (isNested(data)) {
       pieces.push(...nestedPieces(data, part, headBytes, framing));
       continue;
@@ -140,13 +128,19 @@ export function wirePieces<Owner>(parts: Iterable<Part<Owner>>, framing: Framing
   return pieces;
 }
 
+/** The part with other data (a spooled copy of its stream), as a plain Part. */
+export function withData<Owner>(part: Part<Owner>, data: PartData): Part<Owner> {
+  const { name, filename, contentType, headers, owner } = part;
+  return { name, filename, contentType, headers, data, owner };
+}
+
 /** A body with no framing at all (`rawBody`): the data alone. */
 export function unframedPieces<Owner>(
   part: Pick<Part<Owner>, 'owner' | 'name'> & { data: Uint8Array | ByteSource },
 ): Piece<Owner>[] {
   const { data } = part;
   const size = data instanceof Uint8Array ? data.length : data.size;
-  const record = { owner: part.owner, label: part.name, size, parent: undefined };
+  const record = { owner: part.owner, label: part.name ?? undefined, size, parent: undefined };
   return [data instanceof Uint8Array ? { part: record, data, planned: data.length } : { part: record, data }];
 }
 
@@ -161,7 +155,7 @@ function nestedPieces<Owner>(
   headBytes: Buffer,
   framing: Framing,
 ): Piece<Owner>[] {
-  const label = part.name;
+  const label = part.name ?? undefined;
   if (nested.boundary.startsWith(framing.boundary)) {
     throw new MultipartError(
       'ERR_INVALID_BOUNDARY',
@@ -191,13 +185,16 @@ function nestedPieces<Owner>(
   const pieces: Piece<Owner>[] = [{ part: outer, data: headBytes }];
   for (const piece of inner) {
     const { data } = piece;
-    if (framing.chosen && typeof data !== 'string' && !(data instanceof Uint8Array)) {
+    if (framing.chosen && isSource(data)) {
       pieces.push({ ...piece, part: within(piece.part), scanFor: [...(piece.scanFor ?? []), framing.boundary] });
       continue;
     }
-    // Inner framing starts with `--<inner>`, which cannot begin the outer delimiter (checked above).
-    if (framing.chosen) assertNoDelimiter(data as string | Uint8Array, framing.boundary, piece.part?.label ?? label);
-    pieces.push({ ...piece, part: within(piece.part) });
+    // Inner framing starts with `--<inner>`, which cannot begin the outer delimiter (checked above);
+    // a text part's head holds no line start but its own.
+    const checked = data instanceof TextPiece ? data.value : (data as string | Uint8Array);
+    if (framing.chosen) assertNoDelimiter(checked, framing.boundary, piece.part?.label ?? label);
+    if (data instanceof TextPiece) pieces.push(data.within(within(data.parent), data.label ?? label));
+    else pieces.push({ ...piece, part: within(piece.part) });
   }
   pieces.push({ part: outer, data: CRLF_BYTES });
   return pieces;
@@ -209,6 +206,11 @@ export function isNested(data: PartData): data is NestedBody {
 
 export function isSource(data: PartData | Piece<unknown>['data']): data is ByteSource {
   return typeof data === 'object' && !(data instanceof Uint8Array) && typeof (data as ByteSource).read === 'function';
+}
+
+/** What an in-memory piece sends: text (a text part's put together) or bytes. */
+export function inMemory(data: Exclude<PieceData<unknown>, ByteSource>): string | Uint8Array {
+  return data instanceof TextPiece ? data.text() : data;
 }
 
 /** The first piece whose source is a one-shot stream already read: none when the pieces can be sent (again). */
@@ -225,8 +227,9 @@ export function sizeOf(data: PartData): number | undefined {
 
 /** Bytes of one piece; undefined for a source of unknown size. */
 export function pieceSize({ part, data }: Piece<unknown>): number | undefined {
-  if (typeof data === 'string') return part!.size; // a text piece is its whole part
-  return data instanceof Uint8Array ? data.length : data.size;
+  if (typeof data === 'string') return part!.size; // text that is its whole part
+  if (data instanceof Uint8Array) return data.length;
+  return data.size; // a text part's, or a source's
 }
 
 /** Total bytes of the pieces, or undefined if any source's size is unknown. */
@@ -257,3 +260,5 @@ export function multipartContentType(
   for (const [key, value] of parameters) type += `; ${key}=${parameterValue(value)}`;
   return type;
 }
+
+export { partHead, TextPiece, type TextSink };

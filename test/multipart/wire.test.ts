@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { bodyLength, multipartContentType, wirePieces, type Framing, type Part } from '../../src/multipart/wire.js';
+import type { ByteSource } from '../../src/multipart/sources.js';
+import {
+  bodyLength,
+  inMemory,
+  multipartContentType,
+  wirePieces,
+  type Framing,
+  type Part,
+} from '../../src/multipart/wire.js';
 
 /** Parts in, exact bytes out: the wire format as a table, in the style of busboy's tests. */
 const part = (fields: Partial<Part<string>>): Part<string> => ({
@@ -17,9 +25,7 @@ const other: Framing = { boundary: 'B', disposition: 'attachment', chosen: false
 
 function bytesOf(parts: Part<string>[], framing: Framing, close = true): string {
   const pieces = wirePieces(parts, framing, close);
-  const out = Buffer.concat(
-    pieces.map(({ data }) => (typeof data === 'string' ? Buffer.from(data) : Buffer.from(data as Uint8Array))),
-  );
+  const out = Buffer.concat(pieces.map(({ data }) => Buffer.from(inMemory(data as Exclude<typeof data, ByteSource>))));
   expect(out.length).toBe(bodyLength(pieces));
   return out.toString('latin1');
 }
