@@ -44,6 +44,8 @@ export { encodeFileHeader, encodeString, getBodySize, getHeaders } from './poste
  * body is iterated.
  */
 export async function multipartEncode(params: ParamsInput, options: EncodeOptions = {}): Promise<EncodedForm> {
+  // Counted from here: the first boundary loads node:crypto, and the params are checked, before the plan's first slice.
+  const turns = new LoopTurns();
   checkOptionKeys(options, ENCODE_OPTIONS, encodeOptionError);
   const chosen = options.boundary !== undefined;
   const boundary = chosen ? options.boundary : genBoundary();
@@ -57,7 +59,8 @@ export async function multipartEncode(params: ParamsInput, options: EncodeOption
   checkPartCount(list, subtype, formData);
   const spooled: string[] = [];
   const parts = await spoolParts(list.map(partOf), spooling, spooled, options.signal);
-  const pieces = await planInSlices(parts, { boundary, disposition: formData ? 'form-data' : 'attachment', chosen });
+  const framing: Framing = { boundary, disposition: formData ? 'form-data' : 'attachment', chosen };
+  const pieces = await planInSlices(parts, framing, turns);
   const reportsParts = parts.some((part) => part.owner.cb !== undefined || isNested(part.data));
   const withParts = reportsParts ? { ...settings, onPartProgress: reportToCb } : settings;
   const body = new Body(pieces, withParts, { boundary, contentType });
@@ -88,9 +91,9 @@ const PLAN_STEP = 256;
 async function planInSlices(
   parts: readonly Part<MultipartParam>[],
   framing: Framing,
+  turns: LoopTurns,
 ): Promise<Piece<MultipartParam>[]> {
   const pieces: Piece<MultipartParam>[] = [];
-  const turns = new LoopTurns();
   for (let start = 0; start < parts.length; start += PLAN_STEP) {
     if (turns.due) await turns.turn();
     for (const piece of wirePieces(parts.slice(start, start + PLAN_STEP), framing, false)) pieces.push(piece);

@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import { basename } from 'node:path';
 import { hasBrand, MultipartError } from '../common/errors.js';
 import { messageOf } from '../common/messages.js';
@@ -132,18 +133,28 @@ export class MultipartParam {
    * A file part read from `path` when its bytes are needed (or the byte range `start`..`end` of
    * it, as `Blob.slice` counts). Only `stat` runs now.
    */
-  static async fromFile(
-    paramName: string | null,
-    path: string,
-    options: FromFileOptions = {},
-  ): Promise<MultipartParam> {
-    const label = paramName ?? undefined;
-    checkOptionKeys(options, FROM_FILE_OPTIONS, paramOptionError(label));
-    if (typeof path !== 'string')
-      throw new MultipartError('ERR_INVALID_VALUE', `path must be a string, not ${describe(path)}`, {
-        paramName: label,
+  static fromFile(paramName: string | null, path: string, options: FromFileOptions = {}): Promise<MultipartParam> {
+    // What can fail before the stat fails the promise (the executor's throw), never the call.
+    return new Promise((resolve, reject) => {
+      const label = paramName ?? undefined;
+      checkOptionKeys(options, FROM_FILE_OPTIONS, paramOptionError(label));
+      if (typeof path !== 'string')
+        throw new MultipartError('ERR_INVALID_VALUE', `path must be a string, not ${describe(path)}`, {
+          paramName: label,
+        });
+      statFew(path, (error, stats) => {
+        try {
+          resolve(MultipartParam.#ofFile(paramName, path, options, measuredFile(path, label, error, stats)));
+        } catch (failure) {
+          reject(failure);
+        }
       });
-    const stats = await statFile(path, label);
+    });
+  }
+
+  /** The file part, once the file is measured. */
+  static #ofFile(paramName: string | null, path: string, options: FromFileOptions, stats: Stats): MultipartParam {
+    const label = paramName ?? undefined;
     const [start, end] = checkByteRange(options.start, options.end, stats.size, JSON.stringify(path), label);
     const param = new MultipartParam(paramName, {
       filename: options.filename ?? basename(path),
@@ -258,12 +269,9 @@ export class MultipartParam {
 
 const MAKER: ParamMaker = { make: (name, options) => new MultipartParam(name, options), isParam: isMultipartParam };
 
-/** The file at `path`, measured: a regular file, else ERR_FILE_UNREADABLE. */
-async function statFile(path: string, label: string | undefined): Promise<import('node:fs').Stats> {
-  let stats;
-  try {
-    stats = await statFew(path);
-  } catch (cause) {
+/** What stat said of the file at `path`: a regular file, else ERR_FILE_UNREADABLE. */
+function measuredFile(path: string, label: string | undefined, cause: Error | null, stats: Stats | undefined): Stats {
+  if (cause !== null || stats === undefined) {
     throw new MultipartError('ERR_FILE_UNREADABLE', `cannot read file ${JSON.stringify(path)}: ${messageOf(cause)}`, {
       paramName: label,
       cause,

@@ -1,5 +1,4 @@
-import { stat } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
+import { stat, type Stats } from 'node:fs';
 
 /**
  * At most this many `stat` calls in flight. A directory's worth of `fromFile` calls made at once
@@ -7,17 +6,39 @@ import type { Stats } from 'node:fs';
  * it for tens of milliseconds; in groups this size the loop turns between them.
  */
 const STATS_IN_FLIGHT = 16;
-let statsInFlight = 0;
-const waitingForStat: Array<() => void> = [];
 
-/** `stat`, a few at a time. */
-export async function statFew(path: string): Promise<Stats> {
-  if (statsInFlight >= STATS_IN_FLIGHT) await new Promise<void>((resolve) => waitingForStat.push(resolve));
-  statsInFlight++;
-  try {
-    return await stat(path);
-  } finally {
-    statsInFlight--;
-    waitingForStat.shift()?.();
+type StatDone = (error: Error | null, stats: Stats | undefined) => void;
+
+/** Paths waiting for a free slot, oldest first from `next`: a queue that never shifts its array. */
+const waiting: Array<[path: string, done: StatDone] | undefined> = [];
+let next = 0;
+let inFlight = 0;
+
+/**
+ * `stat`, a few at a time: `done` runs when this path's turn has come and its stat completed. A
+ * callback rather than a promise: a completion is one callback, not a chain of promise turns.
+ */
+export function statFew(path: string, done: StatDone): void {
+  waiting.push([path, done]);
+  startWaiting();
+}
+
+function startWaiting(): void {
+  while (inFlight < STATS_IN_FLIGHT && next < waiting.length) {
+    const [path, done] = waiting[next]!;
+    waiting[next++] = undefined;
+    inFlight++;
+    stat(path, (error, stats) => {
+      inFlight--;
+      try {
+        done(error, stats);
+      } finally {
+        startWaiting();
+      }
+    });
+  }
+  if (next === waiting.length) {
+    waiting.length = 0;
+    next = 0;
   }
 }

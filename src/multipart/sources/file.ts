@@ -17,15 +17,20 @@ export class FileSource implements ByteSource {
   readonly #start: number;
   readonly #toEnd: boolean;
 
+  /** The file as it was measured: a different file at the path, or a changed one, is refused. */
+  private readonly measured: Measured;
+
   constructor(
     readonly path: string,
-    /** The file as it was measured: a different file at the path, or a changed one, is refused. */
-    private readonly measured: Measured,
+    measured: Measured,
     start = 0,
     readonly size = measured.size - start,
   ) {
+    // The four numbers, not the Stats object: 2,000 files would each keep a Stats while their body lives.
+    const { size: whole, dev, ino, mtimeMs } = measured;
+    this.measured = { size: whole, dev, ino, mtimeMs };
     this.#start = start;
-    this.#toEnd = start + size === measured.size;
+    this.#toEnd = start + size === whole;
   }
 
   /** Where the range starts in the file. */

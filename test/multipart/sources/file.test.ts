@@ -205,6 +205,34 @@ describe('fromFile: hostile paths, ranges and options', () => {
   });
 });
 
+describe('fromFile made for many files at once', () => {
+  it('measures every file, a few at a time, each param its own file; a failure among them is that one only', async () => {
+    const many = join(dir, 'many-at-once');
+    mkdirSync(many);
+    const paths = Array.from({ length: 200 }, (_, i) => writeFile(many, `${i}.txt`, 'x'.repeat(i)));
+    const calls = paths.map((path, i) => MultipartParam.fromFile(`f${i}`, i % 50 === 7 ? `${path}.missing` : path));
+    const settled = await Promise.allSettled(calls);
+    settled.forEach((outcome, i) => {
+      if (i % 50 === 7) expect(outcome).toMatchObject({ status: 'rejected', reason: { code: 'ERR_FILE_UNREADABLE' } });
+      else expect(outcome).toMatchObject({ status: 'fulfilled', value: { name: `f${i}`, size: i } });
+    });
+    expect(openFilesUnder(dir)).toEqual([]);
+  });
+
+  it('never throws: every bad argument is a rejected promise', () => {
+    for (const call of [
+      () => MultipartParam.fromFile('f', 42 as never),
+      () => MultipartParam.fromFile('f', dir, { bogus: 1 } as never),
+      () => MultipartParam.fromFile(7 as never, join(dir, 'ten.txt')),
+    ]) {
+      let promise: Promise<unknown> | undefined;
+      expect(() => (promise = call())).not.toThrow();
+      expect(promise).toBeInstanceOf(Promise);
+      promise!.catch(() => {});
+    }
+  });
+});
+
 describe('a path swapped after it was measured', () => {
   const swaps: Array<[string, (path: string) => void, string]> = [
     ['for a FIFO nobody writes to', (path) => execFileSync('mkfifo', [path]), 'ERR_FILE_UNREADABLE f'],
