@@ -85,8 +85,11 @@ function checkPartCount(list: readonly MultipartParam[], subtype: string, formDa
   }
 }
 
-/** Parts planned between two looks at the clock; the event loop gets its turns, so 100,000 fields never hold it for long. */
-const PLAN_STEP = 256;
+/**
+ * Parts planned between two looks at the clock: few enough that a slice of file parts (each head made
+ * into bytes) stays within the loop's time slice, so 100,000 fields or 2,000 files never hold it for long.
+ */
+const PLAN_STEP = 64;
 
 async function planInSlices(
   parts: readonly Part<MultipartParam>[],

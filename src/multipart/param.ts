@@ -65,6 +65,9 @@ export function partOf(param: MultipartParam): Part<MultipartParam> {
   return (param as unknown as Record<symbol, Part<MultipartParam>>)[PART]!;
 }
 
+/** fromFile without options: nothing to check (2,000 calls made at once are 2,000 fewer objects). */
+const NO_OPTIONS: FromFileOptions = Object.freeze({});
+
 /** Most parts have no headers of their own: they share one empty list (100,000 fields, 100,000 fewer arrays). */
 const NO_HEADERS: HeaderLine[] = Object.freeze([]) as unknown as HeaderLine[];
 
@@ -133,11 +136,15 @@ export class MultipartParam {
    * A file part read from `path` when its bytes are needed (or the byte range `start`..`end` of
    * it, as `Blob.slice` counts). Only `stat` runs now.
    */
-  static fromFile(paramName: string | null, path: string, options: FromFileOptions = {}): Promise<MultipartParam> {
+  static fromFile(
+    paramName: string | null,
+    path: string,
+    options: FromFileOptions = NO_OPTIONS,
+  ): Promise<MultipartParam> {
     // What can fail before the stat fails the promise (the executor's throw), never the call.
     return new Promise((resolve, reject) => {
       const label = paramName ?? undefined;
-      checkOptionKeys(options, FROM_FILE_OPTIONS, paramOptionError(label));
+      if (options !== NO_OPTIONS) checkOptionKeys(options, FROM_FILE_OPTIONS, paramOptionError(label));
       if (typeof path !== 'string')
         throw new MultipartError('ERR_INVALID_VALUE', `path must be a string, not ${describe(path)}`, {
           paramName: label,

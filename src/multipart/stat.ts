@@ -9,8 +9,8 @@ const STATS_IN_FLIGHT = 16;
 
 type StatDone = (error: Error | null, stats: Stats | undefined) => void;
 
-/** Paths waiting for a free slot, oldest first from `next`: a queue that never shifts its array. */
-const waiting: Array<[path: string, done: StatDone] | undefined> = [];
+/** Paths waiting for a free slot and what to call with their stat, in pairs, oldest first from `next`: a queue that never shifts its array. */
+const waiting: Array<string | StatDone | undefined> = [];
 let next = 0;
 let inFlight = 0;
 
@@ -19,13 +19,15 @@ let inFlight = 0;
  * callback rather than a promise: a completion is one callback, not a chain of promise turns.
  */
 export function statFew(path: string, done: StatDone): void {
-  waiting.push([path, done]);
+  waiting.push(path, done);
   startWaiting();
 }
 
 function startWaiting(): void {
   while (inFlight < STATS_IN_FLIGHT && next < waiting.length) {
-    const [path, done] = waiting[next]!;
+    const path = waiting[next] as string;
+    const done = waiting[next + 1] as StatDone;
+    waiting[next++] = undefined;
     waiting[next++] = undefined;
     inFlight++;
     stat(path, (error, stats) => {
