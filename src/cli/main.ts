@@ -1,14 +1,25 @@
 import { classify, EXIT } from './errors.js';
-import { parseOptions, USAGE } from './options.js';
-import { send, type Io } from './send.js';
+import type { Io } from './io.js';
+import { parseOptions } from './options.js';
+import { send } from './send.js';
 import { serve } from './serve.js';
+import { exitOnSignals } from './signals.js';
+import { USAGE } from './usage.js';
 
 declare const PACKAGE_VERSION: string;
+
+/**
+ * Commands that read their own arguments, named by the first one (`multipart-poster NAME ...`).
+ * `serve` is read with the options of the upload command (args.ts), the rest here.
+ */
+const COMMANDS: Record<string, (args: readonly string[], io: Io) => Promise<number>> = {};
 
 /** Runs the command line and resolves to the exit code; errors are one line unless --verbose. */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   let verbose = argv.includes('-v') || argv.includes('--verbose');
   try {
+    const command = argv[0] === undefined ? undefined : COMMANDS[argv[0]];
+    if (command !== undefined) return await command(argv.slice(1), io);
     const options = parseOptions(argv);
     if (options.command === 'help') {
       io.stdout.write(`${USAGE}\n`);
@@ -20,21 +31,22 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     }
     verbose = options.verbose;
     if (options.command === 'serve') return await serve(options, io);
-    // Killed by a signal, the process still runs its exit handlers: a spooled standard input is removed.
-    for (const [signal, code] of [
-      ['SIGINT', 130],
-      ['SIGTERM', 143],
-      ['SIGHUP', 129],
-    ] as const)
-      process.once(signal, () => process.exit(code));
+    exitOnSignals();
     return await send(options, io);
   } catch (error) {
-    const { kind, message } = classify(error);
-    io.stderr.write(`multipart-poster: ${message}\n`);
-    if (kind === 'usage') io.stderr.write('Try multipart-poster --help\n');
-    if (verbose && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
-    return EXIT[kind];
+    return report(error, verbose, io);
   }
+}
+
+function report(error: unknown, verbose: boolean, io: Io): number {
+  const { kind, message } = classify(error);
+  io.stderr.write(`multipart-poster: ${message}\n`);
+  if (kind === 'usage') io.stderr.write('Try multipart-poster --help\n');
+  if (verbose) {
+    for (let cause = error; cause instanceof Error; cause = cause.cause)
+      if (cause.stack) io.stderr.write(`${cause === error ? '' : 'caused by: '}${cause.stack}\n`);
+  }
+  return EXIT[kind];
 }
 
 let settled = false;

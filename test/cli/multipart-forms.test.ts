@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseFormArg } from '../../src/cli/form-args.js';
+import { parseFormArg } from '../../src/cli/form-grammar.js';
 import { bytes, tempDir, writeFile } from '../helpers/files.js';
 import { parseWithBusboy } from '../helpers/parse.js';
 

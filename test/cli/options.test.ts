@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeArgs, parseOptions, type SendOptions } from '../../src/cli/options.js';
+import { normalizeArgs } from '../../src/cli/args.js';
+import { parseOptions, type SendOptions } from '../../src/cli/options.js';
 
 const URL = 'http://127.0.0.1:1/';
 const send = (...args: string[]) => parseOptions([...args, URL]) as SendOptions;

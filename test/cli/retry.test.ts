@@ -59,11 +59,11 @@ describe("--retry and friends, with curl's meanings", () => {
     await new Promise<void>((resolve) => resetting.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(resetting.address() as net.AddressInfo).port}/`;
     try {
-      expect((await runCli(['--retry', '2', '--retry-delay', '0.001', '-F', 'a=b', url])).code).toBe(55);
+      expect((await runCli(['--retry', '2', '--retry-delay', '0.001', '-F', 'a=b', url])).code).toBe(56);
       expect(connections).toBe(1);
       expect(
         (await runCli(['--retry', '2', '--retry-all-errors', '--retry-delay', '0.001', '-F', 'a=b', url])).code,
-      ).toBe(55);
+      ).toBe(56);
       expect(connections).toBe(4);
     } finally {
       resetting.close();

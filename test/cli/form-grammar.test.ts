@@ -2,7 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CONTENTS_LIMIT, parseFormArg, readLimited, toParams } from '../../src/cli/form-args.js';
+import { CONTENTS_LIMIT, readLimited } from '../../src/cli/bounded-read.js';
+import { parseFormArg } from '../../src/cli/form-grammar.js';
+import { toParams } from '../../src/cli/params.js';
 import { tempDir, writeFile } from '../helpers/files.js';
 
 describe("-F with curl's grammar", () => {
