@@ -27,6 +27,8 @@ export const EXIT = {
   send: 55,
   receive: 56,
   certificate: 60,
+  /** curl's CURLE_SSL_CACERT_BADFILE: the --cacert file cannot be read. */
+  caFile: 77,
 } as const;
 
 export type ExitKind = keyof typeof EXIT;

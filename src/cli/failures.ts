@@ -67,9 +67,16 @@ export function networkFailure(error: Error & { url?: string }, route: Route): C
   return tlsFailure(failure) ?? exchangeFailure(failure, where);
 }
 
+/** OpenSSL's reason in a message such as `write EPROTO 80..:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:file:line:`. */
+function opensslReason(message: string): string {
+  const reason = /error:[0-9A-Fa-f]+:[^:]*:[^:]*:([^:\n]+)/.exec(message)?.[1];
+  return reason ?? message.split('\n')[0]!.trim();
+}
+
 /** A TLS handshake that failed for a reason other than trust: curl's 35. */
-function tlsFailure({ code, message, host }: Failure): Classified | undefined {
+function tlsFailure({ code, message: full, host }: Failure): Classified | undefined {
   if (code !== 'EPROTO' && !code.startsWith('ERR_SSL_') && !code.startsWith('ERR_TLS_')) return undefined;
+  const message = opensslReason(full);
   const plain = /wrong version number|packet length too long|http request/i.test(message)
     ? ` (the server there does not speak TLS: is the URL http://${host}?)`
     : '';

@@ -24,7 +24,7 @@ function readCa(path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (cause) {
-    throw new CliError('read', `cannot read --cacert ${JSON.stringify(path)}: ${messageOf(cause)}`, cause);
+    throw new CliError('caFile', `cannot read --cacert ${JSON.stringify(path)}: ${messageOf(cause)}`, cause);
   }
 }
 

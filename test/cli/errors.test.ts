@@ -100,9 +100,13 @@ describe('library errors map to exit codes by their code', () => {
       'the certificate of 127.0.0.1:9 is not trusted: the cause (use --cacert or --insecure)',
     ],
     [
-      { code: 'EPROTO', message: 'error:0A00010B:SSL routines::wrong version number' },
+      {
+        code: 'EPROTO',
+        message:
+          'write EPROTO 809C888F857F0000:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/openssl/ssl/record/ssl3_record.c:350:\n',
+      },
       'tls',
-      'the TLS handshake with 127.0.0.1:9 failed: error:0A00010B:SSL routines::wrong version number (the server there does not speak TLS: is the URL http://127.0.0.1:9?)',
+      'the TLS handshake with 127.0.0.1:9 failed: wrong version number (the server there does not speak TLS: is the URL http://127.0.0.1:9?)',
     ],
     [{ code: 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE' }, 'tls', 'the TLS handshake with 127.0.0.1:9 failed: the cause'],
     [

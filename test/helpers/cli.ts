@@ -11,14 +11,17 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the built CLI to completion. */
-export function runCli(args: string[], options: { timeout?: number } = {}): Promise<CliResult> {
+/** Runs the built CLI to completion; `stdin` is a descriptor to give it as standard input (default: none). */
+export function runCli(args: string[], options: { timeout?: number; stdin?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cliPath, ...args], {
+      cwd: root,
+      stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
+    child.stdout!.on('data', (c) => (stdout += c));
+    child.stderr!.on('data', (c) => (stderr += c));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeout ?? 30_000);
     child.on('error', reject);
     child.on('close', (code) => {
