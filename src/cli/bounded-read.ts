@@ -105,7 +105,10 @@ export interface StreamReadOptions extends ReadOptions {
  */
 export function readStream(stream: NodeJS.ReadableStream, what: string, options: StreamReadOptions): Promise<Buffer> {
   const { limit = CONTENTS_LIMIT, signal, release } = options;
-  signal?.throwIfAborted();
+  if (signal?.aborted) {
+    release();
+    return Promise.reject(signal.reason as Error);
+  }
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let total = 0;

@@ -37,12 +37,11 @@ export async function toParams(args: readonly FormArg[], options: ParamsOptions 
       throw error;
     }),
   );
-  try {
-    return await Promise.all(reads);
-  } finally {
-    // Every read has been told to stop; the ones that fail because of it are not reported twice.
-    for (const read of reads) read.catch(() => {});
-  }
+  // Every read has ended (the others told to stop) before the first failure is reported: nothing is left open.
+  const results = await Promise.allSettled(reads);
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed !== undefined) throw controller.signal.reason ?? failed.reason;
+  return results.map((result) => (result as PromiseFulfilledResult<MultipartParam>).value);
 }
 
 async function toParam(arg: FormArg, options: ParamsOptions): Promise<MultipartParam> {
