@@ -95,8 +95,8 @@ export function parseFormArg(spec: string): FormArg {
   if (eq <= 0)
     throw new CliError('usage', `bad -F ${JSON.stringify(spec)}: expected name=value, name=@file or name=<file`);
   const cursor = new Cursor(spec.slice(eq + 1), spec);
-  cursor.skipWhitespace();
-  const marker = cursor.text[cursor.at];
+  // As in curl, `@` and `<` count only right after the `=`: `a= @x` is the text "@x".
+  const marker = cursor.text[0];
   const kind: FormArg['kind'] = marker === '@' ? 'file' : marker === '<' ? 'contents' : 'text';
   if (kind !== 'text') cursor.at++;
   const paths = kind === 'file' ? fileList(cursor) : [cursor.word()];

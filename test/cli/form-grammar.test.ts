@@ -27,7 +27,8 @@ describe("-F with curl's grammar", () => {
     ['a=x;filename= f.txt ', { name: 'a', kind: 'text', value: 'x', filename: 'f.txt' }],
     ['a=x;filename="q\\"r"', { name: 'a', kind: 'text', value: 'x', filename: 'q"r' }],
     ['f=@photo.jpg', { name: 'f', kind: 'file', value: 'photo.jpg' }],
-    ['f= @ photo.jpg', { name: 'f', kind: 'file', value: 'photo.jpg' }],
+    ['f= @ photo.jpg', { name: 'f', kind: 'text', value: '@ photo.jpg' }], // as in curl: @ counts only right after =
+    ['f=@ photo.jpg', { name: 'f', kind: 'file', value: 'photo.jpg' }],
     ['f=@photo.jpg;type=image/png', { name: 'f', kind: 'file', value: 'photo.jpg', type: 'image/png' }],
     [
       'f=@photo.jpg;filename=other.png;type=image/png',
