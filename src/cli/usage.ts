@@ -20,13 +20,15 @@ Sending:
   -L, --location           follow redirects (307/308 re-send the body)
       --max-redirs N       at most N redirects with -L (default 5; -1: no limit, as in curl)
       --expect-continue    always send Expect: 100-continue
-      --no-expect-continue never send it (default: for bodies over 1 MiB)
+      --no-expect-continue
+                           never send it (default: for bodies over 1 MiB)
       --timeout SECONDS    give up after this long (fractions allowed, at most 2147483)
       --retry N            retry a transient failure up to N times (a timeout to connect, an
                            unresolved host, HTTP 408 429 500 502 503 504), as curl does;
                            Retry-After is honoured (up to 60 s)
       --retry-delay SECS   wait this long between retries (default: 1 s, doubling; 0: default)
-      --retry-max-time SECS start no retry after this long (default 0: no limit)
+      --retry-max-time SECS
+                           start no retry after this long (default 0: no limit)
       --retry-all-errors   with --retry: retry any failure of the connection, and with -f any
                            status of 400 or more
       --retry-connrefused  with --retry: retry a refused connection too
