@@ -110,7 +110,7 @@ const rows: Row[] = [
     args: async () => [
       '-F',
       'a=b',
-      (await startServer((_req, res) => json(res, 200, {}))).url.replace('http:', 'https:'),
+      (await rawServer((socket) => socket.write(OK), { atFirstBytes: true })).url.replace('http:', 'https:'),
     ],
     code: 35,
   },

@@ -11,6 +11,8 @@ export interface RawServer {
 export interface RawServerOptions {
   /** Answer once the whole body (its Content-Length) has arrived, not as soon as the head has. */
   afterBody?: boolean;
+  /** Answer on the first bytes, whatever they are (a TLS handshake to a plain server); `head` is then those bytes. */
+  atFirstBytes?: boolean;
 }
 
 /**
@@ -35,6 +37,11 @@ export async function rawServer(
       answer(socket, head);
     };
     const onData = (chunk: Buffer) => {
+      if (options.atFirstBytes) {
+        head = chunk.toString('latin1');
+        socket.off('data', onData);
+        return respond();
+      }
       if (bodyLeft < 0) {
         head += chunk.toString('latin1');
         const end = head.indexOf('\r\n\r\n');
