@@ -96,6 +96,16 @@ const rows: Row[] = [
     stderr: /^multipart-poster: the answer of 127\.0\.0\.1:\d+ is not valid HTTP: .*\(HPE_INVALID_HEADER_TOKEN\)\n$/,
   },
   {
+    what: 'an answer head that never ends (headers past 16 KiB)',
+    args: async () => [
+      '-F',
+      'a=b',
+      (await answering(`HTTP/1.1 200 OK\r\n${'X-Filler: 0123456789abcdef\r\n'.repeat(4096)}\r\n`)).url,
+    ],
+    code: 8,
+    stderr: /^multipart-poster: the answer of 127\.0\.0\.1:\d+ is not valid HTTP: .*\(HPE_HEADER_OVERFLOW\)\n$/,
+  },
+  {
     what: 'an answer cut before its Content-Length',
     args: async () => ['-F', 'a=b', (await answering('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789')).url],
     code: 18,
@@ -182,6 +192,27 @@ const rows: Row[] = [
     code: 28,
     stderr: /^multipart-poster: the upload took longer than 500 ms; 10 of 100 bytes of the answer received\n$/,
     stdout: '0123456789',
+  },
+  {
+    what: 'an answer that never ends, bounded by --timeout',
+    args: async () => {
+      const endless = await rawServer((socket) => {
+        socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n');
+        const block = `10000\r\n${'x'.repeat(0x10000)}\r\n`;
+        // Bounded: it stops when the client goes (the socket closes) or after 1 GiB.
+        let sent = 0;
+        const pump = () => {
+          while (!socket.destroyed && sent < 1024 ** 3) {
+            sent += 0x10000;
+            if (!socket.write(block)) return void socket.once('drain', pump);
+          }
+        };
+        pump();
+      });
+      return ['--timeout', '1', '-o', '/dev/null', '-F', 'a=b', endless.url];
+    },
+    code: 28,
+    stderr: /^multipart-poster: the upload took longer than 1000 ms; \d+ bytes of the answer received\n$/,
   },
   {
     what: 'https to a plain http server',
