@@ -8,18 +8,12 @@ import { USAGE } from './usage.js';
 
 declare const PACKAGE_VERSION: string;
 
-/**
- * Commands that read their own arguments, named by the first one (`multipart-poster NAME ...`).
- * `serve` is read with the options of the upload command (args.ts), the rest here.
- */
-const COMMANDS: Record<string, (args: readonly string[], io: Io) => Promise<number>> = {};
-
 /** Runs the command line and resolves to the exit code; errors are one line unless --verbose. */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   let verbose = argv.includes('-v') || argv.includes('--verbose');
   try {
-    const command = argv[0] === undefined ? undefined : COMMANDS[argv[0]];
-    if (command !== undefined) return await command(argv.slice(1), io);
+    // A command that reads its own arguments is dispatched here by its name, the first argument;
+    // `serve` shares the option spec of the upload command (args.ts) and is read with it.
     const options = parseOptions(argv);
     if (options.command === 'help') {
       io.stdout.write(`${USAGE}\n`);
