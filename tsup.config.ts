@@ -14,11 +14,17 @@ const LIBRARY_ENTRIES: Record<string, string> = {
 };
 
 /**
+ * Modules of src/common/ the CLI may bundle a copy of: they import nothing and define no class and
+ * no state, so a copy behaves as the library's own (test/cli/errors.test.ts checks both).
+ */
+const PURE_SHARED_MODULES = new Set(['../common/media-type.js', '../common/messages.js']);
+
+/**
  * Makes the CLI use the published library instead of bundling a second copy of
  * it: `../index.js` and `../receiver.js` imported from src/cli/ stay imports, of
  * ./index.js and ./receiver.js next to dist/cli.js. Any other import of the
- * library's internals from src/cli/ is still bundled, with a warning, since that
- * copy's classes are not the ones the library's functions create or throw.
+ * library's internals from src/cli/ (but the pure modules above) is still bundled, with a warning,
+ * since that copy's classes are not the ones the library's functions create or throw.
  */
 const useBuiltLibrary: EsbuildPlugin = {
   name: 'cli-uses-built-library',
@@ -28,6 +34,7 @@ const useBuiltLibrary: EsbuildPlugin = {
       if (relative(cliDir, dirname(args.importer)) !== '') return undefined;
       const entry = LIBRARY_ENTRIES[args.path];
       if (entry) return { path: entry, external: true };
+      if (PURE_SHARED_MODULES.has(args.path)) return undefined;
       return {
         warnings: [
           {

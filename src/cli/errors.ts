@@ -1,24 +1,34 @@
 import type { MultipartErrorCode, UploadErrorCode } from '../index.js';
+import { networkFailure, type Route } from './failures.js';
 
 /**
  * Exit codes, numbered as curl numbers them so scripts that know curl know these.
- * Documented in docs/cli.md ("Exit codes").
+ * Documented in docs/cli.md ("Exit codes"); test/cli/exit-codes.test.ts reaches each one.
  */
 export const EXIT = {
   ok: 0,
   failure: 1,
+  /** curl's 1 too: a scheme other than http and https, an answer that is not HTTP/1.x. */
+  unsupported: 1,
   usage: 2,
+  url: 3,
   resolveProxy: 5,
   resolve: 6,
   connect: 7,
+  weirdReply: 8,
+  partial: 18,
   httpError: 22,
   write: 23,
   read: 26,
   timeout: 28,
+  tls: 35,
   redirects: 47,
+  emptyReply: 52,
   send: 55,
   receive: 56,
   certificate: 60,
+  /** curl's CURLE_SSL_CACERT_BADFILE: the --cacert file cannot be read. */
+  caFile: 77,
 } as const;
 
 export type ExitKind = keyof typeof EXIT;
@@ -33,15 +43,6 @@ export class CliError extends Error {
     super(message, cause === undefined ? undefined : { cause });
   }
 }
-
-const CERTIFICATE_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_HAS_EXPIRED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-]);
 
 /**
  * The exit code of each MultipartError code. A Record over the library's code
@@ -65,17 +66,17 @@ const MULTIPART_EXITS: Record<MultipartErrorCode, ExitKind> = {
   ERR_SIZE_MISMATCH: 'read',
   ERR_SOURCE_CONSUMED: 'read',
   ERR_SOURCE_FAILED: 'read',
+  ERR_SPOOL_LIMIT: 'read', // a stream (stdin) larger than the spool allows
   // Cannot come from the CLI's own use of the library: a bug if they do.
   ERR_SIZE_UNKNOWN: 'failure',
   ERR_NOT_IN_MEMORY: 'failure',
   ERR_CALLBACK_FAILED: 'failure',
   ERR_BLOB_UNSUPPORTED: 'failure',
-  ERR_SPOOL_LIMIT: 'read', // a stream (stdin) larger than the spool allows
 };
 
 /** The exit code of each UploadError code; ERR_REQUEST_FAILED is decided by its cause. */
 const UPLOAD_EXITS: Record<UploadErrorCode, ExitKind | 'by cause'> = {
-  ERR_INVALID_URL: 'usage',
+  ERR_INVALID_URL: 'url',
   ERR_INVALID_OPTION: 'usage',
   ERR_INVALID_HEADER: 'usage',
   ERR_TIMEOUT: 'timeout',
@@ -93,7 +94,7 @@ const UPLOAD_EXITS: Record<UploadErrorCode, ExitKind | 'by cause'> = {
  * `name` and `code` (strings), not by class identity, so an error from another copy
  * of the library is classified the same.
  */
-function libraryError(error: unknown): { family: 'multipart' | 'upload'; code: string } | undefined {
+export function libraryError(error: unknown): { family: 'multipart' | 'upload'; code: string } | undefined {
   if (!(error instanceof Error)) return undefined;
   const code = (error as { code?: unknown }).code;
   if (typeof code !== 'string') return undefined;
@@ -102,8 +103,16 @@ function libraryError(error: unknown): { family: 'multipart' | 'upload'; code: s
   return undefined;
 }
 
-/** Turns any error into the one line and the exit code the CLI reports. */
-export function classify(error: unknown): { kind: ExitKind; message: string } {
+export interface Classified {
+  kind: ExitKind;
+  message: string;
+}
+
+/**
+ * Turns any error into the one line and the exit code the CLI reports. `route` says which proxy,
+ * if any, a URL was sent through: a failure to reach it is then the proxy's, not the target's.
+ */
+export function classify(error: unknown, route: Route = () => undefined): Classified {
   if (error instanceof CliError) return { kind: error.kind, message: error.message };
   const library = libraryError(error);
   const message = error instanceof Error ? error.message : String(error);
@@ -112,38 +121,11 @@ export function classify(error: unknown): { kind: ExitKind; message: string } {
   }
   if (library?.family === 'upload') {
     const kind = (UPLOAD_EXITS as Record<string, ExitKind | 'by cause' | undefined>)[library.code] ?? 'failure';
-    return kind === 'by cause' ? requestFailure(error as Error & { url?: string }) : { kind, message };
+    if (kind !== 'by cause') return { kind, message };
+    const failed = error as Error & { url?: string };
+    // The cause may itself be one of the library's errors (a file that failed mid-body).
+    if (libraryError(failed.cause) !== undefined) return classify(failed.cause, route);
+    return networkFailure(failed, route);
   }
   return { kind: 'failure', message };
-}
-
-/** ERR_REQUEST_FAILED: the exit code of the network error under it. */
-function requestFailure(error: Error & { url?: string }): { kind: ExitKind; message: string } {
-  const cause = error.cause as NodeJS.ErrnoException | undefined;
-  // The cause may itself be one of the library's errors (a file that failed mid-body).
-  if (libraryError(cause) !== undefined) return classify(cause);
-  const code = cause?.code ?? '';
-  const url = safeUrl(error.url);
-  const host = url?.host ?? 'the server';
-  if ((code === 'ENOTFOUND' || code === 'EAI_AGAIN') && url)
-    return { kind: 'resolve', message: `could not resolve host ${url.hostname}` };
-  if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH')
-    return { kind: 'connect', message: `could not connect to ${host}: ${code}` };
-  if (CERTIFICATE_CODES.has(code))
-    return {
-      kind: 'certificate',
-      message: `the certificate of ${host} is not trusted: ${cause?.message ?? code} (use --cacert or --insecure)`,
-    };
-  if (code === 'ECONNRESET' || code === 'EPIPE')
-    return { kind: 'send', message: `the connection to ${host} was reset: ${code}` };
-  return { kind: 'receive', message: error.message };
-}
-
-function safeUrl(url: string | undefined): URL | undefined {
-  if (url === undefined) return undefined;
-  try {
-    return new URL(url);
-  } catch {
-    return undefined;
-  }
 }

@@ -1,7 +1,10 @@
 import { classify, EXIT } from './errors.js';
-import { parseOptions, USAGE } from './options.js';
-import { send, type Io } from './send.js';
+import type { Io } from './io.js';
+import { parseOptions } from './options.js';
+import { send } from './send.js';
 import { serve } from './serve.js';
+import { exitOnSignals } from './signals.js';
+import { USAGE } from './usage.js';
 
 declare const PACKAGE_VERSION: string;
 
@@ -9,6 +12,8 @@ declare const PACKAGE_VERSION: string;
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   let verbose = argv.includes('-v') || argv.includes('--verbose');
   try {
+    // A command that reads its own arguments is dispatched here by its name, the first argument;
+    // `serve` shares the option spec of the upload command (args.ts) and is read with it.
     const options = parseOptions(argv);
     if (options.command === 'help') {
       io.stdout.write(`${USAGE}\n`);
@@ -20,21 +25,22 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     }
     verbose = options.verbose;
     if (options.command === 'serve') return await serve(options, io);
-    // Killed by a signal, the process still runs its exit handlers: a spooled standard input is removed.
-    for (const [signal, code] of [
-      ['SIGINT', 130],
-      ['SIGTERM', 143],
-      ['SIGHUP', 129],
-    ] as const)
-      process.once(signal, () => process.exit(code));
+    exitOnSignals();
     return await send(options, io);
   } catch (error) {
-    const { kind, message } = classify(error);
-    io.stderr.write(`multipart-poster: ${message}\n`);
-    if (kind === 'usage') io.stderr.write('Try multipart-poster --help\n');
-    if (verbose && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
-    return EXIT[kind];
+    return report(error, verbose, io);
   }
+}
+
+function report(error: unknown, verbose: boolean, io: Io): number {
+  const { kind, message } = classify(error);
+  io.stderr.write(`multipart-poster: ${message}\n`);
+  if (kind === 'usage') io.stderr.write('Try multipart-poster --help\n');
+  if (verbose) {
+    for (let cause = error; cause instanceof Error; cause = cause.cause)
+      if (cause.stack) io.stderr.write(`${cause === error ? '' : 'caused by: '}${cause.stack}\n`);
+  }
+  return EXIT[kind];
 }
 
 let settled = false;

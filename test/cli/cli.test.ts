@@ -40,7 +40,7 @@ describe('help and usage', () => {
     const help = await runCli(['--help']);
     expect(help).toMatchObject({ code: 0, stderr: '' });
     expect(help.stdout).toContain('Usage:');
-    expect(help.stdout).toContain('Exit codes:');
+    expect(help.stdout).toContain('Exit codes');
     expect(await runCli(['--version'])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
   });
 
@@ -49,7 +49,7 @@ describe('help and usage', () => {
     [['-F', 'a=@', serve.url], 'bad -F "a=@": no file named after @'],
     [['-F', 'a="open', serve.url], 'bad -F "a=\\"open": unterminated quote'],
     [['-H', 'no colon', '-F', 'a=b', serve.url], `bad -H "no colon": expected 'Name: value'`],
-    [[serve.url], 'nothing to send: give at least one -F (or --data-binary @FILE); see --help'],
+    [[serve.url], 'nothing to send: give at least one -F (or --data-binary @FILE, or -T FILE)'],
     [['-F', 'a=b'], 'no URL given (use --dry-run or -o FILE to write the body instead)'],
     [['--bogus', '-F', 'a=b', serve.url], "Unknown option '--bogus'"],
     [['--timeout', 'soon', '-F', 'a=b', serve.url], '--timeout takes a number of seconds, not "soon"'],
@@ -364,8 +364,8 @@ describe('-F name=<file is bounded', () => {
   });
 
   it('a pipe, as bash gives for <(command), is read to its end', async () => {
-    const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(cliPath)} -F "a=<"<(printf 'from a pipe') ${serve.url}`;
-    const { stdout } = await promisify(execFile)('bash', ['-c', command]);
+    const script = join(root, 'test', 'fixtures', 'cli', 'process-substitution.sh');
+    const { stdout } = await promisify(execFile)('bash', [script, process.execPath, cliPath, serve.url]);
     expect((JSON.parse(stdout) as ReceiptReport).parts).toMatchObject([
       { name: 'a', size: 11, sha256: sha256('from a pipe') },
     ]);
@@ -398,12 +398,12 @@ describe('redirects and answers', () => {
     expect(result.stderr).toBe('multipart-poster: more than 1 redirects, the last to /upload?step=2\n');
   });
 
-  it('an early 413 on a 50 MiB file: --fail exits 22 at once; without --fail the answer is printed', async () => {
+  it('an early 413 on a 50 MiB file: --fail exits 22 at once, writing no body (as curl); without --fail the answer is printed', async () => {
     const big = writeFile(dir, 'big.bin', bytes(50 * 1024 * 1024, 3));
     const refusing = await startServer((_req, res) => json(res, 413, { error: 'too large' }));
     const started = Date.now();
     const failed = await runCli(['--fail', '--no-expect-continue', '-F', `f=@${big}`, refusing.url]);
-    expect(failed).toMatchObject({ code: 22, stdout: '{"error":"too large"}' });
+    expect(failed).toMatchObject({ code: 22, stdout: '' });
     expect(failed.stderr).toBe('multipart-poster: the server answered 413 Payload Too Large\n');
     expect(Date.now() - started).toBeLessThan(10_000);
     const printed = await runCli(['-F', `f=@${big}`, refusing.url]); // Expect: 100-continue, answered 413 first
@@ -483,27 +483,5 @@ describe('progress', () => {
     // the body handed over, the answer not yet there (the server still reads)
     expect(lines.filter((line) => line.endsWith('waiting for response'))).toHaveLength(1);
     expect(lines.at(-1)).toMatch(/^upload 100% {2}24\.0 MiB \/ 24\.0 MiB {2}.* ETA 0s$/);
-  });
-
-  it('on a terminal, a one-line bar redrawn in place and cleared at the end', async () => {
-    const file = writeFile(dir, 'tty.bin', bytes(24 * 1024 * 1024, 5));
-    // `script` gives the CLI a pseudo-terminal; its output is what the terminal received.
-    const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(cliPath)} --no-expect-continue -o /dev/null -F f=@${file} ${slow.url}`;
-    const { stdout } = await promisify(execFile)('script', ['-qfec', command, '/dev/null'], {
-      env: { ...process.env, COLUMNS: '100' },
-    });
-    const frames = stdout.split('\r').filter((frame) => frame.includes('%'));
-    expect(frames.length).toBeGreaterThanOrEqual(2);
-    for (const frame of frames)
-      expect(frame).toMatch(/^\[[=> ]+\] +\d{1,3}% {2}.* (ETA \S+|waiting for response)\x1b\[K$/);
-    expect(frames.at(-1)).toContain('100%  24.0 MiB / 24.0 MiB');
-    expect(frames.at(-1)).toContain('waiting for response');
-    expect(stdout.endsWith('\r\x1b[K')).toBe(true); // cleared at the end
-  });
-
-  it('--no-progress keeps a terminal quiet', async () => {
-    const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(cliPath)} --no-progress -o /dev/null -F a=b ${slow.url}`;
-    const { stdout } = await promisify(execFile)('script', ['-qfec', command, '/dev/null']);
-    expect(stdout).toBe('');
   });
 });

@@ -29,7 +29,7 @@ describe('library errors map to exit codes by their code', () => {
     ['ERR_CALLBACK_FAILED', 1],
   ];
   const upload: Array<[UploadErrorCode, number]> = [
-    ['ERR_INVALID_URL', 2],
+    ['ERR_INVALID_URL', 3],
     ['ERR_INVALID_OPTION', 2],
     ['ERR_INVALID_HEADER', 2],
     ['ERR_TIMEOUT', 28],
@@ -39,7 +39,7 @@ describe('library errors map to exit codes by their code', () => {
     ['ERR_BODY_NOT_REPLAYABLE', 1],
     ['ERR_ABORTED', 1],
     ['ERR_CALLBACK_FAILED', 1],
-    ['ERR_REQUEST_FAILED', 56], // with no network cause
+    ['ERR_REQUEST_FAILED', 52], // with no network cause: the connection closed before any answer
   ];
 
   it.each(multipart)('MultipartError %s exits %i', (code, exit) => {
@@ -73,22 +73,79 @@ describe('library errors map to exit codes by their code', () => {
   });
 
   it.each([
-    ['ECONNREFUSED', 'connect', 'could not connect to 127.0.0.1:9: ECONNREFUSED'],
-    ['EHOSTUNREACH', 'connect', 'could not connect to 127.0.0.1:9: EHOSTUNREACH'],
-    ['ENOTFOUND', 'resolve', 'could not resolve host 127.0.0.1'],
-    ['ECONNRESET', 'send', 'the connection to 127.0.0.1:9 was reset: ECONNRESET'],
-    ['EPIPE', 'send', 'the connection to 127.0.0.1:9 was reset: EPIPE'],
+    [{ code: 'ECONNREFUSED', syscall: 'connect' }, 'connect', 'could not connect to 127.0.0.1:9: ECONNREFUSED'],
+    [{ code: 'EHOSTUNREACH', syscall: 'connect' }, 'connect', 'could not connect to 127.0.0.1:9: EHOSTUNREACH'],
+    [{ code: 'ETIMEDOUT', syscall: 'connect' }, 'connect', 'could not connect to 127.0.0.1:9: ETIMEDOUT'],
+    [{ code: 'ENOTFOUND' }, 'resolve', 'could not resolve host 127.0.0.1'],
+    [{ code: 'EAI_AGAIN' }, 'resolve', 'could not resolve host 127.0.0.1'],
     [
-      'DEPTH_ZERO_SELF_SIGNED_CERT',
-      'certificate',
-      'the certificate of 127.0.0.1:9 is not trusted: bad cert (use --cacert or --insecure)',
+      { code: 'ECONNRESET', message: 'socket hang up' },
+      'emptyReply',
+      'empty reply: 127.0.0.1:9 closed the connection without answering',
     ],
-    ['EWHATEVER', 'receive', 'request failed'],
-  ])('ERR_REQUEST_FAILED caused by %s: %s', (code, kind, message) => {
-    const cause = Object.assign(new Error('bad cert'), { code });
+    [
+      { code: 'ECONNRESET', syscall: 'read' },
+      'receive',
+      'the connection to 127.0.0.1:9 was reset while receiving: ECONNRESET',
+    ],
+    [
+      { code: 'ECONNRESET', syscall: 'write' },
+      'send',
+      'the connection to 127.0.0.1:9 was reset while sending: ECONNRESET',
+    ],
+    [{ code: 'EPIPE', syscall: 'write' }, 'send', 'the connection to 127.0.0.1:9 was reset while sending: EPIPE'],
+    [
+      { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' },
+      'certificate',
+      'the certificate of 127.0.0.1:9 is not trusted: the cause (use --cacert or --insecure)',
+    ],
+    [
+      {
+        code: 'EPROTO',
+        message:
+          'write EPROTO 809C888F857F0000:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/openssl/ssl/record/ssl3_record.c:350:\n',
+      },
+      'tls',
+      'the TLS handshake with 127.0.0.1:9 failed: wrong version number (the server there does not speak TLS: is the URL http://127.0.0.1:9?)',
+    ],
+    [{ code: 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE' }, 'tls', 'the TLS handshake with 127.0.0.1:9 failed: the cause'],
+    [
+      { code: 'HPE_INVALID_CONSTANT', message: 'Parse Error: Expected HTTP/' },
+      'unsupported',
+      'the answer of 127.0.0.1:9 is not HTTP/1.x: Parse Error: Expected HTTP/ (HPE_INVALID_CONSTANT)',
+    ],
+    [
+      { code: 'HPE_INVALID_HEADER_TOKEN', message: 'Parse Error: Invalid header token' },
+      'weirdReply',
+      'the answer of 127.0.0.1:9 is not valid HTTP: Parse Error: Invalid header token (HPE_INVALID_HEADER_TOKEN)',
+    ],
+    [{ code: 'EWHATEVER' }, 'receive', 'the exchange with 127.0.0.1:9 failed: the cause (EWHATEVER)'],
+  ])('ERR_REQUEST_FAILED caused by %j: %s', (fields, kind, message) => {
+    const cause = Object.assign(new Error('the cause'), fields);
     expect(
       classify(new UploadError('ERR_REQUEST_FAILED', 'request failed', { url: 'http://127.0.0.1:9/x', cause })),
     ).toEqual({ kind, message });
+  });
+
+  it('a failure to reach a proxy names the proxy, not the target', () => {
+    const route = (url: string) => (url.startsWith('http://target.test') ? 'http://127.0.0.1:3128/' : undefined);
+    const failed = (code: string) =>
+      new UploadError('ERR_REQUEST_FAILED', 'failed', {
+        url: 'http://target.test/upload',
+        cause: Object.assign(new Error('x'), { code, syscall: 'connect' }),
+      });
+    expect(classify(failed('ECONNREFUSED'), route)).toEqual({
+      kind: 'connect',
+      message: 'could not connect to proxy 127.0.0.1:3128: ECONNREFUSED',
+    });
+    expect(classify(failed('ENOTFOUND'), route)).toEqual({
+      kind: 'resolveProxy',
+      message: 'could not resolve proxy 127.0.0.1',
+    });
+    expect(classify(failed('ECONNREFUSED'))).toEqual({
+      kind: 'connect',
+      message: 'could not connect to target.test: ECONNREFUSED',
+    });
   });
 
   it('ERR_REQUEST_FAILED caused by a library error is classified by that error; a bad url does not throw', () => {
@@ -96,7 +153,7 @@ describe('library errors map to exit codes by their code', () => {
     expect(classify(new UploadError('ERR_REQUEST_FAILED', 'failed', { url: 'http://127.0.0.1:9/', cause })).kind).toBe(
       'read',
     );
-    const refused = Object.assign(new Error('x'), { code: 'ECONNREFUSED' });
+    const refused = Object.assign(new Error('x'), { code: 'ECONNREFUSED', syscall: 'connect' });
     expect(classify(new UploadError('ERR_REQUEST_FAILED', 'failed', { url: 'not a url', cause: refused }))).toEqual({
       kind: 'connect',
       message: 'could not connect to the server: ECONNREFUSED',
@@ -111,17 +168,28 @@ describe('library errors map to exit codes by their code', () => {
 describe('the CLI uses the library only through its public entry points', () => {
   const cliDir = join(root, 'src', 'cli');
   const sources = readdirSync(cliDir).filter((file) => file.endsWith('.ts'));
-
-  it.each(sources)('src/cli/%s imports nothing of the library but ../index.js and ../receiver.js', (file) => {
-    const text = readFileSync(join(cliDir, file), 'utf8');
-    const specifiers = [
+  /** Modules of src/common/ that tsup.config.ts lets the CLI bundle a copy of. */
+  const pure = ['../common/media-type.js', '../common/messages.js'];
+  const importsOf = (text: string) =>
+    [
       ...text.matchAll(
         /(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g,
       ),
     ].map((m) => m[1] ?? m[2]!);
-    const library = specifiers.filter((s) => s.startsWith('..'));
-    for (const specifier of library)
-      expect(['../index.js', '../receiver.js'], `${file} imports ${specifier}`).toContain(specifier);
+
+  it.each(sources)(
+    'src/cli/%s imports nothing of the library but ../index.js, ../receiver.js and pure modules',
+    (file) => {
+      const library = importsOf(readFileSync(join(cliDir, file), 'utf8')).filter((s) => s.startsWith('..'));
+      for (const specifier of library)
+        expect(['../index.js', '../receiver.js', ...pure], `${file} imports ${specifier}`).toContain(specifier);
+    },
+  );
+
+  it.each(pure)('%s, bundled into dist/cli.js, imports nothing and defines no class or state', (specifier) => {
+    const text = readFileSync(join(cliDir, specifier.replace(/\.js$/, '.ts')), 'utf8');
+    expect(importsOf(text)).toEqual([]);
+    expect(text).not.toMatch(/\bclass\b|^(let|var)\b/m);
   });
 
   it('dist/cli.js imports ./index.js and bundles no copy of the library', () => {

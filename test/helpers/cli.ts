@@ -11,14 +11,17 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the built CLI to completion. */
-export function runCli(args: string[], options: { timeout?: number } = {}): Promise<CliResult> {
+/** Runs the built CLI to completion; `stdin` is a descriptor to give it as standard input (default: none). */
+export function runCli(args: string[], options: { timeout?: number; stdin?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cliPath, ...args], {
+      cwd: root,
+      stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
+    child.stdout!.on('data', (c) => (stdout += c));
+    child.stderr!.on('data', (c) => (stderr += c));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeout ?? 30_000);
     child.on('error', reject);
     child.on('close', (code) => {
@@ -47,4 +50,46 @@ export async function startServe(
     child.kill('SIGTERM');
   });
   return { url, child, log: () => log };
+}
+
+export interface CliBytesResult {
+  code: number | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+/**
+ * Runs the built CLI with `input` written to its standard input through a pipe, piece after piece
+ * (each once the pipe has taken the last), then closed. stdout comes back as bytes.
+ */
+export function runCliWithInput(
+  args: string[],
+  input: Buffer | readonly Buffer[],
+  options: { timeout?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliBytesResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliPath, ...args], {
+      cwd: root,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...options.env },
+    });
+    const out: Buffer[] = [];
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c) => (stderr += c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeout ?? 30_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout: Buffer.concat(out), stderr });
+    });
+    child.stdin.on('error', () => {}); // a child that exits before reading all (a usage error) closes its stdin: EPIPE
+    const pieces = Buffer.isBuffer(input) ? [input] : [...input];
+    const next = (): void => {
+      const piece = pieces.shift();
+      if (piece === undefined) child.stdin.end();
+      else child.stdin.write(piece, (error) => (error ? child.stdin.destroy() : next()));
+    };
+    next();
+  });
 }

@@ -1,0 +1,111 @@
+import { parseArgs } from 'node:util';
+import { CliError } from './errors.js';
+
+/**
+ * Every option the command line takes, in node's parseArgs form: the one list the parser reads,
+ * `--help` describes and docs/cli.md documents (test/cli/docs.test.ts holds the three together).
+ */
+export const OPTION_SPEC = {
+  form: { type: 'string', short: 'F', multiple: true },
+  'form-string': { type: 'string', multiple: true },
+  'data-binary': { type: 'string' },
+  'upload-file': { type: 'string', short: 'T' },
+  request: { type: 'string', short: 'X' },
+  header: { type: 'string', short: 'H', multiple: true },
+  boundary: { type: 'string' },
+  location: { type: 'boolean', short: 'L' },
+  'max-redirs': { type: 'string' },
+  'expect-continue': { type: 'boolean' },
+  'no-expect-continue': { type: 'boolean' },
+  timeout: { type: 'string' },
+  retry: { type: 'string' },
+  'retry-delay': { type: 'string' },
+  'retry-max-time': { type: 'string' },
+  'retry-all-errors': { type: 'boolean' },
+  'retry-connrefused': { type: 'boolean' },
+  proxy: { type: 'string', short: 'x' },
+  insecure: { type: 'boolean', short: 'k' },
+  cacert: { type: 'string' },
+  output: { type: 'string', short: 'o' },
+  include: { type: 'boolean', short: 'i' },
+  fail: { type: 'boolean', short: 'f' },
+  'fail-with-body': { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  progress: { type: 'boolean' },
+  'no-progress': { type: 'boolean' },
+  verbose: { type: 'boolean', short: 'v' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'max-size': { type: 'string' },
+  'max-parts': { type: 'string' },
+  text: { type: 'boolean' },
+} as const;
+
+export type OptionName = keyof typeof OPTION_SPEC;
+
+const LONG_BY_SHORT = new Map(
+  Object.entries(OPTION_SPEC).flatMap(([long, spec]) =>
+    'short' in spec ? [[spec.short as string, long as OptionName] as const] : [],
+  ),
+);
+
+const takesValue = (name: OptionName | undefined): boolean => name !== undefined && OPTION_SPEC[name].type === 'string';
+
+/**
+ * The long option a lone argument names when it needs the next argument as its value (`--max-redirs`,
+ * `-iF`), and the flags grouped before it (`-i`).
+ */
+function optionNeedingValue(arg: string): { long: OptionName; flags: string[] } | undefined {
+  if (/^--[^=]+$/.test(arg) && arg.slice(2) in OPTION_SPEC) {
+    const long = arg.slice(2) as OptionName;
+    return takesValue(long) ? { long, flags: [] } : undefined;
+  }
+  if (!/^-[A-Za-z]+$/.test(arg)) return undefined;
+  const letters = [...arg.slice(1)].map((letter) => LONG_BY_SHORT.get(letter));
+  const last = letters.at(-1);
+  // Only a group of known letters, every one but the last a flag, ending in one that takes a value.
+  const flags = letters.slice(0, -1);
+  if (!takesValue(last) || !flags.every((name) => name !== undefined && !takesValue(name))) return undefined;
+  return { long: last!, flags: [...arg.slice(1, -1)].map((letter) => `-${letter}`) };
+}
+
+/**
+ * As in curl, the argument after an option that takes a value is that value even
+ * when it starts with `-` (`--max-redirs -1`, `-H -x...`); node's parseArgs would
+ * call it ambiguous. Such pairs are joined into `--name=value`. Short groups such
+ * as `-iF` are split first; `-Fvalue` and `--name=value` are left as they are.
+ */
+export function normalizeArgs(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const option = i + 1 < argv.length ? optionNeedingValue(arg) : undefined;
+    if (option === undefined) out.push(arg);
+    else out.push(...option.flags, `--${option.long}=${argv[++i]}`);
+  }
+  return out;
+}
+
+/** The arguments read against OPTION_SPEC; anything it does not know is a usage error. */
+export function readArgs(argv: readonly string[]) {
+  try {
+    return parseArgs({
+      args: normalizeArgs(argv),
+      options: OPTION_SPEC,
+      allowPositionals: true,
+      strict: true,
+      tokens: true,
+    });
+  } catch (error) {
+    throw new CliError('usage', (error as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
+  }
+}
+
+export type Args = ReturnType<typeof readArgs>;
+export type ArgValues = Args['values'];

@@ -1,0 +1,54 @@
+import { linkSync, readFileSync, symlinkSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { bytes, tempDir, writeFile } from '../helpers/files.js';
+import { json, startServer } from '../helpers/servers.js';
+
+const dir = tempDir();
+
+describe('-o FILE where FILE is also an input', () => {
+  it.each([
+    ['the same path', (path: string) => path],
+    ['a hard link to it', (path: string) => (linkSync(path, `${path}.link`), `${path}.link`)],
+    ['a symbolic link to it', (path: string) => (symlinkSync(path, `${path}.sym`), `${path}.sym`)],
+  ])('--dry-run: refused before it is emptied (%s)', async (_what, other) => {
+    const data = bytes(3 * 1024 * 1024, 4);
+    const input = writeFile(tempDir(), 'input.bin', data);
+    for (const args of [
+      ['-F', `f=@${other(input)}`],
+      ['--data-binary', `@${input}`],
+      ['-F', `f=@x,${input}`],
+    ]) {
+      const result = await runCli(['--dry-run', '-o', input, ...args]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(
+        /^multipart-poster: -o ".*input\.bin" is also an input \(".*"\): writing the body there would empty it before it is read\n/,
+      );
+      expect(readFileSync(input).equals(data)).toBe(true);
+    }
+  });
+
+  it('--dry-run -o FILE -F f=<FILE: the value is read before FILE is written, so it is allowed', async () => {
+    const input = writeFile(dir, 'value.txt', 'the value');
+    const result = await runCli(['--dry-run', '--boundary', 'B', '-o', input, '-F', `f=<${input}`]);
+    expect(result.code).toBe(0);
+    expect(readFileSync(input, 'utf8')).toBe(
+      '--B\r\nContent-Disposition: form-data; name="f"\r\n\r\nthe value\r\n--B--\r\n',
+    );
+  });
+
+  it('sending: the body is sent whole, then FILE holds the answer, as curl does', async () => {
+    const data = bytes(3 * 1024 * 1024, 5);
+    const input = writeFile(dir, 'both.bin', data);
+    let received = Buffer.alloc(0);
+    const server = await startServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => ((received = Buffer.concat(chunks)), json(res, 200, { size: received.length })));
+    });
+    const result = await runCli(['-X', 'PUT', '-o', input, '--data-binary', `@${input}`, server.url]);
+    expect(result).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(received.equals(data)).toBe(true);
+    expect(JSON.parse(readFileSync(input, 'utf8'))).toEqual({ size: data.length });
+  });
+});
