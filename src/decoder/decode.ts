@@ -1,0 +1,91 @@
+import { DecodeError } from './errors.js';
+import { checkDecodeOptions, type DecodeOptions, type Limits } from './options.js';
+import { parseHeaderValue } from './params.js';
+import { MultipartParser } from './parser.js';
+import { Part, type DecodedPart, type PartContext } from './part.js';
+import { chunkSource, ownContentType, type DecodeSource } from './source.js';
+
+/** Parts as they arrive; leaving a loop early (return()) stops reading and lets the source go. */
+export interface MultipartDecoder extends AsyncIterableIterator<DecodedPart> {
+  /** The boundary the body is split on. */
+  readonly boundary: string;
+  /** The media type, lowercased (`multipart/form-data`), or undefined when only a boundary was given. */
+  readonly mediaType: string | undefined;
+  next(): Promise<IteratorResult<DecodedPart, undefined>>;
+  return(): Promise<IteratorResult<DecodedPart, undefined>>;
+}
+
+/** Longest boundary accepted (RFC 2046 allows 70; some producers write longer ones). */
+export const MAX_BOUNDARY_LENGTH = 1000;
+
+/**
+ * Splits a multipart body into its parts as it streams. The boundary comes from
+ * `options.boundary`, else `options.contentType`, else the source's own Content-Type. Options
+ * and the source are checked here (a DecodeError is thrown at once); the body's errors come from
+ * next() and from the parts' bodies.
+ */
+export function multipartDecode(source: DecodeSource, options?: DecodeOptions): MultipartDecoder {
+  const checked = checkDecodeOptions(options);
+  const { boundary, mediaType } = boundaryFor(checked.contentType ?? ownContentType(source), checked.boundary);
+  return new Decoder(chunkSource(source), boundary, mediaType, checked.limits);
+}
+
+/** The boundary to split on and the media type it came with; ERR_INVALID_CONTENT_TYPE or ERR_INVALID_BOUNDARY when there is none to use. */
+export function boundaryFor(contentType: string | undefined, boundary: string | undefined): { boundary: string; mediaType: string | undefined } {
+  const parsed = contentType === undefined ? undefined : parseHeaderValue(contentType, 'rfc');
+  if (boundary === undefined) {
+    if (parsed === undefined) throw new DecodeError('ERR_INVALID_CONTENT_TYPE', 'no Content-Type to take the boundary from: give options.contentType or options.boundary');
+    if (!parsed.type.startsWith('multipart/')) throw new DecodeError('ERR_INVALID_CONTENT_TYPE', `the Content-Type ${JSON.stringify(contentType)} is not multipart/*`);
+    boundary = parsed.params.get('boundary');
+    if (boundary === undefined) throw new DecodeError('ERR_INVALID_CONTENT_TYPE', `the Content-Type ${JSON.stringify(contentType)} has no boundary`);
+  }
+  if (boundary.length === 0 || boundary.length > MAX_BOUNDARY_LENGTH || !/^[\x20-\x7e]+$/.test(boundary)) {
+    throw new DecodeError('ERR_INVALID_BOUNDARY', `the boundary must be 1 to ${MAX_BOUNDARY_LENGTH} printable ASCII characters, not ${JSON.stringify(boundary.slice(0, 80))}`);
+  }
+  return { boundary, mediaType: parsed?.type.startsWith('multipart/') ? parsed.type : undefined };
+}
+
+class Decoder implements MultipartDecoder {
+  private readonly parser: MultipartParser;
+  private readonly context: PartContext;
+  /** Every read of the parser waits for the one before (a part's stream may pull while the loop asks for the next part). */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    source: ReturnType<typeof chunkSource>,
+    readonly boundary: string,
+    readonly mediaType: string | undefined,
+    limits: Limits,
+  ) {
+    this.parser = new MultipartParser(source, boundary, limits);
+    const formData = mediaType === undefined || mediaType === 'multipart/form-data';
+    this.context = { formData, style: formData ? 'whatwg' : 'rfc' };
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<DecodedPart, undefined>> {
+    return this.exclusive(async () => {
+      const head = await this.parser.nextPart();
+      if (head === null) return { done: true, value: undefined };
+      const { index } = head;
+      const pull = () => this.exclusive(() => this.parser.readBody(index));
+      return { done: false, value: new Part(index, head.rawHeaders, this.context, pull) };
+    });
+  }
+
+  async return(): Promise<IteratorResult<DecodedPart, undefined>> {
+    // At once, not behind a pending read: stopping the source is what ends a read that waits on it.
+    await this.parser.stop();
+    return { done: true, value: undefined };
+  }
+
+  private exclusive<T>(operation: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(operation);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+}
+

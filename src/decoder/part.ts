@@ -1,0 +1,87 @@
+import { BodyReader, type PartBody, type Pull } from './body.js';
+import { DecodeError } from './errors.js';
+import { extendedParam, parseHeaderValue, textOfBytes, unescapeFormName, type ParsedHeaderValue, type QuoteStyle } from './params.js';
+import type { RawHeaders } from './parser.js';
+
+/** One part of a multipart body, as it arrives: its headers, then its body, streamed. */
+export interface DecodedPart extends PartBody {
+  /** The part's position in the body, from 0. */
+  readonly index: number;
+  /** The header lines in order, exactly as sent (folded lines unfolded), each value a byte string (one char per byte). */
+  readonly rawHeaders: readonly (readonly [name: string, value: string])[];
+  /** The headers as a WHATWG Headers (a NUL byte, which Headers cannot hold, reads %00 there). */
+  readonly headers: Headers;
+  /** The Content-Disposition `name` (form-data escapes %22, %0D, %0A undone), or undefined. */
+  readonly name: string | undefined;
+  /** The Content-Disposition `filename*` (RFC 8187) if it can be decoded, else `filename`, or undefined. */
+  readonly filename: string | undefined;
+  /** The Content-Type header, or undefined when the part has none. */
+  readonly contentType: string | undefined;
+}
+
+/** Reads header values the way the body's subtype writes them: form-data as browsers do, the rest as MIME. */
+export interface PartContext {
+  style: QuoteStyle;
+  formData: boolean;
+}
+
+export class Part extends BodyReader implements DecodedPart {
+  #headers: Headers | undefined;
+  #disposition: ParsedHeaderValue | null | undefined;
+
+  constructor(
+    readonly index: number,
+    readonly rawHeaders: RawHeaders,
+    private readonly context: PartContext,
+    pull: Pull,
+  ) {
+    super(pull);
+  }
+
+  get headers(): Headers {
+    if (this.#headers) return this.#headers;
+    const headers = new Headers();
+    for (const [name, value] of this.rawHeaders) {
+      try {
+        headers.append(name, value.includes('\0') ? value.replace(/\0/g, '%00') : value);
+      } catch (cause) {
+        throw new DecodeError('ERR_MALFORMED_HEADER', `part ${this.index + 1}: this runtime's Headers refuses the header ${JSON.stringify(name)}`, { cause });
+      }
+    }
+    return (this.#headers = headers);
+  }
+
+  /** The first value of a header, its name compared without case. */
+  header(name: string): string | undefined {
+    const lower = name.toLowerCase();
+    for (const [key, value] of this.rawHeaders) if (key.length === lower.length && key.toLowerCase() === lower) return value;
+    return undefined;
+  }
+
+  get contentType(): string | undefined {
+    const value = this.header('content-type');
+    return value === undefined ? undefined : textOfBytes(value);
+  }
+
+  get name(): string | undefined {
+    return this.#param('name');
+  }
+
+  get filename(): string | undefined {
+    return this.#param('filename');
+  }
+
+  #param(key: string): string | undefined {
+    if (this.#disposition === undefined) {
+      const value = this.header('content-disposition');
+      this.#disposition = value === undefined ? null : parseHeaderValue(value, this.context.style);
+    }
+    if (this.#disposition === null) return undefined;
+    const extended = extendedParam(this.#disposition.params, key);
+    if (extended !== undefined) return extended;
+    const plain = this.#disposition.params.get(key);
+    if (plain === undefined) return undefined;
+    const text = textOfBytes(plain);
+    return this.context.formData ? unescapeFormName(text) : text;
+  }
+}
