@@ -10,7 +10,7 @@ type EsbuildPlugin = NonNullable<Options['esbuildPlugins']>[number];
 /** The library's public entry points, as src/cli/*.ts import them, and the built files beside dist/cli.js. */
 const LIBRARY_ENTRIES: Record<string, string> = {
   '../index.js': './index.js',
-  '../receiver.js': './receiver.js',
+  '../receiver/index.js': './receiver.js',
 };
 
 /**
@@ -42,7 +42,7 @@ const useBuiltLibrary: EsbuildPlugin = {
 export default defineConfig([
   {
     // The library: ESM and CommonJS, with types for both.
-    entry: { index: 'src/index.ts', receiver: 'src/receiver.ts' },
+    entry: { index: 'src/index.ts', receiver: 'src/receiver/index.ts' },
     format: ['esm', 'cjs'],
     dts: true,
     target: 'node20',

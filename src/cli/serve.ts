@@ -1,4 +1,4 @@
-import { createReceiver, ReceiveError } from '../receiver.js';
+import { createReceiver, ReceiveError } from '../receiver/index.js';
 import type { Io } from './send.js';
 import type { ServeOptions } from './options.js';
 

@@ -112,7 +112,7 @@ describe('the CLI uses the library only through its public entry points', () => 
   const cliDir = join(root, 'src', 'cli');
   const sources = readdirSync(cliDir).filter((file) => file.endsWith('.ts'));
 
-  it.each(sources)('src/cli/%s imports nothing of the library but ../index.js and ../receiver.js', (file) => {
+  it.each(sources)('src/cli/%s imports nothing of the library but ../index.js and ../receiver/index.js', (file) => {
     const text = readFileSync(join(cliDir, file), 'utf8');
     const specifiers = [
       ...text.matchAll(
@@ -121,7 +121,7 @@ describe('the CLI uses the library only through its public entry points', () => 
     ].map((m) => m[1] ?? m[2]!);
     const library = specifiers.filter((s) => s.startsWith('..'));
     for (const specifier of library)
-      expect(['../index.js', '../receiver.js'], `${file} imports ${specifier}`).toContain(specifier);
+      expect(['../index.js', '../receiver/index.js'], `${file} imports ${specifier}`).toContain(specifier);
   });
 
   it('dist/cli.js imports ./index.js and bundles no copy of the library', () => {
