@@ -2,7 +2,7 @@ import { DecodeError } from './errors.js';
 import { checkDecodeOptions, type DecodeOptions, type Limits } from './options.js';
 import { parseHeaderValue } from './params.js';
 import { MultipartParser } from './parser.js';
-import { Part, type DecodedPart, type PartContext } from './part.js';
+import { Part, type DecodedPart } from './part.js';
 import { chunkSource, ownContentType, type DecodeSource } from './source.js';
 
 /** Parts as they arrive; leaving a loop early (return()) stops reading and lets the source go. */
@@ -47,7 +47,6 @@ export function boundaryFor(contentType: string | undefined, boundary: string | 
 
 class Decoder implements MultipartDecoder {
   private readonly parser: MultipartParser;
-  private readonly context: PartContext;
   /** Every read of the parser waits for the one before (a part's stream may pull while the loop asks for the next part). */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -58,8 +57,6 @@ class Decoder implements MultipartDecoder {
     limits: Limits,
   ) {
     this.parser = new MultipartParser(source, boundary, limits);
-    const formData = mediaType === undefined || mediaType === 'multipart/form-data';
-    this.context = { formData, style: formData ? 'whatwg' : 'rfc' };
   }
 
   [Symbol.asyncIterator](): this {
@@ -72,13 +69,13 @@ class Decoder implements MultipartDecoder {
       if (head === null) return { done: true, value: undefined };
       const { index } = head;
       const pull = () => this.exclusive(() => this.parser.readBody(index));
-      return { done: false, value: new Part(index, head.rawHeaders, this.context, pull) };
+      return { done: false, value: new Part(index, head.rawHeaders, pull) };
     });
   }
 
   async return(): Promise<IteratorResult<DecodedPart, undefined>> {
     // At once, not behind a pending read: stopping the source is what ends a read that waits on it.
-    await this.parser.stop();
+    this.parser.stop();
     return { done: true, value: undefined };
   }
 

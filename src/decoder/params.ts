@@ -1,8 +1,9 @@
 /**
  * Header values as the decoder reads them: byte strings (one char per byte, as a WHATWG Headers
- * holds them). Media types use RFC 9110's quoted-string (backslash escapes); form-data's
- * Content-Disposition is written by browsers without escapes (WHATWG HTML: a quoted value runs
- * to the next quote, `"` sent as %22).
+ * holds them). Media types use RFC 9110's quoted-string (backslash escapes). Content-Disposition
+ * is read as browsers (and this library) write it, whatever the subtype: a quoted value runs to
+ * the next quote, `"` is sent as %22 (WHATWG HTML); a value that only reads well with backslash
+ * escapes (Go's and Python's `\"`) is read with them.
  */
 export type QuoteStyle = 'rfc' | 'whatwg';
 

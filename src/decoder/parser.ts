@@ -15,6 +15,8 @@ export const EPILOGUE_LIMIT = 64 * 1024;
 
 /** What a part's body read gives when the decoder has moved past that part (or was stopped) before its end. */
 export const SKIPPED = Symbol('skipped');
+/** Thrown inside the parser once it is stopped, to end the read that was waiting. */
+const STOPPED = Symbol('stopped');
 
 export type RawHeaders = [name: string, value: string][];
 
@@ -45,12 +47,17 @@ export class MultipartParser {
   private state: State = 'preamble';
   private parts = 0;
   private partBytes = 0;
-  /** The index of the last part whose body reached its delimiter. */
+  /** The index of the last part whose body reached its delimiter while its reader read it (not while it was skipped). */
   private lastEnded = -1;
   private failure: DecodeError | undefined;
   private stopped = false;
   private sawBareLf = false;
+  /** Where the last delimiter line found begins. */
+  private delimiterAt = 0;
   private readonly needle: Buffer;
+  private onStop: () => void = () => {};
+  /** Settles when stop() is called: a read of the source races it. */
+  private readonly stopping = new Promise<typeof STOPPED>((resolve) => (this.onStop = () => resolve(STOPPED)));
 
   constructor(
     private readonly source: ChunkSource,
@@ -70,28 +77,32 @@ export class MultipartParser {
     if (this.failure) throw this.failure;
     try {
       if (this.state === 'done') return null;
-      if (this.state === 'body') while ((await this.readBody(this.parts - 1)) !== null);
+      if (this.state === 'body') while ((await this.readBody(this.parts - 1, true)) !== SKIPPED);
       const kind = this.state === 'preamble' ? await this.findFirstDelimiter() : await this.delimiterTail(true);
       if (kind === 'close') {
         await this.finish();
         return null;
       }
-      if (++this.parts > this.limits.maxParts) throw new DecodeError('ERR_TOO_MANY_PARTS', `more than ${this.limits.maxParts} parts`, { offset: this.offset() });
+      if (++this.parts > this.limits.maxParts) throw new DecodeError('ERR_TOO_MANY_PARTS', `more than ${this.limits.maxParts} parts`, { offset: this.delimiterAt });
       this.state = 'headers';
       const rawHeaders = await this.readHeaders();
       this.state = 'body';
       this.partBytes = 0;
       return { rawHeaders, index: this.parts - 1 };
     } catch (error) {
+      if (error === STOPPED) return null;
       throw this.fail(error);
     }
   }
 
-  /** The next piece of part `index`'s body (a view of the source's bytes), null at its end, SKIPPED if the parser moved past it. */
-  async readBody(index: number): Promise<Buffer | null | typeof SKIPPED> {
+  /**
+   * The next piece of part `index`'s body (a view of the source's bytes), null at its end, SKIPPED
+   * if the parser moved past it (or, `skipping`, once it has reached its end unread).
+   */
+  async readBody(index: number, skipping = false): Promise<Buffer | null | typeof SKIPPED> {
     if (this.failure) throw this.failure;
-    if (index !== this.parts - 1 || this.stopped) return SKIPPED;
-    if (this.state !== 'body') return this.lastEnded === index ? null : SKIPPED;
+    if (index === this.lastEnded) return null;
+    if (index !== this.parts - 1 || this.stopped || this.state !== 'body') return SKIPPED;
     try {
       for (;;) {
         const { buf, pos } = this;
@@ -99,8 +110,9 @@ export class MultipartParser {
           const found = buf.indexOf(this.needle, pos);
           if (found !== -1) {
             this.pos = found + this.needle.length;
+            this.delimiterAt = this.base + found + 2;
             this.state = 'delimiter';
-            this.lastEnded = index;
+            if (!skipping) this.lastEnded = index;
             return found === pos ? null : this.data(buf.subarray(pos, found));
           }
           const keep = partialDelimiterStart(buf, pos, this.needle);
@@ -112,16 +124,18 @@ export class MultipartParser {
         if (!(await this.more())) throw this.truncated(`part ${index + 1}'s body`);
       }
     } catch (error) {
+      if (error === STOPPED) return SKIPPED;
       throw this.fail(error);
     }
   }
 
-  /** Stops: the source is let go, and every later read ends. */
-  async stop(): Promise<void> {
-    if (this.state === 'done' && this.stopped) return;
+  /** Stops: the source is let go (not waited for: a source may be stuck in a read), and every read ends, a waiting one too. */
+  stop(): void {
+    if (this.stopped) return;
     this.stopped = true;
     this.state = 'done';
-    await this.source.close();
+    this.onStop();
+    void this.source.close();
   }
 
   private data(piece: Buffer): Buffer {
@@ -153,20 +167,25 @@ export class MultipartParser {
 
   /** The next chunk: what was put back first, then the source's. */
   private async pull(): Promise<Buffer | null> {
+    if (this.stopped) throw STOPPED;
     if (this.pushback) {
       const chunk = this.pushback;
       this.pushback = null;
       return chunk;
     }
     if (this.sourceEnded) return null;
-    let chunk: Buffer | null;
+    let chunk: Buffer | null | typeof STOPPED;
     try {
-      chunk = await this.source.read();
+      const reading = this.source.read();
+      // A read abandoned by stop() may still fail later: that failure is nobody's.
+      reading.catch(() => {});
+      chunk = await Promise.race([reading, this.stopping]);
     } catch (cause) {
       if (cause instanceof DecodeError) throw new DecodeError(cause.code, cause.message, { offset: this.bytesRead, cause: cause.cause });
       const message = cause instanceof Error ? cause.message : String(cause);
       throw new DecodeError('ERR_SOURCE_FAILED', `the source failed: ${message}`, { offset: this.bytesRead, cause });
     }
+    if (this.stopped || chunk === STOPPED) throw STOPPED;
     if (chunk === null) {
       this.sourceEnded = true;
       return null;
@@ -207,11 +226,17 @@ export class MultipartParser {
       const found = this.buf.indexOf(this.needle, this.pos);
       if (found !== -1) {
         this.pos = found + this.needle.length;
+        this.delimiterAt = this.base + found + 2;
         const kind = await this.delimiterTail(false);
         if (kind !== null) return kind;
         continue;
       }
       this.pos = partialDelimiterStart(this.buf, this.pos, this.needle);
+      if (this.base + this.pos > this.limits.maxHeaderBytes) {
+        throw new DecodeError('ERR_BOUNDARY_NOT_FOUND', `no delimiter line --${this.needle.toString('latin1', 4)} in the first ${this.limits.maxHeaderBytes} bytes (a preamble is read up to maxHeaderBytes)`, {
+          offset: this.limits.maxHeaderBytes,
+        });
+      }
       if (!(await this.more())) {
         const hint = this.sawBareLf ? ' (a delimiter line ends in a bare LF: lines must end in CRLF)' : '';
         throw new DecodeError('ERR_BOUNDARY_NOT_FOUND', `the body holds no delimiter line --${this.needle.toString('latin1', 4)}${hint}`, { offset: this.bytesRead });
@@ -227,8 +252,7 @@ export class MultipartParser {
   private async delimiterTail(inBody: boolean): Promise<'part' | 'close' | null> {
     const where = inBody ? `the delimiter after part ${this.parts}` : 'the first delimiter';
     const end = () => {
-      if (inBody) throw this.truncated(where);
-      return null;
+      throw this.truncated(where);
     };
     if (!(await this.ensure(2))) return end();
     if (this.buf[this.pos] === DASH && this.buf[this.pos + 1] === DASH) {

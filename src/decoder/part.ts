@@ -1,6 +1,6 @@
 import { BodyReader, type PartBody, type Pull } from './body.js';
 import { DecodeError } from './errors.js';
-import { extendedParam, parseHeaderValue, textOfBytes, unescapeFormName, type ParsedHeaderValue, type QuoteStyle } from './params.js';
+import { extendedParam, parseHeaderValue, textOfBytes, unescapeFormName, type ParsedHeaderValue } from './params.js';
 import type { RawHeaders } from './parser.js';
 
 /** One part of a multipart body, as it arrives: its headers, then its body, streamed. */
@@ -11,18 +11,12 @@ export interface DecodedPart extends PartBody {
   readonly rawHeaders: readonly (readonly [name: string, value: string])[];
   /** The headers as a WHATWG Headers (a NUL byte, which Headers cannot hold, reads %00 there). */
   readonly headers: Headers;
-  /** The Content-Disposition `name` (form-data escapes %22, %0D, %0A undone), or undefined. */
+  /** The Content-Disposition `name` (the escapes %22, %0D, %0A that browsers write undone), or undefined. */
   readonly name: string | undefined;
   /** The Content-Disposition `filename*` (RFC 8187) if it can be decoded, else `filename`, or undefined. */
   readonly filename: string | undefined;
   /** The Content-Type header, or undefined when the part has none. */
   readonly contentType: string | undefined;
-}
-
-/** Reads header values the way the body's subtype writes them: form-data as browsers do, the rest as MIME. */
-export interface PartContext {
-  style: QuoteStyle;
-  formData: boolean;
 }
 
 export class Part extends BodyReader implements DecodedPart {
@@ -32,7 +26,6 @@ export class Part extends BodyReader implements DecodedPart {
   constructor(
     readonly index: number,
     readonly rawHeaders: RawHeaders,
-    private readonly context: PartContext,
     pull: Pull,
   ) {
     super(pull);
@@ -74,14 +67,13 @@ export class Part extends BodyReader implements DecodedPart {
   #param(key: string): string | undefined {
     if (this.#disposition === undefined) {
       const value = this.header('content-disposition');
-      this.#disposition = value === undefined ? null : parseHeaderValue(value, this.context.style);
+      this.#disposition = value === undefined ? null : parseHeaderValue(value, 'whatwg');
     }
     if (this.#disposition === null) return undefined;
     const extended = extendedParam(this.#disposition.params, key);
     if (extended !== undefined) return extended;
     const plain = this.#disposition.params.get(key);
     if (plain === undefined) return undefined;
-    const text = textOfBytes(plain);
-    return this.context.formData ? unescapeFormName(text) : text;
+    return unescapeFormName(textOfBytes(plain));
   }
 }
