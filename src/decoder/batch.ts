@@ -3,7 +3,7 @@ import { multipartDecode, type MultipartDecoder } from './decode.js';
 import { checkDecodeOptions, checkLimit, decodeOptionsOf, type DecodeOptions } from './options.js';
 import { DEFAULT_MAX_BUFFERED } from './body.js';
 import { parseHttpResponse } from './http-message.js';
-import { parseHeaderValue } from './params.js';
+import { parseMediaType } from '../common/media-type.js';
 import type { DecodedPart } from './part.js';
 import type { DecodeSource } from './source.js';
 
@@ -31,20 +31,29 @@ export interface DecodeBatchOptions extends DecodeOptions {
  */
 export function decodeBatch(source: DecodeSource, options?: DecodeBatchOptions): AsyncIterableIterator<BatchResponse> {
   const checked = checkDecodeOptions(options, ['maxResponseBytes']);
-  const maxBytes = checkLimit((options as DecodeBatchOptions | undefined)?.maxResponseBytes, 'maxResponseBytes', DEFAULT_MAX_BUFFERED);
+  const maxBytes = checkLimit(
+    (options as DecodeBatchOptions | undefined)?.maxResponseBytes,
+    'maxResponseBytes',
+    DEFAULT_MAX_BUFFERED,
+  );
   const parts = multipartDecode(source, decodeOptionsOf(checked));
   return batchResponses(parts, { ...checked.limits }, maxBytes);
 }
 
-async function* batchResponses(parts: MultipartDecoder, limits: DecodeOptions, maxBytes: number): AsyncGenerator<BatchResponse, void, undefined> {
+async function* batchResponses(
+  parts: MultipartDecoder,
+  limits: DecodeOptions,
+  maxBytes: number,
+): AsyncGenerator<BatchResponse, void, undefined> {
   let index = 0;
   let top = 0;
   try {
     for await (const part of parts) {
-      const type = part.contentType === undefined ? '' : parseHeaderValue(part.contentType, 'rfc').type;
+      const type = part.contentType === undefined ? '' : parseMediaType(part.contentType).essence;
       if (type.startsWith('multipart/')) {
         const changeset = top;
-        for await (const inner of multipartDecode(part, limits)) yield await toResponse(inner, index++, changeset, maxBytes);
+        for await (const inner of multipartDecode(part, limits))
+          yield await toResponse(inner, index++, changeset, maxBytes);
       } else {
         yield await toResponse(part, index++, undefined, maxBytes);
       }
@@ -55,10 +64,17 @@ async function* batchResponses(parts: MultipartDecoder, limits: DecodeOptions, m
   }
 }
 
-async function toResponse(part: DecodedPart, index: number, changeset: number | undefined, maxBytes: number): Promise<BatchResponse> {
-  const where = changeset === undefined ? `batch part ${part.index + 1}` : `part ${part.index + 1} of changeset ${changeset + 1}`;
-  const type = part.contentType === undefined ? undefined : parseHeaderValue(part.contentType, 'rfc').type;
-  if (type !== 'application/http') throw new DecodeError('ERR_MALFORMED_PART', `${where} is ${type ?? 'untyped'}, not application/http`);
+async function toResponse(
+  part: DecodedPart,
+  index: number,
+  changeset: number | undefined,
+  maxBytes: number,
+): Promise<BatchResponse> {
+  const where =
+    changeset === undefined ? `batch part ${part.index + 1}` : `part ${part.index + 1} of changeset ${changeset + 1}`;
+  const type = part.contentType === undefined ? undefined : parseMediaType(part.contentType).essence;
+  if (type !== 'application/http')
+    throw new DecodeError('ERR_MALFORMED_PART', `${where} is ${type ?? 'untyped'}, not application/http`);
   const response = parseHttpResponse(await part.bytes({ maxBytes }), where);
   const contentId = part.rawHeaders.find(([name]) => name.toLowerCase() === 'content-id')?.[1];
   return { response, contentId, index, changeset };

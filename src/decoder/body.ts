@@ -63,7 +63,10 @@ export class BodyReader implements PartBody {
     const piece = await this.pull();
     if (piece === SKIPPED) {
       this.#finished = true;
-      throw new DecodeError('ERR_PART_SKIPPED', 'this part was skipped: the decoder moved on to the next part (or was stopped) before it was read to its end');
+      throw new DecodeError(
+        'ERR_PART_SKIPPED',
+        'this part was skipped: the decoder moved on to the next part (or was stopped) before it was read to its end',
+      );
     }
     if (piece === null) {
       this.#finished = true;
@@ -101,7 +104,11 @@ export class BodyReader implements PartBody {
     let total = 0;
     for await (const piece of this) {
       total += piece.length;
-      if (total > maxBytes) throw new DecodeError('ERR_PART_TOO_LARGE', `the body is larger than the ${maxBytes} bytes read into memory at most (maxBytes); stream it instead`);
+      if (total > maxBytes)
+        throw new DecodeError(
+          'ERR_PART_TOO_LARGE',
+          `the body is larger than the ${maxBytes} bytes read into memory at most (maxBytes); stream it instead`,
+        );
       pieces.push(piece);
     }
     const whole = pieces.length === 1 ? Buffer.from(pieces[0]!) : Buffer.concat(pieces, total);
@@ -124,10 +131,16 @@ export class BodyReader implements PartBody {
 
 function checkMaxBytes(options: ReadAllOptions | undefined): number {
   if (options === undefined) return DEFAULT_MAX_BUFFERED;
-  if (typeof options !== 'object' || options === null) throw new DecodeError('ERR_INVALID_OPTION', `options must be an object, not ${describe(options)}`);
-  for (const key of Object.keys(options)) if (key !== 'maxBytes') throw new DecodeError('ERR_INVALID_OPTION', `unknown option ${JSON.stringify(key)}; known: maxBytes`);
+  if (typeof options !== 'object' || options === null)
+    throw new DecodeError('ERR_INVALID_OPTION', `options must be an object, not ${describe(options)}`);
+  for (const key of Object.keys(options))
+    if (key !== 'maxBytes')
+      throw new DecodeError('ERR_INVALID_OPTION', `unknown option ${JSON.stringify(key)}; known: maxBytes`);
   const { maxBytes } = options;
   if (maxBytes === undefined) return DEFAULT_MAX_BUFFERED;
   if (maxBytes === Infinity || (Number.isSafeInteger(maxBytes) && maxBytes >= 0)) return maxBytes;
-  throw new DecodeError('ERR_INVALID_OPTION', `maxBytes must be a whole number from 0, or Infinity, not ${describe(maxBytes)}`);
+  throw new DecodeError(
+    'ERR_INVALID_OPTION',
+    `maxBytes must be a whole number from 0, or Infinity, not ${describe(maxBytes)}`,
+  );
 }

@@ -2,7 +2,7 @@ import { BodyReader, type PartBody } from './body.js';
 import { multipartDecode } from './decode.js';
 import { DecodeError } from './errors.js';
 import { checkDecodeOptions, decodeOptionsOf, type DecodeOptions } from './options.js';
-import { parseHeaderValue } from './params.js';
+import { parseMediaType } from '../common/media-type.js';
 import type { DecodedPart } from './part.js';
 import { chunkSource, ownContentType, type ChunkSource, type DecodeSource } from './source.js';
 
@@ -28,13 +28,24 @@ export interface ByteRange {
 export function decodeByteRanges(source: DecodeSource, options?: DecodeOptions): AsyncIterableIterator<ByteRange> {
   const checked = checkDecodeOptions(options);
   const status = statusOf(source);
-  if (status !== undefined && status !== 206) throw new DecodeError('ERR_UNEXPECTED_STATUS', `the answer is ${status}, not 206 Partial Content`);
+  if (status !== undefined && status !== 206)
+    throw new DecodeError('ERR_UNEXPECTED_STATUS', `the answer is ${status}, not 206 Partial Content`);
   const contentType = checked.contentType ?? ownContentType(source);
-  const type = contentType === undefined ? '' : parseHeaderValue(contentType, 'rfc').type;
-  if (checked.boundary !== undefined || type.startsWith('multipart/')) return multipartRanges(multipartDecode(source, decodeOptionsOf(checked)));
+  const type = contentType === undefined ? '' : parseMediaType(contentType).essence;
+  if (checked.boundary !== undefined || type.startsWith('multipart/'))
+    return multipartRanges(multipartDecode(source, decodeOptionsOf(checked)));
   const range = headersOf(source)?.get('content-range');
-  if (range === null || range === undefined) throw new DecodeError('ERR_INVALID_CONTENT_TYPE', 'the answer is neither multipart/byteranges nor has a Content-Range');
-  return singleRange(chunkSource(source), parseRange(range, 'the answer'), contentType, headersOf(source) ?? new Headers());
+  if (range === null || range === undefined)
+    throw new DecodeError(
+      'ERR_INVALID_CONTENT_TYPE',
+      'the answer is neither multipart/byteranges nor has a Content-Range',
+    );
+  return singleRange(
+    chunkSource(source),
+    parseRange(range, 'the answer'),
+    contentType,
+    headersOf(source) ?? new Headers(),
+  );
 }
 
 function statusOf(source: unknown): number | undefined {
@@ -54,17 +65,29 @@ function headersOf(source: unknown): Headers | undefined {
   return result;
 }
 
-function parseRange(value: string | undefined, where: string): { start: number; end: number; size: number | undefined } {
+function parseRange(
+  value: string | undefined,
+  where: string,
+): { start: number; end: number; size: number | undefined } {
   const match = value === undefined ? null : /^bytes\s+(\d{1,15})-(\d{1,15})\/(\d{1,15}|\*)$/i.exec(value.trim());
-  const [start, end, size] = match ? [Number(match[1]), Number(match[2]), match[3] === '*' ? undefined : Number(match[3])] : [];
+  const [start, end, size] = match
+    ? [Number(match[1]), Number(match[2]), match[3] === '*' ? undefined : Number(match[3])]
+    : [];
   if (start === undefined || end === undefined || start > end || (size !== undefined && end >= size)) {
-    throw new DecodeError('ERR_MALFORMED_PART', `${where} has no valid Content-Range: ${JSON.stringify(value ?? null)}`);
+    throw new DecodeError(
+      'ERR_MALFORMED_PART',
+      `${where} has no valid Content-Range: ${JSON.stringify(value ?? null)}`,
+    );
   }
   return { start, end, size };
 }
 
 const lengthCheck = (where: string, expected: number) => (total: number) => {
-  if (total !== expected) throw new DecodeError('ERR_MALFORMED_PART', `${where} holds ${total} bytes, and its Content-Range says ${expected}`);
+  if (total !== expected)
+    throw new DecodeError(
+      'ERR_MALFORMED_PART',
+      `${where} holds ${total} bytes, and its Content-Range says ${expected}`,
+    );
 };
 
 async function* multipartRanges(parts: AsyncIterableIterator<DecodedPart>): AsyncGenerator<ByteRange, void, undefined> {
@@ -79,7 +102,14 @@ async function* multipartRanges(parts: AsyncIterableIterator<DecodedPart>): Asyn
         const step = await iterator.next();
         return step.done ? null : step.value;
       };
-      yield { start, end, size, contentType: part.contentType, headers: part.headers, body: new BodyReader(pull, lengthCheck(where, end - start + 1)) };
+      yield {
+        start,
+        end,
+        size,
+        contentType: part.contentType,
+        headers: part.headers,
+        body: new BodyReader(pull, lengthCheck(where, end - start + 1)),
+      };
     }
   } finally {
     await parts.return?.();
@@ -100,11 +130,22 @@ async function* singleRange(
       return chunk;
     } catch (cause) {
       if (cause instanceof DecodeError) throw cause;
-      throw new DecodeError('ERR_SOURCE_FAILED', `the source failed: ${cause instanceof Error ? cause.message : String(cause)}`, { offset: read, cause });
+      throw new DecodeError(
+        'ERR_SOURCE_FAILED',
+        `the source failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+        { offset: read, cause },
+      );
     }
   };
   try {
-    yield { start, end, size, contentType, headers, body: new BodyReader(pull, lengthCheck('the answer', end - start + 1)) };
+    yield {
+      start,
+      end,
+      size,
+      contentType,
+      headers,
+      body: new BodyReader(pull, lengthCheck('the answer', end - start + 1)),
+    };
   } finally {
     await chunks.close();
   }

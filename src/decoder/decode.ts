@@ -1,9 +1,9 @@
 import { DecodeError } from './errors.js';
 import { checkDecodeOptions, type DecodeOptions, type Limits } from './options.js';
-import { parseHeaderValue } from './params.js';
+import { parseMediaType } from '../common/media-type.js';
 import { MultipartParser } from './parser.js';
 import { Part, type DecodedPart } from './part.js';
-import { chunkSource, ownContentType, type DecodeSource } from './source.js';
+import { chunkSource, ownContentType, type ChunkSource, type DecodeSource } from './source.js';
 
 /** Parts as they arrive; leaving a loop early (return()) stops reading and lets the source go. */
 export interface MultipartDecoder extends AsyncIterableIterator<DecodedPart> {
@@ -30,19 +30,43 @@ export function multipartDecode(source: DecodeSource, options?: DecodeOptions): 
   return new Decoder(chunkSource(source), boundary, mediaType, checked.limits);
 }
 
+/** The decoder over chunks pulled by the library itself (the receiver's counted request), limits already checked. */
+export function decodeChunks(chunks: ChunkSource, contentType: string, limits: Limits): MultipartDecoder {
+  const { boundary, mediaType } = boundaryFor(contentType, undefined);
+  return new Decoder(chunks, boundary, mediaType, limits);
+}
+
 /** The boundary to split on and the media type it came with; ERR_INVALID_CONTENT_TYPE or ERR_INVALID_BOUNDARY when there is none to use. */
-export function boundaryFor(contentType: string | undefined, boundary: string | undefined): { boundary: string; mediaType: string | undefined } {
-  const parsed = contentType === undefined ? undefined : parseHeaderValue(contentType, 'rfc');
+export function boundaryFor(
+  contentType: string | undefined,
+  boundary: string | undefined,
+): { boundary: string; mediaType: string | undefined } {
+  const parsed = contentType === undefined ? undefined : parseMediaType(contentType);
   if (boundary === undefined) {
-    if (parsed === undefined) throw new DecodeError('ERR_INVALID_CONTENT_TYPE', 'no Content-Type to take the boundary from: give options.contentType or options.boundary');
-    if (!parsed.type.startsWith('multipart/')) throw new DecodeError('ERR_INVALID_CONTENT_TYPE', `the Content-Type ${JSON.stringify(contentType)} is not multipart/*`);
-    boundary = parsed.params.get('boundary');
-    if (boundary === undefined) throw new DecodeError('ERR_INVALID_CONTENT_TYPE', `the Content-Type ${JSON.stringify(contentType)} has no boundary`);
+    if (parsed === undefined)
+      throw new DecodeError(
+        'ERR_INVALID_CONTENT_TYPE',
+        'no Content-Type to take the boundary from: give options.contentType or options.boundary',
+      );
+    if (!parsed.essence.startsWith('multipart/'))
+      throw new DecodeError(
+        'ERR_INVALID_CONTENT_TYPE',
+        `the Content-Type ${JSON.stringify(contentType)} is not multipart/*`,
+      );
+    boundary = parsed.parameters.get('boundary');
+    if (boundary === undefined)
+      throw new DecodeError(
+        'ERR_INVALID_CONTENT_TYPE',
+        `the Content-Type ${JSON.stringify(contentType)} has no boundary`,
+      );
   }
   if (boundary.length === 0 || boundary.length > MAX_BOUNDARY_LENGTH || !/^[\x20-\x7e]+$/.test(boundary)) {
-    throw new DecodeError('ERR_INVALID_BOUNDARY', `the boundary must be 1 to ${MAX_BOUNDARY_LENGTH} printable ASCII characters, not ${JSON.stringify(boundary.slice(0, 80))}`);
+    throw new DecodeError(
+      'ERR_INVALID_BOUNDARY',
+      `the boundary must be 1 to ${MAX_BOUNDARY_LENGTH} printable ASCII characters, not ${JSON.stringify(boundary.slice(0, 80))}`,
+    );
   }
-  return { boundary, mediaType: parsed?.type.startsWith('multipart/') ? parsed.type : undefined };
+  return { boundary, mediaType: parsed?.essence.startsWith('multipart/') ? parsed.essence : undefined };
 }
 
 class Decoder implements MultipartDecoder {
@@ -51,7 +75,7 @@ class Decoder implements MultipartDecoder {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
-    source: ReturnType<typeof chunkSource>,
+    source: ChunkSource,
     readonly boundary: string,
     readonly mediaType: string | undefined,
     limits: Limits,
@@ -85,4 +109,3 @@ class Decoder implements MultipartDecoder {
     return run;
   }
 }
-

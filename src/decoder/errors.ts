@@ -1,3 +1,4 @@
+import { brandOf, hasBrand } from '../common/errors.js';
 /** Every error multipartDecode() and its helpers throw on purpose carries one of these codes. */
 export type DecodeErrorCode =
   | 'ERR_INVALID_OPTION'
@@ -22,7 +23,7 @@ export type DecodeErrorCode =
 
 // The ESM and CommonJS builds (and dist/receiver's own copy) each define this class: instanceof
 // checks a brand shared through the global symbol registry instead of the prototype chain.
-const BRAND = Symbol.for('multipart-poster.DecodeError');
+const BRAND = brandOf('DecodeError');
 
 /**
  * A body that cannot be decoded, a limit reached, or a misuse of the decoder. `offset` is the
@@ -34,13 +35,16 @@ export class DecodeError extends Error {
   readonly offset: number | undefined;
 
   constructor(code: DecodeErrorCode, message: string, options: { offset?: number; cause?: unknown } = {}) {
-    super(options.offset === undefined ? message : `${message} (at byte ${options.offset})`, options.cause === undefined ? undefined : { cause: options.cause });
+    super(
+      options.offset === undefined ? message : `${message} (at byte ${options.offset})`,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.code = code;
     this.offset = options.offset;
     Object.defineProperty(this, BRAND, { value: true });
   }
 
   static override [Symbol.hasInstance](value: unknown): boolean {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+    return hasBrand(value, BRAND);
   }
 }

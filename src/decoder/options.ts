@@ -48,9 +48,13 @@ export function checkLimit(value: unknown, key: string, fallback: number, fail =
 }
 
 /** Checks every option (a misspelt key is refused) and fills in the default limits. */
-export function checkDecodeOptions(options: unknown, extraKeys: readonly string[] = []): DecodeOptions & { limits: Limits } {
+export function checkDecodeOptions(
+  options: unknown,
+  extraKeys: readonly string[] = [],
+): DecodeOptions & { limits: Limits } {
   if (options === undefined) return { limits: { ...DEFAULT_LIMITS } };
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalid(`options must be an object, not ${describe(options)}`);
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    throw invalid(`options must be an object, not ${describe(options)}`);
   const known = [...OPTION_KEYS, ...extraKeys];
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) throw invalid(`unknown option ${JSON.stringify(key)}; known: ${known.join(', ')}`);
@@ -59,7 +63,8 @@ export function checkDecodeOptions(options: unknown, extraKeys: readonly string[
   const limits = {} as Limits;
   for (const key of LIMIT_KEYS) limits[key] = checkLimit(given[key], key, DEFAULT_LIMITS[key]);
   for (const key of ['contentType', 'boundary'] as const) {
-    if (given[key] !== undefined && typeof given[key] !== 'string') throw invalid(`${key} must be a string, not ${describe(given[key])}`);
+    if (given[key] !== undefined && typeof given[key] !== 'string')
+      throw invalid(`${key} must be a string, not ${describe(given[key])}`);
   }
   return { ...(given as DecodeOptions), limits };
 }

@@ -55,9 +55,6 @@ export class MultipartParser {
   /** Where the last delimiter line found begins. */
   private delimiterAt = 0;
   private readonly needle: Buffer;
-  private onStop: () => void = () => {};
-  /** Settles when stop() is called: a read of the source races it. */
-  private readonly stopping = new Promise<typeof STOPPED>((resolve) => (this.onStop = () => resolve(STOPPED)));
 
   constructor(
     private readonly source: ChunkSource,
@@ -83,7 +80,10 @@ export class MultipartParser {
         await this.finish();
         return null;
       }
-      if (++this.parts > this.limits.maxParts) throw new DecodeError('ERR_TOO_MANY_PARTS', `more than ${this.limits.maxParts} parts`, { offset: this.delimiterAt });
+      if (++this.parts > this.limits.maxParts)
+        throw new DecodeError('ERR_TOO_MANY_PARTS', `more than ${this.limits.maxParts} parts`, {
+          offset: this.delimiterAt,
+        });
       this.state = 'headers';
       const rawHeaders = await this.readHeaders();
       this.state = 'body';
@@ -134,16 +134,20 @@ export class MultipartParser {
     if (this.stopped) return;
     this.stopped = true;
     this.state = 'done';
-    this.onStop();
+    // Closing a source ends a read of it that is waiting (each adapter sees to it).
     void this.source.close();
   }
 
   private data(piece: Buffer): Buffer {
     this.partBytes += piece.length;
     if (this.partBytes > this.limits.maxPartBytes) {
-      throw new DecodeError('ERR_PART_TOO_LARGE', `part ${this.parts} is larger than ${this.limits.maxPartBytes} bytes`, {
-        offset: this.base + this.pos - (this.partBytes - this.limits.maxPartBytes),
-      });
+      throw new DecodeError(
+        'ERR_PART_TOO_LARGE',
+        `part ${this.parts} is larger than ${this.limits.maxPartBytes} bytes`,
+        {
+          offset: this.base + this.pos - (this.partBytes - this.limits.maxPartBytes),
+        },
+      );
     }
     return piece;
   }
@@ -153,12 +157,20 @@ export class MultipartParser {
   }
 
   private truncated(where: string): DecodeError {
-    return new DecodeError('ERR_TRUNCATED', `the body ended inside ${where}, before the close delimiter`, { offset: this.bytesRead });
+    return new DecodeError('ERR_TRUNCATED', `the body ended inside ${where}, before the close delimiter`, {
+      offset: this.bytesRead,
+    });
   }
 
   private fail(error: unknown): DecodeError {
     if (!this.failure) {
-      this.failure = error instanceof DecodeError ? error : new DecodeError('ERR_SOURCE_FAILED', `the decoder failed: ${String(error)}`, { offset: this.bytesRead, cause: error });
+      this.failure =
+        error instanceof DecodeError
+          ? error
+          : new DecodeError('ERR_SOURCE_FAILED', `the decoder failed: ${String(error)}`, {
+              offset: this.bytesRead,
+              cause: error,
+            });
       this.state = 'done';
       void this.source.close();
     }
@@ -174,25 +186,25 @@ export class MultipartParser {
       return chunk;
     }
     if (this.sourceEnded) return null;
-    let chunk: Buffer | null | typeof STOPPED;
+    let chunk: Buffer | null;
     try {
-      const reading = this.source.read();
-      // A read abandoned by stop() may still fail later: that failure is nobody's.
-      reading.catch(() => {});
-      chunk = await Promise.race([reading, this.stopping]);
+      chunk = await this.source.read();
     } catch (cause) {
-      if (cause instanceof DecodeError) throw new DecodeError(cause.code, cause.message, { offset: this.bytesRead, cause: cause.cause });
+      if (cause instanceof DecodeError)
+        throw new DecodeError(cause.code, cause.message, { offset: this.bytesRead, cause: cause.cause });
       const message = cause instanceof Error ? cause.message : String(cause);
       throw new DecodeError('ERR_SOURCE_FAILED', `the source failed: ${message}`, { offset: this.bytesRead, cause });
     }
-    if (this.stopped || chunk === STOPPED) throw STOPPED;
+    if (this.stopped) throw STOPPED;
     if (chunk === null) {
       this.sourceEnded = true;
       return null;
     }
     this.bytesRead += chunk.length;
     if (this.bytesRead > this.limits.maxBodyBytes) {
-      throw new DecodeError('ERR_BODY_TOO_LARGE', `the body is larger than ${this.limits.maxBodyBytes} bytes`, { offset: this.limits.maxBodyBytes });
+      throw new DecodeError('ERR_BODY_TOO_LARGE', `the body is larger than ${this.limits.maxBodyBytes} bytes`, {
+        offset: this.limits.maxBodyBytes,
+      });
     }
     return chunk;
   }
@@ -233,13 +245,21 @@ export class MultipartParser {
       }
       this.pos = partialDelimiterStart(this.buf, this.pos, this.needle);
       if (this.base + this.pos > this.limits.maxHeaderBytes) {
-        throw new DecodeError('ERR_BOUNDARY_NOT_FOUND', `no delimiter line --${this.needle.toString('latin1', 4)} in the first ${this.limits.maxHeaderBytes} bytes (a preamble is read up to maxHeaderBytes)`, {
-          offset: this.limits.maxHeaderBytes,
-        });
+        throw new DecodeError(
+          'ERR_BOUNDARY_NOT_FOUND',
+          `no delimiter line --${this.needle.toString('latin1', 4)} in the first ${this.limits.maxHeaderBytes} bytes (a preamble is read up to maxHeaderBytes)`,
+          {
+            offset: this.limits.maxHeaderBytes,
+          },
+        );
       }
       if (!(await this.more())) {
         const hint = this.sawBareLf ? ' (a delimiter line ends in a bare LF: lines must end in CRLF)' : '';
-        throw new DecodeError('ERR_BOUNDARY_NOT_FOUND', `the body holds no delimiter line --${this.needle.toString('latin1', 4)}${hint}`, { offset: this.bytesRead });
+        throw new DecodeError(
+          'ERR_BOUNDARY_NOT_FOUND',
+          `the body holds no delimiter line --${this.needle.toString('latin1', 4)}${hint}`,
+          { offset: this.bytesRead },
+        );
       }
     }
   }
@@ -266,7 +286,11 @@ export class MultipartParser {
       if (byte !== SP && byte !== HT) break;
       this.pos++;
       if (++padding > this.limits.maxHeaderBytes) {
-        throw new DecodeError('ERR_HEADER_TOO_LARGE', `the padding after a delimiter is longer than ${this.limits.maxHeaderBytes} bytes`, { offset: this.offset() });
+        throw new DecodeError(
+          'ERR_HEADER_TOO_LARGE',
+          `the padding after a delimiter is longer than ${this.limits.maxHeaderBytes} bytes`,
+          { offset: this.offset() },
+        );
       }
     }
     if (this.buf[this.pos] === CR && this.buf[this.pos + 1] === LF) {
@@ -275,9 +299,13 @@ export class MultipartParser {
     }
     if (this.buf[this.pos] === LF) this.sawBareLf = true;
     if (!inBody) return null;
-    throw new DecodeError('ERR_MALFORMED_DELIMITER', `${where} is followed by ${JSON.stringify(String.fromCharCode(this.buf[this.pos]!))}, not CRLF or --`, {
-      offset: this.offset(),
-    });
+    throw new DecodeError(
+      'ERR_MALFORMED_DELIMITER',
+      `${where} is followed by ${JSON.stringify(String.fromCharCode(this.buf[this.pos]!))}, not CRLF or --`,
+      {
+        offset: this.offset(),
+      },
+    );
   }
 
   /** A part's header lines up to the empty line; folded lines are unfolded. */
@@ -296,7 +324,8 @@ export class MultipartParser {
       const lineStart = this.offset();
       used += lf + 1 - this.pos;
       if (used > maxHeaderBytes) throw this.headerTooLarge(start);
-      if (lf === this.pos || this.buf[lf - 1] !== CR) throw this.malformed('a header line ends in a bare LF', this.base + lf);
+      if (lf === this.pos || this.buf[lf - 1] !== CR)
+        throw this.malformed('a header line ends in a bare LF', this.base + lf);
       const line = this.buf.toString('latin1', this.pos, lf - 1);
       this.pos = lf + 1;
       if (line === '') return pairs;
@@ -308,14 +337,24 @@ export class MultipartParser {
         continue;
       }
       const colon = line.indexOf(':');
-      if (colon <= 0 || !HEADER_NAME.test(line.slice(0, colon))) throw this.malformed(`a header line is not "Name: value": ${JSON.stringify(line.slice(0, 60))}`, lineStart);
-      if (pairs.length === maxHeaderPairs) throw new DecodeError('ERR_TOO_MANY_HEADERS', `part ${this.parts} has more than ${maxHeaderPairs} header lines`, { offset: lineStart });
+      if (colon <= 0 || !HEADER_NAME.test(line.slice(0, colon)))
+        throw this.malformed(`a header line is not "Name: value": ${JSON.stringify(line.slice(0, 60))}`, lineStart);
+      if (pairs.length === maxHeaderPairs)
+        throw new DecodeError(
+          'ERR_TOO_MANY_HEADERS',
+          `part ${this.parts} has more than ${maxHeaderPairs} header lines`,
+          { offset: lineStart },
+        );
       pairs.push([line.slice(0, colon), line.slice(colon + 1).trim()]);
     }
   }
 
   private headerTooLarge(start: number): DecodeError {
-    return new DecodeError('ERR_HEADER_TOO_LARGE', `part ${this.parts}'s header is larger than ${this.limits.maxHeaderBytes} bytes`, { offset: start + this.limits.maxHeaderBytes });
+    return new DecodeError(
+      'ERR_HEADER_TOO_LARGE',
+      `part ${this.parts}'s header is larger than ${this.limits.maxHeaderBytes} bytes`,
+      { offset: start + this.limits.maxHeaderBytes },
+    );
   }
 
   private malformed(what: string, offset: number): DecodeError {
@@ -327,12 +366,12 @@ export class MultipartParser {
     this.state = 'done';
     this.buf = Buffer.alloc(0);
     this.pos = 0;
-    for (let dropped = 0; dropped <= EPILOGUE_LIMIT; ) {
+    for (let dropped = 0; dropped <= EPILOGUE_LIMIT;) {
       const chunk = await this.pull();
       if (chunk === null) break;
       dropped += chunk.length;
     }
-    await this.source.close();
+    void this.source.close();
   }
 }
 

@@ -1,6 +1,7 @@
 import { BodyReader, type PartBody, type Pull } from './body.js';
 import { DecodeError } from './errors.js';
-import { extendedParam, parseHeaderValue, textOfBytes, unescapeFormName, type ParsedHeaderValue } from './params.js';
+import type { MediaType } from '../common/media-type.js';
+import { extendedParam, readDisposition, textOfBytes, unescapeFormName } from './params.js';
 import type { RawHeaders } from './parser.js';
 
 /** One part of a multipart body, as it arrives: its headers, then its body, streamed. */
@@ -21,7 +22,7 @@ export interface DecodedPart extends PartBody {
 
 export class Part extends BodyReader implements DecodedPart {
   #headers: Headers | undefined;
-  #disposition: ParsedHeaderValue | null | undefined;
+  #disposition: MediaType | null | undefined;
 
   constructor(
     readonly index: number,
@@ -38,7 +39,11 @@ export class Part extends BodyReader implements DecodedPart {
       try {
         headers.append(name, value.includes('\0') ? value.replace(/\0/g, '%00') : value);
       } catch (cause) {
-        throw new DecodeError('ERR_MALFORMED_HEADER', `part ${this.index + 1}: this runtime's Headers refuses the header ${JSON.stringify(name)}`, { cause });
+        throw new DecodeError(
+          'ERR_MALFORMED_HEADER',
+          `part ${this.index + 1}: this runtime's Headers refuses the header ${JSON.stringify(name)}`,
+          { cause },
+        );
       }
     }
     return (this.#headers = headers);
@@ -47,7 +52,8 @@ export class Part extends BodyReader implements DecodedPart {
   /** The first value of a header, its name compared without case. */
   header(name: string): string | undefined {
     const lower = name.toLowerCase();
-    for (const [key, value] of this.rawHeaders) if (key.length === lower.length && key.toLowerCase() === lower) return value;
+    for (const [key, value] of this.rawHeaders)
+      if (key.length === lower.length && key.toLowerCase() === lower) return value;
     return undefined;
   }
 
@@ -67,12 +73,12 @@ export class Part extends BodyReader implements DecodedPart {
   #param(key: string): string | undefined {
     if (this.#disposition === undefined) {
       const value = this.header('content-disposition');
-      this.#disposition = value === undefined ? null : parseHeaderValue(value, 'whatwg');
+      this.#disposition = value === undefined ? null : readDisposition(value);
     }
     if (this.#disposition === null) return undefined;
-    const extended = extendedParam(this.#disposition.params, key);
+    const extended = extendedParam(this.#disposition.parameters, key);
     if (extended !== undefined) return extended;
-    const plain = this.#disposition.params.get(key);
+    const plain = this.#disposition.parameters.get(key);
     if (plain === undefined) return undefined;
     return unescapeFormName(textOfBytes(plain));
   }

@@ -29,7 +29,10 @@ function asBuffer(chunk: unknown): Buffer {
   if (Buffer.isBuffer(chunk)) return chunk;
   if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   if (chunk instanceof ArrayBuffer) return Buffer.from(chunk);
-  throw new DecodeError('ERR_INVALID_SOURCE', `the source gave ${describe(chunk)} where bytes were expected (a stream with an encoding set gives text)`);
+  throw new DecodeError(
+    'ERR_INVALID_SOURCE',
+    `the source gave ${describe(chunk)} where bytes were expected (a stream with an encoding set gives text)`,
+  );
 }
 
 /** The Content-Type a source carries itself: a Response's or a request's header, a decoded part's type. */
@@ -45,7 +48,8 @@ export function ownContentType(source: unknown): string | undefined {
 }
 
 const isObject = (value: unknown): value is Record<PropertyKey, unknown> => typeof value === 'object' && value !== null;
-const isReadable = (value: Record<PropertyKey, unknown>) => typeof value.read === 'function' && typeof value.on === 'function' && typeof value.pipe === 'function';
+const isReadable = (value: Record<PropertyKey, unknown>) =>
+  typeof value.read === 'function' && typeof value.on === 'function' && typeof value.pipe === 'function';
 
 /** Adapts any supported source, or throws ERR_INVALID_SOURCE. */
 export function chunkSource(source: unknown): ChunkSource {
@@ -56,17 +60,25 @@ export function chunkSource(source: unknown): ChunkSource {
   if ('body' in value && isObject(value.headers)) {
     // A WHATWG Response (of any implementation): its body, or nothing.
     if (value.bodyUsed === true) throw new DecodeError('ERR_INVALID_SOURCE', 'the Response body was already read');
-    return value.body === null || value.body === undefined ? bytesSource(EMPTY) : webStreamSource(value.body as ReadableStream<Uint8Array>);
+    return value.body === null || value.body === undefined
+      ? bytesSource(EMPTY)
+      : webStreamSource(value.body as ReadableStream<Uint8Array>);
   }
   if (typeof value.getReader === 'function') return webStreamSource(source as unknown as ReadableStream<Uint8Array>);
-  if (typeof value.stream === 'function' && typeof value.arrayBuffer === 'function') return webStreamSource((source as unknown as Blob).stream());
-  if (typeof value[Symbol.asyncIterator] === 'function') return iteratorSource((source as unknown as AsyncIterable<unknown>)[Symbol.asyncIterator]());
-  if (typeof value[Symbol.iterator] === 'function' && typeof source !== 'string') return syncIteratorSource((source as unknown as Iterable<unknown>)[Symbol.iterator]());
+  if (typeof value.stream === 'function' && typeof value.arrayBuffer === 'function')
+    return webStreamSource((source as unknown as Blob).stream());
+  if (typeof value[Symbol.asyncIterator] === 'function')
+    return iteratorSource((source as unknown as AsyncIterable<unknown>)[Symbol.asyncIterator]());
+  if (typeof value[Symbol.iterator] === 'function' && typeof source !== 'string')
+    return syncIteratorSource((source as unknown as Iterable<unknown>)[Symbol.iterator]());
   throw invalidSource(source);
 }
 
 const invalidSource = (source: unknown) =>
-  new DecodeError('ERR_INVALID_SOURCE', `cannot read a body from ${describe(source)}: give a Readable, a Response, a ReadableStream, an iterable of bytes, a Blob or bytes`);
+  new DecodeError(
+    'ERR_INVALID_SOURCE',
+    `cannot read a body from ${describe(source)}: give a Readable, a Response, a ReadableStream, an iterable of bytes, a Blob or bytes`,
+  );
 
 function bytesSource(bytes: Buffer): ChunkSource {
   let given = bytes.length === 0;
@@ -78,11 +90,27 @@ function bytesSource(bytes: Buffer): ChunkSource {
 
 function iteratorSource(iterator: AsyncIterator<unknown>): ChunkSource {
   let done = false;
+  // An async generator's return() waits for its pending next(): closing ends a waiting read itself.
+  let wake: (() => void) | undefined;
+  const next = () =>
+    new Promise<IteratorResult<unknown> | null>((resolve, reject) => {
+      wake = () => resolve(null);
+      iterator.next().then(
+        (step) => {
+          wake = undefined;
+          resolve(step);
+        },
+        (error: unknown) => {
+          wake = undefined;
+          reject(error);
+        },
+      );
+    });
   return {
     async read() {
       while (!done) {
-        const step = await iterator.next();
-        if (step.done) done = true;
+        const step = await next();
+        if (step === null || step.done) done = true;
         else if (asBuffer(step.value).length > 0) return asBuffer(step.value);
       }
       return null;
@@ -90,6 +118,7 @@ function iteratorSource(iterator: AsyncIterator<unknown>): ChunkSource {
     async close() {
       if (done) return;
       done = true;
+      wake?.();
       await Promise.resolve(iterator.return?.()).catch(noop);
     },
   };

@@ -1,3 +1,4 @@
+import { brandOf, hasBrand } from '../common/errors.js';
 export type ReceiveErrorCode =
   | 'ERR_INVALID_OPTION'
   | 'ERR_INVALID_CONTENT_TYPE'
@@ -25,7 +26,7 @@ export const STATUS_OF: Readonly<Record<ReceiveErrorCode, 400 | 408 | 413 | 500>
   ERR_CALLBACK_FAILED: 500,
 };
 
-const BRAND = Symbol.for('multipart-poster.ReceiveError');
+const BRAND = brandOf('ReceiveError');
 
 /**
  * Why a request was refused. `status` is the answer to give: 400 for a malformed body (or a client
@@ -46,6 +47,6 @@ export class ReceiveError extends Error {
   }
 
   static override [Symbol.hasInstance](value: unknown): boolean {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+    return hasBrand(value, BRAND);
   }
 }

@@ -40,13 +40,20 @@ const invalid = (message: string) => new ReceiveError('ERR_INVALID_OPTION', mess
 
 function checkKeys(options: unknown, known: readonly string[], what: string): Record<string, unknown> {
   if (options === undefined) return {};
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalid(`${what} must be an object, not ${describe(options)}`);
-  for (const key of Object.keys(options)) if (!known.includes(key)) throw invalid(`unknown option ${JSON.stringify(key)} in ${what}; known: ${known.join(', ')}`);
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    throw invalid(`${what} must be an object, not ${describe(options)}`);
+  for (const key of Object.keys(options))
+    if (!known.includes(key))
+      throw invalid(`unknown option ${JSON.stringify(key)} in ${what}; known: ${known.join(', ')}`);
   return options as Record<string, unknown>;
 }
 
 /** Every limit checked and filled in: whole numbers from 1 (a timer's delay at most 2^31 - 1 ms); anything else is ERR_INVALID_OPTION. */
-export function checkLimits(limits: unknown, known: readonly string[] = LIMIT_KEYS, what = 'the receiver limits'): Required<ReceiverLimits> {
+export function checkLimits(
+  limits: unknown,
+  known: readonly string[] = LIMIT_KEYS,
+  what = 'the receiver limits',
+): Required<ReceiverLimits> {
   const given = checkKeys(limits, known, what);
   const checked = { ...DEFAULT_LIMITS };
   for (const key of LIMIT_KEYS) {
@@ -73,8 +80,17 @@ export function checkOptions(options: unknown): CheckedOptions {
   const limits = checkLimits(options, OPTION_KEYS, 'the receiver options');
   const { format = 'json', onReport, onError } = given;
   if (format !== 'json' && format !== 'text') throw invalid(`format must be 'json' or 'text', not ${describe(format)}`);
-  for (const [key, value] of [['onReport', onReport], ['onError', onError]] as const) {
-    if (value !== undefined && typeof value !== 'function') throw invalid(`${key} must be a function, not ${describe(value)}`);
+  for (const [key, value] of [
+    ['onReport', onReport],
+    ['onError', onError],
+  ] as const) {
+    if (value !== undefined && typeof value !== 'function')
+      throw invalid(`${key} must be a function, not ${describe(value)}`);
   }
-  return { limits, format, onReport: onReport as CheckedOptions['onReport'], onError: onError as CheckedOptions['onError'] };
+  return {
+    limits,
+    format,
+    onReport: onReport as CheckedOptions['onReport'],
+    onError: onError as CheckedOptions['onError'],
+  };
 }

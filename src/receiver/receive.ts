@@ -1,8 +1,9 @@
 import type { IncomingMessage } from 'node:http';
-import { boundaryFor } from '../decoder/decode.js';
-import { multipartDecode, type MultipartDecoder } from '../decoder/decode.js';
+import { decodeChunks, type MultipartDecoder } from '../decoder/decode.js';
+import { DEFAULT_LIMITS as DECODER_DEFAULTS } from '../decoder/options.js';
 import { DecodeError } from '../decoder/errors.js';
-import { parseHeaderValue, textOfBytes } from '../decoder/params.js';
+import { parseMediaType } from '../common/media-type.js';
+import { textOfBytes } from '../decoder/params.js';
 import { chunkSource, type ChunkSource } from '../decoder/source.js';
 import { ReceiveError, type ReceiveErrorCode } from './errors.js';
 import { checkLimits, type ReceiverLimits } from './limits.js';
@@ -48,16 +49,27 @@ class Reception {
     });
     const declared = req.headers['content-length'];
     const contentLength = declared === undefined ? null : Number(declared);
-    this.report = newReport(req.method ?? 'GET', req.url ?? '/', contentLength, /\bchunked\b/i.test(req.headers['transfer-encoding'] ?? ''));
+    this.report = newReport(
+      req.method ?? 'GET',
+      req.url ?? '/',
+      contentLength,
+      /\bchunked\b/i.test(req.headers['transfer-encoding'] ?? ''),
+    );
     this.source = chunkSource(req);
-    this.timer = setTimeout(() => this.refuse('ERR_IDLE_TIMEOUT', `the client sent nothing for ${limits.idleTimeoutMs} ms`), limits.idleTimeoutMs);
+    this.timer = setTimeout(
+      () => this.refuse('ERR_IDLE_TIMEOUT', `the client sent nothing for ${limits.idleTimeoutMs} ms`),
+      limits.idleTimeoutMs,
+    );
     // These listeners stay after settling, so that a late 'error' is never unhandled.
     req.on('error', (error) => this.refuse('ERR_CLIENT_GONE', `the connection failed: ${error.message}`));
     req.on('close', () => {
       if (!req.complete) this.refuse('ERR_CLIENT_GONE', 'the client closed the connection before the body ended');
     });
     if (contentLength !== null && contentLength > limits.maxBodyBytes) {
-      this.refuse('ERR_BODY_TOO_LARGE', `the body of ${contentLength} bytes is over the limit of ${limits.maxBodyBytes}`);
+      this.refuse(
+        'ERR_BODY_TOO_LARGE',
+        `the body of ${contentLength} bytes is over the limit of ${limits.maxBodyBytes}`,
+      );
       return;
     }
     this.run().then(
@@ -66,24 +78,24 @@ class Reception {
     );
   }
 
-  /** The request's bytes, counted, each one resetting the idle timer; leaving it early leaves the request to settle(). */
-  private counted(): ChunkSource & AsyncIterable<Buffer> {
-    const read = async () => {
+  /** The request's bytes, counted, each one resetting the idle timer; closing it leaves the request to settle(). */
+  private counted(): ChunkSource {
+    return {
+      read: async () => {
         const chunk = await this.source.read();
         if (chunk === null || this.settled) return null;
         this.timer.refresh();
         this.report.bytesReceived += chunk.length;
         if (this.report.bytesReceived > this.limits.maxBodyBytes) {
-          throw new ReceiveError('ERR_BODY_TOO_LARGE', `the body is over the limit of ${this.limits.maxBodyBytes} bytes`);
+          throw new ReceiveError(
+            'ERR_BODY_TOO_LARGE',
+            `the body is over the limit of ${this.limits.maxBodyBytes} bytes`,
+          );
         }
         return chunk;
+      },
+      close: async () => {},
     };
-    const done = { done: true, value: undefined } as const;
-    const next = async () => {
-      const chunk = await read();
-      return chunk === null ? done : { done: false as const, value: chunk };
-    };
-    return { read, close: async () => {}, [Symbol.asyncIterator]: () => ({ next, return: async () => done }) };
   }
 
   private async run(): Promise<void> {
@@ -94,15 +106,20 @@ class Reception {
       for (let chunk = await source.read(); chunk !== null; chunk = await source.read()) part.update(chunk);
       return part.end();
     }
-    const { boundary } = boundaryFor(type, undefined);
     const { maxParts, maxHeaderPairs, maxHeaderBytes } = this.limits;
-    this.decoder = multipartDecode(source, { boundary, contentType: type, maxParts, maxHeaderPairs, maxHeaderBytes });
+    this.decoder = decodeChunks(source, type, { ...DECODER_DEFAULTS, maxParts, maxHeaderPairs, maxHeaderBytes });
     for await (const part of this.decoder) {
       const disposition = part.rawHeaders.find(([name]) => name.toLowerCase() === 'content-disposition')?.[1];
-      const params = disposition === undefined ? new Map<string, string>() : parseHeaderValue(disposition, 'whatwg').params;
+      const params =
+        disposition === undefined ? new Map<string, string>() : parseMediaType(disposition, 'whatwg').parameters;
       const name = params.get('name');
       const filename = params.get('filename');
-      const recorder = addPart(this.report, name === undefined ? '' : textOfBytes(name), filename === undefined ? undefined : textOfBytes(filename), part.contentType ?? null);
+      const recorder = addPart(
+        this.report,
+        name === undefined ? '' : textOfBytes(name),
+        filename === undefined ? undefined : textOfBytes(filename),
+        part.contentType ?? null,
+      );
       for await (const chunk of part) recorder.update(chunk);
       recorder.end();
     }
@@ -122,7 +139,12 @@ class Reception {
   private fail(error: unknown): void {
     const cause = error instanceof DecodeError && error.code === 'ERR_SOURCE_FAILED' ? (error.cause ?? error) : error;
     if (cause instanceof ReceiveError) return this.settle(cause);
-    if (!(cause instanceof DecodeError)) return this.refuse('ERR_CLIENT_GONE', `the connection failed: ${cause instanceof Error ? cause.message : String(cause)}`, cause);
+    if (!(cause instanceof DecodeError))
+      return this.refuse(
+        'ERR_CLIENT_GONE',
+        `the connection failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+        cause,
+      );
     const limits = this.limits;
     switch (cause.code) {
       case 'ERR_TOO_MANY_PARTS':
@@ -130,7 +152,11 @@ class Reception {
       case 'ERR_TOO_MANY_HEADERS':
         return this.refuse('ERR_TOO_MANY_HEADERS', `a part has more than ${limits.maxHeaderPairs} header lines`, cause);
       case 'ERR_HEADER_TOO_LARGE':
-        return this.refuse('ERR_HEADER_TOO_LARGE', `a part's header is over the limit of ${limits.maxHeaderBytes} bytes`, cause);
+        return this.refuse(
+          'ERR_HEADER_TOO_LARGE',
+          `a part's header is over the limit of ${limits.maxHeaderBytes} bytes`,
+          cause,
+        );
       case 'ERR_INVALID_CONTENT_TYPE':
       case 'ERR_INVALID_BOUNDARY':
         return this.refuse('ERR_INVALID_CONTENT_TYPE', cause.message, cause);

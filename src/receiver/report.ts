@@ -46,11 +46,25 @@ function cut(text: string, chars: number): [string, boolean] {
 }
 
 export function newReport(method: string, path: string, contentLength: number | null, chunked: boolean): ReceiptReport {
-  return { method, path: cut(path, REPORT_LIMITS.path)[0], contentLength, chunked, bytesReceived: 0, lengthMatches: false, partCount: 0, parts: [] };
+  return {
+    method,
+    path: cut(path, REPORT_LIMITS.path)[0],
+    contentLength,
+    chunked,
+    bytesReceived: 0,
+    lengthMatches: false,
+    partCount: 0,
+    parts: [],
+  };
 }
 
 /** Adds a part to the report: listed and hashed while the list has room, only counted after. */
-export function addPart(report: ReceiptReport, name: string, filename: string | undefined, type: string | null): PartRecorder {
+export function addPart(
+  report: ReceiptReport,
+  name: string,
+  filename: string | undefined,
+  type: string | null,
+): PartRecorder {
   report.partCount++;
   if (report.parts.length >= REPORT_LIMITS.parts) return { update: () => {}, end: () => {} };
   const [keptName, cutName] = cut(name, REPORT_LIMITS.chars);
@@ -72,7 +86,8 @@ export function addPart(report: ReceiptReport, name: string, filename: string | 
 }
 
 /** Control characters shown escaped, so that a table of names stays a table on a terminal. */
-const visible = (text: string) => text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+const visible = (text: string) =>
+  text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
 /** A one-table summary of a report, for people; as bounded as the report. */
 export function formatReport(report: ReceiptReport): string {
@@ -90,5 +105,12 @@ export function formatReport(report: ReceiptReport): string {
       : `Content-Length ${report.contentLength}, ${report.lengthMatches ? 'matches' : 'DOES NOT MATCH'} the ${report.bytesReceived} bytes received`;
   const count = report.partCount ?? report.parts.length;
   const omitted = count > report.parts.length ? [`(${count - report.parts.length} more part(s) not listed)`] : [];
-  return [`${report.method} ${visible(report.path)}: ${count} part(s), ${length}`, line(header), ...rows.map(line), ...omitted].join('\n') + '\n';
+  return (
+    [
+      `${report.method} ${visible(report.path)}: ${count} part(s), ${length}`,
+      line(header),
+      ...rows.map(line),
+      ...omitted,
+    ].join('\n') + '\n'
+  );
 }

@@ -21,7 +21,11 @@ export function createReceiver(options?: ReceiverOptions): Server {
   const server = createServer((req, res) => respond(req, res, checked));
   // A body announced over the limit is refused before the client is asked to send it.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    if (Number(req.headers['content-length']) <= checked.limits.maxBodyBytes || req.headers['content-length'] === undefined) res.writeContinue();
+    if (
+      Number(req.headers['content-length']) <= checked.limits.maxBodyBytes ||
+      req.headers['content-length'] === undefined
+    )
+      res.writeContinue();
     respond(req, res, checked);
   });
   return server;
@@ -40,18 +44,31 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Checke
       options.onReport?.(report);
       return send(req, res, 200, text ? formatReport(report) : json(report), text);
     } catch (cause) {
-      refusal = new ReceiveError('ERR_CALLBACK_FAILED', `onReport failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+      refusal = new ReceiveError(
+        'ERR_CALLBACK_FAILED',
+        `onReport failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+        { cause },
+      );
     }
   } catch (error) {
-    refusal = error instanceof ReceiveError ? error : new ReceiveError('ERR_MALFORMED_BODY', String(error), { cause: error });
+    refusal =
+      error instanceof ReceiveError ? error : new ReceiveError('ERR_MALFORMED_BODY', String(error), { cause: error });
   }
   try {
     options.onError?.(refusal, req);
   } catch (cause) {
     // Nothing else can be told: the answer stays the refusal.
-    process.emitWarning(`multipart-poster receiver: onError threw: ${cause instanceof Error ? cause.message : String(cause)}`);
+    process.emitWarning(
+      `multipart-poster receiver: onError threw: ${cause instanceof Error ? cause.message : String(cause)}`,
+    );
   }
-  send(req, res, refusal.status, text ? `error: ${refusal.message}\n` : json({ error: refusal.message, code: refusal.code }), text);
+  send(
+    req,
+    res,
+    refusal.status,
+    text ? `error: ${refusal.message}\n` : json({ error: refusal.message, code: refusal.code }),
+    text,
+  );
 }
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;

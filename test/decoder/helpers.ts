@@ -1,4 +1,3 @@
-import { afterAll, expect } from 'vitest';
 import { multipartDecode } from '../../src/decoder/decode.js';
 import type { DecodeOptions } from '../../src/decoder/options.js';
 import type { DecodeSource } from '../../src/decoder/source.js';
@@ -36,13 +35,21 @@ export async function decodeAll(source: DecodeSource, options?: DecodeOptions): 
   for await (const part of multipartDecode(source, options)) {
     const pieces: Buffer[] = [];
     for await (const piece of part) pieces.push(Buffer.from(piece));
-    parts.push({ name: part.name, filename: part.filename, contentType: part.contentType, rawHeaders: [...part.rawHeaders], data: Buffer.concat(pieces) });
+    parts.push({
+      name: part.name,
+      filename: part.filename,
+      contentType: part.contentType,
+      rawHeaders: [...part.rawHeaders],
+      data: Buffer.concat(pieces),
+    });
   }
   return parts;
 }
 
 /** The rejection's DecodeError code and offset, or a failure if it resolves. */
-export async function failure(promise: Promise<unknown>): Promise<{ code: string; offset: number | undefined; message: string }> {
+export async function failure(
+  promise: Promise<unknown>,
+): Promise<{ code: string; offset: number | undefined; message: string }> {
   try {
     await promise;
   } catch (error) {
@@ -50,20 +57,4 @@ export async function failure(promise: Promise<unknown>): Promise<{ code: string
     return { code, offset, message };
   }
   throw new Error('expected a rejection');
-}
-
-/**
- * Fails the test file if any promise rejection goes unhandled while it runs: every promise chain
- * of the decoder and the receiver ends in a handled path.
- */
-export function failOnUnhandledRejections(): void {
-  const seen: unknown[] = [];
-  const listener = (reason: unknown) => void seen.push(reason);
-  process.on('unhandledRejection', listener);
-  afterAll(async () => {
-    // A rejection becomes unhandled after the microtask queue drains: give it a turn.
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    process.off('unhandledRejection', listener);
-    expect(seen).toEqual([]);
-  });
 }

@@ -2,9 +2,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { multipartDecode } from '../../src/decoder/decode.js';
 import { DecodeError } from '../../src/decoder/errors.js';
-import { chunksOf, decodeAll, failure, failOnUnhandledRejections, splitAt } from './helpers.js';
-
-failOnUnhandledRejections();
+import { chunksOf, decodeAll, failure, splitAt } from './helpers.js';
 
 const MiB = 1024 * 1024;
 const B = 'b0undary';
@@ -33,7 +31,12 @@ describe('malformed bodies: a typed error with the byte offset', () => {
   const cases: [what: string, body: string, code: string, offset: number][] = [
     ['an empty body', '', 'ERR_BOUNDARY_NOT_FOUND', 0],
     ['no delimiter at all', 'just text', 'ERR_BOUNDARY_NOT_FOUND', 9],
-    ['LF line ends only', `--${B}\nContent-Disposition: form-data; name="a"\n\nx\n--${B}--\n`, 'ERR_BOUNDARY_NOT_FOUND', 68],
+    [
+      'LF line ends only',
+      `--${B}\nContent-Disposition: form-data; name="a"\n\nx\n--${B}--\n`,
+      'ERR_BOUNDARY_NOT_FOUND',
+      68,
+    ],
     ['the body ends after a delimiter', `--${B}`, 'ERR_TRUNCATED', 10],
     ['the body ends in a part header', `--${B}\r\nContent-Dispo`, 'ERR_TRUNCATED', 25],
     ['the body ends in a part body', `--${B}\r\nX: y\r\n\r\nsome data`, 'ERR_TRUNCATED', 29],
@@ -44,8 +47,18 @@ describe('malformed bodies: a typed error with the byte offset', () => {
     ['a space before the colon', `--${B}\r\nName : x\r\n\r\nx\r\n--${B}--`, 'ERR_MALFORMED_HEADER', 12],
     ['a header line ending in a bare LF', `--${B}\r\nA: x\nB: y\r\n\r\nx\r\n--${B}--`, 'ERR_MALFORMED_HEADER', 16],
     ['a bare CR inside a header line', `--${B}\r\nA: x\ry\r\n\r\nx\r\n--${B}--`, 'ERR_MALFORMED_HEADER', 16],
-    ['a first header line that starts with a space', `--${B}\r\n folded: x\r\n\r\nx\r\n--${B}--`, 'ERR_MALFORMED_HEADER', 12],
-    ['a part header that never ends (the next delimiter read as a header)', `--${B}\r\nA: x\r\n--${B}--\r\n`, 'ERR_MALFORMED_HEADER', 18],
+    [
+      'a first header line that starts with a space',
+      `--${B}\r\n folded: x\r\n\r\nx\r\n--${B}--`,
+      'ERR_MALFORMED_HEADER',
+      12,
+    ],
+    [
+      'a part header that never ends (the next delimiter read as a header)',
+      `--${B}\r\nA: x\r\n--${B}--\r\n`,
+      'ERR_MALFORMED_HEADER',
+      18,
+    ],
   ];
   it.each(cases)('%s', async (_what, body, code, offset) => {
     const bytes = Buffer.from(body);
@@ -56,7 +69,9 @@ describe('malformed bodies: a typed error with the byte offset', () => {
   });
 
   it('errors are DecodeErrors, with the offset in the message', async () => {
-    const error = await decodeAll([Buffer.from(`--${B}\r\nno colon\r\n\r\n`)], { boundary: B }).catch((e: unknown) => e);
+    const error = await decodeAll([Buffer.from(`--${B}\r\nno colon\r\n\r\n`)], { boundary: B }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(DecodeError);
     expect((error as Error).message).toMatch(/at byte 12/);
   });
@@ -65,17 +80,26 @@ describe('malformed bodies: a typed error with the byte offset', () => {
 describe('what is accepted around the delimiters', () => {
   it('a preamble, transport padding after a delimiter, an epilogue, a close delimiter without CRLF', async () => {
     const body = `preamble --${B}x\r\n--${B}  \t\r\nContent-Disposition: form-data; name="a"\r\n\r\nx\r\n--${B}--`;
-    expect(await decodeAll([Buffer.from(body)], { boundary: B })).toMatchObject([{ name: 'a', data: Buffer.from('x') }]);
-    expect(await decodeAll([Buffer.from(`${form(field('a', 'x'))}epilogue\r\n--${B}\r\n`)], { boundary: B })).toHaveLength(1);
+    expect(await decodeAll([Buffer.from(body)], { boundary: B })).toMatchObject([
+      { name: 'a', data: Buffer.from('x') },
+    ]);
+    expect(
+      await decodeAll([Buffer.from(`${form(field('a', 'x'))}epilogue\r\n--${B}\r\n`)], { boundary: B }),
+    ).toHaveLength(1);
   });
 
   it('an empty form (the close delimiter alone), and an empty part', async () => {
     expect(await decodeAll([Buffer.from(`--${B}--\r\n`)], { boundary: B })).toEqual([]);
-    expect(await decodeAll([Buffer.from(`--${B}\r\n\r\n\r\n--${B}--`)], { boundary: B })).toMatchObject([{ rawHeaders: [], data: Buffer.alloc(0) }]);
+    expect(await decodeAll([Buffer.from(`--${B}\r\n\r\n\r\n--${B}--`)], { boundary: B })).toMatchObject([
+      { rawHeaders: [], data: Buffer.alloc(0) },
+    ]);
   });
 
   it('folded header lines are unfolded', async () => {
-    const [decoded] = await decodeAll([Buffer.from(`--${B}\r\nContent-Disposition: form-data;\r\n\tname="a"\r\nX: 1\r\n  2\r\n\r\nx\r\n--${B}--`)], { boundary: B });
+    const [decoded] = await decodeAll(
+      [Buffer.from(`--${B}\r\nContent-Disposition: form-data;\r\n\tname="a"\r\nX: 1\r\n  2\r\n\r\nx\r\n--${B}--`)],
+      { boundary: B },
+    );
     expect(decoded!.rawHeaders).toEqual([
       ['Content-Disposition', 'form-data; name="a"'],
       ['X', '1 2'],
@@ -87,20 +111,28 @@ describe('what is accepted around the delimiters', () => {
 describe('the hostile table', () => {
   it('a boundary that never comes: refused once the preamble passes maxHeaderBytes, the source let go', async () => {
     const { source, stats } = endless('', Buffer.alloc(64 * 1024, 'x'));
-    expect(await failure(decodeAll(source, { boundary: B }))).toMatchObject({ code: 'ERR_BOUNDARY_NOT_FOUND', offset: 16 * 1024 });
+    expect(await failure(decodeAll(source, { boundary: B }))).toMatchObject({
+      code: 'ERR_BOUNDARY_NOT_FOUND',
+      offset: 16 * 1024,
+    });
     expect(stats.closed).toBe(true);
     expect(stats.yielded).toBeLessThan(MiB);
   });
 
   it('a header that never ends: ERR_HEADER_TOO_LARGE at maxHeaderBytes, the source let go', async () => {
     const { source, stats } = endless(`--${B}\r\nX-Long: `, Buffer.alloc(1000, 'a'));
-    expect(await failure(decodeAll(source, { boundary: B, maxHeaderBytes: 4096 }))).toMatchObject({ code: 'ERR_HEADER_TOO_LARGE', offset: 12 + 4096 });
+    expect(await failure(decodeAll(source, { boundary: B, maxHeaderBytes: 4096 }))).toMatchObject({
+      code: 'ERR_HEADER_TOO_LARGE',
+      offset: 12 + 4096,
+    });
     expect(stats.closed).toBe(true);
   });
 
   it('a header of endless short lines: ERR_TOO_MANY_HEADERS', async () => {
     const { source } = endless(`--${B}\r\n`, Buffer.from('X: y\r\n'));
-    expect(await failure(decodeAll(source, { boundary: B, maxHeaderBytes: 1e6 }))).toMatchObject({ code: 'ERR_TOO_MANY_HEADERS' });
+    expect(await failure(decodeAll(source, { boundary: B, maxHeaderBytes: 1e6 }))).toMatchObject({
+      code: 'ERR_TOO_MANY_HEADERS',
+    });
   });
 
   it('a part of 10 GiB of nothing streams through in bounded memory, and maxPartBytes stops it', async () => {
@@ -126,7 +158,10 @@ describe('the hostile table', () => {
     expect(peak).toBeLessThan(200 * MiB);
 
     const { source, stats } = endless(`--${B}\r\n\r\n`, zeros);
-    expect(await failure(decodeAll(source, { boundary: B, maxPartBytes: 100 * MiB }))).toMatchObject({ code: 'ERR_PART_TOO_LARGE', offset: 14 + 100 * MiB });
+    expect(await failure(decodeAll(source, { boundary: B, maxPartBytes: 100 * MiB }))).toMatchObject({
+      code: 'ERR_PART_TOO_LARGE',
+      offset: 14 + 100 * MiB,
+    });
     expect(stats.closed).toBe(true);
   }, 120_000);
 
@@ -144,15 +179,22 @@ describe('the hostile table', () => {
       headers += decoded.rawHeaders.length;
     }
     expect([parts, headers]).toEqual([1_003_520, 0]);
-    expect(await failure(decodeAll(source(1_003_520), { boundary: B }))).toMatchObject({ code: 'ERR_TOO_MANY_PARTS', offset: 10_000 * 16 });
+    expect(await failure(decodeAll(source(1_003_520), { boundary: B }))).toMatchObject({
+      code: 'ERR_TOO_MANY_PARTS',
+      offset: 10_000 * 16,
+    });
   }, 120_000);
 
   it('a delimiter split across every pair of chunks', async () => {
-    const body = form(field('a', `x\r\n--${B.slice(0, 3)}`), part('Content-Disposition: form-data; name="b"; filename="f"', '--\r\n-'));
+    const body = form(
+      field('a', `x\r\n--${B.slice(0, 3)}`),
+      part('Content-Disposition: form-data; name="b"; filename="f"', '--\r\n-'),
+    );
     const expected = await decodeAll([body], { boundary: B });
     expect(expected.map((p) => p.data.toString())).toEqual([`x\r\n--${B.slice(0, 3)}`, '--\r\n-']);
     for (let i = 0; i <= body.length; i++) {
-      for (let j = i; j <= body.length; j++) expect(await decodeAll(splitAt(body, i, j), { boundary: B })).toEqual(expected);
+      for (let j = i; j <= body.length; j++)
+        expect(await decodeAll(splitAt(body, i, j), { boundary: B })).toEqual(expected);
     }
   }, 120_000);
 
@@ -177,7 +219,10 @@ describe('the hostile table', () => {
     const failing = new Readable({ read() {} });
     failing.push(`--${B}\r\n`);
     setTimeout(() => failing.destroy(new Error('reset')), 10);
-    expect(await failure(decodeAll(failing, { boundary: B }))).toMatchObject({ code: 'ERR_SOURCE_FAILED', message: expect.stringMatching(/reset/) });
+    expect(await failure(decodeAll(failing, { boundary: B }))).toMatchObject({
+      code: 'ERR_SOURCE_FAILED',
+      message: expect.stringMatching(/reset/),
+    });
   });
 
   it('a consumer that stops reading: the source is let go (generator finished, Readable destroyed, ReadableStream cancelled)', async () => {
@@ -228,8 +273,16 @@ describe('the hostile table', () => {
   });
 
   it('maxBodyBytes counts the preamble and the epilogue', async () => {
-    const body = Buffer.concat([Buffer.alloc(100, 'p'), Buffer.from('\r\n'), form(field('a', 'x')), Buffer.alloc(100, 'e')]);
-    expect(await failure(decodeAll([body], { boundary: B, maxBodyBytes: body.length - 1 }))).toMatchObject({ code: 'ERR_BODY_TOO_LARGE', offset: body.length - 1 });
+    const body = Buffer.concat([
+      Buffer.alloc(100, 'p'),
+      Buffer.from('\r\n'),
+      form(field('a', 'x')),
+      Buffer.alloc(100, 'e'),
+    ]);
+    expect(await failure(decodeAll([body], { boundary: B, maxBodyBytes: body.length - 1 }))).toMatchObject({
+      code: 'ERR_BODY_TOO_LARGE',
+      offset: body.length - 1,
+    });
     expect(await decodeAll([body], { boundary: B, maxBodyBytes: body.length })).toHaveLength(1);
   });
 });
@@ -295,11 +348,15 @@ describe('options and sources out of range: ERR_INVALID_OPTION or ERR_INVALID_SO
     [{ contentType: null }],
     ['options'],
   ])('%j', (options) => {
-    expect(() => multipartDecode(body, { boundary: B, ...(options as object) })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }));
+    expect(() => multipartDecode(body, { boundary: B, ...(options as object) })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_OPTION' }),
+    );
   });
 
   it('accepts 2**31, Infinity for sizes and counts', async () => {
-    expect(await decodeAll(body, { boundary: B, maxBodyBytes: 2 ** 31, maxParts: Infinity, maxPartBytes: Infinity })).toHaveLength(1);
+    expect(
+      await decodeAll(body, { boundary: B, maxBodyBytes: 2 ** 31, maxParts: Infinity, maxPartBytes: Infinity }),
+    ).toHaveLength(1);
   });
 
   it.each([
@@ -320,11 +377,16 @@ describe('options and sources out of range: ERR_INVALID_OPTION or ERR_INVALID_SO
     ['null', null],
     ['a plain object', {}],
   ])('a source that is %s', (_what, source) => {
-    expect(() => multipartDecode(source as never, { boundary: B })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_SOURCE' }));
+    expect(() => multipartDecode(source as never, { boundary: B })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_SOURCE' }),
+    );
   });
 
   it('a source that gives text or numbers instead of bytes: ERR_INVALID_SOURCE with the offset', async () => {
-    expect(await failure(decodeAll([Buffer.from(`--${B}\r\n`), 'text' as never], { boundary: B }))).toMatchObject({ code: 'ERR_INVALID_SOURCE', offset: 12 });
+    expect(await failure(decodeAll([Buffer.from(`--${B}\r\n`), 'text' as never], { boundary: B }))).toMatchObject({
+      code: 'ERR_INVALID_SOURCE',
+      offset: 12,
+    });
     const stream = Readable.from(['text']);
     expect(await failure(decodeAll(stream, { boundary: B }))).toMatchObject({ code: 'ERR_INVALID_SOURCE' });
   });
@@ -332,10 +394,14 @@ describe('options and sources out of range: ERR_INVALID_OPTION or ERR_INVALID_SO
   it('a used Response, a locked ReadableStream', () => {
     const response = new Response('x');
     void response.text();
-    expect(() => multipartDecode(response, { boundary: B })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_SOURCE' }));
+    expect(() => multipartDecode(response, { boundary: B })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_SOURCE' }),
+    );
     const stream = new Response('x').body!;
     stream.getReader();
-    expect(() => multipartDecode(stream, { boundary: B })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_SOURCE' }));
+    expect(() => multipartDecode(stream, { boundary: B })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_SOURCE' }),
+    );
   });
 
   it('a 1000-character boundary works', async () => {

@@ -8,15 +8,30 @@ import { MultipartError, multipartEncode, MultipartParam } from '../../src/index
 import { guessType } from '../../src/multipart/mime.js';
 import { mimeType, trickyString } from '../helpers/arbitraries.js';
 import { collect } from '../helpers/parse.js';
-import { chunksOf, failOnUnhandledRejections } from './helpers.js';
-
-failOnUnhandledRejections();
+import { chunksOf } from './helpers.js';
 
 const BOUNDARY = 'B0undary';
 // Data rich in what a delimiter search can trip on: line ends, dashes, prefixes of the delimiter.
-const fragments = ['\r', '\n', '\r\n', '--', '\r\n-', '\r\n--', `\r\n--${BOUNDARY.slice(0, 4)}`, `\r\n--${BOUNDARY.slice(0, -1)}`, `--${BOUNDARY}`, '\r\r\n\n'];
+const fragments = [
+  '\r',
+  '\n',
+  '\r\n',
+  '--',
+  '\r\n-',
+  '\r\n--',
+  `\r\n--${BOUNDARY.slice(0, 4)}`,
+  `\r\n--${BOUNDARY.slice(0, -1)}`,
+  `--${BOUNDARY}`,
+  '\r\r\n\n',
+];
 const trickyBytes = fc
-  .array(fc.oneof(fc.constantFrom(...fragments).map((s) => Buffer.from(s)), fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b))), { maxLength: 12 })
+  .array(
+    fc.oneof(
+      fc.constantFrom(...fragments).map((s) => Buffer.from(s)),
+      fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b)),
+    ),
+    { maxLength: 12 },
+  )
   .map((pieces) => Buffer.concat(pieces));
 
 interface Leaf {
@@ -61,13 +76,20 @@ const { tree } = fc.letrec<{ tree: Node[]; node: Node; leaf: Leaf; nested: Neste
 }));
 
 /** The top level: a subtype, the parts, and whether the boundary is chosen (so the data can hold its prefixes). */
-const body = fc.record({ subtype: fc.constantFrom('form-data', 'mixed', 'related'), children: tree, chosen: fc.boolean() });
+const body = fc.record({
+  subtype: fc.constantFrom('form-data', 'mixed', 'related'),
+  children: tree,
+  chosen: fc.boolean(),
+});
 
 async function encodeNodes(nodes: Node[], formData: boolean): Promise<MultipartParam[]> {
   return Promise.all(
     nodes.map(async (node) => {
       const name = formData ? (node.name ?? '') : node.name;
-      if (node.kind === 'nested') return new MultipartParam(name, { value: await multipartEncode(await encodeNodes(node.children, false), { subtype: node.subtype }) });
+      if (node.kind === 'nested')
+        return new MultipartParam(name, {
+          value: await multipartEncode(await encodeNodes(node.children, false), { subtype: node.subtype }),
+        });
       return new MultipartParam(name, {
         value: node.data,
         ...(node.filename === undefined ? {} : { filename: node.filename }),
@@ -82,12 +104,14 @@ async function encodeNodes(nodes: Node[], formData: boolean): Promise<MultipartP
 function expected(node: Node, formData: boolean): unknown {
   const name = formData ? (node.name ?? '') : node.name;
   const decodedName = name === null ? undefined : unescapeFormName(escapeName(name));
-  if (node.kind === 'nested') return { name: decodedName, children: node.children.map((child) => expected(child, false)) };
+  if (node.kind === 'nested')
+    return { name: decodedName, children: node.children.map((child) => expected(child, false)) };
   const type = node.filetype ?? (node.filename === undefined ? undefined : guessType(node.filename));
   return {
     name: decodedName,
     // A nameless part (outside form-data) is written with no Content-Disposition at all: its filename is not sent.
-    filename: node.filename === undefined || name === null ? undefined : unescapeFormName(escapeFilename(node.filename)),
+    filename:
+      node.filename === undefined || name === null ? undefined : unescapeFormName(escapeFilename(node.filename)),
     contentType: type,
     headers: node.headers,
     data: node.data,
@@ -102,8 +126,16 @@ async function decodeTree(parts: AsyncIterable<DecodedPart>): Promise<unknown[]>
       continue;
     }
     const known = new Set(['content-disposition', 'content-type']);
-    const headers = part.rawHeaders.filter(([key]) => !known.has(key.toLowerCase())).map(([key, value]) => [key, value]);
-    out.push({ name: part.name, filename: part.filename, contentType: part.contentType, headers, data: Buffer.from(await part.bytes({ maxBytes: Infinity })) });
+    const headers = part.rawHeaders
+      .filter(([key]) => !known.has(key.toLowerCase()))
+      .map(([key, value]) => [key, value]);
+    out.push({
+      name: part.name,
+      filename: part.filename,
+      contentType: part.contentType,
+      headers,
+      data: Buffer.from(await part.bytes({ maxBytes: Infinity })),
+    });
   }
   return out;
 }
@@ -113,11 +145,22 @@ type Spec = typeof body extends fc.Arbitrary<infer T> ? T : never;
 async function encoded(spec: Spec) {
   const formData = spec.subtype === 'form-data';
   try {
-    const form = await multipartEncode(await encodeNodes(spec.children, formData), { subtype: spec.subtype, ...(spec.chosen ? { boundary: BOUNDARY } : {}) });
-    return { bytes: await collect(form.body), contentType: form.headers['Content-Type']!, expected: spec.children.map((node) => expected(node, formData)) };
+    const form = await multipartEncode(await encodeNodes(spec.children, formData), {
+      subtype: spec.subtype,
+      ...(spec.chosen ? { boundary: BOUNDARY } : {}),
+    });
+    return {
+      bytes: await collect(form.body),
+      contentType: form.headers['Content-Type']!,
+      expected: spec.children.map((node) => expected(node, formData)),
+    };
   } catch (error) {
     // A chosen boundary found in the data (or a nested boundary that starts with it): the encoder refuses, nothing to decode.
-    if (error instanceof MultipartError && (error.code === 'ERR_BOUNDARY_IN_DATA' || error.code === 'ERR_INVALID_BOUNDARY')) return undefined;
+    if (
+      error instanceof MultipartError &&
+      (error.code === 'ERR_BOUNDARY_IN_DATA' || error.code === 'ERR_INVALID_BOUNDARY')
+    )
+      return undefined;
     throw error;
   }
 }
@@ -148,7 +191,9 @@ describe('round trip: whatever tree the encoder writes, the decoder gives it bac
         fc.pre(wire !== undefined && wire.bytes.length <= 1500);
         const { bytes, contentType } = wire!;
         for (let at = 0; at <= bytes.length; at++) {
-          expect(await decodeTree(multipartDecode([bytes.subarray(0, at), bytes.subarray(at)], { contentType }))).toEqual(wire!.expected);
+          expect(
+            await decodeTree(multipartDecode([bytes.subarray(0, at), bytes.subarray(at)], { contentType })),
+          ).toEqual(wire!.expected);
         }
       }),
       { numRuns: 15 },
@@ -164,9 +209,14 @@ describe('round trip of large parts in chunks around the stream buffer sizes', (
   for (let at = 16370; at < data.length - 20; at += 16384) Buffer.from(`\r\n--${BOUNDARY.slice(0, 5)}`).copy(data, at);
 
   it.each(sizes)('chunks of %i bytes', async (size) => {
-    const form = await multipartEncode([new MultipartParam('big', { value: data, filename: 'big.bin' }), new MultipartParam('small', { value: 'x' })], { boundary: BOUNDARY });
+    const form = await multipartEncode(
+      [new MultipartParam('big', { value: data, filename: 'big.bin' }), new MultipartParam('small', { value: 'x' })],
+      { boundary: BOUNDARY },
+    );
     const bytes = await collect(form.body);
-    const parts = await decodeTree(multipartDecode(chunksOf(bytes, size), { contentType: form.headers['Content-Type'] }));
+    const parts = await decodeTree(
+      multipartDecode(chunksOf(bytes, size), { contentType: form.headers['Content-Type'] }),
+    );
     expect(parts).toEqual([
       { name: 'big', filename: 'big.bin', contentType: 'application/octet-stream', headers: [], data },
       { name: 'small', filename: undefined, contentType: undefined, headers: [], data: Buffer.from('x') },

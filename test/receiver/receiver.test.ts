@@ -338,7 +338,7 @@ const lazyScript = (load: string) => `
     console.log(before, loaded(), report.parts[0].name);
   })();`;
 
-describe('the receiver parses with the library\'s decoder: no parser dependency is loaded, before or after a multipart request', () => {
+describe("the receiver parses with the library's decoder: no parser dependency is loaded, before or after a multipart request", () => {
   const built = join(import.meta.dirname, '..', '..', 'dist');
   it.each([
     ['ESM', `await import(${JSON.stringify(join(built, 'receiver.js'))})`],
@@ -352,7 +352,10 @@ describe('the receiver parses with the library\'s decoder: no parser dependency 
     for (const file of ['receiver.js', 'receiver.cjs']) {
       const code = readFileSync(join(built, file), 'utf8');
       const specifiers = [...code.matchAll(/(?:from\s+|require\(|import\()\s*["']([^"']+)["']/g)].map((m) => m[1]!);
-      expect(specifiers.filter((s) => !isBuiltin(s)), file).toEqual([]);
+      expect(
+        specifiers.filter((s) => !isBuiltin(s)),
+        file,
+      ).toEqual([]);
     }
   });
 });
