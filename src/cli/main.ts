@@ -1,3 +1,4 @@
+import { runDecode } from './decode.js';
 import { classify, EXIT } from './errors.js';
 import { parseOptions, USAGE } from './options.js';
 import { send, type Io } from './send.js';
@@ -7,6 +8,7 @@ declare const PACKAGE_VERSION: string;
 
 /** Runs the command line and resolves to the exit code; errors are one line unless --verbose. */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
+  if (argv[0] === 'decode') return runDecode(argv.slice(1), io);
   let verbose = argv.includes('-v') || argv.includes('--verbose');
   try {
     const options = parseOptions(argv);
