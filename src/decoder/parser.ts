@@ -265,43 +265,49 @@ export class MultipartParser {
   }
 
   /**
-   * After `--boundary`: `--` closes the body, optional spaces or tabs then CRLF start a part.
-   * Anything else is refused inside the body (the boundary must not occur in a part's data), and
-   * is only text in the preamble (null).
+   * After `--boundary`: `--` then optional spaces or tabs and the line end (or the body's end) close
+   * the body; optional spaces or tabs then CRLF start a part. Anything else is refused inside the
+   * body (the boundary must not occur in a part's data), and is only text in the preamble (null).
    */
   private async delimiterTail(inBody: boolean): Promise<'part' | 'close' | null> {
     const where = inBody ? `the delimiter after part ${this.parts}` : 'the first delimiter';
-    const end = () => {
-      throw this.truncated(where);
-    };
-    if (!(await this.ensure(2))) return end();
-    if (this.buf[this.pos] === DASH && this.buf[this.pos + 1] === DASH) {
-      this.pos += 2;
-      return 'close';
-    }
-    let padding = 0;
-    for (;;) {
-      if (this.buf.length - this.pos < 2 && !(await this.ensure(2))) return end();
+    if (!(await this.ensure(2))) throw this.truncated(where);
+    const close = this.buf[this.pos] === DASH && this.buf[this.pos + 1] === DASH;
+    if (close) this.pos += 2;
+    for (let padding = 0; ; padding++) {
+      if (!(await this.ensure(1))) {
+        if (close) return 'close';
+        throw this.truncated(where);
+      }
       const byte = this.buf[this.pos];
       if (byte !== SP && byte !== HT) break;
       this.pos++;
-      if (++padding > this.limits.maxHeaderBytes) {
+      if (padding === this.limits.maxHeaderBytes) {
         throw new DecodeError(
           'ERR_HEADER_TOO_LARGE',
           `the padding after a delimiter is longer than ${this.limits.maxHeaderBytes} bytes`,
-          { offset: this.offset() },
+          {
+            offset: this.offset(),
+          },
         );
       }
     }
-    if (this.buf[this.pos] === CR && this.buf[this.pos + 1] === LF) {
-      this.pos += 2;
-      return 'part';
+    const byte = this.buf[this.pos];
+    // What follows the close delimiter's line end is epilogue, a bare LF included.
+    if (close && (byte === CR || byte === LF)) return 'close';
+    if (!close && byte === CR) {
+      if (!(await this.ensure(2))) throw this.truncated(where);
+      if (this.buf[this.pos + 1] === LF) {
+        this.pos += 2;
+        return 'part';
+      }
     }
-    if (this.buf[this.pos] === LF) this.sawBareLf = true;
+    if (byte === LF) this.sawBareLf = true;
     if (!inBody) return null;
+    const what = close ? 'the close delimiter' : where;
     throw new DecodeError(
       'ERR_MALFORMED_DELIMITER',
-      `${where} is followed by ${JSON.stringify(String.fromCharCode(this.buf[this.pos]!))}, not CRLF or --`,
+      `${what} is followed by ${JSON.stringify(String.fromCharCode(this.buf[this.pos]!))}, not a line end`,
       {
         offset: this.offset(),
       },

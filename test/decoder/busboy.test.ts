@@ -100,6 +100,11 @@ function classify(body: Buffer, ours: Awaited<ReturnType<typeof viaDecoder>>, th
       dropped.every(([, disposition]) => !BUSBOY_READABLE.test(disposition))
     )
       return 'busboy drops a part';
+    // busboy ends the body at `--B--` whatever follows; a close delimiter line ends there (RFC 2046), so
+    // `--B--X` in a preamble is text to the decoder, which finds the parts after it.
+    if (isSubsequence(theirs.parts, ours.parts, same) && /--XbX--(?![ \t]*(?:\r|\n|$))/.test(body.toString('latin1'))) {
+      return 'busboy closes at a malformed close delimiter';
+    }
     // busboy splits at `--B` followed by other bytes than CRLF (`--B\r\r\n`, `--B\n`, `--BContent-...` right
     // after a blank header line); to RFC 2046 that is not a delimiter line: preamble, or a part's data.
     if (isSubsequence(ours.parts, theirs.parts, same) && /--XbX(?![ \t]*\r\n|--)/.test(body.toString('latin1'))) {
@@ -113,6 +118,9 @@ function classify(body: Buffer, ours: Awaited<ReturnType<typeof viaDecoder>>, th
     // The decoder refuses what RFC 2046 and 9110 refuse and busboy lets through: a header line that is
     // not `Name: value`, a delimiter followed by other bytes than CRLF or --, a delimiter line's CRLF
     // taken again as the start of the next delimiter.
+    // And a body whose only delimiter is a malformed close delimiter (`--B--X`, which busboy takes as the end).
+    const malformedClose = /--XbX--(?![ \t]*(?:\r|\n|$))/.test(body.toString('latin1'));
+    if (ours.code === 'ERR_BOUNDARY_NOT_FOUND' && malformedClose) return 'decoder refuses (ERR_BOUNDARY_NOT_FOUND)';
     if (['ERR_MALFORMED_HEADER', 'ERR_MALFORMED_DELIMITER', 'ERR_TRUNCATED'].includes(ours.code!))
       return `decoder refuses (${ours.code})`;
     throw new Error(`the decoder refuses (${ours.error}) what busboy accepts: ${JSON.stringify(theirs)}`);
@@ -237,6 +245,11 @@ describe('differential against busboy', () => {
       'a space after = in Content-Disposition',
       `--${B}\r\nContent-Disposition: form-data; name= "a"\r\n\r\nx\r\n--${B}--`,
       'busboy drops a part',
+    ],
+    [
+      '--B--X in the preamble',
+      `--${B}--X\r\n${base.toString('latin1')}`,
+      'busboy closes at a malformed close delimiter',
     ],
     [
       'a close delimiter, then an epilogue holding a cut part',
