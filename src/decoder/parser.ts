@@ -52,6 +52,8 @@ export class MultipartParser {
   private failure: DecodeError | undefined;
   private stopped = false;
   private sawBareLf = false;
+  /** At the blank line that ended a part's header, which may also begin a delimiter (a part with no body, RFC 2046). */
+  private atBodyStart = false;
   /** Where the last delimiter line found begins. */
   private delimiterAt = 0;
   private readonly needle: Buffer;
@@ -88,6 +90,7 @@ export class MultipartParser {
       const rawHeaders = await this.readHeaders();
       this.state = 'body';
       this.partBytes = 0;
+      this.atBodyStart = true;
       return { rawHeaders, index: this.parts - 1 };
     } catch (error) {
       if (error === STOPPED) return null;
@@ -105,6 +108,7 @@ export class MultipartParser {
     if (index !== this.parts - 1 || this.stopped || this.state !== 'body') return SKIPPED;
     try {
       for (;;) {
+        if (this.atBodyStart && !(await this.leaveHeader())) throw this.truncated(`part ${index + 1}'s body`);
         const { buf, pos } = this;
         if (pos < buf.length) {
           const found = buf.indexOf(this.needle, pos);
@@ -127,6 +131,26 @@ export class MultipartParser {
       if (error === STOPPED) return SKIPPED;
       throw this.fail(error);
     }
+  }
+
+  /**
+   * At a part's start, pos is at the CRLF of the blank line that ended its header: a delimiter there
+   * means a part with no body section (RFC 2046's `MIME-part-headers [CRLF *OCTET]`), as Go, Python
+   * and busboy read it; else that CRLF is skipped and the body begins. False at the source's end.
+   */
+  private async leaveHeader(): Promise<boolean> {
+    const { length } = this.needle;
+    for (;;) {
+      const available = Math.min(length, this.buf.length - this.pos);
+      if (this.buf.compare(this.needle, 0, available, this.pos, this.pos + available) !== 0) {
+        this.pos += 2;
+        break;
+      }
+      if (available === length) break;
+      if (!(await this.more())) return false;
+    }
+    this.atBodyStart = false;
+    return true;
   }
 
   /** Stops: the source is let go (not waited for: a source may be stuck in a read), and every read ends, a waiting one too. */
@@ -265,8 +289,8 @@ export class MultipartParser {
   }
 
   /**
-   * After `--boundary`: `--` then optional spaces or tabs and the line end (or the body's end) close
-   * the body; optional spaces or tabs then CRLF start a part. Anything else is refused inside the
+   * After `--boundary`: `--`, optional spaces or tabs, then CRLF or the body's end close the body
+   * (what follows is epilogue); optional spaces or tabs then CRLF start a part. Anything else is refused inside the
    * body (the boundary must not occur in a part's data), and is only text in the preamble (null).
    */
   private async delimiterTail(inBody: boolean): Promise<'part' | 'close' | null> {
@@ -293,13 +317,11 @@ export class MultipartParser {
       }
     }
     const byte = this.buf[this.pos];
-    // What follows the close delimiter's line end is epilogue, a bare LF included.
-    if (close && (byte === CR || byte === LF)) return 'close';
-    if (!close && byte === CR) {
+    if (byte === CR) {
       if (!(await this.ensure(2))) throw this.truncated(where);
       if (this.buf[this.pos + 1] === LF) {
         this.pos += 2;
-        return 'part';
+        return close ? 'close' : 'part';
       }
     }
     if (byte === LF) this.sawBareLf = true;
@@ -334,7 +356,11 @@ export class MultipartParser {
         throw this.malformed('a header line ends in a bare LF', this.base + lf);
       const line = this.buf.toString('latin1', this.pos, lf - 1);
       this.pos = lf + 1;
-      if (line === '') return pairs;
+      if (line === '') {
+        // The blank line's CRLF may also begin the next delimiter: readBody() looks there first.
+        this.pos -= 2;
+        return pairs;
+      }
       if (line.includes('\r')) throw this.malformed('a header line holds a bare CR', lineStart + line.indexOf('\r'));
       if (line.charCodeAt(0) === SP || line.charCodeAt(0) === HT) {
         const last = pairs[pairs.length - 1];

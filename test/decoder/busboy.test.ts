@@ -120,7 +120,9 @@ function classify(body: Buffer, ours: Awaited<ReturnType<typeof viaDecoder>>, th
     // taken again as the start of the next delimiter.
     // And a body whose only delimiter is a malformed close delimiter (`--B--X`, which busboy takes as the end).
     const malformedClose = /--XbX--(?![ \t]*(?:\r|\n|$))/.test(body.toString('latin1'));
-    if (ours.code === 'ERR_BOUNDARY_NOT_FOUND' && malformedClose) return 'decoder refuses (ERR_BOUNDARY_NOT_FOUND)';
+    const bareLf = /(?:^|[^\r])\n/.test(body.toString('latin1'));
+    if (ours.code === 'ERR_BOUNDARY_NOT_FOUND' && (malformedClose || bareLf))
+      return 'decoder refuses (ERR_BOUNDARY_NOT_FOUND)';
     if (['ERR_MALFORMED_HEADER', 'ERR_MALFORMED_DELIMITER', 'ERR_TRUNCATED'].includes(ours.code!))
       return `decoder refuses (${ours.code})`;
     throw new Error(`the decoder refuses (${ours.error}) what busboy accepts: ${JSON.stringify(theirs)}`);
@@ -216,9 +218,14 @@ describe('differential against busboy', () => {
       'busboy splits at a malformed delimiter',
     ],
     [
-      '--B right after a blank header line',
+      'a part with no body section (its header ends right at the next delimiter)',
+      `--${B}\r\nContent-Disposition: form-data; name="a"\r\n\r\n--${B}--\r\n`,
+      'busboy refuses (Malformed part header)',
+    ],
+    [
+      '--B and junk right after a blank header line',
       `--${B}\r\n\r\n--${B}Content-Disposition: form-data; name="a"\r\n\r\nhello\r\n--${B}--`,
-      'busboy splits at a malformed delimiter',
+      'decoder refuses (ERR_MALFORMED_DELIMITER)',
     ],
     ['`Name:value` without a space', `--${B}\r\nContent-Disposition:form-data; name="a"\r\n\r\nx\r\n--${B}--`, 'agree'],
     [
