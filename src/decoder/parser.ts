@@ -267,6 +267,8 @@ export class MultipartParser {
         if (kind !== null) return kind;
         continue;
       }
+      // A delimiter line after a bare LF is no delimiter (lines end in CRLF): said so if the body never has one.
+      if (!this.sawBareLf && this.buf.indexOf(this.needle.subarray(1), this.pos) !== -1) this.sawBareLf = true;
       this.pos = partialDelimiterStart(this.buf, this.pos, this.needle);
       if (this.base + this.pos > this.limits.maxHeaderBytes) {
         throw new DecodeError(
