@@ -27,18 +27,37 @@ export interface PartBody extends AsyncIterable<Buffer> {
   json(options?: ReadAllOptions): Promise<unknown>;
 }
 
-export type Pull = () => Promise<Buffer | null | typeof SKIPPED>;
+/** Where a body's pieces come from: the decoder (by part index), or a plain source. */
+export interface PieceSource {
+  /** The next piece of body `index`, null at its end, SKIPPED when it can no longer be read. */
+  readPiece(index: number): Promise<Buffer | null | typeof SKIPPED>;
+}
 
 const utf8 = new TextDecoder();
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
-/** A body over a pull function; `onEnd` checks the total once the body has ended (a byte range's length). */
+class PieceIterator implements AsyncIterator<Buffer, undefined> {
+  constructor(private readonly body: BodyReader) {}
+
+  next(): Promise<IteratorResult<Buffer, undefined>> {
+    return this.body.nextPiece();
+  }
+
+  async return(): Promise<IteratorResult<Buffer, undefined>> {
+    this.body.stopReading();
+    return DONE;
+  }
+}
+
+/** A body over a piece source; `onEnd` checks the total once the body has ended (a byte range's length). */
 export class BodyReader implements PartBody {
   #used = false;
   #finished = false;
   #total = 0;
 
   constructor(
-    private readonly pull: Pull,
+    private readonly source: PieceSource,
+    private readonly sourceIndex: number,
     private readonly onEnd?: (total: number) => void,
   ) {}
 
@@ -49,18 +68,19 @@ export class BodyReader implements PartBody {
   [Symbol.asyncIterator](): AsyncIterator<Buffer> {
     if (this.#used) throw new DecodeError('ERR_BODY_USED', 'this body was already read');
     this.#used = true;
-    return {
-      next: () => this.#next(),
-      return: async () => {
-        this.#finished = true;
-        return { done: true, value: undefined };
-      },
-    };
+    // A class, not an object of closures: one of these is made per part, and the build names every closure it makes.
+    return new PieceIterator(this);
   }
 
-  async #next(): Promise<IteratorResult<Buffer, undefined>> {
-    if (this.#finished) return { done: true, value: undefined };
-    const piece = await this.pull();
+  /** @internal */
+  stopReading(): void {
+    this.#finished = true;
+  }
+
+  /** @internal */
+  async nextPiece(): Promise<IteratorResult<Buffer, undefined>> {
+    if (this.#finished) return DONE;
+    const piece = await this.source.readPiece(this.sourceIndex);
     if (piece === SKIPPED) {
       this.#finished = true;
       throw new DecodeError(
@@ -71,7 +91,7 @@ export class BodyReader implements PartBody {
     if (piece === null) {
       this.#finished = true;
       this.onEnd?.(this.#total);
-      return { done: true, value: undefined };
+      return DONE;
     }
     this.#total += piece.length;
     return { done: false, value: piece };

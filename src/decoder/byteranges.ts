@@ -108,7 +108,7 @@ async function* multipartRanges(parts: AsyncIterableIterator<DecodedPart>): Asyn
         size,
         contentType: part.contentType,
         headers: part.headers,
-        body: new BodyReader(pull, lengthCheck(where, end - start + 1)),
+        body: new BodyReader({ readPiece: pull }, 0, lengthCheck(where, end - start + 1)),
       };
     }
   } finally {
@@ -144,7 +144,7 @@ async function* singleRange(
       size,
       contentType,
       headers,
-      body: new BodyReader(pull, lengthCheck('the answer', end - start + 1)),
+      body: new BodyReader({ readPiece: pull }, 0, lengthCheck('the answer', end - start + 1)),
     };
   } finally {
     await chunks.close();

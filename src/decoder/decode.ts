@@ -1,7 +1,8 @@
 import { DecodeError } from './errors.js';
 import { checkDecodeOptions, type DecodeOptions, type Limits } from './options.js';
 import { parseMediaType } from '../common/media-type.js';
-import { MultipartParser } from './parser.js';
+import { MultipartParser, type BodyRead } from './parser.js';
+import type { PieceSource } from './body.js';
 import { Part, type DecodedPart } from './part.js';
 import { chunkSource, ownContentType, type ChunkSource, type DecodeSource } from './source.js';
 
@@ -69,10 +70,17 @@ export function boundaryFor(
   return { boundary, mediaType: parsed?.essence.startsWith('multipart/') ? parsed.essence : undefined };
 }
 
-class Decoder implements MultipartDecoder {
+class Decoder implements MultipartDecoder, PieceSource {
   private readonly parser: MultipartParser;
-  /** Every read of the parser waits for the one before (a part's stream may pull while the loop asks for the next part). */
-  private queue: Promise<unknown> = Promise.resolve();
+  /**
+   * Every read of the parser waits for the one before (a part's stream may pull while the loop asks
+   * for the next part); a read asked for when none is running starts at once.
+   */
+  private last: Promise<unknown> = Promise.resolve();
+  private running = 0;
+  private readonly settled = () => void this.running--;
+  private partsSinceClock = 0;
+  private turnStarted = performance.now();
 
   constructor(
     source: ChunkSource,
@@ -88,24 +96,60 @@ class Decoder implements MultipartDecoder {
   }
 
   next(): Promise<IteratorResult<DecodedPart, undefined>> {
-    return this.exclusive(async () => {
-      const head = await this.parser.nextPart();
-      if (head === null) return { done: true, value: undefined };
-      const { index } = head;
-      const pull = () => this.exclusive(() => this.parser.readBody(index));
-      return { done: false, value: new Part(index, head.rawHeaders, pull) };
-    });
+    return this.exclusive(this.nextPart, 0);
+  }
+
+  readPiece(index: number): Promise<BodyRead> {
+    return this.exclusive(this.readBody, index);
   }
 
   async return(): Promise<IteratorResult<DecodedPart, undefined>> {
     // At once, not behind a pending read: stopping the source is what ends a read that waits on it.
     this.parser.stop();
-    return { done: true, value: undefined };
+    return DONE;
   }
 
-  private exclusive<T>(operation: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(operation);
-    this.queue = run.catch(() => {});
+  private readonly nextPart = async (): Promise<IteratorResult<DecodedPart, undefined>> => {
+    // Parts in hand are decoded without waiting on the source, in one turn of the event loop however
+    // many there are: every few parts, the clock says whether the loop is due a turn.
+    if (++this.partsSinceClock === 32) {
+      this.partsSinceClock = 0;
+      if (performance.now() - this.turnStarted >= LOOP_SLICE_MS) {
+        await nextTurn();
+        this.turnStarted = performance.now();
+      }
+    }
+    const head = await this.parser.nextPart();
+    return head === null ? DONE : { done: false, value: new Part(head.index, head.rawHeaders, this) };
+  };
+
+  private readonly readBody = (index: number): BodyRead | Promise<BodyRead> => this.parser.readBody(index);
+
+  /**
+   * Runs `operation(argument)` after the reads before it, at once when none is running (no closure
+   * per call on that path: the build names each closure it makes). A result in hand resolves as is.
+   */
+  private exclusive<A, T>(operation: (argument: A) => T | Promise<T>, argument: A): Promise<T> {
+    if (this.running > 0) return this.track(this.last.then(() => operation(argument)));
+    let result: T | Promise<T>;
+    try {
+      result = operation(argument);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return result instanceof Promise ? this.track(result) : Promise.resolve(result);
+  }
+
+  private track<T>(run: Promise<T>): Promise<T> {
+    this.running++;
+    this.last = run.then(this.settled, this.settled);
     return run;
   }
 }
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+/** The longest stretch the decoder holds the event loop while it splits parts already read. */
+const LOOP_SLICE_MS = 2;
+const nextTurn = () =>
+  new Promise<void>((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));

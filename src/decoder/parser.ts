@@ -1,5 +1,6 @@
 import { DecodeError } from './errors.js';
 import type { Limits } from './options.js';
+import { ByteCursor, partialDelimiterStart, STOPPED } from './cursor.js';
 import type { ChunkSource } from './source.js';
 
 const CR = 0x0d;
@@ -8,17 +9,17 @@ const DASH = 0x2d;
 const SP = 0x20;
 const HT = 0x09;
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** Bytes of a new chunk joined to the few left over from the last one, so that joins stay rare and small. */
-const JOIN_BYTES = 4096;
 /** The epilogue after the close delimiter is read (and dropped) up to this many bytes, then the source is let go. */
 export const EPILOGUE_LIMIT = 64 * 1024;
 
 /** What a part's body read gives when the decoder has moved past that part (or was stopped) before its end. */
 export const SKIPPED = Symbol('skipped');
-/** Thrown inside the parser once it is stopped, to end the read that was waiting. */
-const STOPPED = Symbol('stopped');
+/** A scan's answer when the bytes in hand do not decide: more must be read. */
+const MORE = Symbol('more');
 
 export type RawHeaders = [name: string, value: string][];
+
+export type BodyRead = Buffer | null | typeof SKIPPED;
 
 export interface PartHead {
   rawHeaders: RawHeaders;
@@ -36,21 +37,13 @@ type State = 'preamble' | 'delimiter' | 'headers' | 'body' | 'done';
  * it began with CRLF, so that a delimiter at its very start is found like any other.
  * Callers serialise their calls (one at a time).
  */
-export class MultipartParser {
-  private buf: Buffer = Buffer.from('\r\n');
-  private pos = 0;
-  /** The body offset of buf[0] (-2 for the CRLF the body is taken to begin with). */
-  private base = -2;
-  private pushback: Buffer | null = null;
-  private sourceEnded = false;
-  private bytesRead = 0;
+export class MultipartParser extends ByteCursor {
   private state: State = 'preamble';
   private parts = 0;
   private partBytes = 0;
   /** The index of the last part whose body reached its delimiter while its reader read it (not while it was skipped). */
   private lastEnded = -1;
   private failure: DecodeError | undefined;
-  private stopped = false;
   private sawBareLf = false;
   /** At the blank line that ended a part's header, which may also begin a delimiter (a part with no body, RFC 2046). */
   private atBodyStart = false;
@@ -59,16 +52,13 @@ export class MultipartParser {
   private readonly needle: Buffer;
 
   constructor(
-    private readonly source: ChunkSource,
+    source: ChunkSource,
     boundary: string,
     private readonly limits: Limits,
   ) {
-    this.needle = Buffer.from(`\r\n--${boundary}`, 'latin1');
-  }
-
-  /** Bytes taken from the source so far. */
-  get bytesConsumed(): number {
-    return this.bytesRead;
+    const needle = Buffer.from(`\r\n--${boundary}`, 'latin1');
+    super(source, limits.maxBodyBytes, needle.length);
+    this.needle = needle;
   }
 
   /** The next part's headers, after skipping what is left of the current part; null after the close delimiter. */
@@ -76,7 +66,7 @@ export class MultipartParser {
     if (this.failure) throw this.failure;
     try {
       if (this.state === 'done') return null;
-      if (this.state === 'body') while ((await this.readBody(this.parts - 1, true)) !== SKIPPED);
+      if (this.state === 'body') await this.skipBody();
       const kind = this.state === 'preamble' ? await this.findFirstDelimiter() : await this.delimiterTail(true);
       if (kind === 'close') {
         await this.finish();
@@ -100,32 +90,28 @@ export class MultipartParser {
 
   /**
    * The next piece of part `index`'s body (a view of the source's bytes), null at its end, SKIPPED
-   * if the parser moved past it (or, `skipping`, once it has reached its end unread).
+   * if the parser moved past it (or, `skipping`, once it has reached its end unread). At once when
+   * the bytes are in hand (most reads: no promise to wait on), else a promise.
    */
-  async readBody(index: number, skipping = false): Promise<Buffer | null | typeof SKIPPED> {
+  readBody(index: number, skipping = false): BodyRead | Promise<BodyRead> {
     if (this.failure) throw this.failure;
     if (index === this.lastEnded) return null;
     if (index !== this.parts - 1 || this.stopped || this.state !== 'body') return SKIPPED;
+    let read: BodyRead | typeof MORE;
+    try {
+      read = this.scanBody(index, skipping);
+    } catch (error) {
+      throw this.fail(error);
+    }
+    return read === MORE ? this.readBodyLater(index, skipping) : read;
+  }
+
+  private async readBodyLater(index: number, skipping: boolean): Promise<BodyRead> {
     try {
       for (;;) {
-        if (this.atBodyStart && !(await this.leaveHeader())) throw this.truncated(`part ${index + 1}'s body`);
-        const { buf, pos } = this;
-        if (pos < buf.length) {
-          const found = buf.indexOf(this.needle, pos);
-          if (found !== -1) {
-            this.pos = found + this.needle.length;
-            this.delimiterAt = this.base + found + 2;
-            this.state = 'delimiter';
-            if (!skipping) this.lastEnded = index;
-            return found === pos ? null : this.data(buf.subarray(pos, found));
-          }
-          const keep = partialDelimiterStart(buf, pos, this.needle);
-          if (keep > pos) {
-            this.pos = keep;
-            return this.data(buf.subarray(pos, keep));
-          }
-        }
         if (!(await this.more())) throw this.truncated(`part ${index + 1}'s body`);
+        const read = this.scanBody(index, skipping);
+        if (read !== MORE) return read;
       }
     } catch (error) {
       if (error === STOPPED) return SKIPPED;
@@ -133,24 +119,47 @@ export class MultipartParser {
     }
   }
 
+  /** A piece of the body from the bytes in hand, or MORE when they do not decide one. */
+  private scanBody(index: number, skipping: boolean): Buffer | null | typeof MORE {
+    if (this.atBodyStart && !this.leaveHeader()) return MORE;
+    const { buf, pos } = this;
+    if (pos === buf.length) return MORE;
+    const found = buf.indexOf(this.needle, pos);
+    if (found !== -1) {
+      this.pos = found + this.needle.length;
+      this.delimiterAt = this.base + found + 2;
+      this.state = 'delimiter';
+      if (!skipping) this.lastEnded = index;
+      return found === pos ? null : this.data(buf.subarray(pos, found));
+    }
+    const keep = partialDelimiterStart(buf, pos, this.needle);
+    if (keep === pos) return MORE;
+    this.pos = keep;
+    return this.data(buf.subarray(pos, keep));
+  }
+
   /**
    * At a part's start, pos is at the CRLF of the blank line that ended its header: a delimiter there
    * means a part with no body section (RFC 2046's `MIME-part-headers [CRLF *OCTET]`), as Go, Python
-   * and busboy read it; else that CRLF is skipped and the body begins. False at the source's end.
+   * and busboy read it; else that CRLF is skipped and the body begins. False when the bytes in hand
+   * do not tell yet.
    */
-  private async leaveHeader(): Promise<boolean> {
+  private leaveHeader(): boolean {
     const { length } = this.needle;
-    for (;;) {
-      const available = Math.min(length, this.buf.length - this.pos);
-      if (this.buf.compare(this.needle, 0, available, this.pos, this.pos + available) !== 0) {
-        this.pos += 2;
-        break;
-      }
-      if (available === length) break;
-      if (!(await this.more())) return false;
-    }
+    const available = Math.min(length, this.buf.length - this.pos);
+    if (this.buf.compare(this.needle, 0, available, this.pos, this.pos + available) !== 0) this.pos += 2;
+    else if (available < length) return false;
     this.atBodyStart = false;
     return true;
+  }
+
+  /** Reads what is left of the current part's body, dropping it; awaits only when the bytes in hand run out. */
+  private async skipBody(): Promise<void> {
+    for (;;) {
+      let read = this.readBody(this.parts - 1, true);
+      if (read instanceof Promise) read = await read;
+      if (read === SKIPPED) return;
+    }
   }
 
   /** Stops: the source is let go (not waited for: a source may be stuck in a read), and every read ends, a waiting one too. */
@@ -176,10 +185,6 @@ export class MultipartParser {
     return piece;
   }
 
-  private offset(): number {
-    return Math.max(0, this.base + this.pos);
-  }
-
   private truncated(where: string): DecodeError {
     return new DecodeError('ERR_TRUNCATED', `the body ended inside ${where}, before the close delimiter`, {
       offset: this.bytesRead,
@@ -199,61 +204,6 @@ export class MultipartParser {
       void this.source.close();
     }
     return this.failure;
-  }
-
-  /** The next chunk: what was put back first, then the source's. */
-  private async pull(): Promise<Buffer | null> {
-    if (this.stopped) throw STOPPED;
-    if (this.pushback) {
-      const chunk = this.pushback;
-      this.pushback = null;
-      return chunk;
-    }
-    if (this.sourceEnded) return null;
-    let chunk: Buffer | null;
-    try {
-      chunk = await this.source.read();
-    } catch (cause) {
-      if (cause instanceof DecodeError)
-        throw new DecodeError(cause.code, cause.message, { offset: this.bytesRead, cause: cause.cause });
-      const message = cause instanceof Error ? cause.message : String(cause);
-      throw new DecodeError('ERR_SOURCE_FAILED', `the source failed: ${message}`, { offset: this.bytesRead, cause });
-    }
-    if (this.stopped) throw STOPPED;
-    if (chunk === null) {
-      this.sourceEnded = true;
-      return null;
-    }
-    this.bytesRead += chunk.length;
-    if (this.bytesRead > this.limits.maxBodyBytes) {
-      throw new DecodeError('ERR_BODY_TOO_LARGE', `the body is larger than ${this.limits.maxBodyBytes} bytes`, {
-        offset: this.limits.maxBodyBytes,
-      });
-    }
-    return chunk;
-  }
-
-  /** More bytes after pos: the next chunk, joined with what is left of this one when something is; false at the source's end. */
-  private async more(): Promise<boolean> {
-    const next = await this.pull();
-    if (next === null) return false;
-    const left = this.buf.length - this.pos;
-    if (left === 0) {
-      this.base += this.buf.length;
-      this.buf = next;
-    } else {
-      const take = Math.min(next.length, Math.max(JOIN_BYTES, this.needle.length));
-      if (take < next.length) this.pushback = next.subarray(take);
-      this.base += this.pos;
-      this.buf = Buffer.concat([this.buf.subarray(this.pos), next.subarray(0, take)]);
-    }
-    this.pos = 0;
-    return true;
-  }
-
-  private async ensure(count: number): Promise<boolean> {
-    while (this.buf.length - this.pos < count) if (!(await this.more())) return false;
-    return true;
   }
 
   /** Skips the preamble: anything up to the first line that is a delimiter. */
@@ -297,30 +247,16 @@ export class MultipartParser {
    */
   private async delimiterTail(inBody: boolean): Promise<'part' | 'close' | null> {
     const where = inBody ? `the delimiter after part ${this.parts}` : 'the first delimiter';
-    if (!(await this.ensure(2))) throw this.truncated(where);
+    if (this.buf.length - this.pos < 2 && !(await this.ensure(2))) throw this.truncated(where);
     const close = this.buf[this.pos] === DASH && this.buf[this.pos + 1] === DASH;
     if (close) this.pos += 2;
-    for (let padding = 0; ; padding++) {
-      if (!(await this.ensure(1))) {
-        if (close) return 'close';
-        throw this.truncated(where);
-      }
-      const byte = this.buf[this.pos];
-      if (byte !== SP && byte !== HT) break;
-      this.pos++;
-      if (padding === this.limits.maxHeaderBytes) {
-        throw new DecodeError(
-          'ERR_HEADER_TOO_LARGE',
-          `the padding after a delimiter is longer than ${this.limits.maxHeaderBytes} bytes`,
-          {
-            offset: this.offset(),
-          },
-        );
-      }
+    if (!(await this.skipPadding())) {
+      if (close) return 'close';
+      throw this.truncated(where);
     }
     const byte = this.buf[this.pos];
     if (byte === CR) {
-      if (!(await this.ensure(2))) throw this.truncated(where);
+      if (this.buf.length - this.pos < 2 && !(await this.ensure(2))) throw this.truncated(where);
       if (this.buf[this.pos + 1] === LF) {
         this.pos += 2;
         return close ? 'close' : 'part';
@@ -336,6 +272,25 @@ export class MultipartParser {
         offset: this.offset(),
       },
     );
+  }
+
+  /** Skips transport padding (spaces and tabs, bounded); false when the body ends first. */
+  private async skipPadding(): Promise<boolean> {
+    for (let padding = 0; ; padding++) {
+      if (this.buf.length === this.pos && !(await this.ensure(1))) return false;
+      const byte = this.buf[this.pos];
+      if (byte !== SP && byte !== HT) return true;
+      this.pos++;
+      if (padding === this.limits.maxHeaderBytes) {
+        throw new DecodeError(
+          'ERR_HEADER_TOO_LARGE',
+          `the padding after a delimiter is longer than ${this.limits.maxHeaderBytes} bytes`,
+          {
+            offset: this.offset(),
+          },
+        );
+      }
+    }
   }
 
   /** A part's header lines up to the empty line; folded lines are unfolded. */
@@ -407,13 +362,4 @@ export class MultipartParser {
     }
     void this.source.close();
   }
-}
-
-/** Where the longest tail of buf[pos..] that is a start of the needle begins (buf.length when none is). */
-function partialDelimiterStart(buf: Buffer, pos: number, needle: Buffer): number {
-  const length = buf.length;
-  for (let i = buf.indexOf(CR, Math.max(pos, length - needle.length + 1)); i !== -1; i = buf.indexOf(CR, i + 1)) {
-    if (buf.compare(needle, 0, length - i, i, length) === 0) return i;
-  }
-  return length;
 }

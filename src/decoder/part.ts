@@ -1,4 +1,4 @@
-import { BodyReader, type PartBody, type Pull } from './body.js';
+import { BodyReader, type PartBody, type PieceSource } from './body.js';
 import { DecodeError } from './errors.js';
 import type { MediaType } from '../common/media-type.js';
 import { extendedParam, readDisposition, textOfBytes, unescapeFormName } from './params.js';
@@ -27,9 +27,9 @@ export class Part extends BodyReader implements DecodedPart {
   constructor(
     readonly index: number,
     readonly rawHeaders: RawHeaders,
-    pull: Pull,
+    source: PieceSource,
   ) {
-    super(pull);
+    super(source, index);
   }
 
   get headers(): Headers {
