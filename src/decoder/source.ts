@@ -182,22 +182,28 @@ function readableSource(stream: Readable): ChunkSource {
   let ended = false;
   let closed = false;
   let wake: (() => void) | undefined;
-  const onError = (error: unknown) => void (failure ??= { error });
-  const onEnd = () => void (ended = true);
-  stream.on('error', onError);
+  // Listeners set once (not per wait: adding and removing them per chunk costs more than the chunk's parsing).
+  const onReadable = () => wake?.();
+  const onError = (error: unknown) => {
+    failure ??= { error };
+    wake?.();
+  };
+  const onEnd = () => {
+    ended = true;
+    wake?.();
+  };
+  stream.on('readable', onReadable);
   stream.on('end', onEnd);
+  stream.on('close', onReadable);
+  stream.on('error', onError);
   if (stream.errored) onError(stream.errored);
   if (stream.readableEnded) ended = true;
-  const events = ['readable', 'end', 'error', 'close'];
   const wait = () =>
     new Promise<void>((resolve) => {
-      const done = () => {
+      wake = () => {
         wake = undefined;
-        for (const event of events) stream.off(event, done);
         resolve();
       };
-      wake = done;
-      for (const event of events) stream.on(event, done);
     });
   return {
     async read() {
@@ -219,7 +225,9 @@ function readableSource(stream: Readable): ChunkSource {
     async close() {
       if (closed) return;
       closed = true;
+      stream.off('readable', onReadable);
       stream.off('end', onEnd);
+      stream.off('close', onReadable);
       // A read waiting for data ends now; with no 'readable' listener left, resume() can let the rest flow.
       wake?.();
       // onError stays: a late failure is still handled once no one reads.
