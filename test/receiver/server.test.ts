@@ -262,6 +262,35 @@ describe('an early refusal reaches a client that is still sending (issue 15, cla
   });
 });
 
+describe('long boundaries (issue 15, class 2: one over 252 characters made the previous parser throw, unhandled)', () => {
+  it('a 300-character boundary is read; one over 1,000 characters is answered 400; the server goes on', async () => {
+    const port = await listen();
+    for (const [length, status] of [
+      [300, 200],
+      [1001, 400],
+    ] as const) {
+      const boundary = 'b'.repeat(length);
+      const body = Buffer.concat([
+        part(['Content-Disposition: form-data; name="a"'], 'x', boundary),
+        Buffer.from(close(boundary)),
+      ]);
+      const { status: got, response } = await exchange(
+        port,
+        [request('/long', `multipart/form-data; boundary=${boundary}`, body)],
+        'answer',
+      );
+      expect(got).toBe(status);
+      if (status === 400) expect(answerJson(response)).toMatchObject({ code: 'ERR_INVALID_CONTENT_TYPE' });
+    }
+    const { status } = await exchange(
+      port,
+      [request('/after', FORM, Buffer.concat([field('a', 'b'), Buffer.from(close())]))],
+      'answer',
+    );
+    expect(status).toBe(200);
+  });
+});
+
 describe('receive() in a server of your own', () => {
   it('a malformed body: ReceiveError ERR_MALFORMED_BODY whose cause is the DecodeError with its offset', async () => {
     const req = new IncomingMessage(new net.Socket());
