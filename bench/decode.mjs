@@ -1,6 +1,7 @@
 // Decoding benchmark: multipartDecode (the built library, dist/) beside busboy, @fastify/busboy,
 // formidable and undici's Response.formData(), on the same bodies, each run in a child process of
-// its own so that its peak memory is its own. `node bench/decode.mjs [--quick]`; run `npm run build` first.
+// its own so that its peak memory is its own. `node bench/decode.mjs [--quick] [--rounds N]`; run
+// `npm run build` first.
 //
 // The source gives one 64 KiB chunk per turn of the event loop, as a socket does, so that the event
 // loop delay measures what the parser itself holds the loop for.
@@ -242,34 +243,66 @@ async function child(workload, parser) {
   );
 }
 
+/** `--rounds N` (default 3): each parser runs N times per workload, in rotated order; the medians are reported. */
+const ROUNDS = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || 3;
+
 async function parent() {
   const run = promisify(execFile);
-  const rows = [];
-  for (const workload of Object.keys(WORKLOADS)) {
-    for (const parser of PARSERS) {
-      const args = [fileURLToPath(import.meta.url), '--child', workload, parser, ...(quick ? ['--quick'] : [])];
-      try {
-        const { stdout } = await run(process.execPath, args, { cwd: root, maxBuffer: 16 * MiB, timeout: 30 * 60_000 });
-        rows.push({ workload, parser, ...JSON.parse(stdout) });
-      } catch (error) {
-        rows.push({
-          workload,
-          parser,
-          failed: String(error.stderr || error.message)
-            .split('\n')
-            .find(Boolean),
-        });
+  const runs = new Map();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const workload of Object.keys(WORKLOADS)) {
+      const order = PARSERS.map((_, i) => PARSERS[(i + round) % PARSERS.length]);
+      for (const parser of order) {
+        const args = [fileURLToPath(import.meta.url), '--child', workload, parser, ...(quick ? ['--quick'] : [])];
+        const key = `${workload}\t${parser}`;
+        let result;
+        try {
+          const { stdout } = await run(process.execPath, args, {
+            cwd: root,
+            maxBuffer: 16 * MiB,
+            timeout: 30 * 60_000,
+          });
+          result = JSON.parse(stdout);
+        } catch (error) {
+          result = {
+            failed: String(error.stderr || error.message)
+              .split('\n')
+              .find(Boolean),
+          };
+        }
+        runs.set(key, [...(runs.get(key) ?? []), result]);
+        process.stderr.write('.');
       }
-      process.stderr.write('.');
     }
   }
   process.stderr.write('\n');
+  const rows = [...runs].map(([key, results]) => ({
+    workload: key.split('\t')[0],
+    parser: key.split('\t')[1],
+    ...summary(results),
+  }));
   console.log(report(rows));
+}
+
+const median = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/** Medians of the times and the loop delay, the highest peak memory. */
+function summary(results) {
+  const failed = results.find((r) => r.failed || r.skipped);
+  if (failed) return failed;
+  const pick = (key) => results.map((r) => r[key]);
+  return {
+    ...results[0],
+    ms: median(pick('ms')),
+    cpuMs: median(pick('cpuMs')),
+    loopP99Ms: median(pick('loopP99Ms')),
+    peakRssMiB: Math.max(...pick('peakRssMiB')),
+  };
 }
 
 function report(rows) {
   const lines = [
-    `Node ${process.version}, ${quick ? 'quick sizes' : 'full sizes'}; 64 KiB chunks, one per event-loop turn; each figure one run in a fresh process.`,
+    `Node ${process.version}, ${quick ? 'quick sizes' : 'full sizes'}; 64 KiB chunks, one per event-loop turn; each run in a fresh process, ${ROUNDS} rounds in rotated order: medians (peak RSS: the highest).`,
     'MB/s is the body over the wall time; × busboy compares CPU time (user + system), steadier than wall time on a busy machine.',
     '',
     '| workload | parser | time (ms) | CPU (ms) | MB/s | × busboy (CPU) | peak RSS (MiB) | × raw read | loop p99 (ms) | parts |',

@@ -28,6 +28,13 @@ export const STATUS_OF: Readonly<Record<ReceiveErrorCode, 400 | 408 | 413 | 500>
 
 const BRAND = brandOf('ReceiveError');
 
+/** The code a ReceiveError made from a status alone gets (the constructor of earlier versions). */
+const CODE_OF_STATUS: Readonly<Record<400 | 408 | 413, ReceiveErrorCode>> = {
+  400: 'ERR_MALFORMED_BODY',
+  408: 'ERR_IDLE_TIMEOUT',
+  413: 'ERR_BODY_TOO_LARGE',
+};
+
 /**
  * Why a request was refused. `status` is the answer to give: 400 for a malformed body (or a client
  * that went away, when no answer can reach it), 408 for a client that stopped sending, 413 for a
@@ -39,7 +46,12 @@ export class ReceiveError extends Error {
   readonly code: ReceiveErrorCode;
   readonly status: 400 | 408 | 413 | 500;
 
-  constructor(code: ReceiveErrorCode, message: string, options: { cause?: unknown } = {}) {
+  /** @deprecated A ReceiveError made the earlier way, from a status: its code is the status's usual one. */
+  constructor(message: string, status: 400 | 408 | 413);
+  constructor(code: ReceiveErrorCode, message: string, options?: { cause?: unknown });
+  constructor(first: string, second: string | 400 | 408 | 413, options: { cause?: unknown } = {}) {
+    const [code, message] =
+      typeof second === 'number' ? [CODE_OF_STATUS[second], first] : [first as ReceiveErrorCode, second];
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.status = STATUS_OF[code];

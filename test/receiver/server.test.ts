@@ -64,6 +64,12 @@ describe('every option is checked: ERR_INVALID_OPTION (status 500) from createRe
     expect(Object.assign(new Error('y'), { [Symbol.for('multipart-poster.ReceiveError')]: true })).toBeInstanceOf(
       ReceiveError,
     );
+    // The constructor of earlier versions, from a status, still works: the status's usual code.
+    expect(new ReceiveError('too big', 413)).toMatchObject({
+      code: 'ERR_BODY_TOO_LARGE',
+      status: 413,
+      message: 'too big',
+    });
   });
 });
 
