@@ -10,7 +10,7 @@ type EsbuildPlugin = NonNullable<Options['esbuildPlugins']>[number];
 /** The library's public entry points, as src/cli/*.ts import them, and the built files beside dist/cli.js. */
 const LIBRARY_ENTRIES: Record<string, string> = {
   '../index.js': './index.js',
-  '../receiver.js': './receiver.js',
+  '../receiver/index.js': './receiver.js',
 };
 
 /**
@@ -21,7 +21,7 @@ const PURE_SHARED_MODULES = new Set(['../common/media-type.js', '../common/messa
 
 /**
  * Makes the CLI use the published library instead of bundling a second copy of
- * it: `../index.js` and `../receiver.js` imported from src/cli/ stay imports, of
+ * it: `../index.js` and `../receiver/index.js` imported from src/cli/ stay imports, of
  * ./index.js and ./receiver.js next to dist/cli.js. Any other import of the
  * library's internals from src/cli/ (but the pure modules above) is still bundled, with a warning,
  * since that copy's classes are not the ones the library's functions create or throw.
@@ -38,7 +38,7 @@ const useBuiltLibrary: EsbuildPlugin = {
       return {
         warnings: [
           {
-            text: `${relative(process.cwd(), args.importer).split(sep).join('/')} imports ${args.path}: a second copy of library code is bundled into dist/cli.js; import from ../index.js or ../receiver.js instead`,
+            text: `${relative(process.cwd(), args.importer).split(sep).join('/')} imports ${args.path}: a second copy of library code is bundled into dist/cli.js; import from ../index.js or ../receiver/index.js instead`,
           },
         ],
       };
@@ -49,7 +49,7 @@ const useBuiltLibrary: EsbuildPlugin = {
 export default defineConfig([
   {
     // The library: ESM and CommonJS, with types for both.
-    entry: { index: 'src/index.ts', receiver: 'src/receiver.ts' },
+    entry: { index: 'src/index.ts', receiver: 'src/receiver/index.ts' },
     format: ['esm', 'cjs'],
     dts: true,
     target: 'node20',

@@ -34,3 +34,17 @@ export type {
   UploadBody,
 } from './multipart/encode.js';
 export { upload, type UploadOptions, type TlsOptions, type RetryOptions, type UploadAttempt } from './http/upload.js';
+export { multipartDecode, decodeBatch, decodeByteRanges, DecodeError } from './decoder/index.js';
+export type {
+  MultipartDecoder,
+  BatchResponse,
+  DecodeBatchOptions,
+  ByteRange,
+  DecodeErrorCode,
+  DecodeOptions,
+  DecodeLimits,
+  DecodedPart,
+  PartBody,
+  ReadAllOptions,
+  DecodeSource,
+} from './decoder/index.js';

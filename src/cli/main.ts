@@ -1,3 +1,4 @@
+import { runDecode } from './decode.js';
 import { classify, EXIT } from './errors.js';
 import type { Io } from './io.js';
 import { parseOptions } from './options.js';
@@ -10,6 +11,7 @@ declare const PACKAGE_VERSION: string;
 
 /** Runs the command line and resolves to the exit code; errors are one line unless --verbose. */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
+  if (argv[0] === 'decode') return runDecode(argv.slice(1), io);
   let verbose = argv.includes('-v') || argv.includes('--verbose');
   try {
     // A command that reads its own arguments is dispatched here by its name, the first argument;

@@ -1,4 +1,4 @@
-import { createReceiver, ReceiveError } from '../receiver.js';
+import { createReceiver, ReceiveError } from '../receiver/index.js';
 import type { Io } from './send.js';
 import type { ServeOptions } from './options.js';
 
@@ -10,13 +10,13 @@ export function serve(options: ServeOptions, io: Io): Promise<number> {
     ...(options.text ? { format: 'text' as const } : {}),
     onReport: (report) =>
       io.stderr.write(
-        `${report.method} ${report.path}: ${report.parts.length} part(s), ${report.bytesReceived} bytes, ` +
+        `${report.method} ${report.path}: ${report.partCount} part(s), ${report.bytesReceived} bytes, ` +
           `${report.contentLength === null ? (report.chunked ? 'chunked' : 'no Content-Length') : report.lengthMatches ? 'Content-Length matches' : 'Content-Length DOES NOT MATCH'}\n`,
       ),
-    onError: (error, req) =>
-      io.stderr.write(
-        `${req.method} ${req.url}: ${error instanceof ReceiveError ? error.status : 500} ${error.message}\n`,
-      ),
+    onError: (error, req) => {
+      const { status, code } = error instanceof ReceiveError ? error : { status: 500, code: 'ERR_UNKNOWN' };
+      io.stderr.write(`${req.method} ${req.url}: ${status} ${code} ${error.message}\n`);
+    },
   });
   return new Promise((resolve, reject) => {
     server.on('error', reject);

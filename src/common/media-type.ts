@@ -21,14 +21,19 @@ const WHITESPACE = /[ \t]/;
 
 /**
  * Reads a quoted string whose opening `"` is at `start`; returns its value and the index after the
- * closing quote (or the end of `text` for an unterminated one, which keeps what was read).
+ * closing quote (or the end of `text` for an unterminated one, which keeps what was read; `closed`
+ * says which).
  */
-export function readQuotedString(text: string, start: number, rule: QuotingRule): { value: string; end: number } {
+export function readQuotedString(
+  text: string,
+  start: number,
+  rule: QuotingRule,
+): { value: string; end: number; closed: boolean } {
   let value = '';
   let i = start + 1;
   while (i < text.length) {
     const char = text[i]!;
-    if (char === '"') return { value, end: i + 1 };
+    if (char === '"') return { value, end: i + 1, closed: true };
     if (char === '\\' && rule === 'rfc9110' && i + 1 < text.length) {
       value += text[i + 1];
       i += 2;
@@ -37,7 +42,7 @@ export function readQuotedString(text: string, start: number, rule: QuotingRule)
     value += char;
     i++;
   }
-  return { value, end: i };
+  return { value, end: i, closed: false };
 }
 
 /** Splits `value` on the `;` that are outside quoted strings, as `rule` quotes them; pieces are untrimmed. */
@@ -73,6 +78,23 @@ export function parseMediaType(value: string, rule: QuotingRule = 'rfc9110'): Me
     parameters.set(key, parsed);
   }
   return { essence: head.trim().toLowerCase(), parameters };
+}
+
+/**
+ * True when `value` reads cleanly with `rule`: every quoted parameter value is closed and followed
+ * by nothing but whitespace. A value written with the other rule usually does not (a browser's
+ * `name="a\\"` read with RFC 9110 escapes, Go's `name="a\\"b"` read as WHATWG).
+ */
+export function readsCleanly(value: string, rule: QuotingRule): boolean {
+  for (const piece of splitParameters(value, rule).slice(1)) {
+    let at = piece.indexOf('=') + 1;
+    if (at === 0) continue;
+    while (at < piece.length && WHITESPACE.test(piece[at]!)) at++;
+    if (piece[at] !== '"') continue;
+    const { end, closed } = readQuotedString(piece, at, rule);
+    if (!closed || piece.slice(end).trim() !== '') return false;
+  }
+  return true;
 }
 
 /** The `boundary` parameter of a multipart Content-Type, or undefined. */

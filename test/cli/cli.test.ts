@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import type { ReceiptReport } from '../../src/receiver.js';
+import type { ReceiptReport } from '../../src/receiver/index.js';
 import { cliPath, root, runCli, startServe } from '../helpers/cli.js';
 import { bytes, tempDir, writeFile } from '../helpers/files.js';
 import { json, startServer, tls } from '../helpers/servers.js';

@@ -178,11 +178,11 @@ describe('the CLI uses the library only through its public entry points', () => 
     ].map((m) => m[1] ?? m[2]!);
 
   it.each(sources)(
-    'src/cli/%s imports nothing of the library but ../index.js, ../receiver.js and pure modules',
+    'src/cli/%s imports nothing of the library but ../index.js, ../receiver/index.js and pure modules',
     (file) => {
       const library = importsOf(readFileSync(join(cliDir, file), 'utf8')).filter((s) => s.startsWith('..'));
       for (const specifier of library)
-        expect(['../index.js', '../receiver.js', ...pure], `${file} imports ${specifier}`).toContain(specifier);
+        expect(['../index.js', '../receiver/index.js', ...pure], `${file} imports ${specifier}`).toContain(specifier);
     },
   );
 

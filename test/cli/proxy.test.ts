@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import http, { type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { receive } from '../../src/receiver.js';
+import { receive } from '../../src/receiver/index.js';
 import { cliPath, root, type CliResult } from '../helpers/cli.js';
 import { bytes, tempDir, writeFile } from '../helpers/files.js';
 import { json, startProxy, startServer, tls } from '../helpers/servers.js';

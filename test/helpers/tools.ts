@@ -6,6 +6,8 @@ export const INTEROP_TOOLS = {
   python3: 'apt-get install python3',
   curl: 'apt-get install curl',
   script: 'apt-get install bsdutils',
+  nginx: 'apt-get install nginx-light',
+  chromium: 'apt-get install chromium',
 } as const satisfies Record<string, string>;
 
 export type InteropTool = keyof typeof INTEROP_TOOLS;

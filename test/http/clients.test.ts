@@ -8,7 +8,7 @@ import got from 'got';
 import { request as undiciRequest } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { multipartEncode, MultipartParam, upload, type EncodedForm } from '../../src/index.js';
-import { receive, type ReceiptReport } from '../../src/receiver.js';
+import { receive, type ReceiptReport } from '../../src/receiver/index.js';
 import { bytes, tempDir, writeFile } from '../helpers/files.js';
 import { json, startServer, tls } from '../helpers/servers.js';
 

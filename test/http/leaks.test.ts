@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { MultipartParam, upload } from '../../src/index.js';
-import { receive } from '../../src/receiver.js';
+import { receive } from '../../src/receiver/index.js';
 import { bytes, tempDir, writeFile } from '../helpers/files.js';
 import { json, startServer } from '../helpers/servers.js';
 

@@ -4,7 +4,7 @@ import { HttpProxyAgent } from 'http-proxy-agent';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import { describe, expect, it } from 'vitest';
 import { MultipartParam, upload } from '../../src/index.js';
-import { receive } from '../../src/receiver.js';
+import { receive } from '../../src/receiver/index.js';
 import { bytes, tempDir, writeFile } from '../helpers/files.js';
 import { json, startProxy, startServer, tls } from '../helpers/servers.js';
 

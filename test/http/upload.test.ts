@@ -4,7 +4,7 @@ import net from 'node:net';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { multipartEncode, MultipartParam, rawBody, upload } from '../../src/index.js';
-import { receive, type ReceiptReport } from '../../src/receiver.js';
+import { receive, type ReceiptReport } from '../../src/receiver/index.js';
 import { bytes, openFilesUnder, tempDir, writeFile } from '../helpers/files.js';
 import { json, startServer } from '../helpers/servers.js';
 

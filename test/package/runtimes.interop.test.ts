@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReceiptReport, ReceivedPart } from '../../src/receiver.js';
+import type { ReceiptReport, ReceivedPart } from '../../src/receiver/index.js';
 import { bytes, tempDir } from '../helpers/files.js';
 import { env, mustRun, packAndInstall, root } from '../helpers/package.js';
 
@@ -164,7 +164,7 @@ beforeAll(async () => {
 
   const receiver = (await import(
     pathToFileURL(join(app, 'node_modules', 'multipart-poster', 'dist', 'receiver.js')).href
-  )) as typeof import('../../src/receiver.js');
+  )) as typeof import('../../src/receiver/index.js');
   server = receiver.createReceiver({
     onReport: (report) => reports.set(report.path, report),
     onError: (error, req) => refused.push(`${req.url}: ${error.message}`),
@@ -190,6 +190,7 @@ function formReport(path: string, { chunked = false, method = 'POST' } = {}): Re
     chunked,
     bytesReceived: length,
     lengthMatches: !chunked,
+    partCount: expectedParts.length,
     parts: expectedParts,
   };
 }
@@ -204,6 +205,7 @@ function rawReport(path: string, method = 'PUT'): ReceiptReport {
     chunked: false,
     bytesReceived: big.length,
     lengthMatches: true,
+    partCount: 1,
     parts: [{ name: '', filename: undefined, type: 'application/octet-stream', size: big.length, sha256: sha256(big) }],
   };
 }

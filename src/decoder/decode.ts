@@ -1,0 +1,155 @@
+import { DecodeError } from './errors.js';
+import { checkDecodeOptions, type DecodeOptions, type Limits } from './options.js';
+import { parseMediaType } from '../common/media-type.js';
+import { MultipartParser, type BodyRead } from './parser.js';
+import type { PieceSource } from './body.js';
+import { Part, type DecodedPart } from './part.js';
+import { chunkSource, ownContentType, type ChunkSource, type DecodeSource } from './source.js';
+
+/** Parts as they arrive; leaving a loop early (return()) stops reading and lets the source go. */
+export interface MultipartDecoder extends AsyncIterableIterator<DecodedPart> {
+  /** The boundary the body is split on. */
+  readonly boundary: string;
+  /** The media type, lowercased (`multipart/form-data`), or undefined when only a boundary was given. */
+  readonly mediaType: string | undefined;
+  next(): Promise<IteratorResult<DecodedPart, undefined>>;
+  return(): Promise<IteratorResult<DecodedPart, undefined>>;
+}
+
+/** Longest boundary accepted (RFC 2046 allows 70; some producers write longer ones). */
+export const MAX_BOUNDARY_LENGTH = 1000;
+
+/**
+ * Splits a multipart body into its parts as it streams. The boundary comes from
+ * `options.boundary`, else `options.contentType`, else the source's own Content-Type. Options
+ * and the source are checked here (a DecodeError is thrown at once); the body's errors come from
+ * next() and from the parts' bodies.
+ */
+export function multipartDecode(source: DecodeSource, options?: DecodeOptions): MultipartDecoder {
+  const checked = checkDecodeOptions(options);
+  const { boundary, mediaType } = boundaryFor(checked.contentType ?? ownContentType(source), checked.boundary);
+  return new Decoder(chunkSource(source), boundary, mediaType, checked.limits);
+}
+
+/** The decoder over chunks pulled by the library itself (the receiver's counted request), limits already checked. */
+export function decodeChunks(chunks: ChunkSource, contentType: string, limits: Limits): MultipartDecoder {
+  const { boundary, mediaType } = boundaryFor(contentType, undefined);
+  return new Decoder(chunks, boundary, mediaType, limits);
+}
+
+/** The boundary to split on and the media type it came with; ERR_INVALID_CONTENT_TYPE or ERR_INVALID_BOUNDARY when there is none to use. */
+export function boundaryFor(
+  contentType: string | undefined,
+  boundary: string | undefined,
+): { boundary: string; mediaType: string | undefined } {
+  const parsed = contentType === undefined ? undefined : parseMediaType(contentType);
+  if (boundary === undefined) {
+    if (parsed === undefined)
+      throw new DecodeError(
+        'ERR_INVALID_CONTENT_TYPE',
+        'no Content-Type to take the boundary from: give options.contentType or options.boundary',
+      );
+    if (!parsed.essence.startsWith('multipart/'))
+      throw new DecodeError(
+        'ERR_INVALID_CONTENT_TYPE',
+        `the Content-Type ${JSON.stringify(contentType)} is not multipart/*`,
+      );
+    boundary = parsed.parameters.get('boundary');
+    if (boundary === undefined)
+      throw new DecodeError(
+        'ERR_INVALID_CONTENT_TYPE',
+        `the Content-Type ${JSON.stringify(contentType)} has no boundary`,
+      );
+  }
+  if (boundary.length === 0 || boundary.length > MAX_BOUNDARY_LENGTH || !/^[\x20-\x7e]+$/.test(boundary)) {
+    throw new DecodeError(
+      'ERR_INVALID_BOUNDARY',
+      `the boundary must be 1 to ${MAX_BOUNDARY_LENGTH} printable ASCII characters, not ${JSON.stringify(boundary.slice(0, 80))}`,
+    );
+  }
+  return { boundary, mediaType: parsed?.essence.startsWith('multipart/') ? parsed.essence : undefined };
+}
+
+class Decoder implements MultipartDecoder, PieceSource {
+  private readonly parser: MultipartParser;
+  /**
+   * Every read of the parser waits for the one before (a part's stream may pull while the loop asks
+   * for the next part); a read asked for when none is running starts at once.
+   */
+  private last: Promise<unknown> = Promise.resolve();
+  private running = 0;
+  private readonly settled = () => void this.running--;
+  private partsSinceClock = 0;
+  private turnStarted = performance.now();
+
+  constructor(
+    source: ChunkSource,
+    readonly boundary: string,
+    readonly mediaType: string | undefined,
+    limits: Limits,
+  ) {
+    this.parser = new MultipartParser(source, boundary, limits);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<DecodedPart, undefined>> {
+    return this.exclusive(this.nextPart, 0);
+  }
+
+  readPiece(index: number): Promise<BodyRead> {
+    return this.exclusive(this.readBody, index);
+  }
+
+  async return(): Promise<IteratorResult<DecodedPart, undefined>> {
+    // At once, not behind a pending read: stopping the source is what ends a read that waits on it.
+    this.parser.stop();
+    return DONE;
+  }
+
+  private readonly nextPart = async (): Promise<IteratorResult<DecodedPart, undefined>> => {
+    // Parts in hand are decoded without waiting on the source, in one turn of the event loop however
+    // many there are: every few parts, the clock says whether the loop is due a turn.
+    if (++this.partsSinceClock === 32) {
+      this.partsSinceClock = 0;
+      if (performance.now() - this.turnStarted >= LOOP_SLICE_MS) {
+        await nextTurn();
+        this.turnStarted = performance.now();
+      }
+    }
+    const head = await this.parser.nextPart();
+    return head === null ? DONE : { done: false, value: new Part(head.index, head.rawHeaders, this) };
+  };
+
+  private readonly readBody = (index: number): BodyRead | Promise<BodyRead> => this.parser.readBody(index);
+
+  /**
+   * Runs `operation(argument)` after the reads before it, at once when none is running (no closure
+   * per call on that path: the build names each closure it makes). A result in hand resolves as is.
+   */
+  private exclusive<A, T>(operation: (argument: A) => T | Promise<T>, argument: A): Promise<T> {
+    if (this.running > 0) return this.track(this.last.then(() => operation(argument)));
+    let result: T | Promise<T>;
+    try {
+      result = operation(argument);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return result instanceof Promise ? this.track(result) : Promise.resolve(result);
+  }
+
+  private track<T>(run: Promise<T>): Promise<T> {
+    this.running++;
+    this.last = run.then(this.settled, this.settled);
+    return run;
+  }
+}
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+/** The longest stretch the decoder holds the event loop while it splits parts already read. */
+const LOOP_SLICE_MS = 2;
+const nextTurn = () =>
+  new Promise<void>((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));

@@ -1,0 +1,8 @@
+export { multipartDecode, type MultipartDecoder } from './decode.js';
+export { decodeBatch, type BatchResponse, type DecodeBatchOptions } from './batch.js';
+export { decodeByteRanges, type ByteRange } from './byteranges.js';
+export { DecodeError, type DecodeErrorCode } from './errors.js';
+export type { DecodeOptions, DecodeLimits } from './options.js';
+export type { DecodedPart } from './part.js';
+export type { PartBody, ReadAllOptions } from './body.js';
+export type { DecodeSource } from './source.js';

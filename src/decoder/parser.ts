@@ -1,0 +1,386 @@
+import { DecodeError } from './errors.js';
+import type { Limits } from './options.js';
+import { ByteCursor, partialDelimiterStart, STOPPED } from './cursor.js';
+import type { ChunkSource } from './source.js';
+
+const CR = 0x0d;
+const LF = 0x0a;
+const DASH = 0x2d;
+const SP = 0x20;
+const HT = 0x09;
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** The epilogue after the close delimiter is read (and dropped) up to this many bytes, then the source is let go. */
+export const EPILOGUE_LIMIT = 64 * 1024;
+
+/** What a part's body read gives when the decoder has moved past that part (or was stopped) before its end. */
+export const SKIPPED = Symbol('skipped');
+/** A scan's answer when the bytes in hand do not decide: more must be read. */
+const MORE = Symbol('more');
+
+export type RawHeaders = [name: string, value: string][];
+
+export type BodyRead = Buffer | null | typeof SKIPPED;
+
+export interface PartHead {
+  rawHeaders: RawHeaders;
+  /** The part's position, from 0; also the serial its body reads are checked against. */
+  index: number;
+}
+
+type State = 'preamble' | 'delimiter' | 'headers' | 'body' | 'done';
+
+/**
+ * A pull parser for one multipart body: it reads from the source only when asked for the next
+ * part or the next piece of a part's body. It searches for CRLF--boundary with Buffer.indexOf in
+ * the chunks as they came; only a tail that could be the start of a delimiter (or an unfinished
+ * header line) is carried over, joined with the start of the next chunk. The body is taken as if
+ * it began with CRLF, so that a delimiter at its very start is found like any other.
+ * Callers serialise their calls (one at a time).
+ */
+export class MultipartParser extends ByteCursor {
+  private state: State = 'preamble';
+  private parts = 0;
+  private partBytes = 0;
+  /** The index of the last part whose body reached its delimiter while its reader read it (not while it was skipped). */
+  private lastEnded = -1;
+  private failure: DecodeError | undefined;
+  private sawBareLf = false;
+  /** At the blank line that ended a part's header, which may also begin a delimiter (a part with no body, RFC 2046). */
+  private atBodyStart = false;
+  /** Where the last delimiter line found begins. */
+  private delimiterAt = 0;
+  private readonly needle: Buffer;
+  /** The needle's first bytes, what Buffer.indexOf searches for (see findDelimiter). */
+  private readonly prefix: Buffer;
+
+  constructor(
+    source: ChunkSource,
+    boundary: string,
+    private readonly limits: Limits,
+  ) {
+    const needle = Buffer.from(`\r\n--${boundary}`, 'latin1');
+    super(source, limits.maxBodyBytes, needle.length);
+    this.needle = needle;
+    this.prefix = needle.subarray(0, PREFIX_LENGTH);
+  }
+
+  /** The next part's headers, after skipping what is left of the current part; null after the close delimiter. */
+  async nextPart(): Promise<PartHead | null> {
+    if (this.failure) throw this.failure;
+    try {
+      if (this.state === 'done') return null;
+      if (this.state === 'body') await this.skipBody();
+      const kind = this.state === 'preamble' ? await this.findFirstDelimiter() : await this.delimiterTail(true);
+      if (kind === 'close') {
+        await this.finish();
+        return null;
+      }
+      if (++this.parts > this.limits.maxParts)
+        throw new DecodeError('ERR_TOO_MANY_PARTS', `more than ${this.limits.maxParts} parts`, {
+          offset: this.delimiterAt,
+        });
+      this.state = 'headers';
+      const rawHeaders = await this.readHeaders();
+      this.state = 'body';
+      this.partBytes = 0;
+      this.atBodyStart = true;
+      return { rawHeaders, index: this.parts - 1 };
+    } catch (error) {
+      if (error === STOPPED) return null;
+      throw this.fail(error);
+    }
+  }
+
+  /**
+   * The next piece of part `index`'s body (a view of the source's bytes), null at its end, SKIPPED
+   * if the parser moved past it (or, `skipping`, once it has reached its end unread). At once when
+   * the bytes are in hand (most reads: no promise to wait on), else a promise.
+   */
+  readBody(index: number, skipping = false): BodyRead | Promise<BodyRead> {
+    if (this.failure) throw this.failure;
+    if (index === this.lastEnded) return null;
+    if (index !== this.parts - 1 || this.stopped || this.state !== 'body') return SKIPPED;
+    let read: BodyRead | typeof MORE;
+    try {
+      read = this.scanBody(index, skipping);
+    } catch (error) {
+      throw this.fail(error);
+    }
+    return read === MORE ? this.readBodyLater(index, skipping) : read;
+  }
+
+  private async readBodyLater(index: number, skipping: boolean): Promise<BodyRead> {
+    try {
+      for (;;) {
+        if (!(await this.more())) throw this.truncated(`part ${index + 1}'s body`);
+        const read = this.scanBody(index, skipping);
+        if (read !== MORE) return read;
+      }
+    } catch (error) {
+      if (error === STOPPED) return SKIPPED;
+      throw this.fail(error);
+    }
+  }
+
+  /** A piece of the body from the bytes in hand, or MORE when they do not decide one. */
+  private scanBody(index: number, skipping: boolean): Buffer | null | typeof MORE {
+    if (this.atBodyStart && !this.leaveHeader()) return MORE;
+    const { buf, pos } = this;
+    if (pos === buf.length) return MORE;
+    const found = findDelimiter(buf, pos, this.needle, this.prefix);
+    if (found !== -1) {
+      this.pos = found + this.needle.length;
+      this.delimiterAt = this.base + found + 2;
+      this.state = 'delimiter';
+      if (!skipping) this.lastEnded = index;
+      return found === pos ? null : this.data(buf.subarray(pos, found));
+    }
+    const keep = partialDelimiterStart(buf, pos, this.needle);
+    if (keep === pos) return MORE;
+    this.pos = keep;
+    return this.data(buf.subarray(pos, keep));
+  }
+
+  /**
+   * At a part's start, pos is at the CRLF of the blank line that ended its header: a delimiter there
+   * means a part with no body section (RFC 2046's `MIME-part-headers [CRLF *OCTET]`), as Go, Python
+   * and busboy read it; else that CRLF is skipped and the body begins. False when the bytes in hand
+   * do not tell yet.
+   */
+  private leaveHeader(): boolean {
+    const { length } = this.needle;
+    const available = Math.min(length, this.buf.length - this.pos);
+    if (this.buf.compare(this.needle, 0, available, this.pos, this.pos + available) !== 0) this.pos += 2;
+    else if (available < length) return false;
+    this.atBodyStart = false;
+    return true;
+  }
+
+  /** Reads what is left of the current part's body, dropping it; awaits only when the bytes in hand run out. */
+  private async skipBody(): Promise<void> {
+    for (;;) {
+      let read = this.readBody(this.parts - 1, true);
+      if (read instanceof Promise) read = await read;
+      if (read === SKIPPED) return;
+    }
+  }
+
+  /** Stops: the source is let go (not waited for: a source may be stuck in a read), and every read ends, a waiting one too. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.state = 'done';
+    // Closing a source ends a read of it that is waiting (each adapter sees to it).
+    void this.source.close();
+  }
+
+  private data(piece: Buffer): Buffer {
+    this.partBytes += piece.length;
+    if (this.partBytes > this.limits.maxPartBytes) {
+      throw new DecodeError(
+        'ERR_PART_TOO_LARGE',
+        `part ${this.parts} is larger than ${this.limits.maxPartBytes} bytes`,
+        {
+          offset: this.base + this.pos - (this.partBytes - this.limits.maxPartBytes),
+        },
+      );
+    }
+    return piece;
+  }
+
+  private truncated(where: string): DecodeError {
+    return new DecodeError('ERR_TRUNCATED', `the body ended inside ${where}, before the close delimiter`, {
+      offset: this.bytesRead,
+    });
+  }
+
+  private fail(error: unknown): DecodeError {
+    if (!this.failure) {
+      this.failure =
+        error instanceof DecodeError
+          ? error
+          : new DecodeError('ERR_SOURCE_FAILED', `the decoder failed: ${String(error)}`, {
+              offset: this.bytesRead,
+              cause: error,
+            });
+      this.state = 'done';
+      void this.source.close();
+    }
+    return this.failure;
+  }
+
+  /** Skips the preamble: anything up to the first line that is a delimiter. */
+  private async findFirstDelimiter(): Promise<'part' | 'close'> {
+    for (;;) {
+      const found = findDelimiter(this.buf, this.pos, this.needle, this.prefix);
+      if (found !== -1) {
+        this.pos = found + this.needle.length;
+        this.delimiterAt = this.base + found + 2;
+        const kind = await this.delimiterTail(false);
+        if (kind !== null) return kind;
+        continue;
+      }
+      // A delimiter line after a bare LF is no delimiter (lines end in CRLF): said so if the body never has one.
+      if (!this.sawBareLf && this.buf.indexOf(this.needle.subarray(1), this.pos) !== -1) this.sawBareLf = true;
+      this.pos = partialDelimiterStart(this.buf, this.pos, this.needle);
+      if (this.base + this.pos > this.limits.maxHeaderBytes) {
+        throw new DecodeError(
+          'ERR_BOUNDARY_NOT_FOUND',
+          `no delimiter line --${this.needle.toString('latin1', 4)} in the first ${this.limits.maxHeaderBytes} bytes (a preamble is read up to maxHeaderBytes)`,
+          {
+            offset: this.limits.maxHeaderBytes,
+          },
+        );
+      }
+      if (!(await this.more())) {
+        const hint = this.sawBareLf ? ' (a delimiter line ends in a bare LF: lines must end in CRLF)' : '';
+        throw new DecodeError(
+          'ERR_BOUNDARY_NOT_FOUND',
+          `the body holds no delimiter line --${this.needle.toString('latin1', 4)}${hint}`,
+          { offset: this.bytesRead },
+        );
+      }
+    }
+  }
+
+  /**
+   * After `--boundary`: `--`, optional spaces or tabs, then CRLF or the body's end close the body
+   * (what follows is epilogue); optional spaces or tabs then CRLF start a part. Anything else is refused inside the
+   * body (the boundary must not occur in a part's data), and is only text in the preamble (null).
+   */
+  private async delimiterTail(inBody: boolean): Promise<'part' | 'close' | null> {
+    const where = inBody ? `the delimiter after part ${this.parts}` : 'the first delimiter';
+    if (this.buf.length - this.pos < 2 && !(await this.ensure(2))) throw this.truncated(where);
+    const close = this.buf[this.pos] === DASH && this.buf[this.pos + 1] === DASH;
+    if (close) this.pos += 2;
+    if (!(await this.skipPadding())) {
+      if (close) return 'close';
+      throw this.truncated(where);
+    }
+    const byte = this.buf[this.pos];
+    if (byte === CR) {
+      if (this.buf.length - this.pos < 2 && !(await this.ensure(2))) throw this.truncated(where);
+      if (this.buf[this.pos + 1] === LF) {
+        this.pos += 2;
+        return close ? 'close' : 'part';
+      }
+    }
+    if (byte === LF) this.sawBareLf = true;
+    if (!inBody) return null;
+    const what = close ? 'the close delimiter' : where;
+    throw new DecodeError(
+      'ERR_MALFORMED_DELIMITER',
+      `${what} is followed by ${JSON.stringify(String.fromCharCode(this.buf[this.pos]!))}, not a line end`,
+      {
+        offset: this.offset(),
+      },
+    );
+  }
+
+  /** Skips transport padding (spaces and tabs, bounded); false when the body ends first. */
+  private async skipPadding(): Promise<boolean> {
+    for (let padding = 0; ; padding++) {
+      if (this.buf.length === this.pos && !(await this.ensure(1))) return false;
+      const byte = this.buf[this.pos];
+      if (byte !== SP && byte !== HT) return true;
+      this.pos++;
+      if (padding === this.limits.maxHeaderBytes) {
+        throw new DecodeError(
+          'ERR_HEADER_TOO_LARGE',
+          `the padding after a delimiter is longer than ${this.limits.maxHeaderBytes} bytes`,
+          {
+            offset: this.offset(),
+          },
+        );
+      }
+    }
+  }
+
+  /** A part's header lines up to the empty line; folded lines are unfolded. */
+  private async readHeaders(): Promise<RawHeaders> {
+    const { maxHeaderBytes, maxHeaderPairs } = this.limits;
+    const start = this.offset();
+    const pairs: RawHeaders = [];
+    let used = 0;
+    for (;;) {
+      const lf = this.buf.indexOf(LF, this.pos);
+      if (lf === -1) {
+        if (used + this.buf.length - this.pos > maxHeaderBytes) throw this.headerTooLarge(start);
+        if (!(await this.more())) throw this.truncated(`part ${this.parts}'s header`);
+        continue;
+      }
+      const lineStart = this.offset();
+      used += lf + 1 - this.pos;
+      if (used > maxHeaderBytes) throw this.headerTooLarge(start);
+      if (lf === this.pos || this.buf[lf - 1] !== CR)
+        throw this.malformed('a header line ends in a bare LF', this.base + lf);
+      const line = this.buf.toString('latin1', this.pos, lf - 1);
+      this.pos = lf + 1;
+      if (line === '') {
+        // The blank line's CRLF may also begin the next delimiter: readBody() looks there first.
+        this.pos -= 2;
+        return pairs;
+      }
+      if (line.includes('\r')) throw this.malformed('a header line holds a bare CR', lineStart + line.indexOf('\r'));
+      if (line.charCodeAt(0) === SP || line.charCodeAt(0) === HT) {
+        const last = pairs[pairs.length - 1];
+        if (!last) throw this.malformed('the first header line starts with a space', lineStart);
+        last[1] = `${last[1]} ${line.trim()}`.trim();
+        continue;
+      }
+      const colon = line.indexOf(':');
+      if (colon <= 0 || !HEADER_NAME.test(line.slice(0, colon)))
+        throw this.malformed(`a header line is not "Name: value": ${JSON.stringify(line.slice(0, 60))}`, lineStart);
+      if (pairs.length === maxHeaderPairs)
+        throw new DecodeError(
+          'ERR_TOO_MANY_HEADERS',
+          `part ${this.parts} has more than ${maxHeaderPairs} header lines`,
+          { offset: lineStart },
+        );
+      pairs.push([line.slice(0, colon), line.slice(colon + 1).trim()]);
+    }
+  }
+
+  private headerTooLarge(start: number): DecodeError {
+    return new DecodeError(
+      'ERR_HEADER_TOO_LARGE',
+      `part ${this.parts}'s header is larger than ${this.limits.maxHeaderBytes} bytes`,
+      { offset: start + this.limits.maxHeaderBytes },
+    );
+  }
+
+  private malformed(what: string, offset: number): DecodeError {
+    return new DecodeError('ERR_MALFORMED_HEADER', `part ${this.parts}: ${what}`, { offset });
+  }
+
+  /** After the close delimiter: the epilogue is read and dropped (up to EPILOGUE_LIMIT), then the source let go. */
+  private async finish(): Promise<void> {
+    this.state = 'done';
+    this.buf = Buffer.alloc(0);
+    this.pos = 0;
+    for (let dropped = 0; dropped <= EPILOGUE_LIMIT;) {
+      const chunk = await this.pull();
+      if (chunk === null) break;
+      dropped += chunk.length;
+    }
+    void this.source.close();
+  }
+}
+
+/**
+ * Node's Buffer.indexOf searches a pattern of up to 6 bytes with memchr on its first byte, several
+ * times faster than its Boyer-Moore-Horspool path for longer patterns: the needle's first 6 bytes
+ * are searched, and the rest compared where they match. Each candidate costs at most the needle's
+ * length, and candidates cannot overlap by more than that, so the search stays linear.
+ */
+const PREFIX_LENGTH = 6;
+
+/** Where the needle starts in buf from `from`, or -1 (a needle cut by the buffer's end is -1 too). */
+function findDelimiter(buf: Buffer, from: number, needle: Buffer, prefix: Buffer): number {
+  if (prefix.length === needle.length) return buf.indexOf(needle, from);
+  const last = buf.length - needle.length;
+  for (let at = buf.indexOf(prefix, from); at !== -1 && at <= last; at = buf.indexOf(prefix, at + 1)) {
+    if (buf.compare(needle, prefix.length, needle.length, at + prefix.length, at + needle.length) === 0) return at;
+  }
+  return -1;
+}

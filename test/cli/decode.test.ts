@@ -1,0 +1,216 @@
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DECODE_SPEC, decodeHelp, runDecode } from '../../src/cli/decode.js';
+import { bytes, tempDir, writeFile } from '../helpers/files.js';
+import { cliPath, root } from '../helpers/cli.js';
+
+const MiB = 1024 * 1024;
+const B = 'cli-boundary';
+const part = (headers: string[], data: Buffer | string) =>
+  Buffer.concat([
+    Buffer.from(`--${B}\r\n${headers.map((h) => `${h}\r\n`).join('')}\r\n`, 'latin1'),
+    Buffer.from(data),
+    Buffer.from('\r\n'),
+  ]);
+const form = (...parts: Buffer[]) => Buffer.concat([...parts, Buffer.from(`--${B}--\r\n`)]);
+
+/** runDecode in this process, with its output captured and standard input given. */
+async function decode(args: string[], stdin?: Buffer): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c) => (out += c));
+  stderr.on('data', (c) => (err += c));
+  const input = new PassThrough();
+  input.end(stdin ?? Buffer.alloc(0));
+  const code = await runDecode(args, { stdout, stderr, stdin: input });
+  return { code, stdout: out, stderr: err };
+}
+
+/** The built CLI, `decode ARGS`, with `stdin` piped in. */
+function builtDecode(args: string[], stdin: Buffer): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliPath, 'decode', ...args], { cwd: root });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    child.stdin.on('error', () => {});
+    child.stdin.end(stdin);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('error', reject);
+    child.on('close', (code) => (clearTimeout(timer), resolve({ code, stdout, stderr })));
+  });
+}
+
+const body = form(
+  part(['Content-Disposition: form-data; name="a"'], 'hello'),
+  part(
+    [
+      'Content-Disposition: form-data; name="f"; filename="../../escape.txt"',
+      'Content-Type: text/plain',
+      'X-Raw: caf\xe9',
+    ],
+    'file data',
+  ),
+  part(['Content-Type: multipart/mixed; boundary=in'], '--in\r\nContent-Type: text/csv\r\n\r\na,b\r\n--in--'),
+);
+
+describe('multipart-poster decode', () => {
+  it('lists the parts of a file: index, size, name, filename, type', async () => {
+    const path = writeFile(tempDir(), 'body.bin', body);
+    const result = await decode([path]);
+    expect(result).toEqual({
+      code: 0,
+      stderr: '',
+      stdout: [
+        '001\t5\ta\t-\t-',
+        '002\t9\tf\t../../escape.txt\ttext/plain',
+        '003\t43\t-\t-\tmultipart/mixed; boundary=in',
+        '',
+      ].join('\n'),
+    });
+  });
+
+  it('-o writes each part and its header lines beside it, inside the folder whatever the filename; -r splits nested parts', async () => {
+    const out = join(tempDir(), 'out');
+    const result = await decode(['-o', out, '-r', '-'], body);
+    expect(result.code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual([
+      '001-a',
+      '001-a.headers',
+      '002-__.._escape.txt',
+      '002-__.._escape.txt.headers',
+      '003-part',
+      '003-part.headers',
+    ]);
+    expect(readFileSync(join(out, '002-__.._escape.txt'), 'utf8')).toBe('file data');
+    expect(readFileSync(join(out, '002-__.._escape.txt.headers'), 'latin1')).toBe(
+      'Content-Disposition: form-data; name="f"; filename="../../escape.txt"\nContent-Type: text/plain\nX-Raw: caf\xe9\n',
+    );
+    expect(readFileSync(join(out, '003-part', '001-part'), 'utf8')).toBe('a,b');
+    expect(result.stdout).toContain(`003.001\t3\t-\t-\ttext/csv\t${join(out, '003-part', '001-part')}`);
+  });
+
+  it('never overwrites a file: exit 23', async () => {
+    const out = tempDir();
+    writeFileSync(join(out, '001-a'), 'mine');
+    const result = await decode(['-o', out, '-'], body);
+    expect(result.code).toBe(23);
+    expect(result.stderr).toMatch(/cannot write .*001-a: EEXIST/);
+    expect(readFileSync(join(out, '001-a'), 'utf8')).toBe('mine');
+  });
+
+  it.each([
+    ['a missing file', ['/nonexistent/body.bin'], undefined, 26, /cannot read \/nonexistent\/body.bin/],
+    ['a folder as the input', ['/'], undefined, 26, /cannot read \/: EISDIR/],
+    [
+      'a body without a first delimiter line',
+      ['-'],
+      Buffer.from('no multipart here\r\n'),
+      2,
+      /--content-type or --boundary/,
+    ],
+    [
+      'a body cut short',
+      ['--boundary', B, '-'],
+      body.subarray(0, 60),
+      1,
+      /not a multipart body it can split: .*ERR_TRUNCATED|ended inside/,
+    ],
+    ['too many parts', ['--max-parts', '2', '-'], body, 1, /more than 2 parts/],
+    ['an unknown option', ['--nope'], undefined, 2, /Unknown option '--nope'/],
+    ['a bad limit', ['--max-parts', '0'], undefined, 2, /--max-parts takes a whole number/],
+    ['two inputs', ['a', 'b'], undefined, 2, /one input at a time/],
+    ['-H without a URL', ['-H', 'A: b', 'file'], undefined, 2, /-H and --timeout are for a URL/],
+    ['--recursive without -o', ['-r', '-'], body, 2, /--recursive needs -o DIR/],
+  ])('%s: exit %i', async (_what, args, stdin, code, message) => {
+    const result = await decode(args, stdin);
+    expect(result.code).toBe(code);
+    expect(result.stderr).toMatch(message);
+  });
+
+  it('--help is made from the option spec', async () => {
+    const result = await decode(['--help']);
+    expect(result.stdout).toBe(`${decodeHelp()}\n`);
+    for (const name of Object.keys(DECODE_SPEC.options)) expect(result.stdout).toContain(`--${name}`);
+  });
+});
+
+describe('decode of a URL', () => {
+  const resource = bytes(1000, 5);
+  const server = http.createServer((req, res) => {
+    if (req.url === '/missing') return void res.writeHead(404).end('no');
+    if (req.url === '/slow') return; // never answers
+    // A 206 multipart/byteranges answer to the Range asked for.
+    const ranges = /^bytes=(.*)$/
+      .exec(req.headers.range ?? '')![1]!
+      .split(',')
+      .map((r) => r.split('-').map(Number) as [number, number]);
+    const answer = Buffer.concat([
+      ...ranges.map(([from, to]) =>
+        Buffer.concat([
+          Buffer.from(
+            `\r\n--R\r\nContent-Type: application/octet-stream\r\nContent-Range: bytes ${from}-${to}/1000\r\n\r\n`,
+          ),
+          resource.subarray(from, to + 1),
+        ]),
+      ),
+      Buffer.from('\r\n--R--\r\n'),
+    ]);
+    res
+      .writeHead(206, { 'content-type': 'multipart/byteranges; boundary=R', 'content-length': answer.length })
+      .end(answer);
+  });
+  let origin = '';
+  afterAll(() => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))));
+
+  it('a 206 answer to a Range request, the Content-Type taken from the answer', async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const out = tempDir();
+    const result = await decode(['-H', 'Range: bytes=0-9,500-599', '-o', out, `${origin}/file`]);
+    expect(result.code).toBe(0);
+    expect(readFileSync(join(out, '001-part'))).toEqual(resource.subarray(0, 10));
+    expect(readFileSync(join(out, '002-part'))).toEqual(resource.subarray(500, 600));
+    expect(readFileSync(join(out, '002-part.headers'), 'latin1')).toContain('Content-Range: bytes 500-599/1000\n');
+  });
+
+  it.each([
+    ['a 404', '/missing', [], 22, /answered 404/],
+    ['no answer within --timeout', '/slow', ['--timeout', '0.2'], 28, /no answer .* within 200 ms/],
+  ])('%s: exit %i', async (_what, path, args, code, message) => {
+    const result = await decode([...args, `${origin}${path}`]);
+    expect(result.code).toBe(code);
+    expect(result.stderr).toMatch(message);
+  });
+
+  it('a refused connection: exit 7', async () => {
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const result = await decode([`http://127.0.0.1:${port}/`]);
+    expect(result.code).toBe(7);
+  });
+});
+
+describe('the built CLI reads standard input at every buffer edge', () => {
+  it.each([0, 1, 16383, 16384, 16385, 65535, 65536, 65537, MiB - 1, MiB, MiB + 1])(
+    'a part of %i bytes',
+    async (size) => {
+      const data = bytes(size, size + 11);
+      const out = tempDir();
+      const result = await builtDecode(['-o', out], form(part(['Content-Disposition: form-data; name="big"'], data)));
+      expect(result).toMatchObject({ code: 0, stderr: '' });
+      expect(result.stdout).toBe(`001\t${size}\tbig\t-\t-\t${join(out, '001-big')}\n`);
+      expect(readFileSync(join(out, '001-big')).equals(data)).toBe(true);
+    },
+  );
+});

@@ -1,0 +1,329 @@
+import { once } from 'node:events';
+import { IncomingMessage, type Server } from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import {
+  createReceiver,
+  formatReport,
+  receive,
+  ReceiveError,
+  REPORT_LIMITS,
+  type ReceiptReport,
+  type ReceiverOptions,
+} from '../../src/receiver/index.js';
+import { answerJson, BOUNDARY, close, exchange, field, FORM, head, part, request } from './hostile.js';
+
+async function listen(options: ReceiverOptions = {}): Promise<number> {
+  const server: Server = createReceiver(options);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onTestFinished(() => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))));
+  return (server.address() as AddressInfo).port;
+}
+
+describe('every option is checked: ERR_INVALID_OPTION (status 500) from createReceiver() and receive()', () => {
+  const bad: [string, unknown][] = [
+    ['idleTimeoutMs NaN', { idleTimeoutMs: NaN }],
+    ['idleTimeoutMs Infinity', { idleTimeoutMs: Infinity }],
+    ['idleTimeoutMs 2**31 (a timer would fire at once)', { idleTimeoutMs: 2 ** 31 }],
+    ['idleTimeoutMs 0', { idleTimeoutMs: 0 }],
+    ['maxBodyBytes negative', { maxBodyBytes: -1 }],
+    ['maxBodyBytes NaN', { maxBodyBytes: NaN }],
+    ['maxBodyBytes Infinity', { maxBodyBytes: Infinity }],
+    ['maxParts 1.5', { maxParts: 1.5 }],
+    ['maxHeaderPairs as a string', { maxHeaderPairs: '100' }],
+    ['maxHeaderBytes 0', { maxHeaderBytes: 0 }],
+    ['a misspelt key', { maxBodySize: 10 }],
+    ['not an object', 'fast'],
+  ];
+  it.each(bad)('%s', async (_what, options) => {
+    expect(() => createReceiver(options as ReceiverOptions)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_OPTION', status: 500 }),
+    );
+    const req = new IncomingMessage(new net.Socket());
+    req.headers = {};
+    await expect(receive(req, options as ReceiverOptions)).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
+  });
+
+  it.each([
+    ['format', { format: 'xml' }],
+    ['onReport', { onReport: 'log' }],
+    ['onError', { onError: 1 }],
+  ])('createReceiver() checks %s', (_what, options) => {
+    expect(() => createReceiver(options as ReceiverOptions)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_OPTION' }),
+    );
+  });
+
+  it('accepts 2**31 bytes and the longest timer', () => {
+    expect(() => createReceiver({ maxBodyBytes: 2 ** 31, idleTimeoutMs: 2 ** 31 - 1 }).close()).not.toThrow();
+  });
+
+  it('ReceiveError is branded: instanceof holds for a copy of the class from another build', () => {
+    const error = new ReceiveError('ERR_BODY_TOO_LARGE', 'x');
+    expect(error).toMatchObject({ code: 'ERR_BODY_TOO_LARGE', status: 413, name: 'ReceiveError' });
+    expect(Object.assign(new Error('y'), { [Symbol.for('multipart-poster.ReceiveError')]: true })).toBeInstanceOf(
+      ReceiveError,
+    );
+    // The constructor of earlier versions, from a status, still works: the status's usual code.
+    expect(new ReceiveError('too big', 413)).toMatchObject({
+      code: 'ERR_BODY_TOO_LARGE',
+      status: 413,
+      message: 'too big',
+    });
+  });
+});
+
+describe('the report is bounded whatever the request', () => {
+  it('10,000 parts, one with a 7,000-character name and type: both answers stay under 1 MiB, every part counted', async () => {
+    const port = await listen({ maxParts: 20_000 });
+    const long = 'n'.repeat(7_000);
+    const body = Buffer.concat([
+      field(long, 'x', `Content-Type: ${'t'.repeat(7_000)}`),
+      ...Array.from({ length: 9_999 }, (_, i) => field(`f${i}`, 'y')),
+      Buffer.from(close()),
+    ]);
+    for (const format of ['json', 'text']) {
+      const { status, response } = await exchange(port, [request(`/many?format=${format}`, FORM, body)], 'answer');
+      expect(status).toBe(200);
+      expect(response.length).toBeLessThan(1024 * 1024);
+      if (format === 'text') {
+        expect(response.toString()).toMatch(/10000 part\(s\)/);
+        expect(response.toString()).toMatch(/\(9000 more part\(s\) not listed\)/);
+        continue;
+      }
+      const report = answerJson(response) as ReceiptReport;
+      expect(report.partCount).toBe(10_000);
+      expect(report.parts).toHaveLength(REPORT_LIMITS.parts);
+      expect(report.parts[0]).toMatchObject({
+        name: 'n'.repeat(REPORT_LIMITS.chars),
+        type: 't'.repeat(REPORT_LIMITS.chars),
+        truncated: true,
+        size: 1,
+      });
+      expect(report.parts[1]).not.toHaveProperty('truncated');
+    }
+  });
+
+  it('a name is never cut in the middle of a surrogate pair; the text table shows control characters escaped', () => {
+    const report: ReceiptReport = {
+      method: 'POST',
+      path: '/',
+      contentLength: 1,
+      chunked: false,
+      bytesReceived: 1,
+      lengthMatches: true,
+      partCount: 1,
+      parts: [{ name: 'a\x1bb', filename: undefined, type: null, size: 1, sha256: 'x' }],
+    };
+    expect(formatReport(report)).toContain('a\\x1bb');
+  });
+});
+
+describe('callbacks that throw end as an answer, and the server goes on', () => {
+  it('onReport throws: answered 500 ERR_CALLBACK_FAILED, and onError hears of it', async () => {
+    const errors: string[] = [];
+    const port = await listen({
+      onReport: () => {
+        throw new Error('report sink down');
+      },
+      onError: (error) => void errors.push((error as ReceiveError).code),
+    });
+    const { status, response } = await exchange(
+      port,
+      [request('/', FORM, Buffer.concat([field('a', 'b'), Buffer.from(close())]))],
+      'answer',
+    );
+    expect(status).toBe(500);
+    expect(answerJson(response)).toEqual({ error: 'onReport failed: report sink down', code: 'ERR_CALLBACK_FAILED' });
+    expect(errors).toEqual(['ERR_CALLBACK_FAILED']);
+  });
+
+  it('onError throws: the refusal is still answered, a warning is emitted, nothing is unhandled', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => void warnings.push(warning.message);
+    process.on('warning', onWarning);
+    onTestFinished(() => void process.off('warning', onWarning));
+    const port = await listen({
+      maxParts: 1,
+      onError: () => {
+        throw new Error('log sink down');
+      },
+    });
+    const body = Buffer.concat([field('a', '1'), field('b', '2'), Buffer.from(close())]);
+    const { status } = await exchange(port, [request('/', FORM, body)], 'answer');
+    expect(status).toBe(413);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(warnings.join()).toMatch(/onError threw: log sink down/);
+    const again = await exchange(
+      port,
+      [request('/', FORM, Buffer.concat([field('a', '1'), Buffer.from(close())]))],
+      'answer',
+    );
+    expect(again.status).toBe(200);
+  });
+});
+
+/** Resolves once the socket can take more, or is gone (an 'error' included: the server may close on us). */
+const writable = (socket: net.Socket) =>
+  new Promise<void>((resolve) => {
+    const done = () => {
+      for (const event of ['drain', 'close', 'error']) socket.off(event, done);
+      resolve();
+    };
+    for (const event of ['drain', 'close', 'error']) socket.on(event, done);
+  });
+
+/**
+ * A client that writes a whole body of `size` bytes after the head (as upload() and fetch do),
+ * ignoring any early answer, then reads what came back. Null when the connection was reset before
+ * an answer could be read.
+ */
+async function stubbornClient(port: number, start: Buffer, size: number): Promise<{ answer: string; reset: boolean }> {
+  const socket = net.connect(port, '127.0.0.1');
+  const received: Buffer[] = [];
+  let reset = false;
+  socket.on('data', (c: Buffer) => received.push(c));
+  socket.on('error', () => void (reset = true));
+  await once(socket, 'connect');
+  socket.write(start);
+  const block = Buffer.alloc(64 * 1024, 'x');
+  for (let sent = 0; sent < size && !socket.destroyed; sent += block.length) {
+    if (!socket.write(block.subarray(0, Math.min(block.length, size - sent)))) await writable(socket);
+  }
+  socket.end();
+  if (!socket.destroyed) await once(socket, 'close');
+  return { answer: Buffer.concat(received).toString('latin1'), reset };
+}
+
+describe('an early refusal reaches a client that is still sending (issue 15, class 5)', () => {
+  it('413 for too many parts, while the client sends the rest of a 4 MiB body: the answer arrives every time, no reset', async () => {
+    const port = await listen({ maxParts: 3 });
+    const parts = Buffer.concat([0, 1, 2, 3].map((i) => field(`f${i}`, 'x')));
+    const size = 4 * 1024 * 1024;
+    const start = Buffer.concat([Buffer.from(head('/early', FORM, parts.length + size)), parts]);
+    for (let attempt = 0; attempt < 30; attempt++) {
+      const { answer, reset } = await stubbornClient(port, start, size);
+      expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+      expect(answer).toMatch(/more than 3 parts/);
+      expect(reset).toBe(false);
+    }
+  });
+
+  it('413 for a declared length over the limit, the body sent anyway', async () => {
+    const port = await listen({ maxBodyBytes: 1024 });
+    const size = 2 * 1024 * 1024;
+    const { answer, reset } = await stubbornClient(
+      port,
+      Buffer.from(head('/big', 'application/octet-stream', size)),
+      size,
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 413 [\s\S]*over the limit of 1024/);
+    expect(reset).toBe(false);
+  });
+
+  it('Expect: 100-continue with a declared length over the limit: 413 at once, no 100 Continue', async () => {
+    const port = await listen({ maxBodyBytes: 1024 });
+    const { status, response } = await exchange(
+      port,
+      [head('/expect', 'application/octet-stream', 5000, 'Expect: 100-continue\r\n')],
+      'answer',
+    );
+    expect(status).toBe(413);
+    expect(response.toString('latin1')).not.toMatch(/100 Continue/);
+  });
+
+  it('Expect: 100-continue within the limit: 100 Continue, then the report', async () => {
+    const port = await listen();
+    const body = Buffer.concat([field('a', 'b'), Buffer.from(close())]);
+    const { status, response } = await exchange(
+      port,
+      [head('/expect', FORM, body.length, 'Expect: 100-continue\r\nConnection: close\r\n'), body],
+      'answer',
+    );
+    expect(response.toString('latin1')).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /);
+    expect(status).toBe(100);
+  });
+
+  it('a client that sends forever after the refusal is cut off once the linger bound is read', async () => {
+    const port = await listen({ maxParts: 1 });
+    const parts = Buffer.concat([field('a', '1'), field('b', '2')]);
+    const socket = net.connect(port, '127.0.0.1');
+    const received: Buffer[] = [];
+    socket.on('data', (c: Buffer) => received.push(c));
+    socket.on('error', () => {});
+    await once(socket, 'connect');
+    socket.write(head('/forever', FORM, 'chunked'));
+    socket.write(`${parts.length.toString(16)}\r\n`);
+    socket.write(parts);
+    socket.write('\r\n');
+    const block = Buffer.from(`10000\r\n${'z'.repeat(0x10000)}\r\n`);
+    let sent = 0;
+    while (!socket.destroyed && sent < 512 * 1024 * 1024) {
+      sent += block.length;
+      if (!socket.write(block)) await writable(socket);
+    }
+    socket.destroy();
+    expect(sent).toBeLessThan(512 * 1024 * 1024);
+    expect(Buffer.concat(received).toString('latin1')).toMatch(/^HTTP\/1\.1 413 /);
+  });
+});
+
+describe('long boundaries (issue 15, class 2: one over 252 characters made the previous parser throw, unhandled)', () => {
+  it('a 300-character boundary is read; one over 1,000 characters is answered 400; the server goes on', async () => {
+    const port = await listen();
+    for (const [length, status] of [
+      [300, 200],
+      [1001, 400],
+    ] as const) {
+      const boundary = 'b'.repeat(length);
+      const body = Buffer.concat([
+        part(['Content-Disposition: form-data; name="a"'], 'x', boundary),
+        Buffer.from(close(boundary)),
+      ]);
+      const { status: got, response } = await exchange(
+        port,
+        [request('/long', `multipart/form-data; boundary=${boundary}`, body)],
+        'answer',
+      );
+      expect(got).toBe(status);
+      if (status === 400) expect(answerJson(response)).toMatchObject({ code: 'ERR_INVALID_CONTENT_TYPE' });
+    }
+    const { status } = await exchange(
+      port,
+      [request('/after', FORM, Buffer.concat([field('a', 'b'), Buffer.from(close())]))],
+      'answer',
+    );
+    expect(status).toBe(200);
+  });
+});
+
+describe('receive() in a server of your own', () => {
+  it('a malformed body: ReceiveError ERR_MALFORMED_BODY whose cause is the DecodeError with its offset', async () => {
+    const req = new IncomingMessage(new net.Socket());
+    req.method = 'POST';
+    req.headers = { 'content-type': FORM };
+    setImmediate(() => {
+      req.push(part(['Content-Disposition: form-data; name="a"', 'no colon'], 'x'));
+      req.complete = true;
+      req.push(null);
+    });
+    const error = (await receive(req).catch((e: unknown) => e)) as ReceiveError;
+    expect(error).toMatchObject({
+      code: 'ERR_MALFORMED_BODY',
+      status: 400,
+      cause: { code: 'ERR_MALFORMED_HEADER', offset: 54 },
+    });
+    expect(error.message).toMatch(new RegExp(`malformed multipart body: part 1: a header line is not "Name: value"`));
+  });
+
+  it('a client that stops sending: ERR_IDLE_TIMEOUT (408), and the request is drained afterwards', async () => {
+    const req = new IncomingMessage(new net.Socket());
+    req.method = 'POST';
+    req.headers = { 'content-type': `multipart/mixed; boundary=${BOUNDARY}` };
+    req.push(`--${BOUNDARY}\r\n`);
+    await expect(receive(req, { idleTimeoutMs: 50 })).rejects.toMatchObject({ code: 'ERR_IDLE_TIMEOUT', status: 408 });
+    req.push(Buffer.alloc(100_000));
+    req.push(null);
+    await once(req, 'end');
+  });
+});
