@@ -75,7 +75,9 @@ export async function startCeph(): Promise<Ceph> {
   const stop = async () => {
     for (const daemon of daemons.reverse()) daemon.kill('SIGKILL');
     await Promise.all(
-      daemons.map((d) => (d.exitCode !== null || d.signalCode !== null ? undefined : new Promise((r) => d.once('exit', r)))),
+      daemons.map((d) =>
+        d.exitCode !== null || d.signalCode !== null ? undefined : new Promise((r) => d.once('exit', r)),
+      ),
     );
     rmSync(dir, { recursive: true, force: true });
   };
@@ -100,12 +102,35 @@ export async function startCeph(): Promise<Ceph> {
     await waitForGateway(rgwPort);
     const accessKeyId = 'TESTACCESSKEY';
     const secretAccessKey = 'testsecretkey';
-    run('radosgw-admin', ['-c', conf, 'user', 'create', '--uid', 'test', '--display-name', 'test', '--access-key', accessKeyId, '--secret', secretAccessKey]);
-    return { endpoint: `http://127.0.0.1:${rgwPort}`, accessKeyId, secretAccessKey, region: 'us-east-1', bucket: 'parts', stop };
+    run('radosgw-admin', [
+      '-c',
+      conf,
+      'user',
+      'create',
+      '--uid',
+      'test',
+      '--display-name',
+      'test',
+      '--access-key',
+      accessKeyId,
+      '--secret',
+      secretAccessKey,
+    ]);
+    return {
+      endpoint: `http://127.0.0.1:${rgwPort}`,
+      accessKeyId,
+      secretAccessKey,
+      region: 'us-east-1',
+      bucket: 'parts',
+      stop,
+    };
   } catch (error) {
     const log = (name: string) => {
       try {
-        return readFileSync(join(dir, 'log', name), 'utf8').split('\n').slice(-15).join('\n');
+        return readFileSync(join(dir, 'log', name), 'utf8')
+          .split('\n')
+          .slice(-15)
+          .join('\n');
       } catch {
         return '(no log)';
       }

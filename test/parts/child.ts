@@ -24,7 +24,10 @@ export interface ChildRun {
 }
 
 /** Runs tests/fixtures/parts/child.mjs with `config`; `killWhen` sees each line of its output and may ask for SIGKILL. */
-export function runChild(config: Record<string, unknown>, killWhen?: (loaded: number, total: number) => boolean): ChildRun {
+export function runChild(
+  config: Record<string, unknown>,
+  killWhen?: (loaded: number, total: number) => boolean,
+): ChildRun {
   const child = spawn(process.execPath, [FIXTURE, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
   const kill = () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

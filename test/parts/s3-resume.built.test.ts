@@ -11,7 +11,15 @@ const PART = MiB;
 const PARTS = 7;
 
 function config(fake: S3Fake, dir: string, path: string) {
-  return { kind: 's3', backend: fake.origin, key: 'big.bin', path, store: join(dir, 'sessions'), partSize: PART, concurrency: 2 };
+  return {
+    kind: 's3',
+    backend: fake.origin,
+    key: 'big.bin',
+    path,
+    store: join(dir, 'sessions'),
+    partSize: PART,
+    concurrency: 2,
+  };
 }
 
 const isPart = (info: FaultInfo) => info.method === 'PUT' && info.partNumber !== undefined;

@@ -103,7 +103,11 @@ export async function startS3Fake(options: { minPartSize?: number } = {}): Promi
   return fake;
 }
 
-async function readBody(req: IncomingMessage, fake: S3Fake | undefined, resetAfter: number | undefined): Promise<Buffer | undefined> {
+async function readBody(
+  req: IncomingMessage,
+  fake: S3Fake | undefined,
+  resetAfter: number | undefined,
+): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -146,7 +150,12 @@ async function handle(
   if (fault && 'hang' in fault) return void req.resume();
   if (fault && 'status' in fault) {
     req.resume();
-    return s3Error(res, fault.status, fault.code ?? 'SlowDown', fault.retryAfter ? { 'retry-after': fault.retryAfter } : {});
+    return s3Error(
+      res,
+      fault.status,
+      fault.code ?? 'SlowDown',
+      fault.retryAfter ? { 'retry-after': fault.retryAfter } : {},
+    );
   }
   if (method === 'PUT' && partNumber !== undefined) {
     if (req.headers['content-length'] === undefined) {
@@ -166,7 +175,11 @@ async function handle(
   if (method === 'POST' && query.has('uploads')) {
     const id = randomUUID();
     fake.uploads.set(id, { key, parts: new Map(), attempts: new Map() });
-    return xml(res, 200, `<InitiateMultipartUploadResult><Bucket>bucket</Bucket><Key>${key}</Key><UploadId>${id}</UploadId></InitiateMultipartUploadResult>`);
+    return xml(
+      res,
+      200,
+      `<InitiateMultipartUploadResult><Bucket>bucket</Bucket><Key>${key}</Key><UploadId>${id}</UploadId></InitiateMultipartUploadResult>`,
+    );
   }
   if (upload === undefined) return s3Error(res, 404, 'NoSuchUpload');
   if (method === 'GET') return listParts(res, upload, query);
@@ -234,21 +247,35 @@ const ENTITIES: Record<string, string> = { '&quot;': '"', '&amp;': '&', '&lt;': 
 
 /** The parts of a CompleteMultipartUpload body, read strictly: anything else in it is MalformedXML. */
 function completeParts(body: string): Array<{ n: number; etag: string }> | undefined {
-  const match = /^<\?xml[^>]*\?>\s*<CompleteMultipartUpload(?: xmlns="[^"]*")?>((?:<Part>.*?<\/Part>)*)<\/CompleteMultipartUpload>\s*$/s.exec(body);
+  const match =
+    /^<\?xml[^>]*\?>\s*<CompleteMultipartUpload(?: xmlns="[^"]*")?>((?:<Part>.*?<\/Part>)*)<\/CompleteMultipartUpload>\s*$/s.exec(
+      body,
+    );
   if (match === null) return undefined;
   const parts: Array<{ n: number; etag: string }> = [];
   for (const part of match[1]!.matchAll(/<Part>(.*?)<\/Part>/gs)) {
-    const fields = /^<PartNumber>(\d+)<\/PartNumber><ETag>([^<]*)<\/ETag>(?:<Checksum(?:CRC32|SHA256)>[^<]*<\/Checksum(?:CRC32|SHA256)>)*$/.exec(part[1]!);
+    const fields =
+      /^<PartNumber>(\d+)<\/PartNumber><ETag>([^<]*)<\/ETag>(?:<Checksum(?:CRC32|SHA256)>[^<]*<\/Checksum(?:CRC32|SHA256)>)*$/.exec(
+        part[1]!,
+      );
     if (fields === null) return undefined;
     parts.push({ n: Number(fields[1]), etag: fields[2]!.replace(/&(quot|amp|lt|gt|apos);/g, (e) => ENTITIES[e]!) });
   }
   return parts;
 }
 
-function complete(fake: S3Fake, res: ServerResponse, id: string, upload: Upload, body: string, minPartSize: number): void {
+function complete(
+  fake: S3Fake,
+  res: ServerResponse,
+  id: string,
+  upload: Upload,
+  body: string,
+  minPartSize: number,
+): void {
   const parts = completeParts(body);
   if (parts === undefined || parts.length === 0) return s3Error(res, 400, 'MalformedXML');
-  for (let i = 1; i < parts.length; i++) if (parts[i]!.n <= parts[i - 1]!.n) return s3Error(res, 400, 'InvalidPartOrder');
+  for (let i = 1; i < parts.length; i++)
+    if (parts[i]!.n <= parts[i - 1]!.n) return s3Error(res, 400, 'InvalidPartOrder');
   const whole = createHash('sha256');
   const md5s: Buffer[] = [];
   let size = 0;
@@ -266,7 +293,11 @@ function complete(fake: S3Fake, res: ServerResponse, id: string, upload: Upload,
   const etag = `"${createHash('md5').update(Buffer.concat(md5s)).digest('hex')}-${parts.length}"`;
   fake.objects.set(upload.key, { sha256: whole.digest('hex'), size, etag });
   fake.uploads.delete(id);
-  xml(res, 200, `<CompleteMultipartUploadResult><Location>${fake.origin}/bucket/${upload.key}</Location><Bucket>bucket</Bucket><Key>${upload.key}</Key><ETag>${etag.replace(/"/g, '&quot;')}</ETag></CompleteMultipartUploadResult>`);
+  xml(
+    res,
+    200,
+    `<CompleteMultipartUploadResult><Location>${fake.origin}/bucket/${upload.key}</Location><Bucket>bucket</Bucket><Key>${upload.key}</Key><ETag>${etag.replace(/"/g, '&quot;')}</ETag></CompleteMultipartUploadResult>`,
+  );
 }
 
 /** What a backend does for its clients: GET /presign?method=PUT&key=K&q=JSON answers a presigned URL. */
