@@ -128,7 +128,7 @@ async function resume(ctx: PartsContext, settings: Settings, state: GoogleState)
 
 function statusQuery(ctx: PartsContext, settings: Settings, state: GoogleState, step: 'resume' | 'piece' | 'complete') {
   const headers = { ...settings.headers, 'content-range': `bytes */${ctx.size}` };
-  return ctx.request({ step, url: state.url, method: 'PUT', headers });
+  return ctx.request({ step, url: state.url, method: 'PUT', headers, retry: step !== 'piece' });
 }
 
 function lane(ctx: PartsContext, settings: Settings, state: GoogleState): OffsetLane {

@@ -25,6 +25,8 @@ export interface ControlRequest {
   body?: string | Uint8Array | undefined;
   /** Retried by the caller's retry policy even though its method is POST (S3's complete is safe to repeat). */
   repeatable?: boolean;
+  /** False: upload() does not retry it (a lane's status query: the lane counts and waits itself). */
+  retry?: boolean;
   /** How many bytes of the answer are read at most (default 64 KiB; ListParts pages are larger). */
   limit?: number;
 }

@@ -52,7 +52,8 @@ export class Transport {
     const method = request.method.toUpperCase();
     const bytes = request.body === undefined ? new Uint8Array(0) : Buffer.from(request.body);
     const encoded = withoutBodyHeaders(await rawBody(bytes), bytes.length > 0 || !NO_BODY_METHODS.has(method));
-    const retry = request.repeatable ? repeatable(this.#settings.retry) : this.#settings.retry;
+    const retry =
+      request.retry === false ? 0 : request.repeatable ? repeatable(this.#settings.retry) : this.#settings.retry;
     const response = await upload(request.url, encoded, this.#options(method, request.headers, retry));
     return answerOf(response, request.limit ?? ANSWER_LIMIT);
   }

@@ -94,7 +94,13 @@ export function tusLane(ctx: PartsContext, settings: TusSettings, state: TusStat
       return isSuccess(response.status) ? offsetFrom(response, what) : failed(ctx, 'piece', what, response);
     },
     async query() {
-      const response = await ctx.request({ step: 'piece', url: lane.url, method: 'HEAD', headers: settings.headers });
+      const response = await ctx.request({
+        step: 'piece',
+        url: lane.url,
+        method: 'HEAD',
+        headers: settings.headers,
+        retry: false,
+      });
       const what = `asking ${lane.url} for its offset`;
       return isSuccess(response.status) ? offsetFrom(response, what) : failed(ctx, 'piece', what, response);
     },
