@@ -71,7 +71,7 @@ export function s3Error(res: ServerResponse, status: number, code: string, heade
   xml(res, status, `<Error><Code>${code}</Code><Message>${code} (fake)</Message></Error>`, headers);
 }
 
-export async function startS3Fake(options: { minPartSize?: number } = {}): Promise<S3Fake> {
+export async function startS3Fake(options: { minPartSize?: number; pageSize?: number } = {}): Promise<S3Fake> {
   const minPartSize = options.minPartSize ?? 5 * 1024 * 1024;
   let inFlight = 0;
   const fake: S3Fake = {
@@ -90,7 +90,7 @@ export async function startS3Fake(options: { minPartSize?: number } = {}): Promi
     close: async () => {},
   };
   const server = await startServer((req, res) => {
-    handle(fake, req, res, minPartSize, {
+    handle(fake, req, res, minPartSize, options.pageSize ?? 1000, {
       enter: () => (fake.maxParallel = Math.max(fake.maxParallel, ++inFlight)),
       leave: () => inFlight--,
     }).catch((error: Error) => {
@@ -127,6 +127,7 @@ async function handle(
   req: IncomingMessage,
   res: ServerResponse,
   minPartSize: number,
+  pageSize: number,
   parallel: { enter: () => void; leave: () => void },
 ): Promise<void> {
   const url = new URL(req.url!, 'http://x');
@@ -182,7 +183,7 @@ async function handle(
     );
   }
   if (upload === undefined) return s3Error(res, 404, 'NoSuchUpload');
-  if (method === 'GET') return listParts(res, upload, query);
+  if (method === 'GET') return listParts(res, upload, query, pageSize);
   if (method === 'DELETE') {
     fake.uploads.delete(query.get('uploadId')!);
     res.writeHead(204).end();
@@ -227,9 +228,9 @@ function putPart(
   res.end();
 }
 
-function listParts(res: ServerResponse, upload: Upload, query: URLSearchParams): void {
+function listParts(res: ServerResponse, upload: Upload, query: URLSearchParams, pageSize: number): void {
   const marker = Number(query.get('part-number-marker') ?? 0);
-  const max = Number(query.get('max-parts') ?? 1000);
+  const max = Number(query.get('max-parts') ?? pageSize);
   const numbers = [...upload.parts.keys()].filter((n) => n > marker).sort((a, b) => a - b);
   const page = numbers.slice(0, max);
   const truncated = numbers.length > max;
