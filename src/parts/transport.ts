@@ -62,12 +62,13 @@ export class Transport {
   async send(piece: PieceRequest, onSent: (bytes: number) => void): Promise<PieceResponse> {
     const length = piece.end - piece.start;
     const encoded = await this.#source.body(piece.start, piece.end);
-    let md5: Buffer | undefined = piece.md5 && length === 0 ? crypto().createHash('md5').digest() : undefined;
+    let md5: Buffer | undefined;
     const body = piece.md5
       ? tapped(encoded, () => {
           const hash = crypto().createHash('md5');
           let seen = 0;
-          md5 = undefined;
+          // Set once every byte of this pass went by (an empty piece has none to wait for).
+          md5 = length === 0 ? hash.digest() : undefined;
           return (chunk) => {
             hash.update(chunk);
             seen += chunk.length;
