@@ -134,7 +134,7 @@ async function handle(
   const method = req.method!;
   const key = decodeURIComponent(url.pathname.replace(/^\/bucket\//, ''));
   const query = url.searchParams;
-  if (url.pathname === '/presign') return presignService(fake, url, res);
+  if (url.pathname === '/presign') return presignService(fake, req, res);
   fake.log.push(`${method} ${key}?${[...query.keys()].filter((k) => !k.startsWith('X-')).join('&')}`);
   if (query.get('X-Sig') !== signature(method, url.pathname, query)) {
     req.resume();
@@ -301,10 +301,14 @@ function complete(
   );
 }
 
-/** What a backend does for its clients: GET /presign?method=PUT&key=K&q=JSON answers a presigned URL. */
-function presignService(fake: S3Fake, url: URL, res: ServerResponse): void {
-  const query = JSON.parse(url.searchParams.get('q') ?? '{}') as Record<string, string>;
-  const presigned = fake.presign(url.searchParams.get('method')!, url.searchParams.get('key')!, query);
+/** What a backend does for its clients: POST /presign with `{ method, key, query }` answers a presigned URL. */
+async function presignService(fake: S3Fake, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { method, key, query } = JSON.parse((await readBody(req, undefined, undefined))!.toString('utf8')) as {
+    method: string;
+    key: string;
+    query: Record<string, string>;
+  };
+  const presigned = fake.presign(method, key, query);
   res.writeHead(200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(presigned) });
   res.end(presigned);
 }
