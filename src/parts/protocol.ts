@@ -4,6 +4,7 @@ import type { StoredPiece } from './errors.js';
 /** What each step of an upload in pieces is, for error messages and `PartsError.step`. */
 export type Step = 'start' | 'resume' | 'piece' | 'complete' | 'abandon';
 
+/** Only a type: carries a protocol's result type to `uploadParts`. */
 declare const RESULT: unique symbol;
 
 /**
@@ -12,7 +13,7 @@ declare const RESULT: unique symbol;
  */
 export interface PartsProtocol<Result> {
   readonly name: 's3' | 'tus' | 'google-resumable';
-  /** @internal Carries the result type to `uploadParts`; never set. */
+  /** Carries the result type to `uploadParts` (never set). */
   readonly [RESULT]?: Result;
 }
 
