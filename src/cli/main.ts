@@ -2,6 +2,7 @@ import { classify, EXIT } from './errors.js';
 import { parseOptions, USAGE } from './options.js';
 import { send, type Io } from './send.js';
 import { serve } from './serve.js';
+import { runParts } from './parts.js';
 
 declare const PACKAGE_VERSION: string;
 
@@ -20,6 +21,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     }
     verbose = options.verbose;
     if (options.command === 'serve') return await serve(options, io);
+    if (options.command === 'parts') return await runParts(options, io);
     // Killed by a signal, the process still runs its exit handlers: a spooled standard input is removed.
     for (const [signal, code] of [
       ['SIGINT', 130],

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { CliError } from './errors.js';
 import { parseFormArg, parseFormString, type FormArg } from './form-args.js';
+import { PARTS_SPEC, PARTS_USAGE, partsCommand, type PartsCommand } from './parts.js';
 
 export const USAGE = `Usage:
   multipart-poster [options] URL        upload a multipart form (or a raw file with --data-binary)
@@ -59,7 +60,8 @@ Receiving (serve):
 Exit codes: 0 ok, 1 other failure, 2 usage, 5 unknown proxy host, 6 unknown host, 7 cannot connect,
 22 HTTP error with --fail, 23 cannot write output, 26 cannot read an input file,
 28 timeout, 47 too many redirects, 55 connection reset while sending,
-56 failure receiving, 60 untrusted certificate.`;
+56 failure receiving, 60 untrusted certificate.
+${PARTS_USAGE}`;
 
 export interface SendOptions {
   command: 'send';
@@ -110,7 +112,7 @@ export interface ServeOptions {
   verbose: boolean;
 }
 
-export type Options = SendOptions | ServeOptions | { command: 'help' } | { command: 'version' };
+export type Options = SendOptions | ServeOptions | PartsCommand | { command: 'help' } | { command: 'version' };
 
 const SPEC = {
   form: { type: 'string', short: 'F', multiple: true },
@@ -147,6 +149,7 @@ const SPEC = {
   'max-size': { type: 'string' },
   'max-parts': { type: 'string' },
   text: { type: 'boolean' },
+  ...PARTS_SPEC,
 } as const;
 
 type OptionName = keyof typeof SPEC;
@@ -429,6 +432,12 @@ export function parseOptions(argv: readonly string[]): Options {
       verbose: values.verbose ?? false,
     };
   }
+  const parts = partsCommand(values, positionals, () => ({
+    headers: parseHeaders(values.header ?? []).headers,
+    timeoutMs: timeoutMs(values.timeout),
+    retry: wholeNumber(values.retry, '--retry', 0, MAX_RETRIES) ?? 0,
+  }));
+  if (parts !== undefined) return parts;
   if (positionals.length > 1) throw new CliError('usage', `one URL at a time, not ${positionals.length}`);
   const url = positionals[0];
   // -F and --form-string in the order given: each is one part.
