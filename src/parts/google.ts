@@ -147,6 +147,7 @@ function lane(ctx: PartsContext, settings: Settings, state: GoogleState): Offset
         start: from,
         end: to,
         retry: false,
+        expectContinue: false,
       });
       return outcomeOf(ctx, settings, state, response, 'piece', `sending bytes ${from} to ${to}`, to);
     },

@@ -52,6 +52,11 @@ export interface PieceRequest {
   md5?: boolean;
   /** Lets upload() send it again on a failure (S3 parts); offset protocols resume instead (false). */
   retry: boolean;
+  /**
+   * false: no `Expect: 100-continue` (upload() sends it for bodies over 1 MiB). Protocols that append
+   * at an offset skip it: their servers judge a piece by its body, and the wait costs every piece.
+   */
+  expectContinue?: boolean;
 }
 
 export interface PieceResponse extends ControlResponse {

@@ -78,6 +78,7 @@ export class Transport {
       : encoded;
     const options = this.#options(piece.method, piece.headers, piece.retry ? this.#settings.retry : 0);
     options.onUploadProgress = (loaded) => onSent(loaded);
+    if (piece.expectContinue === false) options.expectContinue = false;
     const response = await upload(piece.url, body, options);
     return { ...(await answerOf(response, ANSWER_LIMIT)), md5 };
   }

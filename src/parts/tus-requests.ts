@@ -88,7 +88,16 @@ export function tusLane(ctx: PartsContext, settings: TusSettings, state: TusStat
         const digest = await ctx.digest(from, to, state.checksum as DigestAlgorithm);
         headers['upload-checksum'] = `${state.checksum} ${digest.toString('base64')}`;
       }
-      const piece = { lane: index, url: lane.url, method: 'PATCH', headers, start: from, end: to, retry: false };
+      const piece = {
+        lane: index,
+        url: lane.url,
+        method: 'PATCH',
+        headers,
+        start: from,
+        end: to,
+        retry: false,
+        expectContinue: false,
+      };
       const response = await ctx.send(piece);
       const what = `sending bytes ${from} to ${to} to ${lane.url}`;
       return isSuccess(response.status) ? offsetFrom(response, what) : failed(ctx, 'piece', what, response);

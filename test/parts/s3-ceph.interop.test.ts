@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PartsError, s3Parts, uploadParts, type S3PartsOptions } from '../../src/index.js';
 import { tempDir } from '../helpers/files.js';
 import { startServer } from '../helpers/servers.js';
-import { startCeph, type Ceph } from './ceph.js';
+import { startCeph, type Ceph } from './ceph.mjs';
 import { runChild } from './child.js';
 import { MiB, randomFile } from './helpers.js';
 

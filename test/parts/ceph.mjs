@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -13,26 +13,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * lives in a temporary directory, removed by stop(); every daemon runs in the foreground as a
  * child of this process and is killed by its id.
  */
-export interface Ceph {
-  endpoint: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-  region: string;
-  bucket: string;
-  stop(): Promise<void>;
-}
 
 const READY_TIMEOUT_MS = 120_000;
 
-async function freePort(): Promise<number> {
+async function freePort() {
   const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(() => resolve()));
   return port;
 }
 
-function config(dir: string, monPort: number, rgwPort: number): string {
+function config(dir, monPort, rgwPort, memory) {
   return `[global]
 fsid = ${randomUUID()}
 mon host = 127.0.0.1:${monPort}
@@ -49,7 +41,7 @@ osd pool default pgp num = 8
 mon allow pool size one = true
 mon warn on pool no redundancy = false
 osd objectstore = memstore
-memstore device bytes = 3221225472
+memstore device bytes = ${memory}
 osd crush chooseleaf type = 0
 run dir = ${dir}/run
 admin socket = ${dir}/run/$name.asok
@@ -62,16 +54,17 @@ rgw frontends = beast endpoint=127.0.0.1:${rgwPort}
 `;
 }
 
-function run(command: string, args: string[]): string {
+function run(command, args) {
   const result = spawnSync(command, args, { encoding: 'utf8', timeout: 60_000 });
   if (result.status !== 0)
     throw new Error(`${command} ${args.join(' ')} failed (${result.status ?? result.signal}): ${result.stderr}`);
   return result.stdout;
 }
 
-export async function startCeph(): Promise<Ceph> {
+/** Starts the cluster; resolves once the gateway answers, with an S3 user. */
+export async function startCeph({ memoryBytes = 3 * 1024 ** 3 } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'ceph-'));
-  const daemons: ChildProcess[] = [];
+  const daemons = [];
   const stop = async () => {
     for (const daemon of daemons.reverse()) daemon.kill('SIGKILL');
     await Promise.all(
@@ -85,11 +78,11 @@ export async function startCeph(): Promise<Ceph> {
     for (const sub of ['run', 'log', 'mon', 'osd/ceph-0']) mkdirSync(join(dir, sub), { recursive: true });
     const [monPort, rgwPort] = [await freePort(), await freePort()];
     const conf = join(dir, 'ceph.conf');
-    writeFileSync(conf, config(dir, monPort, rgwPort));
-    const fsid = /fsid = (\S+)/.exec(readFileSync(conf, 'utf8'))![1]!;
+    writeFileSync(conf, config(dir, monPort, rgwPort, memoryBytes));
+    const fsid = /fsid = (\S+)/.exec(readFileSync(conf, 'utf8'))[1];
     run('monmaptool', ['--create', '--add', 'a', `127.0.0.1:${monPort}`, '--fsid', fsid, join(dir, 'monmap')]);
     run('ceph-mon', ['--mkfs', '-i', 'a', '--monmap', join(dir, 'monmap'), '-c', conf]);
-    const daemon = (command: string, args: string[]) => {
+    const daemon = (command, args) => {
       const child = spawn(command, [...args, '-f', '-c', conf], { stdio: 'ignore' });
       child.on('error', () => {});
       daemons.push(child);
@@ -125,7 +118,7 @@ export async function startCeph(): Promise<Ceph> {
       stop,
     };
   } catch (error) {
-    const log = (name: string) => {
+    const log = (name) => {
       try {
         return readFileSync(join(dir, 'log', name), 'utf8')
           .split('\n')
@@ -137,11 +130,11 @@ export async function startCeph(): Promise<Ceph> {
     };
     const logs = `radosgw:\n${log('client.rgw.test.log')}\nosd:\n${log('osd.0.log')}`;
     await stop();
-    throw new Error(`the Ceph cluster did not start: ${(error as Error).message}\n${logs}`, { cause: error });
+    throw new Error(`the Ceph cluster did not start: ${error.message}\n${logs}`, { cause: error });
   }
 }
 
-async function waitForGateway(port: number): Promise<void> {
+async function waitForGateway(port) {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
     try {
