@@ -42,6 +42,22 @@ const subjects = {
       }),
     );
   },
+  async 'uploadParts (S3), URLs from a backend'() {
+    const { s3Parts } = await import('../dist/index.js');
+    // The uploading process holds no credentials: a backend presigns each request (bench/parts.mjs serves it).
+    const presign = async (body) => {
+      const response = await fetch(config.backend, { method: 'POST', body: JSON.stringify(body) });
+      return response.text();
+    };
+    await ours(
+      s3Parts({
+        start: await presign({ step: 'create' }),
+        partUrl: (partNumber, { uploadId }) => presign({ step: 'part', uploadId, partNumber }),
+        completeUrl: (uploadId) => presign({ step: 'complete', uploadId }),
+        abortUrl: (uploadId) => presign({ step: 'abort', uploadId }),
+      }),
+    );
+  },
   async '@aws-sdk/lib-storage Upload'() {
     const sdk = await import('@aws-sdk/client-s3');
     const { Upload } = await import('@aws-sdk/lib-storage');

@@ -5,6 +5,12 @@ import { rawBody, type EncodedBody } from '../multipart/encode.js';
 import { isBlobLike, type BlobLike } from '../multipart/sources.js';
 import { PartsError } from './errors.js';
 
+/**
+ * Bytes read from the file at a time for a piece. Each piece's body has a block pool of its own,
+ * left to the garbage collector when the piece ends: small blocks keep what waits for it small.
+ */
+const PIECE_BLOCK_SIZE = 256 * 1024;
+
 /** What `uploadParts` sends: a file path, bytes, or a Blob (anything `rawBody()` can read again). */
 export type PartsSource = string | Uint8Array | Blob | BlobLike;
 
@@ -38,7 +44,7 @@ export async function openSource(source: unknown): Promise<Source> {
     return {
       size,
       file: undefined,
-      body: (start, end) => rawBody(data, { start, end }),
+      body: (start, end) => rawBody(data, { start, end, blockSize: PIECE_BLOCK_SIZE }),
       checkUnchanged: async () => {},
     };
   }
@@ -95,7 +101,7 @@ async function fileSource(given: string): Promise<Source> {
     async body(start, end) {
       await checkUnchanged();
       try {
-        return await rawBody(path, { start, end });
+        return await rawBody(path, { start, end, blockSize: PIECE_BLOCK_SIZE });
       } catch (cause) {
         // The file shrank or went between the check and the read.
         throw new PartsError('ERR_SOURCE_CHANGED', `${JSON.stringify(path)} changed while it was being uploaded`, {

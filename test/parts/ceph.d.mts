@@ -5,6 +5,8 @@ export interface Ceph {
   secretAccessKey: string;
   region: string;
   bucket: string;
+  /** Frees the memory of deleted objects now (radosgw-admin gc process). */
+  collectGarbage(): void;
   stop(): Promise<void>;
 }
 

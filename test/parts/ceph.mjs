@@ -43,6 +43,7 @@ mon warn on pool no redundancy = false
 osd objectstore = memstore
 memstore device bytes = ${memory}
 osd crush chooseleaf type = 0
+rgw gc obj min wait = 0
 run dir = ${dir}/run
 admin socket = ${dir}/run/$name.asok
 log file = ${dir}/log/$name.log
@@ -109,7 +110,10 @@ export async function startCeph({ memoryBytes = 3 * 1024 ** 3 } = {}) {
       '--secret',
       secretAccessKey,
     ]);
+    // The data of deleted objects stays in the OSD's memory until the gateway's garbage collector runs.
+    const collectGarbage = () => void run('radosgw-admin', ['-c', conf, 'gc', 'process', '--include-all']);
     return {
+      collectGarbage,
       endpoint: `http://127.0.0.1:${rgwPort}`,
       accessKeyId,
       secretAccessKey,
