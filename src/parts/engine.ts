@@ -164,7 +164,8 @@ class Run {
     if (error instanceof PartsError) return error;
     const href = url === undefined ? undefined : String(url);
     if (error instanceof UploadError) {
-      const code = error.code === 'ERR_INVALID_OPTION' ? 'ERR_INVALID_OPTION' : stepCode(step);
+      const own = error.code === 'ERR_INVALID_OPTION' || error.code === 'ERR_CALLBACK_FAILED';
+      const code = own ? error.code : stepCode(step);
       return new PartsError(code, `${step}: ${error.message}`, { cause: error, url: error.url ?? href });
     }
     return new PartsError(stepCode(step), `${step}: ${messageOf(error)}`, { cause: error, url: href });
