@@ -39,6 +39,5 @@ describe('uploadParts with s3Parts', () => {
     expect((error as PartsError).code).toBe('ERR_PIECE_FAILED');
     expect((error as PartsError).abandoned).toBe(true);
     expect(fake.uploads.size).toBe(0);
-    console.log((error as PartsError).message, (error as PartsError).stored);
   });
 });
