@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PartsError, uploadParts } from '../../src/index.js';
-import { tempDir } from '../helpers/files.js';
+import { openFilesUnder, tempDir } from '../helpers/files.js';
 import { startS3Fake } from './fakes/s3.js';
 import { KiB, MiB, randomFile, s3ForFake } from './helpers.js';
 
@@ -10,13 +10,21 @@ describe('uploadParts with s3Parts', () => {
     const dir = tempDir();
     const file = randomFile(dir, 'a.bin', 3 * MiB + 5 * KiB);
     const seen: number[] = [];
+    let mostOpen = 0;
     const result = await uploadParts(file.path, {
-      protocol: s3ForFake(fake, 'a.bin'),
+      protocol: s3ForFake(fake, 'a.bin', { checksum: 'md5' }),
       partSize: MiB,
       concurrency: 3,
       store: false,
-      onProgress: (loaded) => seen.push(loaded),
+      onProgress: (loaded) => {
+        seen.push(loaded);
+        mostOpen = Math.max(mostOpen, openFilesUnder(dir).length);
+      },
     });
+    // At most one file open per piece in flight, the checksum's read included; none after.
+    expect(mostOpen).toBeGreaterThan(0);
+    expect(mostOpen).toBeLessThanOrEqual(3);
+    expect(openFilesUnder(dir)).toEqual([]);
     expect(result.completed).toBe(true);
     expect(result.parts.map((p) => p.PartNumber)).toEqual([1, 2, 3, 4]);
     expect(fake.objects.get('a.bin')?.sha256).toBe(file.sha256);
