@@ -6,7 +6,7 @@ export const INTEROP_TOOLS = {
   python3: 'apt-get install python3',
   curl: 'apt-get install curl',
   script: 'apt-get install bsdutils',
-  // A throw-away Ceph cluster whose Object Gateway speaks S3 (test/parts/ceph.ts).
+  // A throw-away Ceph cluster whose Object Gateway speaks S3 (test/parts/ceph.mjs).
   'ceph-mon': 'apt-get install ceph-mon',
   'ceph-osd': 'apt-get install ceph-osd',
   monmaptool: 'apt-get install ceph-base',
