@@ -1,6 +1,6 @@
 /** Types for the recipe in s3-multipart.mjs (plain JavaScript, as a user copies it). */
 export function uploadInParts(
   path: string,
-  objectUrl: string,
-  options?: { partSize?: number; concurrency?: number; headers?: Record<string, string> },
-): Promise<unknown>;
+  partUrl: (partNumber: number) => string | URL | Promise<string | URL>,
+  options?: { partSize?: number; concurrency?: number },
+): Promise<Array<{ PartNumber: number; ETag: string }>>;

@@ -48,3 +48,14 @@ export type {
   ReadAllOptions,
   DecodeSource,
 } from './decoder/index.js';
+export { uploadParts } from './parts/engine.js';
+export type { UploadPartsOptions } from './parts/options.js';
+export type { PartsSource } from './parts/source.js';
+export type { PartsProtocol } from './parts/protocol.js';
+export { PartsError } from './parts/errors.js';
+export type { PartsErrorCode, StoredPiece } from './parts/errors.js';
+export { s3Parts, type S3PartsOptions, type S3PartsResult } from './parts/s3.js';
+export type { CompletedPart } from './parts/s3-xml.js';
+export { tus, type TusOptions, type TusResult } from './parts/tus.js';
+export { googleResumable, type GoogleResumableOptions, type GoogleResumableResult } from './parts/google.js';
+export { fileSessionStore, defaultSessionDirectory, type SessionStore, type PartsSession } from './parts/store.js';

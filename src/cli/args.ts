@@ -41,6 +41,17 @@ export const OPTION_SPEC = {
   'max-size': { type: 'string' },
   'max-parts': { type: 'string' },
   text: { type: 'boolean' },
+  // Uploads in pieces (src/cli/parts.ts).
+  tus: { type: 'string' },
+  resumable: { type: 'string' },
+  's3-part-urls': { type: 'string' },
+  's3-part-command': { type: 'string' },
+  's3-complete': { type: 'string' },
+  's3-abort': { type: 'string' },
+  's3-list': { type: 'string' },
+  'part-size': { type: 'string' },
+  parallel: { type: 'string' },
+  resume: { type: 'boolean' },
 } as const;
 
 export type OptionName = keyof typeof OPTION_SPEC;

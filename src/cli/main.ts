@@ -4,6 +4,7 @@ import type { Io } from './io.js';
 import { parseOptions } from './options.js';
 import { send } from './send.js';
 import { serve } from './serve.js';
+import { runParts } from './parts.js';
 import { exitOnSignals } from './signals.js';
 import { USAGE } from './usage.js';
 
@@ -27,6 +28,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     }
     verbose = options.verbose;
     if (options.command === 'serve') return await serve(options, io);
+    if (options.command === 'parts') return await runParts(options, io);
     exitOnSignals();
     return await send(options, io);
   } catch (error) {

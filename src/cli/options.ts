@@ -1,5 +1,6 @@
 import { readArgs, type Args, type ArgValues } from './args.js';
 import { CliError } from './errors.js';
+import { partsCommand, type PartsCommand } from './parts.js';
 import { parseFormArg, parseFormString, type FormArg } from './form-grammar.js';
 import { formContentType, parseHeaders } from './headers.js';
 import { proxyUrl } from './proxy.js';
@@ -48,12 +49,19 @@ export interface ServeOptions {
   verbose: boolean;
 }
 
-export type Options = SendOptions | ServeOptions | { command: 'help' } | { command: 'version' };
+export type Options = SendOptions | ServeOptions | PartsCommand | { command: 'help' } | { command: 'version' };
 
 export function parseOptions(argv: readonly string[]): Options {
   const args = readArgs(argv);
   if (args.values.help) return { command: 'help' };
   if (args.values.version) return { command: 'version' };
+  const { values } = args;
+  const parts = partsCommand(values, args.positionals, () => ({
+    headers: parseHeaders(values.header ?? []).headers,
+    timeoutMs: timeoutMs(values.timeout),
+    retry: wholeNumber(values.retry, '--retry', 0, MAX_RETRIES) ?? 0,
+  }));
+  if (parts !== undefined) return parts;
   return args.positionals[0] === 'serve' ? serveOptions(args) : sendOptions(args);
 }
 

@@ -57,6 +57,18 @@ Receiving (serve):
       --max-parts N        most parts accepted (default 10000)
       --text               answer with a text table instead of JSON
 
+Large files in pieces (with -T FILE; -H, --timeout, --retry, -k, --cacert and --progress apply):
+      --tus URL            a tus upload, created at the server's endpoint URL
+      --resumable URL      a Google resumable upload, started at URL (uploadType=resumable)
+      --s3-part-urls FILE  S3 multipart: FILE holds one presigned PUT URL per part, part 1 first
+      --s3-part-command C  S3 multipart: the shell command C prints the URL of part $PART_NUMBER
+      --s3-complete URL    presigned POST that completes the S3 upload (else the parts are printed)
+      --s3-abort URL       presigned DELETE that aborts it on a failure or Ctrl-C
+      --s3-list URL        presigned GET (ListParts), asked when resuming
+      --part-size BYTES    bytes per piece (default 8 MiB; K, M, G suffixes: 1024s)
+      --parallel N         pieces at once, 1 to 64 (default 4)
+      --resume             keep a session: after Ctrl-C or a crash, the same command resumes
+
 Exit codes (curl's numbers): 0 ok, 1 other failure (an unsupported scheme, an answer that is not
 HTTP/1.x), 2 usage, 3 bad URL, 5 unknown proxy host, 6 unknown host, 7 cannot connect,
 8 malformed answer, 18 answer cut short, 22 HTTP error with --fail, 23 cannot write output,

@@ -8,6 +8,13 @@ export const INTEROP_TOOLS = {
   script: 'apt-get install bsdutils',
   nginx: 'apt-get install nginx-light',
   chromium: 'apt-get install chromium',
+  // A throw-away Ceph cluster whose Object Gateway speaks S3 (test/parts/ceph.mjs).
+  'ceph-mon': 'apt-get install ceph-mon',
+  'ceph-osd': 'apt-get install ceph-osd',
+  monmaptool: 'apt-get install ceph-base',
+  radosgw: 'apt-get install radosgw',
+  'radosgw-admin': 'apt-get install ceph-common',
+  ceph: 'apt-get install ceph-common',
 } as const satisfies Record<string, string>;
 
 export type InteropTool = keyof typeof INTEROP_TOOLS;

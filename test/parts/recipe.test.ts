@@ -32,50 +32,44 @@ function bigFile(): { path: string; sha256: string } {
 }
 
 /**
- * An S3-like multipart upload server that fails on purpose: the first PUT of part 3 is answered
- * 503, of part 7 gets its connection reset half way through the body, of part 12 is answered 503
- * with Retry-After: 0. It checks that each part's Content-Length is the bytes received.
+ * A server that takes parts the way S3 does (PUT ?partNumber=N, the ETag the part's MD5) and fails
+ * on purpose: the first PUT of part 3 is answered 503, of part 7 gets its connection reset half way
+ * through the body, of part 12 is answered 503 with Retry-After: 0; `refuse` answers a part 403
+ * for good. It checks that each part's Content-Length is the bytes received.
  */
-async function s3LikeServer() {
+async function s3LikeServer(refuse?: number) {
   const parts = new Map<number, Buffer>();
   const attempts = new Map<number, number>();
-  const log: string[] = [];
   const server = await startServer((req, res) => {
     const url = new URL(req.url!, 'http://x');
     const chunks: Buffer[] = [];
     let received = 0;
     const partNumber = Number(url.searchParams.get('partNumber'));
     const attempt = (attempts.get(partNumber) ?? 0) + 1;
-    if (req.method === 'PUT') attempts.set(partNumber, attempt);
+    attempts.set(partNumber, attempt);
     req.on('data', (c: Buffer) => {
       received += c.length;
       chunks.push(c);
-      if (req.method === 'PUT' && partNumber === 7 && attempt === 1 && received > 4 * MiB) req.socket.destroy();
+      if (partNumber === 7 && attempt === 1 && received > 4 * MiB) req.socket.destroy();
     });
     req.on('end', () => {
       const body = Buffer.concat(chunks);
-      if (req.method === 'POST' && url.searchParams.has('uploads')) return json(res, 200, { uploadId: 'u-1' });
-      if (req.method === 'PUT') {
-        log.push(`${partNumber}#${attempt}`);
-        if (Number(req.headers['content-length']) !== body.length) return json(res, 400, { error: 'length' });
-        if (partNumber === 3 && attempt === 1) return json(res, 503, { error: 'slow down' });
-        if (partNumber === 12 && attempt === 1) return json(res, 503, { error: 'slow down' }, { 'retry-after': '0' });
-        parts.set(partNumber, body);
-        res.writeHead(200, { etag: `"${createHash('md5').update(body).digest('hex')}"`, 'content-length': 0 });
-        return res.end();
-      }
-      const { parts: list } = JSON.parse(body.toString()) as { parts: Array<{ partNumber: number; etag: string }> };
-      const whole = createHash('sha256');
-      for (const { partNumber: n, etag } of list) {
-        const data = parts.get(n)!;
-        if (etag !== `"${createHash('md5').update(data).digest('hex')}"`)
-          return json(res, 400, { error: `part ${n} etag` });
-        whole.update(data);
-      }
-      json(res, 200, { parts: list.length, sha256: whole.digest('hex') });
+      if (Number(req.headers['content-length']) !== body.length) return json(res, 400, { error: 'length' });
+      if (partNumber === refuse) return json(res, 403, { error: 'denied' });
+      if (partNumber === 3 && attempt === 1) return json(res, 503, { error: 'slow down' });
+      if (partNumber === 12 && attempt === 1) return json(res, 503, { error: 'slow down' }, { 'retry-after': '0' });
+      parts.set(partNumber, body);
+      res.writeHead(200, { etag: `"${createHash('md5').update(body).digest('hex')}"`, 'content-length': 0 });
+      res.end();
     });
   });
-  return { url: `${server.origin}/bucket/big.bin`, log, attempts };
+  const partUrl = (n: number) => `${server.origin}/bucket/big.bin?partNumber=${n}&uploadId=u-1`;
+  const whole = () => {
+    const hash = createHash('sha256');
+    for (let n = 1; n <= parts.size; n++) hash.update(parts.get(n)!);
+    return hash.digest('hex');
+  };
+  return { partUrl, attempts, parts, whole };
 }
 
 /** Descriptors of this process open on `path`, sampled while the upload runs. */
@@ -91,21 +85,33 @@ function openOn(path: string): number {
   return open;
 }
 
-describe('the S3-style multipart upload recipe', () => {
-  it("sends a 256 MiB file as 32 slices of 8 MiB, 4 at a time, through failures; the reassembled SHA-256 is the file's", async () => {
+describe('the S3 multipart recipe (examples/s3-multipart.mjs)', () => {
+  it("sends a 256 MiB file as 32 slices of 8 MiB, 4 at a time, through failures; the parts' SHA-256 is the file's", async () => {
     const file = bigFile();
     const server = await s3LikeServer();
     let mostOpen = 0;
     const sampler = setInterval(() => (mostOpen = Math.max(mostOpen, openOn(file.path))), 2);
-    const result = await uploadInParts(file.path, server.url, { partSize: 8 * MiB, concurrency: 4 }).finally(() =>
+    const parts = await uploadInParts(file.path, server.partUrl, { partSize: 8 * MiB, concurrency: 4 }).finally(() =>
       clearInterval(sampler),
     );
-    expect(result).toEqual({ parts: 32, sha256: file.sha256 });
+    expect(parts.map((p) => p.PartNumber)).toEqual(Array.from({ length: 32 }, (_, i) => i + 1));
+    expect(server.whole()).toBe(file.sha256);
     expect([server.attempts.get(3), server.attempts.get(7), server.attempts.get(12), server.attempts.get(1)]).toEqual([
       2, 2, 2, 1,
     ]);
     expect(mostOpen).toBeGreaterThan(0);
     expect(mostOpen).toBeLessThanOrEqual(4);
+    expect(openOn(file.path)).toBe(0);
+  });
+
+  it('stops its workers when a part is refused for good: no part starts after it, the error is thrown', async () => {
+    const file = bigFile();
+    const server = await s3LikeServer(5);
+    await expect(uploadInParts(file.path, server.partUrl, { partSize: 8 * MiB, concurrency: 4 })).rejects.toThrow(
+      'part 5: the server answered 403',
+    );
+    // Parts 1 to 8 at most were started (5 and the three beside it); none of the other 24.
+    expect(Math.max(...server.attempts.keys())).toBeLessThanOrEqual(8);
     expect(openOn(file.path)).toBe(0);
   });
 });

@@ -1,0 +1,205 @@
+// Uploads in pieces against the same servers, in the same run: `node bench/parts.mjs [--quick]`
+// (after `npm run build`). Rows: uploadParts vs @aws-sdk/lib-storage's Upload to S3 (Ceph's
+// Object Gateway, a throw-away single-node cluster: test/parts/ceph.mjs), and uploadParts vs
+// tus-js-client against @tus/server with @tus/file-store. 1 GiB (--quick: 256 MiB) in 8 MiB
+// parts, concurrency 4; each measurement in a fresh process (bench/parts-worker.mjs), rounds
+// interleaved, medians of time, the highest peak RSS; every stored object checked by SHA-256.
+import { execFile, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const quick = process.argv.includes('--quick');
+const MiB = 1024 * 1024;
+const SIZE = (quick ? 256 : 1024) * MiB;
+const PART = 8 * MiB;
+const CONCURRENCY = 4;
+const ROUNDS = quick ? 1 : 3;
+const here = import.meta.dirname;
+const run = promisify(execFile);
+
+/** The file: 1 MiB random blocks, each made distinct, and its SHA-256. */
+function makeFile(dir) {
+  const path = join(dir, 'bench.bin');
+  const fd = openSync(path, 'w');
+  const hash = createHash('sha256');
+  const block = randomBytes(MiB);
+  for (let i = 0; i < SIZE / MiB; i++) {
+    block.writeUInt32LE(i, 0);
+    writeSync(fd, block);
+    hash.update(block);
+  }
+  closeSync(fd);
+  return { path, sha256: hash.digest('hex') };
+}
+
+async function measure(subject, config) {
+  const { stdout } = await run(
+    process.execPath,
+    [join(here, 'parts-worker.mjs'), JSON.stringify({ subject, ...config })],
+    {
+      maxBuffer: 1024 * 1024,
+      timeout: 600_000,
+    },
+  );
+  return JSON.parse(stdout.trim().split('\n').pop());
+}
+
+/** Runs the subjects `ROUNDS` times, the order reversed every other round; `check` verifies (and clears) what was stored. */
+async function compare(subjects, config, check) {
+  const results = Object.fromEntries(subjects.map((s) => [s, []]));
+  // A warm-up of each, not counted: the page cache, and a fresh server's first writes.
+  for (const subject of subjects) {
+    await measure(subject, config);
+    await check(subject);
+  }
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? subjects : [...subjects].reverse();
+    for (const subject of order) {
+      const result = await measure(subject, config);
+      await check(subject);
+      results[subject].push(result);
+      console.error(
+        `  ${subject}: ${(result.ms / 1000).toFixed(2)} s, peak RSS ${(result.maxRssKiB / 1024).toFixed(0)} MiB`,
+      );
+    }
+  }
+  return results;
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+function rows(title, results, peer, targets) {
+  const summary = (subject) => ({
+    s: median(results[subject].map((r) => r.ms)) / 1000,
+    rss: Math.max(...results[subject].map((r) => r.maxRssKiB)) / 1024,
+  });
+  const base = summary(peer);
+  const met = (ratio, target) => `${ratio.toFixed(2)}× (target ≤ ${target}×: ${ratio <= target ? 'met' : 'NOT met'})`;
+  const lines = [
+    `### ${title}`,
+    '',
+    '| subject | time (median) | peak RSS (highest) | time ÷ peer | peak RSS ÷ peer |',
+    '|---|---|---|---|---|',
+  ];
+  for (const subject of Object.keys(results)) {
+    const { s, rss } = summary(subject);
+    const ratios =
+      subject === peer ? '| | |' : `| ${met(s / base.s, targets.time)} | ${met(rss / base.rss, targets.rss)} |`;
+    lines.push(`| ${subject} | ${s.toFixed(2)} s | ${rss.toFixed(0)} MiB ${ratios}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** A backend that presigns each request of the multipart upload, as an application's server does for its clients. */
+async function presignBackend(client, sdk, Bucket, Key) {
+  const { getSignedUrl } = await import('@aws-sdk/s3-request-presigner');
+  const commands = {
+    create: () => new sdk.CreateMultipartUploadCommand({ Bucket, Key }),
+    part: ({ uploadId, partNumber }) =>
+      new sdk.UploadPartCommand({ Bucket, Key, UploadId: uploadId, PartNumber: partNumber }),
+    complete: ({ uploadId }) => new sdk.CompleteMultipartUploadCommand({ Bucket, Key, UploadId: uploadId }),
+    abort: ({ uploadId }) => new sdk.AbortMultipartUploadCommand({ Bucket, Key, UploadId: uploadId }),
+  };
+  const server = http.createServer(async (req, res) => {
+    let text = '';
+    for await (const chunk of req) text += chunk;
+    const request = JSON.parse(text);
+    const url = await getSignedUrl(client, commands[request.step](request), { expiresIn: 3600 });
+    res.end(url);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${server.address().port}/presign`, close: () => server.close() };
+}
+
+async function s3Rows(file) {
+  if (spawnSync('sh', ['-c', 'command -v radosgw'], { stdio: 'ignore' }).status !== 0)
+    return '### S3\n\nNot measured: Ceph (radosgw) is not installed here (apt-get install ceph-mon ceph-osd radosgw ceph-common).\n';
+  const { startCeph } = await import('../test/parts/ceph.mjs');
+  const sdk = await import('@aws-sdk/client-s3');
+  const ceph = await startCeph({ memoryBytes: SIZE * 3 + 1024 * MiB });
+  try {
+    const credentials = { accessKeyId: ceph.accessKeyId, secretAccessKey: ceph.secretAccessKey };
+    const client = new sdk.S3Client({
+      endpoint: ceph.endpoint,
+      region: ceph.region,
+      forcePathStyle: true,
+      credentials,
+    });
+    await client.send(new sdk.CreateBucketCommand({ Bucket: ceph.bucket }));
+    const s3 = { endpoint: ceph.endpoint, region: ceph.region, ...credentials, bucket: ceph.bucket, key: 'bench.bin' };
+    const check = async (subject) => {
+      const object = await client.send(new sdk.GetObjectCommand({ Bucket: ceph.bucket, Key: 'bench.bin' }));
+      const hash = createHash('sha256');
+      for await (const chunk of object.Body) hash.update(chunk);
+      if (hash.digest('hex') !== file.sha256) throw new Error(`${subject}: the stored object is not the file`);
+      await client.send(new sdk.DeleteObjectCommand({ Bucket: ceph.bucket, Key: 'bench.bin' }));
+      ceph.collectGarbage();
+    };
+    const backend = await presignBackend(client, sdk, ceph.bucket, 'bench.bin');
+    const peer = '@aws-sdk/lib-storage Upload';
+    const subjects = ['uploadParts (S3)', 'uploadParts (S3), URLs from a backend', peer];
+    const config = { path: file.path, size: SIZE, partSize: PART, concurrency: CONCURRENCY, s3, backend: backend.url };
+    const results = await compare(subjects, config, check);
+    backend.close();
+    client.destroy();
+    return rows("S3 multipart to Ceph's radosgw (127.0.0.1)", results, peer, { time: 1.0, rss: 0.5 });
+  } finally {
+    await ceph.stop();
+  }
+}
+
+async function tusRows(file, dir) {
+  const { Server } = await import('@tus/server');
+  const { FileStore } = await import('@tus/file-store');
+  const directory = join(dir, 'tus');
+  const tus = new Server({ path: '/files', datastore: new FileStore({ directory }) });
+  const server = http.createServer((req, res) => void tus.handle(req, res).catch(() => res.destroy()));
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const endpoint = `http://127.0.0.1:${server.address().port}/files`;
+  let seen = 0;
+  const check = async (subject) => {
+    const { readdirSync } = await import('node:fs');
+    const stored = readdirSync(directory).filter((name) => !name.endsWith('.json'));
+    if (stored.length !== 1) throw new Error(`${subject}: ${stored.length} uploads stored`);
+    const data = readFileSync(join(directory, stored[0]));
+    if (createHash('sha256').update(data).digest('hex') !== file.sha256)
+      throw new Error(`${subject}: the upload is not the file`);
+    rmSync(directory, { recursive: true, force: true });
+    seen++;
+  };
+  try {
+    const subjects = ['uploadParts (tus)', 'tus-js-client'];
+    // Each with its own default piece size: tus-js-client sends the file in one PATCH, uploadParts in 64 MiB ones.
+    const config = { path: file.path, size: SIZE, concurrency: CONCURRENCY, endpoint };
+    const results = await compare(subjects, config, check);
+    return rows('tus to @tus/server with @tus/file-store (127.0.0.1)', results, 'tus-js-client', {
+      time: 1.0,
+      rss: 1.0,
+    });
+  } finally {
+    server.closeAllConnections();
+    server.close();
+    void seen;
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'bench-parts-'));
+try {
+  const file = makeFile(dir);
+  console.error(
+    `${SIZE / MiB} MiB in ${PART / MiB} MiB parts, concurrency ${CONCURRENCY}, ${ROUNDS} round(s), Node ${process.version}`,
+  );
+  const s3 = await s3Rows(file);
+  const tus = await tusRows(file, dir);
+  console.log(
+    `## Uploads in pieces (${quick ? 'quick: ' : ''}${SIZE / MiB} MiB, ${PART / MiB} MiB parts, concurrency ${CONCURRENCY}, ${ROUNDS} round(s))\n`,
+  );
+  console.log(s3);
+  console.log(tus);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

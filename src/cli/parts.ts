@@ -1,0 +1,328 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import {
+  googleResumable,
+  PartsError,
+  s3Parts,
+  tus,
+  uploadParts,
+  UploadError,
+  type PartsProtocol,
+  type UploadPartsOptions,
+} from '../index.js';
+import { classify, CliError, EXIT } from './errors.js';
+import { createProgress } from './progress.js';
+import type { Io } from './send.js';
+
+export interface PartsCommand {
+  command: 'parts';
+  protocol: 'tus' | 'google' | 's3';
+  /** The tus endpoint, or the URL Google's session starts at. */
+  url: string | undefined;
+  partUrls: string | undefined;
+  partCommand: string | undefined;
+  completeUrl: string | undefined;
+  abortUrl: string | undefined;
+  listUrl: string | undefined;
+  file: string;
+  partSize: number | undefined;
+  concurrency: number | undefined;
+  resume: boolean;
+  headers: Array<[string, string]>;
+  timeoutMs: number | undefined;
+  retry: number;
+  insecure: boolean;
+  cacert: string | undefined;
+  progress: boolean | undefined;
+  verbose: boolean;
+}
+
+/** What the rest of the command line has already checked and parsed. */
+export interface SharedOptions {
+  headers: Array<[string, string]>;
+  timeoutMs: number | undefined;
+  retry: number;
+}
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+const PROTOCOL_FLAGS = ['tus', 'resumable', 's3-part-urls', 's3-part-command'] as const;
+const S3_ONLY = ['s3-complete', 's3-abort', 's3-list'] as const;
+const NOT_WITH_PIECES = ['form', 'form-string', 'data-binary', 'request', 'boundary', 'dry-run', 'output', 'proxy'];
+
+/** The upload in pieces the command line asks for, or undefined when it asks for none. */
+export function partsCommand(
+  values: Values,
+  positionals: readonly string[],
+  shared: () => SharedOptions,
+): PartsCommand | undefined {
+  const chosen = PROTOCOL_FLAGS.filter((flag) => values[flag] !== undefined);
+  const extras = [...S3_ONLY, 'part-size', 'parallel', 'resume'].filter((flag) => values[flag] !== undefined);
+  if (chosen.length === 0) {
+    if (extras.length > 0)
+      throw new CliError('usage', `--${extras[0]} goes with --tus, --resumable or --s3-part-urls/--s3-part-command`);
+    return undefined;
+  }
+  if (chosen.length > 1) throw new CliError('usage', `--${chosen[0]} and --${chosen[1]} cannot be used together`);
+  const flag = chosen[0]!;
+  const clash = NOT_WITH_PIECES.find((name) => values[name] !== undefined);
+  if (clash !== undefined) throw new CliError('usage', `--${clash} cannot be used with --${flag}`);
+  if (positionals.length > 0)
+    throw new CliError(
+      'usage',
+      `--${flag} names where the file goes; no other URL is taken (${JSON.stringify(positionals[0])})`,
+    );
+  const file = values['upload-file'];
+  if (typeof file !== 'string' || file === '')
+    throw new CliError('usage', `--${flag} sends the file given with -T FILE`);
+  if (file === '-')
+    throw new CliError('usage', `--${flag} needs a file it can read again (to resume), not standard input`);
+  const protocol = flag === 'tus' ? 'tus' : flag === 'resumable' ? 'google' : 's3';
+  if (protocol !== 's3') {
+    const s3Flag = S3_ONLY.find((name) => values[name] !== undefined);
+    if (s3Flag !== undefined) throw new CliError('usage', `--${s3Flag} goes with --s3-part-urls or --s3-part-command`);
+  }
+  const url = protocol === 's3' ? undefined : httpUrl(values[flag] as string, `--${flag}`);
+  const s3Url = (name: (typeof S3_ONLY)[number]) =>
+    values[name] === undefined ? undefined : httpUrl(values[name] as string, `--${name}`);
+  return {
+    command: 'parts',
+    protocol,
+    url,
+    partUrls: values['s3-part-urls'] as string | undefined,
+    partCommand: values['s3-part-command'] as string | undefined,
+    completeUrl: s3Url('s3-complete'),
+    abortUrl: s3Url('s3-abort'),
+    listUrl: s3Url('s3-list'),
+    file,
+    partSize: byteCount(values['part-size'] as string | undefined),
+    concurrency: parallel(values.parallel as string | undefined),
+    resume: values.resume === true,
+    ...shared(),
+    insecure: values.insecure === true,
+    cacert: values.cacert as string | undefined,
+    progress: values.progress ? true : values['no-progress'] ? false : undefined,
+    verbose: values.verbose === true,
+  };
+}
+
+function httpUrl(value: string, option: string): string {
+  try {
+    const url = new URL(value);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return url.href;
+  } catch {
+    // reported below
+  }
+  throw new CliError('usage', `${option} takes an http(s) URL, not ${JSON.stringify(value)}`);
+}
+
+const SUFFIXES: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+function byteCount(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const match = /^(\d+)([kmg]?)(i?b)?$/i.exec(value);
+  const bytes = match ? Number(match[1]) * SUFFIXES[match[2]!.toLowerCase()]! : NaN;
+  if (!(Number.isSafeInteger(bytes) && bytes >= 1))
+    throw new CliError(
+      'usage',
+      `--part-size takes a number of bytes (8388608, 8M, 8MiB), not ${JSON.stringify(value)}`,
+    );
+  return bytes;
+}
+
+function parallel(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!(n >= 1 && n <= 64))
+    throw new CliError('usage', `--parallel takes a whole number from 1 to 64, not ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** Runs the upload in pieces; Ctrl-C stops it (keeping the session with --resume, else abandoning the upload). */
+export async function runParts(options: PartsCommand, io: Io): Promise<number> {
+  const controller = new AbortController();
+  let interrupted: number | undefined;
+  const handlers = (
+    [
+      ['SIGINT', 130],
+      ['SIGTERM', 143],
+      ['SIGHUP', 129],
+    ] as const
+  ).map(([signal, code]) => {
+    const handler = () => {
+      interrupted = code;
+      controller.abort();
+    };
+    process.once(signal, handler);
+    return () => process.off(signal, handler);
+  });
+  const wanted = options.progress ?? Boolean(io.stderr.isTTY);
+  const progress = wanted ? createProgress({ stream: io.stderr, style: io.stderr.isTTY ? 'bar' : 'lines' }) : undefined;
+  try {
+    const result = await uploadParts(options.file, {
+      protocol: await protocolFor(options),
+      ...settingsFor(options),
+      signal: controller.signal,
+      ...(progress === undefined
+        ? {}
+        : { onProgress: (loaded: number, total: number) => progress.update(loaded, total) }),
+    } as UploadPartsOptions<unknown>);
+    progress?.finish();
+    io.stdout.write(describeResult(options, result));
+    return EXIT.ok;
+  } catch (error) {
+    progress?.finish();
+    if (interrupted !== undefined) {
+      const kept = options.resume ? 'the session is kept: run the same command to resume' : 'the upload was abandoned';
+      io.stderr.write(`multipart-poster: interrupted; ${kept}\n`);
+      return interrupted;
+    }
+    throw cliErrorOf(error, options);
+  } finally {
+    for (const off of handlers) off();
+  }
+}
+
+function settingsFor(options: PartsCommand): Omit<UploadPartsOptions<unknown>, 'protocol'> {
+  return {
+    ...(options.partSize === undefined ? {} : { partSize: options.partSize }),
+    ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+    store: options.resume ? undefined : false,
+    keepSession: options.resume,
+    retry: options.retry,
+    ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
+    tls: {
+      ...(options.insecure ? { rejectUnauthorized: false } : {}),
+      ...(options.cacert === undefined ? {} : { ca: readFileSync(options.cacert) }),
+    },
+  };
+}
+
+async function protocolFor(options: PartsCommand): Promise<PartsProtocol<unknown>> {
+  const headers = Object.fromEntries(options.headers);
+  const name = options.file.split(/[\\/]/).pop()!;
+  if (options.protocol === 'tus')
+    return tus({ endpoint: options.url!, headers, metadata: { filename: name } }) as PartsProtocol<unknown>;
+  if (options.protocol === 'google')
+    return googleResumable({ start: options.url!, headers, metadata: { name } }) as PartsProtocol<unknown>;
+  const partUrl = options.partUrls !== undefined ? urlList(options.partUrls) : urlCommand(options.partCommand!);
+  const first = await partUrl(1);
+  return s3Parts({
+    // The upload was started by whoever presigned the URLs: its id is in them.
+    uploadId: uploadIdOf(first),
+    key: `${new URL(first).origin}${new URL(first).pathname}`,
+    partUrl: (n) => partUrl(n),
+    headers,
+    ...(options.completeUrl === undefined ? {} : { completeUrl: () => options.completeUrl! }),
+    ...(options.abortUrl === undefined ? {} : { abortUrl: () => options.abortUrl! }),
+    ...(options.listUrl === undefined ? {} : { listUrl: () => options.listUrl! }),
+  }) as PartsProtocol<unknown>;
+}
+
+function uploadIdOf(url: string): string {
+  const id = new URL(url).searchParams.get('uploadId');
+  if (id === null || id === '') throw new CliError('usage', `the URL of part 1 names no uploadId: ${url}`);
+  return id;
+}
+
+/** Part n's URL from a file of one URL per line (blank lines and # comments skipped). */
+function urlList(path: string): (n: number) => Promise<string> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new CliError(
+      'read',
+      `cannot read --s3-part-urls ${JSON.stringify(path)}: ${(cause as Error).message}`,
+      cause,
+    );
+  }
+  const urls = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+  return async (n) => {
+    const url = urls[n - 1];
+    if (url === undefined)
+      throw new CliError('usage', `--s3-part-urls ${path} holds ${urls.length} URLs; part ${n} needs one`);
+    return httpUrl(url, `line ${n} of --s3-part-urls`);
+  };
+}
+
+/** Part n's URL from a shell command run with PART_NUMBER=n (and n as $1): its output's first line, each part asked once. */
+function urlCommand(command: string): (n: number) => Promise<string> {
+  const known = new Map<number, Promise<string>>();
+  return (n) => {
+    let url = known.get(n);
+    if (url === undefined) {
+      url = runCommand(command, n);
+      known.set(n, url);
+    }
+    return url;
+  };
+}
+
+const COMMAND_TIMEOUT_MS = 60_000;
+const COMMAND_OUTPUT_LIMIT = 64 * 1024;
+
+function runCommand(command: string, n: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('sh', ['-c', command, 'sh', String(n)], {
+      env: { ...process.env, PART_NUMBER: String(n) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: COMMAND_TIMEOUT_MS,
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.length > COMMAND_OUTPUT_LIMIT) child.kill('SIGKILL');
+    });
+    child.stderr.on('data', (chunk: Buffer) => (err = (err + chunk.toString()).slice(-2000)));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (code !== 0) {
+        const why = `${code ?? signal}${err.trim() ? `: ${err.trim()}` : ''}`;
+        return reject(new CliError('failure', `--s3-part-command failed for part ${n} (${why})`));
+      }
+      try {
+        resolve(httpUrl(out.trim().split('\n')[0] ?? '', `what --s3-part-command printed for part ${n}`));
+      } catch (error) {
+        reject(error as Error);
+      }
+    });
+  });
+}
+
+function describeResult(options: PartsCommand, result: unknown): string {
+  const r = result as Record<string, unknown>;
+  if (options.protocol === 'tus') return `${String(r.url)}\n`;
+  if (options.protocol === 'google') return String(r.body).endsWith('\n') ? String(r.body) : `${String(r.body)}\n`;
+  const { uploadId, parts, completed, location, etag } = r;
+  return `${JSON.stringify({ uploadId, completed, location, etag, parts })}\n`;
+}
+
+/** A PartsError as the command line reports it: its exit code, and what was stored. */
+function cliErrorOf(error: unknown, options: PartsCommand): unknown {
+  if (!(error instanceof PartsError)) return error;
+  const kind =
+    error.code === 'ERR_INVALID_OPTION'
+      ? 'usage'
+      : error.code === 'ERR_INVALID_VALUE' || error.code === 'ERR_SOURCE_CHANGED'
+        ? 'read'
+        : error.cause instanceof UploadError
+          ? classify(error.cause).kind
+          : error.cause instanceof CliError
+            ? error.cause.kind
+            : 'failure';
+  const stored = error.stored.reduce((sum, piece) => sum + piece.end - piece.start, 0);
+  const fate =
+    error.stored.length === 0
+      ? ''
+      : options.resume && !error.abandoned
+        ? ` (${stored} bytes stored; run the same command to resume)`
+        : error.abandoned
+          ? ` (the upload was abandoned)`
+          : '';
+  return new CliError(kind, `${error.message}${fate}`, error);
+}

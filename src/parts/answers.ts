@@ -1,0 +1,76 @@
+import { describe } from '../common/validate.js';
+import { messageOf } from '../common/messages.js';
+import { PartsError, type PartsErrorCode } from './errors.js';
+import type { ControlResponse, Step } from './protocol.js';
+
+const STEP_CODES: Record<Step, PartsErrorCode> = {
+  start: 'ERR_START_FAILED',
+  resume: 'ERR_START_FAILED',
+  piece: 'ERR_PIECE_FAILED',
+  complete: 'ERR_COMPLETE_FAILED',
+  abandon: 'ERR_COMPLETE_FAILED',
+};
+
+export function stepCode(step: Step): PartsErrorCode {
+  return STEP_CODES[step];
+}
+
+/** The first line of an answer's body, for an error message (at most 200 characters). */
+function excerpt(text: string): string {
+  const line = text.trim().split('\n', 1)[0] ?? '';
+  return line.length > 200 ? `${line.slice(0, 200)}...` : line;
+}
+
+/** A step refused by the server: the status, what the server said, and the URL. */
+export function refused(
+  step: Step,
+  what: string,
+  response: ControlResponse,
+  code: PartsErrorCode = STEP_CODES[step],
+  detail?: string,
+): PartsError {
+  const said = detail ?? excerpt(response.text);
+  return new PartsError(code, `${what}: the server answered ${response.status}${said ? ` (${said})` : ''}`, {
+    status: response.status,
+    url: response.url,
+  });
+}
+
+export function unexpected(what: string, response: ControlResponse, why: string): PartsError {
+  return new PartsError('ERR_UNEXPECTED_RESPONSE', `${what}: ${why} (status ${response.status})`, {
+    status: response.status,
+    url: response.url,
+  });
+}
+
+/** Runs a function of the caller's (a URL for a part, a start step): what it throws is ERR_CALLBACK_FAILED. */
+export async function callerValue<T>(name: string, action: () => T | Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (cause) {
+    if (cause instanceof PartsError) throw cause;
+    throw new PartsError('ERR_CALLBACK_FAILED', `${name} threw: ${messageOf(cause)}`, { cause });
+  }
+}
+
+/** A URL a caller's function returned: an http(s) URL, else ERR_INVALID_VALUE. */
+export function checkUrl(value: unknown, name: string): string {
+  let url: URL | undefined;
+  if (typeof value === 'string' || value instanceof URL) {
+    try {
+      url = new URL(value);
+    } catch {
+      url = undefined;
+    }
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+    throw new PartsError('ERR_INVALID_VALUE', `${name} must give an http(s) URL, not ${describe(value)}`);
+  return String(value);
+}
+
+/** Answers that say a session is gone (expired, completed or abandoned elsewhere). */
+export const GONE = new Set([404, 410]);
+
+export function isSuccess(status: number): boolean {
+  return status >= 200 && status < 300;
+}

@@ -1,0 +1,239 @@
+import { UploadError } from '../common/errors.js';
+import { messageOf } from '../common/messages.js';
+import { PartsError } from './errors.js';
+import { stepCode } from './answers.js';
+import { checkPartsOptions, type Settings, type UploadPartsOptions } from './options.js';
+import { Progress } from './progress.js';
+import type { ControlRequest, PartsContext, PieceRequest, ProtocolImpl, Step } from './protocol.js';
+import { Sessions } from './sessions.js';
+import { openSource, type PartsSource, type Source } from './source.js';
+import { Transport } from './transport.js';
+
+/** How long the abandon step may take after a failure or an abort (its requests run on a signal of their own). */
+const ABANDON_TIMEOUT_MS = 30_000;
+
+/**
+ * Sends a file (or bytes, or a Blob) in pieces with `protocol`: `concurrency` pieces at a time,
+ * each retried on its own, resumed from a saved session after a restart. On a piece refused for
+ * good or an abort, no piece starts, those in flight are stopped, the protocol's abandon step
+ * runs (unless `keepSession`) and the promise rejects with a PartsError listing what was stored.
+ */
+export async function uploadParts<Result>(source: PartsSource, options: UploadPartsOptions<Result>): Promise<Result> {
+  const settings = checkPartsOptions(options);
+  if (settings.signal?.aborted) {
+    throw new PartsError('ERR_ABORTED', 'the upload was aborted before it began', { cause: settings.signal.reason });
+  }
+  const opened = await openSource(source);
+  return (await new Run(settings, opened).execute()) as Result;
+}
+
+/** One call of uploadParts: its pieces, its stop, its session. */
+class Run {
+  readonly #settings: Settings;
+  readonly #impl: ProtocolImpl<unknown, unknown>;
+  readonly #source: Source;
+  readonly #controller = new AbortController();
+  readonly #progress: Progress;
+  readonly #sessions: Sessions;
+  #failure: PartsError | undefined;
+  #state: unknown;
+  #partSize = 0;
+  #resumedBytes = 0;
+
+  constructor(settings: Settings, source: Source) {
+    this.#settings = settings;
+    this.#impl = settings.impl;
+    this.#source = source;
+    this.#progress = new Progress(source.size, (loaded, total) => this.#report(loaded, total));
+    this.#sessions = new Sessions(settings.store, this.#impl, source.file);
+  }
+
+  async execute(): Promise<unknown> {
+    const { signal } = this.#settings;
+    const onAbort = () =>
+      this.#stop(new PartsError('ERR_ABORTED', 'the upload was aborted', { cause: signal?.reason }));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const ctx = this.#context(this.#controller.signal);
+    try {
+      await this.#prepare(ctx);
+      this.#progress.emit();
+      await this.#runLanes(this.#impl.work(ctx, this.#state));
+      this.#throwIfStopped();
+      await this.#source.checkUnchanged();
+      const result = await this.#impl.finish(ctx, this.#state);
+      this.#throwIfStopped();
+      await this.#sessions.forget();
+      return result;
+    } catch (error) {
+      throw await this.#fail(error);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Resumes the saved session when the server still has it, else begins a new upload (and saves it at once). */
+  async #prepare(ctx: PartsContext): Promise<void> {
+    const saved = await this.#sessions.load((stale) => this.#abandonQuietly(stale));
+    if (saved !== undefined) {
+      this.#partSize = saved.partSize;
+      this.#state = saved.state;
+      if (await this.#impl.resume(ctx, this.#state)) {
+        this.#resumedBytes = this.#progress.loaded;
+        return;
+      }
+      await this.#sessions.forget();
+    }
+    this.#partSize = this.#impl.partSize(this.#source.size, this.#settings.partSize);
+    this.#state = undefined;
+    this.#state = await this.#impl.begin(ctx);
+    await this.#sessions.save(this.#partSize, this.#state);
+  }
+
+  /** Runs the lanes `concurrency` at a time; the first failure stops them all. */
+  async #runLanes(lanes: Array<() => Promise<void>>): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      while (this.#failure === undefined && next < lanes.length) {
+        const lane = lanes[next++]!;
+        try {
+          await lane();
+        } catch (error) {
+          this.#stop(error);
+        }
+      }
+    };
+    const workers = Math.min(this.#lanes(), lanes.length);
+    await Promise.all(Array.from({ length: workers }, worker));
+    this.#throwIfStopped();
+  }
+
+  #lanes(): number {
+    return Math.max(1, Math.min(this.#settings.concurrency, this.#impl.lanes(this.#settings.concurrency)));
+  }
+
+  #stop(error: unknown, step: Step = 'piece'): void {
+    if (this.#failure !== undefined) return;
+    this.#failure = this.#wrap(error, step);
+    this.#controller.abort(this.#failure);
+  }
+
+  #throwIfStopped(): void {
+    if (this.#failure !== undefined) throw this.#failure;
+  }
+
+  #report(loaded: number, total: number): void {
+    try {
+      this.#settings.onProgress?.(loaded, total);
+    } catch (cause) {
+      this.#stop(new PartsError('ERR_CALLBACK_FAILED', `onProgress threw: ${messageOf(cause)}`, { cause }));
+    }
+  }
+
+  /** The error the promise rejects with: the first failure, with what was stored and whether it was abandoned. */
+  async #fail(error: unknown): Promise<PartsError> {
+    this.#stop(error, 'start');
+    const failure = this.#failure!;
+    if (this.#state !== undefined) {
+      failure.session = this.#impl.sessionId(this.#state);
+      failure.stored = this.#impl.stored(this.#state);
+      if (failure.code === 'ERR_SESSION_EXPIRED') await this.#sessions.forget().catch(() => {});
+      else if (!this.#settings.keepSession) await this.#abandon(failure);
+    }
+    return failure;
+  }
+
+  async #abandon(failure: PartsError): Promise<void> {
+    try {
+      await this.#impl.abandon(this.#context(AbortSignal.timeout(ABANDON_TIMEOUT_MS)), this.#state);
+      failure.abandoned = true;
+    } catch (error) {
+      // Kept: a later run may still resume (or abandon) the upload the server holds.
+      failure.abandonError = error instanceof Error ? error : new Error(String(error));
+      return;
+    }
+    await this.#sessions.forget().catch(() => {});
+  }
+
+  /** Abandons the upload of a saved session that cannot be resumed (the file changed); failures only leave it be. */
+  async #abandonQuietly(state: unknown): Promise<void> {
+    const signal = AbortSignal.any([this.#controller.signal, AbortSignal.timeout(ABANDON_TIMEOUT_MS)]);
+    await this.#impl.abandon(this.#context(signal), state).catch(() => {});
+  }
+
+  #wrap(error: unknown, step: Step, url?: string | URL): PartsError {
+    if (error instanceof PartsError) return error;
+    const href = url === undefined ? undefined : String(url);
+    if (error instanceof UploadError) {
+      const own = error.code === 'ERR_INVALID_OPTION' || error.code === 'ERR_CALLBACK_FAILED';
+      const code = own ? error.code : stepCode(step);
+      return new PartsError(code, `${step}: ${error.message}`, { cause: error, url: error.url ?? href });
+    }
+    return new PartsError(stepCode(step), `${step}: ${messageOf(error)}`, { cause: error, url: href });
+  }
+
+  #context(signal: AbortSignal): PartsContext {
+    const transport = new Transport(this.#settings, this.#source, signal);
+    // Once this run has stopped, whatever fails on its signal fails for that reason.
+    const reason = (error: unknown) =>
+      signal === this.#controller.signal && this.#failure !== undefined
+        ? this.#failure
+        : signal.aborted
+          ? (signal.reason ?? error)
+          : error;
+    const guard = async <T>(step: Step, url: string | URL | undefined, action: () => Promise<T>): Promise<T> => {
+      if (signal.aborted) throw this.#wrap(reason(undefined), step, url);
+      try {
+        return await action();
+      } catch (error) {
+        throw this.#wrap(reason(error), step, url);
+      }
+    };
+    const partSize = () => this.#partSize;
+    const resumedBytes = () => this.#resumedBytes;
+    return {
+      size: this.#source.size,
+      get partSize() {
+        return partSize();
+      },
+      concurrency: this.#lanes(),
+      policy: this.#settings.policy,
+      signal,
+      get resumedBytes() {
+        return resumedBytes();
+      },
+      request: (request: ControlRequest) => guard(request.step, request.url, () => transport.request(request)),
+      send: (piece: PieceRequest) => guard('piece', piece.url, () => this.#send(transport, piece)),
+      digest: (start, end, algorithm) => guard('piece', undefined, () => transport.digest(start, end, algorithm)),
+      confirm: (lane, bytes) => this.#progress.confirm(lane, bytes),
+      save: () => guard('piece', undefined, () => this.#sessions.save(this.#partSize, this.#state)),
+      wait: (ms) => wait(ms, signal),
+    };
+  }
+
+  async #send(transport: Transport, piece: PieceRequest): Promise<Awaited<ReturnType<Transport['send']>>> {
+    this.#progress.sending(piece.lane, 0);
+    try {
+      const response = await transport.send(piece, (bytes) => this.#progress.sending(piece.lane, bytes));
+      if (response.status >= 400) this.#progress.sending(piece.lane, 0);
+      return response;
+    } catch (error) {
+      this.#progress.sending(piece.lane, 0);
+      throw error;
+    }
+  }
+}
+
+function wait(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason as Error);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason as Error);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

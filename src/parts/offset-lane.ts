@@ -1,0 +1,104 @@
+import { UploadError } from '../common/errors.js';
+import { messageOf } from '../common/messages.js';
+import { failureReason } from '../http/retry.js';
+import { PartsError } from './errors.js';
+import type { PartsContext } from './protocol.js';
+
+/** What sending a piece came to: the server's offset after it, or a failure worth a retry (the status, if any). */
+export type Outcome = { offset: number } | { retry: PartsError; status: number | undefined; retryAfter?: number };
+
+/**
+ * A run of bytes a server appends in order (a tus upload, a Google session): pieces go from the
+ * server's offset, and a failed piece is not sent again as it was but from the offset the server
+ * then reports, as those protocols prescribe.
+ */
+export interface OffsetLane {
+  lane: number;
+  /** The lane's first byte and the byte after its last, in the source. */
+  start: number;
+  end: number;
+  url: string;
+  /** Sends the source's bytes `from`..`to`: throws for a failure for good, else the outcome. */
+  send(from: number, to: number): Promise<Outcome>;
+  /** The server's offset now (a status query); throws for a failure for good. */
+  query(): Promise<Outcome>;
+}
+
+/**
+ * Sends the lane from `offset` to its end. Each piece gets the caller's retries on its own (a piece
+ * the server took part of starts its count again); every wait honours Retry-After.
+ */
+export async function runOffsetLane(ctx: PartsContext, lane: OffsetLane, offset: number): Promise<void> {
+  let failures = 0;
+  let position = offset;
+  ctx.confirm(lane.lane, position - lane.start);
+  while (position < lane.end) {
+    const to = Math.min(position + ctx.partSize, lane.end);
+    let outcome = await attempt(ctx, () => lane.send(position, to));
+    while (!('offset' in outcome)) {
+      failures++;
+      await pause(ctx, lane, outcome, failures);
+      outcome = await attempt(ctx, () => lane.query());
+    }
+    const next = checkOffset(outcome.offset, position, to, lane);
+    if (next > position) failures = 0;
+    else if (++failures > ctx.policy.limit) {
+      throw new PartsError('ERR_PIECE_FAILED', `the server at ${lane.url} took none of the bytes from ${position}`);
+    }
+    position = next;
+    ctx.confirm(lane.lane, position - lane.start);
+  }
+}
+
+/** Runs one request; a failure of the connection the retry policy names becomes an outcome to retry. */
+async function attempt(ctx: PartsContext, request: () => Promise<Outcome>): Promise<Outcome> {
+  try {
+    return await request();
+  } catch (error) {
+    if (ctx.signal.aborted || !(error instanceof PartsError)) throw error;
+    const cause = error.cause;
+    const reason = cause instanceof UploadError ? failureReason(cause) : undefined;
+    const errorCodes = ctx.policy.errorCodes;
+    if (reason === undefined || (errorCodes !== 'any' && !errorCodes.has(reason))) throw error;
+    return { retry: error, status: undefined };
+  }
+}
+
+async function pause(
+  ctx: PartsContext,
+  lane: OffsetLane,
+  outcome: Exclude<Outcome, { offset: number }>,
+  failures: number,
+): Promise<void> {
+  const { policy } = ctx;
+  const { retryAfter, status } = outcome;
+  if (failures > policy.limit || (retryAfter !== undefined && retryAfter > policy.maxRetryAfter)) throw outcome.retry;
+  const delay = retryAfter ?? policy.backoff(failures);
+  const cause = outcome.retry.cause;
+  const reason = status ?? (cause instanceof UploadError ? failureReason(cause) : undefined) ?? 'ECONNRESET';
+  try {
+    policy.onRetry?.({
+      attempt: failures,
+      reason,
+      status,
+      error: cause instanceof UploadError ? cause : undefined,
+      delay,
+      url: lane.url,
+    });
+  } catch (error) {
+    throw new PartsError('ERR_CALLBACK_FAILED', `retry.onRetry threw: ${messageOf(error)}`, { cause: error });
+  }
+  await ctx.wait(delay);
+}
+
+/** The server's offset must lie within the lane and never past the bytes sent. */
+function checkOffset(offset: number, from: number, to: number, lane: OffsetLane): number {
+  if (!Number.isSafeInteger(offset) || offset < lane.start || offset > to) {
+    throw new PartsError(
+      'ERR_UNEXPECTED_RESPONSE',
+      `the server at ${lane.url} reports offset ${offset}, outside the bytes ${lane.start} to ${to} sent so far (from ${from})`,
+      { url: lane.url },
+    );
+  }
+  return offset;
+}

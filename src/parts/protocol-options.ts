@@ -1,0 +1,38 @@
+import { describe, TOKEN } from '../common/validate.js';
+import { partsOptionError as fail } from './errors.js';
+
+/** Extra headers of a protocol's options: a record of token names and header-safe string values. */
+export function checkHeaders(headers: unknown, option: string): Record<string, string> {
+  if (headers === undefined) return {};
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers))
+    throw fail(`${option} must be an object of header names and values, not ${describe(headers)}`);
+  const checked: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (!TOKEN.test(name)) throw fail(`${option}: ${JSON.stringify(name)} is not a header name`);
+    if (typeof value !== 'string' || /[\r\n\0]/.test(value))
+      throw fail(`${option}: the value of ${name} must be a string without CR, LF or NUL, not ${describe(value)}`);
+    checked[name.toLowerCase()] = value;
+  }
+  return checked;
+}
+
+/** An http(s) URL option. */
+export function checkUrlOption(value: unknown, option: string): URL {
+  let url: URL | undefined;
+  if (typeof value === 'string' || value instanceof URL) {
+    try {
+      url = new URL(value);
+    } catch {
+      url = undefined;
+    }
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+    throw fail(`${option} must be an http(s) URL, not ${describe(value)}`);
+  return url;
+}
+
+/** A URL without its query and fragment (a presigned URL's signature changes; the object it names does not). */
+export function describeUrl(value: string | URL): string {
+  const url = new URL(value);
+  return `${url.origin}${url.pathname}`;
+}

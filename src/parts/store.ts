@@ -1,0 +1,111 @@
+import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { lazily } from '../common/lazy.js';
+
+const crypto = lazily<typeof import('node:crypto')>('node:crypto');
+
+/**
+ * A saved upload: which file (its path and identity when the upload began), where it goes, and
+ * the protocol's state (the S3 UploadId and the parts stored, the tus or Google session URL).
+ * Plain JSON. A session is resumed only into the same file: same path, size, mtime, inode and device.
+ */
+export interface PartsSession {
+  version: 1;
+  protocol: string;
+  target: string;
+  path: string;
+  size: number;
+  /** The file's mtime in nanoseconds, its inode and device, as decimal strings (exact at any size). */
+  mtimeNs: string;
+  ino: string;
+  dev: string;
+  partSize: number;
+  state: unknown;
+  /** When it was last written (ISO 8601). */
+  updated: string;
+}
+
+/** Where sessions are kept: a JSON file per session by default (`fileSessionStore`), or your own. */
+export interface SessionStore {
+  get(key: string): PartsSession | undefined | Promise<PartsSession | undefined>;
+  set(key: string, session: PartsSession): void | Promise<void>;
+  delete(key: string): void | Promise<void>;
+}
+
+/** `$XDG_STATE_HOME/multipart-poster/sessions`, else `~/.local/state/...` (`%LOCALAPPDATA%` on Windows). */
+export function defaultSessionDirectory(): string {
+  const env = process.env;
+  if (process.platform === 'win32' && env.LOCALAPPDATA) return join(env.LOCALAPPDATA, 'multipart-poster', 'sessions');
+  const state = env.XDG_STATE_HOME && env.XDG_STATE_HOME.startsWith('/') ? env.XDG_STATE_HOME : undefined;
+  return join(state ?? join(homedir(), '.local', 'state'), 'multipart-poster', 'sessions');
+}
+
+/**
+ * Sessions as JSON files in `directory` (default: `defaultSessionDirectory()`), one file per
+ * session, so that two processes uploading different files never overwrite each other's. Each
+ * write goes to a temporary file beside it, flushed to disk, then renamed over the old one: a
+ * process killed at any moment leaves the old session or the new one, never half of either.
+ */
+export function fileSessionStore(directory: string = defaultSessionDirectory()): SessionStore {
+  const fileOf = (key: string) =>
+    join(directory, `${crypto().createHash('sha256').update(key).digest('hex').slice(0, 40)}.json`);
+  return {
+    async get(key) {
+      let text: string;
+      try {
+        text = await readFile(fileOf(key), 'utf8');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw error;
+      }
+      return parseSession(text);
+    },
+    async set(key, session) {
+      await mkdir(directory, { recursive: true, mode: 0o700 });
+      const file = fileOf(key);
+      const temporary = `${file}.${process.pid}.${crypto().randomBytes(6).toString('hex')}.tmp`;
+      const handle = await open(temporary, 'w', 0o600);
+      try {
+        await handle.writeFile(JSON.stringify(session));
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      try {
+        await rename(temporary, file);
+      } catch (error) {
+        await unlink(temporary).catch(() => {});
+        throw error;
+      }
+    },
+    async delete(key) {
+      await unlink(fileOf(key)).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+      });
+    },
+  };
+}
+
+/** A session read back, or undefined when the text is not one (edited by hand, another version's). */
+export function parseSession(text: string): PartsSession | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return isSession(value) ? value : undefined;
+}
+
+export function isSession(value: unknown): value is PartsSession {
+  if (typeof value !== 'object' || value === null) return false;
+  const s = value as Record<string, unknown>;
+  return (
+    s.version === 1 &&
+    ['protocol', 'target', 'path', 'mtimeNs', 'ino', 'dev', 'updated'].every((key) => typeof s[key] === 'string') &&
+    Number.isSafeInteger(s.size) &&
+    Number.isSafeInteger(s.partSize) &&
+    (s.partSize as number) > 0
+  );
+}

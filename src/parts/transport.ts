@@ -1,0 +1,165 @@
+import { lazily } from '../common/lazy.js';
+import { UploadError } from '../common/errors.js';
+import { rawBody, type EncodedBody } from '../multipart/encode.js';
+import { DEFAULT_RETRY_METHODS, type RetryOptions } from '../http/retry.js';
+import { upload, type UploadOptions } from '../http/upload.js';
+import type { ControlRequest, ControlResponse, DigestAlgorithm, PieceRequest, PieceResponse } from './protocol.js';
+import type { Source } from './source.js';
+import { tapped } from './tap.js';
+
+const crypto = lazily<typeof import('node:crypto')>('node:crypto');
+const zlib = lazily<typeof import('node:zlib')>('node:zlib');
+
+/** How much of a piece's or a control request's answer is kept (an error message, an XML document). */
+const ANSWER_LIMIT = 64 * 1024;
+const NO_BODY_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
+
+/** The options of uploadParts that each request passes on to upload(). */
+export interface RequestSettings {
+  retry: number | RetryOptions | undefined;
+  timeout: number | undefined;
+  agent: UploadOptions['agent'];
+  tls: UploadOptions['tls'];
+}
+
+/** Every request of an upload in pieces goes through upload(): its retries, redirects, agent, TLS and timeout. */
+export class Transport {
+  readonly #settings: RequestSettings;
+  readonly #source: Source;
+  readonly #signal: AbortSignal;
+
+  constructor(settings: RequestSettings, source: Source, signal: AbortSignal) {
+    this.#settings = settings;
+    this.#source = source;
+    this.#signal = signal;
+  }
+
+  #options(method: string, headers: Record<string, string> | undefined, retry: UploadOptions['retry']): UploadOptions {
+    const { timeout, agent, tls } = this.#settings;
+    return {
+      method,
+      signal: this.#signal,
+      ...(headers === undefined ? {} : { headers }),
+      ...(retry === undefined ? {} : { retry }),
+      ...(timeout === undefined ? {} : { timeout }),
+      ...(agent === undefined ? {} : { agent }),
+      ...(tls === undefined ? {} : { tls }),
+    };
+  }
+
+  /** A request of the protocol's own; its answer read whole, up to `limit` bytes. */
+  async request(request: ControlRequest): Promise<ControlResponse> {
+    const method = request.method.toUpperCase();
+    const bytes = request.body === undefined ? new Uint8Array(0) : Buffer.from(request.body);
+    const encoded = withoutBodyHeaders(await rawBody(bytes), bytes.length > 0 || !NO_BODY_METHODS.has(method));
+    const retry =
+      request.retry === false ? 0 : request.repeatable ? repeatable(this.#settings.retry) : this.#settings.retry;
+    const response = await upload(request.url, encoded, this.#options(method, request.headers, retry));
+    return answerOf(response, request.limit ?? ANSWER_LIMIT);
+  }
+
+  /** A piece of the source as a request body; `onSent(bytes)` follows it out. */
+  async send(piece: PieceRequest, onSent: (bytes: number) => void): Promise<PieceResponse> {
+    const length = piece.end - piece.start;
+    const encoded = await this.#source.body(piece.start, piece.end);
+    let md5: Buffer | undefined;
+    const body = piece.md5
+      ? tapped(encoded, () => {
+          const hash = crypto().createHash('md5');
+          let seen = 0;
+          // Set once every byte of this pass went by (an empty piece has none to wait for).
+          md5 = length === 0 ? hash.digest() : undefined;
+          return (chunk) => {
+            hash.update(chunk);
+            seen += chunk.length;
+            if (seen === length) md5 = hash.digest();
+          };
+        })
+      : encoded;
+    const options = this.#options(piece.method, piece.headers, piece.retry ? this.#settings.retry : 0);
+    options.onUploadProgress = (loaded) => onSent(loaded);
+    if (piece.expectContinue === false) options.expectContinue = false;
+    const response = await upload(piece.url, body, options);
+    return { ...(await answerOf(response, ANSWER_LIMIT)), md5 };
+  }
+
+  /** The digest of bytes `start`..`end`, read once before the piece is sent (its header must carry it). */
+  async digest(start: number, end: number, algorithm: DigestAlgorithm): Promise<Buffer> {
+    const encoded = await this.#source.body(start, end);
+    if (algorithm === 'crc32') {
+      let crc = 0;
+      for await (const chunk of encoded.body) {
+        this.#signal.throwIfAborted();
+        crc = zlib().crc32(chunk, crc);
+      }
+      const out = Buffer.alloc(4);
+      out.writeUInt32BE(crc >>> 0);
+      return out;
+    }
+    const hash = crypto().createHash(algorithm);
+    for await (const chunk of encoded.body) {
+      this.#signal.throwIfAborted();
+      hash.update(chunk);
+    }
+    return hash.digest();
+  }
+}
+
+/** The caller's retry policy, with POST among the methods retried (for a request the protocol says is safe to repeat). */
+function repeatable(retry: number | RetryOptions | undefined): number | RetryOptions {
+  const options: RetryOptions = typeof retry === 'number' ? { limit: retry } : { ...retry };
+  options.methods = [...(options.methods ?? DEFAULT_RETRY_METHODS), 'POST'];
+  return options;
+}
+
+/** An empty body sends no Content-Type, and a Content-Length only where a body is expected (POST, PUT...). */
+function withoutBodyHeaders(encoded: EncodedBody, keepLength: boolean): EncodedBody {
+  const headers: Record<string, string> = {};
+  if (encoded.contentLength !== 0 || keepLength) headers['content-length'] = String(encoded.contentLength);
+  return { ...spread(encoded), headers: Object.freeze(headers) };
+}
+
+function spread(encoded: EncodedBody): EncodedBody {
+  return {
+    body: encoded.body,
+    headers: encoded.headers,
+    contentLength: encoded.contentLength,
+    toBlob: () => encoded.toBlob(),
+    toReadableStream: () => encoded.toReadableStream(),
+    dispose: () => encoded.dispose(),
+  };
+}
+
+async function answerOf(response: Response, limit: number): Promise<ControlResponse> {
+  return {
+    status: response.status,
+    headers: response.headers,
+    text: await readText(response, limit),
+    url: response.url,
+  };
+}
+
+/** The answer's body as text, at most `limit` bytes of it; the rest is not read (the connection is then dropped). */
+async function readText(response: Response, limit: number): Promise<string> {
+  if (response.body === null) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.length;
+      if (size >= limit) {
+        await reader.cancel();
+        break;
+      }
+    }
+  } catch (cause) {
+    throw cause instanceof UploadError
+      ? cause
+      : new UploadError('ERR_REQUEST_FAILED', `reading the answer failed: ${(cause as Error).message}`, { cause });
+  }
+  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
+}

@@ -1,0 +1,154 @@
+import { spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { cliPath, root } from '../helpers/cli.js';
+import { tempDir } from '../helpers/files.js';
+import { startGoogleFake } from './fakes/google.js';
+import { startS3Fake } from './fakes/s3.js';
+import { startTusServer } from './fakes/tus-server.js';
+import { MiB, randomFile } from './helpers.js';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The built CLI with its own state directory; `signal()` sends it a signal while it runs. */
+function cli(args: string[], state: string): { result: Promise<Run>; signal: (name: NodeJS.Signals) => void } {
+  const child = spawn(process.execPath, [cliPath, ...args], {
+    cwd: root,
+    env: { ...process.env, XDG_STATE_HOME: state },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  onTestFinished(() => void child.kill('SIGKILL'));
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const result = new Promise<Run>((resolve) =>
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    }),
+  );
+  return { result, signal: (name) => void child.kill(name) };
+}
+
+describe('multipart-poster --tus, --resumable, --s3-part-urls', () => {
+  it('--tus URL -T FILE prints the upload URL', async () => {
+    const server = await startTusServer(tempDir());
+    const file = randomFile(tempDir(), 'a.bin', 3 * MiB + 1);
+    const run = await cli(['--tus', server.endpoint, '-T', file.path, '--part-size', '1M', '--no-progress'], tempDir())
+      .result;
+    expect(run.code, run.stderr).toBe(0);
+    expect(server.sha256(run.stdout.trim())).toBe(file.sha256);
+  });
+
+  it('--resumable URL -T FILE prints the final answer', async () => {
+    const google = await startGoogleFake();
+    const file = randomFile(tempDir(), 'b.bin', MiB + 5);
+    const run = await cli(['--resumable', google.start, '-T', file.path, '--part-size', '256K'], tempDir()).result;
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ name: 'b.bin', sha256: file.sha256 });
+  });
+
+  it('--s3-part-urls FILE and --s3-complete: parts to presigned URLs, completed', async () => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const dir = tempDir();
+    const file = randomFile(dir, 'c.bin', 3 * MiB);
+    const started = await fetch(fake.presign('POST', 'c.bin', { uploads: '' }), { method: 'POST' });
+    const uploadId = /<UploadId>([^<]+)</.exec(await started.text())![1]!;
+    const urls = [1, 2, 3].map((n) => fake.presign('PUT', 'c.bin', { partNumber: String(n), uploadId }));
+    writeFileSync(join(dir, 'urls.txt'), `# part URLs\n${urls.join('\n')}\n`);
+    const complete = fake.presign('POST', 'c.bin', { uploadId });
+    const run = await cli(
+      ['--s3-part-urls', join(dir, 'urls.txt'), '--s3-complete', complete, '-T', file.path, '--part-size', '1M'],
+      tempDir(),
+    ).result;
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ uploadId, completed: true });
+    expect(fake.objects.get('c.bin')?.sha256).toBe(file.sha256);
+  });
+
+  it('--s3-part-command: the command prints each part URL; without --s3-complete the parts are printed', async () => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const dir = tempDir();
+    const file = randomFile(dir, 'd.bin', 2 * MiB);
+    const started = await fetch(fake.presign('POST', 'd.bin', { uploads: '' }), { method: 'POST' });
+    const uploadId = /<UploadId>([^<]+)</.exec(await started.text())![1]!;
+    const urls = [1, 2].map((n) => fake.presign('PUT', 'd.bin', { partNumber: String(n), uploadId }));
+    writeFileSync(join(dir, 'urls.txt'), urls.join('\n'));
+    const command = `sed -n "\${PART_NUMBER}p" ${join(dir, 'urls.txt')}`;
+    const run = await cli(['--s3-part-command', command, '-T', file.path, '--part-size', '1M'], tempDir()).result;
+    expect(run.code, run.stderr).toBe(0);
+    const printed = JSON.parse(run.stdout) as { completed: boolean; parts: Array<{ PartNumber: number }> };
+    expect(printed.completed).toBe(false);
+    expect(printed.parts.map((p) => p.PartNumber)).toEqual([1, 2]);
+  });
+
+  it('--resume survives Ctrl-C: exit 130, the session kept; the same command finishes the upload', async () => {
+    const server = await startTusServer(tempDir());
+    const state = tempDir();
+    const file = randomFile(tempDir(), 'e.bin', 4 * MiB);
+    const args = ['--tus', server.endpoint, '-T', file.path, '--part-size', '1M', '--resume', '--retry', '2'];
+    const current: { run?: ReturnType<typeof cli> } = {};
+    let patches = 0;
+    server.fault = (req) => {
+      if (req.method !== 'PATCH' || ++patches !== 3) return undefined;
+      setImmediate(() => current.run!.signal('SIGINT'));
+      return { hang: true };
+    };
+    current.run = cli(args, state);
+    const first = await current.run.result;
+    expect(first.code, first.stderr).toBe(130);
+    expect(first.stderr).toContain('the session is kept');
+    server.fault = () => undefined;
+    const second = await cli(args, state).result;
+    expect(second.code, second.stderr).toBe(0);
+    expect(server.log.filter((l) => l.startsWith('POST'))).toHaveLength(1);
+    expect(server.sha256(second.stdout.trim())).toBe(file.sha256);
+  });
+
+  it('Ctrl-C without --resume abandons the upload (tus termination)', async () => {
+    const server = await startTusServer(tempDir());
+    const file = randomFile(tempDir(), 'f.bin', 4 * MiB);
+    const current: { run?: ReturnType<typeof cli> } = {};
+    let patches = 0;
+    server.fault = (req) => {
+      if (req.method !== 'PATCH' || ++patches !== 2) return undefined;
+      setImmediate(() => current.run!.signal('SIGINT'));
+      return { hang: true };
+    };
+    current.run = cli(['--tus', server.endpoint, '-T', file.path, '--part-size', '1M'], tempDir());
+    const first = await current.run.result;
+    expect(first.code).toBe(130);
+    expect(first.stderr).toContain('abandoned');
+    const url = server.log.find((l) => l.startsWith('DELETE'));
+    expect(url).toBeDefined();
+    expect(existsSync(server.fileOf(`http://h${url!.slice(7)}`))).toBe(false);
+  });
+
+  it.each([
+    [['--tus', 'http://127.0.0.1:9/files'], '-T FILE'],
+    [['--tus', 'http://127.0.0.1:9/files', '-T', '-'], 'standard input'],
+    [['--tus', 'ftp://h/files', '-T', 'x'], 'http(s) URL'],
+    [['--tus', 'http://h/f', '--resumable', 'http://h/u', '-T', 'x'], 'cannot be used together'],
+    [['--tus', 'http://h/f', '-T', 'x', '-F', 'a=b'], '--form cannot be used'],
+    [['--part-size', '1M', '-T', 'x', 'http://h/'], 'goes with --tus'],
+    [['--tus', 'http://h/f', '-T', 'x', '--part-size', '0'], '--part-size'],
+    [['--tus', 'http://h/f', '-T', 'x', '--parallel', '65'], '--parallel'],
+    [['--resumable', 'http://h/u', '-T', 'x', '--s3-complete', 'http://h/c'], '--s3-complete goes with'],
+  ])('usage error: %j', async (args, message) => {
+    const run = await cli(args, tempDir()).result;
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(message);
+  });
+
+  it('a missing file: exit 26', async () => {
+    const run = await cli(['--tus', 'http://127.0.0.1:9/files', '-T', join(tempDir(), 'missing')], tempDir()).result;
+    expect(run.code).toBe(26);
+  });
+});

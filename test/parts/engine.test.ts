@@ -1,0 +1,273 @@
+import { truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { googleResumable, PartsError, s3Parts, tus, uploadParts, type SessionStore } from '../../src/index.js';
+import { openFilesUnder, tempDir } from '../helpers/files.js';
+import { startS3Fake } from './fakes/s3.js';
+import { bytesOf, KiB, MiB, randomFile, s3ForFake } from './helpers.js';
+
+const rejection = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (e: unknown) => e as PartsError,
+  );
+const dummy = s3Parts({ start: 'http://127.0.0.1:9/b/k?uploads', partUrl: () => 'http://127.0.0.1:9/b/k' });
+
+describe('uploadParts: hostile options, each a typed ERR_INVALID_OPTION before anything is read or sent', () => {
+  const cases: Array<[string, unknown]> = [
+    ['no options', undefined],
+    ['no protocol', {}],
+    ['a protocol that is not one', { protocol: { name: 's3' } }],
+    ['partSize NaN', { protocol: dummy, partSize: NaN }],
+    ['partSize Infinity', { protocol: dummy, partSize: Infinity }],
+    ['partSize 0', { protocol: dummy, partSize: 0 }],
+    ['partSize negative', { protocol: dummy, partSize: -1 }],
+    ['partSize over 5 GiB for S3', { protocol: dummy, partSize: 2 ** 33 }],
+    ['concurrency 0', { protocol: dummy, concurrency: 0 }],
+    ['concurrency 65', { protocol: dummy, concurrency: 65 }],
+    ['concurrency 2**31', { protocol: dummy, concurrency: 2 ** 31 }],
+    ['concurrency a string', { protocol: dummy, concurrency: '4' }],
+    ['a misspelt key', { protocol: dummy, concurency: 4 }],
+    ['store a number', { protocol: dummy, store: 5 }],
+    ['store an empty path', { protocol: dummy, store: '' }],
+    ['store without delete', { protocol: dummy, store: { get() {}, set() {} } }],
+    ['keepSession "yes"', { protocol: dummy, keepSession: 'yes' }],
+    ['signal not a signal', { protocol: dummy, signal: {} }],
+    ['onProgress not a function', { protocol: dummy, onProgress: 5 }],
+    ['retry.limit negative', { protocol: dummy, retry: { limit: -1 } }],
+    ['retry misspelt', { protocol: dummy, retry: { limt: 2 } }],
+    ['timeout Infinity', { protocol: dummy, timeout: Infinity }],
+    ['agent not an agent', { protocol: dummy, agent: {} }],
+  ];
+  it.each(cases)('%s', async (_name, options) => {
+    const file = randomFile(tempDir(), 'x.bin', 10);
+    const error = await rejection(uploadParts(file.path, options as never));
+    expect(error).toBeInstanceOf(PartsError);
+    expect(error!.code).toBe('ERR_INVALID_OPTION');
+  });
+
+  const factories: Array<[string, () => unknown]> = [
+    ['s3Parts without partUrl', () => s3Parts({ start: 'http://h/k' } as never)],
+    ['s3Parts with start and uploadId', () => s3Parts({ start: 'http://h/k', uploadId: 'u', partUrl: () => '' })],
+    ['s3Parts with neither', () => s3Parts({ partUrl: () => '' })],
+    ['s3Parts with an ftp start', () => s3Parts({ start: 'ftp://h/k', partUrl: () => '' })],
+    ['s3Parts checksum crc64', () => s3Parts({ uploadId: 'u', partUrl: () => '', checksum: 'crc64' as never })],
+    [
+      's3Parts a header with CRLF',
+      () => s3Parts({ uploadId: 'u', partUrl: () => '', headers: { 'x-a': 'b\r\nc: d' } }),
+    ],
+    ['s3Parts misspelt', () => s3Parts({ uploadId: 'u', partUrl: () => '', completUrl: () => '' } as never)],
+    ['tus without endpoint', () => tus({})],
+    ['tus metadata name with a space', () => tus({ endpoint: 'http://h/files', metadata: { 'a b': 'c' } })],
+    ['tus metadata value not a string', () => tus({ endpoint: 'http://h/files', metadata: { a: 1 as never } })],
+    ['tus checksum crc', () => tus({ endpoint: 'http://h/files', checksum: 'crc' as never })],
+    [
+      'googleResumable with start and sessionUrl',
+      () => googleResumable({ start: 'http://h/u', sessionUrl: 'http://h/s' }),
+    ],
+    ['googleResumable metadata a string', () => googleResumable({ start: 'http://h/u', metadata: 'x' as never })],
+  ];
+  it.each(factories)('%s', (_name, make) => {
+    expect(make).toThrow(PartsError);
+    try {
+      make();
+    } catch (error) {
+      expect((error as PartsError).code).toBe('ERR_INVALID_OPTION');
+    }
+  });
+});
+
+describe('uploadParts: sources', () => {
+  it('a stream cannot be read again: ERR_INVALID_VALUE', async () => {
+    const error = await rejection(uploadParts(Readable.from(['x']) as never, { protocol: dummy, store: false }));
+    expect(error!.code).toBe('ERR_INVALID_VALUE');
+  });
+
+  it('a missing file and a directory: ERR_INVALID_VALUE', async () => {
+    const dir = tempDir();
+    for (const path of [join(dir, 'missing'), dir, '']) {
+      const error = await rejection(uploadParts(path, { protocol: dummy, store: false }));
+      expect(error!.code).toBe('ERR_INVALID_VALUE');
+    }
+  });
+
+  it('bytes and a Blob are sent like a file (no session kept for them)', async () => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const { data, sha256 } = bytesOf(200 * KiB + 3);
+    for (const [key, source] of [
+      ['bytes', data],
+      ['blob', new Blob([data])],
+    ] as const) {
+      const store: SessionStore = { get: () => expect.fail('no session for bytes'), set: () => {}, delete: () => {} };
+      await uploadParts(source, { protocol: s3ForFake(fake, key), partSize: 64 * KiB, store });
+      expect(fake.objects.get(key)?.sha256).toBe(sha256);
+    }
+  });
+
+  it('a file that changes while it is sent: ERR_SOURCE_CHANGED, the upload abandoned', async () => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const dir = tempDir();
+    const file = randomFile(dir, 'changing.bin', 4 * MiB);
+    fake.fault = ({ partNumber, attempt }) => {
+      if (partNumber === 2 && attempt === 1) truncateSync(file.path, 3 * MiB);
+      return undefined;
+    };
+    const error = await rejection(
+      uploadParts(file.path, {
+        protocol: s3ForFake(fake, 'changing.bin'),
+        partSize: MiB,
+        concurrency: 1,
+        store: false,
+      }),
+    );
+    expect(error!.code).toBe('ERR_SOURCE_CHANGED');
+    expect(error!.abandoned).toBe(true);
+    expect(fake.objects.size).toBe(0);
+  });
+});
+
+describe('uploadParts: the edges of every buffer, over a real socket', () => {
+  const sizes = [0, 1, 16383, 16384, 16385, 65535, 65536, 65537, MiB - 1, MiB, MiB + 1];
+  it.each(sizes)('%i bytes in parts of 16 KiB and of 64 KiB, from a file and from bytes', async (size) => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const dir = tempDir();
+    const { data, sha256 } = bytesOf(size, size + 1);
+    writeFileSync(join(dir, 'f'), data);
+    for (const partSize of [16384, 65536]) {
+      for (const source of [join(dir, 'f'), data]) {
+        const key = `${partSize}-${typeof source}`;
+        const seen: number[] = [];
+        const result = await uploadParts(source, {
+          protocol: s3ForFake(fake, key),
+          partSize,
+          concurrency: 3,
+          store: false,
+          onProgress: (n) => seen.push(n),
+        });
+        expect(fake.objects.get(key)?.sha256).toBe(sha256);
+        expect(result.parts).toHaveLength(Math.max(1, Math.ceil(size / partSize)));
+        expect(seen.at(-1)).toBe(size);
+      }
+    }
+  });
+
+  it('a small body split at every byte (parts of 1 byte)', async () => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const { data, sha256 } = bytesOf(37);
+    const result = await uploadParts(data, {
+      protocol: s3ForFake(fake, 'tiny'),
+      partSize: 1,
+      concurrency: 5,
+      store: false,
+    });
+    expect(result.parts).toHaveLength(37);
+    expect(fake.objects.get('tiny')?.sha256).toBe(sha256);
+  });
+});
+
+describe('uploadParts: stopping', () => {
+  it('an abort signal: no part starts after it, those in flight stop, the upload is aborted, files closed', async () => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const dir = tempDir();
+    const file = randomFile(dir, 'a.bin', 16 * MiB);
+    const controller = new AbortController();
+    let partsSeen = 0;
+    fake.fault = ({ partNumber }) => {
+      if (partNumber === undefined) return undefined;
+      if (++partsSeen === 3) setImmediate(() => controller.abort(new Error('user stop')));
+      return { hang: true };
+    };
+    const error = await rejection(
+      uploadParts(file.path, {
+        protocol: s3ForFake(fake, 'a.bin'),
+        partSize: MiB,
+        concurrency: 3,
+        store: false,
+        signal: controller.signal,
+      }),
+    );
+    expect(error!.code).toBe('ERR_ABORTED');
+    expect(error!.abandoned).toBe(true);
+    expect(partsSeen).toBe(3);
+    expect(fake.uploads.size).toBe(0);
+    expect(openFilesUnder(dir)).toEqual([]);
+  });
+
+  it('an onProgress that throws: ERR_CALLBACK_FAILED, abandoned', async () => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const file = randomFile(tempDir(), 'b.bin', 2 * MiB);
+    const error = await rejection(
+      uploadParts(file.path, {
+        protocol: s3ForFake(fake, 'b.bin'),
+        partSize: MiB,
+        store: false,
+        onProgress: (loaded) => {
+          if (loaded > 100 * KiB) throw new Error('boom');
+        },
+      }),
+    );
+    expect(error!.code).toBe('ERR_CALLBACK_FAILED');
+    expect(fake.uploads.size).toBe(0);
+  });
+
+  it('a partUrl that throws, or gives no http URL: typed', async () => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const file = randomFile(tempDir(), 'c.bin', 100);
+    const throwing = s3ForFake(fake, 'c.bin', {
+      partUrl: () => {
+        throw new Error('no signer');
+      },
+    });
+    expect((await rejection(uploadParts(file.path, { protocol: throwing, store: false })))!.code).toBe(
+      'ERR_CALLBACK_FAILED',
+    );
+    const ftp = s3ForFake(fake, 'c.bin', { partUrl: () => 'ftp://h/x' });
+    expect((await rejection(uploadParts(file.path, { protocol: ftp, store: false })))!.code).toBe('ERR_INVALID_VALUE');
+  });
+
+  it('a server that never answers, with timeout: ERR_PIECE_FAILED caused by ERR_TIMEOUT', async () => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const file = randomFile(tempDir(), 'd.bin', 100);
+    fake.fault = ({ partNumber }) => (partNumber ? { hang: true } : undefined);
+    const error = await rejection(
+      uploadParts(file.path, { protocol: s3ForFake(fake, 'd.bin'), store: false, timeout: 200, retry: 0 }),
+    );
+    expect(error!.code).toBe('ERR_PIECE_FAILED');
+    expect((error!.cause as { code?: string }).code).toBe('ERR_TIMEOUT');
+  });
+
+  it('a session store that fails: ERR_STORE_FAILED', async () => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const file = randomFile(tempDir(), 'e.bin', 100);
+    const store: SessionStore = {
+      get: () => {
+        throw new Error('disk gone');
+      },
+      set: () => {},
+      delete: () => {},
+    };
+    expect((await rejection(uploadParts(file.path, { protocol: s3ForFake(fake, 'e.bin'), store })))!.code).toBe(
+      'ERR_STORE_FAILED',
+    );
+  });
+
+  it('progress never goes back by more than the pieces in flight, and ends at the size', async () => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const file = randomFile(tempDir(), 'f.bin', 6 * MiB);
+    fake.fault = ({ partNumber, attempt }) =>
+      attempt === 1 && partNumber! % 2 === 0 ? { resetAfter: 512 * KiB } : undefined;
+    const seen: number[] = [];
+    await uploadParts(file.path, {
+      protocol: s3ForFake(fake, 'f.bin'),
+      partSize: MiB,
+      concurrency: 2,
+      store: false,
+      retry: { backoff: 5 },
+      onProgress: (n) => seen.push(n),
+    });
+    for (let i = 1; i < seen.length; i++) expect(seen[i - 1]! - seen[i]!).toBeLessThanOrEqual(MiB);
+    expect(seen.at(-1)).toBe(6 * MiB);
+    expect(Math.max(...seen.slice(1).map((n, i) => n - seen[i]!))).toBeLessThanOrEqual(MiB);
+  });
+});

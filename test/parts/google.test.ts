@@ -1,0 +1,130 @@
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { googleResumable, PartsError, uploadParts } from '../../src/index.js';
+import { tempDir } from '../helpers/files.js';
+import { startGoogleFake } from './fakes/google.js';
+import { KiB, MiB, randomFile } from './helpers.js';
+
+const stored = (body: string) => JSON.parse(body) as { sha256: string; size: string; name: string };
+
+describe("uploadParts with googleResumable (a server following Google's published protocol)", () => {
+  it('starts a session with the metadata, sends Content-Range pieces in order, returns the final metadata', async () => {
+    const fake = await startGoogleFake();
+    const file = randomFile(tempDir(), 'a.bin', 3 * MiB + 7);
+    const result = await uploadParts(file.path, {
+      protocol: googleResumable({
+        start: fake.start,
+        metadata: { name: 'a.bin' },
+        contentType: 'application/octet-stream',
+      }),
+      partSize: MiB,
+      concurrency: 4,
+      store: false,
+    });
+    expect(result.status).toBe(200);
+    expect(stored(result.body)).toMatchObject({ name: 'a.bin', sha256: file.sha256, size: String(3 * MiB + 7) });
+    expect(fake.log.filter((l) => l.startsWith('PUT'))).toEqual([
+      `PUT bytes 0-${MiB - 1}/${3 * MiB + 7}`,
+      `PUT bytes ${MiB}-${2 * MiB - 1}/${3 * MiB + 7}`,
+      `PUT bytes ${2 * MiB}-${3 * MiB - 1}/${3 * MiB + 7}`,
+      `PUT bytes ${3 * MiB}-${3 * MiB + 6}/${3 * MiB + 7}`,
+    ]);
+  });
+
+  it('a reset mid-piece: the status query says what was kept, and the rest goes from there', async () => {
+    const fake = await startGoogleFake();
+    const file = randomFile(tempDir(), 'b.bin', 2 * MiB);
+    let puts = 0;
+    fake.fault = ({ method, range }) =>
+      method === 'PUT' && !range?.includes('*') && ++puts === 2 ? { resetAfter: 700 * KiB } : undefined;
+    const result = await uploadParts(file.path, {
+      protocol: googleResumable({ start: fake.start }),
+      partSize: MiB,
+      store: false,
+      retry: { backoff: 10 },
+    });
+    expect(stored(result.body).sha256).toBe(file.sha256);
+    expect(fake.log).toContain(`PUT bytes */${2 * MiB}`);
+    // 512 KiB of the cut piece were kept: the next piece starts there.
+    expect(fake.log).toContain(`PUT bytes ${MiB + 512 * KiB}-${2 * MiB - 1}/${2 * MiB}`);
+  });
+
+  it('a server that loses stored bytes (a lower Range): they are sent again', async () => {
+    const fake = await startGoogleFake();
+    const file = randomFile(tempDir(), 'c.bin', 3 * MiB);
+    let puts = 0;
+    fake.fault = ({ method }) => (method === 'PUT' && ++puts === 2 ? { lose: 256 * KiB } : undefined);
+    const result = await uploadParts(file.path, {
+      protocol: googleResumable({ start: fake.start }),
+      partSize: MiB,
+      store: false,
+    });
+    expect(stored(result.body).sha256).toBe(file.sha256);
+    expect(fake.log).toContain(`PUT bytes ${2 * MiB - 256 * KiB}-${3 * MiB - 256 * KiB - 1}/${3 * MiB}`);
+  });
+
+  it('a 503 storm beyond the retries: ERR_PIECE_FAILED, the session cancelled (499)', async () => {
+    const fake = await startGoogleFake();
+    const file = randomFile(tempDir(), 'd.bin', MiB);
+    fake.fault = ({ method }) => (method === 'PUT' ? { status: 503, retryAfter: '0' } : undefined);
+    const error = (await uploadParts(file.path, {
+      protocol: googleResumable({ start: fake.start }),
+      store: false,
+      retry: { limit: 2, backoff: 10 },
+    }).catch((e: unknown) => e)) as PartsError;
+    expect(error).toBeInstanceOf(PartsError);
+    expect(error.code).toBe('ERR_PIECE_FAILED');
+    expect(error.abandoned).toBe(true);
+    expect(fake.sessions.size).toBe(0);
+  });
+
+  it('a Retry-After longer than retry.maxRetryAfter is not waited for', async () => {
+    const fake = await startGoogleFake();
+    const file = randomFile(tempDir(), 'e.bin', MiB);
+    fake.fault = ({ method }) => (method === 'PUT' ? { status: 429, retryAfter: '3600' } : undefined);
+    const error = (await uploadParts(file.path, {
+      protocol: googleResumable({ start: fake.start }),
+      store: false,
+      retry: { maxRetryAfter: 1000 },
+    }).catch((e: unknown) => e)) as PartsError;
+    expect(error.code).toBe('ERR_PIECE_FAILED');
+    expect(error.status).toBe(429);
+  });
+
+  it('a session that expired (410): ERR_SESSION_EXPIRED', async () => {
+    const fake = await startGoogleFake();
+    const file = randomFile(tempDir(), 'f.bin', 2 * MiB);
+    let puts = 0;
+    fake.fault = ({ method }) => (method === 'PUT' && ++puts === 2 ? { status: 410 } : undefined);
+    const error = (await uploadParts(file.path, {
+      protocol: googleResumable({ start: fake.start }),
+      partSize: MiB,
+      store: false,
+    }).catch((e: unknown) => e)) as PartsError;
+    expect(error.code).toBe('ERR_SESSION_EXPIRED');
+    expect(error.stored).toEqual([{ start: 0, end: MiB }]);
+  });
+
+  it('an empty file is finished by the status query', async () => {
+    const fake = await startGoogleFake();
+    const dir = tempDir();
+    writeFileSync(join(dir, 'empty'), '');
+    const result = await uploadParts(join(dir, 'empty'), {
+      protocol: googleResumable({ start: fake.start }),
+      store: false,
+    });
+    expect(stored(result.body)).toMatchObject({ size: '0', sha256: createHash('sha256').digest('hex') });
+  });
+
+  it('refuses a partSize that is not a multiple of 256 KiB', async () => {
+    const file = randomFile(tempDir(), 'g.bin', 10);
+    const error = (await uploadParts(file.path, {
+      protocol: googleResumable({ start: 'http://127.0.0.1:9/x' }),
+      partSize: MiB + 1,
+      store: false,
+    }).catch((e: unknown) => e)) as PartsError;
+    expect(error.code).toBe('ERR_INVALID_OPTION');
+  });
+});

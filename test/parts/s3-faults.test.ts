@@ -1,0 +1,184 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PartsError, s3Parts, uploadParts } from '../../src/index.js';
+import { openFilesUnder, tempDir } from '../helpers/files.js';
+import { startS3Fake } from './fakes/s3.js';
+import { bytesOf, KiB, MiB, randomFile, s3ForFake } from './helpers.js';
+
+const rejection = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (e: unknown) => e as PartsError,
+  );
+
+describe('s3Parts fault table (against the S3 fake)', () => {
+  it('a reset mid-part and a 503 with Retry-After: each part retried on its own, byte for byte', async () => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const file = randomFile(tempDir(), 'a.bin', 6 * MiB);
+    fake.fault = ({ partNumber, attempt }) =>
+      attempt > 1
+        ? undefined
+        : partNumber === 2
+          ? { resetAfter: 300 * KiB }
+          : partNumber === 4
+            ? { status: 503, retryAfter: '0' }
+            : undefined;
+    const result = await uploadParts(file.path, {
+      protocol: s3ForFake(fake, 'a.bin'),
+      partSize: MiB,
+      store: false,
+      retry: { backoff: 10 },
+    });
+    expect(result.completed).toBe(true);
+    expect(fake.objects.get('a.bin')?.sha256).toBe(file.sha256);
+    expect(fake.uploads.size).toBe(0);
+  });
+
+  it('a 503 storm: refused for good after the retries; no part starts after, in-flight ones stop, the upload is aborted', async () => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const dir = tempDir();
+    const file = randomFile(dir, 'b.bin', 20 * MiB);
+    fake.fault = ({ partNumber }) =>
+      partNumber === 3
+        ? { status: 503, code: 'SlowDown' }
+        : partNumber !== undefined && partNumber > 3
+          ? { hang: true }
+          : undefined;
+    const error = await rejection(
+      uploadParts(file.path, {
+        protocol: s3ForFake(fake, 'b.bin'),
+        partSize: MiB,
+        concurrency: 3,
+        store: false,
+        retry: { limit: 2, backoff: 10 },
+      }),
+    );
+    expect(error).toBeInstanceOf(PartsError);
+    expect(error!.code).toBe('ERR_PIECE_FAILED');
+    expect(error!.status).toBe(503);
+    expect(error!.abandoned).toBe(true);
+    expect(error!.stored.map((p) => p.partNumber)).toEqual([1, 2]);
+    // Parts 4 and 5 were in flight (held by the server): stopped, not sent again; none after them started.
+    const puts = fake.log.filter((l) => l.startsWith('PUT'));
+    expect(puts.filter((l) => l.includes('partNumber')).length).toBeLessThanOrEqual(2 + 3 + 2);
+    expect(fake.uploads.size).toBe(0);
+    expect(openFilesUnder(dir)).toEqual([]);
+  });
+
+  it('a server that loses a stored part: completing finds it missing, it is sent again, then completed', async () => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const file = randomFile(tempDir(), 'c.bin', 3 * MiB);
+    let lost = false;
+    fake.fault = ({ method, query }) => {
+      if (method === 'POST' && query.has('uploadId') && !lost) {
+        lost = true;
+        fake.uploads.get(query.get('uploadId')!)!.parts.delete(2);
+      }
+      return undefined;
+    };
+    const result = await uploadParts(file.path, { protocol: s3ForFake(fake, 'c.bin'), partSize: MiB, store: false });
+    expect(result.completed).toBe(true);
+    expect(fake.objects.get('c.bin')?.sha256).toBe(file.sha256);
+    expect(fake.log.filter((l) => l.startsWith('POST c.bin?uploadId'))).toHaveLength(2);
+  });
+
+  it('an upload that expired (NoSuchUpload): ERR_SESSION_EXPIRED', async () => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const file = randomFile(tempDir(), 'd.bin', 2 * MiB);
+    fake.fault = ({ partNumber }) => (partNumber === 2 ? { status: 404, code: 'NoSuchUpload' } : undefined);
+    const error = await rejection(
+      uploadParts(file.path, { protocol: s3ForFake(fake, 'd.bin'), partSize: MiB, concurrency: 1, store: false }),
+    );
+    expect(error!.code).toBe('ERR_SESSION_EXPIRED');
+    expect(error!.stored).toHaveLength(1);
+  });
+
+  it('an ETag that is not the MD5 of the bytes sent: ERR_CHECKSUM_MISMATCH, nothing completed', async () => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const file = randomFile(tempDir(), 'e.bin', 2 * MiB);
+    fake.fault = ({ partNumber }) => (partNumber === 2 ? { etag: '"0123456789abcdef0123456789abcdef"' } : undefined);
+    const error = await rejection(
+      uploadParts(file.path, { protocol: s3ForFake(fake, 'e.bin'), partSize: MiB, store: false }),
+    );
+    expect(error!.code).toBe('ERR_CHECKSUM_MISMATCH');
+    expect(fake.objects.size).toBe(0);
+    expect(fake.uploads.size).toBe(0);
+  });
+
+  it.each(['md5', 'crc32', 'sha256'] as const)(
+    'checksum %s: computed before each part, given to partUrl, checked by the server',
+    async (checksum) => {
+      const fake = await startS3Fake({ minPartSize: 0 });
+      const file = randomFile(tempDir(), 'f.bin', 2 * MiB + 1);
+      const given: Array<string | undefined> = [];
+      const protocol = s3ForFake(fake, 'f.bin', {
+        checksum,
+        partUrl: (n, { uploadId, checksum: value }) => {
+          given.push(value);
+          return fake.presign('PUT', 'f.bin', { partNumber: String(n), uploadId });
+        },
+      });
+      const result = await uploadParts(file.path, { protocol, partSize: MiB, store: false });
+      expect(given).toHaveLength(3);
+      expect(given.every((value) => typeof value === 'string' && value.length > 0)).toBe(true);
+      expect(fake.objects.get('f.bin')?.sha256).toBe(file.sha256);
+      if (checksum !== 'md5')
+        expect(result.parts[0]).toHaveProperty(checksum === 'crc32' ? 'ChecksumCRC32' : 'ChecksumSHA256');
+    },
+  );
+
+  it('without completeUrl: the parts come back for the caller to complete, the upload is left open', async () => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const { data, sha256 } = bytesOf(MiB + 5);
+    let uploadId = '';
+    const result = await uploadParts(data, {
+      protocol: s3Parts({
+        start: () => {
+          uploadId = 'given';
+          fake.uploads.set('given', { key: 'g.bin', parts: new Map(), attempts: new Map() });
+          return 'given';
+        },
+        partUrl: (n, info) => fake.presign('PUT', 'g.bin', { partNumber: String(n), uploadId: info.uploadId }),
+      }),
+      partSize: MiB,
+    });
+    expect(uploadId).toBe('given');
+    expect(result).toMatchObject({ uploadId: 'given', completed: false, size: MiB + 5 });
+    expect(result.parts).toEqual([
+      { PartNumber: 1, ETag: fake.uploads.get('given')!.parts.get(1)!.etag },
+      { PartNumber: 2, ETag: fake.uploads.get('given')!.parts.get(2)!.etag },
+    ]);
+    expect(sha256).toHaveLength(64);
+  });
+
+  it('resumes with a ListParts answer that spans several pages', async () => {
+    const fake = await startS3Fake({ minPartSize: 0, pageSize: 2 });
+    const dir = tempDir();
+    const file = randomFile(dir, 'h.bin', 7 * 64 * KiB);
+    const store = join(dir, 'sessions');
+    const controller = new AbortController();
+    fake.fault = ({ partNumber }) => (partNumber === 6 ? (controller.abort(), { hang: true }) : undefined);
+    const error = await rejection(
+      uploadParts(file.path, {
+        protocol: s3ForFake(fake, 'h.bin'),
+        partSize: 64 * KiB,
+        concurrency: 1,
+        store,
+        keepSession: true,
+        signal: controller.signal,
+      }),
+    );
+    expect(error!.code).toBe('ERR_ABORTED');
+    expect(error!.abandoned).toBe(false);
+    fake.fault = () => undefined;
+    const result = await uploadParts(file.path, {
+      protocol: s3ForFake(fake, 'h.bin'),
+      partSize: 64 * KiB,
+      concurrency: 1,
+      store,
+    });
+    expect(result.resumedBytes).toBe(5 * 64 * KiB);
+    expect(fake.objects.get('h.bin')?.sha256).toBe(file.sha256);
+    expect(fake.log.filter((l) => l.startsWith('GET h.bin?uploadId')).length).toBeGreaterThanOrEqual(3);
+  });
+});

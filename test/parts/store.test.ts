@@ -1,0 +1,60 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { defaultSessionDirectory, fileSessionStore, type PartsSession } from '../../src/index.js';
+import { tempDir } from '../helpers/files.js';
+
+const session = (n: number): PartsSession => ({
+  version: 1,
+  protocol: 's3',
+  target: 'http://h/b/k',
+  path: '/data/f',
+  size: n,
+  mtimeNs: '1',
+  ino: '2',
+  dev: '3',
+  partSize: 8,
+  state: { uploadId: 'u', parts: {} },
+  updated: new Date(0).toISOString(),
+});
+
+describe('fileSessionStore', () => {
+  it('keeps one JSON file per session, written whole (a temporary file renamed over it), none left behind', async () => {
+    const dir = join(tempDir(), 'sessions');
+    const store = fileSessionStore(dir);
+    await Promise.all(Array.from({ length: 20 }, (_, i) => store.set('key', session(i))));
+    await store.set('other', session(100));
+    expect(readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+    expect(readdirSync(dir)).toHaveLength(2);
+    expect((await store.get('key'))!.size).toBeLessThan(20);
+    expect((await store.get('other'))!.size).toBe(100);
+    await store.delete('key');
+    await store.delete('key');
+    expect(await store.get('key')).toBeUndefined();
+  });
+
+  it('a file that is not a session (edited, truncated) reads as none', async () => {
+    const dir = join(tempDir(), 'sessions');
+    const store = fileSessionStore(dir);
+    await store.set('key', session(1));
+    const [name] = readdirSync(dir);
+    for (const text of ['', '{', '{"version":2}', JSON.stringify({ ...session(1), size: 'x' })]) {
+      writeFileSync(join(dir, name!), text);
+      expect(await store.get('key')).toBeUndefined();
+    }
+    expect(readFileSync(join(dir, name!), 'utf8')).not.toBe('');
+  });
+
+  it('the default directory follows XDG_STATE_HOME, else ~/.local/state', () => {
+    const saved = process.env.XDG_STATE_HOME;
+    try {
+      process.env.XDG_STATE_HOME = '/srv/state';
+      expect(defaultSessionDirectory()).toBe('/srv/state/multipart-poster/sessions');
+      process.env.XDG_STATE_HOME = 'relative';
+      expect(defaultSessionDirectory()).toMatch(/\.local\/state\/multipart-poster\/sessions$/);
+    } finally {
+      if (saved === undefined) delete process.env.XDG_STATE_HOME;
+      else process.env.XDG_STATE_HOME = saved;
+    }
+  });
+});

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { PartsError, tus, uploadParts } from '../../src/index.js';
+import { tempDir } from '../helpers/files.js';
+import { startTusSpecServer } from './fakes/tus-spec.js';
+import { MiB, randomFile, sha256 } from './helpers.js';
+
+describe('tus extensions where the server offers them', () => {
+  it('concatenation: partial uploads in parallel, joined by a final one; Upload-Checksum on each PATCH', async () => {
+    const server = await startTusSpecServer();
+    const file = randomFile(tempDir(), 'a.bin', 5 * MiB + 3);
+    const result = await uploadParts(file.path, {
+      protocol: tus({ endpoint: server.endpoint, metadata: { filename: 'a.bin' } }),
+      partSize: MiB,
+      concurrency: 3,
+      store: false,
+    });
+    expect(result.partials).toHaveLength(3);
+    expect(sha256(server.bytes(result.url))).toBe(file.sha256);
+    expect(server.log.filter((l) => l.startsWith('POST') && l.endsWith('partial'))).toHaveLength(3);
+    expect(server.log.filter((l) => l.includes('final;'))).toHaveLength(1);
+  });
+
+  it('a checksum mismatch (460) is ERR_CHECKSUM_MISMATCH and every upload of the session is terminated', async () => {
+    const server = await startTusSpecServer();
+    const file = randomFile(tempDir(), 'b.bin', 3 * MiB);
+    let patches = 0;
+    server.corrupt = () => ++patches === 2;
+    const error = (await uploadParts(file.path, {
+      protocol: tus({ endpoint: server.endpoint }),
+      partSize: MiB,
+      concurrency: 2,
+      store: false,
+    }).catch((e: unknown) => e)) as PartsError;
+    expect(error.code).toBe('ERR_CHECKSUM_MISMATCH');
+    expect(error.abandoned).toBe(true);
+    expect(server.uploads.size).toBe(0);
+  });
+
+  it('parallel: false and checksum: false send one plain upload', async () => {
+    const server = await startTusSpecServer();
+    const file = randomFile(tempDir(), 'c.bin', 2 * MiB);
+    const result = await uploadParts(file.path, {
+      protocol: tus({ endpoint: server.endpoint, parallel: false, checksum: false }),
+      partSize: MiB,
+      concurrency: 4,
+      store: false,
+    });
+    expect(result.partials).toEqual([]);
+    expect(sha256(server.bytes(result.url))).toBe(file.sha256);
+  });
+});

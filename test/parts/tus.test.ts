@@ -1,0 +1,80 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PartsError, tus, uploadParts } from '../../src/index.js';
+import { tempDir } from '../helpers/files.js';
+import { startTusServer } from './fakes/tus-server.js';
+import { KiB, MiB, randomFile } from './helpers.js';
+
+describe('uploadParts with tus against @tus/server', () => {
+  it('stores a file in PATCH pieces; no concatenation offered, so one piece at a time', async () => {
+    const server = await startTusServer(tempDir());
+    const file = randomFile(tempDir(), 'a.bin', 5 * MiB + 17);
+    const seen: number[] = [];
+    const result = await uploadParts(file.path, {
+      protocol: tus({ endpoint: server.endpoint, metadata: { filename: 'a.bin' } }),
+      partSize: MiB,
+      concurrency: 4,
+      store: false,
+      onProgress: (loaded) => seen.push(loaded),
+    });
+    expect(server.sha256(result.url)).toBe(file.sha256);
+    expect(result.partials).toEqual([]);
+    expect(server.log.filter((l) => l.startsWith('PATCH'))).toHaveLength(6);
+    expect(seen.at(-1)).toBe(5 * MiB + 17);
+  });
+
+  it('a reset mid-piece: asks the offset (HEAD) and goes on from it, nothing sent twice but what the server lost', async () => {
+    const server = await startTusServer(tempDir());
+    const file = randomFile(tempDir(), 'b.bin', 4 * MiB);
+    let patches = 0;
+    server.fault = (req) => (req.method === 'PATCH' && ++patches === 2 ? { resetAfter: 300 * KiB } : undefined);
+    const result = await uploadParts(file.path, {
+      protocol: tus({ endpoint: server.endpoint }),
+      partSize: MiB,
+      store: false,
+      retry: { limit: 2, backoff: 10 },
+    });
+    expect(server.sha256(result.url)).toBe(file.sha256);
+    expect(server.log.some((l) => l.startsWith('HEAD'))).toBe(true);
+    expect(server.received).toBeLessThan(4 * MiB + MiB);
+  });
+
+  it('a 503 storm with Retry-After: retried while the policy allows, then refused for good and terminated', async () => {
+    const dir = tempDir();
+    const server = await startTusServer(dir);
+    const file = randomFile(tempDir(), 'c.bin', 2 * MiB);
+    server.fault = (req) =>
+      req.method === 'PATCH' || req.method === 'HEAD' ? { status: 503, retryAfter: '0' } : undefined;
+    const retries: number[] = [];
+    const error = (await uploadParts(file.path, {
+      protocol: tus({ endpoint: server.endpoint }),
+      partSize: MiB,
+      store: false,
+      retry: { limit: 3, backoff: 10, onRetry: ({ attempt }) => retries.push(attempt) },
+    }).catch((e: unknown) => e)) as PartsError;
+    expect(error).toBeInstanceOf(PartsError);
+    expect(error.code).toBe('ERR_PIECE_FAILED');
+    expect(error.status).toBe(503);
+    expect(retries).toEqual([1, 2, 3]);
+    expect(error.abandoned).toBe(true);
+    expect(existsSync(server.fileOf(error.session!))).toBe(false);
+  });
+
+  it('an upload that expired (404): ERR_SESSION_EXPIRED and the session is forgotten', async () => {
+    const server = await startTusServer(tempDir());
+    const store = join(tempDir(), 'sessions');
+    const file = randomFile(tempDir(), 'd.bin', 2 * MiB);
+    server.fault = (req) => (req.method === 'PATCH' ? { status: 404 } : undefined);
+    const error = (await uploadParts(file.path, {
+      protocol: tus({ endpoint: server.endpoint }),
+      partSize: MiB,
+      store,
+    }).catch((e: unknown) => e)) as PartsError;
+    expect(error.code).toBe('ERR_SESSION_EXPIRED');
+    server.fault = () => undefined;
+    const result = await uploadParts(file.path, { protocol: tus({ endpoint: server.endpoint }), partSize: MiB, store });
+    expect(result.resumedBytes).toBe(0);
+    expect(server.sha256(result.url)).toBe(file.sha256);
+  });
+});
