@@ -380,32 +380,36 @@ const tsCases: Record<string, TsCase> = {
 };
 
 describe('the installed types', () => {
-  it.concurrent.for(Object.keys(tsCases))('type-check a TypeScript consumer with %s', async (label, { expect }) => {
-    const { files, type, ...options } = tsCases[label]!;
-    const dir = join(app, `ts-${label.replaceAll(' ', '-')}`);
-    mkdirSync(dir);
-    writeFileSync(join(dir, 'package.json'), JSON.stringify(type ? { type } : {}));
-    writeFileSync(
-      join(dir, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          ...options,
-          strict: true,
-          noEmit: true,
-          target: 'ES2022',
-          types: ['node'],
-          typeRoots: [join(root, 'node_modules/@types')],
-        },
-        files: Object.keys(files),
-      }),
-    );
-    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-    const { code, output } = await run(
-      process.execPath,
-      [join(root, 'node_modules/typescript/bin/tsc'), '-p', dir],
-      dir,
-    );
-    expect(output).toBe('');
-    expect(code).toBe(0);
-  });
+  it.concurrent.for(Object.keys(tsCases))(
+    'type-check a TypeScript consumer with %s',
+    { timeout: 180_000 },
+    async (label, { expect }) => {
+      const { files, type, ...options } = tsCases[label]!;
+      const dir = join(app, `ts-${label.replaceAll(' ', '-')}`);
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'package.json'), JSON.stringify(type ? { type } : {}));
+      writeFileSync(
+        join(dir, 'tsconfig.json'),
+        JSON.stringify({
+          compilerOptions: {
+            ...options,
+            strict: true,
+            noEmit: true,
+            target: 'ES2022',
+            types: ['node'],
+            typeRoots: [join(root, 'node_modules/@types')],
+          },
+          files: Object.keys(files),
+        }),
+      );
+      for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+      const { code, output } = await run(
+        process.execPath,
+        [join(root, 'node_modules/typescript/bin/tsc'), '-p', dir],
+        dir,
+      );
+      expect(output).toBe('');
+      expect(code).toBe(0);
+    },
+  );
 });
