@@ -17,10 +17,16 @@ export function describe(value: unknown): string {
   return `${typeof value} ${String(value)}`;
 }
 
+/**
+ * Every key of an options type, as an object typed `Record<keyof Options, true>`: adding an option to
+ * the type without adding it here fails to compile, so the key check cannot forget it.
+ */
+export type OptionRegistry<Options> = Readonly<Record<keyof Options, true>>;
+
 /** Checks that `options` is a plain options object whose keys are all in `known`. */
 export function checkOptionKeys<T extends object>(
   options: T | undefined,
-  known: readonly string[],
+  known: readonly string[] | Readonly<Record<string, true>>,
   fail: OptionError,
   what = 'options',
 ): T {
@@ -28,12 +34,50 @@ export function checkOptionKeys<T extends object>(
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw fail(`${what} must be an object, not ${describe(options)}`);
   }
+  const isKnown = Array.isArray(known)
+    ? (key: string) => known.includes(key)
+    : (key: string) => Object.hasOwn(known, key);
   // for...in rather than Object.keys: no array per call (a MultipartParam per field of 100,000).
   for (const key in options) {
-    if (Object.hasOwn(options, key) && !known.includes(key))
-      throw fail(`unknown option ${JSON.stringify(key)} in ${what}; known: ${known.join(', ')}`);
+    if (Object.hasOwn(options, key) && !isKnown(key)) {
+      const names = Array.isArray(known) ? known : Object.keys(known);
+      throw fail(`unknown option ${JSON.stringify(key)} in ${what}; known: ${names.join(', ')}`);
+    }
   }
   return options;
+}
+
+/**
+ * A count of bytes (a size, a limit, a block size): a whole number from `min` to
+ * Number.MAX_SAFE_INTEGER, or undefined. The one byte-count check: NaN, Infinity, fractions,
+ * negative numbers and non-numbers all fail with `fail`'s error.
+ */
+export function checkByteCount(value: unknown, what: string, fail: OptionError, min = 0): number | undefined {
+  if (value === undefined) return undefined;
+  if (!(Number.isSafeInteger(value) && (value as number) >= min)) {
+    throw fail(`${what} must be a whole number of bytes, at least ${min}, not ${describe(value)}`);
+  }
+  // -0 passes the test above; Blob.slice(-0) aborts Node 20: a count is never negative zero.
+  return (value as number) + 0;
+}
+
+/**
+ * An AbortSignal, or undefined. Recognised by its shape, not its class: a signal from another
+ * realm or a polyfill works as well as Node's own.
+ */
+export function checkSignal(value: unknown, what: string, fail: OptionError): AbortSignal | undefined {
+  if (value === undefined) return undefined;
+  const signal = value as Partial<AbortSignal> | null;
+  if (
+    typeof signal !== 'object' ||
+    signal === null ||
+    typeof signal.aborted !== 'boolean' ||
+    typeof signal.addEventListener !== 'function' ||
+    typeof signal.removeEventListener !== 'function'
+  ) {
+    throw fail(`${what} must be an AbortSignal, not ${describe(value)}`);
+  }
+  return value as AbortSignal;
 }
 
 /** A whole number in [min, max], or undefined. */
@@ -93,7 +137,8 @@ export function checkByteRange(
       );
     }
   }
-  const [from, to] = range as [number, number];
+  // -0 passes as 0, but Blob.slice(-0) aborts the process on Node 20: it is made 0 here.
+  const [from, to] = (range as [number, number]).map((bound) => bound + 0) as [number, number];
   if (from > to || to > length)
     throw new MultipartError(
       'ERR_INVALID_RANGE',
