@@ -6,12 +6,13 @@ import { BOUNDARY, MultipartParam, partOf, PIECES, reportToCb, type ParamsInput 
 import { BlockPool, isBlobLike, type BlobLike, type ByteSource, type StreamLike } from './sources.js';
 import { DEFAULT_BLOCK_SIZE, DEFAULT_SYNC_READ_LIMIT, LoopTurns, streamPieces, type StreamSettings } from './stream.js';
 import { iterableToReadableStream, piecesToBlob } from './web.js';
-import { removeSpooled, spool, SPOOL_DEFAULTS, type SpoolOptions } from './spool.js';
+import { removeSpooled, spoolParts, spoolSettings, type SpoolOptions } from './spool.js';
 import {
+  checkByteCount,
   checkByteRange,
   checkFunction,
   checkOptionKeys,
-  checkString,
+  checkSignal,
   describe,
   encodeOptionError,
   TOKEN,
@@ -199,6 +200,7 @@ export async function multipartEncode(params: ParamsInput, options: EncodeOption
   const subtype = checkSubtype(options.subtype);
   const parameters = checkParameters(options.parameters);
   const settings = readSettings(options);
+  const spooling = spoolSettings(options.spool, encodeOptionError);
   const list = MultipartParam.fromParams(params);
   const formData = subtype.toLowerCase() === 'form-data';
   if (!formData && list.length === 0) {
@@ -219,8 +221,14 @@ export async function multipartEncode(params: ParamsInput, options: EncodeOption
     });
   }
   const spooled: string[] = [];
-  const parts = await spoolParts(list.map(partOf), spoolSettings(options.spool), spooled, options.signal);
-  const pieces = await planInSlices(parts, { boundary, disposition: formData ? 'form-data' : 'attachment', chosen });
+  const parts = await spoolParts(list.map(partOf), spooling, spooled, options.signal);
+  let pieces: Piece<MultipartParam>[];
+  try {
+    pieces = await planInSlices(parts, { boundary, disposition: formData ? 'form-data' : 'attachment', chosen });
+  } catch (error) {
+    await removeSpooled(spooled); // a boundary found in spooled data, a refused nested body: no file stays behind
+    throw error;
+  }
   const reportsParts = list.some((param) => param.cb !== undefined || isNested(partOf(param).data));
   const body = new Body(pieces, reportsParts ? { ...settings, onPartProgress: reportToCb } : settings, boundary);
   return Object.freeze({
@@ -329,7 +337,7 @@ export async function rawBody(
     ['type', 'size', 'start', 'end', 'onProgress', 'blockSize', 'syncReadLimit', 'spool', 'signal'],
     encodeOptionError,
   );
-  const spooling = spoolSettings(options.spool);
+  const spooling = spoolSettings(options.spool, encodeOptionError);
   if (options.type !== undefined) assertHeaderValue(options.type, 'the content type');
   const settings = readSettings(options);
   const { type, start, end } = options;
@@ -386,21 +394,10 @@ export async function rawBody(
 
 /** The read options, checked and with their defaults: resolved once, then passed down as they are. */
 function readSettings(options: ReadOptions): Settings {
-  const { signal } = options;
-  if (
-    signal !== undefined &&
-    !(
-      typeof signal === 'object' &&
-      signal !== null &&
-      typeof signal.aborted === 'boolean' &&
-      typeof signal.addEventListener === 'function'
-    )
-  ) {
-    throw encodeOptionError(`signal must be an AbortSignal, not ${describe(signal)}`);
-  }
+  checkSignal(options.signal, 'signal', encodeOptionError);
   return {
-    blockSize: checkBytes(options.blockSize, 'blockSize', 1) ?? DEFAULT_BLOCK_SIZE,
-    syncReadLimit: checkBytes(options.syncReadLimit, 'syncReadLimit', 0) ?? DEFAULT_SYNC_READ_LIMIT,
+    blockSize: checkByteCount(options.blockSize, 'blockSize', encodeOptionError, 1) ?? DEFAULT_BLOCK_SIZE,
+    syncReadLimit: checkByteCount(options.syncReadLimit, 'syncReadLimit', encodeOptionError) ?? DEFAULT_SYNC_READ_LIMIT,
     onProgress: checkFunction<BodyProgressCallback>(options.onProgress, 'onProgress', encodeOptionError),
   };
 }
@@ -446,7 +443,6 @@ export function encodedBody(
   contentType: string,
   spooled: string[],
 ): EncodedBody {
-  if (spooled.length > 0) unclaimed.register(body, spooled);
   return {
     body,
     headers: Object.freeze(headersFor(contentType, body.length)),
@@ -464,65 +460,8 @@ function keepWith(blob: Blob, body: Body): Blob {
   return blob;
 }
 
-/** Spool files of bodies nobody disposed of, removed when the body is collected. */
-const unclaimed = new FinalizationRegistry<string[]>((files) => void removeSpooled(files));
-
-/** Each one-shot stream read to its end and replaced by its bytes or a temporary file; on failure, nothing is left behind. */
-async function spoolParts(
-  parts: Part<MultipartParam>[],
-  settings: ReturnType<typeof spoolSettings>,
-  files: string[],
-  signal: AbortSignal | undefined,
-): Promise<Part<MultipartParam>[]> {
-  if (settings === undefined) return parts;
-  const out: Part<MultipartParam>[] = [];
-  try {
-    for (const part of parts) {
-      const { data } = part;
-      if (!isSource(data) || data.oneShot !== true) {
-        out.push(part);
-        continue;
-      }
-      const copy = await spool(data, settings, part.name, files, signal);
-      const size = copy instanceof Uint8Array ? copy.length : copy.size;
-      if (data.size !== undefined && size !== data.size) {
-        throw new MultipartError('ERR_SIZE_MISMATCH', `its stream held ${size} bytes, not the ${data.size} declared`, {
-          paramName: part.name,
-        });
-      }
-      out.push({ ...part, data: copy });
-    }
-  } catch (error) {
-    await removeSpooled(files);
-    throw error;
-  }
-  return out;
-}
-
-function spoolSettings(option: unknown) {
-  if (option === undefined || option === false) return undefined;
-  if (option === true) return { ...SPOOL_DEFAULTS };
-  const given = checkOptionKeys(option as SpoolOptions, ['memoryLimit', 'maxBytes', 'dir'], encodeOptionError, 'spool');
-  return {
-    memoryLimit: checkBytes(given.memoryLimit, 'spool.memoryLimit', 0) ?? SPOOL_DEFAULTS.memoryLimit,
-    maxBytes: checkBytes(given.maxBytes, 'spool.maxBytes', 0) ?? SPOOL_DEFAULTS.maxBytes,
-    dir: checkString(given.dir, 'spool.dir', encodeOptionError),
-  };
-}
-
 function headersFor(contentType: string, length: number | undefined): Record<string, string> {
   const headers: Record<string, string> = { 'Content-Type': contentType };
   if (length !== undefined) headers['Content-Length'] = String(length);
   return headers;
-}
-
-/** Checks a byte-count option: a whole number, at least `min`. */
-function checkBytes(value: unknown, option: string, min: number): number | undefined {
-  if (value !== undefined && !(Number.isSafeInteger(value) && (value as number) >= min)) {
-    throw new MultipartError(
-      'ERR_INVALID_VALUE',
-      `${option} must be a whole number of bytes, at least ${min}, not ${describe(value)}`,
-    );
-  }
-  return value as number | undefined;
 }
