@@ -465,7 +465,7 @@ describe('faults', () => {
     expect(openFilesUnder(dir)).toEqual([]);
   });
 
-  it('a file that changes size mid-upload fails with the encoder error and the server sees an aborted request', async () => {
+  it('a file that changes size mid-upload fails typed (the encoder error is cause) and the server sees an aborted request', async () => {
     const ends: string[] = [];
     const server = await startServer((req, res) => {
       req.resume();
@@ -489,9 +489,9 @@ describe('faults', () => {
       },
     });
     await expect(pending).rejects.toMatchObject({
-      name: 'MultipartError',
+      name: 'UploadError',
       code: 'ERR_SIZE_MISMATCH',
-      paramName: 'file',
+      cause: { name: 'MultipartError', code: 'ERR_SIZE_MISMATCH', paramName: 'file' },
     });
     await waitFor(() => ends.length > 0);
     expect(ends).not.toContain('end');
