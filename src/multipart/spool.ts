@@ -87,7 +87,10 @@ export async function spool(
   const next = abortableNext(reads, signal);
   const sink = new SpoolSink(settings, source.size, label);
   try {
-    for (let result = await next(); !result.done; result = await next()) await sink.add(result.value);
+    for (let result = await next(); !result.done; result = await next()) {
+      const writing = sink.add(result.value);
+      if (writing !== undefined) await writing; // most chunks are only copied: no turn of the microtask queue for them
+    }
     const copy = await sink.finish();
     if (copy instanceof FileSource) files.push(copy.path);
     return copy;
@@ -138,18 +141,24 @@ function release(source: ByteSource, reads: AsyncIterator<Uint8Array>): void {
 /** Chunks gathered before one write to the file: one write (and one thread-pool trip) per block, not per chunk. */
 const WRITE_BYTES = 1024 * 1024;
 
-/** Where a spooled stream's bytes go: memory, then a file written in WRITE_BYTES blocks. */
+/**
+ * Where a spooled stream's bytes go. Small chunks are copied into a block (the caller may reuse
+ * its buffers); a full block is kept in memory while the stream is within `memoryLimit`, then
+ * written to the file while the next block fills. A large chunk is taken on its own.
+ */
 class SpoolSink {
   readonly #settings: SpoolSettings;
   readonly #declared: number | undefined;
   readonly #label: string | undefined;
+  /** Full blocks and large chunks, in order, while everything is in memory. */
   #held: Buffer[] = [];
   #total = 0;
   #path: string | undefined;
   #file: FileHandle | undefined;
-  /** Small chunks copied here (the caller may reuse its buffers) until a block is full. */
   #block: Buffer | undefined;
   #used = 0;
+  /** The block last written to the file, to gather into again. */
+  #spare: Buffer | undefined;
 
   constructor(settings: SpoolSettings, declared: number | undefined, label: string | undefined) {
     this.#settings = settings;
@@ -157,15 +166,14 @@ class SpoolSink {
     this.#label = label;
   }
 
-  async add(chunk: Uint8Array): Promise<void> {
+  /** Takes a chunk: a promise while something is written to the file, undefined when it was only copied. */
+  add(chunk: Uint8Array): Promise<void> | undefined {
     this.#total += chunk.length;
     this.#checkLimits();
-    if (this.#file === undefined && this.#total <= this.#settings.memoryLimit) {
-      this.#held.push(Buffer.from(chunk)); // a copy: the caller may reuse its buffer
-      return;
+    if (this.#file === undefined && this.#total > this.#settings.memoryLimit) {
+      return this.#open().then(() => this.#put(chunk));
     }
-    if (this.#file === undefined) await this.#open();
-    await this.#put(chunk);
+    return this.#put(chunk);
   }
 
   /** The bytes (a stream within memoryLimit) or the file they were written to. */
@@ -174,10 +182,15 @@ class SpoolSink {
       throw new MultipartError(
         'ERR_SIZE_MISMATCH',
         `its stream held ${this.#total} bytes, not the ${this.#declared} declared`,
-        { paramName: this.#label },
+        {
+          paramName: this.#label,
+        },
       );
     }
-    if (this.#file === undefined) return Buffer.concat(this.#held, this.#total);
+    if (this.#file === undefined) {
+      const last = this.#block?.subarray(0, this.#used) ?? Buffer.alloc(0);
+      return Buffer.concat([...this.#held, last], this.#total);
+    }
     await this.#flush();
     await this.#file.close();
     this.#file = undefined;
@@ -189,9 +202,10 @@ class SpoolSink {
 
   /** Closes and removes the file of a spool that failed. */
   async discard(): Promise<void> {
+    this.#held = [];
+    this.#block = this.#spare = undefined;
     await this.#file?.close().catch(() => {});
     this.#file = undefined;
-    this.#held = [];
     if (this.#path !== undefined) await removeSpooled([this.#path]);
   }
 
@@ -202,7 +216,9 @@ class SpoolSink {
       throw new MultipartError(
         'ERR_SPOOL_LIMIT',
         `its stream holds more than the ${maxBytes} bytes spool.maxBytes allows`,
-        { paramName: this.#label },
+        {
+          paramName: this.#label,
+        },
       );
     }
     if (this.#declared !== undefined && this.#total > this.#declared) {
@@ -212,6 +228,7 @@ class SpoolSink {
     }
   }
 
+  /** Past memoryLimit: the file is made, and what memory held goes into it first. */
   async #open(): Promise<void> {
     const dir = this.#settings.dir ?? tmpdir();
     mkdirSync(dir, { recursive: true });
@@ -220,26 +237,37 @@ class SpoolSink {
     this.#file = await open(this.#path, 'wx', 0o600);
     const held = this.#held;
     this.#held = [];
-    for (const chunk of held) await this.#put(chunk);
+    for (const bytes of held) await this.#writeAll(bytes);
   }
 
-  /** Small chunks are gathered into a block; a large one goes straight to the file (after what was gathered). */
-  async #put(chunk: Uint8Array): Promise<void> {
+  #put(chunk: Uint8Array): Promise<void> | undefined {
     if (chunk.length >= WRITE_BYTES / 2) {
-      await this.#flush();
-      await this.#writeAll(chunk); // written before the next chunk is asked for: the caller's buffer is free again after
-      return;
+      const flushing = this.#flush();
+      if (this.#file === undefined) return void this.#held.push(Buffer.from(chunk)); // a copy: the caller may reuse its buffer
+      // Written before the next chunk is asked for: the caller's buffer is free again after.
+      return flushing === undefined ? this.#writeAll(chunk) : flushing.then(() => this.#writeAll(chunk));
     }
-    if (this.#used + chunk.length > WRITE_BYTES) await this.#flush();
-    this.#block ??= Buffer.allocUnsafe(WRITE_BYTES);
+    const flushing = this.#used + chunk.length > WRITE_BYTES ? this.#flush() : undefined;
+    if (this.#block === undefined) {
+      this.#block = this.#spare ?? Buffer.allocUnsafe(WRITE_BYTES);
+      this.#spare = undefined;
+    }
     this.#block.set(chunk, this.#used);
     this.#used += chunk.length;
+    return flushing;
   }
 
-  async #flush(): Promise<void> {
-    if (this.#used === 0) return;
-    await this.#writeAll(this.#block!.subarray(0, this.#used));
+  /** Hands on the gathered block (kept in memory, or written while the next one fills). */
+  #flush(): Promise<void> | undefined {
+    const block = this.#block;
+    if (block === undefined || this.#used === 0) return undefined;
+    const bytes = block.subarray(0, this.#used);
+    this.#block = undefined;
     this.#used = 0;
+    if (this.#file === undefined) return void this.#held.push(bytes);
+    return this.#writeAll(bytes).then(() => {
+      this.#spare = block;
+    });
   }
 
   async #writeAll(bytes: Uint8Array): Promise<void> {

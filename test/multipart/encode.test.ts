@@ -173,10 +173,10 @@ describe('multipartEncode: byte-exact wire format', () => {
     await expect(collect(whole.body)).rejects.toMatchObject({ code: 'ERR_BOUNDARY_IN_DATA' });
   });
 
-  it('rejects a non-positive block size and a negative sync-read limit', async () => {
-    await expect(multipartEncode({ a: 'b' }, { blockSize: 0 })).rejects.toMatchObject({ code: 'ERR_INVALID_VALUE' });
+  it('rejects a non-positive block size and a negative sync-read limit (bad options: ERR_INVALID_OPTION)', async () => {
+    await expect(multipartEncode({ a: 'b' }, { blockSize: 0 })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
     await expect(multipartEncode({ a: 'b' }, { syncReadLimit: -1 })).rejects.toMatchObject({
-      code: 'ERR_INVALID_VALUE',
+      code: 'ERR_INVALID_OPTION',
     });
   });
 });
