@@ -8,11 +8,15 @@ type OptionError = (message: string) => Error;
 export const encodeOptionError: OptionError = (message) => new MultipartError('ERR_INVALID_OPTION', message);
 export const uploadOptionError: OptionError = (message) => new UploadError('ERR_INVALID_OPTION', message);
 
-/** Describes a value for an error message: `a Map`, `"text"`, `number NaN`. */
+/** Describes a value for an error message: `a Map`, `an object`, `"text"`, `number NaN`, `undefined`. */
 export function describe(value: unknown): string {
-  if (value === null) return 'null';
+  if (value === null || value === undefined) return String(value);
   if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return `a ${(value as object).constructor?.name ?? 'object'}`;
+  if (typeof value === 'object') {
+    const name = (value as object).constructor?.name;
+    if (typeof name !== 'string' || name === '' || name === 'Object') return 'an object';
+    return `${/^[AEIOU]/i.test(name) ? 'an' : 'a'} ${name}`;
+  }
   if (typeof value === 'string') return JSON.stringify(value);
   return `${typeof value} ${String(value)}`;
 }

@@ -67,6 +67,7 @@ export async function sendAttempt(
     if (request.body === undefined) return void req.end();
     attempt.sending = writeBody(req, request.body, request.writer, state).catch((error: unknown) => {
       fail(attempt, error as Error); // the body itself failed: the server must see an aborted request
+      req.destroy(); // also when an answer came first: the body was not all sent
       return false;
     });
   });
@@ -104,7 +105,13 @@ function listen(attempt: Attempt): void {
   req.on('response', (res) => {
     if (state.failure !== undefined) return void res.destroy();
     state.answered(res);
-    void afterBody(attempt).then((bodySent) => attempt.resolve({ res, req, bodySent }));
+    void afterBody(attempt).then((bodySent) => {
+      if (state.callbackFailure === undefined) return attempt.resolve({ res, req, bodySent });
+      // A callback of the caller's threw while the answer came: the upload fails with it all the same.
+      res.destroy();
+      req.destroy();
+      attempt.reject(state.callbackFailure);
+    });
   });
 }
 
@@ -130,7 +137,8 @@ function afterBody(attempt: Attempt): Promise<boolean> {
 function typed(error: Error, url: URL, attempts: readonly UploadAttempt[]): UploadError {
   if (error instanceof UploadError) return error;
   if (error instanceof MultipartError) {
-    const code = error.code === 'ERR_SIZE_MISMATCH' ? 'ERR_SIZE_MISMATCH' : 'ERR_REQUEST_FAILED';
+    const code =
+      error.code === 'ERR_SIZE_MISMATCH' || error.code === 'ERR_CALLBACK_FAILED' ? error.code : 'ERR_REQUEST_FAILED';
     return new UploadError(code, `the body could not be sent: ${error.message}`, {
       url: url.href,
       cause: error,

@@ -18,7 +18,8 @@ export interface BodyWriterSettings {
 /**
  * Streams the body with back-pressure: true when all of it went out, false when an answer or a
  * failure came first (nothing more is read or written then). Rejects with the body's own failure
- * (its source failed, it produced other than its Content-Length); the caller aborts the request.
+ * (its source failed, it produced other than its Content-Length, a callback threw); the caller
+ * aborts the request.
  */
 export async function writeBody(
   req: ClientRequest,
@@ -29,7 +30,7 @@ export async function writeBody(
   if (settings.expectContinue && !(await awaitContinue(req, settings.expectTimeout, state))) return false;
   const total = encoded.contentLength;
   const { chunks, recycle } = recyclingChunks(encoded.body);
-  const progress = progressOf(req, total, settings.onUploadProgress);
+  const progress = progressOf(req, total, settings.onUploadProgress, state);
   const writer = new SliceWriter(req, {
     onWritten: progress.told,
     onBlockDone: recycle,
@@ -44,28 +45,72 @@ export async function writeBody(
     });
     return !(progress.failed || state.settled);
   };
-  let sent = 0;
+  let last: Buffer | undefined;
   try {
-    for (;;) {
-      const { value, done } = await chunks.next();
-      if (state.settled) return false;
-      if (done) break;
-      if (total !== undefined && sent + value.length > total)
-        throw sizeMismatch(`more than the ${total} bytes declared in Content-Length`);
-      sent += value.length;
-      writer.push(value);
-      // As a plain write and 'drain' would: small chunks go on at once, a block once the kernel has (nearly) taken it.
-      if (writer.pending > REQUEST_BUFFER_BYTES && !(await drained(REQUEST_BUFFER_BYTES))) return false;
-    }
+    last = await pump(chunks, writer, total, { drained, stopped: () => progress.failed || state.settled });
   } finally {
     await chunks.return?.();
   }
-  if (total !== undefined && sent !== total) throw sizeMismatch(`${sent} bytes, not the ${total} declared`);
+  if (last === STOPPED) return false;
+  if (last !== undefined) writer.push(last);
   if (!(await drained(0))) return false;
-  req.end(() => {
-    if (!(progress.failed || state.settled)) callBodySent(req, settings.onBodySent);
-  });
+  await finish(req, state, settings.onBodySent);
   return true;
+}
+
+/** Returned by pump when the request stopped before the body ended. */
+const STOPPED = Buffer.alloc(0);
+
+/**
+ * Hands every chunk to the writer but the one that completes Content-Length: that one is returned,
+ * to be written only once the source has ended. A source that yields a byte more then fails the
+ * request while the server still lacks a byte, so the server never takes a cut body for a whole one.
+ */
+async function pump(
+  chunks: AsyncGenerator<Buffer, void, undefined>,
+  writer: SliceWriter,
+  total: number | undefined,
+  { drained, stopped }: { drained: (limit: number) => Promise<boolean>; stopped: () => boolean },
+): Promise<Buffer | undefined> {
+  let sent = 0;
+  let last: Buffer | undefined;
+  for (;;) {
+    const { value, done } = await chunks.next();
+    if (stopped()) return STOPPED;
+    if (done) break;
+    if (value.length === 0) continue;
+    if (last !== undefined || (total !== undefined && sent + value.length > total))
+      throw sizeMismatch(`more than the ${total} bytes declared in Content-Length`);
+    sent += value.length;
+    if (sent === total) {
+      last = value;
+      continue;
+    }
+    writer.push(value);
+    // As a plain write and 'drain' would: small chunks go on at once, a block once the kernel has (nearly) taken it.
+    if (writer.pending > REQUEST_BUFFER_BYTES && !(await drained(REQUEST_BUFFER_BYTES))) return STOPPED;
+  }
+  if (total !== undefined && sent !== total) throw sizeMismatch(`${sent} bytes, not the ${total} declared`);
+  return last;
+}
+
+/**
+ * Ends the request and waits until it is all flushed (or the request settles); `onBodySent` is
+ * called if the body went out before any answer, and what it throws fails the upload.
+ */
+async function finish(req: ClientRequest, state: RequestState, onBodySent: (() => void) | undefined): Promise<void> {
+  req.end();
+  await state.until((wake) => {
+    if (req.writableFinished) wake(); // a body with a length: nothing was left to write
+    req.once('finish', wake);
+    return () => req.off('finish', wake);
+  });
+  if (state.settled || onBodySent === undefined) return; // an answer came first
+  try {
+    onBodySent();
+  } catch (cause) {
+    throw callbackFailed('onBodySent', cause, state);
+  }
 }
 
 /**
@@ -96,6 +141,7 @@ function progressOf(
   req: ClientRequest,
   total: number | undefined,
   onProgress: BodyWriterSettings['onUploadProgress'],
+  state: RequestState,
 ): { told: (bytes: number) => void; readonly failed: boolean } {
   let loaded = 0;
   let failed = false;
@@ -107,7 +153,7 @@ function progressOf(
         onProgress(loaded, total);
       } catch (cause) {
         failed = true;
-        req.destroy(new UploadError('ERR_CALLBACK_FAILED', `onUploadProgress threw: ${messageOf(cause)}`, { cause }));
+        req.destroy(callbackFailed('onUploadProgress', cause, state));
       }
     },
     get failed() {
@@ -116,12 +162,11 @@ function progressOf(
   };
 }
 
-function callBodySent(req: ClientRequest, onBodySent: (() => void) | undefined): void {
-  try {
-    onBodySent?.();
-  } catch (cause) {
-    req.destroy(new UploadError('ERR_CALLBACK_FAILED', `onBodySent threw: ${messageOf(cause)}`, { cause }));
-  }
+/** A caller's callback threw: the upload fails with it even if an answer has come meanwhile. */
+function callbackFailed(name: string, cause: unknown, state: RequestState): UploadError {
+  const error = new UploadError('ERR_CALLBACK_FAILED', `${name} threw: ${messageOf(cause)}`, { cause });
+  state.callbackFailure ??= error;
+  return error;
 }
 
 function sizeMismatch(what: string): UploadError {

@@ -41,7 +41,7 @@ export function redirectStep(question: RedirectQuestion): RedirectStep | undefin
       { url: url.href },
     );
   }
-  const next = parseHttpUrl(resolveLocation(location, url));
+  const next = nextUrl(status, location, url);
   const becomesGet = status === 303 ? method !== 'HEAD' : (status === 301 || status === 302) && method === 'POST';
   const keepsBody = question.hasBody && !becomesGet;
   if (keepsBody && !question.replayable) {
@@ -54,11 +54,22 @@ export function redirectStep(question: RedirectQuestion): RedirectStep | undefin
   return { url: next, method: becomesGet ? 'GET' : method, keepsBody, crossOrigin: next.origin !== url.origin };
 }
 
-function resolveLocation(location: string, base: URL): URL | string {
+/** The Location resolved against the hop; one that is not an http(s) URL is ERR_INVALID_URL, naming the hop that sent it. */
+function nextUrl(status: number, location: string, base: URL): URL {
+  let resolved: URL | string = location;
   try {
-    return new URL(location, base);
+    resolved = new URL(location, base);
   } catch {
-    return location; // parseHttpUrl reports it as ERR_INVALID_URL
+    // reported below, as any URL that is not http(s)
+  }
+  try {
+    return parseHttpUrl(resolved);
+  } catch (cause) {
+    throw new UploadError(
+      'ERR_INVALID_URL',
+      `the server redirected (${status}) to ${JSON.stringify(location)}: ${(cause as Error).message}`,
+      { url: base.href, cause },
+    );
   }
 }
 

@@ -7,6 +7,8 @@ import type { IncomingMessage } from 'node:http';
 export class RequestState {
   response: IncomingMessage | undefined;
   failure: Error | undefined;
+  /** A caller's callback threw: this fails the upload even when an answer came first. */
+  callbackFailure: Error | undefined;
   #wake: (() => void) | undefined;
 
   /** True once the request has an answer or has failed: nothing more is sent. */
