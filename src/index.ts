@@ -33,4 +33,11 @@ export type {
   ReadOptions,
   UploadBody,
 } from './multipart/encode.js';
-export { upload, type UploadOptions, type TlsOptions, type RetryOptions, type UploadAttempt } from './http/upload.js';
+export {
+  upload,
+  type AgentForUrl,
+  type UploadOptions,
+  type TlsOptions,
+  type RetryOptions,
+  type UploadAttempt,
+} from './http/upload.js';
