@@ -25,33 +25,3 @@ export async function wait(ms: number, options: WaitOptions = {}): Promise<void>
     throw error;
   }
 }
-
-/**
- * `promise`, or the signal's reason as soon as it aborts, whichever comes first; the listener is
- * removed either way. For a read that may never settle (a stream that never yields again): the
- * caller is released, while the read itself is left to the caller to cancel.
- */
-export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  if (signal.aborted) {
-    promise.catch(() => {}); // settled later, nobody is waiting for it any more
-    return Promise.reject(signal.reason as Error);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => {
-      promise.catch(() => {});
-      reject(signal.reason as Error);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error as Error);
-      },
-    );
-  });
-}
