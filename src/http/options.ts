@@ -154,8 +154,39 @@ export function uploadSettings(options: UploadOptions): UploadSettings {
     onBodySent: checkFunction(options.onBodySent, 'onBodySent', fail),
     retry: retryPolicy(options.retry),
     agent: checkAgent(options.agent),
-    tls: checkOptionKeys(options.tls, TLS_OPTION_KEYS, fail, 'tls'),
+    tls: checkTls(options.tls),
   };
+}
+
+const TLS_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+
+/**
+ * The tls options' types, checked before any connection: node:tls throws some of them only once
+ * its socket exists (a servername that is not a string), and that socket's own error then has no
+ * listener and ends the process.
+ */
+function checkTls(tls: TlsOptions | undefined): TlsOptions | undefined {
+  if (tls === undefined) return undefined;
+  checkOptionKeys(tls, TLS_OPTION_KEYS, fail, 'tls');
+  for (const name of ['ca', 'cert', 'key', 'pfx'] as const) {
+    const value = tls[name] as unknown;
+    const items = Array.isArray(value) ? value : [value];
+    const bad = items.find((item) => !(typeof item === 'string' || ArrayBuffer.isView(item) || isPlainObject(item)));
+    if (value !== undefined && bad !== undefined)
+      throw fail(`tls.${name} must be PEM text, a Buffer, or an array of them, not ${describe(bad)}`);
+  }
+  checkString(tls.passphrase, 'tls.passphrase', fail);
+  checkString(tls.servername, 'tls.servername', fail);
+  if (tls.rejectUnauthorized !== undefined && typeof tls.rejectUnauthorized !== 'boolean')
+    throw fail(`tls.rejectUnauthorized must be true or false, not ${describe(tls.rejectUnauthorized)}`);
+  if (tls.minVersion !== undefined && !TLS_VERSIONS.includes(tls.minVersion as string))
+    throw fail(`tls.minVersion must be one of ${TLS_VERSIONS.join(', ')}, not ${describe(tls.minVersion)}`);
+  return tls;
+}
+
+/** `{ pem, passphrase }` and `{ buf, passphrase }` entries, as node:tls takes them in key and pfx arrays. */
+function isPlainObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The encoder's own checks of the options upload() passes on, reported as upload()'s (the encoder's error is `cause`). */

@@ -102,6 +102,16 @@ describe('hostile options: each is an error naming it, before anything is sent',
     ['a boundary RFC 2046 does not allow', { boundary: 'bad boundary ' }, 'ERR_INVALID_OPTION'],
     ['a boundary that is a number', { boundary: 5 }, 'ERR_INVALID_OPTION'],
     ['tls that is a string', { tls: 'on' }, 'ERR_INVALID_OPTION'],
+    [
+      'tls.servername that is a number (node:tls would throw from a socket)',
+      { tls: { servername: 5 } },
+      'ERR_INVALID_OPTION',
+    ],
+    ['tls.rejectUnauthorized "no"', { tls: { rejectUnauthorized: 'no' } }, 'ERR_INVALID_OPTION'],
+    ['tls.ca that is a number', { tls: { ca: 5 } }, 'ERR_INVALID_OPTION'],
+    ['tls.ca with a number inside', { tls: { ca: ['x', 5] } }, 'ERR_INVALID_OPTION'],
+    ['tls.minVersion TLSv9', { tls: { minVersion: 'TLSv9' } }, 'ERR_INVALID_OPTION'],
+    ['tls.passphrase that is a Buffer', { tls: { passphrase: Buffer.from('x') } }, 'ERR_INVALID_OPTION'],
     ['options that are an array', [] as unknown as Record<string, unknown>, 'ERR_INVALID_OPTION'],
   ];
   for (const [label, options, expected] of rows) {
