@@ -33,7 +33,14 @@ export type {
   ReadOptions,
   UploadBody,
 } from './multipart/encode.js';
-export { upload, type UploadOptions, type TlsOptions, type RetryOptions, type UploadAttempt } from './http/upload.js';
+export {
+  upload,
+  type AgentForUrl,
+  type UploadOptions,
+  type TlsOptions,
+  type RetryOptions,
+  type UploadAttempt,
+} from './http/upload.js';
 export { multipartDecode, decodeBatch, decodeByteRanges, DecodeError } from './decoder/index.js';
 export type {
   MultipartDecoder,

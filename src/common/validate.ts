@@ -13,13 +13,14 @@ export const uploadOptionError: OptionError = (message) => new UploadError('ERR_
  * the value's getters do: the message of a typed error must not become an untyped one.
  */
 export function describe(value: unknown): string {
-  if (value === null) return 'null';
+  if (value === null || value === undefined) return String(value);
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'function') return `function ${nameOf(value) || '(anonymous)'}`;
   if (typeof value !== 'object') return `${typeof value} ${String(value)}`;
   const name = nameOf(constructorOf(value));
   if (name === 'Array') return 'an array';
-  return name === undefined || name === '' || name === 'Object' ? 'an object' : `a ${name}`;
+  if (name === undefined || name === '' || name === 'Object') return 'an object';
+  return `${/^[AEIOU]/i.test(name) ? 'an' : 'a'} ${name}`;
 }
 
 /** An object's constructor: 'Array' for arrays; undefined where asking throws (a revoked Proxy). */

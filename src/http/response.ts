@@ -1,4 +1,6 @@
 import type { IncomingMessage } from 'node:http';
+import { UploadError } from '../common/errors.js';
+import { messageOf } from '../common/messages.js';
 
 let webClasses: Promise<void> | undefined;
 
@@ -42,7 +44,7 @@ export function toWebResponse(
     res.once('end', onDone);
     res.once('error', onDone);
   } else {
-    body = streamOf(res, onDone);
+    body = streamOf(res, url, onDone);
   }
   const response = new Response(body, { status, statusText: res.statusMessage ?? '', headers });
   Object.defineProperty(response, 'url', { value: url });
@@ -50,7 +52,8 @@ export function toWebResponse(
   return response;
 }
 
-function streamOf(res: IncomingMessage, onDone: () => void): ReadableStream<Uint8Array> {
+/** The response body as a web stream; a body cut short fails it with a typed UploadError (an abort or timeout with its own). */
+function streamOf(res: IncomingMessage, url: string, onDone: () => void): ReadableStream<Uint8Array> {
   const chunks = res[Symbol.asyncIterator]();
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -63,7 +66,18 @@ function streamOf(res: IncomingMessage, onDone: () => void): ReadableStream<Uint
           controller.enqueue(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
         }
       } catch (error) {
-        controller.error(error);
+        controller.error(
+          error instanceof UploadError
+            ? error
+            : new UploadError(
+                'ERR_REQUEST_FAILED',
+                `the response body from ${url} was cut short: ${messageOf(error)}`,
+                {
+                  url,
+                  cause: error,
+                },
+              ),
+        );
         onDone();
       }
     },

@@ -1,5 +1,6 @@
 import type { UploadAttempt } from '../common/errors.js';
 import { UploadError } from '../common/errors.js';
+import { messageOf } from '../common/messages.js';
 import {
   checkFunction,
   checkInteger,
@@ -9,6 +10,7 @@ import {
   MAX_TIMER_MS,
   TOKEN,
   uploadOptionError as fail,
+  type OptionRegistry,
 } from '../common/validate.js';
 
 export interface RetryOptions {
@@ -67,16 +69,16 @@ export interface RetryPolicy {
   onRetry: ((info: UploadAttempt) => void) | undefined;
 }
 
-const RETRY_KEYS = [
-  'limit',
-  'methods',
-  'statusCodes',
-  'errorCodes',
-  'backoff',
-  'maxRetryAfter',
-  'maxRetryTime',
-  'onRetry',
-];
+const RETRY_KEYS: OptionRegistry<RetryOptions> = {
+  limit: true,
+  methods: true,
+  statusCodes: true,
+  errorCodes: true,
+  backoff: true,
+  maxRetryAfter: true,
+  maxRetryTime: true,
+  onRetry: true,
+};
 
 /**
  * Checks `retry` (a number or an options object) and returns the policy. No option means got's
@@ -152,11 +154,7 @@ function callerBackoff(backoff: (attempt: number) => number): (attempt: number) 
     try {
       ms = backoff(attempt);
     } catch (cause) {
-      throw new UploadError(
-        'ERR_CALLBACK_FAILED',
-        `retry.backoff threw: ${cause instanceof Error ? cause.message : String(cause)}`,
-        { cause },
-      );
+      throw new UploadError('ERR_CALLBACK_FAILED', `retry.backoff threw: ${messageOf(cause)}`, { cause });
     }
     if (!(typeof ms === 'number' && Number.isFinite(ms) && ms >= 0 && ms <= MAX_TIMER_MS)) {
       throw new UploadError(
@@ -180,11 +178,4 @@ export function parseRetryAfter(value: string | string[] | undefined, now = Date
   if (!/^[A-Za-z]{3,9}, .+ GMT$|^[A-Za-z]{3} [A-Za-z]{3} +\d{1,2} \d\d:\d\d:\d\d \d{4}$/.test(text)) return undefined;
   const at = Date.parse(text.endsWith('GMT') ? text : `${text} GMT`);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
-/** The error code a failed attempt is judged by: the socket error's, or ECONNRESET for a connection closed without an answer. */
-export function failureReason(error: unknown): string | undefined {
-  if (!(error instanceof UploadError) || error.code !== 'ERR_REQUEST_FAILED') return undefined;
-  const code = (error.cause as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' ? code : 'ECONNRESET';
 }

@@ -140,7 +140,6 @@ export function encodedBody(
   contentType: string,
   spooled: string[],
 ): EncodedBody {
-  if (spooled.length > 0) unclaimed.register(body, spooled);
   return {
     body,
     headers: Object.freeze(headersFor(contentType, body.length)),
@@ -157,9 +156,6 @@ function keepWith(blob: Blob, body: Body): Blob {
   owners.set(blob, body);
   return blob;
 }
-
-/** Spool files of bodies nobody disposed of, removed when the body is collected. */
-const unclaimed = new FinalizationRegistry<string[]>((files) => void removeSpooled(files));
 
 /** A request's headers for a body: `Content-Type`, and `Content-Length` when the length is known. */
 export function headersFor(contentType: string, length: number | undefined): Record<string, string> {

@@ -9,23 +9,19 @@ import {
   ENCODE_OPTIONS,
   RAW_BODY_OPTIONS,
   readSettings,
-  spoolSettings,
   type EncodeOptions,
   type RawBodyOptions,
-  type SpoolSettings,
 } from './options.js';
 import { checkContentType } from './param-options.js';
 import { MultipartParam, partOf, reportToCb, type MultipartParamOptions, type ParamsInput } from './param.js';
 import { isBlobLike, type BlobLike, type ByteSource, type StreamLike } from './sources.js';
-import { removeSpooled, spool } from './spool.js';
+import { removeSpooled, spoolParts, spoolSettings } from './spool.js';
 import { LoopTurns } from './turns.js';
 import {
   isNested,
-  isSource,
   multipartContentType,
   unframedPieces,
   wirePieces,
-  withData,
   type Framing,
   type Part,
   type Piece,
@@ -53,14 +49,20 @@ export async function multipartEncode(params: ParamsInput, options: EncodeOption
   const subtype = checkSubtype(options.subtype);
   const contentType = multipartContentType(subtype, boundary, checkParameters(options.parameters));
   const settings = readSettings(options);
-  const spooling = spoolSettings(options.spool);
+  const spooling = spoolSettings(options.spool, encodeOptionError);
   const list = MultipartParam.fromParams(params);
   const formData = subtype.toLowerCase() === 'form-data';
   checkPartCount(list, subtype, formData);
   const spooled: string[] = [];
   const parts = await spoolParts(list.map(partOf), spooling, spooled, options.signal);
   const framing: Framing = { boundary, disposition: formData ? 'form-data' : 'attachment', chosen };
-  const pieces = await planInSlices(parts, framing, turns);
+  let pieces: Piece<MultipartParam>[];
+  try {
+    pieces = await planInSlices(parts, framing, turns);
+  } catch (error) {
+    await removeSpooled(spooled); // a boundary found in spooled data, a refused nested body: no file stays behind
+    throw error;
+  }
   const reportsParts = parts.some((part) => part.owner.cb !== undefined || isNested(part.data));
   const withParts = reportsParts ? { ...settings, onPartProgress: reportToCb } : settings;
   const body = new Body(pieces, withParts, { boundary, contentType });
@@ -117,7 +119,7 @@ export async function rawBody(
 ): Promise<EncodedBody> {
   checkOptionKeys(options, RAW_BODY_OPTIONS, encodeOptionError);
   checkByteCount(options.size, 'size', encodeOptionError);
-  const spooling = spoolSettings(options.spool);
+  const spooling = spoolSettings(options.spool, encodeOptionError);
   checkContentType(options.type, 'body');
   const settings = readSettings(options);
   const param = await rawParam(source, options);
@@ -166,37 +168,4 @@ function sizedAsDeclared(param: MultipartParam, size: number | undefined): Multi
     });
   }
   return param;
-}
-
-/** Each one-shot stream read to its end and replaced by its bytes or a temporary file; on failure, nothing is left behind. */
-async function spoolParts(
-  parts: Part<MultipartParam>[],
-  settings: SpoolSettings | undefined,
-  files: string[],
-  signal: AbortSignal | undefined,
-): Promise<Part<MultipartParam>[]> {
-  if (settings === undefined) return parts;
-  const out: Part<MultipartParam>[] = [];
-  try {
-    for (const part of parts) {
-      const { data } = part;
-      if (!isSource(data) || data.oneShot !== true) {
-        out.push(part);
-        continue;
-      }
-      const label = part.name ?? undefined;
-      const copy = await spool(data, settings, label, files, signal);
-      const size = copy instanceof Uint8Array ? copy.length : copy.size;
-      if (data.size !== undefined && size !== data.size) {
-        throw new MultipartError('ERR_SIZE_MISMATCH', `its stream held ${size} bytes, not the ${data.size} declared`, {
-          paramName: label,
-        });
-      }
-      out.push(withData(part, copy));
-    }
-  } catch (error) {
-    await removeSpooled(files);
-    throw error;
-  }
-  return out;
 }

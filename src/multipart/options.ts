@@ -1,14 +1,12 @@
 import type { MultipartParam } from './param.js';
-import { SPOOL_DEFAULTS, type SpoolOptions } from './spool.js';
+import type { SpoolOptions } from './spool.js';
 import { DEFAULT_BLOCK_SIZE, DEFAULT_SYNC_READ_LIMIT, type StreamSettings } from './stream.js';
 import type { HeaderLine } from './wire.js';
 import {
   checkFunction,
   checkByteCount,
   checkInteger,
-  checkOptionKeys,
   checkSignal,
-  checkString,
   describe,
   encodeOptionError,
   TOKEN,
@@ -86,7 +84,6 @@ export const RAW_BODY_OPTIONS: OptionRegistry<RawBodyOptions> = {
   start: true,
   end: true,
 };
-const SPOOL_OPTIONS: OptionRegistry<SpoolOptions> = { memoryLimit: true, maxBytes: true, dir: true };
 
 /** How a body is streamed, once the caller's options are checked; the total and the pool are the stream's own. */
 export type BodySettings = Omit<StreamSettings<MultipartParam>, 'total' | 'pool'>;
@@ -141,18 +138,4 @@ export function checkParameters(parameters: EncodeOptions['parameters']): Header
     }
     return [key, value] as const;
   });
-}
-
-export type SpoolSettings = Required<Omit<SpoolOptions, 'dir'>> & Pick<SpoolOptions, 'dir'>;
-
-/** The spool option, checked: undefined when streams are not spooled. */
-export function spoolSettings(option: unknown): SpoolSettings | undefined {
-  if (option === undefined || option === false) return undefined;
-  if (option === true) return { ...SPOOL_DEFAULTS };
-  const given = checkOptionKeys(option as SpoolOptions, SPOOL_OPTIONS, encodeOptionError, 'spool');
-  return {
-    memoryLimit: checkBytes(given.memoryLimit, 'spool.memoryLimit', 0) ?? SPOOL_DEFAULTS.memoryLimit,
-    maxBytes: checkBytes(given.maxBytes, 'spool.maxBytes', 0) ?? SPOOL_DEFAULTS.maxBytes,
-    dir: checkString(given.dir, 'spool.dir', encodeOptionError),
-  };
 }

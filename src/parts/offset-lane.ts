@@ -1,6 +1,6 @@
 import { UploadError } from '../common/errors.js';
 import { messageOf } from '../common/messages.js';
-import { failureReason } from '../http/retry.js';
+import { failureReason } from '../http/retry-decision.js';
 import { PartsError } from './errors.js';
 import type { PartsContext } from './protocol.js';
 

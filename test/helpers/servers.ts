@@ -13,6 +13,9 @@ export const tls = {
   key: readFileSync(join(tlsDir, 'server.key')),
   clientCert: readFileSync(join(tlsDir, 'client.crt')),
   clientKey: readFileSync(join(tlsDir, 'client.key')),
+  /** A server certificate for the name localhost only: not valid for 127.0.0.1. */
+  nameOnlyCert: readFileSync(join(tlsDir, 'name-only.crt')),
+  nameOnlyKey: readFileSync(join(tlsDir, 'name-only.key')),
 };
 
 export interface TestServer {

@@ -342,3 +342,34 @@ describe('Retry-After and backoff', () => {
     expect(exponentialBackoff(40, 1000, () => 1)).toBe(30_000);
   });
 });
+
+describe('a retried answer is let go of', () => {
+  it('one that stalls half way is dropped, its connection closed', async () => {
+    let attempts = 0;
+    let stalledClosed = false;
+    const server = net.createServer((socket) => {
+      socket.once('data', () => {
+        attempts++;
+        if (attempts === 1) {
+          socket.on('close', () => (stalledClosed = true));
+          socket.write('HTTP/1.1 503 Busy\r\ncontent-length: 10\r\n\r\n12345'); // and never the rest
+        } else socket.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok');
+      });
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/`;
+      const response = await upload(
+        url,
+        { a: 'b' },
+        { method: 'PUT', retry: { limit: 1, backoff: 1 }, expectContinue: false },
+      );
+      expect(await response.text()).toBe('ok');
+      for (let i = 0; i < 100 && !stalledClosed; i++) await new Promise((r) => setTimeout(r, 30));
+      expect(stalledClosed).toBe(true);
+    } finally {
+      server.close();
+    }
+  });
+});

@@ -76,7 +76,9 @@ describe('streamPieces: how pieces become chunks', () => {
       chosen: false,
     });
     const chunks = await chunksOf(pieces);
-    const expected = Buffer.concat(pieces.map(({ data }) => Buffer.from(inMemory(data as Exclude<typeof data, ByteSource>))));
+    const expected = Buffer.concat(
+      pieces.map(({ data }) => Buffer.from(inMemory(data as Exclude<typeof data, ByteSource>))),
+    );
     expect(Buffer.concat(chunks).equals(expected)).toBe(true);
     for (const chunk of chunks.slice(0, -1)) {
       expect(chunk.length).toBeGreaterThan(64 * 1024 - 100); // each piece is under 100 bytes

@@ -1,0 +1,174 @@
+import type { ClientRequest } from 'node:http';
+import { UploadError } from '../common/errors.js';
+import { messageOf } from '../common/messages.js';
+import { recyclingChunks, type EncodedBody } from '../multipart/encode.js';
+import type { RequestState } from './request-state.js';
+import { SliceWriter } from './slices.js';
+
+/** A request's own buffer (Node's default highWaterMark): the body loop reads on while no more than this waits to be sent. */
+const REQUEST_BUFFER_BYTES = 16 * 1024;
+
+export interface BodyWriterSettings {
+  expectContinue: boolean;
+  expectTimeout: number;
+  onUploadProgress: ((loaded: number, total: number | undefined) => void) | undefined;
+  onBodySent: (() => void) | undefined;
+}
+
+/**
+ * Streams the body with back-pressure: true when all of it went out, false when an answer or a
+ * failure came first (nothing more is read or written then). Rejects with the body's own failure
+ * (its source failed, it produced other than its Content-Length, a callback threw); the caller
+ * aborts the request.
+ */
+export async function writeBody(
+  req: ClientRequest,
+  encoded: EncodedBody,
+  settings: BodyWriterSettings,
+  state: RequestState,
+): Promise<boolean> {
+  if (settings.expectContinue && !(await awaitContinue(req, settings.expectTimeout, state))) return false;
+  const total = encoded.contentLength;
+  const { chunks, recycle } = recyclingChunks(encoded.body);
+  const progress = progressOf(req, total, settings.onUploadProgress, state);
+  const writer = new SliceWriter(req, {
+    onWritten: progress.told,
+    onBlockDone: recycle,
+    stopped: () => progress.failed || state.settled,
+    fine: settings.onUploadProgress !== undefined,
+  });
+  // Waits until at most `limit` bytes are still on their way to the kernel; false if the request stopped meanwhile.
+  const drained = async (limit: number) => {
+    await state.until((wake) => {
+      void writer.whenPendingAtMost(limit).then(wake);
+      return () => writer.wake();
+    });
+    return !(progress.failed || state.settled);
+  };
+  let last: Buffer | undefined;
+  try {
+    last = await pump(chunks, writer, total, { drained, stopped: () => progress.failed || state.settled });
+  } finally {
+    await chunks.return?.();
+  }
+  if (last === STOPPED) return false;
+  if (last !== undefined) writer.push(last);
+  if (!(await drained(0))) return false;
+  await finish(req, state, settings.onBodySent);
+  return true;
+}
+
+/** Returned by pump when the request stopped before the body ended. */
+const STOPPED = Buffer.alloc(0);
+
+/**
+ * Hands every chunk to the writer but the one that completes Content-Length: that one is returned,
+ * to be written only once the source has ended. A source that yields a byte more then fails the
+ * request while the server still lacks a byte, so the server never takes a cut body for a whole one.
+ */
+async function pump(
+  chunks: AsyncGenerator<Buffer, void, undefined>,
+  writer: SliceWriter,
+  total: number | undefined,
+  { drained, stopped }: { drained: (limit: number) => Promise<boolean>; stopped: () => boolean },
+): Promise<Buffer | undefined> {
+  let sent = 0;
+  let last: Buffer | undefined;
+  for (;;) {
+    const { value, done } = await chunks.next();
+    if (stopped()) return STOPPED;
+    if (done) break;
+    if (value.length === 0) continue;
+    if (last !== undefined || (total !== undefined && sent + value.length > total))
+      throw sizeMismatch(`more than the ${total} bytes declared in Content-Length`);
+    sent += value.length;
+    if (sent === total) {
+      last = value;
+      continue;
+    }
+    writer.push(value);
+    // As a plain write and 'drain' would: small chunks go on at once, a block once the kernel has (nearly) taken it.
+    if (writer.pending > REQUEST_BUFFER_BYTES && !(await drained(REQUEST_BUFFER_BYTES))) return STOPPED;
+  }
+  if (total !== undefined && sent !== total) throw sizeMismatch(`${sent} bytes, not the ${total} declared`);
+  return last;
+}
+
+/**
+ * Ends the request and waits until it is all flushed (or the request settles); `onBodySent` is
+ * called if the body went out before any answer, and what it throws fails the upload.
+ */
+async function finish(req: ClientRequest, state: RequestState, onBodySent: (() => void) | undefined): Promise<void> {
+  req.end();
+  await state.until((wake) => {
+    if (req.writableFinished) wake(); // a body with a length: nothing was left to write
+    req.once('finish', wake);
+    return () => req.off('finish', wake);
+  });
+  if (state.settled || onBodySent === undefined) return; // an answer came first
+  try {
+    onBodySent();
+  } catch (cause) {
+    throw callbackFailed('onBodySent', cause, state);
+  }
+}
+
+/**
+ * Sends the head alone and waits for `100 Continue`, at most `timeout` ms (then the body goes
+ * anyway, as curl does); false when a final answer or a failure came first.
+ */
+async function awaitContinue(req: ClientRequest, timeout: number, state: RequestState): Promise<boolean> {
+  // The head goes out once the agent has given the request a socket: a proxy agent has built
+  // (and, with Expect, queued) it by then; with other agents nothing has, and it is flushed here.
+  const flush = () => {
+    if (!req.headersSent) req.flushHeaders();
+  };
+  if (req.socket) flush();
+  else req.once('socket', flush);
+  await state.until((wake) => {
+    req.once('continue', wake);
+    const timer = setTimeout(wake, timeout);
+    return () => {
+      req.off('continue', wake);
+      clearTimeout(timer);
+    };
+  });
+  return !state.settled;
+}
+
+/** Progress as the kernel takes the bytes; a callback that throws fails the request with ERR_CALLBACK_FAILED. */
+function progressOf(
+  req: ClientRequest,
+  total: number | undefined,
+  onProgress: BodyWriterSettings['onUploadProgress'],
+  state: RequestState,
+): { told: (bytes: number) => void; readonly failed: boolean } {
+  let loaded = 0;
+  let failed = false;
+  return {
+    told: (bytes) => {
+      loaded += bytes;
+      if (onProgress === undefined || failed) return;
+      try {
+        onProgress(loaded, total);
+      } catch (cause) {
+        failed = true;
+        req.destroy(callbackFailed('onUploadProgress', cause, state));
+      }
+    },
+    get failed() {
+      return failed;
+    },
+  };
+}
+
+/** A caller's callback threw: the upload fails with it even if an answer has come meanwhile. */
+function callbackFailed(name: string, cause: unknown, state: RequestState): UploadError {
+  const error = new UploadError('ERR_CALLBACK_FAILED', `${name} threw: ${messageOf(cause)}`, { cause });
+  state.callbackFailure ??= error;
+  return error;
+}
+
+function sizeMismatch(what: string): UploadError {
+  return new UploadError('ERR_SIZE_MISMATCH', `the body produced ${what}; nothing past it was sent`);
+}

@@ -1,0 +1,50 @@
+import { UploadError, type UploadAttempt } from '../common/errors.js';
+import { onAbort } from './abort.js';
+
+/**
+ * One upload's lifetime: the caller's signal and the timeout folded into one signal that every
+ * attempt, wait and response body listens to, and the attempts retried so far.
+ */
+export class UploadControl {
+  /** Attempts that failed and were retried; shared (live) with the errors this upload raises. */
+  readonly attempts: UploadAttempt[] = [];
+  readonly started = Date.now();
+  /** When the timeout ends, in ms since the epoch (Infinity: no timeout). */
+  readonly deadline: number;
+  readonly #controller = new AbortController();
+  readonly #timer: NodeJS.Timeout | undefined;
+  readonly #unsubscribe: () => void = () => {};
+  /** Held here (the caller's signal holds it weakly): dropped with the upload. */
+  readonly #onUserAbort: () => void;
+
+  constructor(signal: AbortSignal | undefined, timeout: number | undefined) {
+    this.deadline = timeout === undefined ? Infinity : this.started + timeout;
+    const attempts = this.attempts;
+    this.#onUserAbort = () =>
+      this.#abort(new UploadError('ERR_ABORTED', 'the upload was aborted', { cause: signal?.reason, attempts }));
+    if (signal?.aborted) this.#onUserAbort();
+    else if (signal !== undefined) this.#unsubscribe = onAbort(signal, this.#onUserAbort);
+    if (timeout !== undefined) {
+      // Not unref'd: a stream that never yields must not let the process exit with the upload pending.
+      this.#timer = setTimeout(
+        () => this.#abort(new UploadError('ERR_TIMEOUT', `the upload took longer than ${timeout} ms`, { attempts })),
+        timeout,
+      );
+    }
+  }
+
+  /** Aborts (with ERR_ABORTED or ERR_TIMEOUT as its reason) when the caller aborts or the time is up. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  #abort(reason: UploadError): void {
+    if (!this.#controller.signal.aborted) this.#controller.abort(reason);
+  }
+
+  /** Releases the timer and the caller's signal; runs once the upload is over (its response body read, too). */
+  finish(): void {
+    clearTimeout(this.#timer);
+    this.#unsubscribe();
+  }
+}

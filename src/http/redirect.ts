@@ -1,0 +1,90 @@
+import { UploadError } from '../common/errors.js';
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+export interface RedirectQuestion {
+  status: number;
+  location: string | undefined;
+  /** The hop that got this answer: its URL and method, how many redirects came before it. */
+  url: URL;
+  method: string;
+  hop: number;
+  maxRedirects: number;
+  /** The request had a body, and whether it can be sent again. */
+  hasBody: boolean;
+  replayable: boolean;
+}
+
+/** Where to go next: the URL, the method, and whether the body goes along (307/308) or is dropped (a GET). */
+export interface RedirectStep {
+  url: URL;
+  method: string;
+  keepsBody: boolean;
+  /** The next hop is on another origin than this one: credentials stay behind. */
+  crossOrigin: boolean;
+}
+
+/**
+ * The redirect rule, as browsers follow it: undefined when the answer is the final one (not a
+ * redirect, no Location, or redirects off), else the next hop. 301/302 after a POST and 303 after
+ * anything but HEAD become a GET without a body; 307/308 send the same method and the same bytes.
+ * Throws a typed UploadError past `maxRedirects`, for a Location that is not an http(s) URL, and
+ * when the body would have to be sent again but its one-shot stream was read.
+ */
+export function redirectStep(question: RedirectQuestion): RedirectStep | undefined {
+  const { status, location, url, method } = question;
+  if (!REDIRECTS.has(status) || location === undefined || question.maxRedirects === 0) return undefined;
+  if (question.hop >= question.maxRedirects) {
+    throw new UploadError(
+      'ERR_TOO_MANY_REDIRECTS',
+      `more than ${question.maxRedirects} redirects, the last to ${location}`,
+      { url: url.href },
+    );
+  }
+  const next = nextUrl(status, location, url);
+  const becomesGet = status === 303 ? method !== 'HEAD' : (status === 301 || status === 302) && method === 'POST';
+  const keepsBody = question.hasBody && !becomesGet;
+  if (keepsBody && !question.replayable) {
+    throw new UploadError(
+      'ERR_BODY_NOT_REPLAYABLE',
+      `the server redirected (${status}) to ${next.href}, but the body holds a stream that was already sent; use files, Blobs or bytes`,
+      { url: url.href },
+    );
+  }
+  return { url: next, method: becomesGet ? 'GET' : method, keepsBody, crossOrigin: next.origin !== url.origin };
+}
+
+/** The Location resolved against the hop; one that is not an http(s) URL is ERR_INVALID_URL, naming the hop that sent it. */
+function nextUrl(status: number, location: string, base: URL): URL {
+  let resolved: URL | string = location;
+  try {
+    resolved = new URL(location, base);
+  } catch {
+    // reported below, as any URL that is not http(s)
+  }
+  try {
+    return parseHttpUrl(resolved);
+  } catch (cause) {
+    throw new UploadError(
+      'ERR_INVALID_URL',
+      `the server redirected (${status}) to ${JSON.stringify(location)}: ${(cause as Error).message}`,
+      { url: base.href, cause },
+    );
+  }
+}
+
+/** An http: or https: URL, else ERR_INVALID_URL. */
+export function parseHttpUrl(url: string | URL): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (cause) {
+    throw new UploadError('ERR_INVALID_URL', `invalid URL ${JSON.stringify(String(url))}`, { cause });
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new UploadError('ERR_INVALID_URL', `only http: and https: URLs can be uploaded to, not ${parsed.protocol}`, {
+      url: parsed.href,
+    });
+  }
+  return parsed;
+}

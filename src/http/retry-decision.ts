@@ -1,0 +1,81 @@
+import { MultipartError, UploadError } from '../common/errors.js';
+import { parseRetryAfter, type RetryPolicy } from './retry.js';
+
+/** How an attempt ended: an answer (with whether the whole body went out before it), or a failure. */
+export type AttemptOutcome =
+  { status: number; retryAfter: string | string[] | undefined; bodySent: boolean } | { failure: unknown };
+
+export interface RetryQuestion {
+  policy: RetryPolicy;
+  /** The attempt that just ended, from 1. */
+  attempt: number;
+  method: string;
+  outcome: AttemptOutcome;
+  /** Whether the body can be sent again (no one-shot stream in it was read). */
+  replayable: boolean;
+  /** The exchange was aborted or timed out: nothing more is tried. */
+  aborted: boolean;
+  /** Milliseconds since the epoch, now; when the first attempt began; when the exchange's timeout ends (Infinity: none). */
+  now: number;
+  started: number;
+  deadline: number;
+}
+
+/**
+ * `final`: the outcome is the upload's (an answer returned, a failure thrown). `retry`: send the
+ * request again after `delay` ms. `not-replayable`: a retry is due, but the body's one-shot stream
+ * was read already: the caller asked for retries, so it learns why there is none.
+ */
+export type RetryDecision =
+  { kind: 'final' } | { kind: 'retry' | 'not-replayable'; reason: number | string; delay: number };
+
+const FINAL: RetryDecision = { kind: 'final' };
+
+/**
+ * Whether and when an attempt is tried again: a pure function of the policy, the attempt's
+ * outcome and the clock (as got's calculate-retry-delay). Only `policy.backoff`, which may be
+ * the caller's function, can throw.
+ *
+ * An early answer (one that came before the whole body was sent: 413, 401, 403...) is judged by
+ * its status like any answer: the default statuses (408, 429, 5xx) say "later", every other
+ * refusal would come back the same, so it is final. A connection that fails with no answer to
+ * read (upload() reads an answer already in the socket before it reports a write error) is a
+ * connection failure, retried by its code.
+ */
+export function decideRetry(question: RetryQuestion): RetryDecision {
+  const { policy, attempt, method, outcome } = question;
+  if (question.aborted || attempt > policy.limit || !policy.methods.has(method)) return FINAL;
+  let reason: number | string;
+  let delay: number;
+  if ('failure' in outcome) {
+    const code = failureReason(outcome.failure);
+    if (code === undefined || (policy.errorCodes !== 'any' && !policy.errorCodes.has(code))) return FINAL;
+    reason = code;
+    delay = policy.backoff(attempt);
+  } else {
+    if (!policy.statusCodes.has(outcome.status)) return FINAL;
+    const retryAfter = parseRetryAfter(outcome.retryAfter, question.now);
+    if (retryAfter !== undefined && retryAfter > policy.maxRetryAfter) return FINAL;
+    reason = outcome.status;
+    delay = retryAfter ?? policy.backoff(attempt);
+  }
+  // A retry that could not start before the deadline is not worth waiting for: this outcome is final.
+  const resumeAt = question.now + delay;
+  if (resumeAt >= question.deadline) return FINAL;
+  if (policy.maxRetryTime !== undefined && resumeAt - question.started > policy.maxRetryTime) return FINAL;
+  if (question.replayable) return { kind: 'retry', reason, delay };
+  // Retries by default go only where they can: without the caller asking, the outcome is final, as without them.
+  return policy.explicit ? { kind: 'not-replayable', reason, delay } : FINAL;
+}
+
+/**
+ * The error code a failed attempt is judged by: the socket error's, or ECONNRESET for a connection
+ * closed without an answer. undefined for what is not the connection's failure (the body's own
+ * source failed, a callback threw, an abort): those are never retried.
+ */
+export function failureReason(error: unknown): string | undefined {
+  if (!(error instanceof UploadError) || error.code !== 'ERR_REQUEST_FAILED') return undefined;
+  if (error.cause instanceof MultipartError) return undefined;
+  const code = (error.cause as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? code : 'ECONNRESET';
+}
