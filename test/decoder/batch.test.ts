@@ -311,12 +311,12 @@ describe('multipart/x-mixed-replace: an endless stream of frames', () => {
     let frames = 0;
     for await (const part of multipartDecode(response, { maxParts: Infinity })) {
       expect((await part.bytes()).length).toBe(frame.length);
-      if (++frames === 2000) break;
+      if (++frames === 5000) break;
     }
-    expect(frames).toBe(2000);
+    expect(frames).toBe(5000);
     expect(stopped).toBe(true);
-    // 2000 frames of 100 KB went through: far more than what stayed in memory.
-    expect(process.memoryUsage().rss - before).toBeLessThan(100 * 1024 * 1024);
-    expect(produced).toBeLessThan(2010);
+    // 500 MB of frames went through; the process grew by far less (the garbage collector's slack aside).
+    expect(process.memoryUsage().rss - before).toBeLessThan(200 * 1024 * 1024);
+    expect(produced).toBeLessThan(5010);
   });
 });

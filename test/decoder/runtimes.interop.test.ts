@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { root } from '../helpers/cli.js';
+import { env } from '../helpers/package.js';
 
 // The built decoder on Bun and Deno (from the npm registry, as .ci/run fetches them): web
 // ReadableStreams in, web streams out, the same answer as on this Node.
@@ -31,7 +32,9 @@ describe('the decoder on every runtime', () => {
     '%s',
     async (name) => {
       const [command, ...args] = commands[name]!;
-      const { stdout } = await run(command!, args, { cwd: root, timeout: 180_000 });
+      // Without the npm_* variables of the npm that runs the tests (a nested npx misreads them) and Node's compile cache.
+      const childEnv = { ...env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1', DENO_NO_PROMPT: '1' };
+      const { stdout } = await run(command!, args, { cwd: root, timeout: 180_000, env: childEnv });
       expect(JSON.parse(stdout)).toEqual(expected);
     },
     200_000,
