@@ -12,11 +12,11 @@ declare const PACKAGE_VERSION: string;
 
 /** Runs the command line and resolves to the exit code; errors are one line unless --verbose. */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
+  // A command that reads its own arguments is dispatched by its name, the first argument; `serve`
+  // shares the option spec of the upload command (args.ts) and is read with it.
   if (argv[0] === 'decode') return runDecode(argv.slice(1), io);
   let verbose = argv.includes('-v') || argv.includes('--verbose');
   try {
-    // A command that reads its own arguments is dispatched here by its name, the first argument;
-    // `serve` shares the option spec of the upload command (args.ts) and is read with it.
     const options = parseOptions(argv);
     if (options.command === 'help') {
       io.stdout.write(`${USAGE}\n`);
