@@ -4,7 +4,8 @@
 // same-round ratios B/A: on a shared machine, where other processes move whole rounds, those
 // ratios hold better than either time. W3 encodes and drains 100,000 text fields; W4-loop encodes
 // W4's 2,000 files into a pipe to `cat` under the bench's event-loop monitor. Run `npm run bench`
-// once first (W4-loop reads its files from bench/.data/w4).
+// once first (W4-loop reads its files from bench/.data/w4). Beside each median, the least value
+// seen: the run the rest of the machine disturbed least.
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -75,8 +76,9 @@ if (args[0] === '--run') {
   for (const key of Object.keys(results.A[0])) {
     const ratio = median(results.A.map((r, i) => results.B[i][key] / r[key]));
     const [ma, mb] = [median(results.A.map((r) => r[key])), median(results.B.map((r) => r[key]))];
+    const [la, lb] = [Math.min(...results.A.map((r) => r[key])), Math.min(...results.B.map((r) => r[key]))];
     console.log(
-      `  ${key.padEnd(6)} A ${ma.toFixed(1).padStart(7)}  B ${mb.toFixed(1).padStart(7)}  B/A ${ratio.toFixed(3)}`,
+      `  ${key.padEnd(6)} A ${ma.toFixed(1).padStart(7)} (least ${la.toFixed(1)})  B ${mb.toFixed(1).padStart(7)} (least ${lb.toFixed(1)})  B/A ${ratio.toFixed(3)}`,
     );
   }
 }
