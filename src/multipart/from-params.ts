@@ -8,6 +8,8 @@ import { isBlobLike, isStreamLike } from './sources.js';
 /** How a param is made (the class's constructor) and recognised (its brand, either build's). */
 export interface ParamMaker {
   make(name: string, options: MultipartParamOptions): MultipartParam;
+  /** A plain text field: a string name and value, nothing else. */
+  text(name: string, value: string): MultipartParam;
   isParam(value: unknown): value is MultipartParam;
 }
 
@@ -58,6 +60,7 @@ function toParam(maker: ParamMaker, name: unknown, value: FieldValue, filename?:
     );
   }
   if (maker.isParam(value)) return namedParam(value, name, filename);
+  if (typeof value === 'string' && filename === undefined) return maker.text(name, value);
   if (typeof value === 'string' || value instanceof Uint8Array)
     return maker.make(name, filename === undefined ? { value } : { value, filename });
   const named = filename === undefined ? {} : { filename };

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { brandOf } from '../../src/common/errors.js';
 import { isMultipartParam } from '../../src/multipart/param.js';
-import { MultipartError, MultipartParam } from '../../src/index.js';
+import { MultipartError, multipartEncode, MultipartParam } from '../../src/index.js';
 import { collect } from '../helpers/parse.js';
 import { tempDir, writeFile } from '../helpers/files.js';
 
@@ -241,5 +241,25 @@ describe('the brand', () => {
     expect(isMultipartParam({ [brandOf('MultipartParam')]: true })).toBe(true);
     for (const value of [null, {}, 'a', { [Symbol('multipart-poster.MultipartParam')]: true }])
       expect(isMultipartParam(value)).toBe(false);
+  });
+});
+
+describe('a param is its own wire part', () => {
+  it('a [name, string] pair makes the same param as new MultipartParam(name, { value })', async () => {
+    const [fromPair] = MultipartParam.fromParams([['n', 'v☃']]);
+    const made = new MultipartParam('n', { value: 'v☃' });
+    for (const key of ['name', 'filename', 'filetype', 'headers', 'cb', 'isFile', 'size', 'replayable'] as const)
+      expect(fromPair![key]).toEqual(made[key]);
+    expect(fromPair!.encode(B).equals(made.encode(B))).toBe(true);
+  });
+
+  it('what is sent is fixed when the body is planned, whatever is done to the param after', async () => {
+    const param = new MultipartParam('n', { value: 'v' });
+    const form = await multipartEncode([param], { boundary: B });
+    const before = await collect(form.body);
+    Object.assign(param, { name: 'a much longer name', filename: 'x.bin', filetype: 'a/b' }); // readonly only to TypeScript
+    const after = await collect(form.body);
+    expect(after.equals(before)).toBe(true);
+    expect(after.length).toBe(form.contentLength);
   });
 });
