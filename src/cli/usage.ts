@@ -3,6 +3,7 @@ export const USAGE = `Usage:
   multipart-poster [options] URL        upload a multipart form (or a raw file with --data-binary or -T)
   multipart-poster -F ... --dry-run     write the encoded body instead of sending it
   multipart-poster serve [options]      run a receiver that reports what it gets
+  multipart-poster decode [FILE|-|URL]  split a multipart body into its parts (decode --help)
 
 Sending:
   -F, --form SPEC          a part (repeatable): name=value, name=@file[;type=T][;filename=F],
