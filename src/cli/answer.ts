@@ -44,9 +44,10 @@ async function copyAnswer(response: Response, body: ReadableStream<Uint8Array>, 
     if (error instanceof CliError) throw error;
     const length = response.headers.get('content-length');
     const got = `${received}${length === null ? '' : ` of ${length}`} bytes of the answer received`;
-    if (libraryError(error)?.code === 'ERR_TIMEOUT')
-      throw new CliError('timeout', `${(error as Error).message}; ${got}`, error);
-    if (libraryError(error) !== undefined) throw error;
+    const code = libraryError(error)?.code;
+    if (code === 'ERR_TIMEOUT') throw new CliError('timeout', `${(error as Error).message}; ${got}`, error);
+    // The library types a body cut short as ERR_REQUEST_FAILED; anything else (an abort) is its own.
+    if (code !== undefined && code !== 'ERR_REQUEST_FAILED') throw error;
     throw new CliError('partial', `the answer was cut short: ${got}`, error);
   }
 }

@@ -75,7 +75,7 @@ describe('readQuotedString', () => {
     ['"', 0, 'whatwg', '', 1],
     ['""', 0, 'rfc9110', '', 2],
   ])('%j from %i (%s) reads %j, ending at %i', (text, start, rule, value, end) => {
-    expect(readQuotedString(text, start, rule)).toEqual({ value, end });
+    expect(readQuotedString(text, start, rule)).toMatchObject({ value, end });
   });
 });
 

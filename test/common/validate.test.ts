@@ -39,7 +39,7 @@ const throwingConstructor = Object.defineProperty({}, 'constructor', {
 group('describe: a value as an error message names it, whatever it is', () => {
   it.each<[string, unknown, string]>([
     ['null', null, 'null'],
-    ['undefined', undefined, 'undefined undefined'],
+    ['undefined', undefined, 'undefined'],
     ['a string', 'a"b', '"a\\"b"'],
     ['NaN', NaN, 'number NaN'],
     ['Infinity', -Infinity, 'number -Infinity'],
