@@ -50,6 +50,7 @@ group('describe: a value as an error message names it, whatever it is', () => {
     ['a plain object', { a: 1 }, 'an object'],
     ['an object without a prototype', Object.create(null), 'an object'],
     ['a Map', new Map(), 'a Map'],
+    ['an Error (a class name that starts with a vowel)', new Error('x'), 'an Error'],
     ['a class instance', new (class Thing {})(), 'a Thing'],
     ['a named function', function named() {}, 'function named'],
     ['an arrow function', () => {}, 'function (anonymous)'],
