@@ -41,7 +41,7 @@ function uploadOptions(
     ...(options.expectContinue === undefined ? {} : { expectContinue: options.expectContinue }),
     ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
     retry: retryFor(options, io),
-    ...(routes === undefined ? {} : { agent: routes.agent(new URL(options.url!)) }),
+    ...(routes === undefined ? {} : { agent: routes.agent }),
     tls: {
       ...(options.insecure ? { rejectUnauthorized: false } : {}),
       ...(options.cacert === undefined ? {} : { ca: readCa(options.cacert) }),

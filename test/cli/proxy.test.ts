@@ -106,3 +106,41 @@ describe('-x/--proxy and the proxy environment, like curl', () => {
     expect((await runWithEnv(['-x', `http://127.0.0.1:${port}`, '-F', 'a=b', plain.url])).code).toBe(7);
   });
 });
+
+/** Servers that redirect (307, the body sent again) to the other scheme's receipt server. */
+const redirect = (to: string) => (req: IncomingMessage, res: http.ServerResponse) => {
+  req.resume();
+  req.on('end', () => json(res, 307, { redirected: true }, { location: to }));
+};
+const plainToSecure = await startServer(redirect(secure.url));
+const secureToPlain = await startServer(redirect(plain.url), { https: { cert: tls.cert, key: tls.key } });
+
+describe('the proxy is chosen again for each hop, as curl does', () => {
+  it('-x with -L: an https hop after a redirect goes through a CONNECT tunnel, never in clear text', async () => {
+    const result = await through(['-L', '-x', proxy, '--cacert', caPath, '-F', `f=@${bigPath}`, plainToSecure.url]);
+    expect(result.asked).toEqual([`POST ${plainToSecure.url}`, `CONNECT ${new URL(secure.url).host}`]);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(result.stdout)).toEqual({ lengthMatches: true });
+  });
+
+  it('only https_proxy set: the http hop goes direct, the https hop it leads to through the proxy', async () => {
+    const result = await through(['-L', '--cacert', caPath, '-F', 'a=b', plainToSecure.url], { https_proxy: proxy });
+    expect(result.asked).toEqual([`CONNECT ${new URL(secure.url).host}`]);
+    expect(result).toMatchObject({ code: 0, stdout: '{"lengthMatches":true}' });
+  });
+
+  it('only http_proxy set: an https URL goes direct, the http hop it leads to through the proxy', async () => {
+    const result = await through(['-L', '--cacert', caPath, '-F', 'a=b', secureToPlain.url], { http_proxy: proxy });
+    expect(result.asked).toEqual([`POST ${plain.url}`]);
+    expect(result).toMatchObject({ code: 0, stdout: '{"lengthMatches":true}' });
+  });
+
+  it('NO_PROXY listing the host a redirect leads to: that hop goes direct', async () => {
+    const viaName = plainToSecure.url.replace('127.0.0.1', 'localhost');
+    const result = await through(['-L', '-x', proxy, '--cacert', caPath, '-F', 'a=b', viaName], {
+      NO_PROXY: '127.0.0.1',
+    });
+    expect(result.asked).toEqual([`POST ${viaName}`]);
+    expect(result).toMatchObject({ code: 0, stdout: '{"lengthMatches":true}' });
+  });
+});
