@@ -144,3 +144,17 @@ describe('the proxy is chosen again for each hop, as curl does', () => {
     expect(result).toMatchObject({ code: 0, stdout: '{"lengthMatches":true}' });
   });
 });
+
+describe('a bad proxy in the environment for a later hop', () => {
+  it('is the usage error it would be for the first hop (exit 2), reported when the redirect needs it', async () => {
+    const result = await through(['-L', '--cacert', caPath, '-F', 'a=b', plainToSecure.url], {
+      https_proxy: 'socks5://127.0.0.1:1080',
+    });
+    expect(result).toMatchObject({
+      code: 2,
+      stderr:
+        'multipart-poster: the proxy in the environment takes an http:// or https:// proxy, not socks5://\nTry multipart-poster --help\n',
+    });
+    expect(result.asked).toEqual([]);
+  });
+});
