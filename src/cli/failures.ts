@@ -73,14 +73,18 @@ function opensslReason(message: string): string {
   return reason ?? message.split('\n')[0]!.trim();
 }
 
+/**
+ * What OpenSSL says when the bytes it reads are not TLS records: a plain-HTTP answer read as one.
+ * Node 20 reports it as "wrong version number"; Node 22 and 24, with upload() holding a failed
+ * write's error back to read an early answer, as an "internal error" while reading records.
+ */
+const NOT_TLS = /wrong version number|packet length too long|http request|tls_default_read_n:internal error/i;
+
 /** A TLS handshake that failed for a reason other than trust: curl's 35. */
 function tlsFailure({ code, message: full, host }: Failure): Classified | undefined {
   if (code !== 'EPROTO' && !code.startsWith('ERR_SSL_') && !code.startsWith('ERR_TLS_')) return undefined;
-  const message = opensslReason(full);
-  const plain = /wrong version number|packet length too long|http request/i.test(message)
-    ? ` (the server there does not speak TLS: is the URL http://${host}?)`
-    : '';
-  return { kind: 'tls', message: `the TLS handshake with ${host} failed: ${message}${plain}` };
+  const hint = NOT_TLS.test(full) ? ` (does the server speak TLS there? If not, the URL is http://${host})` : '';
+  return { kind: 'tls', message: `the TLS handshake with ${host} failed: ${opensslReason(full)}${hint}` };
 }
 
 /** A failure once connected: no answer at all, a reset, or an answer that is not HTTP. */

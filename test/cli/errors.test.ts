@@ -106,7 +106,16 @@ describe('library errors map to exit codes by their code', () => {
           'write EPROTO 809C888F857F0000:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/openssl/ssl/record/ssl3_record.c:350:\n',
       },
       'tls',
-      'the TLS handshake with 127.0.0.1:9 failed: wrong version number (the server there does not speak TLS: is the URL http://127.0.0.1:9?)',
+      'the TLS handshake with 127.0.0.1:9 failed: wrong version number (does the server speak TLS there? If not, the URL is http://127.0.0.1:9)',
+    ],
+    [
+      {
+        code: 'ERR_SSL_INTERNAL_ERROR',
+        message:
+          'C0DC0FA1607F0000:error:0A0C0103:SSL routines:tls_default_read_n:internal error:../deps/openssl/openssl/ssl/record/methods/tls_common.c:378:\n',
+      },
+      'tls',
+      'the TLS handshake with 127.0.0.1:9 failed: internal error (does the server speak TLS there? If not, the URL is http://127.0.0.1:9)',
     ],
     [{ code: 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE' }, 'tls', 'the TLS handshake with 127.0.0.1:9 failed: the cause'],
     [

@@ -223,7 +223,7 @@ const rows: Row[] = [
     ],
     code: 35,
     stderr:
-      /^multipart-poster: the TLS handshake with 127\.0\.0\.1:(\d+) failed: wrong version number \(the server there does not speak TLS: is the URL http:\/\/127\.0\.0\.1:\1\?\)\n$/,
+      /^multipart-poster: the TLS handshake with 127\.0\.0\.1:(\d+) failed: (wrong version number|internal error) \(does the server speak TLS there\? If not, the URL is http:\/\/127\.0\.0\.1:\1\)\n$/,
   },
   {
     what: 'more redirects than --max-redirs',
