@@ -65,11 +65,19 @@ export class Body implements UploadBody {
   readonly #settings: BodySettings;
   readonly #framing: Framed | undefined;
 
-  /** `framing`: a multipart body's boundary and Content-Type (a raw body has none), for nesting it in a part. */
-  constructor(pieces: readonly Piece<MultipartParam>[], settings: BodySettings, framing?: Framed) {
+  /**
+   * `framing`: a multipart body's boundary and Content-Type (a raw body has none), for nesting it in
+   * a part; `length`, the pieces' byte count when the plan summed it already (else it is summed here).
+   */
+  constructor(
+    pieces: readonly Piece<MultipartParam>[],
+    settings: BodySettings,
+    framing?: Framed,
+    length: number | undefined | null = null,
+  ) {
     this.#pieces = pieces;
     this.#settings = settings;
-    this.#length = bodyLength(pieces);
+    this.#length = length === null ? bodyLength(pieces) : length;
     this.#framing = framing;
   }
 

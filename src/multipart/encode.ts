@@ -17,15 +17,7 @@ import { MultipartParam, partOf, reportToCb, type MultipartParamOptions, type Pa
 import { isBlobLike, type BlobLike, type ByteSource, type StreamLike } from './sources.js';
 import { removeSpooled, spoolParts, spoolSettings } from './spool.js';
 import { LoopTurns } from './turns.js';
-import {
-  isNested,
-  multipartContentType,
-  unframedPieces,
-  wirePieces,
-  type Framing,
-  type Part,
-  type Piece,
-} from './wire.js';
+import { isNested, multipartContentType, Plan, unframedPieces, type Framing, type Part } from './wire.js';
 
 // The encoder's entry points. The modules they are made of re-export from here, the path the
 // rest of the library (and its other helpers) import the encoder from.
@@ -50,41 +42,53 @@ export async function multipartEncode(params: ParamsInput, options: EncodeOption
   const contentType = multipartContentType(subtype, boundary, checkParameters(options.parameters));
   const settings = readSettings(options);
   const spooling = spoolSettings(options.spool, encodeOptionError);
-  const list = MultipartParam.fromParams(params);
   const formData = subtype.toLowerCase() === 'form-data';
-  checkPartCount(list, subtype, formData);
+  const { parts, reportsParts } = partsOf(MultipartParam.fromParams(params), subtype, formData);
   const spooled: string[] = [];
-  const parts = await spoolParts(list.map(partOf), spooling, spooled, options.signal);
+  const spooledParts = await spoolParts(parts, spooling, spooled, options.signal);
   const framing: Framing = { boundary, disposition: formData ? 'form-data' : 'attachment', chosen };
-  let pieces: Piece<MultipartParam>[];
+  let plan: Plan<MultipartParam>;
   try {
-    pieces = await planInSlices(parts, framing, turns);
+    plan = await planInSlices(spooledParts, framing, turns);
   } catch (error) {
     await removeSpooled(spooled); // a boundary found in spooled data, a refused nested body: no file stays behind
     throw error;
   }
-  const reportsParts = parts.some((part) => part.owner.cb !== undefined || isNested(part.data));
   const withParts = reportsParts ? { ...settings, onPartProgress: reportToCb } : settings;
-  const body = new Body(pieces, withParts, { boundary, contentType });
-  return Object.freeze({ ...encodedBody(body, pieces, contentType, spooled), boundary });
+  const body = new Body(plan.pieces, withParts, { boundary, contentType }, plan.length);
+  return Object.freeze({ ...encodedBody(body, plan.pieces, contentType, spooled), boundary });
 }
 
-/** RFC 2046 §5.1.1: a multipart body has at least one part (form-data alone is sent empty, as browsers do); form-data parts are named. */
-function checkPartCount(list: readonly MultipartParam[], subtype: string, formData: boolean): void {
+/**
+ * The params' wire parts, in one pass: RFC 2046 §5.1.1 wants at least one part (form-data alone is
+ * sent empty, as browsers do), form-data wants every part named, and a part with its own progress
+ * callback (or a nested body, whose parts may have theirs) asks the stream to report parts.
+ */
+function partsOf(
+  list: readonly MultipartParam[],
+  subtype: string,
+  formData: boolean,
+): { parts: Part<MultipartParam>[]; reportsParts: boolean } {
   if (!formData && list.length === 0) {
     throw new MultipartError(
       'ERR_INVALID_PARAMS',
       `a multipart/${subtype} body needs at least one part (RFC 2046 §5.1.1)`,
     );
   }
-  if (!formData) return;
-  const nameless = list.findIndex((param) => param.name === null);
-  if (nameless >= 0) {
-    throw new MultipartError(
-      'ERR_INVALID_NAME',
-      `part ${nameless + 1} has no name, and every part of a multipart/form-data body needs one (nameless parts belong in subtype 'related' or 'mixed')`,
-    );
+  const parts: Part<MultipartParam>[] = new Array(list.length);
+  let reportsParts = false;
+  for (let i = 0; i < list.length; i++) {
+    const part = partOf(list[i]!);
+    if (formData && part.name == null) {
+      throw new MultipartError(
+        'ERR_INVALID_NAME',
+        `part ${i + 1} has no name, and every part of a multipart/form-data body needs one (nameless parts belong in subtype 'related' or 'mixed')`,
+      );
+    }
+    reportsParts ||= part.owner.cb !== undefined || isNested(part.data);
+    parts[i] = part;
   }
+  return { parts, reportsParts };
 }
 
 /**
@@ -97,14 +101,15 @@ async function planInSlices(
   parts: readonly Part<MultipartParam>[],
   framing: Framing,
   turns: LoopTurns,
-): Promise<Piece<MultipartParam>[]> {
-  const pieces: Piece<MultipartParam>[] = [];
+): Promise<Plan<MultipartParam>> {
+  const plan = new Plan<MultipartParam>(framing);
   for (let start = 0; start < parts.length; start += PLAN_STEP) {
     if (turns.due) await turns.turn();
-    for (const piece of wirePieces(parts.slice(start, start + PLAN_STEP), framing, false)) pieces.push(piece);
+    const end = Math.min(start + PLAN_STEP, parts.length);
+    for (let i = start; i < end; i++) plan.add(parts[i]!);
   }
-  for (const piece of wirePieces<MultipartParam>([], framing)) pieces.push(piece); // the close delimiter
-  return pieces;
+  plan.close();
+  return plan;
 }
 
 /**

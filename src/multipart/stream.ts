@@ -69,13 +69,14 @@ export async function* streamPieces<Owner>(
   const turns = new LoopTurns();
   let sinceClock = 0;
   for (const piece of pieces) {
-    const { part, data } = piece;
-    if (isSource(data)) {
+    // Text parts are most pieces of a form of fields: they are told apart first, and read no getter.
+    const text = piece instanceof TextPiece ? piece : undefined;
+    if (text === undefined && isSource(piece.data)) {
       if (turns.due) await turns.turn();
-      const read = new SourceRead(data, piece);
-      for await (const chunk of data.read(reading, part?.label)) {
+      const read = new SourceRead(piece.data, piece);
+      for await (const chunk of piece.data.read(reading, piece.part?.label)) {
         const taken = read.take(chunk);
-        if (!out.tryBatch(taken, taken.length, part)) yield* out.pass(taken, taken.length, part);
+        if (!out.tryBatch(taken, taken.length, piece.part)) yield* out.pass(taken, taken.length, piece.part);
       }
       read.end();
       continue;
@@ -85,8 +86,10 @@ export async function* streamPieces<Owner>(
       sinceClock = 0;
       if (turns.due) await turns.turn();
     }
+    const data = text ?? (piece.data as InMemory);
+    const part = text ?? piece.part;
+    const size = text?.size ?? inMemorySize(data, piece);
     // Most pieces join the batch without filling it: no generator for them.
-    const size = inMemorySize(data, piece);
     if (!out.tryBatch(data, size, part)) yield* out.pass(data, size, part);
   }
   yield* out.end();

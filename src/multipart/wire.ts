@@ -2,7 +2,7 @@ import { MultipartError } from '../common/errors.js';
 import { assertNoDelimiter } from './delimiter.js';
 import { CRLF, partHead } from './head.js';
 import type { ByteSource } from './sources.js';
-import { TextPiece, textFrame, type TextSink } from './text-piece.js';
+import { TextPiece, textFrame, type TextFrame, type TextSink } from './text-piece.js';
 
 /**
  * The multipart wire format (RFC 2046 §5.1; RFC 7578 for form-data), in one place. Each part:
@@ -92,40 +92,68 @@ export function closeDelimiter(boundary: string): string {
  * pieces are spliced in whole.
  */
 export function wirePieces<Owner>(parts: Iterable<Part<Owner>>, framing: Framing, close = true): Piece<Owner>[] {
-  const pieces: Piece<Owner>[] = [];
-  const scanFor = framing.chosen ? [framing.boundary] : undefined;
-  const frame = textFrame(framing);
-  for (const part of parts) {
+  const plan = new Plan<Owner>(framing);
+  for (const part of parts) plan.add(part);
+  if (close) plan.close();
+  return plan.pieces;
+}
+
+/** A plan made a part at a time (the encoder plans in slices, the event loop turning between them), its length summed as it goes. */
+export class Plan<Owner> {
+  readonly pieces: Piece<Owner>[] = [];
+  #length: number | undefined = 0;
+  readonly #scanFor: readonly string[] | undefined;
+  readonly #frame: TextFrame;
+
+  constructor(readonly framing: Framing) {
+    this.#scanFor = framing.chosen ? [framing.boundary] : undefined;
+    this.#frame = textFrame(framing);
+  }
+
+  /** Bytes of the pieces so far; undefined once a source of unknown size is among them. */
+  get length(): number | undefined {
+    return this.#length;
+  }
+
+  add(part: Part<Owner>): void {
+    const { framing } = this;
     const label = part.name ?? undefined;
     const data = part.data;
     if (typeof data === 'string') {
-      if (scanFor !== undefined) assertNoDelimiter(data, framing.boundary, label);
-      pieces.push(TextPiece.of(part as Part<Owner> & { data: string }, frame));
-      continue;
+      if (this.#scanFor !== undefined) assertNoDelimiter(data, framing.boundary, label);
+      this.#push(TextPiece.of(part as Part<Owner> & { data: string }, this.#frame));
+      return;
     }
     const headBytes = Buffer.from(partHead(framing, part), 'utf8');
     if (isNested(data)) {
-      pieces.push(...nestedPieces(data, part, headBytes, framing));
-      continue;
+      for (const piece of nestedPieces(data, part, headBytes, framing)) this.#push(piece);
+      return;
     }
     const dataSize = sizeOf(data);
-    const record = {
-      owner: part.owner,
-      label,
-      size: dataSize === undefined ? undefined : headBytes.length + dataSize + CRLF.length,
-      parent: undefined,
-    };
-    pieces.push({ part: record, data: headBytes });
+    const size = dataSize === undefined ? undefined : headBytes.length + dataSize + CRLF.length;
+    const record = { owner: part.owner, label, size, parent: undefined };
+    this.#push({ part: record, data: headBytes });
     if (data instanceof Uint8Array) {
-      if (scanFor !== undefined) assertNoDelimiter(data, framing.boundary, label);
-      pieces.push({ part: record, data, planned: data.length });
+      if (this.#scanFor !== undefined) assertNoDelimiter(data, framing.boundary, label);
+      this.#push({ part: record, data, planned: data.length });
     } else {
-      pieces.push(scanFor === undefined ? { part: record, data } : { part: record, data, scanFor });
+      const scanFor = this.#scanFor;
+      this.#push(scanFor === undefined ? { part: record, data } : { part: record, data, scanFor });
     }
-    pieces.push({ part: record, data: CRLF_BYTES });
+    this.#push({ part: record, data: CRLF_BYTES });
   }
-  if (close) pieces.push({ part: undefined, data: Buffer.from(closeDelimiter(framing.boundary), 'latin1') });
-  return pieces;
+
+  /** The close delimiter, after the last part. */
+  close(): void {
+    this.#push({ part: undefined, data: Buffer.from(closeDelimiter(this.framing.boundary), 'latin1') });
+  }
+
+  #push(piece: Piece<Owner>): void {
+    this.pieces.push(piece);
+    if (this.#length === undefined) return;
+    const size = pieceSize(piece);
+    this.#length = size === undefined ? undefined : this.#length + size;
+  }
 }
 
 /** The part with other data (a spooled copy of its stream), as a plain Part. */
@@ -215,7 +243,7 @@ export function inMemory(data: Exclude<PieceData<unknown>, ByteSource>): string 
 
 /** The first piece whose source is a one-shot stream already read: none when the pieces can be sent (again). */
 export function firstConsumed<Owner>(pieces: readonly Piece<Owner>[]): Piece<Owner> | undefined {
-  return pieces.find(({ data }) => isSource(data) && data.consumed);
+  return pieces.find((piece) => !(piece instanceof TextPiece) && isSource(piece.data) && piece.data.consumed);
 }
 
 /** Bytes of a part's data (without framing); undefined for a source of unknown size. */
@@ -226,7 +254,9 @@ export function sizeOf(data: PartData): number | undefined {
 }
 
 /** Bytes of one piece; undefined for a source of unknown size. */
-export function pieceSize({ part, data }: Piece<unknown>): number | undefined {
+export function pieceSize(piece: Piece<unknown>): number | undefined {
+  if (piece instanceof TextPiece) return piece.size; // most pieces of a form of fields: asked first
+  const { part, data } = piece;
   if (typeof data === 'string') return part!.size; // text that is its whole part
   if (data instanceof Uint8Array) return data.length;
   return data.size; // a text part's, or a source's
