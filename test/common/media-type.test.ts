@@ -66,16 +66,17 @@ describe('parseMediaType: raw header values under both quoting rules', () => {
 });
 
 describe('readQuotedString', () => {
-  it.each<[string, number, QuotingRule, string, number]>([
-    ['"abc" rest', 0, 'rfc9110', 'abc', 5],
-    ['x="abc"', 2, 'rfc9110', 'abc', 7],
-    ['"a\\"b"', 0, 'rfc9110', 'a"b', 6],
-    ['"a\\"b"', 0, 'whatwg', 'a\\', 4],
-    ['"open', 0, 'rfc9110', 'open', 5],
-    ['"', 0, 'whatwg', '', 1],
-    ['""', 0, 'rfc9110', '', 2],
-  ])('%j from %i (%s) reads %j, ending at %i', (text, start, rule, value, end) => {
-    expect(readQuotedString(text, start, rule)).toMatchObject({ value, end });
+  it.each<[string, number, QuotingRule, string, number, boolean]>([
+    ['"abc" rest', 0, 'rfc9110', 'abc', 5, true],
+    ['x="abc"', 2, 'rfc9110', 'abc', 7, true],
+    ['"a\\"b"', 0, 'rfc9110', 'a"b', 6, true],
+    ['"a\\"b"', 0, 'whatwg', 'a\\', 4, true],
+    ['"open', 0, 'rfc9110', 'open', 5, false],
+    ['"a\\', 0, 'rfc9110', 'a\\', 3, false],
+    ['"', 0, 'whatwg', '', 1, false],
+    ['""', 0, 'rfc9110', '', 2, true],
+  ])('%j from %i (%s) reads %j, ending at %i (closed: %s)', (text, start, rule, value, end, closed) => {
+    expect(readQuotedString(text, start, rule)).toEqual({ value, end, closed });
   });
 });
 
