@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { gunzipSync } from 'node:zlib';
 
 export const root = join(import.meta.dirname, '..', '..');
 export const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
@@ -110,4 +111,23 @@ export async function packAndInstall(work: string): Promise<Installed> {
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true }));
   await mustRun('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], app);
   return { tarball, app, installed: join(app, 'node_modules', 'multipart-poster') };
+}
+
+/**
+ * The paths in a .tgz, read with node:zlib rather than the `tar` program (npm test needs only Node
+ * and npm). A ustar header is 512 bytes: the name at 0, the size (octal) at 124, the prefix at 345.
+ */
+export function listTarball(path: string): string[] {
+  const data = gunzipSync(readFileSync(path));
+  const names: string[] = [];
+  for (let at = 0; at + 512 <= data.length;) {
+    const header = data.subarray(at, at + 512);
+    if (header.every((byte) => byte === 0)) break;
+    const text = (from: number, length: number) => header.toString('utf8', from, from + length).replace(/\0.*$/s, '');
+    const prefix = text(345, 155);
+    names.push(prefix === '' ? text(0, 100) : `${prefix}/${text(0, 100)}`);
+    const size = parseInt(text(124, 12).trim() || '0', 8);
+    at += 512 + Math.ceil(size / 512) * 512;
+  }
+  return names;
 }
