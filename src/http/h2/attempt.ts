@@ -1,0 +1,239 @@
+import type { ClientHttp2Stream, IncomingHttpHeaders, IncomingHttpStatusHeader, OutgoingHttpHeaders } from 'node:http2';
+import { MultipartError, UploadError, type UploadAttempt } from '../../common/errors.js';
+import type { EncodedBody } from '../../multipart/encode.js';
+import type { Clock } from '../rate.js';
+import { writeBody } from './body.js';
+import { streamFailure } from './errors.js';
+import type { SessionLease } from './pool.js';
+
+/** One request over HTTP/2: what upload() hands an attempt. */
+export interface H2Request {
+  url: URL;
+  method: string;
+  /** The request's headers, Content-Type and Content-Length included; connection-specific ones are dropped. */
+  headers: Headers;
+  body: EncodedBody | undefined;
+  /** The exchange's signal: the caller's abort or the timeout. Either closes the stream, never the session. */
+  signal: AbortSignal;
+  onUploadProgress: ((loaded: number, total: number | undefined) => void) | undefined;
+  onBodySent: (() => void) | undefined;
+  maxRate: number | undefined;
+  /** The exchange's earlier attempts, for the errors raised here. */
+  attempts: readonly UploadAttempt[];
+  clock?: Clock;
+}
+
+/** A final answer on its stream, and whether the whole body went out before it. */
+export interface H2Answer {
+  status: number;
+  /** The response headers, pseudo-headers left out. */
+  headers: IncomingHttpHeaders;
+  /** The response body (the stream's readable side). */
+  stream: ClientHttp2Stream;
+  bodySent: boolean;
+  /**
+   * Lets go of the stream: once the answer was read to its end, a request body cut short by it is
+   * ended with RST_STREAM NO_ERROR (RFC 9113 §8.1); an answer not read to its end is cancelled.
+   */
+  close(): void;
+}
+
+/** How long a settled attempt waits for its body loop to let go of the source (files closed). */
+const BODY_RELEASE_GRACE_MS = 250;
+/** RFC 9113 §8.2.2: headers that are HTTP/1.1's connection management, malformed in HTTP/2. */
+const CONNECTION_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
+
+/**
+ * Sends one request on a pooled session. Resolves with the final answer once it arrives (the body
+ * stops at an early answer) and the body loop has let go of its source; rejects with a typed
+ * UploadError. The lease is released when the stream closes, whatever happens.
+ */
+export function sendH2(lease: SessionLease, request: H2Request): Promise<H2Answer> {
+  const { signal, body } = request;
+  // Node's Http2Stream.close() ends the stream's writable side first: an empty DATA frame with
+  // END_STREAM goes out before the RST_STREAM, and a server that does not check Content-Length
+  // takes a body cut short for a whole one. Destroying it through the request's own signal sends
+  // RST_STREAM CANCEL alone; destroy() without an error, RST_STREAM NO_ERROR alone.
+  const cancel = new AbortController();
+  let stream: ClientHttp2Stream;
+  try {
+    signal.throwIfAborted();
+    stream = lease.session.request(requestHeaders(request), { endStream: body === undefined, signal: cancel.signal });
+  } catch (error) {
+    lease.release();
+    return Promise.reject(unsent(error, lease, request));
+  }
+  stream.once('close', () => lease.release());
+  return new Promise<H2Answer>((resolve, reject) => {
+    const exchange = new StreamExchange(stream, cancel, lease, request, resolve, reject);
+    if (body !== undefined) exchange.sendBody(body);
+  });
+}
+
+/** A request that never became a stream: on a session that is closing or gone it was not processed, else it is the caller's. */
+function unsent(error: unknown, lease: SessionLease, request: H2Request): Error {
+  if (request.signal.aborted) return request.signal.reason as Error;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (
+    code === 'ERR_HTTP2_GOAWAY_SESSION' ||
+    code === 'ERR_HTTP2_INVALID_SESSION' ||
+    code === 'ERR_HTTP2_OUT_OF_STREAMS'
+  ) {
+    const fate = { id: undefined, rstCode: undefined, lastProcessedStreamId: lease.lastProcessedStreamId ?? 0 };
+    return streamFailure(error as Error, fate, request.url, request.attempts);
+  }
+  return new UploadError('ERR_INVALID_HEADER', `cannot send these headers over HTTP/2: ${(error as Error).message}`, {
+    url: request.url.href,
+    cause: error,
+  });
+}
+
+function requestHeaders({ url, method, headers }: H2Request): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {
+    ':method': method,
+    ':scheme': url.protocol.slice(0, -1),
+    ':authority': url.host,
+    ':path': `${url.pathname}${url.search}`,
+  };
+  for (const [name, value] of headers) {
+    if (CONNECTION_HEADERS.has(name)) continue;
+    if (name === 'host') out[':authority'] = value;
+    else if (name !== 'te' || value.trim().toLowerCase() === 'trailers') out[name] = value;
+  }
+  return out;
+}
+
+/** The life of one stream up to its final answer. */
+class StreamExchange {
+  readonly #stream: ClientHttp2Stream;
+  readonly #cancel: AbortController;
+  readonly #lease: SessionLease;
+  readonly #request: H2Request;
+  readonly #resolve: (answer: H2Answer) => void;
+  readonly #reject: (error: unknown) => void;
+  #response: (IncomingHttpHeaders & IncomingHttpStatusHeader) | undefined;
+  #failure: Error | undefined;
+  /** Wakes the body loop when an answer or a failure arrives while it waits. */
+  #wake: () => void = () => {};
+  /** Settles once the body loop has let go of its source. */
+  #sending: Promise<boolean> = Promise.resolve(true);
+
+  constructor(
+    stream: ClientHttp2Stream,
+    cancel: AbortController,
+    lease: SessionLease,
+    request: H2Request,
+    resolve: (answer: H2Answer) => void,
+    reject: (error: unknown) => void,
+  ) {
+    this.#stream = stream;
+    this.#cancel = cancel;
+    this.#lease = lease;
+    this.#request = request;
+    this.#resolve = resolve;
+    this.#reject = reject;
+    const { signal } = request;
+    const onAbort = () => this.#fail(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    stream.on('error', (error) => this.#fail(error));
+    stream.once('close', () => {
+      signal.removeEventListener('abort', onAbort);
+      this.#fail(undefined);
+    });
+    stream.once('response', (headers) => this.#answered(headers));
+  }
+
+  get #settled(): boolean {
+    return this.#response !== undefined || this.#failure !== undefined;
+  }
+
+  sendBody(body: EncodedBody): void {
+    const request = this.#request;
+    this.#sending = writeBody(this.#stream, body, {
+      onUploadProgress: request.onUploadProgress,
+      maxRate: request.maxRate,
+      stopped: () => this.#settled,
+      wakeOn: (listen) => this.#wakeOn(listen),
+      fail: (error) => this.#fail(error),
+      onEnded: () => this.#bodySent(),
+      ...(request.clock === undefined ? {} : { clock: request.clock }),
+    }).catch((error: Error) => {
+      // The body itself failed (a file changed size, say): the server must see the request cut short.
+      this.#fail(error);
+      return false;
+    });
+  }
+
+  #bodySent(): void {
+    if (this.#failure !== undefined) return;
+    try {
+      this.#request.onBodySent?.();
+    } catch (cause) {
+      this.#fail(new UploadError('ERR_CALLBACK_FAILED', `onBodySent threw: ${String(cause)}`, { cause }));
+    }
+  }
+
+  #wakeOn(listen: (wake: () => void) => () => void): Promise<void> {
+    if (this.#settled) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const wake = () => {
+        unlisten();
+        this.#wake = () => {};
+        resolve();
+      };
+      const unlisten = listen(wake);
+      this.#wake = wake;
+    });
+  }
+
+  /** Settles once the body loop has let go of the source, or after a grace for a source that never yields again. */
+  #afterBody(settle: (bodySent: boolean) => void): void {
+    void Promise.race([this.#sending, delay(BODY_RELEASE_GRACE_MS, false)]).then(settle);
+  }
+
+  #answered(headers: IncomingHttpHeaders & IncomingHttpStatusHeader): void {
+    if (this.#settled) return;
+    this.#response = headers;
+    this.#wake();
+    const stream = this.#stream;
+    this.#afterBody((bodySent) => {
+      const { ':status': status, ...rest } = headers;
+      for (const name of Object.keys(rest)) if (name.startsWith(':')) delete rest[name];
+      this.#resolve({
+        status: Number(status),
+        headers: rest,
+        stream,
+        bodySent,
+        close: () => {
+          if (stream.destroyed || stream.closed) return;
+          if (stream.readableEnded) stream.destroy();
+          else this.#cancel.abort();
+        },
+      });
+    });
+  }
+
+  /** Fails the attempt (once, and never after an answer): the stream is cancelled, the session kept. */
+  #fail(error: Error | undefined): void {
+    if (this.#settled) return;
+    const { signal, url, attempts } = this.#request;
+    const stream = this.#stream;
+    this.#failure = signal.aborted
+      ? (signal.reason as Error)
+      : error instanceof UploadError || error instanceof MultipartError
+        ? error
+        : streamFailure(
+            error,
+            { id: stream.id, rstCode: stream.rstCode, lastProcessedStreamId: this.#lease.lastProcessedStreamId },
+            url,
+            attempts,
+          );
+    this.#wake();
+    this.#cancel.abort();
+    this.#afterBody(() => this.#reject(this.#failure));
+  }
+}
+
+function delay<T>(ms: number, value: T): Promise<T> {
+  return new Promise((resolve) => setTimeout(resolve, ms, value).unref());
+}

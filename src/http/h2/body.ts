@@ -1,0 +1,167 @@
+import type { ClientHttp2Stream } from 'node:http2';
+import { UploadError } from '../../common/errors.js';
+import { recyclingChunks, type EncodedBody } from '../../multipart/encode.js';
+import { pieces, RateLimiter, type Clock } from '../rate.js';
+
+/** Progress is told at least this often: blocks go to the stream in views of at most this size. */
+const SLICE_BYTES = 64 * 1024;
+/**
+ * Bytes written to the stream and not yet sent, at most, before the next block is read: enough to
+ * fill a peer's default flow-control window (64 KiB) with room to spare, little enough that a
+ * peer that stops reading holds only this much of ours.
+ */
+const IN_FLIGHT_BYTES = 256 * 1024;
+
+export interface BodyHooks {
+  onUploadProgress: ((loaded: number, total: number | undefined) => void) | undefined;
+  maxRate: number | undefined;
+  /** True once the attempt has an answer or has failed: nothing more is written. */
+  stopped(): boolean;
+  /** Resolves on the event `listen` subscribes to, or as soon as the attempt stops. */
+  wakeOn(listen: (wake: () => void) => () => void): Promise<void>;
+  /** Fails the attempt (a progress callback threw). */
+  fail(error: UploadError): void;
+  /** Runs once the stream has ended, every byte sent (for onBodySent). */
+  onEnded(): void;
+  clock?: Clock;
+}
+
+const sizeMismatch = (what: string) =>
+  new UploadError('ERR_SIZE_MISMATCH', `the body produced ${what}; nothing past it was sent`);
+
+/**
+ * Writes the body into an HTTP/2 stream. A write's callback runs once its bytes have left the
+ * session for the socket, which flow control allows only as the peer opens its window: progress
+ * counts those bytes. Resolves true once every byte went out and the stream was ended, false if the
+ * attempt stopped first (an early answer, a failure). Rejects with ERR_SIZE_MISMATCH when the body
+ * disagrees with its Content-Length.
+ */
+export async function writeBody(stream: ClientHttp2Stream, encoded: EncodedBody, hooks: BodyHooks): Promise<boolean> {
+  const total = encoded.contentLength;
+  const limiter = hooks.maxRate === undefined ? undefined : new RateLimiter(hooks.maxRate, hooks.clock);
+  const sliceBytes = limiter?.sliceBytes ?? SLICE_BYTES;
+  const { chunks, recycle } = recyclingChunks(encoded.body);
+  const progress = new InFlight(stream, total, hooks, recycle);
+  let sent = 0;
+  try {
+    for (;;) {
+      const { value, done } = await chunks.next();
+      if (hooks.stopped()) return false;
+      if (done) break;
+      if (total !== undefined && sent + value.length > total)
+        throw sizeMismatch(`more than the ${total} bytes declared in Content-Length`);
+      sent += value.length;
+      if (!(await sendChunk(value, sliceBytes, limiter, progress))) return false;
+    }
+  } finally {
+    await chunks.return?.();
+  }
+  if (total !== undefined && sent !== total)
+    throw sizeMismatch(`${sent} bytes, not the ${total} declared in Content-Length`);
+  if (!(await progress.drained(0))) return false;
+  stream.end(() => hooks.onEnded());
+  return true;
+}
+
+/** Hands one chunk to the stream in pieces, at the rate's pace; false if the attempt stopped meanwhile. */
+async function sendChunk(
+  chunk: Buffer,
+  sliceBytes: number,
+  limiter: RateLimiter | undefined,
+  progress: InFlight,
+): Promise<boolean> {
+  let at = 0;
+  for (const piece of pieces(chunk, sliceBytes)) {
+    if (piece.length === 0) continue;
+    const wait = limiter?.take(piece.length) ?? 0;
+    if (wait > 0 && !(await progress.sleep(wait))) return false;
+    at += piece.length;
+    // The chunk's last piece hands the chunk back to be read into, once the stream is done with it.
+    progress.write(piece, at === chunk.length ? chunk : undefined);
+    if (progress.pending > IN_FLIGHT_BYTES && !(await progress.drained(IN_FLIGHT_BYTES))) return false;
+  }
+  return true;
+}
+
+/** The body's bytes between the writer and the socket: counted, reported, and waited for. */
+class InFlight {
+  readonly #stream: ClientHttp2Stream;
+  readonly #total: number | undefined;
+  readonly #hooks: BodyHooks;
+  readonly #recycle: (block: Buffer) => void;
+  #pending = 0;
+  #loaded = 0;
+  #failed = false;
+  #waiter: { limit: number; wake: () => void } | undefined;
+
+  constructor(
+    stream: ClientHttp2Stream,
+    total: number | undefined,
+    hooks: BodyHooks,
+    recycle: (block: Buffer) => void,
+  ) {
+    this.#recycle = recycle;
+    this.#stream = stream;
+    this.#total = total;
+    this.#hooks = hooks;
+  }
+
+  get pending(): number {
+    return this.#pending;
+  }
+
+  write(piece: Buffer, block: Buffer | undefined): void {
+    this.#pending += piece.length;
+    this.#stream.write(piece, (error) => {
+      if (error) {
+        this.#failed = true; // the stream is failing: the attempt hears of it on its own
+        return this.#wake();
+      }
+      this.#pending -= piece.length;
+      this.#loaded += piece.length;
+      if (block !== undefined) this.#recycle(block);
+      this.#report();
+      const waiter = this.#waiter;
+      if (waiter !== undefined && this.#pending <= waiter.limit) this.#wake();
+    });
+  }
+
+  #report(): void {
+    const onProgress = this.#hooks.onUploadProgress;
+    if (onProgress === undefined || this.#failed) return;
+    try {
+      onProgress(this.#loaded, this.#total);
+    } catch (cause) {
+      this.#failed = true;
+      this.#hooks.fail(new UploadError('ERR_CALLBACK_FAILED', `onUploadProgress threw: ${String(cause)}`, { cause }));
+    }
+  }
+
+  #wake(): void {
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    waiter?.wake();
+  }
+
+  /** Waits until at most `limit` bytes are unsent; false if the attempt stopped meanwhile. */
+  async drained(limit: number): Promise<boolean> {
+    if (this.#pending > limit && !this.#failed) {
+      await this.#hooks.wakeOn((wake) => {
+        this.#waiter = { limit, wake };
+        return () => {
+          if (this.#waiter?.wake === wake) this.#waiter = undefined;
+        };
+      });
+    }
+    return !(this.#failed || this.#hooks.stopped());
+  }
+
+  /** Waits `ms` (the rate limit); false if the attempt stopped meanwhile. */
+  async sleep(ms: number): Promise<boolean> {
+    await this.#hooks.wakeOn((wake) => {
+      const timer = setTimeout(wake, ms);
+      return () => clearTimeout(timer);
+    });
+    return !(this.#failed || this.#hooks.stopped());
+  }
+}

@@ -1,0 +1,367 @@
+import type { ClientHttp2Session } from 'node:http2';
+import type { TLSSocket } from 'node:tls';
+import { connect, type ConnectOptions, type TlsSettings, type TunnelAgent } from './connect.js';
+
+/** A stream's place on a pooled session, held from the request until its stream has closed. */
+export interface SessionLease {
+  readonly session: ClientHttp2Session;
+  /** The last stream id a GOAWAY from the server named, once one came: streams above it were not processed. */
+  readonly lastProcessedStreamId: number | undefined;
+  /** Gives the place back (idempotent); the session goes idle when its last stream is released. */
+  release(): void;
+}
+
+/** What acquire() found: a place on an HTTP/2 session, or HTTP/1.1 (ALPN chose it), with the new socket if one was made. */
+export type Acquired =
+  { protocol: 'h2'; lease: SessionLease } | { protocol: 'http/1.1'; socket: TLSSocket | undefined };
+
+export interface PoolOptions {
+  /** Streams open at once on one session, at most (the server's own limit may be lower). */
+  maxStreams?: number;
+  /** A session with no stream for this long is closed. */
+  idleMs?: number;
+}
+
+const DEFAULT_MAX_STREAMS = 100;
+const DEFAULT_IDLE_MS = 5000;
+/** Origins whose ALPN answer (http/1.1) is remembered, at most. */
+const ALPN_MEMORY = 1000;
+/** Connections made for one acquire() that each died before a stream could start on them: then it fails. */
+const MAX_CONNECTS = 3;
+
+class PooledSession {
+  readonly session: ClientHttp2Session;
+  active = 0;
+  /** False once the session takes no new streams (GOAWAY, error, close). */
+  open = true;
+  lastProcessedStreamId: number | undefined;
+  readonly #maxStreams: number;
+  readonly #idleMs: number;
+  readonly #onGone: () => void;
+  readonly #onSlot: (all: boolean) => void;
+  #idle: NodeJS.Timeout | undefined;
+
+  constructor(
+    session: ClientHttp2Session,
+    options: Required<PoolOptions>,
+    onGone: () => void,
+    onSlot: (all: boolean) => void,
+  ) {
+    this.session = session;
+    this.#maxStreams = options.maxStreams;
+    this.#idleMs = options.idleMs;
+    this.#onGone = onGone;
+    this.#onSlot = onSlot;
+    session.on('goaway', (_code: number, lastStreamId: number) => {
+      this.lastProcessedStreamId = Math.min(lastStreamId, this.lastProcessedStreamId ?? lastStreamId);
+      this.#retire();
+    });
+    // Failures reach each stream as its own error; here they only retire the session.
+    session.on('error', () => this.#retire());
+    session.on('close', () => {
+      clearTimeout(this.#idle);
+      this.#retire();
+    });
+    // The server's stream limit may have changed: everyone waiting looks again.
+    session.on('remoteSettings', () => onSlot(true));
+    this.#goIdle();
+  }
+
+  get free(): boolean {
+    const { session } = this;
+    return this.open && !session.closed && !session.destroyed && this.active < this.#limit();
+  }
+
+  #limit(): number {
+    return Math.min(this.#maxStreams, this.session.remoteSettings.maxConcurrentStreams ?? this.#maxStreams);
+  }
+
+  take(): SessionLease {
+    this.active++;
+    clearTimeout(this.#idle);
+    this.#idle = undefined;
+    this.session.ref();
+    return new Lease(this);
+  }
+
+  /** A stream of this session closed. */
+  released(): void {
+    this.active--;
+    if (this.active === 0) this.#goIdle();
+    this.#onSlot(false);
+  }
+
+  /** No stream: the session no longer keeps the process alive, and closes after the idle time (at once if retired). */
+  #goIdle(): void {
+    const { session } = this;
+    if (session.destroyed) return;
+    if (!this.open) return void session.close();
+    session.unref();
+    this.#idle = setTimeout(() => this.#retire(), this.#idleMs);
+    this.#idle.unref();
+  }
+
+  #retire(): void {
+    if (this.open) {
+      this.open = false;
+      this.#onGone();
+    }
+    if (this.active === 0 && !this.session.destroyed) this.session.close();
+  }
+}
+
+class Lease implements SessionLease {
+  readonly #pooled: PooledSession;
+  #released = false;
+
+  constructor(pooled: PooledSession) {
+    this.#pooled = pooled;
+  }
+
+  get session(): ClientHttp2Session {
+    return this.#pooled.session;
+  }
+
+  get lastProcessedStreamId(): number | undefined {
+    return this.#pooled.lastProcessedStreamId;
+  }
+
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.#pooled.released();
+  }
+}
+
+interface Connecting {
+  done: Promise<'h2' | 'http/1.1'>;
+  cancel: () => void;
+  /** acquire() calls waiting for it. */
+  interested: number;
+  settled: boolean;
+  /** The socket of an HTTP/1.1 answer, until one acquire() takes it. */
+  socket: TLSSocket | undefined;
+}
+
+interface Entry {
+  session: PooledSession | undefined;
+  connecting: Connecting | undefined;
+  /** acquire() calls waiting for a place on the session, first come first served. */
+  waiters: Array<() => void>;
+}
+
+/**
+ * HTTP/2 sessions by origin (and TLS settings and proxy): one session per origin, at most
+ * `maxStreams` streams at once on it (fewer if the server says so); more requests wait for a
+ * place. A session with no stream does not keep the process alive and closes after `idleMs`.
+ * A session that received a GOAWAY or failed takes no new stream; the next request opens another.
+ */
+export class Http2Pool {
+  readonly #options: Required<PoolOptions>;
+  readonly #entries = new Map<string, Entry>();
+  /** Origins where ALPN chose HTTP/1.1 under 'auto': asked once, then HTTP/1.1 straight away. */
+  readonly #http1 = new Set<string>();
+
+  constructor(options: PoolOptions = {}) {
+    this.#options = {
+      maxStreams: options.maxStreams ?? DEFAULT_MAX_STREAMS,
+      idleMs: options.idleMs ?? DEFAULT_IDLE_MS,
+    };
+  }
+
+  /** Sessions open or being opened (for tests and diagnostics). */
+  get size(): number {
+    let count = 0;
+    for (const entry of this.#entries.values()) if (entry.session !== undefined || entry.connecting) count++;
+    return count;
+  }
+
+  /**
+   * A place for one stream to `url`'s origin: on the pooled session, on a new one, or HTTP/1.1
+   * when ALPN chose it under 'auto'. Rejects with the signal's reason on abort (a connection no
+   * one waits for any more is then cancelled) and with the connection's failure.
+   */
+  async acquire(url: URL, options: ConnectOptions, signal: AbortSignal): Promise<Acquired> {
+    const key = poolKey(url, options.tls, options.tunnel);
+    for (let connects = 0; ;) {
+      signal.throwIfAborted();
+      if (options.mode === 'auto' && this.#http1.has(key)) return { protocol: 'http/1.1', socket: undefined };
+      const entry = this.#entry(key);
+      const pooled = entry.session;
+      if (pooled?.free) return { protocol: 'h2', lease: pooled.take() };
+      if (pooled?.open) {
+        await this.#placeOn(entry, signal);
+        continue;
+      }
+      if (entry.connecting === undefined && ++connects > MAX_CONNECTS) {
+        throw Object.assign(
+          new Error(`${MAX_CONNECTS} HTTP/2 connections to ${url.host} closed before a stream could start on them`),
+          { code: 'ECONNRESET' },
+        );
+      }
+      const connecting = (entry.connecting ??= this.#open(key, entry, url, options));
+      if ((await this.#connected(connecting, signal)) === 'http/1.1') {
+        const socket = connecting.socket;
+        connecting.socket = undefined;
+        return { protocol: 'http/1.1', socket };
+      }
+    }
+  }
+
+  /** Closes every session (streams in flight are cut short) and forgets ALPN answers. */
+  close(): void {
+    for (const entry of this.#entries.values()) {
+      entry.connecting?.cancel();
+      entry.session?.session.destroy();
+    }
+    this.#entries.clear();
+    this.#http1.clear();
+  }
+
+  #entry(key: string): Entry {
+    let entry = this.#entries.get(key);
+    if (entry === undefined) {
+      entry = { session: undefined, connecting: undefined, waiters: [] };
+      this.#entries.set(key, entry);
+    }
+    return entry;
+  }
+
+  /** Waits until the session may have a free place, or is gone; the caller looks again. */
+  #placeOn(entry: Entry, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const wake = () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const onAbort = () => {
+        const at = entry.waiters.indexOf(wake);
+        if (at !== -1) entry.waiters.splice(at, 1);
+        reject(signal.reason as Error);
+      };
+      entry.waiters.push(wake);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  async #connected(connecting: Connecting, signal: AbortSignal): Promise<'h2' | 'http/1.1'> {
+    connecting.interested++;
+    try {
+      return await untilAborted(connecting.done, signal);
+    } finally {
+      connecting.interested--;
+      if (signal.aborted && connecting.interested === 0 && !connecting.settled) connecting.cancel();
+    }
+  }
+
+  #open(key: string, entry: Entry, url: URL, options: ConnectOptions): Connecting {
+    const { done, cancel } = connect(url, options);
+    const connecting: Connecting = {
+      done: done.then(
+        (connected) => {
+          connecting.settled = true;
+          if (entry.connecting === connecting) entry.connecting = undefined;
+          if (connected.protocol === 'http/1.1') {
+            remember(this.#http1, key);
+            connecting.socket = connected.socket;
+            // Not taken by an acquire() (all gave up meanwhile): it is no one's.
+            setImmediate(() => connecting.socket?.destroy());
+            this.#drop(key, entry);
+            return 'http/1.1';
+          }
+          this.#install(key, entry, connected.session);
+          return 'h2';
+        },
+        (error: unknown) => {
+          connecting.settled = true;
+          if (entry.connecting === connecting) entry.connecting = undefined;
+          this.#drop(key, entry);
+          throw error;
+        },
+      ),
+      cancel,
+      interested: 0,
+      settled: false,
+      socket: undefined,
+    };
+    connecting.done.catch(() => {}); // its failure reaches each acquire() waiting; none may be left
+    return connecting;
+  }
+
+  #install(key: string, entry: Entry, session: ClientHttp2Session): void {
+    const pooled: PooledSession = new PooledSession(
+      session,
+      this.#options,
+      () => {
+        if (entry.session === pooled) entry.session = undefined;
+        for (const wake of entry.waiters.splice(0)) wake(); // they connect again
+        this.#drop(key, entry);
+      },
+      (all) => {
+        if (all) for (const wake of entry.waiters.splice(0)) wake();
+        else entry.waiters.shift()?.();
+      },
+    );
+    entry.session = pooled;
+    for (const wake of entry.waiters.splice(0)) wake();
+  }
+
+  /** Forgets an entry with nothing in it. */
+  #drop(key: string, entry: Entry): void {
+    if (entry.session === undefined && entry.connecting === undefined && entry.waiters.length === 0) {
+      if (this.#entries.get(key) === entry) this.#entries.delete(key);
+    }
+  }
+}
+
+function remember(set: Set<string>, key: string): void {
+  set.delete(key);
+  set.add(key);
+  if (set.size > ALPN_MEMORY) set.delete(set.values().next().value!);
+}
+
+/** Resolves or rejects as `promise`, or rejects with the signal's reason when it aborts first. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+const TLS_KEYS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername', 'minVersion'] as const;
+const identities = new WeakMap<object, number>();
+let nextIdentity = 0;
+
+function identity(value: object): string {
+  let id = identities.get(value);
+  if (id === undefined) identities.set(value, (id = ++nextIdentity));
+  return `#${id}`;
+}
+
+/** A TLS setting as part of a pool key: certificates by content (read again per upload, they still match), other objects by identity. */
+function keyPart(value: unknown): string {
+  if (value === undefined) return '';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (Buffer.isBuffer(value)) return `b:${value.toString('base64')}`;
+  if (Array.isArray(value)) return `[${value.map(keyPart).join(',')}]`;
+  if (typeof value === 'object' && value !== null) return identity(value);
+  return String(value);
+}
+
+/** Sessions are shared only between requests to the same origin, with the same TLS settings, through the same proxy. */
+export function poolKey(url: URL, tls: TlsSettings | undefined, tunnel: TunnelAgent | undefined): string {
+  const parts = [url.origin, tunnel === undefined ? '' : identity(tunnel)];
+  for (const name of TLS_KEYS) parts.push(keyPart(tls?.[name]));
+  return parts.join('|');
+}

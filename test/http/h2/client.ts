@@ -1,0 +1,79 @@
+import { afterAll } from 'vitest';
+import { sendH2, type H2Answer, type H2Request } from '../../../src/http/h2/attempt.js';
+import type { Http2Mode, TlsSettings } from '../../../src/http/h2/connect.js';
+import { Http2Pool, type PoolOptions } from '../../../src/http/h2/pool.js';
+import type { EncodedBody } from '../../../src/multipart/encode.js';
+import { tls } from '../../helpers/servers.js';
+
+/** A pool for one test file, closed after it. */
+export function testPool(options: PoolOptions = {}): Http2Pool {
+  const pool = new Http2Pool(options);
+  afterAll(() => pool.close());
+  return pool;
+}
+
+export const trustTestCa: TlsSettings = { ca: tls.ca };
+
+export interface PostOptions extends Partial<Omit<H2Request, 'url' | 'body' | 'headers'>> {
+  headers?: Record<string, string>;
+  mode?: Http2Mode;
+  tls?: TlsSettings;
+}
+
+/** One request through the pool: a place on a session, then the stream; the answer as it came. */
+export async function send(
+  pool: Http2Pool,
+  url: string,
+  body: EncodedBody | undefined,
+  options: PostOptions = {},
+): Promise<H2Answer> {
+  const target = new URL(url);
+  const signal = options.signal ?? new AbortController().signal;
+  const acquired = await pool.acquire(
+    target,
+    {
+      mode: options.mode ?? true,
+      tls: options.tls ?? (target.protocol === 'https:' ? trustTestCa : undefined),
+      tunnel: undefined,
+    },
+    signal,
+  );
+  if (acquired.protocol !== 'h2') {
+    acquired.socket?.destroy();
+    throw new Error(`ALPN chose ${acquired.protocol}`);
+  }
+  const headers = new Headers(options.headers);
+  if (body !== undefined) for (const [name, value] of Object.entries(body.headers)) headers.set(name, value);
+  return sendH2(acquired.lease, {
+    url: target,
+    method: options.method ?? 'POST',
+    headers,
+    body,
+    signal,
+    onUploadProgress: options.onUploadProgress,
+    onBodySent: options.onBodySent,
+    maxRate: options.maxRate,
+    attempts: [],
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+  });
+}
+
+/** The answer's body as text; the stream is then let go of as upload() would. */
+export async function text(answer: H2Answer): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of answer.stream) chunks.push(chunk as Buffer);
+  answer.close();
+  return Buffer.concat(chunks).toString();
+}
+
+/** Sends and reads the answer as JSON. */
+export async function post<T = unknown>(
+  pool: Http2Pool,
+  url: string,
+  body: EncodedBody | undefined,
+  options: PostOptions = {},
+): Promise<{ status: number; json: T; bodySent: boolean }> {
+  const answer = await send(pool, url, body, options);
+  const raw = await text(answer);
+  return { status: answer.status, json: (raw === '' ? undefined : JSON.parse(raw)) as T, bodySent: answer.bodySent };
+}
