@@ -154,11 +154,14 @@ export interface RawConnection {
 }
 
 /**
- * A server that reads the client preface and frames, answers the client's SETTINGS with an ACK,
- * opens its windows wide (so DATA never waits on it) and calls `onFrame` for every frame.
+ * A server that reads the client preface and frames, answers the client's SETTINGS with an ACK and
+ * calls `onFrame` for every frame. Its flow-control windows are opened wide (DATA never waits on
+ * it), unless `initialWindow` is given: then streams start with that window, the connection with
+ * the default 65,535 bytes, and only the test's WINDOW_UPDATE frames let more come.
  */
 export async function startRawH2Server(
   onFrame: (frame: RawFrame, connection: RawConnection) => void,
+  options: { initialWindow?: number } = {},
 ): Promise<{ origin: string; connections: RawConnection[] }> {
   const connections: RawConnection[] = [];
   const server = net.createServer((socket) => {
@@ -170,7 +173,9 @@ export async function startRawH2Server(
       },
     };
     connections.push(connection);
-    connection.send(settingsFrame([[4, 0x7fffffff]]), windowUpdateFrame(0, 0x7fffffff - 65535));
+    if (options.initialWindow === undefined)
+      connection.send(settingsFrame([[4, 0x7fffffff]]), windowUpdateFrame(0, 0x7fffffff - 65535));
+    else connection.send(settingsFrame([[4, options.initialWindow]]));
     let buffered = Buffer.alloc(0);
     let prefaceSeen = false;
     socket.on('data', (data: Buffer) => {

@@ -136,6 +136,9 @@ class StreamExchange {
     const onAbort = () => this.#fail(signal.reason as Error);
     signal.addEventListener('abort', onAbort, { once: true });
     stream.on('error', (error) => this.#fail(error));
+    // A reset with NO_ERROR before an answer leaves a stream whose body is unsent neither destroyed
+    // nor 'close'd (Node waits for its writes, which will never go): 'aborted' is all it says.
+    stream.once('aborted', () => this.#fail(undefined));
     stream.once('close', () => {
       signal.removeEventListener('abort', onAbort);
       this.#fail(undefined);

@@ -3,8 +3,8 @@ import { UploadError } from '../../common/errors.js';
 import { recyclingChunks, type EncodedBody } from '../../multipart/encode.js';
 import { pieces, RateLimiter, type Clock } from '../rate.js';
 
-/** Progress is told at least this often: blocks go to the stream in views of at most this size. */
-const SLICE_BYTES = 64 * 1024;
+/** Progress is told at least this often (one DATA frame at the default frame size): blocks go to the stream in views of this size. */
+const SLICE_BYTES = 16 * 1024;
 /**
  * Bytes written to the stream and not yet sent, at most, before the next block is read: enough to
  * fill a peer's default flow-control window (64 KiB) with room to spare, little enough that a

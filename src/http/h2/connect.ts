@@ -20,7 +20,7 @@ export type TlsSettings = Pick<
  * to the origin inside it with the options it is given (ALPN included).
  */
 export interface TunnelAgent {
-  connect(req: EventEmitter, options: Record<string, unknown>): Promise<Duplex> | Duplex;
+  connect(req: EventEmitter, options: object): Promise<Duplex> | Duplex;
 }
 
 export interface ConnectOptions {
@@ -53,7 +53,13 @@ export function connect(url: URL, options: ConnectOptions): { done: Promise<Conn
     const http2 = await import('node:http2');
     let socket: Duplex | undefined;
     if (url.protocol === 'https:') {
-      const tlsSocket = track(await secureSocket(url, options, track));
+      const tlsSocket = track(
+        await secureSocket(url, options, track).catch((error: NodeJS.ErrnoException) => {
+          // A server whose ALPN offers no h2 may refuse the handshake instead of choosing http/1.1.
+          if (error.code !== 'ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL') throw error;
+          throw notHttp2(url, 'its TLS refused ALPN h2');
+        }),
+      );
       if (tlsSocket.alpnProtocol !== 'h2') {
         if (options.mode === 'auto') return { protocol: 'http/1.1', socket: tlsSocket };
         tlsSocket.destroy();
@@ -61,7 +67,13 @@ export function connect(url: URL, options: ConnectOptions): { done: Promise<Conn
       }
       socket = tlsSocket;
     } else if (options.tunnel !== undefined) {
-      socket = track(await tunnelled(url, options, undefined));
+      // https-proxy-agent keeps whatever the origin sends right after the proxy's 200 (an h2c
+      // server speaks first: its SETTINGS) and never hands it on: the session would start mid-frame.
+      throw new UploadError(
+        'ERR_INVALID_OPTION',
+        `HTTP/2 with prior knowledge (http2: true over http:) cannot go through a proxy's CONNECT tunnel; use https: (h2 by ALPN inside the tunnel) or http2: 'auto' (HTTP/1.1)`,
+        { url: url.href },
+      );
     }
     if (cancelled) throw new Error('cancelled');
     const session = track(

@@ -14,7 +14,7 @@ import {
   type RawFrame,
   type Received,
 } from '../../helpers/h2.js';
-import { post, send, testPool, text } from './client.js';
+import { post, send, testPool, text, until } from './client.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -196,11 +196,3 @@ describe('a body that lies about its size, and headers', () => {
       expect(seen).not.toHaveProperty(name);
   });
 });
-
-/** Waits for a condition the test's servers make true; bounded by the test's timeout. */
-export async function until(condition: () => boolean): Promise<void> {
-  for (let turns = 0; !condition(); turns++) {
-    if (turns > 10_000) throw new Error('condition never became true');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}

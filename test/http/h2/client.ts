@@ -77,3 +77,11 @@ export async function post<T = unknown>(
   const raw = await text(answer);
   return { status: answer.status, json: (raw === '' ? undefined : JSON.parse(raw)) as T, bodySent: answer.bodySent };
 }
+
+/** Waits for a condition the test's servers make true; bounded by the test's timeout. */
+export async function until(condition: () => boolean): Promise<void> {
+  for (let turns = 0; !condition(); turns++) {
+    if (turns > 10_000) throw new Error('condition never became true');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
