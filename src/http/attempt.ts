@@ -1,4 +1,4 @@
-import type { Agent, ClientRequest, IncomingMessage } from 'node:http';
+import type { Agent, ClientRequest, IncomingHttpHeaders } from 'node:http';
 import { MultipartError, UploadError, type UploadAttempt } from '../common/errors.js';
 import { wait } from '../common/wait.js';
 import type { EncodedBody } from '../multipart/encode.js';
@@ -25,9 +25,22 @@ export interface AttemptRequest {
 
 /** What one request brought back: a final answer, and whether the whole body went out before it. */
 export interface Answer {
-  res: IncomingMessage;
-  req: ClientRequest;
+  res: AnswerMessage;
+  /** Its request: destroyed when its body was cut short (an HTTP/1.1 connection is then unusable). */
+  req: { destroy(): void };
   bodySent: boolean;
+}
+
+/** What upload() uses of an answer: node:http's IncomingMessage, or an HTTP/2 stream's answer (h2/message.ts). */
+export interface AnswerMessage extends AsyncIterable<Buffer> {
+  readonly statusCode?: number | undefined;
+  readonly statusMessage?: string | undefined;
+  readonly headers: IncomingHttpHeaders;
+  readonly rawHeaders: string[];
+  resume(): unknown;
+  destroy(error?: Error): unknown;
+  on(event: string, listener: (...args: never[]) => void): unknown;
+  once(event: string, listener: (...args: never[]) => void): unknown;
 }
 
 /**
@@ -134,7 +147,7 @@ function afterBody(attempt: Attempt): Promise<boolean> {
  * Every failure as an UploadError: the body's source that failed mid-body (a file that shrank)
  * keeps its MultipartError as `cause`, a socket error its Node error.
  */
-function typed(error: Error, url: URL, attempts: readonly UploadAttempt[]): UploadError {
+export function typed(error: Error, url: URL, attempts: readonly UploadAttempt[]): UploadError {
   if (error instanceof UploadError) return error;
   if (error instanceof MultipartError) {
     const code =

@@ -2,6 +2,7 @@ import type { ClientRequest } from 'node:http';
 import { UploadError } from '../common/errors.js';
 import { messageOf } from '../common/messages.js';
 import { recyclingChunks, type EncodedBody } from '../multipart/encode.js';
+import { paced, RateLimiter } from './rate.js';
 import type { RequestState } from './request-state.js';
 import { SliceWriter } from './slices.js';
 
@@ -13,6 +14,8 @@ export interface BodyWriterSettings {
   expectTimeout: number;
   onUploadProgress: ((loaded: number, total: number | undefined) => void) | undefined;
   onBodySent: (() => void) | undefined;
+  /** upload()'s maxRate: bytes per second, at most. */
+  maxRate?: number | undefined;
 }
 
 /**
@@ -45,14 +48,15 @@ export async function writeBody(
     });
     return !(progress.failed || state.settled);
   };
+  const push = pusher(writer, settings.maxRate, drained, (ms) => pause(ms, state, () => progress.failed));
   let last: Buffer | undefined;
   try {
-    last = await pump(chunks, writer, total, { drained, stopped: () => progress.failed || state.settled });
+    last = await pump(chunks, push, total, () => progress.failed || state.settled);
   } finally {
     await chunks.return?.();
   }
   if (last === STOPPED) return false;
-  if (last !== undefined) writer.push(last);
+  if (last !== undefined && !(await push(last))) return false;
   if (!(await drained(0))) return false;
   await finish(req, state, settings.onBodySent);
   return true;
@@ -68,9 +72,9 @@ const STOPPED = Buffer.alloc(0);
  */
 async function pump(
   chunks: AsyncGenerator<Buffer, void, undefined>,
-  writer: SliceWriter,
+  push: (chunk: Buffer) => Promise<boolean>,
   total: number | undefined,
-  { drained, stopped }: { drained: (limit: number) => Promise<boolean>; stopped: () => boolean },
+  stopped: () => boolean,
 ): Promise<Buffer | undefined> {
   let sent = 0;
   let last: Buffer | undefined;
@@ -86,12 +90,38 @@ async function pump(
       last = value;
       continue;
     }
-    writer.push(value);
-    // As a plain write and 'drain' would: small chunks go on at once, a block once the kernel has (nearly) taken it.
-    if (writer.pending > REQUEST_BUFFER_BYTES && !(await drained(REQUEST_BUFFER_BYTES))) return STOPPED;
+    if (!(await push(value))) return STOPPED;
   }
   if (total !== undefined && sent !== total) throw sizeMismatch(`${sent} bytes, not the ${total} declared`);
   return last;
+}
+
+/**
+ * How a chunk goes to the writer: at once, or with maxRate in pieces, each when the rate allows it
+ * (a timer: the event loop stays free). False once the request stopped.
+ */
+function pusher(
+  writer: SliceWriter,
+  maxRate: number | undefined,
+  drained: (limit: number) => Promise<boolean>,
+  wait: (ms: number) => Promise<boolean>,
+): (chunk: Buffer) => Promise<boolean> {
+  const limiter = maxRate === undefined ? undefined : new RateLimiter(maxRate);
+  const send = async (piece: Buffer) => {
+    writer.push(piece);
+    // As a plain write and 'drain' would: small chunks go on at once, a block once the kernel has (nearly) taken it.
+    return writer.pending <= REQUEST_BUFFER_BYTES || (await drained(REQUEST_BUFFER_BYTES));
+  };
+  return (chunk) => paced(chunk, limiter, wait, send);
+}
+
+/** Waits `ms` (the rate limit); false if the request stopped meanwhile. */
+async function pause(ms: number, state: RequestState, failed: () => boolean): Promise<boolean> {
+  await state.until((wake) => {
+    const timer = setTimeout(wake, ms);
+    return () => clearTimeout(timer);
+  });
+  return !(failed() || state.settled);
 }
 
 /**

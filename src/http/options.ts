@@ -80,6 +80,14 @@ export interface UploadOptions extends Pick<EncodeOptions, 'boundary' | 'blockSi
    * origin a redirect leads to.
    */
   tls?: TlsOptions;
+  /**
+   * HTTP/2: `'auto'` lets ALPN choose over https: (HTTP/1.1 where the server prefers it, and over
+   * http:), `true` speaks HTTP/2 only (prior knowledge, h2c, over http:), `false` (default) HTTP/1.1.
+   * Uploads to one origin share a session. See docs/http2.md.
+   */
+  http2?: boolean | 'auto';
+  /** The upload rate, at most, in bytes per second (curl's --limit-rate), over HTTP/1.1 and HTTP/2. */
+  maxRate?: number;
 }
 
 /** Every option of upload(): a new one that is not listed here does not compile. */
@@ -96,6 +104,8 @@ const UPLOAD_OPTION_KEYS: OptionRegistry<UploadOptions> = {
   retry: true,
   agent: true,
   tls: true,
+  http2: true,
+  maxRate: true,
   boundary: true,
   blockSize: true,
   spool: true,
@@ -131,6 +141,8 @@ export interface UploadSettings {
   retry: RetryPolicy;
   agent: Agent | AgentForUrl | undefined;
   tls: TlsOptions | undefined;
+  http2: boolean | 'auto';
+  maxRate: number | undefined;
 }
 
 /** Every option checked up front: an unknown or misspelled one is an error naming it, never ignored. */
@@ -155,6 +167,8 @@ export function uploadSettings(options: UploadOptions): UploadSettings {
     retry: retryPolicy(options.retry),
     agent: checkAgent(options.agent),
     tls: checkTls(options.tls),
+    http2: checkHttp2(options.http2),
+    maxRate: checkInteger(options.maxRate, 'maxRate (bytes per second)', fail, 1),
   };
 }
 
@@ -198,6 +212,13 @@ function checkEncodingOptions({ boundary, blockSize, spool }: UploadOptions): vo
   } catch (cause) {
     throw new UploadError('ERR_INVALID_OPTION', messageOf(cause), { cause });
   }
+}
+
+function checkHttp2(http2: unknown): boolean | 'auto' {
+  if (http2 === undefined) return false;
+  if (typeof http2 !== 'boolean' && http2 !== 'auto')
+    throw fail(`http2 must be true, false or 'auto', not ${describe(http2)}`);
+  return http2;
 }
 
 function checkAgent(agent: unknown): Agent | AgentForUrl | undefined {

@@ -60,6 +60,26 @@ export function* pieces(chunk: Buffer, size: number): Generator<Buffer> {
   for (let at = 0; at < chunk.length; at += size) yield chunk.subarray(at, Math.min(at + size, chunk.length));
 }
 
+/**
+ * Hands `chunk` to `send` whole, or with a limiter in pieces, each once the rate allows it: `wait(ms)`
+ * sleeps (false: the request stopped meanwhile), `send(piece)` writes it (false: stop). False when
+ * either said stop.
+ */
+export async function paced(
+  chunk: Buffer,
+  limiter: RateLimiter | undefined,
+  wait: (ms: number) => Promise<boolean>,
+  send: (piece: Buffer) => Promise<boolean>,
+): Promise<boolean> {
+  if (limiter === undefined) return send(chunk);
+  for (const piece of pieces(chunk, limiter.sliceBytes)) {
+    const delay = limiter.take(piece.length);
+    if (delay > 0 && !(await wait(delay))) return false;
+    if (!(await send(piece))) return false;
+  }
+  return true;
+}
+
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 
 /**

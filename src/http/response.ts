@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { AnswerMessage } from './attempt.js';
 import { UploadError } from '../common/errors.js';
 import { messageOf } from '../common/messages.js';
 
@@ -27,7 +27,7 @@ const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
  * once, when the body has been read to the end, has failed or was cancelled.
  */
 export function toWebResponse(
-  res: IncomingMessage,
+  res: AnswerMessage,
   url: string,
   redirected: boolean,
   method: string,
@@ -53,7 +53,7 @@ export function toWebResponse(
 }
 
 /** The response body as a web stream; a body cut short fails it with a typed UploadError (an abort or timeout with its own). */
-function streamOf(res: IncomingMessage, url: string, onDone: () => void): ReadableStream<Uint8Array> {
+function streamOf(res: AnswerMessage, url: string, onDone: () => void): ReadableStream<Uint8Array> {
   const chunks = res[Symbol.asyncIterator]();
   return new ReadableStream<Uint8Array>({
     async pull(controller) {

@@ -1,4 +1,5 @@
 import { MultipartError, UploadError } from '../common/errors.js';
+import { isUnprocessed } from './h2/errors.js';
 import { parseRetryAfter, type RetryPolicy } from './retry.js';
 
 /** How an attempt ended: an answer (with whether the whole body went out before it), or a failure. */
@@ -44,12 +45,16 @@ const FINAL: RetryDecision = { kind: 'final' };
  */
 export function decideRetry(question: RetryQuestion): RetryDecision {
   const { policy, attempt, method, outcome } = question;
-  if (question.aborted || attempt > policy.limit || !policy.methods.has(method)) return FINAL;
+  // A request the server did not process (HTTP/2's REFUSED_STREAM, a stream above a GOAWAY's last
+  // stream id) is safe to send again whatever its method and its code (RFC 9113 §8.7).
+  const unprocessed = 'failure' in outcome && isUnprocessed(outcome.failure);
+  if (question.aborted || attempt > policy.limit || !(unprocessed || policy.methods.has(method))) return FINAL;
   let reason: number | string;
   let delay: number;
   if ('failure' in outcome) {
     const code = failureReason(outcome.failure);
-    if (code === undefined || (policy.errorCodes !== 'any' && !policy.errorCodes.has(code))) return FINAL;
+    if (code === undefined || !(unprocessed || policy.errorCodes === 'any' || policy.errorCodes.has(code)))
+      return FINAL;
     reason = code;
     delay = policy.backoff(attempt);
   } else {

@@ -4,8 +4,9 @@ import { wait } from '../common/wait.js';
 import { isUploadBody, multipartEncode, type EncodedBody } from '../multipart/encode.js';
 import type { ParamsInput } from '../multipart/param.js';
 import { agentForHop } from './agent.js';
-import { sendAttempt, type Answer, type AttemptRequest } from './attempt.js';
+import type { Answer, AttemptRequest } from './attempt.js';
 import { UploadControl } from './control.js';
+import { sendOverProtocol } from './h2/protocol.js';
 import { callerContentType, ORIGIN_CREDENTIALS, requestHeaders } from './headers.js';
 import { tlsForHop, uploadSettings, wantsContinue, type UploadOptions, type UploadSettings } from './options.js';
 import { parseHttpUrl, redirectStep } from './redirect.js';
@@ -171,7 +172,7 @@ class Upload {
       let answer: Answer | undefined;
       let failure: unknown;
       try {
-        answer = await sendAttempt(this.#request(agent), control.signal, control.attempts);
+        answer = await sendOverProtocol(this.#request(agent), this.#settings.http2, control.signal, control.attempts);
       } catch (error) {
         failure = error;
       }
@@ -210,6 +211,7 @@ class Upload {
         expectTimeout: settings.expectTimeout,
         onUploadProgress: settings.onUploadProgress,
         onBodySent: settings.onBodySent,
+        maxRate: settings.maxRate,
       },
     };
   }

@@ -20,6 +20,8 @@ export interface H2Request {
   maxRate: number | undefined;
   /** The exchange's earlier attempts, for the errors raised here. */
   attempts: readonly UploadAttempt[];
+  /** How the caller types a failure of its own making (the body's source, a callback), as over HTTP/1.1. */
+  typed?: (error: UploadError | MultipartError) => UploadError;
   clock?: Clock;
 }
 
@@ -36,6 +38,8 @@ export interface H2Answer {
    * ended with RST_STREAM NO_ERROR (RFC 9113 §8.1); an answer not read to its end is cancelled.
    */
   close(): void;
+  /** Cancels the stream (RST_STREAM CANCEL): whoever reads the answer gets an AbortError whose `cause` is `reason`. */
+  cancel(reason: Error): void;
 }
 
 /** How long a settled attempt waits for its body loop to let go of the source (files closed). */
@@ -212,6 +216,7 @@ class StreamExchange {
           if (stream.readableEnded) stream.destroy();
           else this.#cancel.abort();
         },
+        cancel: (reason) => this.#cancel.abort(reason),
       });
     });
   }
@@ -224,7 +229,7 @@ class StreamExchange {
     this.#failure = signal.aborted
       ? (signal.reason as Error)
       : error instanceof UploadError || error instanceof MultipartError
-        ? error
+        ? (this.#request.typed?.(error) ?? error)
         : streamFailure(
             error,
             { id: stream.id, rstCode: stream.rstCode, lastProcessedStreamId: this.#lease.lastProcessedStreamId },

@@ -1,7 +1,7 @@
 import type { ClientHttp2Stream } from 'node:http2';
 import { UploadError } from '../../common/errors.js';
 import { recyclingChunks, type EncodedBody } from '../../multipart/encode.js';
-import { pieces, RateLimiter, type Clock } from '../rate.js';
+import { paced, RateLimiter, type Clock } from '../rate.js';
 
 /** Progress is told at least this often (one DATA frame at the default frame size): blocks go to the stream in views of this size. */
 const SLICE_BYTES = 16 * 1024;
@@ -39,48 +39,72 @@ const sizeMismatch = (what: string) =>
 export async function writeBody(stream: ClientHttp2Stream, encoded: EncodedBody, hooks: BodyHooks): Promise<boolean> {
   const total = encoded.contentLength;
   const limiter = hooks.maxRate === undefined ? undefined : new RateLimiter(hooks.maxRate, hooks.clock);
-  const sliceBytes = limiter?.sliceBytes ?? SLICE_BYTES;
+  const sliceBytes = Math.min(limiter?.sliceBytes ?? SLICE_BYTES, SLICE_BYTES);
   const { chunks, recycle } = recyclingChunks(encoded.body);
   const progress = new InFlight(stream, total, hooks, recycle);
-  let sent = 0;
+  const send = (chunk: Buffer) => sendChunk(chunk, sliceBytes, limiter, progress);
+  let last: Buffer | undefined;
   try {
-    for (;;) {
-      const { value, done } = await chunks.next();
-      if (hooks.stopped()) return false;
-      if (done) break;
-      if (total !== undefined && sent + value.length > total)
-        throw sizeMismatch(`more than the ${total} bytes declared in Content-Length`);
-      sent += value.length;
-      if (!(await sendChunk(value, sliceBytes, limiter, progress))) return false;
-    }
+    last = await pump(chunks, send, total, () => hooks.stopped());
   } finally {
     await chunks.return?.();
   }
-  if (total !== undefined && sent !== total)
-    throw sizeMismatch(`${sent} bytes, not the ${total} declared in Content-Length`);
+  if (last === STOPPED || (last !== undefined && !(await send(last)))) return false;
   if (!(await progress.drained(0))) return false;
   stream.end(() => hooks.onEnded());
   return true;
 }
 
-/** Hands one chunk to the stream in pieces, at the rate's pace; false if the attempt stopped meanwhile. */
-async function sendChunk(
+/** Returned by pump when the attempt stopped before the body ended. */
+const STOPPED = Buffer.alloc(0);
+
+/**
+ * Sends every chunk but the one that completes Content-Length: that one is returned, to be sent
+ * only once the source has ended. A source that yields a byte more then fails the attempt while
+ * the server still lacks a byte, so it never takes a cut body for a whole one (as over HTTP/1.1).
+ */
+async function pump(
+  chunks: AsyncGenerator<Buffer, void, undefined>,
+  send: (chunk: Buffer) => Promise<boolean>,
+  total: number | undefined,
+  stopped: () => boolean,
+): Promise<Buffer | undefined> {
+  let sent = 0;
+  let last: Buffer | undefined;
+  for (;;) {
+    const { value, done } = await chunks.next();
+    if (stopped()) return STOPPED;
+    if (done) break;
+    if (value.length === 0) continue;
+    if (last !== undefined || (total !== undefined && sent + value.length > total))
+      throw sizeMismatch(`more than the ${total} bytes declared in Content-Length`);
+    sent += value.length;
+    if (sent === total) last = value;
+    else if (!(await send(value))) return STOPPED;
+  }
+  if (total !== undefined && sent !== total)
+    throw sizeMismatch(`${sent} bytes, not the ${total} declared in Content-Length`);
+  return last;
+}
+
+/** Hands one chunk to the stream in 16 KiB views (at the rate's pace, with a limiter); false if the attempt stopped meanwhile. */
+function sendChunk(
   chunk: Buffer,
   sliceBytes: number,
   limiter: RateLimiter | undefined,
   progress: InFlight,
 ): Promise<boolean> {
-  let at = 0;
-  for (const piece of pieces(chunk, sliceBytes)) {
-    if (piece.length === 0) continue;
-    const wait = limiter?.take(piece.length) ?? 0;
-    if (wait > 0 && !(await progress.sleep(wait))) return false;
-    at += piece.length;
-    // The chunk's last piece hands the chunk back to be read into, once the stream is done with it.
-    progress.write(piece, at === chunk.length ? chunk : undefined);
-    if (progress.pending > IN_FLIGHT_BYTES && !(await progress.drained(IN_FLIGHT_BYTES))) return false;
-  }
-  return true;
+  const end = chunk.byteOffset + chunk.length;
+  const send = async (piece: Buffer) => {
+    for (let at = 0; at < piece.length; at += sliceBytes) {
+      const slice = piece.subarray(at, at + sliceBytes);
+      // The chunk's last slice hands the chunk back to be read into, once the stream is done with it.
+      progress.write(slice, slice.byteOffset + slice.length === end ? chunk : undefined);
+      if (progress.pending > IN_FLIGHT_BYTES && !(await progress.drained(IN_FLIGHT_BYTES))) return false;
+    }
+    return true;
+  };
+  return paced(chunk, limiter, (ms) => progress.sleep(ms), send);
 }
 
 /** The body's bytes between the writer and the socket: counted, reported, and waited for. */
