@@ -11,7 +11,7 @@ export interface Nginx {
   /** https://127.0.0.1:PORT */
   origin: string;
   port: number;
-  /** The access log so far: one line per request, `$server_protocol $request_method $uri $status`. */
+  /** The access log so far, one line per request: `$server_protocol $request_method $uri $status $connection auth=$http_authorization`. */
   accessLog(): string[];
   errorLog(): string;
 }
@@ -41,9 +41,9 @@ async function reachable(port: number, errorLog: () => string): Promise<void> {
 /**
  * Debian's nginx in the foreground (one process, no master) on 127.0.0.1 with `http2` on TLS (the
  * test CA's certificate), every path under a temporary directory, stopped after the test file.
- * `locations` is the server block's body (location blocks); `upstream` is where they proxy to.
+ * `locations(port)` is the server block's body (location blocks), given the port nginx listens on.
  */
-export async function startNginx(locations: string): Promise<Nginx> {
+export async function startNginx(locations: (port: number) => string): Promise<Nginx> {
   const dir = tempDir();
   const port = await freePort();
   const path = (name: string) => join(dir, name);
@@ -56,7 +56,7 @@ pid ${path('nginx.pid')};
 error_log ${path('error.log')} info;
 events { worker_connections 1024; }
 http {
-  log_format protocol '$server_protocol $request_method $uri $status';
+  log_format protocol '$server_protocol $request_method $uri $status $connection auth=$http_authorization';
   access_log ${path('access.log')} protocol;
   client_body_temp_path ${path('body')};
   proxy_temp_path ${path('proxy')};
@@ -67,7 +67,7 @@ http {
     listen 127.0.0.1:${port} ssl http2;
     ssl_certificate ${join(tlsDir, 'server.crt')};
     ssl_certificate_key ${join(tlsDir, 'server.key')};
-${locations}
+${locations(port)}
   }
 }
 `,
