@@ -56,7 +56,8 @@ export function decideRetry(question: RetryQuestion): RetryDecision {
     if (code === undefined || !(unprocessed || policy.errorCodes === 'any' || policy.errorCodes.has(code)))
       return FINAL;
     reason = code;
-    delay = policy.backoff(attempt);
+    // A connection that went away (GOAWAY) is no sign of load: the request goes again at once, on a new one.
+    delay = code === 'GOAWAY' ? 0 : policy.backoff(attempt);
   } else {
     if (!policy.statusCodes.has(outcome.status)) return FINAL;
     const retryAfter = parseRetryAfter(outcome.retryAfter, question.now);

@@ -71,16 +71,17 @@ export function streamFailure(
   const { id, rstCode, lastProcessedStreamId } = fate;
   const fail = (cause: Error, message: string) =>
     new UploadError('ERR_REQUEST_FAILED', message, { url: url.href, cause, attempts });
-  if (rstCode === REFUSED_STREAM) {
-    return fail(
-      h2Cause('REFUSED_STREAM', 'the server refused the stream', error),
-      `${url.host} refused the HTTP/2 stream (REFUSED_STREAM) without processing the request`,
-    );
-  }
+  // nghttp2 closes the streams a GOAWAY left out with REFUSED_STREAM: the GOAWAY is the reason.
   if (lastProcessedStreamId !== undefined && (id === undefined || id > lastProcessedStreamId)) {
     return fail(
       h2Cause('GOAWAY', `the server closed the connection after stream ${lastProcessedStreamId}`, error),
       `${url.host} closed the HTTP/2 connection (GOAWAY) before processing the request`,
+    );
+  }
+  if (rstCode === REFUSED_STREAM) {
+    return fail(
+      h2Cause('REFUSED_STREAM', 'the server refused the stream', error),
+      `${url.host} refused the HTTP/2 stream (REFUSED_STREAM) without processing the request`,
     );
   }
   const socketCode = (error as NodeJS.ErrnoException | undefined)?.code;
