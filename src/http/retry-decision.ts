@@ -49,22 +49,10 @@ export function decideRetry(question: RetryQuestion): RetryDecision {
   // stream id) is safe to send again whatever its method and its code (RFC 9113 §8.7).
   const unprocessed = 'failure' in outcome && isUnprocessed(outcome.failure);
   if (question.aborted || attempt > policy.limit || !(unprocessed || policy.methods.has(method))) return FINAL;
-  let reason: number | string;
-  let delay: number;
-  if ('failure' in outcome) {
-    const code = failureReason(outcome.failure);
-    if (code === undefined || !(unprocessed || policy.errorCodes === 'any' || policy.errorCodes.has(code)))
-      return FINAL;
-    reason = code;
-    // A connection that went away (GOAWAY) is no sign of load: the request goes again at once, on a new one.
-    delay = code === 'GOAWAY' ? 0 : policy.backoff(attempt);
-  } else {
-    if (!policy.statusCodes.has(outcome.status)) return FINAL;
-    const retryAfter = parseRetryAfter(outcome.retryAfter, question.now);
-    if (retryAfter !== undefined && retryAfter > policy.maxRetryAfter) return FINAL;
-    reason = outcome.status;
-    delay = retryAfter ?? policy.backoff(attempt);
-  }
+  const due =
+    'failure' in outcome ? failureRetry(policy, attempt, outcome.failure, unprocessed) : answerRetry(question);
+  if (due === undefined) return FINAL;
+  const { reason, delay } = due;
   // A retry that could not start before the deadline is not worth waiting for: this outcome is final.
   const resumeAt = question.now + delay;
   if (resumeAt >= question.deadline) return FINAL;
@@ -72,6 +60,25 @@ export function decideRetry(question: RetryQuestion): RetryDecision {
   if (question.replayable) return { kind: 'retry', reason, delay };
   // Retries by default go only where they can: without the caller asking, the outcome is final, as without them.
   return policy.explicit ? { kind: 'not-replayable', reason, delay } : FINAL;
+}
+
+type Due = { reason: number | string; delay: number } | undefined;
+
+/** A failed attempt is retried by its code: one the policy names, or any for a request not processed. */
+function failureRetry(policy: RetryPolicy, attempt: number, failure: unknown, unprocessed: boolean): Due {
+  const code = failureReason(failure);
+  if (code === undefined || !(unprocessed || policy.errorCodes === 'any' || policy.errorCodes.has(code)))
+    return undefined;
+  // A connection that went away (GOAWAY) is no sign of load: the request goes again at once, on a new one.
+  return { reason: code, delay: code === 'GOAWAY' ? 0 : policy.backoff(attempt) };
+}
+
+/** An answer is retried by its status, after its Retry-After (when not too long) or the backoff. */
+function answerRetry({ policy, attempt, outcome, now }: RetryQuestion): Due {
+  if ('failure' in outcome || !policy.statusCodes.has(outcome.status)) return undefined;
+  const retryAfter = parseRetryAfter(outcome.retryAfter, now);
+  if (retryAfter !== undefined && retryAfter > policy.maxRetryAfter) return undefined;
+  return { reason: outcome.status, delay: retryAfter ?? policy.backoff(attempt) };
 }
 
 /**
