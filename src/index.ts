@@ -66,3 +66,4 @@ export type { CompletedPart } from './parts/s3-xml.js';
 export { tus, type TusOptions, type TusResult } from './parts/tus.js';
 export { googleResumable, type GoogleResumableOptions, type GoogleResumableResult } from './parts/google.js';
 export { fileSessionStore, defaultSessionDirectory, type SessionStore, type PartsSession } from './parts/store.js';
+export { parseRate } from './http/rate.js';
