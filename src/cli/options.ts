@@ -5,7 +5,16 @@ import { parseFormArg, parseFormString, type FormArg } from './form-grammar.js';
 import { formContentType, parseHeaders } from './headers.js';
 import { proxyUrl } from './proxy.js';
 import type { RetryArgs } from './retry.js';
-import { maxRedirects, MAX_RETRIES, method, retrySeconds, targetUrl, timeoutMs, wholeNumber } from './values.js';
+import {
+  limitRate,
+  maxRedirects,
+  MAX_RETRIES,
+  method,
+  retrySeconds,
+  targetUrl,
+  timeoutMs,
+  wholeNumber,
+} from './values.js';
 
 export interface SendOptions extends RetryArgs {
   command: 'send';
@@ -30,6 +39,10 @@ export interface SendOptions extends RetryArgs {
   proxy: string | undefined;
   insecure: boolean;
   cacert: string | undefined;
+  /** --http1.1 (false, the default), --http2 ('auto') or --http2-prior-knowledge (true): the last one given. */
+  http2: boolean | 'auto';
+  /** --limit-rate in bytes per second; undefined: no limit. */
+  maxRate: number | undefined;
   output: string | undefined;
   include: boolean;
   /** --fail-with-body: as --fail, but the answer's body is written. */
@@ -143,9 +156,25 @@ function sendOptions({ values, positionals, tokens }: Args): SendOptions {
     expectContinue: expectContinue(values, expect),
     dryRun,
     ...connectionArgs(values),
+    http2: httpVersion(tokens),
+    maxRate: limitRate(values['limit-rate']),
     ...retryArgs(values),
     ...outputArgs(values),
   };
+}
+
+const HTTP_VERSIONS: Record<string, boolean | 'auto'> = {
+  'http1.1': false,
+  http2: 'auto',
+  'http2-prior-knowledge': true,
+};
+
+/** --http1.1, --http2, --http2-prior-knowledge: as in curl, the last one given wins. */
+function httpVersion(tokens: Args['tokens']): boolean | 'auto' {
+  let version: boolean | 'auto' = false;
+  for (const token of tokens)
+    if (token.kind === 'option' && token.name in HTTP_VERSIONS) version = HTTP_VERSIONS[token.name]!;
+  return version;
 }
 
 function connectionArgs(values: ArgValues) {

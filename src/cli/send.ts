@@ -41,6 +41,8 @@ function uploadOptions(
     ...(options.expectContinue === undefined ? {} : { expectContinue: options.expectContinue }),
     ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
     retry: retryFor(options, io),
+    ...(options.http2 === false ? {} : { http2: options.http2 }),
+    ...(options.maxRate === undefined ? {} : { maxRate: options.maxRate }),
     ...(routes === undefined ? {} : { agent: routes.agent }),
     tls: {
       ...(options.insecure ? { rejectUnauthorized: false } : {}),

@@ -40,6 +40,11 @@ Sending:
                            redirect
   -k, --insecure           accept any TLS certificate
       --cacert FILE        trust this CA for TLS
+      --http1.1            HTTP/1.1 (the default)
+      --http2              HTTP/2 where the server offers it (https, by ALPN), else HTTP/1.1
+      --http2-prior-knowledge
+                           HTTP/2 only: over http:// without asking first (h2c)
+      --limit-rate SPEED   send at most SPEED bytes per second (k, M, G: 1024-based, as curl)
   -o, --output FILE        write the response body (with --dry-run: the request body) to FILE
   -i, --include            print the status line and headers before the body
   -f, --fail               exit 22 on an HTTP status of 400 or more, writing no body (as curl)

@@ -1,3 +1,4 @@
+import { parseRate } from '../index.js';
 import { CliError } from './errors.js';
 
 /** The longest --timeout: a Node timer holds at most 2^31-1 ms (about 24.8 days); a longer one fires at once. */
@@ -89,4 +90,19 @@ export function targetUrl(value: string | undefined): string | undefined {
   const guess = `http://${value}`;
   const hint = URL.canParse(guess) ? `; did you mean ${guess}?` : '';
   throw new CliError('url', `${JSON.stringify(value)} is not a URL: it has no scheme (http:// or https://)${hint}`);
+}
+
+/** --limit-rate in bytes per second (curl's units); 0, as in curl, and no option mean no limit. */
+export function limitRate(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  let rate: number;
+  try {
+    rate = parseRate(value);
+  } catch {
+    throw new CliError(
+      'usage',
+      `--limit-rate takes bytes per second, a whole number with an optional k, M or G, not ${JSON.stringify(value)}`,
+    );
+  }
+  return rate === 0 ? undefined : rate;
 }

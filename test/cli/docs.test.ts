@@ -20,7 +20,7 @@ interface Written {
 
 /** `-F, --form SPEC`, `--timeout SECONDS`, `-L`, `--dry-run`: an option as the docs write it. */
 function parseWritten(text: string): Written | undefined {
-  const match = /^(?:-([A-Za-z]), )?--([a-z][a-z0-9-]*)(?: (.+))?$/.exec(text);
+  const match = /^(?:-([A-Za-z]), )?--([a-z][a-z0-9.-]*)(?: (.+))?$/.exec(text);
   if (match === null) return undefined;
   return { short: match[1], long: match[2]!, value: match[3] ?? '' };
 }
@@ -41,7 +41,7 @@ function helpOptions(usage: string): Written[] {
   return usage
     .split('\n')
     .flatMap((line) => {
-      const match = /^ {2}(?:-([A-Za-z]), | {4})--([a-z][a-z0-9-]*)(?: (\S+(?: \S+)?))?(?: {2,}|$)/.exec(line);
+      const match = /^ {2}(?:-([A-Za-z]), | {4})--([a-z][a-z0-9.-]*)(?: (\S+(?: \S+)?))?(?: {2,}|$)/.exec(line);
       return match === null ? [] : [{ short: match[1], long: match[2]!, value: match[3] ?? '' }];
     })
     .map((written) => ({ ...written, value: written.value.startsWith("'") ? "'N: V'" : written.value }));
