@@ -1,5 +1,9 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { root, runCli } from '../helpers/cli.js';
 import { send, TARGET, usageError } from '../helpers/cli-options.js';
+import { bytes, tempDir, writeFile } from '../helpers/files.js';
+import { receive, startH2Server } from '../helpers/h2.js';
 
 describe('--http1.1, --http2, --http2-prior-knowledge and --limit-rate, as curl', () => {
   it('HTTP/1.1 by default; --http2 is ALPN (auto), --http2-prior-knowledge HTTP/2 only; the last one given wins', () => {
@@ -36,5 +40,26 @@ describe('--http1.1, --http2, --http2-prior-knowledge and --limit-rate, as curl'
 
   it('the flags take no value', () => {
     expect(usageError(['-F', 'a=b', '--http2=yes', TARGET])).toContain('http2');
+  });
+});
+
+describe('the CLI over HTTP/2 (the build)', () => {
+  it('--http2-prior-knowledge sends the form over h2c; --http2 over TLS by ALPN; --limit-rate paces it', async () => {
+    const h2c = await startH2Server(receive);
+    const h2 = await startH2Server(receive, { secure: true });
+    const dir = tempDir();
+    const file = writeFile(dir, 'f.bin', bytes(100_000, 3));
+    const plain = await runCli(['--http2-prior-knowledge', '-F', `file=@${file}`, h2c.url]);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(JSON.parse(plain.stdout)).toMatchObject({ contentLength: JSON.parse(plain.stdout).size.toString() });
+    const ca = join(root, 'fixtures', 'tls', 'ca.crt');
+    const started = performance.now();
+    const secure = await runCli(['--http2', '--cacert', ca, '--limit-rate', '200k', '-F', `file=@${file}`, h2.url]);
+    expect(secure.code, secure.stderr).toBe(0);
+    expect(JSON.parse(secure.stdout).size).toBeGreaterThan(100_000);
+    // 100 KB at 200 KiB/s: the rate allows no less than about half a second (a lower bound only).
+    expect(performance.now() - started).toBeGreaterThanOrEqual(((100_000 - 10_240) * 1000) / (200 * 1024) - 5);
+    expect(h2c.sessions).toHaveLength(1);
+    expect(h2.sessions).toHaveLength(1);
   });
 });
