@@ -183,7 +183,8 @@ async function secureSocket(
  * a typed failure naming the status.
  */
 async function tunnelled(url: URL, options: ConnectOptions, secure: ConnectionOptions | undefined): Promise<Duplex> {
-  const req = new EventEmitter();
+  // What the agent reports its CONNECT on, named as a ClientRequest is (its listeners may read `host`).
+  const req = Object.assign(new EventEmitter(), { host: hostOf(url) });
   let status: number | undefined;
   req.on('proxyConnect', (answer: { statusCode?: number }) => (status = answer.statusCode));
   const socket = await options.tunnel!.connect(req, {
