@@ -65,6 +65,17 @@ function describeRequest(options: SendOptions, encoded: EncodedBody, routes: Pro
   if (proxy !== undefined) io.stderr.write(`* via proxy ${proxy}\n`);
 }
 
+/** The error for a CONNECT the proxy refused on the way to `url` (curl's 56), if it did. */
+function refusedTunnel(routes: ProxyRoutes | undefined, url: string): CliError | undefined {
+  const refused = routes?.refusedTunnel(url);
+  if (refused === undefined) return undefined;
+  const status = `${refused.status} ${refused.statusText}`.trimEnd();
+  return new CliError(
+    'receive',
+    `the proxy ${new URL(refused.proxy).host} refused the tunnel to ${new URL(url).host}: ${status}`,
+  );
+}
+
 /** The upload command: returns the exit code. */
 export async function send(options: SendOptions, io: Io): Promise<number> {
   if (options.dryRun) return dryRun(options, io);
@@ -79,20 +90,20 @@ export async function send(options: SendOptions, io: Io): Promise<number> {
   try {
     response = await upload(url, encoded, uploadOptions(options, io, routes, progress));
   } catch (error) {
+    // Over HTTP/2 a refused tunnel is a failure, not an answer: the same message as over HTTP/1.1.
+    const failedUrl = (error as { url?: unknown }).url;
+    const refused = typeof failedUrl === 'string' ? refusedTunnel(routes, failedUrl) : undefined;
+    if (refused !== undefined) throw refused;
     const { kind, message } = classify(routes?.failure() ?? error, routes?.route);
     throw new CliError(kind, message, error);
   } finally {
     progress?.finish();
     forget?.();
   }
-  const refused = routes?.refusedTunnel(response.url);
+  const refused = refusedTunnel(routes, response.url);
   if (refused !== undefined) {
     await response.body?.cancel().catch(() => {});
-    const host = new URL(response.url).host;
-    throw new CliError(
-      'receive',
-      `the proxy ${new URL(refused.proxy).host} refused the tunnel to ${host}: ${`${refused.status} ${refused.statusText}`.trimEnd()}`,
-    );
+    throw refused;
   }
   return writeAnswer(response, options, io);
 }

@@ -265,6 +265,15 @@ const rows: Row[] = [
     code: 56,
     stderr: /^multipart-poster: the proxy 127\.0\.0\.1:\d+ refused the tunnel to 127\.0\.0\.1:9: 403 Forbidden\n$/,
   },
+  ...['--http2', '--http1.1'].map((flag) => ({
+    what: `a proxy that refuses the CONNECT tunnel, with ${flag}`,
+    args: async () => {
+      const proxy = await answering('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n');
+      return [flag, '-x', `127.0.0.1:${proxy.port}`, '-F', 'a=b', 'https://127.0.0.1:9/upload'];
+    },
+    code: 56,
+    stderr: /^multipart-poster: the proxy 127\.0\.0\.1:\d+ refused the tunnel to 127\.0\.0\.1:9: 403 Forbidden\n$/,
+  })),
   {
     what: 'an untrusted certificate',
     args: async () => {
