@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import http, { type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { receive } from '../../src/receiver/index.js';
-import { cliPath, root, type CliResult } from '../helpers/cli.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
 import { bytes, tempDir, writeFile } from '../helpers/files.js';
 import { json, startProxy, startServer, tls } from '../helpers/servers.js';
 
@@ -14,23 +13,7 @@ const caPath = writeFile(dir, 'ca.crt', tls.ca);
 /** The built CLI with exactly this environment's proxy variables (none of the test runner's). */
 function runWithEnv(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/_proxy$/i.test(name)));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], {
-      cwd: root,
-      env: { ...base, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runCli(args, { env: { ...base, ...env } });
 }
 
 const { url: proxy, requests: asked } = await startProxy();

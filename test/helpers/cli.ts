@@ -11,12 +11,22 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the built CLI to completion; `stdin` is a descriptor to give it as standard input (default: none). */
-export function runCli(args: string[], options: { timeout?: number; stdin?: number } = {}): Promise<CliResult> {
+export interface RunOptions {
+  /** Killed (SIGKILL) after this many ms; default 30 s. */
+  timeout?: number;
+  /** A descriptor to give as standard input; default none. */
+  stdin?: number | 'ignore';
+  /** The whole environment; default this process's. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Runs a program to completion from the project's root, its output collected as text. */
+export function runProgram(command: string, args: string[], options: RunOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], {
+    const child = spawn(command, args, {
       cwd: root,
       stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
+      ...(options.env === undefined ? {} : { env: options.env }),
     });
     let stdout = '';
     let stderr = '';
@@ -29,6 +39,11 @@ export function runCli(args: string[], options: { timeout?: number; stdin?: numb
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** Runs the built CLI to completion. */
+export function runCli(args: string[], options: RunOptions = {}): Promise<CliResult> {
+  return runProgram(process.execPath, [cliPath, ...args], options);
 }
 
 /** Starts `multipart-poster serve` on a free port and stops it after the test file. */
