@@ -2,10 +2,10 @@
 // for success: a `101 Switching Protocols` the request never asked for. Whatever the
 // server does, the CLI must end within its --timeout, with one line on stderr and a
 // non-zero exit, and with --fail never exit 0.
-import net from 'node:net';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { bytes, tempDir, writeFile } from '../helpers/files.js';
+import { rawServer, type RawServer } from '../helpers/raw-server.js';
 
 const dir = tempDir();
 const big = writeFile(dir, 'big.bin', bytes(8 * 1024 * 1024, 7));
@@ -16,65 +16,16 @@ const SLACK_MS = 7_000;
 /** When the server answers: on the request's headers, or once the body (Content-Length of it) has arrived. */
 type When = 'headers' | 'body';
 
-interface RawServer {
-  url: string;
-  /** How many requests reached the server. */
-  requests(): number;
-}
-
 /** A server on 127.0.0.1 that answers every request with `answer`, written raw, at `when`; `then` decides what follows. */
-async function rawServer(
-  answer: string,
-  when: When,
-  then: 'keep-open' | 'end' | 'reset' = 'keep-open',
-): Promise<RawServer> {
-  let requests = 0;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => {});
-    let head = '';
-    let bodyLeft = -1;
-    let answered = false;
-    const respond = () => {
-      if (answered) return;
-      answered = true;
-      requests++;
+function answering(answer: string, when: When, then: 'keep-open' | 'end' | 'reset' = 'keep-open'): Promise<RawServer> {
+  return rawServer(
+    (socket) => {
       socket.write(answer);
       if (then === 'end') socket.end();
       if (then === 'reset') socket.resetAndDestroy();
-    };
-    socket.on('data', (chunk: Buffer) => {
-      if (bodyLeft < 0) {
-        head += chunk.toString('latin1');
-        const end = head.indexOf('\r\n\r\n');
-        if (end < 0) {
-          if (head.length > 64 * 1024) socket.destroy(); // bounded: no endless header
-          return;
-        }
-        const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head.slice(0, end))?.[1] ?? 0);
-        if (/\r\nexpect: *100-continue/i.test(head.slice(0, end)) && when === 'body')
-          socket.write('HTTP/1.1 100 Continue\r\n\r\n');
-        bodyLeft = length - (head.length - end - 4);
-        if (when === 'headers') return respond();
-      } else {
-        bodyLeft -= chunk.length;
-      }
-      if (when === 'body' && bodyLeft <= 0) respond();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  // Made inside a test: closed when it ends (an afterAll registered there would not run).
-  onTestFinished(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    },
+    { afterBody: when === 'body' },
   );
-  const { port } = server.address() as net.AddressInfo;
-  return { url: `http://127.0.0.1:${port}/upload`, requests: () => requests };
 }
 
 const SWITCHING = 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n';
@@ -108,13 +59,13 @@ describe('a server answering 101 Switching Protocols to an upload', () => {
   ];
 
   it.each(cases)('%s: exits non-zero within --timeout, in one line', async (_what, when, then, args) => {
-    const server = await rawServer(SWITCHING, when, then);
+    const server = await answering(SWITCHING, when, then);
     await expectFailure([...args, server.url]);
     expect(server.requests()).toBe(1);
   });
 
   it.each(cases)('%s, with --fail: never exits 0', async (_what, when, then, args) => {
-    const server = await rawServer(SWITCHING, when, then);
+    const server = await answering(SWITCHING, when, then);
     const result = await expectFailure(['--fail', ...args, server.url]);
     expect(result.code).not.toBe(22); // not an HTTP error status: the exchange itself failed
   });
@@ -122,7 +73,7 @@ describe('a server answering 101 Switching Protocols to an upload', () => {
   // Depends on upload() reporting the 101 as UploadError ERR_UNEXPECTED_RESPONSE (the library's fix).
   it('exits 56 (a failure receiving), naming the 101', async () => {
     for (const when of ['headers', 'body'] as const) {
-      const server = await rawServer(SWITCHING, when);
+      const server = await answering(SWITCHING, when);
       const result = await expectFailure(['-F', 'a=b', server.url]);
       expect(result.code, result.stderr).toBe(56);
       expect(result.stderr).toMatch(/101/);
@@ -135,7 +86,7 @@ describe('informational answers before the final one are not failures', () => {
     ['103 Early Hints', 'HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n'],
     ['102 Processing', 'HTTP/1.1 102 Processing\r\n\r\n'],
   ])('%s then 200: exit 0 with the 200', async (_what, informational) => {
-    const server = await rawServer(
+    const server = await answering(
       `${informational}HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok`,
       'body',
       'end',
