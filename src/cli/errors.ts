@@ -1,5 +1,6 @@
 import type { MultipartErrorCode, UploadErrorCode } from '../index.js';
 import { networkFailure, type Route } from './failures.js';
+import { messageOf } from '../common/messages.js';
 
 /**
  * Exit codes, numbered as curl numbers them so scripts that know curl know these.
@@ -115,7 +116,7 @@ export interface Classified {
 export function classify(error: unknown, route: Route = () => undefined): Classified {
   if (error instanceof CliError) return { kind: error.kind, message: error.message };
   const library = libraryError(error);
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   if (library?.family === 'multipart') {
     return { kind: (MULTIPART_EXITS as Record<string, ExitKind | undefined>)[library.code] ?? 'failure', message };
   }

@@ -8,6 +8,7 @@ import { chunkSource, type ChunkSource } from '../decoder/source.js';
 import { ReceiveError, type ReceiveErrorCode } from './errors.js';
 import { checkLimits, type ReceiverLimits } from './limits.js';
 import { addPart, newReport, type ReceiptReport } from './report.js';
+import { messageOf } from '../common/messages.js';
 
 /**
  * Reads one upload: a multipart body (any multipart/* type) is split into its parts by the
@@ -140,11 +141,7 @@ class Reception {
     const cause = error instanceof DecodeError && error.code === 'ERR_SOURCE_FAILED' ? (error.cause ?? error) : error;
     if (cause instanceof ReceiveError) return this.settle(cause);
     if (!(cause instanceof DecodeError))
-      return this.refuse(
-        'ERR_CLIENT_GONE',
-        `the connection failed: ${cause instanceof Error ? cause.message : String(cause)}`,
-        cause,
-      );
+      return this.refuse('ERR_CLIENT_GONE', `the connection failed: ${messageOf(cause)}`, cause);
     const limits = this.limits;
     switch (cause.code) {
       case 'ERR_TOO_MANY_PARTS':

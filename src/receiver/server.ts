@@ -3,6 +3,7 @@ import { ReceiveError } from './errors.js';
 import { checkOptions, type CheckedOptions, type ReceiverOptions } from './limits.js';
 import { receive } from './receive.js';
 import { formatReport } from './report.js';
+import { messageOf } from '../common/messages.js';
 
 /**
  * After a refusal sent while the client is still sending, the request is read on (and dropped)
@@ -44,11 +45,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Checke
       options.onReport?.(report);
       return send(req, res, 200, text ? formatReport(report) : json(report), text);
     } catch (cause) {
-      refusal = new ReceiveError(
-        'ERR_CALLBACK_FAILED',
-        `onReport failed: ${cause instanceof Error ? cause.message : String(cause)}`,
-        { cause },
-      );
+      refusal = new ReceiveError('ERR_CALLBACK_FAILED', `onReport failed: ${messageOf(cause)}`, { cause });
     }
   } catch (error) {
     refusal =
@@ -58,9 +55,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Checke
     options.onError?.(refusal, req);
   } catch (cause) {
     // Nothing else can be told: the answer stays the refusal.
-    process.emitWarning(
-      `multipart-poster receiver: onError threw: ${cause instanceof Error ? cause.message : String(cause)}`,
-    );
+    process.emitWarning(`multipart-poster receiver: onError threw: ${messageOf(cause)}`);
   }
   send(
     req,
