@@ -1,19 +1,20 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
+import { execFile, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { boundaryOf } from '../../src/common/media-type.js';
 import { decodeByteRanges } from '../../src/decoder/byteranges.js';
 import { multipartDecode } from '../../src/decoder/decode.js';
 import type { DecodedPart } from '../../src/decoder/part.js';
 import { bytes, tempDir } from '../helpers/files.js';
+import { captureSubmission, CHROMIUM, FIREFOX, FORM_PARTS, stopGroup, type Submission } from './browsers.js';
 import { chunksOf, failure } from './helpers.js';
 
 // Bodies written by real producers, not by this library: Python's email generator, Go's
-// multipart.Writer, nginx's 206 answer to a multi-range request, and Chromium submitting a form.
+// multipart.Writer, nginx's 206 answer to a multi-range request, and Chromium and Firefox submitting a
+// form.
 const run = promisify(execFile);
 const producers = join(import.meta.dirname, 'producers');
 
@@ -97,18 +98,6 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Stops a child and its own children (Chromium's); resolves once it is gone. */
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = once(child, 'exit');
-  try {
-    process.kill(-child.pid!, 'SIGKILL');
-  } catch {
-    child.kill('SIGKILL');
-  }
-  await gone;
-}
-
 describe("nginx's 206 multipart/byteranges", () => {
   it('a multi-range request for a static file: each range with its bytes; a single range too', async () => {
     const dir = tempDir();
@@ -127,7 +116,7 @@ http {
 }`;
     writeFileSync(join(dir, 'nginx.conf'), config);
     const nginx = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore', detached: true });
-    onTestFinished(() => stop(nginx));
+    onTestFinished(() => stopGroup(nginx));
     const url = `http://127.0.0.1:${port}/file.bin`;
     for (let attempt = 0; ; attempt++) {
       const ok = await fetch(url, { method: 'HEAD' }).then(
@@ -167,69 +156,42 @@ http {
   });
 });
 
-describe('Chromium submitting a form', () => {
-  it('text fields and a file, as the browser encodes them: names, filenames and values as typed', async () => {
-    const dir = tempDir();
-    let captured: ((value: { type: string; body: Buffer }) => void) | undefined;
-    const submitted = new Promise<{ type: string; body: Buffer }>((resolve) => (captured = resolve));
-    const page = `<!doctype html><meta charset="utf-8"><form method="post" action="/submit" enctype="multipart/form-data">
-<input name="plain" value="hello"><textarea name="lines">one\ntwo</textarea>
-<input name='q"uote' value="naïve ☃"><input type="file" name="upload"><input type="file" name="empty"></form>
-<script>
-const transfer = new DataTransfer();
-transfer.items.add(new File(['data\\r\\n--tricky', new Uint8Array([0, 255, 13, 10])], 'résumé "v2".txt', { type: 'text/plain' }));
-document.querySelector('input[name=upload]').files = transfer.files;
-document.querySelector('form').submit();
-</script>`;
-    const server = http.createServer((req, res) => {
-      if (req.method === 'GET')
-        return void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        captured?.({ type: req.headers['content-type']!, body: Buffer.concat(chunks) });
-        res.end('ok');
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    onTestFinished(() => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))));
-    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    // Chromium keeps a socket in TMPDIR, whose path must be short (under 108 bytes): a folder of its
-    // own in /tmp, removed once Chromium is stopped.
-    const scratch = mkdtempSync('/tmp/mpc-');
-    const chromium = spawn(
-      'chromium',
-      ['--headless=new', '--no-sandbox', '--disable-gpu', `--user-data-dir=${join(dir, 'profile')}`, `${origin}/`],
-      { stdio: 'ignore', detached: true, env: { ...process.env, TMPDIR: scratch } },
-    );
-    onTestFinished(async () => {
-      await stop(chromium);
-      rmSync(scratch, { recursive: true, force: true });
-    });
-    const timer = setTimeout(() => captured?.({ type: '', body: Buffer.alloc(0) }), 60_000);
-    const { type, body } = await submitted;
-    clearTimeout(timer);
-    await stop(chromium);
-    expect(type).toMatch(/^multipart\/form-data; boundary=----WebKitFormBoundary/);
+async function decodedForm({ type, body }: Submission) {
+  const parts = await all(multipartDecode([body], { contentType: type }));
+  // undici's formData() reads the same body the same way.
+  const form = await new Response(body, { headers: { 'content-type': type } }).formData();
+  expect([...form.keys()]).toEqual(parts.map((part) => part.name));
+  expect((form.get('upload') as File).name).toBe(parts[4]!.filename);
+  return parts.map(({ name, filename, type: partType, data }) => [name, filename, partType, data.toString('latin1')]);
+}
 
-    const parts = await all(multipartDecode([body], { contentType: type }));
-    expect(
-      parts.map(({ name, filename, type: partType, data }) => [name, filename, partType, data.toString('latin1')]),
-    ).toEqual([
-      ['plain', undefined, undefined, 'hello'],
-      ['lines', undefined, undefined, 'one\r\ntwo'],
-      ['q"uote', undefined, undefined, Buffer.from('naïve ☃').toString('latin1')],
-      [
-        'upload',
-        'résumé "v2".txt',
-        'text/plain',
-        Buffer.concat([Buffer.from('data\r\n--tricky'), Buffer.from([0, 255, 13, 10])]).toString('latin1'),
-      ],
-      ['empty', '', 'application/octet-stream', ''],
-    ]);
-    // undici's formData() reads the same body the same way.
-    const form = await new Response(body, { headers: { 'content-type': type } }).formData();
-    expect([...form.keys()]).toEqual(parts.map((part) => part.name));
-    expect((form.get('upload') as File).name).toBe(parts[3]!.filename);
+describe('browsers submitting a form', () => {
+  // Each browser runs once; the last test compares their bytes.
+  let chromium: Promise<Submission> | undefined;
+  let firefox: Promise<Submission> | undefined;
+
+  it('Chromium: names, filenames and values as typed, with every escape undone', async () => {
+    chromium ??= captureSubmission(CHROMIUM, 60_000);
+    const submission = await chromium;
+    expect(submission.type).toMatch(/^multipart\/form-data; boundary=----WebKitFormBoundary[0-9A-Za-z]{16}$/);
+    expect(await decodedForm(submission)).toEqual(FORM_PARTS);
   }, 90_000);
+
+  it('Firefox: the same parts', async () => {
+    firefox ??= captureSubmission(FIREFOX, 60_000);
+    const submission = await firefox;
+    expect(submission.type).toMatch(/^multipart\/form-data; boundary=----geckoformboundary[0-9a-f]+$/);
+    expect(await decodedForm(submission)).toEqual(FORM_PARTS);
+  }, 90_000);
+
+  it("Chromium's and Firefox's bodies differ in their boundary only", async () => {
+    chromium ??= captureSubmission(CHROMIUM, 60_000);
+    firefox ??= captureSubmission(FIREFOX, 60_000);
+    const [fromChromium, fromFirefox] = await Promise.all([chromium, firefox]);
+    const neutral = ({ type, body }: Submission) => body.toString('latin1').replaceAll(boundaryOf(type)!, 'BOUNDARY');
+    expect(neutral(fromFirefox)).toBe(neutral(fromChromium));
+    // What both write: `"`, CR and LF as %22, %0D, %0A; a name's CR or LF made CRLF first, a filename's not.
+    expect(neutral(fromFirefox)).toContain('name="line%0D%0Abreak%0D%0Aname"');
+    expect(neutral(fromFirefox)).toContain(Buffer.from('filename="a\\résumé %22v2%22%0A.txt"').toString('latin1'));
+  }, 150_000);
 });

@@ -8,6 +8,7 @@ export const INTEROP_TOOLS = {
   script: 'apt-get install bsdutils',
   nginx: 'apt-get install nginx-light',
   chromium: 'apt-get install chromium',
+  'firefox-esr': 'apt-get install firefox-esr',
   // A throw-away Ceph cluster whose Object Gateway speaks S3 (test/parts/ceph.mjs).
   'ceph-mon': 'apt-get install ceph-mon',
   'ceph-osd': 'apt-get install ceph-osd',
