@@ -34,6 +34,7 @@ export const OPTION_SPEC = {
   include: { type: 'boolean', short: 'i' },
   fail: { type: 'boolean', short: 'f' },
   'fail-with-body': { type: 'boolean' },
+  decode: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
   progress: { type: 'boolean' },
   'no-progress': { type: 'boolean' },

@@ -1,12 +1,9 @@
 import { createReadStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { createWriteStream } from 'node:fs';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { DecodeError, multipartDecode, type DecodedPart, type DecodeOptions } from '../index.js';
-import { EXIT } from './errors.js';
+import { DecodeError, multipartDecode, type DecodeOptions } from '../index.js';
+import { splitParts } from './decode-write.js';
+import { CliError, EXIT, type ExitKind } from './errors.js';
 
 /**
  * The `decode` command's options, from which both its parser and its help text are made (and the
@@ -73,17 +70,6 @@ export interface DecodeIo {
   stdin?: NodeJS.ReadableStream;
 }
 
-type ExitKind = keyof typeof EXIT;
-
-class Failure extends Error {
-  constructor(
-    readonly kind: ExitKind,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 const PARSE_CONFIG = {
   options: Object.fromEntries(
     Object.entries(DECODE_SPEC.options).map(([name, option]) => [
@@ -118,7 +104,8 @@ export async function runDecode(args: readonly string[], io: DecodeIo): Promise<
     }
     const { source, contentType } = await open(command, io);
     const options = { ...command.options, ...(contentType === undefined ? {} : { contentType }) };
-    await split(multipartDecode(source, options), command, command.output, '', io);
+    const settings = { dir: command.output, recursive: command.recursive, options: command.options };
+    await splitParts(multipartDecode(source, options), settings, io.stdout);
     return EXIT.ok;
   } catch (error) {
     const { kind, message } = failureOf(error);
@@ -129,7 +116,7 @@ export async function runDecode(args: readonly string[], io: DecodeIo): Promise<
 }
 
 function failureOf(error: unknown): { kind: ExitKind; message: string } {
-  if (error instanceof Failure) return { kind: error.kind, message: error.message };
+  if (error instanceof CliError) return { kind: error.kind, message: error.message };
   if (error instanceof DecodeError) {
     if (error.code === 'ERR_INVALID_OPTION') return { kind: 'usage', message: error.message };
     if (error.code === 'ERR_SOURCE_FAILED') return { kind: 'read', message: error.message };
@@ -143,21 +130,21 @@ function parseCommand(args: readonly string[]): Command | 'help' {
   try {
     parsed = parseArgs({ ...PARSE_CONFIG, args: [...args] });
   } catch (error) {
-    throw new Failure('usage', (error as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
+    throw new CliError('usage', (error as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
   }
   const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
   if (values.help === true) return 'help';
   if (parsed.positionals.length > 1)
-    throw new Failure('usage', `one input at a time, not ${parsed.positionals.length}`);
+    throw new CliError('usage', `one input at a time, not ${parsed.positionals.length}`);
   if (values['content-type'] !== undefined && values.boundary !== undefined) {
-    throw new Failure('usage', '--content-type and --boundary cannot be used together');
+    throw new CliError('usage', '--content-type and --boundary cannot be used together');
   }
-  if (values.recursive === true && values.output === undefined) throw new Failure('usage', '--recursive needs -o DIR');
+  if (values.recursive === true && values.output === undefined) throw new CliError('usage', '--recursive needs -o DIR');
   const input = parsed.positionals[0] ?? '-';
   const isUrl = /^https?:\/\//i.test(input);
   const headers = ((values.header as string[] | undefined) ?? []).map(headerPair);
   if (!isUrl && (headers.length > 0 || values.timeout !== undefined))
-    throw new Failure('usage', '-H and --timeout are for a URL');
+    throw new CliError('usage', '-H and --timeout are for a URL');
   return {
     input,
     output: values.output as string | undefined,
@@ -176,14 +163,14 @@ function parseCommand(args: readonly string[]): Command | 'help' {
 
 function headerPair(line: string): [string, string] {
   const colon = line.indexOf(':');
-  if (colon <= 0) throw new Failure('usage', `-H takes 'Name: value', not ${JSON.stringify(line)}`);
+  if (colon <= 0) throw new CliError('usage', `-H takes 'Name: value', not ${JSON.stringify(line)}`);
   return [line.slice(0, colon).trim(), line.slice(colon + 1).trim()];
 }
 
 function limit(key: keyof DecodeOptions, value: unknown, flag: string): Partial<DecodeOptions> {
   if (value === undefined) return {};
   if (!/^[1-9]\d{0,15}$/.test(value as string) || !Number.isSafeInteger(Number(value))) {
-    throw new Failure('usage', `${flag} takes a whole number from 1, not ${JSON.stringify(value)}`);
+    throw new CliError('usage', `${flag} takes a whole number from 1, not ${JSON.stringify(value)}`);
   }
   return { [key]: Number(value) };
 }
@@ -192,7 +179,7 @@ function seconds(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const ms = Number(value) * 1000;
   if (!/^\d+(\.\d+)?$/.test(value) || !(ms >= 1 && ms <= 2 ** 31 - 1)) {
-    throw new Failure('usage', `--timeout takes seconds from 0.001 to 2147483, not ${JSON.stringify(value)}`);
+    throw new CliError('usage', `--timeout takes seconds from 0.001 to 2147483, not ${JSON.stringify(value)}`);
   }
   return Math.ceil(ms);
 }
@@ -215,7 +202,7 @@ async function* readInput(stream: Readable, name: string): AsyncGenerator<Uint8A
     for await (const chunk of stream) yield chunk as Uint8Array;
   } catch (error) {
     const what = name === '-' ? 'standard input' : name;
-    throw new Failure('read', `cannot read ${what}: ${(error as Error).message}`);
+    throw new CliError('read', `cannot read ${what}: ${(error as Error).message}`);
   }
 }
 
@@ -233,7 +220,7 @@ async function sniff(
   }
   const match = /^--([\x20-\x7e]{1,200}?)[ \t]*\r?\n/.exec(head.toString('latin1'));
   if (!match)
-    throw new Failure('usage', 'the body does not start with a line --BOUNDARY: give --content-type or --boundary');
+    throw new CliError('usage', 'the body does not start with a line --BOUNDARY: give --content-type or --boundary');
   async function* whole() {
     yield* seen;
     yield* chunks;
@@ -249,18 +236,18 @@ async function fetchInput(command: Command): Promise<{ source: Response; content
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code ?? '';
     if ((error as Error).name === 'TimeoutError')
-      throw new Failure('timeout', `no answer from ${command.input} within ${command.timeoutMs} ms`);
+      throw new CliError('timeout', `no answer from ${command.input} within ${command.timeoutMs} ms`);
     if (cause === 'ENOTFOUND' || cause === 'EAI_AGAIN')
-      throw new Failure('resolve', `could not resolve the host of ${command.input}`);
-    if (cause === 'ECONNREFUSED') throw new Failure('connect', `could not connect to ${command.input}: ${cause}`);
-    throw new Failure(
+      throw new CliError('resolve', `could not resolve the host of ${command.input}`);
+    if (cause === 'ECONNREFUSED') throw new CliError('connect', `could not connect to ${command.input}: ${cause}`);
+    throw new CliError(
       'receive',
       `GET ${command.input} failed: ${(error as Error).message}${cause ? ` (${cause})` : ''}`,
     );
   }
   if (response.status >= 400) {
     await response.body?.cancel();
-    throw new Failure('httpError', `GET ${command.input} was answered ${response.status} ${response.statusText}`);
+    throw new CliError('httpError', `GET ${command.input} was answered ${response.status} ${response.statusText}`);
   }
   return {
     source: response,
@@ -268,75 +255,4 @@ async function fetchInput(command: Command): Promise<{ source: Response; content
       command.options.contentType ??
       (command.options.boundary ? undefined : (response.headers.get('content-type') ?? undefined)),
   };
-}
-
-/** Lists (and with a folder, writes) every part; nested multipart parts in turn with --recursive. */
-async function split(
-  parts: AsyncIterable<DecodedPart>,
-  command: Command,
-  dir: string | undefined,
-  prefix: string,
-  io: DecodeIo,
-): Promise<void> {
-  if (dir !== undefined)
-    await mkdir(dir, { recursive: true }).catch((error: Error) => {
-      throw new Failure('write', `cannot make the folder ${dir}: ${error.message}`);
-    });
-  for await (const part of parts) {
-    const index = `${prefix}${String(part.index + 1).padStart(3, '0')}`;
-    const base = `${String(part.index + 1).padStart(3, '0')}-${safeName(part.filename ?? part.name ?? 'part')}`;
-    const nested = command.recursive && dir !== undefined && /^multipart\//i.test(part.contentType ?? '');
-    const path = dir === undefined ? undefined : join(dir, base);
-    if (path !== undefined)
-      await writeFileOf(`${path}.headers`, part.rawHeaders.map(([name, value]) => `${name}: ${value}\n`).join(''));
-    if (nested) {
-      io.stdout.write(`${row(index, '-', part)}\t${path}/\n`);
-      await split(
-        multipartDecode(part, { ...command.options, contentType: part.contentType! }),
-        command,
-        path,
-        `${index}.`,
-        io,
-      );
-      continue;
-    }
-    let size = 0;
-    const counted = (async function* () {
-      for await (const chunk of part) yield ((size += chunk.length), chunk);
-    })();
-    if (path === undefined) for await (const _chunk of counted);
-    else await writeStreamOf(path, counted);
-    io.stdout.write(`${row(index, String(size), part)}${path === undefined ? '' : `\t${path}`}\n`);
-  }
-}
-
-const visible = (text: string | undefined) =>
-  text === undefined
-    ? '-'
-    : text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-const row = (index: string, size: string, part: DecodedPart) =>
-  [index, size, visible(part.name), visible(part.filename), visible(part.contentType)].join('\t');
-
-/** A file name that stays in its folder: letters, digits, dot, dash and underscore, no leading dot, at most 100 characters. */
-function safeName(name: string): string {
-  const safe = name
-    .replace(/[^A-Za-z0-9._-]/g, '_')
-    .replace(/^\.+/, '_')
-    .slice(0, 100);
-  return safe === '' ? 'part' : safe;
-}
-
-async function writeFileOf(path: string, text: string): Promise<void> {
-  await writeStreamOf(path, [Buffer.from(text, 'latin1')]);
-}
-
-/** Writes a new file (never one that exists) with back-pressure. */
-async function writeStreamOf(path: string, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<void> {
-  const file = createWriteStream(path, { flags: 'wx' });
-  try {
-    await pipeline(chunks, file);
-  } catch (error) {
-    if (error instanceof DecodeError || error instanceof Failure) throw error;
-    throw new Failure('write', `cannot write ${path}: ${(error as Error).message}`);
-  }
 }

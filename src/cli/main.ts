@@ -14,7 +14,10 @@ declare const PACKAGE_VERSION: string;
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   // A command that reads its own arguments is dispatched by its name, the first argument; `serve`
   // shares the option spec of the upload command (args.ts) and is read with it.
-  if (argv[0] === 'decode') return runDecode(argv.slice(1), io);
+  if (argv[0] === 'decode') {
+    exitOnSignals(); // a part being written is removed, not left half written
+    return runDecode(argv.slice(1), io);
+  }
   let verbose = argv.includes('-v') || argv.includes('--verbose');
   try {
     const options = parseOptions(argv);

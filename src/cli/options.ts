@@ -1,4 +1,5 @@
 import { readArgs, type Args, type ArgValues } from './args.js';
+import { decodeArg } from './decode-answer.js';
 import { CliError } from './errors.js';
 import { partsCommand, type PartsCommand } from './parts.js';
 import { parseFormArg, parseFormString, type FormArg } from './form-grammar.js';
@@ -43,7 +44,10 @@ export interface SendOptions extends RetryArgs {
   http2: boolean | 'auto';
   /** --limit-rate in bytes per second; undefined: no limit. */
   maxRate: number | undefined;
+  /** With --decode, `output` is the folder the answer's parts go to. */
   output: string | undefined;
+  /** --decode: the answer's multipart body split into its parts. */
+  decode: boolean;
   include: boolean;
   /** --fail-with-body: as --fail, but the answer's body is written. */
   failWithBody: boolean;
@@ -155,6 +159,7 @@ function sendOptions({ values, positionals, tokens }: Args): SendOptions {
     boundary: multipart?.boundary ?? values.boundary,
     expectContinue: expectContinue(values, expect),
     dryRun,
+    decode: decodeArg(values, dryRun),
     ...connectionArgs(values),
     http2: httpVersion(tokens),
     maxRate: limitRate(values['limit-rate']),

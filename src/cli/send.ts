@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { upload, type EncodedBody, type UploadOptions } from '../index.js';
 import { messageOf } from '../common/messages.js';
 import { writeAnswer } from './answer.js';
+import { decodeAnswer } from './decode-answer.js';
 import { encodeBody } from './body.js';
 import { dryRun } from './dry-run.js';
 import { classify, CliError } from './errors.js';
@@ -105,5 +106,5 @@ export async function send(options: SendOptions, io: Io): Promise<number> {
     await response.body?.cancel().catch(() => {});
     throw refused;
   }
-  return writeAnswer(response, options, io);
+  return options.decode ? decodeAnswer(response, options, io) : writeAnswer(response, options, io);
 }

@@ -49,6 +49,8 @@ Sending:
   -i, --include            print the status line and headers before the body
   -f, --fail               exit 22 on an HTTP status of 400 or more, writing no body (as curl)
       --fail-with-body     as --fail, but write the body
+      --decode             split a multipart answer into its parts: listed on stdout, and with
+                           -o DIR written there, each beside its headers (as decode -o DIR)
       --dry-run            encode without sending; headers go to stderr
       --progress           show progress even when stderr is not a terminal
       --no-progress        never show progress
