@@ -29,8 +29,8 @@ export interface PartBody extends AsyncIterable<Buffer> {
 
 /** Where a body's pieces come from: the decoder (by part index), or a plain source. */
 export interface PieceSource {
-  /** The next piece of body `index`, null at its end, SKIPPED when it can no longer be read. */
-  readPiece(index: number): Promise<Buffer | null | typeof SKIPPED>;
+  /** The next piece of body `index`, null at its end, SKIPPED when it can no longer be read: at once when it is in hand. */
+  readPiece(index: number): Buffer | null | typeof SKIPPED | Promise<Buffer | null | typeof SKIPPED>;
 }
 
 const utf8 = new TextDecoder();
@@ -77,10 +77,20 @@ export class BodyReader implements PartBody {
     this.#finished = true;
   }
 
-  /** @internal */
-  async nextPiece(): Promise<IteratorResult<Buffer, undefined>> {
-    if (this.#finished) return DONE;
-    const piece = await this.source.readPiece(this.sourceIndex);
+  /** @internal One promise per piece: none more when the piece is in hand. */
+  nextPiece(): Promise<IteratorResult<Buffer, undefined>> {
+    if (this.#finished) return Promise.resolve(DONE);
+    let piece;
+    try {
+      piece = this.source.readPiece(this.sourceIndex);
+      if (!(piece instanceof Promise)) return Promise.resolve(this.#step(piece));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return piece.then((later) => this.#step(later));
+  }
+
+  #step(piece: Buffer | null | typeof SKIPPED): IteratorResult<Buffer, undefined> {
     if (piece === SKIPPED) {
       this.#finished = true;
       throw new DecodeError(

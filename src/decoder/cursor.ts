@@ -101,7 +101,16 @@ export class ByteCursor {
 export function partialDelimiterStart(buf: Buffer, pos: number, needle: Buffer): number {
   const length = buf.length;
   for (let i = buf.indexOf(CR, Math.max(pos, length - needle.length + 1)); i !== -1; i = buf.indexOf(CR, i + 1)) {
-    if (buf.compare(needle, 0, length - i, i, length) === 0) return i;
+    if (sameBytes(buf, i, needle, 0, length - i)) return i;
   }
   return length;
+}
+
+/**
+ * Whether buf holds needle[from, from + count) at `at`. A loop rather than Buffer.compare, whose
+ * argument checks allocate on every call: this runs a few times per part.
+ */
+export function sameBytes(buf: Buffer, at: number, needle: Buffer, from: number, count: number): boolean {
+  for (let i = 0; i < count; i++) if (buf[at + i] !== needle[from + i]) return false;
+  return true;
 }

@@ -1,7 +1,7 @@
 import { DecodeError } from './errors.js';
 import { checkDecodeOptions, type DecodeOptions, type Limits } from './options.js';
 import { parseMediaType } from '../common/media-type.js';
-import { MultipartParser, type BodyRead } from './parser.js';
+import { MultipartParser, type BodyRead, type PartHead } from './parser.js';
 import type { PieceSource } from './body.js';
 import { Part, type DecodedPart } from './part.js';
 import { chunkSource, ownContentType, type ChunkSource, type DecodeSource } from './source.js';
@@ -96,10 +96,15 @@ class Decoder implements MultipartDecoder, PieceSource {
   }
 
   next(): Promise<IteratorResult<DecodedPart, undefined>> {
-    return this.exclusive(this.nextPart, 0);
+    try {
+      const result = this.exclusive(this.nextPart, 0);
+      return result instanceof Promise ? result : Promise.resolve(result);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
-  readPiece(index: number): Promise<BodyRead> {
+  readPiece(index: number): BodyRead | Promise<BodyRead> {
     return this.exclusive(this.readBody, index);
   }
 
@@ -109,35 +114,38 @@ class Decoder implements MultipartDecoder, PieceSource {
     return DONE;
   }
 
-  private readonly nextPart = async (): Promise<IteratorResult<DecodedPart, undefined>> => {
+  private readonly nextPart = (): PartResult | Promise<PartResult> => {
     // Parts in hand are decoded without waiting on the source, in one turn of the event loop however
     // many there are: every few parts, the clock says whether the loop is due a turn.
     if (++this.partsSinceClock === 32) {
       this.partsSinceClock = 0;
-      if (performance.now() - this.turnStarted >= LOOP_SLICE_MS) {
-        await nextTurn();
-        this.turnStarted = performance.now();
-      }
+      if (performance.now() - this.turnStarted >= LOOP_SLICE_MS)
+        return nextTurn().then(() => {
+          this.turnStarted = performance.now();
+          return this.partAfter(this.parser.nextPart());
+        });
     }
-    const head = await this.parser.nextPart();
-    return head === null ? DONE : { done: false, value: new Part(head.index, head.rawHeaders, this) };
+    return this.partAfter(this.parser.nextPart());
   };
+
+  private partAfter(head: PartHead | null | Promise<PartHead | null>): PartResult | Promise<PartResult> {
+    return head instanceof Promise ? head.then(this.partOf) : this.partOf(head);
+  }
+
+  private readonly partOf = (head: PartHead | null): PartResult =>
+    head === null ? DONE : { done: false, value: new Part(head.index, head.rawHeaders, this) };
 
   private readonly readBody = (index: number): BodyRead | Promise<BodyRead> => this.parser.readBody(index);
 
   /**
    * Runs `operation(argument)` after the reads before it, at once when none is running (no closure
-   * per call on that path: the build names each closure it makes). A result in hand resolves as is.
+   * per call on that path: the build names each closure it makes): a result in hand is returned as
+   * is, and a throw is thrown.
    */
-  private exclusive<A, T>(operation: (argument: A) => T | Promise<T>, argument: A): Promise<T> {
+  private exclusive<A, T>(operation: (argument: A) => T | Promise<T>, argument: A): T | Promise<T> {
     if (this.running > 0) return this.track(this.last.then(() => operation(argument)));
-    let result: T | Promise<T>;
-    try {
-      result = operation(argument);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return result instanceof Promise ? this.track(result) : Promise.resolve(result);
+    const result = operation(argument);
+    return result instanceof Promise ? this.track(result) : result;
   }
 
   private track<T>(run: Promise<T>): Promise<T> {
@@ -147,6 +155,7 @@ class Decoder implements MultipartDecoder, PieceSource {
   }
 }
 
+type PartResult = IteratorResult<DecodedPart, undefined>;
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
 /** The longest stretch the decoder holds the event loop while it splits parts already read. */

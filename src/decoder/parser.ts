@@ -1,14 +1,9 @@
+import { partialDelimiterStart, sameBytes, STOPPED } from './cursor.js';
 import { DecodeError } from './errors.js';
+import { LineReader, type RawHeaders } from './lines.js';
 import type { Limits } from './options.js';
-import { ByteCursor, partialDelimiterStart, STOPPED } from './cursor.js';
 import type { ChunkSource } from './source.js';
 
-const CR = 0x0d;
-const LF = 0x0a;
-const DASH = 0x2d;
-const SP = 0x20;
-const HT = 0x09;
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** The epilogue after the close delimiter is read (and dropped) up to this many bytes, then the source is let go. */
 export const EPILOGUE_LIMIT = 64 * 1024;
 
@@ -17,7 +12,7 @@ export const SKIPPED = Symbol('skipped');
 /** A scan's answer when the bytes in hand do not decide: more must be read. */
 const MORE = Symbol('more');
 
-export type RawHeaders = [name: string, value: string][];
+export type { RawHeaders } from './lines.js';
 
 export type BodyRead = Buffer | null | typeof SKIPPED;
 
@@ -37,59 +32,79 @@ type State = 'preamble' | 'delimiter' | 'headers' | 'body' | 'done';
  * it began with CRLF, so that a delimiter at its very start is found like any other.
  * Callers serialise their calls (one at a time).
  */
-export class MultipartParser extends ByteCursor {
+export class MultipartParser extends LineReader {
   private state: State = 'preamble';
-  private parts = 0;
   private partBytes = 0;
   /** The index of the last part whose body reached its delimiter while its reader read it (not while it was skipped). */
   private lastEnded = -1;
   private failure: DecodeError | undefined;
-  private sawBareLf = false;
   /** At the blank line that ended a part's header, which may also begin a delimiter (a part with no body, RFC 2046). */
   private atBodyStart = false;
   /** Where the last delimiter line found begins. */
   private delimiterAt = 0;
-  private readonly needle: Buffer;
   /** The needle's first bytes, what Buffer.indexOf searches for (see findDelimiter). */
   private readonly prefix: Buffer;
 
-  constructor(
-    source: ChunkSource,
-    boundary: string,
-    private readonly limits: Limits,
-  ) {
-    const needle = Buffer.from(`\r\n--${boundary}`, 'latin1');
-    super(source, limits.maxBodyBytes, needle.length);
-    this.needle = needle;
-    this.prefix = needle.subarray(0, PREFIX_LENGTH);
+  constructor(source: ChunkSource, boundary: string, limits: Limits) {
+    super(source, limits, Buffer.from(`\r\n--${boundary}`, 'latin1'));
+    this.prefix = this.needle.subarray(0, PREFIX_LENGTH);
   }
 
-  /** The next part's headers, after skipping what is left of the current part; null after the close delimiter. */
-  async nextPart(): Promise<PartHead | null> {
+  /**
+   * The next part's headers, after skipping what is left of the current part; null after the close
+   * delimiter. At once when its delimiter line and header block are in hand (most parts: no promise
+   * to wait on), else a promise.
+   */
+  nextPart(): PartHead | null | Promise<PartHead | null> {
     if (this.failure) throw this.failure;
     try {
       if (this.state === 'done') return null;
-      if (this.state === 'body') await this.skipBody();
-      const kind = this.state === 'preamble' ? await this.findFirstDelimiter() : await this.delimiterTail(true);
-      if (kind === 'close') {
-        await this.finish();
-        return null;
+      if (this.state === 'delimiter' && this.partDelimiterInHand()) {
+        const head = this.startPart();
+        return head instanceof Promise ? this.settle(head) : head;
       }
-      if (++this.parts > this.limits.maxParts)
-        throw new DecodeError('ERR_TOO_MANY_PARTS', `more than ${this.limits.maxParts} parts`, {
-          offset: this.delimiterAt,
-        });
-      this.state = 'headers';
-      const rawHeaders = await this.readHeaders();
-      this.state = 'body';
-      this.partBytes = 0;
-      this.atBodyStart = true;
-      return { rawHeaders, index: this.parts - 1 };
+    } catch (error) {
+      if (error === STOPPED) return null;
+      throw this.fail(error);
+    }
+    return this.settle(this.nextPartLater());
+  }
+
+  private async nextPartLater(): Promise<PartHead | null> {
+    if (this.state === 'body') await this.skipBody();
+    const kind = this.state === 'preamble' ? await this.findFirstDelimiter() : await this.delimiterTail(true);
+    if (kind !== 'close') return this.startPart();
+    await this.finish();
+    return null;
+  }
+
+  /** A read that waited: a stop ends it with null, a failure is the parser's. */
+  private async settle(head: Promise<PartHead | null>): Promise<PartHead | null> {
+    try {
+      return await head;
     } catch (error) {
       if (error === STOPPED) return null;
       throw this.fail(error);
     }
   }
+
+  /** After a delimiter line that begins a part: its header block, then its body. */
+  private startPart(): PartHead | Promise<PartHead> {
+    if (++this.parts > this.limits.maxParts)
+      throw new DecodeError('ERR_TOO_MANY_PARTS', `more than ${this.limits.maxParts} parts`, {
+        offset: this.delimiterAt,
+      });
+    this.state = 'headers';
+    const rawHeaders = this.readHeaders();
+    return rawHeaders instanceof Promise ? rawHeaders.then(this.enterBody) : this.enterBody(rawHeaders);
+  }
+
+  private readonly enterBody = (rawHeaders: RawHeaders): PartHead => {
+    this.state = 'body';
+    this.partBytes = 0;
+    this.atBodyStart = true;
+    return { rawHeaders, index: this.parts - 1 };
+  };
 
   /**
    * The next piece of part `index`'s body (a view of the source's bytes), null at its end, SKIPPED
@@ -150,7 +165,7 @@ export class MultipartParser extends ByteCursor {
   private leaveHeader(): boolean {
     const { length } = this.needle;
     const available = Math.min(length, this.buf.length - this.pos);
-    if (this.buf.compare(this.needle, 0, available, this.pos, this.pos + available) !== 0) this.pos += 2;
+    if (!sameBytes(this.buf, this.pos, this.needle, 0, available)) this.pos += 2;
     else if (available < length) return false;
     this.atBodyStart = false;
     return true;
@@ -186,12 +201,6 @@ export class MultipartParser extends ByteCursor {
       );
     }
     return piece;
-  }
-
-  private truncated(where: string): DecodeError {
-    return new DecodeError('ERR_TRUNCATED', `the body ended inside ${where}, before the close delimiter`, {
-      offset: this.bytesRead,
-    });
   }
 
   private fail(error: unknown): DecodeError {
@@ -243,116 +252,6 @@ export class MultipartParser extends ByteCursor {
     }
   }
 
-  /**
-   * After `--boundary`: `--`, optional spaces or tabs, then CRLF or the body's end close the body
-   * (what follows is epilogue); optional spaces or tabs then CRLF start a part. Anything else is refused inside the
-   * body (the boundary must not occur in a part's data), and is only text in the preamble (null).
-   */
-  private async delimiterTail(inBody: boolean): Promise<'part' | 'close' | null> {
-    const where = inBody ? `the delimiter after part ${this.parts}` : 'the first delimiter';
-    if (this.buf.length - this.pos < 2 && !(await this.ensure(2))) throw this.truncated(where);
-    const close = this.buf[this.pos] === DASH && this.buf[this.pos + 1] === DASH;
-    if (close) this.pos += 2;
-    if (!(await this.skipPadding())) {
-      if (close) return 'close';
-      throw this.truncated(where);
-    }
-    const byte = this.buf[this.pos];
-    if (byte === CR) {
-      if (this.buf.length - this.pos < 2 && !(await this.ensure(2))) throw this.truncated(where);
-      if (this.buf[this.pos + 1] === LF) {
-        this.pos += 2;
-        return close ? 'close' : 'part';
-      }
-    }
-    if (byte === LF) this.sawBareLf = true;
-    if (!inBody) return null;
-    const what = close ? 'the close delimiter' : where;
-    throw new DecodeError(
-      'ERR_MALFORMED_DELIMITER',
-      `${what} is followed by ${JSON.stringify(String.fromCharCode(this.buf[this.pos]!))}, not a line end`,
-      {
-        offset: this.offset(),
-      },
-    );
-  }
-
-  /** Skips transport padding (spaces and tabs, bounded); false when the body ends first. */
-  private async skipPadding(): Promise<boolean> {
-    for (let padding = 0; ; padding++) {
-      if (this.buf.length === this.pos && !(await this.ensure(1))) return false;
-      const byte = this.buf[this.pos];
-      if (byte !== SP && byte !== HT) return true;
-      this.pos++;
-      if (padding === this.limits.maxHeaderBytes) {
-        throw new DecodeError(
-          'ERR_HEADER_TOO_LARGE',
-          `the padding after a delimiter is longer than ${this.limits.maxHeaderBytes} bytes`,
-          {
-            offset: this.offset(),
-          },
-        );
-      }
-    }
-  }
-
-  /** A part's header lines up to the empty line; folded lines are unfolded. */
-  private async readHeaders(): Promise<RawHeaders> {
-    const { maxHeaderBytes, maxHeaderPairs } = this.limits;
-    const start = this.offset();
-    const pairs: RawHeaders = [];
-    let used = 0;
-    for (;;) {
-      const lf = this.buf.indexOf(LF, this.pos);
-      if (lf === -1) {
-        if (used + this.buf.length - this.pos > maxHeaderBytes) throw this.headerTooLarge(start);
-        if (!(await this.more())) throw this.truncated(`part ${this.parts}'s header`);
-        continue;
-      }
-      const lineStart = this.offset();
-      used += lf + 1 - this.pos;
-      if (used > maxHeaderBytes) throw this.headerTooLarge(start);
-      if (lf === this.pos || this.buf[lf - 1] !== CR)
-        throw this.malformed('a header line ends in a bare LF', this.base + lf);
-      const line = this.buf.toString('latin1', this.pos, lf - 1);
-      this.pos = lf + 1;
-      if (line === '') {
-        // The blank line's CRLF may also begin the next delimiter: readBody() looks there first.
-        this.pos -= 2;
-        return pairs;
-      }
-      if (line.includes('\r')) throw this.malformed('a header line holds a bare CR', lineStart + line.indexOf('\r'));
-      if (line.charCodeAt(0) === SP || line.charCodeAt(0) === HT) {
-        const last = pairs[pairs.length - 1];
-        if (!last) throw this.malformed('the first header line starts with a space', lineStart);
-        last[1] = `${last[1]} ${line.trim()}`.trim();
-        continue;
-      }
-      const colon = line.indexOf(':');
-      if (colon <= 0 || !HEADER_NAME.test(line.slice(0, colon)))
-        throw this.malformed(`a header line is not "Name: value": ${JSON.stringify(line.slice(0, 60))}`, lineStart);
-      if (pairs.length === maxHeaderPairs)
-        throw new DecodeError(
-          'ERR_TOO_MANY_HEADERS',
-          `part ${this.parts} has more than ${maxHeaderPairs} header lines`,
-          { offset: lineStart },
-        );
-      pairs.push([line.slice(0, colon), line.slice(colon + 1).trim()]);
-    }
-  }
-
-  private headerTooLarge(start: number): DecodeError {
-    return new DecodeError(
-      'ERR_HEADER_TOO_LARGE',
-      `part ${this.parts}'s header is larger than ${this.limits.maxHeaderBytes} bytes`,
-      { offset: start + this.limits.maxHeaderBytes },
-    );
-  }
-
-  private malformed(what: string, offset: number): DecodeError {
-    return new DecodeError('ERR_MALFORMED_HEADER', `part ${this.parts}: ${what}`, { offset });
-  }
-
   /** After the close delimiter: the epilogue is read and dropped (up to EPILOGUE_LIMIT), then the source let go. */
   private async finish(): Promise<void> {
     this.state = 'done';
@@ -380,7 +279,7 @@ function findDelimiter(buf: Buffer, from: number, needle: Buffer, prefix: Buffer
   if (prefix.length === needle.length) return buf.indexOf(needle, from);
   const last = buf.length - needle.length;
   for (let at = buf.indexOf(prefix, from); at !== -1 && at <= last; at = buf.indexOf(prefix, at + 1)) {
-    if (buf.compare(needle, prefix.length, needle.length, at + prefix.length, at + needle.length) === 0) return at;
+    if (sameBytes(buf, at + prefix.length, needle, prefix.length, needle.length - prefix.length)) return at;
   }
   return -1;
 }

@@ -88,6 +88,23 @@ describe('what is accepted around the delimiters', () => {
     ).toHaveLength(1);
   });
 
+  it("padding after a part's delimiter, whatever the chunking; more than maxHeaderBytes of it refused", async () => {
+    const padded = Buffer.from(
+      `--${B}\r\nX: 1\r\n\r\none\r\n--${B} \t \r\nX: 2\r\n\r\ntwo\r\n--${B}\t\r\n\r\n\r\n--${B}-- \r\n`,
+    );
+    const endless = Buffer.from(`--${B}\r\n\r\none\r\n--${B}${' '.repeat(300)}\r\n\r\n\r\n--${B}--`);
+    for (let size = 1; size <= padded.length; size++) {
+      const parts = await decodeAll(chunksOf(padded, size), { boundary: B });
+      expect(parts.map(({ rawHeaders, data }) => [rawHeaders, data.toString()])).toEqual([
+        [[['X', '1']], 'one'],
+        [[['X', '2']], 'two'],
+        [[], ''],
+      ]);
+      const error = await failure(decodeAll(chunksOf(endless, size), { boundary: B, maxHeaderBytes: 256 }));
+      expect(error).toMatchObject({ code: 'ERR_HEADER_TOO_LARGE' });
+    }
+  });
+
   it('an empty form (the close delimiter alone), and an empty part', async () => {
     expect(await decodeAll([Buffer.from(`--${B}--\r\n`)], { boundary: B })).toEqual([]);
     expect(await decodeAll([Buffer.from(`--${B}\r\n\r\n\r\n--${B}--`)], { boundary: B })).toMatchObject([
