@@ -10,16 +10,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliPath, root, runCli } from '../helpers/cli.js';
 import { bytes, tempDir } from '../helpers/files.js';
+import { rawMultipart } from '../helpers/forms.js';
 
 const MiB = 1024 * 1024;
 const B = 'answer-boundary';
-const part = (headers: string[], data: Buffer | string) =>
-  Buffer.concat([
-    Buffer.from(`--${B}\r\n${headers.map((h) => `${h}\r\n`).join('')}\r\n`, 'latin1'),
-    Buffer.from(data),
-    Buffer.from('\r\n'),
-  ]);
-const closed = (...parts: Buffer[]) => Buffer.concat([...parts, Buffer.from(`--${B}--\r\n`)]);
+const { part, closed } = rawMultipart(B);
 const MULTIPART = `multipart/mixed; boundary=${B}`;
 const big = bytes(70_000, 3);
 

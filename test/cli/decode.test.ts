@@ -8,16 +8,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DECODE_SPEC, decodeHelp, runDecode } from '../../src/cli/decode.js';
 import { bytes, tempDir, writeFile } from '../helpers/files.js';
 import { cliPath, root } from '../helpers/cli.js';
+import { rawMultipart } from '../helpers/forms.js';
 
 const MiB = 1024 * 1024;
 const B = 'cli-boundary';
-const part = (headers: string[], data: Buffer | string) =>
-  Buffer.concat([
-    Buffer.from(`--${B}\r\n${headers.map((h) => `${h}\r\n`).join('')}\r\n`, 'latin1'),
-    Buffer.from(data),
-    Buffer.from('\r\n'),
-  ]);
-const form = (...parts: Buffer[]) => Buffer.concat([...parts, Buffer.from(`--${B}--\r\n`)]);
+const { part, closed: form } = rawMultipart(B);
 
 /** runDecode in this process, with its output captured and standard input given. */
 async function decode(args: string[], stdin?: Buffer): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -33,3 +33,16 @@ export async function curlStyle(dir: string) {
   );
   return multipartEncode([['title', 'two files'], new MultipartParam('files', { value: inner }), ['after', 'x']]);
 }
+
+/** Multipart bytes written by hand, not by the encoder: a part with its header lines, and a body closed after its parts. */
+export function rawMultipart(boundary: string) {
+  return {
+    part: (headers: string[], data: Buffer | string) =>
+      Buffer.concat([
+        Buffer.from(`--${boundary}\r\n${headers.map((h) => `${h}\r\n`).join('')}\r\n`, 'latin1'),
+        Buffer.from(data),
+        Buffer.from('\r\n'),
+      ]),
+    closed: (...parts: Buffer[]) => Buffer.concat([...parts, Buffer.from(`--${boundary}--\r\n`)]),
+  };
+}
