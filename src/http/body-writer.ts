@@ -1,8 +1,10 @@
 import type { ClientRequest } from 'node:http';
+import { Socket } from 'node:net';
 import { UploadError } from '../common/errors.js';
 import { messageOf } from '../common/messages.js';
 import { recyclingChunks, type EncodedBody } from '../multipart/encode.js';
 import { paced, RateLimiter } from './rate.js';
+import { claimReadSize } from './read-size.js';
 import type { RequestState } from './request-state.js';
 import { SliceWriter } from './slices.js';
 
@@ -31,12 +33,31 @@ export async function writeBody(
   state: RequestState,
 ): Promise<boolean> {
   if (settings.expectContinue && !(await awaitContinue(req, settings.expectTimeout, state))) return false;
+  const claim = claimReadSize();
+  try {
+    return await streamBody(req, encoded, settings, state, claim.readSize);
+  } finally {
+    claim.release();
+  }
+}
+
+async function streamBody(
+  req: ClientRequest,
+  encoded: EncodedBody,
+  settings: BodyWriterSettings,
+  state: RequestState,
+  readSize: number | undefined,
+): Promise<boolean> {
   const total = encoded.contentLength;
-  const { chunks, recycle } = recyclingChunks(encoded.body);
+  const { chunks, recycle } = recyclingChunks(encoded.body, readSize);
   const progress = progressOf(req, total, settings.onUploadProgress, state);
   const writer = new SliceWriter(req, {
     onWritten: progress.told,
-    onBlockDone: recycle,
+    // A kernel socket is done with a block once its write calls back; a connection made in JS (a
+    // caller's createConnection, a tunnel) may still hold it then: its blocks are not read into again.
+    onBlockDone: (block) => {
+      if (req.socket instanceof Socket) recycle(block);
+    },
     stopped: () => progress.failed || state.settled,
     fine: settings.onUploadProgress !== undefined,
   });

@@ -4,7 +4,7 @@ import { BOUNDARY, CONTENT_TYPE, PIECES } from './nesting.js';
 import type { MultipartParam } from './param.js';
 import { BlockPool } from './sources.js';
 import { removeSpooled } from './spool.js';
-import { streamPieces } from './stream.js';
+import { DEFAULT_BLOCK_SIZE, streamPieces } from './stream.js';
 import { iterableToReadableStream, piecesToBlob } from './web.js';
 import { bodyLength, firstConsumed, type Piece } from './wire.js';
 
@@ -116,12 +116,16 @@ export class Body implements UploadBody {
   /**
    * @internal For a consumer that knows when it is done with each chunk (upload()
    * after the socket's write callback): `recycle(chunk)` lets file blocks be read
-   * into again. A chunk must not be touched after it is recycled.
+   * into again. A chunk must not be touched after it is recycled. `readSize`: the
+   * block size the consumer would rather have, used when the body was encoded with
+   * the default one (a size the caller chose is kept).
    */
-  recycling(): RecyclingChunks {
-    const pool = new BlockPool(this.#settings.blockSize);
+  recycling(readSize?: number): RecyclingChunks {
+    const chosen = this.#settings.blockSize !== DEFAULT_BLOCK_SIZE;
+    const blockSize = readSize === undefined || chosen ? this.#settings.blockSize : readSize;
+    const pool = new BlockPool(blockSize);
     return {
-      chunks: streamPieces(this.#pieces, { ...this.#settings, pool, total: this.length }),
+      chunks: streamPieces(this.#pieces, { ...this.#settings, blockSize, pool, total: this.length }),
       recycle: (chunk) => pool.give(chunk),
     };
   }
@@ -132,9 +136,12 @@ interface RecyclingChunks {
   recycle: (chunk: Buffer) => void;
 }
 
-/** The body's chunks for upload(), whose blocks may be read into again once recycled (a body of either build). */
-export function recyclingChunks(body: UploadBody): RecyclingChunks {
-  return (body as unknown as { recycling(): RecyclingChunks }).recycling();
+/**
+ * The body's chunks for upload(), whose blocks may be read into again once recycled (a body of
+ * either build); `readSize` as in `Body.recycling` (a body of an older build ignores it).
+ */
+export function recyclingChunks(body: UploadBody, readSize?: number): RecyclingChunks {
+  return (body as unknown as { recycling(readSize?: number): RecyclingChunks }).recycling(readSize);
 }
 
 /**

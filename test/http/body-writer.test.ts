@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
-import http, { type ClientRequest } from 'node:http';
-import { Duplex, PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { MultipartParam, multipartEncode, rawBody, upload, type EncodedBody } from '../../src/index.js';
 import { writeBody } from '../../src/http/body-writer.js';
 import { RequestState } from '../../src/http/request-state.js';
 import { chunksOf, EDGE_SIZES, everySplit, streamOf } from '../helpers/buffer-edges.js';
 import { bytes, tempDir, writeFile } from '../helpers/files.js';
+import { feed, requestOnMemory } from '../helpers/memory-request.js';
 import { json, startServer } from '../helpers/servers.js';
 
 // The body writer at the edges of every buffer it meets: Node's request buffer (16 KiB), the
@@ -116,80 +115,6 @@ describe('over a real socket: every edge size, in one chunk and in chunks of eve
   });
 });
 
-/**
- * A request on an in-memory connection: what the request writes is read on the other side by a
- * Writable that takes `highWaterMark` bytes and calls back on the next turn, holding the writer
- * back as a slow socket would (and as the Node 20 stall class does when a first chunk exceeds it).
- */
-function requestOnMemory(highWaterMark: number): { req: ClientRequest; written: () => Buffer } {
-  const toPeer = new PassThrough({ highWaterMark });
-  const fromPeer = new PassThrough();
-  const connection = Duplex.from({ readable: fromPeer, writable: toPeer });
-  const received: Buffer[] = [];
-  toPeer.pipe(
-    new Writable({
-      highWaterMark,
-      write(chunk: Buffer, _encoding, callback) {
-        received.push(chunk);
-        setImmediate(callback);
-      },
-    }),
-  );
-  const req = http.request({ host: '127.0.0.1', method: 'PUT', createConnection: () => connection as never });
-  req.on('error', () => {});
-  return { req, written: () => Buffer.concat(received) };
-}
-
-/** The body after the request head (de-chunked if needed), or undefined while it is not all there. */
-function completeBody(raw: Buffer): Buffer | undefined {
-  const headEnd = raw.indexOf('\r\n\r\n');
-  if (headEnd === -1) return undefined;
-  const head = raw.subarray(0, headEnd).toString('latin1');
-  const body = raw.subarray(headEnd + 4);
-  if (!/transfer-encoding: chunked/i.test(head)) {
-    const length = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
-    return body.length >= length ? body.subarray(0, length) : undefined;
-  }
-  const out: Buffer[] = [];
-  for (let at = 0; ;) {
-    const eol = body.indexOf('\r\n', at);
-    if (eol === -1) return undefined;
-    const length = parseInt(body.subarray(at, eol).toString('latin1'), 16);
-    if (!(length >= 0)) throw new Error(`not a chunked body at ${at}: ${JSON.stringify(head)}`);
-    if (length === 0) return Buffer.concat(out);
-    if (body.length < eol + 2 + length + 2) return undefined;
-    out.push(body.subarray(eol + 2, eol + 2 + length));
-    at = eol + 2 + length + 2;
-  }
-}
-
-async function feed(body: EncodedBody, highWaterMark: number, progress: boolean): Promise<Buffer> {
-  const { req, written } = requestOnMemory(highWaterMark);
-  for (const [name, value] of Object.entries(body.headers)) req.setHeader(name, value);
-  const state = new RequestState();
-  const told: number[] = [];
-  const sent = await writeBody(
-    req,
-    body,
-    {
-      expectContinue: false,
-      expectTimeout: 0,
-      onUploadProgress: progress ? (loaded) => told.push(loaded) : undefined,
-      onBodySent: undefined,
-    },
-    state,
-  );
-  expect(sent).toBe(true);
-  let received: Buffer | undefined;
-  for (let turn = 0; turn < 10_000 && (received = completeBody(written())) === undefined; turn++) {
-    await new Promise(setImmediate);
-  }
-  req.destroy();
-  if (progress && body.contentLength) expect(told.at(-1)).toBe(body.contentLength);
-  if (received === undefined) throw new Error(`the body did not arrive whole: ${written().length} bytes`);
-  return received;
-}
-
 describe('fed directly: writeBody on a request over an in-memory connection that calls back late', () => {
   for (const size of EDGE_SIZES) {
     it(`${size} bytes, first chunk in one piece and in edge-sized chunks, behind 16 KiB and 64 KiB buffers`, async () => {
@@ -206,6 +131,16 @@ describe('fed directly: writeBody on a request over an in-memory connection that
       }
     });
   }
+
+  it("a file's blocks are not read into again while a connection made in JS still holds them", async () => {
+    // The in-memory connection keeps every chunk uncopied after calling back: reused blocks would show.
+    const data = bytes(8 * 65536 + 1, 21);
+    const path = writeFile(dir, 'held-blocks.bin', data);
+    for (const progress of [false, true]) {
+      const body = await rawBody(path, { blockSize: 65536, syncReadLimit: 0 });
+      expect(sha256(await feed(body, 16384, progress))).toBe(sha256(data));
+    }
+  });
 
   it('stops at once, writing nothing more, when the request settles while it waits', async () => {
     const data = bytes(4 * 1024 * 1024, 2);
