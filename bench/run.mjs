@@ -7,10 +7,12 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { groupSection, runGroup, selectGroups } from './groups.mjs';
 import { describeWorkload, expectedParts, prepareData, workloadSizes } from './workloads.mjs';
 
 const quick = process.argv.includes('--quick');
-// --only W5 (or W1,W3..., or a group: loop for the three event-loop workloads) measures some
+// --only W5 (or W1,W3..., or a group: loop for the three event-loop workloads; SPOOL, DECODE,
+// FORM-DATA, H2, PARTS for the benchmarks that stand on their own, see groups.mjs) measures some
 // workloads alone; results then go to stdout only.
 const only = process.argv
   .find((arg, i) => process.argv[i - 1] === '--only')
@@ -494,10 +496,15 @@ for (const workload of WORKLOADS.filter(selected)) {
   const result = await measure(workload);
   results.push({ result, summary: summarize(result) });
 }
+const groups = [];
+for (const group of selectGroups(only)) groups.push(await runGroup(group, quick));
+// A group that could not run fails the run, once everything else is written.
+process.exitCode = groups.every((group) => group.ok) ? 0 : 1;
 
 if (only !== undefined) {
   for (const { result, summary } of results) process.stdout.write(`${table(result, summary)}\n`);
-  process.exit(0);
+  for (const group of groups) process.stdout.write(`${groupSection(group)}\n`);
+  process.exit();
 }
 const byId = Object.fromEntries(results.map(({ result, summary }) => [result.id, { result, summary }]));
 const row = (id, subject) => byId[id]?.summary.rows.find((r) => r.subject === subject);
@@ -642,6 +649,7 @@ const full = [
   '## Every workload',
   '',
   ...results.map(({ result, summary }) => table(result, summary)),
+  ...groups.map(groupSection),
 ].join('\n');
 
 writeFileSync(join(root, 'bench', quick ? 'RESULTS-quick.md' : 'RESULTS.md'), `${full}\n`);
