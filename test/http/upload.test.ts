@@ -419,6 +419,9 @@ describe('abort, timeout and progress', () => {
     let aheadOfServer = 0;
     const response = await upload(server.url, await payloadForm(), {
       expectContinue: false,
+      // Several blocks, so the body goes out over several turns: a lone upload's 4 MiB read would
+      // hand the kernel the whole 2 MiB file in one write, before the server could read a byte.
+      blockSize: 256 * 1024,
       onUploadProgress: (loaded, total) => {
         calls.push([loaded, total]);
         aheadOfServer = Math.max(aheadOfServer, loaded - read());
