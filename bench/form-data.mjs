@@ -1,4 +1,4 @@
-// The drop-in beside form-data and the library's own API: `node bench/form-data.mjs [--quick]` (build first:
+// The drop-in beside form-data and the library's own API: `node bench/form-data.mjs [--quick] [--rounds N]` (build first:
 // it imports dist/). W1–W4 as bench/workloads.mjs defines them, each subject encoding the workload and
 // draining every byte, in a fresh process per measurement, rounds interleaved (each round rotates the
 // order); prints medians and same-round ratios. W4 also samples, every millisecond, how many of its data
@@ -21,7 +21,10 @@ const RUN_TIMEOUT_MS = 300_000;
 async function main(quick) {
   const sizes = workloadSizes(quick);
   prepareData(sizes);
-  const rounds = quick ? 3 : 5;
+  const at = process.argv.indexOf('--rounds');
+  // --rounds N (npm run bench -- --quick passes 1); a whole number from 1.
+  const rounds = at === -1 ? (quick ? 3 : 5) : Number(process.argv[at + 1]);
+  if (!(Number.isInteger(rounds) && rounds >= 1)) throw new Error('--rounds takes a whole number from 1');
   console.log(
     `bench/form-data.mjs${quick ? ' --quick' : ''}: ${rounds} rounds after a warm-up, Node ${process.version}`,
   );

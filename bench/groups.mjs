@@ -24,7 +24,7 @@ export const GROUPS = [
     id: 'DECODE',
     title: 'Decoding (bench/decode.mjs)',
     script: 'decode.mjs',
-    // One round in --quick: its budget is the whole run's three minutes.
+    // One round in --quick (as FORM-DATA and H2): the whole run's budget is three minutes.
     args: (quick) => (quick ? ['--quick', '--rounds', '1'] : []),
     limitMs: [6 * MINUTE, 2 * MINUTE],
   },
@@ -32,14 +32,14 @@ export const GROUPS = [
     id: 'FORM-DATA',
     title: 'The form-data drop-in (bench/form-data.mjs)',
     script: 'form-data.mjs',
-    args: (quick) => (quick ? ['--quick'] : []),
+    args: (quick) => (quick ? ['--quick', '--rounds', '1'] : []),
     limitMs: [8 * MINUTE, 2 * MINUTE],
   },
   {
     id: 'H2',
     title: 'HTTP/2 (bench/h2.mjs)',
     script: 'h2.mjs',
-    args: (quick) => (quick ? ['--quick'] : []),
+    args: (quick) => (quick ? ['--quick', '--rounds', '1'] : []),
     limitMs: [8 * MINUTE, 2 * MINUTE],
   },
   {

@@ -1,4 +1,4 @@
-// node bench/h2.mjs [--quick] (after `npm run build`): upload() over HTTP/2, beside curl and got.
+// node bench/h2.mjs [--quick] [--rounds N] (after `npm run build`): upload() over HTTP/2, beside curl and got.
 // W5-h2: W1 (one file + 2 fields) over h2c (prior knowledge) to a busboy server in another process
 // (http2-wrapper, under got, speaks no h2c: curl alone beside us there);
 // W6-h2: the same over h2 on TLS; MANY: 2,000 × 4 KiB files as 2,000 uploads, over one HTTP/2
@@ -189,8 +189,18 @@ async function connectionsOf(origin) {
   return JSON.parse(stdout).connections;
 }
 
+/** `--rounds N`, a whole number from 1, or undefined. */
+function roundsOption() {
+  const at = process.argv.indexOf('--rounds');
+  const rounds = at === -1 ? undefined : Number(process.argv[at + 1]);
+  if (rounds !== undefined && !(Number.isInteger(rounds) && rounds >= 1))
+    throw new Error('--rounds takes a whole number from 1');
+  return rounds;
+}
+
 async function main(quick) {
-  const rounds = quick ? 2 : 5;
+  // --rounds N: the rounds of W5-h2 and W6-h2, and at most that many of MANY (npm run bench -- --quick passes 1).
+  const rounds = roundsOption() ?? (quick ? 2 : 5);
   const sizes = workloadSizes(quick);
   prepareData(sizes);
   const w1 = describeWorkload('W5', sizes);
@@ -209,7 +219,7 @@ async function main(quick) {
       '',
     ];
     lines.push(...(await uploadRows(w1, expected, h2c.port, tls.port, rounds, sizes)));
-    lines.push(...(await manyRows(sizes, tls.port, quick ? 1 : 3)));
+    lines.push(...(await manyRows(sizes, tls.port, Math.min(rounds, quick ? 1 : 3))));
     lines.push(...(await rateRows(tls.port, quick)));
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {

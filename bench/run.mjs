@@ -18,8 +18,11 @@ const only = process.argv
   .find((arg, i) => process.argv[i - 1] === '--only')
   ?.toLowerCase()
   .split(',');
-const ROUNDS = quick ? 3 : 5;
-const COLD_ROUNDS = quick ? 5 : 10;
+// --quick is a check that everything runs, within three minutes with the groups: one round, no warm-up.
+const ROUNDS = quick ? 1 : 5;
+/** More rounds where two processes share the cores (W5, W6). */
+const SHARED_ROUNDS = quick ? 1 : ROUNDS + 2;
+const COLD_ROUNDS = quick ? 2 : 10;
 const SLOW_MS = 20_000; // a subject slower than this is measured once
 const RUN_TIMEOUT_MS = 180_000;
 const root = join(import.meta.dirname, '..');
@@ -68,7 +71,7 @@ const WORKLOADS = [
     title: `W1 uploaded to a busboy server in another process`,
     subjects: W5_SUBJECTS,
     server: {},
-    rounds: ROUNDS + 2, // the noisiest workload: two processes share the machine
+    rounds: SHARED_ROUNDS, // the noisiest workload: two processes share the machine
   },
   {
     id: 'W5-pinned',
@@ -76,13 +79,13 @@ const WORKLOADS = [
     subjects: W5_SUBJECTS,
     server: {},
     pinned: true,
-    rounds: ROUNDS + 2,
+    rounds: SHARED_ROUNDS,
   },
   {
     id: 'BIG',
     title: `one ${sizes.bigBytes / MiB / 1024} GiB sparse file (memory)`,
     subjects: ['ours', 'ours+progress', 'raw'],
-    rounds: 2,
+    rounds: quick ? 1 : 2,
   },
   // The event loop of the process that encodes or uploads, with a 1 ms timer in it; every body is parsed and hashed on the other side.
   {
@@ -117,7 +120,7 @@ const WORKLOADS = [
     server: { tls: true, sha256: true },
     verify: true,
     peers: ['form-data-encoder'],
-    rounds: ROUNDS + 2, // two processes share the machine, as in W5
+    rounds: SHARED_ROUNDS, // two processes share the machine, as in W5
   },
   {
     id: 'W7',
@@ -151,7 +154,7 @@ const WORKLOADS = [
     server: { sha256: true },
     verify: true,
     peers: [],
-    rounds: 2,
+    rounds: quick ? 1 : 2,
     // What the library and the runtimes are meant to do here (see the notes): anything else fails the check row.
     expected: { 'fetch Blob (bun)': 'ERR_BLOB_UNSUPPORTED', 'fetch stream (deno)': 'no Content-Length' },
     notes: [
@@ -268,7 +271,7 @@ async function measure(workload) {
     );
   };
   process.stderr.write(`${workload.id}: ${workload.title}\n`);
-  for (const subject of workload.subjects) {
+  for (const subject of quick ? [] : workload.subjects) {
     const result = await runWorker(subject, workload.id, server?.url, [], workload.pinned);
     log(subject, result, 'warm-up');
     if (!result.ok || result.ms > SLOW_MS) {
@@ -493,8 +496,10 @@ for (const workload of WORKLOADS.filter((w) => selected(w) && w.verify && !w.col
   expectedParts(describeWorkload(workload.id, sizes));
 const results = [];
 for (const workload of WORKLOADS.filter(selected)) {
+  const workloadStarted = Date.now();
   const result = await measure(workload);
   results.push({ result, summary: summarize(result) });
+  process.stderr.write(`${workload.id}: ${((Date.now() - workloadStarted) / 1000).toFixed(0)} s\n`);
 }
 const groups = [];
 for (const group of selectGroups(only)) groups.push(await runGroup(group, quick));
@@ -590,7 +595,7 @@ function newTargets() {
 const minutes = ((Date.now() - started) / 60000).toFixed(1);
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB, ${os.type()} ${os.release()}`;
 const summaryMd = [
-  `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}; ${versions()}. ${quick ? 'Quick mode. ' : ''}Each run in a fresh process, a warm-up then ${ROUNDS} interleaved rounds (${ROUNDS + 2} for W5 and W6, ${COLD_ROUNDS} for the cold start; ${minutes} min in all); ratios are medians of same-round ratios. Files are in the page cache.`,
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}; ${versions()}. ${quick ? 'Quick mode. ' : ''}Each run in a fresh process, ${quick ? 'no warm-up, ' : 'a warm-up then '}${ROUNDS} interleaved round(s) (${SHARED_ROUNDS} for W5 and W6, ${COLD_ROUNDS} for the cold start; ${minutes} min in all); ratios are medians of same-round ratios. Files are in the page cache.`,
   '',
   '| target | measured | |',
   '|---|---|---|',
