@@ -1,5 +1,5 @@
-// The benchmarks that stand on their own (decode.mjs, form-data.mjs, h2.mjs, parts.mjs, spool.mjs)
-// as groups of `npm run bench`: each runs as its own process, exactly as its file's header says
+// The benchmarks that stand on their own (spool.mjs, decode.mjs, form-data.mjs, h2.mjs, the counts of
+// part-cost.mjs and decode-counts.mjs, parts.mjs) as groups of `npm run bench`: each runs as its own process, exactly as its file's header says
 // (`node bench/FILE.mjs [--quick]`), and what it prints (Markdown) goes into bench/RESULTS.md under a
 // heading of its own. A group that cannot run (a program it needs is missing, it exits non-zero, it
 // runs past its time) is reported as failed, loudly, and fails the run: it is never skipped.
@@ -9,8 +9,9 @@ import { join } from 'node:path';
 const MINUTE = 60_000;
 
 /**
- * `args(quick)`: how the file is invoked. `needs`: programs that must be on PATH, with how to get
- * them. `limitMs`: the longest a group may run before it is stopped and failed (full, quick).
+ * `args(quick)`: how the file is invoked (`nodeFlags` before it). `needs`: programs that must be on
+ * PATH, with how to get them. `limitMs`: the longest a group may run before it is stopped and failed
+ * (full, quick). `fenced`: its output is plain text, shown as a code block.
  */
 export const GROUPS = [
   {
@@ -43,6 +44,23 @@ export const GROUPS = [
     limitMs: [8 * MINUTE, 2 * MINUTE],
   },
   {
+    id: 'PART-COST',
+    title: 'What one W3 text part costs the encoder, counted (bench/part-cost.mjs)',
+    script: 'part-cost.mjs',
+    nodeFlags: ['--expose-gc'],
+    args: () => [],
+    fenced: true,
+    limitMs: [2 * MINUTE, MINUTE],
+  },
+  {
+    id: 'DECODE-COUNTS',
+    title: 'What one decoded part costs, counted (bench/decode-counts.mjs)',
+    script: 'decode-counts.mjs',
+    args: () => [],
+    fenced: true,
+    limitMs: [2 * MINUTE, MINUTE],
+  },
+  {
     id: 'PARTS',
     title: 'Uploads in pieces: S3 to Ceph, tus (bench/parts.mjs)',
     script: 'parts.mjs',
@@ -69,22 +87,25 @@ export async function runGroup(group, quick) {
     return { ...group, ok: false, seconds: 0, markdown: `**Failed: not measured.** ${why}.` };
   }
   const limit = group.limitMs[quick ? 1 : 0];
-  process.stderr.write(`\n${group.id}: node bench/${group.script} ${group.args(quick).join(' ')}\n`);
-  const { code, stdout, stderr, timedOut } = await runScript(group.script, group.args(quick), limit);
+  const flags = (group.nodeFlags ?? []).map((flag) => `${flag} `).join('');
+  process.stderr.write(`\n${group.id}: node ${flags}bench/${group.script} ${group.args(quick).join(' ')}\n`);
+  const { code, stdout, stderr, timedOut } = await runScript(group, quick, limit);
   const seconds = (Date.now() - started) / 1000;
-  if (code === 0 && stdout.trim() !== '') return { ...group, ok: true, seconds, markdown: stdout.trim() };
+  const output = group.fenced ? `\`\`\`\n${stdout.trim()}\n\`\`\`` : stdout.trim();
+  if (code === 0 && stdout.trim() !== '') return { ...group, ok: true, seconds, markdown: output };
   const why = timedOut ? `stopped after ${limit / MINUTE} min` : `exited ${code}`;
   process.stderr.write(`\n*** ${group.id} FAILED: ${why}\n`);
   const tail = stderr.trim().split('\n').slice(-5).join('\n');
-  const output = stdout.trim() === '' ? '' : `\n\n${stdout.trim()}`;
-  return { ...group, ok: false, seconds, markdown: `**Failed: ${why}.**\n\n\`\`\`\n${tail}\n\`\`\`${output}` };
+  const shown = stdout.trim() === '' ? '' : `\n\n${output}`;
+  return { ...group, ok: false, seconds, markdown: `**Failed: ${why}.**\n\n\`\`\`\n${tail}\n\`\`\`${shown}` };
 }
 
-/** `node bench/SCRIPT ARGS`: its stdout kept, its stderr shown as it comes (progress) and kept, stopped at `limit` ms. */
-function runScript(script, args, limit) {
+/** `node FLAGS bench/SCRIPT ARGS`: its stdout kept, its stderr shown as it comes (progress) and kept, stopped at `limit` ms. */
+function runScript(group, quick, limit) {
+  const args = [...(group.nodeFlags ?? []), join(import.meta.dirname, group.script), ...group.args(quick)];
   return new Promise((resolve) => {
     // A process group of its own: the servers and daemons it starts are stopped with it.
-    const child = spawn(process.execPath, [join(import.meta.dirname, script), ...args], {
+    const child = spawn(process.execPath, args, {
       cwd: join(import.meta.dirname, '..'),
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,

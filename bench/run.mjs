@@ -12,7 +12,7 @@ import { describeWorkload, expectedParts, prepareData, workloadSizes } from './w
 
 const quick = process.argv.includes('--quick');
 // --only W5 (or W1,W3..., or a group: loop for the three event-loop workloads; SPOOL, DECODE,
-// FORM-DATA, H2, PARTS for the benchmarks that stand on their own, see groups.mjs) measures some
+// FORM-DATA, H2, PART-COST, DECODE-COUNTS, PARTS for those that stand on their own: groups.mjs) measures some
 // workloads alone; results then go to stdout only.
 const only = process.argv
   .find((arg, i) => process.argv[i - 1] === '--only')
