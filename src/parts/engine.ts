@@ -39,6 +39,8 @@ class Run {
   #state: unknown;
   #partSize = 0;
   #resumedBytes = 0;
+  /** Lanes running at once: the caller's maxRate is shared among them. */
+  #running = 1;
 
   constructor(settings: Settings, source: Source) {
     this.#settings = settings;
@@ -103,12 +105,19 @@ class Run {
       }
     };
     const workers = Math.min(this.#lanes(), lanes.length);
+    this.#running = Math.max(1, workers);
     await Promise.all(Array.from({ length: workers }, worker));
     this.#throwIfStopped();
   }
 
   #lanes(): number {
     return Math.max(1, Math.min(this.#settings.concurrency, this.#impl.lanes(this.#settings.concurrency)));
+  }
+
+  /** Each request's share of maxRate, so that the pieces in flight together keep under it. */
+  #rateShare(): number | undefined {
+    const { maxRate } = this.#settings;
+    return maxRate === undefined ? undefined : Math.max(1, Math.floor(maxRate / this.#running));
   }
 
   #stop(error: unknown, step: Step = 'piece'): void {
@@ -172,7 +181,7 @@ class Run {
   }
 
   #context(signal: AbortSignal): PartsContext {
-    const transport = new Transport(this.#settings, this.#source, signal);
+    const transport = new Transport(this.#settings, this.#source, signal, () => this.#rateShare());
     // Once this run has stopped, whatever fails on its signal fails for that reason.
     const reason = (error: unknown) =>
       signal === this.#controller.signal && this.#failure !== undefined

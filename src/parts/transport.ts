@@ -20,6 +20,7 @@ export interface RequestSettings {
   timeout: number | undefined;
   agent: UploadOptions['agent'];
   tls: UploadOptions['tls'];
+  http2: UploadOptions['http2'];
 }
 
 /** Every request of an upload in pieces goes through upload(): its retries, redirects, agent, TLS and timeout. */
@@ -27,15 +28,19 @@ export class Transport {
   readonly #settings: RequestSettings;
   readonly #source: Source;
   readonly #signal: AbortSignal;
+  /** Each request's maxRate: the caller's limit shared among the pieces in flight (undefined: none). */
+  readonly #rate: () => number | undefined;
 
-  constructor(settings: RequestSettings, source: Source, signal: AbortSignal) {
+  constructor(settings: RequestSettings, source: Source, signal: AbortSignal, rate: () => number | undefined) {
     this.#settings = settings;
     this.#source = source;
     this.#signal = signal;
+    this.#rate = rate;
   }
 
   #options(method: string, headers: Record<string, string> | undefined, retry: UploadOptions['retry']): UploadOptions {
-    const { timeout, agent, tls } = this.#settings;
+    const { timeout, agent, tls, http2 } = this.#settings;
+    const maxRate = this.#rate();
     return {
       method,
       signal: this.#signal,
@@ -44,6 +49,8 @@ export class Transport {
       ...(timeout === undefined ? {} : { timeout }),
       ...(agent === undefined ? {} : { agent }),
       ...(tls === undefined ? {} : { tls }),
+      ...(http2 === undefined ? {} : { http2 }),
+      ...(maxRate === undefined ? {} : { maxRate }),
     };
   }
 

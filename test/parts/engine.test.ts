@@ -39,6 +39,15 @@ describe('uploadParts: hostile options, each a typed ERR_INVALID_OPTION before a
     ['retry misspelt', { protocol: dummy, retry: { limt: 2 } }],
     ['timeout Infinity', { protocol: dummy, timeout: Infinity }],
     ['agent not an agent', { protocol: dummy, agent: {} }],
+    ['http2 "yes"', { protocol: dummy, http2: 'yes' }],
+    ['http2 1', { protocol: dummy, http2: 1 }],
+    ['maxRate 0', { protocol: dummy, maxRate: 0 }],
+    ['maxRate NaN', { protocol: dummy, maxRate: NaN }],
+    ['maxRate Infinity', { protocol: dummy, maxRate: Infinity }],
+    ['maxRate negative', { protocol: dummy, maxRate: -1 }],
+    ['maxRate fractional', { protocol: dummy, maxRate: 1.5 }],
+    ['maxRate 2**53', { protocol: dummy, maxRate: 2 ** 53 }],
+    ['maxRate a string', { protocol: dummy, maxRate: '1M' }],
   ];
   it.each(cases)('%s', async (_name, options) => {
     const file = randomFile(tempDir(), 'x.bin', 10);
