@@ -39,6 +39,8 @@ class Run {
   #state: unknown;
   #partSize = 0;
   #resumedBytes = 0;
+  /** Set once the server holds the whole upload: nothing may abandon it then. */
+  #finished = false;
   /** Lanes running at once: the caller's maxRate is shared among them. */
   #running = 1;
 
@@ -64,6 +66,7 @@ class Run {
       await this.#source.checkUnchanged();
       const result = await this.#impl.finish(ctx, this.#state);
       this.#throwIfStopped();
+      this.#finished = true;
       await this.#sessions.forget();
       return result;
     } catch (error) {
@@ -145,8 +148,11 @@ class Run {
     if (this.#state !== undefined) {
       failure.session = this.#impl.sessionId(this.#state);
       failure.stored = this.#impl.stored(this.#state);
-      if (failure.code === 'ERR_SESSION_EXPIRED') await this.#sessions.forget().catch(() => {});
-      else if (!this.#settings.keepSession) await this.#abandon(failure);
+      // Nothing left to resume or to abandon: the upload is gone, or what became of it cannot be known
+      // (then the stored pieces may be part of it).
+      if (failure.code === 'ERR_SESSION_EXPIRED' || failure.code === 'ERR_COMPLETE_UNKNOWN')
+        await this.#sessions.forget().catch(() => {});
+      else if (!this.#settings.keepSession && !this.#finished) await this.#abandon(failure);
     }
     return failure;
   }
@@ -214,7 +220,10 @@ class Run {
       send: (piece: PieceRequest) => guard('piece', piece.url, () => this.#send(transport, piece)),
       digest: (start, end, algorithm) => guard('piece', undefined, () => transport.digest(start, end, algorithm)),
       confirm: (lane, bytes) => this.#progress.confirm(lane, bytes),
-      save: () => guard('piece', undefined, () => this.#sessions.save(this.#partSize, this.#state)),
+      save: (state) => {
+        if (state !== undefined) this.#state = state;
+        return guard('piece', undefined, () => this.#sessions.save(this.#partSize, this.#state));
+      },
       wait: (ms) => wait(ms, signal),
     };
   }

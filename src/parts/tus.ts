@@ -4,6 +4,7 @@ import { GONE, isSuccess, refused, unexpected } from './answers.js';
 import { makeProtocol, type PartsContext, type PartsProtocol } from './protocol.js';
 import { checkHeaders, checkUrlOption, describeUrl } from './protocol-options.js';
 import { runOffsetLane } from './offset-lane.js';
+import { concatenate, finalOfSession } from './tus-final.js';
 import { discover, locationOf, tusLane, type TusLaneState } from './tus-requests.js';
 
 export interface TusOptions {
@@ -40,6 +41,8 @@ export interface TusState {
   lanes: TusLaneState[];
   /** The upload joining the partial ones, once created. */
   final: string | undefined;
+  /** Set once the final upload was asked for, before its answer (absent from sessions of older versions). */
+  finalRequested?: boolean;
   concat: boolean;
   /** The Upload-Checksum algorithm, when the server offers one we use. */
   checksum: string | undefined;
@@ -148,7 +151,8 @@ async function begin(ctx: PartsContext, settings: TusSettings): Promise<TusState
     const end = Math.min(ctx.size, start + share);
     const url = await create(ctx, settings, end - start, { 'upload-concat': 'partial' });
     state.lanes.push({ url, start, end, offset: start });
-    await ctx.save();
+    // Saved at once, and abandoned with the others should a later one fail.
+    await ctx.save(state);
   }
   return state;
 }
@@ -172,14 +176,10 @@ async function create(
 
 /** Asks each upload of the session for its offset; false when one is gone (or no longer this file's length). */
 async function resume(ctx: PartsContext, settings: TusSettings, state: TusState): Promise<boolean> {
-  if (state.final !== undefined) {
-    // Killed once the final upload was made: when it holds the whole file, nothing is left to send.
-    const offset = await offsetOf(ctx, settings, state.final, ctx.size);
-    if (offset === ctx.size) {
-      state.lanes.forEach((lane, index) => ctx.confirm(index, (lane.offset = lane.end) - lane.start));
-      return true;
-    }
-    state.final = undefined;
+  if (state.concat && (await finalOfSession(ctx, settings, state)) === 'done') {
+    // Killed once the final upload was made: it holds the whole file, nothing is left to send.
+    state.lanes.forEach((lane, index) => ctx.confirm(index, (lane.offset = lane.end) - lane.start));
+    return true;
   }
   for (const [index, lane] of state.lanes.entries()) {
     const offset = await offsetOf(ctx, settings, lane.url, lane.end - lane.start);
@@ -210,14 +210,7 @@ async function offsetOf(
 
 async function finish(ctx: PartsContext, settings: TusSettings, state: TusState): Promise<TusResult> {
   const partials = state.concat ? state.lanes.map((lane) => lane.url) : [];
-  if (state.concat && state.final === undefined) {
-    const headers: Record<string, string> = { ...settings.headers, 'upload-concat': `final;${partials.join(' ')}` };
-    if (settings.metadata !== undefined) headers['upload-metadata'] = settings.metadata;
-    const response = await ctx.request({ step: 'complete', url: settings.endpoint!, method: 'POST', headers });
-    if (response.status !== 201) throw refused('complete', 'concatenating the partial uploads', response);
-    state.final = locationOf(response, settings.endpoint!, 'concatenating the partial uploads');
-    await ctx.save();
-  }
+  if (state.concat && state.final === undefined) await concatenate(ctx, settings, state);
   return { url: state.final ?? state.lanes[0]!.url, partials, size: ctx.size, resumedBytes: ctx.resumedBytes };
 }
 
