@@ -116,10 +116,10 @@ export class Body implements UploadBody {
   /**
    * @internal For a consumer that knows when it is done with each chunk (upload()
    * after the socket's write callback): `recycle(chunk)` lets file blocks be read
-   * into again. A chunk must not be touched after it is recycled.
+   * into again. A chunk must not be touched after it is recycled. `pool`: blocks shared with
+   * other bodies (uploadParts' pieces), so that a new pass reads into blocks already made.
    */
-  recycling(): RecyclingChunks {
-    const pool = new BlockPool(this.#settings.blockSize);
+  recycling(pool: BlockPool = new BlockPool(this.#settings.blockSize)): RecyclingChunks {
     return {
       chunks: streamPieces(this.#pieces, { ...this.#settings, pool, total: this.length }),
       recycle: (chunk) => pool.give(chunk),
@@ -133,8 +133,8 @@ interface RecyclingChunks {
 }
 
 /** The body's chunks for upload(), whose blocks may be read into again once recycled (a body of either build). */
-export function recyclingChunks(body: UploadBody): RecyclingChunks {
-  return (body as unknown as { recycling(): RecyclingChunks }).recycling();
+export function recyclingChunks(body: UploadBody, pool?: BlockPool): RecyclingChunks {
+  return (body as unknown as { recycling(pool?: BlockPool): RecyclingChunks }).recycling(pool);
 }
 
 /**

@@ -6,8 +6,12 @@ import { checkPartsOptions, type Settings, type UploadPartsOptions } from './opt
 import { Progress } from './progress.js';
 import type { ControlRequest, PartsContext, PieceRequest, ProtocolImpl, Step } from './protocol.js';
 import { Sessions } from './sessions.js';
-import { openSource, type PartsSource, type Source } from './source.js';
+import { BlockPool } from '../multipart/sources.js';
+import { openSource, PIECE_BLOCK_SIZE, type PartsSource, type Source } from './source.js';
 import { Transport } from './transport.js';
+
+/** Blocks a piece in flight holds at most: one read ahead, one or two the socket has yet to take. */
+const BLOCKS_PER_PIECE = 4;
 
 /** How long the abandon step may take after a failure or an abort (its requests run on a signal of their own). */
 const ABANDON_TIMEOUT_MS = 30_000;
@@ -35,6 +39,8 @@ class Run {
   readonly #controller = new AbortController();
   readonly #progress: Progress;
   readonly #sessions: Sessions;
+  /** File blocks shared by the pieces: a few per piece in flight, reused rather than left to the collector. */
+  readonly #pool: BlockPool;
   #failure: PartsError | undefined;
   #state: unknown;
   #partSize = 0;
@@ -50,6 +56,7 @@ class Run {
     this.#source = source;
     this.#progress = new Progress(source.size, (loaded, total) => this.#report(loaded, total));
     this.#sessions = new Sessions(settings.store, this.#impl, source.file);
+    this.#pool = new BlockPool(PIECE_BLOCK_SIZE, settings.concurrency * BLOCKS_PER_PIECE);
   }
 
   async execute(): Promise<unknown> {
@@ -187,7 +194,10 @@ class Run {
   }
 
   #context(signal: AbortSignal): PartsContext {
-    const transport = new Transport(this.#settings, this.#source, signal, () => this.#rateShare());
+    const transport = new Transport(this.#settings, this.#source, signal, {
+      rate: () => this.#rateShare(),
+      pool: this.#pool,
+    });
     // Once this run has stopped, whatever fails on its signal fails for that reason.
     const reason = (error: unknown) =>
       signal === this.#controller.signal && this.#failure !== undefined
