@@ -9,7 +9,10 @@ import { fileSessionStore, type SessionStore } from './store.js';
 export interface UploadPartsOptions<Result> {
   /** How pieces are sent and the whole is started, finished and abandoned: `s3Parts()`, `tus()` or `googleResumable()`. */
   protocol: PartsProtocol<Result>;
-  /** Bytes per piece (default: the protocol's: 8 MiB, tus 64 MiB; more when a file would need over 10,000 S3 parts). */
+  /**
+   * Bytes per piece (default: the protocol's: 8 MiB, more when a file would need over 10,000 S3
+   * parts; tus: each upload in one PATCH).
+   */
   partSize?: number;
   /** Pieces in flight at once, 1 to 64 (default 4); protocols that append in order send one at a time. */
   concurrency?: number;

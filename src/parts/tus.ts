@@ -50,11 +50,15 @@ export interface TusState {
 
 const KEYS = ['endpoint', 'uploadUrl', 'metadata', 'headers', 'checksum', 'parallel'];
 /**
- * Each PATCH is a request the server handles on its own (a lock, the upload's metadata read and
- * written); a failed one is resumed from the offset the server reports, not sent again whole, so
- * large pieces cost nothing on a failure.
+ * By default an upload (or each partial upload) goes in one PATCH, as tus-js-client sends it: each
+ * PATCH is a request the server handles on its own (a lock, the upload's metadata read and
+ * written) and the pipe drains between two, while a failed one is resumed from the offset the
+ * server reports, not sent again whole, so a large piece costs nothing on a failure. `partSize`
+ * cuts pieces for servers or proxies that limit a request's size.
  */
-const DEFAULT_PART_SIZE = 64 * 1024 * 1024;
+const WHOLE_LANE = 2 ** 52;
+/** Without a partSize, partial uploads (concatenation) of at least this size each. */
+const SMALLEST_PARTIAL = 64 * 1024 * 1024;
 export const TUS_VERSION = '1.0.0';
 
 /** tus 1.0: core, creation, termination, checksum and concatenation (parallel pieces) where the server offers them. */
@@ -79,7 +83,7 @@ export function tus(options: TusOptions): PartsProtocol<TusResult> {
   return makeProtocol<TusResult, TusState>({
     name: 'tus',
     target: describeUrl(url),
-    partSize: (_size, requested) => requested ?? DEFAULT_PART_SIZE,
+    partSize: (_size, requested) => requested ?? WHOLE_LANE,
     lanes: (concurrency) => concurrency,
     begin: (ctx) => begin(ctx, settings),
     resume: (ctx, state) => resume(ctx, settings, state),
@@ -140,7 +144,8 @@ async function begin(ctx: PartsContext, settings: TusSettings): Promise<TusState
     );
   const wanted = settings.checksum === true ? ['sha256', 'sha1', 'md5'] : settings.checksum ? [settings.checksum] : [];
   const checksum = wanted.find((name) => offers.checksums.includes(name));
-  const count = Math.min(ctx.concurrency, Math.ceil(ctx.size / ctx.partSize));
+  const split = ctx.partSize === WHOLE_LANE ? SMALLEST_PARTIAL : ctx.partSize;
+  const count = Math.min(ctx.concurrency, Math.ceil(ctx.size / split));
   if (!(settings.parallel && count > 1 && offers.extensions.includes('concatenation'))) {
     const url = await create(ctx, settings, ctx.size, { 'upload-metadata': settings.metadata });
     return single(url, ctx.size, checksum);
