@@ -13,11 +13,16 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const quick = process.argv.includes('--quick');
+/** `--only s3` or `--only tus`: one comparison; `--rounds N`: rounds counted (default 3, quick 1). */
+const only = process.argv[process.argv.indexOf('--only') + 1];
+const roundsArg = process.argv.includes('--rounds')
+  ? Number(process.argv[process.argv.indexOf('--rounds') + 1])
+  : undefined;
 const MiB = 1024 * 1024;
 const SIZE = (quick ? 256 : 1024) * MiB;
 const PART = 8 * MiB;
 const CONCURRENCY = 4;
-const ROUNDS = quick ? 1 : 3;
+const ROUNDS = roundsArg ?? (quick ? 1 : 3);
 const here = import.meta.dirname;
 const run = promisify(execFile);
 
@@ -62,8 +67,10 @@ async function compare(subjects, config, check) {
       const result = await measure(subject, config);
       await check(subject);
       results[subject].push(result);
+      const mib = (kib) => (kib / 1024).toFixed(0);
       console.error(
-        `  ${subject}: ${(result.ms / 1000).toFixed(2)} s, peak RSS ${(result.maxRssKiB / 1024).toFixed(0)} MiB`,
+        `  ${subject}: ${(result.ms / 1000).toFixed(2)} s (CPU ${(result.cpuMs / 1000).toFixed(2)} s), peak RSS ${mib(result.maxRssKiB)} MiB` +
+          ` (at start ${mib(result.startRssKiB)}, V8 heap ≤ ${mib(result.maxHeapKiB)}, outside it ≤ ${mib(result.maxExternalKiB)})`,
       );
     }
   }
@@ -193,8 +200,8 @@ try {
   console.error(
     `${SIZE / MiB} MiB in ${PART / MiB} MiB parts, concurrency ${CONCURRENCY}, ${ROUNDS} round(s), Node ${process.version}`,
   );
-  const s3 = await s3Rows(file);
-  const tus = await tusRows(file, dir);
+  const s3 = only === 'tus' ? '' : await s3Rows(file);
+  const tus = only === 's3' ? '' : await tusRows(file, dir);
   console.log(
     `## Uploads in pieces (${quick ? 'quick: ' : ''}${SIZE / MiB} MiB, ${PART / MiB} MiB parts, concurrency ${CONCURRENCY}, ${ROUNDS} round(s))\n`,
   );
