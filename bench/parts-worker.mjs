@@ -1,6 +1,6 @@
 // One measurement of bench/parts.mjs in a fresh process: `node bench/parts-worker.mjs JSON`.
 // Prints one JSON line: { ms, maxRssKiB, startRssKiB, maxHeapKiB, maxExternalKiB, cpuMs } (peaks sampled every 5 ms).
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const config = JSON.parse(process.argv[2]);
@@ -57,6 +57,12 @@ const subjects = {
         abortUrl: (uploadId) => presign({ step: 'abort', uploadId }),
       }),
     );
+  },
+  async 'uploadParts (S3), URLs presigned in advance'() {
+    const { s3Parts } = await import('../dist/index.js');
+    // The shape of the CLI's --s3-part-urls: the upload started and every URL presigned elsewhere.
+    const { uploadId, parts, complete } = JSON.parse(readFileSync(config.presigned, 'utf8'));
+    await ours(s3Parts({ uploadId, key: config.s3.key, partUrl: (n) => parts[n - 1], completeUrl: () => complete }));
   },
   async '@aws-sdk/lib-storage Upload'() {
     const sdk = await import('@aws-sdk/client-s3');
