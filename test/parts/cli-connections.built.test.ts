@@ -1,43 +1,16 @@
-import { spawn } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
-import { cliPath, root } from '../helpers/cli.js';
+import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir, writeFile } from '../helpers/files.js';
 import { startProxy, tls } from '../helpers/servers.js';
+import { partsCli } from './cli-run.js';
 import { startS3Fake } from './fakes/s3.js';
 import { startH2cTusServer, startTusServer } from './fakes/tus-server.js';
 import { KiB, MiB, randomFile, sha256 } from './helpers.js';
 import { readFileSync, readdirSync } from 'node:fs';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The built CLI with its own state directory and none of the test runner's proxy variables. */
-function cli(args: string[]): Promise<Run> {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/_proxy$/i.test(name)));
-  const child = spawn(process.execPath, [cliPath, ...args], {
-    cwd: root,
-    env: { ...env, XDG_STATE_HOME: tempDir() },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  onTestFinished(() => void child.kill('SIGKILL'));
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  return new Promise<Run>((resolve) =>
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    }),
-  );
-}
+const cli = (args: string[]) => partsCli(args).result;
 
 /** A proxy that refuses every CONNECT with 403, as one whose rules forbid the target. */
 async function startRefusingProxy(): Promise<string> {

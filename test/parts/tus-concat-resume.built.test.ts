@@ -26,6 +26,17 @@ function crashingStore(): SessionStore & { sessions: Map<string, PartsSession>; 
   };
 }
 
+/** A parallel tus upload that stopped once its final upload was made and saved (the session not yet removed). */
+async function stoppedAfterFinal(name: string) {
+  const server = await startTusSpecServer();
+  const file = randomFile(tempDir(), name, SIZE);
+  const store = crashingStore();
+  const options = { protocol: tus({ endpoint: server.endpoint }), partSize: MiB, concurrency: 3, store };
+  const error = (await uploadParts(file.path, options).catch((e: unknown) => e)) as PartsError;
+  store.crash = false;
+  return { server, file, store, options, error };
+}
+
 describe('tus concatenation: a run stopped around the final upload, then run again', () => {
   it('SIGKILL between the final POST and its answer: the next run reports it, never makes a second one', async () => {
     const server = await startTusSpecServer();
@@ -69,11 +80,7 @@ describe('tus concatenation: a run stopped around the final upload, then run aga
   });
 
   it('stopped once the final upload was saved: the next run finds it whole and returns it, sending nothing', async () => {
-    const server = await startTusSpecServer();
-    const file = randomFile(tempDir(), 'a.bin', SIZE);
-    const store = crashingStore();
-    const options = { protocol: tus({ endpoint: server.endpoint }), partSize: MiB, concurrency: 3, store };
-    const error = (await uploadParts(file.path, options).catch((e: unknown) => e)) as PartsError;
+    const { server, file, store, options, error } = await stoppedAfterFinal('a.bin');
     // The upload was whole when the store failed: nothing is abandoned.
     expect(error).toMatchObject({ code: 'ERR_STORE_FAILED', abandoned: false });
     expect(server.log.filter((line) => line.startsWith('DELETE'))).toEqual([]);
@@ -82,7 +89,6 @@ describe('tus concatenation: a run stopped around the final upload, then run aga
     expect(final).toMatch(/^http:/);
     const requests = server.log.length;
 
-    store.crash = false;
     const result = await uploadParts(file.path, options);
     expect(result).toMatchObject({ url: final, size: SIZE, resumedBytes: SIZE });
     expect(server.log.slice(requests)).toEqual([`HEAD ${new URL(final!).pathname}`]);
@@ -92,15 +98,10 @@ describe('tus concatenation: a run stopped around the final upload, then run aga
   });
 
   it('a saved final upload the server no longer has: the partial uploads are joined again, once', async () => {
-    const server = await startTusSpecServer();
-    const file = randomFile(tempDir(), 'b.bin', SIZE);
-    const store = crashingStore();
-    const options = { protocol: tus({ endpoint: server.endpoint }), partSize: MiB, concurrency: 3, store };
-    await uploadParts(file.path, options).catch(() => {});
+    const { server, file, options } = await stoppedAfterFinal('b.bin');
     const gone = finals(server)[0]![0];
     server.uploads.delete(gone);
 
-    store.crash = false;
     const result = await uploadParts(file.path, options);
     expect(finals(server)).toHaveLength(1);
     expect(result.url).not.toContain(gone);
@@ -109,15 +110,10 @@ describe('tus concatenation: a run stopped around the final upload, then run aga
   });
 
   it('a saved final upload that is not whole is reported, and no other is asked for', async () => {
-    const server = await startTusSpecServer();
-    const file = randomFile(tempDir(), 'c.bin', SIZE);
-    const store = crashingStore();
-    const options = { protocol: tus({ endpoint: server.endpoint }), partSize: MiB, concurrency: 3, store };
-    await uploadParts(file.path, options).catch(() => {});
+    const { server, file, options } = await stoppedAfterFinal('c.bin');
     const final = finals(server)[0]![1];
     final.offset = MiB;
 
-    store.crash = false;
     const error = (await uploadParts(file.path, { ...options, keepSession: true }).catch(
       (e: unknown) => e,
     )) as PartsError;
