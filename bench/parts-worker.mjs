@@ -1,6 +1,6 @@
 // One measurement of bench/parts.mjs in a fresh process: `node bench/parts-worker.mjs JSON`.
-// Prints one JSON line: { ms, maxRssKiB } (peak RSS sampled every 5 ms).
-import { createReadStream } from 'node:fs';
+// Prints one JSON line: { ms, maxRssKiB, startRssKiB, maxHeapKiB, maxExternalKiB, cpuMs } (peaks sampled every 5 ms).
+import { createReadStream, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const config = JSON.parse(process.argv[2]);
@@ -58,6 +58,12 @@ const subjects = {
       }),
     );
   },
+  async 'uploadParts (S3), URLs presigned in advance'() {
+    const { s3Parts } = await import('../dist/index.js');
+    // The shape of the CLI's --s3-part-urls: the upload started and every URL presigned elsewhere.
+    const { uploadId, parts, complete } = JSON.parse(readFileSync(config.presigned, 'utf8'));
+    await ours(s3Parts({ uploadId, key: config.s3.key, partUrl: (n) => parts[n - 1], completeUrl: () => complete }));
+  },
   async '@aws-sdk/lib-storage Upload'() {
     const sdk = await import('@aws-sdk/client-s3');
     const { Upload } = await import('@aws-sdk/lib-storage');
@@ -91,14 +97,32 @@ const subjects = {
 };
 
 // Sampled: process.resourceUsage().maxRSS also counts the parent's pages the child was forked with.
-let peak = process.memoryUsage.rss();
-const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 5);
+// Beside the peak RSS, the peaks of the V8 heap (committed) and of memory outside it (Buffers),
+// and the RSS before the subject's first import: what the subject adds is told apart from Node's own.
+const startRss = process.memoryUsage.rss();
+const peak = { rss: startRss, heapTotal: 0, external: 0 };
+const sample = () => {
+  const now = process.memoryUsage();
+  for (const key of Object.keys(peak)) peak[key] = Math.max(peak[key], now[key]);
+};
+const sampler = setInterval(sample, 5);
 sampler.unref();
 const started = performance.now();
+const cpu = process.cpuUsage();
 await subjects[subject]();
 const ms = performance.now() - started;
+const { user, system } = process.cpuUsage(cpu);
 // Sockets of a keep-alive agent may hold the loop: the figures are taken, then the process ends.
-peak = Math.max(peak, process.memoryUsage.rss());
-process.stdout.write(`${JSON.stringify({ ms, maxRssKiB: Math.round(peak / 1024) })}\n`);
+sample();
+const KiB = (bytes) => Math.round(bytes / 1024);
+const figures = {
+  ms,
+  maxRssKiB: KiB(peak.rss),
+  startRssKiB: KiB(startRss),
+  maxHeapKiB: KiB(peak.heapTotal),
+  maxExternalKiB: KiB(peak.external),
+  cpuMs: Math.round((user + system) / 1000),
+};
+process.stdout.write(`${JSON.stringify(figures)}\n`);
 await sleep(0);
 process.exit(0);

@@ -6,18 +6,23 @@
 // interleaved, medians of time, the highest peak RSS; every stored object checked by SHA-256.
 import { execFile, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const quick = process.argv.includes('--quick');
+/** `--only s3` or `--only tus`: one comparison; `--rounds N`: rounds counted (default 3, quick 1). */
+const only = process.argv[process.argv.indexOf('--only') + 1];
+const roundsArg = process.argv.includes('--rounds')
+  ? Number(process.argv[process.argv.indexOf('--rounds') + 1])
+  : undefined;
 const MiB = 1024 * 1024;
 const SIZE = (quick ? 256 : 1024) * MiB;
 const PART = 8 * MiB;
 const CONCURRENCY = 4;
-const ROUNDS = quick ? 1 : 3;
+const ROUNDS = roundsArg ?? (quick ? 1 : 3);
 const here = import.meta.dirname;
 const run = promisify(execFile);
 
@@ -33,7 +38,7 @@ function makeFile(dir) {
     hash.update(block);
   }
   closeSync(fd);
-  return { path, sha256: hash.digest('hex') };
+  return { path, dir, sha256: hash.digest('hex') };
 }
 
 async function measure(subject, config) {
@@ -48,22 +53,29 @@ async function measure(subject, config) {
   return JSON.parse(stdout.trim().split('\n').pop());
 }
 
-/** Runs the subjects `ROUNDS` times, the order reversed every other round; `check` verifies (and clears) what was stored. */
-async function compare(subjects, config, check) {
+/**
+ * Runs the subjects `ROUNDS` times, the order reversed every other round; `check` verifies (and
+ * clears) what was stored; `before(subject)` prepares a run outside the measured process.
+ */
+async function compare(subjects, config, check, before = () => undefined) {
   const results = Object.fromEntries(subjects.map((s) => [s, []]));
   // A warm-up of each, not counted: the page cache, and a fresh server's first writes.
   for (const subject of subjects) {
+    await before(subject);
     await measure(subject, config);
     await check(subject);
   }
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? subjects : [...subjects].reverse();
     for (const subject of order) {
+      await before(subject);
       const result = await measure(subject, config);
       await check(subject);
       results[subject].push(result);
+      const mib = (kib) => (kib / 1024).toFixed(0);
       console.error(
-        `  ${subject}: ${(result.ms / 1000).toFixed(2)} s, peak RSS ${(result.maxRssKiB / 1024).toFixed(0)} MiB`,
+        `  ${subject}: ${(result.ms / 1000).toFixed(2)} s (CPU ${(result.cpuMs / 1000).toFixed(2)} s), peak RSS ${mib(result.maxRssKiB)} MiB` +
+          ` (at start ${mib(result.startRssKiB)}, V8 heap ≤ ${mib(result.maxHeapKiB)}, outside it ≤ ${mib(result.maxExternalKiB)})`,
       );
     }
   }
@@ -92,6 +104,19 @@ function rows(title, results, peer, targets) {
     lines.push(`| ${subject} | ${s.toFixed(2)} s | ${rss.toFixed(0)} MiB ${ratios}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** Starts a multipart upload and presigns each part's PUT and the complete, as a list handed to the uploader. */
+async function presignAll(client, sdk, s3, path) {
+  const { getSignedUrl } = await import('@aws-sdk/s3-request-presigner');
+  const { bucket: Bucket, key: Key } = s3;
+  const { UploadId } = await client.send(new sdk.CreateMultipartUploadCommand({ Bucket, Key }));
+  const sign = (command) => getSignedUrl(client, command, { expiresIn: 3600 });
+  const parts = [];
+  for (let n = 1; n <= Math.ceil(SIZE / PART); n++)
+    parts.push(await sign(new sdk.UploadPartCommand({ Bucket, Key, UploadId, PartNumber: n })));
+  const complete = await sign(new sdk.CompleteMultipartUploadCommand({ Bucket, Key, UploadId }));
+  writeFileSync(path, JSON.stringify({ uploadId: UploadId, parts, complete }));
 }
 
 /** A backend that presigns each request of the multipart upload, as an application's server does for its clients. */
@@ -141,9 +166,20 @@ async function s3Rows(file) {
     };
     const backend = await presignBackend(client, sdk, ceph.bucket, 'bench.bin');
     const peer = '@aws-sdk/lib-storage Upload';
-    const subjects = ['uploadParts (S3)', 'uploadParts (S3), URLs from a backend', peer];
-    const config = { path: file.path, size: SIZE, partSize: PART, concurrency: CONCURRENCY, s3, backend: backend.url };
-    const results = await compare(subjects, config, check);
+    const advance = 'uploadParts (S3), URLs presigned in advance';
+    const subjects = ['uploadParts (S3)', 'uploadParts (S3), URLs from a backend', advance, peer];
+    const presigned = join(file.dir, 'presigned.json');
+    const config = {
+      path: file.path,
+      size: SIZE,
+      partSize: PART,
+      concurrency: CONCURRENCY,
+      s3,
+      backend: backend.url,
+      presigned,
+    };
+    const before = (subject) => (subject === advance ? presignAll(client, sdk, s3, presigned) : undefined);
+    const results = await compare(subjects, config, check, before);
     backend.close();
     client.destroy();
     return rows("S3 multipart to Ceph's radosgw (127.0.0.1)", results, peer, { time: 1.0, rss: 0.5 });
@@ -173,7 +209,7 @@ async function tusRows(file, dir) {
   };
   try {
     const subjects = ['uploadParts (tus)', 'tus-js-client'];
-    // Each with its own default piece size: tus-js-client sends the file in one PATCH, uploadParts in 64 MiB ones.
+    // Each with its own default piece size: both send the file in one PATCH.
     const config = { path: file.path, size: SIZE, concurrency: CONCURRENCY, endpoint };
     const results = await compare(subjects, config, check);
     return rows('tus to @tus/server with @tus/file-store (127.0.0.1)', results, 'tus-js-client', {
@@ -193,8 +229,8 @@ try {
   console.error(
     `${SIZE / MiB} MiB in ${PART / MiB} MiB parts, concurrency ${CONCURRENCY}, ${ROUNDS} round(s), Node ${process.version}`,
   );
-  const s3 = await s3Rows(file);
-  const tus = await tusRows(file, dir);
+  const s3 = only === 'tus' ? '' : await s3Rows(file);
+  const tus = only === 's3' ? '' : await tusRows(file, dir);
   console.log(
     `## Uploads in pieces (${quick ? 'quick: ' : ''}${SIZE / MiB} MiB, ${PART / MiB} MiB parts, concurrency ${CONCURRENCY}, ${ROUNDS} round(s))\n`,
   );

@@ -77,6 +77,9 @@ export function parseOptions(argv: readonly string[]): Options {
     headers: parseHeaders(values.header ?? []).headers,
     timeoutMs: timeoutMs(values.timeout),
     retry: wholeNumber(values.retry, '--retry', 0, MAX_RETRIES) ?? 0,
+    proxy: proxyUrl(values.proxy),
+    http2: httpVersion(args.tokens),
+    maxRate: limitRate(values['limit-rate']),
   }));
   if (parts !== undefined) return parts;
   return args.positionals[0] === 'serve' ? serveOptions(args) : sendOptions(args);

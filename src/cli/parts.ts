@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import {
   googleResumable,
@@ -11,7 +10,9 @@ import {
   type UploadPartsOptions,
 } from '../index.js';
 import { classify, CliError, EXIT } from './errors.js';
+import { httpUrl, uploadIdOf, urlCommand, urlList } from './parts-urls.js';
 import { createProgress } from './progress.js';
+import { proxyRoutes, tunnelRefused, type ProxyRoutes } from './proxy.js';
 import type { Io } from './send.js';
 
 export interface PartsCommand {
@@ -31,6 +32,12 @@ export interface PartsCommand {
   headers: Array<[string, string]>;
   timeoutMs: number | undefined;
   retry: number;
+  /** -x: the proxy URL as given ('' for none), or undefined to read the environment. */
+  proxy: string | undefined;
+  /** --http1.1 (false), --http2 ('auto'), --http2-prior-knowledge (true): for every request. */
+  http2: boolean | 'auto';
+  /** --limit-rate: bytes per second across the pieces in flight. */
+  maxRate: number | undefined;
   insecure: boolean;
   cacert: string | undefined;
   progress: boolean | undefined;
@@ -38,17 +45,13 @@ export interface PartsCommand {
 }
 
 /** What the rest of the command line has already checked and parsed. */
-export interface SharedOptions {
-  headers: Array<[string, string]>;
-  timeoutMs: number | undefined;
-  retry: number;
-}
+export type SharedOptions = Pick<PartsCommand, 'headers' | 'timeoutMs' | 'retry' | 'proxy' | 'http2' | 'maxRate'>;
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
 const PROTOCOL_FLAGS = ['tus', 'resumable', 's3-part-urls', 's3-part-command'] as const;
 const S3_ONLY = ['s3-complete', 's3-abort', 's3-list'] as const;
-const NOT_WITH_PIECES = ['form', 'form-string', 'data-binary', 'request', 'boundary', 'dry-run', 'output', 'proxy'];
+const NOT_WITH_PIECES = ['form', 'form-string', 'data-binary', 'request', 'boundary', 'dry-run', 'output'];
 
 /** The upload in pieces the command line asks for, or undefined when it asks for none. */
 export function partsCommand(
@@ -106,16 +109,6 @@ export function partsCommand(
   };
 }
 
-function httpUrl(value: string, option: string): string {
-  try {
-    const url = new URL(value);
-    if (url.protocol === 'http:' || url.protocol === 'https:') return url.href;
-  } catch {
-    // reported below
-  }
-  throw new CliError('usage', `${option} takes an http(s) URL, not ${JSON.stringify(value)}`);
-}
-
 const SUFFIXES: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 
 function byteCount(value: string | undefined): number | undefined {
@@ -158,10 +151,16 @@ export async function runParts(options: PartsCommand, io: Io): Promise<number> {
   });
   const wanted = options.progress ?? Boolean(io.stderr.isTTY);
   const progress = wanted ? createProgress({ stream: io.stderr, style: io.stderr.isTTY ? 'bar' : 'lines' }) : undefined;
+  let routes: ProxyRoutes | undefined;
   try {
+    routes = await proxyRoutes(options.proxy);
+    const { protocol, firstUrl } = await protocolFor(options);
+    // A bad proxy in the environment is a usage error before anything is sent.
+    const via = routes?.route(firstUrl);
+    if (options.verbose && via !== undefined) io.stderr.write(`* via proxy ${via}\n`);
     const result = await uploadParts(options.file, {
-      protocol: await protocolFor(options),
-      ...settingsFor(options),
+      protocol,
+      ...settingsFor(options, routes),
       signal: controller.signal,
       ...(progress === undefined
         ? {}
@@ -177,13 +176,16 @@ export async function runParts(options: PartsCommand, io: Io): Promise<number> {
       io.stderr.write(`multipart-poster: interrupted; ${kept}\n`);
       return interrupted;
     }
-    throw cliErrorOf(error, options);
+    throw cliErrorOf(routes?.failure() ?? error, options, routes);
   } finally {
     for (const off of handlers) off();
   }
 }
 
-function settingsFor(options: PartsCommand): Omit<UploadPartsOptions<unknown>, 'protocol'> {
+function settingsFor(
+  options: PartsCommand,
+  routes: ProxyRoutes | undefined,
+): Omit<UploadPartsOptions<unknown>, 'protocol'> {
   return {
     ...(options.partSize === undefined ? {} : { partSize: options.partSize }),
     ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
@@ -191,6 +193,9 @@ function settingsFor(options: PartsCommand): Omit<UploadPartsOptions<unknown>, '
     keepSession: options.resume,
     retry: options.retry,
     ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
+    ...(options.http2 === false ? {} : { http2: options.http2 }),
+    ...(options.maxRate === undefined ? {} : { maxRate: options.maxRate }),
+    ...(routes === undefined ? {} : { agent: routes.agent }),
     tls: {
       ...(options.insecure ? { rejectUnauthorized: false } : {}),
       ...(options.cacert === undefined ? {} : { ca: readFileSync(options.cacert) }),
@@ -198,16 +203,21 @@ function settingsFor(options: PartsCommand): Omit<UploadPartsOptions<unknown>, '
   };
 }
 
-async function protocolFor(options: PartsCommand): Promise<PartsProtocol<unknown>> {
+/** The protocol, and the first URL it sends to (the proxy is chosen, and checked, for it). */
+async function protocolFor(options: PartsCommand): Promise<{ protocol: PartsProtocol<unknown>; firstUrl: string }> {
   const headers = Object.fromEntries(options.headers);
   const name = options.file.split(/[\\/]/).pop()!;
-  if (options.protocol === 'tus')
-    return tus({ endpoint: options.url!, headers, metadata: { filename: name } }) as PartsProtocol<unknown>;
-  if (options.protocol === 'google')
-    return googleResumable({ start: options.url!, headers, metadata: { name } }) as PartsProtocol<unknown>;
+  if (options.protocol === 'tus') {
+    const protocol = tus({ endpoint: options.url!, headers, metadata: { filename: name } });
+    return { protocol: protocol as PartsProtocol<unknown>, firstUrl: options.url! };
+  }
+  if (options.protocol === 'google') {
+    const protocol = googleResumable({ start: options.url!, headers, metadata: { name } });
+    return { protocol: protocol as PartsProtocol<unknown>, firstUrl: options.url! };
+  }
   const partUrl = options.partUrls !== undefined ? urlList(options.partUrls) : urlCommand(options.partCommand!);
   const first = await partUrl(1);
-  return s3Parts({
+  const protocol = s3Parts({
     // The upload was started by whoever presigned the URLs: its id is in them.
     uploadId: uploadIdOf(first),
     key: `${new URL(first).origin}${new URL(first).pathname}`,
@@ -216,82 +226,8 @@ async function protocolFor(options: PartsCommand): Promise<PartsProtocol<unknown
     ...(options.completeUrl === undefined ? {} : { completeUrl: () => options.completeUrl! }),
     ...(options.abortUrl === undefined ? {} : { abortUrl: () => options.abortUrl! }),
     ...(options.listUrl === undefined ? {} : { listUrl: () => options.listUrl! }),
-  }) as PartsProtocol<unknown>;
-}
-
-function uploadIdOf(url: string): string {
-  const id = new URL(url).searchParams.get('uploadId');
-  if (id === null || id === '') throw new CliError('usage', `the URL of part 1 names no uploadId: ${url}`);
-  return id;
-}
-
-/** Part n's URL from a file of one URL per line (blank lines and # comments skipped). */
-function urlList(path: string): (n: number) => Promise<string> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (cause) {
-    throw new CliError(
-      'read',
-      `cannot read --s3-part-urls ${JSON.stringify(path)}: ${(cause as Error).message}`,
-      cause,
-    );
-  }
-  const urls = text
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#'));
-  return async (n) => {
-    const url = urls[n - 1];
-    if (url === undefined)
-      throw new CliError('usage', `--s3-part-urls ${path} holds ${urls.length} URLs; part ${n} needs one`);
-    return httpUrl(url, `line ${n} of --s3-part-urls`);
-  };
-}
-
-/** Part n's URL from a shell command run with PART_NUMBER=n (and n as $1): its output's first line, each part asked once. */
-function urlCommand(command: string): (n: number) => Promise<string> {
-  const known = new Map<number, Promise<string>>();
-  return (n) => {
-    let url = known.get(n);
-    if (url === undefined) {
-      url = runCommand(command, n);
-      known.set(n, url);
-    }
-    return url;
-  };
-}
-
-const COMMAND_TIMEOUT_MS = 60_000;
-const COMMAND_OUTPUT_LIMIT = 64 * 1024;
-
-function runCommand(command: string, n: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', command, 'sh', String(n)], {
-      env: { ...process.env, PART_NUMBER: String(n) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: COMMAND_TIMEOUT_MS,
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.length > COMMAND_OUTPUT_LIMIT) child.kill('SIGKILL');
-    });
-    child.stderr.on('data', (chunk: Buffer) => (err = (err + chunk.toString()).slice(-2000)));
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      if (code !== 0) {
-        const why = `${code ?? signal}${err.trim() ? `: ${err.trim()}` : ''}`;
-        return reject(new CliError('failure', `--s3-part-command failed for part ${n} (${why})`));
-      }
-      try {
-        resolve(httpUrl(out.trim().split('\n')[0] ?? '', `what --s3-part-command printed for part ${n}`));
-      } catch (error) {
-        reject(error as Error);
-      }
-    });
   });
+  return { protocol: protocol as PartsProtocol<unknown>, firstUrl: first };
 }
 
 function describeResult(options: PartsCommand, result: unknown): string {
@@ -303,15 +239,17 @@ function describeResult(options: PartsCommand, result: unknown): string {
 }
 
 /** A PartsError as the command line reports it: its exit code, and what was stored. */
-function cliErrorOf(error: unknown, options: PartsCommand): unknown {
+function cliErrorOf(error: unknown, options: PartsCommand, routes: ProxyRoutes | undefined): unknown {
   if (!(error instanceof PartsError)) return error;
+  const tunnel = error.url === undefined ? undefined : routes?.refusedTunnel(error.url);
+  if (tunnel !== undefined) return tunnelRefused(tunnel, error.url!);
   const kind =
     error.code === 'ERR_INVALID_OPTION'
       ? 'usage'
       : error.code === 'ERR_INVALID_VALUE' || error.code === 'ERR_SOURCE_CHANGED'
         ? 'read'
         : error.cause instanceof UploadError
-          ? classify(error.cause).kind
+          ? classify(error.cause, routes?.route).kind
           : error.cause instanceof CliError
             ? error.cause.kind
             : 'failure';

@@ -40,6 +40,15 @@ export interface RefusedTunnel {
   statusText: string;
 }
 
+/** Exit 56 (as curl): the proxy would not open a tunnel to `url`'s host. */
+export function tunnelRefused(refused: RefusedTunnel, url: string): CliError {
+  const answer = `${refused.status} ${refused.statusText}`.trimEnd();
+  return new CliError(
+    'receive',
+    `the proxy ${new URL(refused.proxy).host} refused the tunnel to ${new URL(url).host}: ${answer}`,
+  );
+}
+
 type AgentClasses = {
   HttpProxyAgent: typeof import('http-proxy-agent').HttpProxyAgent;
   HttpsProxyAgent: typeof import('https-proxy-agent').HttpsProxyAgent;

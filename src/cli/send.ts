@@ -9,7 +9,7 @@ import { classify, CliError } from './errors.js';
 import { headerLines, type Io } from './io.js';
 import type { SendOptions } from './options.js';
 import { createProgress, type ProgressDisplay } from './progress.js';
-import { proxyRoutes, type ProxyRoutes } from './proxy.js';
+import { proxyRoutes, tunnelRefused, type ProxyRoutes } from './proxy.js';
 import { retryFor } from './retry.js';
 import { onInterrupt } from './signals.js';
 
@@ -69,12 +69,7 @@ function describeRequest(options: SendOptions, encoded: EncodedBody, routes: Pro
 /** The error for a CONNECT the proxy refused on the way to `url` (curl's 56), if it did. */
 function refusedTunnel(routes: ProxyRoutes | undefined, url: string): CliError | undefined {
   const refused = routes?.refusedTunnel(url);
-  if (refused === undefined) return undefined;
-  const status = `${refused.status} ${refused.statusText}`.trimEnd();
-  return new CliError(
-    'receive',
-    `the proxy ${new URL(refused.proxy).host} refused the tunnel to ${new URL(url).host}: ${status}`,
-  );
+  return refused === undefined ? undefined : tunnelRefused(refused, url);
 }
 
 /** The upload command: returns the exit code. */

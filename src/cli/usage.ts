@@ -65,7 +65,8 @@ Receiving (serve):
       --max-parts N        most parts accepted (default 10000)
       --text               answer with a text table instead of JSON
 
-Large files in pieces (with -T FILE; -H, --timeout, --retry, -k, --cacert and --progress apply):
+Large files in pieces (with -T FILE; -H, --timeout, --retry, -k, --cacert, -x, --http2,
+--http2-prior-knowledge, --http1.1, --limit-rate and --progress apply):
       --tus URL            a tus upload, created at the server's endpoint URL
       --resumable URL      a Google resumable upload, started at URL (uploadType=resumable)
       --s3-part-urls FILE  S3 multipart: FILE holds one presigned PUT URL per part, part 1 first
@@ -73,7 +74,7 @@ Large files in pieces (with -T FILE; -H, --timeout, --retry, -k, --cacert and --
       --s3-complete URL    presigned POST that completes the S3 upload (else the parts are printed)
       --s3-abort URL       presigned DELETE that aborts it on a failure or Ctrl-C
       --s3-list URL        presigned GET (ListParts), asked when resuming
-      --part-size BYTES    bytes per piece (default 8 MiB; K, M, G suffixes: 1024s)
+      --part-size BYTES    bytes per piece (default 8 MiB, --tus one PATCH; K, M, G: 1024s)
       --parallel N         pieces at once, 1 to 64 (default 4)
       --resume             keep a session: after Ctrl-C or a crash, the same command resumes
 

@@ -49,7 +49,7 @@ async function streamBody(
   readSize: number | undefined,
 ): Promise<boolean> {
   const total = encoded.contentLength;
-  const { chunks, recycle } = recyclingChunks(encoded.body, readSize);
+  const { chunks, recycle } = recyclingChunks(encoded.body, { readSize });
   const progress = progressOf(req, total, settings.onUploadProgress, state);
   const writer = new SliceWriter(req, {
     onWritten: progress.told,

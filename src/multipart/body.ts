@@ -116,14 +116,16 @@ export class Body implements UploadBody {
   /**
    * @internal For a consumer that knows when it is done with each chunk (upload()
    * after the socket's write callback): `recycle(chunk)` lets file blocks be read
-   * into again. A chunk must not be touched after it is recycled. `readSize`: the
-   * block size the consumer would rather have, used when the body was encoded with
-   * the default one (a size the caller chose is kept).
+   * into again. A chunk must not be touched after it is recycled. `readSize`: the block size the
+   * consumer would rather have, used when the body was encoded with the default one (a size the
+   * caller chose is kept). `pool`: blocks shared with other bodies (uploadParts' pieces), so that
+   * a new pass reads into blocks already made; its block size is the one read.
    */
-  recycling(readSize?: number): RecyclingChunks {
+  recycling(from: RecyclingFrom = {}): RecyclingChunks {
     const chosen = this.#settings.blockSize !== DEFAULT_BLOCK_SIZE;
-    const blockSize = readSize === undefined || chosen ? this.#settings.blockSize : readSize;
-    const pool = new BlockPool(blockSize);
+    const wanted = from.readSize === undefined || chosen ? this.#settings.blockSize : from.readSize;
+    const pool = from.pool ?? new BlockPool(wanted);
+    const blockSize = pool.blockSize;
     return {
       chunks: streamPieces(this.#pieces, { ...this.#settings, blockSize, pool, total: this.length }),
       recycle: (chunk) => pool.give(chunk),
@@ -136,12 +138,15 @@ interface RecyclingChunks {
   recycle: (chunk: Buffer) => void;
 }
 
-/**
- * The body's chunks for upload(), whose blocks may be read into again once recycled (a body of
- * either build); `readSize` as in `Body.recycling` (a body of an older build ignores it).
- */
-export function recyclingChunks(body: UploadBody, readSize?: number): RecyclingChunks {
-  return (body as unknown as { recycling(readSize?: number): RecyclingChunks }).recycling(readSize);
+/** What a consumer of recycled chunks asks for: a read size, or a pool shared with other bodies. */
+export interface RecyclingFrom {
+  readSize?: number;
+  pool?: BlockPool;
+}
+
+/** The body's chunks for upload(), whose blocks may be read into again once recycled (a body of either build). */
+export function recyclingChunks(body: UploadBody, from: RecyclingFrom = {}): RecyclingChunks {
+  return (body as unknown as { recycling(from?: RecyclingFrom): RecyclingChunks }).recycling(from);
 }
 
 /**

@@ -6,8 +6,12 @@ import { checkPartsOptions, type Settings, type UploadPartsOptions } from './opt
 import { Progress } from './progress.js';
 import type { ControlRequest, PartsContext, PieceRequest, ProtocolImpl, Step } from './protocol.js';
 import { Sessions } from './sessions.js';
-import { openSource, type PartsSource, type Source } from './source.js';
+import { BlockPool } from '../multipart/sources.js';
+import { openSource, PIECE_BLOCK_SIZE, type PartsSource, type Source } from './source.js';
 import { Transport } from './transport.js';
+
+/** Blocks a piece in flight holds at most: one read ahead, one or two the socket has yet to take. */
+const BLOCKS_PER_PIECE = 4;
 
 /** How long the abandon step may take after a failure or an abort (its requests run on a signal of their own). */
 const ABANDON_TIMEOUT_MS = 30_000;
@@ -35,10 +39,16 @@ class Run {
   readonly #controller = new AbortController();
   readonly #progress: Progress;
   readonly #sessions: Sessions;
+  /** File blocks shared by the pieces: a few per piece in flight, reused rather than left to the collector. */
+  readonly #pool: BlockPool;
   #failure: PartsError | undefined;
   #state: unknown;
   #partSize = 0;
   #resumedBytes = 0;
+  /** Set once the server holds the whole upload: nothing may abandon it then. */
+  #finished = false;
+  /** Lanes running at once: the caller's maxRate is shared among them. */
+  #running = 1;
 
   constructor(settings: Settings, source: Source) {
     this.#settings = settings;
@@ -46,6 +56,7 @@ class Run {
     this.#source = source;
     this.#progress = new Progress(source.size, (loaded, total) => this.#report(loaded, total));
     this.#sessions = new Sessions(settings.store, this.#impl, source.file);
+    this.#pool = new BlockPool(PIECE_BLOCK_SIZE, settings.concurrency * BLOCKS_PER_PIECE);
   }
 
   async execute(): Promise<unknown> {
@@ -62,6 +73,7 @@ class Run {
       await this.#source.checkUnchanged();
       const result = await this.#impl.finish(ctx, this.#state);
       this.#throwIfStopped();
+      this.#finished = true;
       await this.#sessions.forget();
       return result;
     } catch (error) {
@@ -103,12 +115,19 @@ class Run {
       }
     };
     const workers = Math.min(this.#lanes(), lanes.length);
+    this.#running = Math.max(1, workers);
     await Promise.all(Array.from({ length: workers }, worker));
     this.#throwIfStopped();
   }
 
   #lanes(): number {
     return Math.max(1, Math.min(this.#settings.concurrency, this.#impl.lanes(this.#settings.concurrency)));
+  }
+
+  /** Each request's share of maxRate, so that the pieces in flight together keep under it. */
+  #rateShare(): number | undefined {
+    const { maxRate } = this.#settings;
+    return maxRate === undefined ? undefined : Math.max(1, Math.floor(maxRate / this.#running));
   }
 
   #stop(error: unknown, step: Step = 'piece'): void {
@@ -136,8 +155,11 @@ class Run {
     if (this.#state !== undefined) {
       failure.session = this.#impl.sessionId(this.#state);
       failure.stored = this.#impl.stored(this.#state);
-      if (failure.code === 'ERR_SESSION_EXPIRED') await this.#sessions.forget().catch(() => {});
-      else if (!this.#settings.keepSession) await this.#abandon(failure);
+      // Nothing left to resume or to abandon: the upload is gone, or what became of it cannot be known
+      // (then the stored pieces may be part of it).
+      if (failure.code === 'ERR_SESSION_EXPIRED' || failure.code === 'ERR_COMPLETE_UNKNOWN')
+        await this.#sessions.forget().catch(() => {});
+      else if (!this.#settings.keepSession && !this.#finished) await this.#abandon(failure);
     }
     return failure;
   }
@@ -172,7 +194,10 @@ class Run {
   }
 
   #context(signal: AbortSignal): PartsContext {
-    const transport = new Transport(this.#settings, this.#source, signal);
+    const transport = new Transport(this.#settings, this.#source, signal, {
+      rate: () => this.#rateShare(),
+      pool: this.#pool,
+    });
     // Once this run has stopped, whatever fails on its signal fails for that reason.
     const reason = (error: unknown) =>
       signal === this.#controller.signal && this.#failure !== undefined
@@ -205,7 +230,10 @@ class Run {
       send: (piece: PieceRequest) => guard('piece', piece.url, () => this.#send(transport, piece)),
       digest: (start, end, algorithm) => guard('piece', undefined, () => transport.digest(start, end, algorithm)),
       confirm: (lane, bytes) => this.#progress.confirm(lane, bytes),
-      save: () => guard('piece', undefined, () => this.#sessions.save(this.#partSize, this.#state)),
+      save: (state) => {
+        if (state !== undefined) this.#state = state;
+        return guard('piece', undefined, () => this.#sessions.save(this.#partSize, this.#state));
+      },
       wait: (ms) => wait(ms, signal),
     };
   }

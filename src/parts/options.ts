@@ -9,7 +9,10 @@ import { fileSessionStore, type SessionStore } from './store.js';
 export interface UploadPartsOptions<Result> {
   /** How pieces are sent and the whole is started, finished and abandoned: `s3Parts()`, `tus()` or `googleResumable()`. */
   protocol: PartsProtocol<Result>;
-  /** Bytes per piece (default: the protocol's: 8 MiB, tus 64 MiB; more when a file would need over 10,000 S3 parts). */
+  /**
+   * Bytes per piece (default: the protocol's: 8 MiB, more when a file would need over 10,000 S3
+   * parts; tus: each upload in one PATCH).
+   */
   partSize?: number;
   /** Pieces in flight at once, 1 to 64 (default 4); protocols that append in order send one at a time. */
   concurrency?: number;
@@ -34,6 +37,13 @@ export interface UploadPartsOptions<Result> {
   timeout?: number;
   agent?: UploadOptions['agent'];
   tls?: TlsOptions;
+  /** upload()'s `http2` for every request: `'auto'` (ALPN over https), `true` (HTTP/2 only), `false` (default). */
+  http2?: boolean | 'auto';
+  /**
+   * The most bytes per second sent across all pieces in flight: each of the `concurrency` pieces is
+   * paced at an equal share (upload()'s `maxRate`). Default: no limit.
+   */
+  maxRate?: number;
 }
 
 export interface Settings {
@@ -49,6 +59,8 @@ export interface Settings {
   timeout: number | undefined;
   agent: UploadOptions['agent'];
   tls: TlsOptions | undefined;
+  http2: boolean | 'auto' | undefined;
+  maxRate: number | undefined;
 }
 
 const KEYS = [
@@ -63,6 +75,8 @@ const KEYS = [
   'timeout',
   'agent',
   'tls',
+  'http2',
+  'maxRate',
 ];
 export const MAX_CONCURRENCY = 64;
 const DEFAULT_CONCURRENCY = 4;
@@ -75,7 +89,7 @@ export function checkPartsOptions(options: unknown): Settings {
   const impl = implOf(given.protocol);
   if (impl === undefined)
     throw fail(`protocol must be s3Parts(), tus() or googleResumable(), not ${describe(given.protocol)}`);
-  const { signal, keepSession, agent, tls } = given;
+  const { signal, keepSession, agent, tls, http2 } = given;
   if (signal !== undefined && !(signal instanceof AbortSignal || isSignalLike(signal)))
     throw fail(`signal must be an AbortSignal, not ${describe(signal)}`);
   if (keepSession !== undefined && typeof keepSession !== 'boolean')
@@ -84,6 +98,8 @@ export function checkPartsOptions(options: unknown): Settings {
     throw fail(`agent must be an http.Agent, an https.Agent or a function, not ${describe(agent)}`);
   if (tls !== undefined && (typeof tls !== 'object' || tls === null))
     throw fail(`tls must be an object, not ${describe(tls)}`);
+  if (http2 !== undefined && typeof http2 !== 'boolean' && http2 !== 'auto')
+    throw fail(`http2 must be true, false or 'auto', not ${describe(http2)}`);
   return {
     impl,
     partSize: checkInteger(given.partSize, 'partSize', fail, 1),
@@ -97,6 +113,8 @@ export function checkPartsOptions(options: unknown): Settings {
     timeout: checkMilliseconds(given.timeout, 'timeout', fail),
     agent,
     tls,
+    http2,
+    maxRate: checkInteger(given.maxRate, 'maxRate (bytes per second)', fail, 1),
   };
 }
 

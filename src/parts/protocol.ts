@@ -80,8 +80,11 @@ export interface PartsContext {
   digest(start: number, end: number, algorithm: DigestAlgorithm): Promise<Buffer>;
   /** The bytes of `lane` the server confirmed it holds (progress counts them; never more than the lane's range). */
   confirm(lane: number, bytes: number): void;
-  /** Writes the session as it is now to the store (coalesced; a no-op without a store). */
-  save(): Promise<void>;
+  /**
+   * Writes the session as it is now to the store (coalesced; a no-op without a store). `begin`
+   * passes the state it is building: from then on it is the upload's (saved, and abandoned on a failure).
+   */
+  save(state?: unknown): Promise<void>;
   /** Waits `ms`, or rejects when the upload stops. */
   wait(ms: number): Promise<void>;
 }

@@ -5,11 +5,8 @@ import { rawBody, type EncodedBody } from '../multipart/encode.js';
 import { isBlobLike, type BlobLike } from '../multipart/sources.js';
 import { PartsError } from './errors.js';
 
-/**
- * Bytes read from the file at a time for a piece. Each piece's body has a block pool of its own,
- * left to the garbage collector when the piece ends: small blocks keep what waits for it small.
- */
-const PIECE_BLOCK_SIZE = 256 * 1024;
+/** Bytes read from the file at a time for a piece, into blocks all the pieces of an upload share. */
+export const PIECE_BLOCK_SIZE = 256 * 1024;
 
 /** What `uploadParts` sends: a file path, bytes, or a Blob (anything `rawBody()` can read again). */
 export type PartsSource = string | Uint8Array | Blob | BlobLike;

@@ -1,4 +1,5 @@
 import { recyclingChunks, type EncodedBody, type UploadBody } from '../multipart/encode.js';
+import type { BlockPool } from '../multipart/sources.js';
 
 /** The mark upload() knows a body by (src/multipart/encode.ts sets it on its own bodies). */
 const BODY_BRAND = Symbol.for('multipart-poster.UploadBody');
@@ -7,15 +8,19 @@ const BODY_BRAND = Symbol.for('multipart-poster.UploadBody');
 export type OnPass = () => (chunk: Buffer) => void;
 
 /**
- * A body whose chunks are also shown to a watcher (a hash) as they are read to be sent: one pass
- * over the file serves both. Every pass (a retry sends the body again) starts a new watcher.
+ * A piece's body as upload() reads it: its file blocks come from the pool all pieces share (taken
+ * back only after the socket's write callback), so a new piece reads into blocks already made
+ * instead of leaving the last piece's to the collector. A watcher (a hash) may see each chunk as
+ * it goes out: one pass over the file serves both, and every pass (a retry) starts a new one.
  */
-class TappedBody implements UploadBody {
+class PieceBody implements UploadBody {
   readonly #inner: UploadBody;
-  readonly #onPass: OnPass;
+  readonly #pool: BlockPool;
+  readonly #onPass: OnPass | undefined;
 
-  constructor(inner: UploadBody, onPass: OnPass) {
+  constructor(inner: UploadBody, pool: BlockPool, onPass: OnPass | undefined) {
     this.#inner = inner;
+    this.#pool = pool;
     this.#onPass = onPass;
   }
 
@@ -32,13 +37,14 @@ class TappedBody implements UploadBody {
   }
 
   [Symbol.asyncIterator](): AsyncGenerator<Buffer, void, undefined> {
-    return watch(this.#inner[Symbol.asyncIterator](), this.#onPass());
+    const chunks = this.#inner[Symbol.asyncIterator]();
+    return this.#onPass === undefined ? chunks : watch(chunks, this.#onPass());
   }
 
-  /** upload()'s way in: the inner body's recycled blocks, each seen before it is written. */
+  /** upload()'s way in: blocks of the shared pool, each seen before it is written. */
   recycling(): { chunks: AsyncGenerator<Buffer, void, undefined>; recycle: (chunk: Buffer) => void } {
-    const { chunks, recycle } = recyclingChunks(this.#inner);
-    return { chunks: watch(chunks, this.#onPass()), recycle };
+    const { chunks, recycle } = recyclingChunks(this.#inner, { pool: this.#pool });
+    return { chunks: this.#onPass === undefined ? chunks : watch(chunks, this.#onPass()), recycle };
   }
 }
 
@@ -58,9 +64,9 @@ async function* watch(
   }
 }
 
-/** `encoded` with its chunks shown to the watcher `onPass` starts for each pass. */
-export function tapped(encoded: EncodedBody, onPass: OnPass): EncodedBody {
-  const body = new TappedBody(encoded.body, onPass);
+/** `encoded` reading into `pool`'s blocks, its chunks shown to the watcher `onPass` starts for each pass (if any). */
+export function pieceBody(encoded: EncodedBody, pool: BlockPool, onPass?: OnPass): EncodedBody {
+  const body = new PieceBody(encoded.body, pool, onPass);
   return {
     body,
     headers: encoded.headers,

@@ -5,7 +5,8 @@ import { DEFAULT_RETRY_METHODS, type RetryOptions } from '../http/retry.js';
 import { upload, type UploadOptions } from '../http/upload.js';
 import type { ControlRequest, ControlResponse, DigestAlgorithm, PieceRequest, PieceResponse } from './protocol.js';
 import type { Source } from './source.js';
-import { tapped } from './tap.js';
+import { pieceBody } from './tap.js';
+import type { BlockPool } from '../multipart/sources.js';
 
 const crypto = lazily<typeof import('node:crypto')>('node:crypto');
 const zlib = lazily<typeof import('node:zlib')>('node:zlib');
@@ -20,6 +21,7 @@ export interface RequestSettings {
   timeout: number | undefined;
   agent: UploadOptions['agent'];
   tls: UploadOptions['tls'];
+  http2: UploadOptions['http2'];
 }
 
 /** Every request of an upload in pieces goes through upload(): its retries, redirects, agent, TLS and timeout. */
@@ -27,15 +29,27 @@ export class Transport {
   readonly #settings: RequestSettings;
   readonly #source: Source;
   readonly #signal: AbortSignal;
+  /** Each request's maxRate: the caller's limit shared among the pieces in flight (undefined: none). */
+  readonly #rate: () => number | undefined;
+  /** The file blocks every piece of the upload reads into. */
+  readonly #pool: BlockPool;
 
-  constructor(settings: RequestSettings, source: Source, signal: AbortSignal) {
+  constructor(
+    settings: RequestSettings,
+    source: Source,
+    signal: AbortSignal,
+    shared: { rate: () => number | undefined; pool: BlockPool },
+  ) {
     this.#settings = settings;
     this.#source = source;
     this.#signal = signal;
+    this.#rate = shared.rate;
+    this.#pool = shared.pool;
   }
 
   #options(method: string, headers: Record<string, string> | undefined, retry: UploadOptions['retry']): UploadOptions {
-    const { timeout, agent, tls } = this.#settings;
+    const { timeout, agent, tls, http2 } = this.#settings;
+    const maxRate = this.#rate();
     return {
       method,
       signal: this.#signal,
@@ -44,6 +58,8 @@ export class Transport {
       ...(timeout === undefined ? {} : { timeout }),
       ...(agent === undefined ? {} : { agent }),
       ...(tls === undefined ? {} : { tls }),
+      ...(http2 === undefined ? {} : { http2 }),
+      ...(maxRate === undefined ? {} : { maxRate }),
     };
   }
 
@@ -63,8 +79,9 @@ export class Transport {
     const length = piece.end - piece.start;
     const encoded = await this.#source.body(piece.start, piece.end);
     let md5: Buffer | undefined;
-    const body = piece.md5
-      ? tapped(encoded, () => {
+    const body = !piece.md5
+      ? pieceBody(encoded, this.#pool)
+      : pieceBody(encoded, this.#pool, () => {
           const hash = crypto().createHash('md5');
           let seen = 0;
           // Set once every byte of this pass went by (an empty piece has none to wait for).
@@ -74,8 +91,7 @@ export class Transport {
             seen += chunk.length;
             if (seen === length) md5 = hash.digest();
           };
-        })
-      : encoded;
+        });
     const options = this.#options(piece.method, piece.headers, piece.retry ? this.#settings.retry : 0);
     options.onUploadProgress = (loaded) => onSent(loaded);
     if (piece.expectContinue === false) options.expectContinue = false;

@@ -4,6 +4,7 @@ import { GONE, isSuccess, refused, unexpected } from './answers.js';
 import { makeProtocol, type PartsContext, type PartsProtocol } from './protocol.js';
 import { checkHeaders, checkUrlOption, describeUrl } from './protocol-options.js';
 import { runOffsetLane } from './offset-lane.js';
+import { concatenate, finalOfSession } from './tus-final.js';
 import { discover, locationOf, tusLane, type TusLaneState } from './tus-requests.js';
 
 export interface TusOptions {
@@ -40,6 +41,8 @@ export interface TusState {
   lanes: TusLaneState[];
   /** The upload joining the partial ones, once created. */
   final: string | undefined;
+  /** Set once the final upload was asked for, before its answer (absent from sessions of older versions). */
+  finalRequested?: boolean;
   concat: boolean;
   /** The Upload-Checksum algorithm, when the server offers one we use. */
   checksum: string | undefined;
@@ -47,11 +50,15 @@ export interface TusState {
 
 const KEYS = ['endpoint', 'uploadUrl', 'metadata', 'headers', 'checksum', 'parallel'];
 /**
- * Each PATCH is a request the server handles on its own (a lock, the upload's metadata read and
- * written); a failed one is resumed from the offset the server reports, not sent again whole, so
- * large pieces cost nothing on a failure.
+ * By default an upload (or each partial upload) goes in one PATCH, as tus-js-client sends it: each
+ * PATCH is a request the server handles on its own (a lock, the upload's metadata read and
+ * written) and the pipe drains between two, while a failed one is resumed from the offset the
+ * server reports, not sent again whole, so a large piece costs nothing on a failure. `partSize`
+ * cuts pieces for servers or proxies that limit a request's size.
  */
-const DEFAULT_PART_SIZE = 64 * 1024 * 1024;
+const WHOLE_LANE = 2 ** 52;
+/** Without a partSize, partial uploads (concatenation) of at least this size each. */
+const SMALLEST_PARTIAL = 64 * 1024 * 1024;
 export const TUS_VERSION = '1.0.0';
 
 /** tus 1.0: core, creation, termination, checksum and concatenation (parallel pieces) where the server offers them. */
@@ -76,7 +83,7 @@ export function tus(options: TusOptions): PartsProtocol<TusResult> {
   return makeProtocol<TusResult, TusState>({
     name: 'tus',
     target: describeUrl(url),
-    partSize: (_size, requested) => requested ?? DEFAULT_PART_SIZE,
+    partSize: (_size, requested) => requested ?? WHOLE_LANE,
     lanes: (concurrency) => concurrency,
     begin: (ctx) => begin(ctx, settings),
     resume: (ctx, state) => resume(ctx, settings, state),
@@ -137,7 +144,8 @@ async function begin(ctx: PartsContext, settings: TusSettings): Promise<TusState
     );
   const wanted = settings.checksum === true ? ['sha256', 'sha1', 'md5'] : settings.checksum ? [settings.checksum] : [];
   const checksum = wanted.find((name) => offers.checksums.includes(name));
-  const count = Math.min(ctx.concurrency, Math.ceil(ctx.size / ctx.partSize));
+  const split = ctx.partSize === WHOLE_LANE ? SMALLEST_PARTIAL : ctx.partSize;
+  const count = Math.min(ctx.concurrency, Math.ceil(ctx.size / split));
   if (!(settings.parallel && count > 1 && offers.extensions.includes('concatenation'))) {
     const url = await create(ctx, settings, ctx.size, { 'upload-metadata': settings.metadata });
     return single(url, ctx.size, checksum);
@@ -148,7 +156,8 @@ async function begin(ctx: PartsContext, settings: TusSettings): Promise<TusState
     const end = Math.min(ctx.size, start + share);
     const url = await create(ctx, settings, end - start, { 'upload-concat': 'partial' });
     state.lanes.push({ url, start, end, offset: start });
-    await ctx.save();
+    // Saved at once, and abandoned with the others should a later one fail.
+    await ctx.save(state);
   }
   return state;
 }
@@ -172,14 +181,10 @@ async function create(
 
 /** Asks each upload of the session for its offset; false when one is gone (or no longer this file's length). */
 async function resume(ctx: PartsContext, settings: TusSettings, state: TusState): Promise<boolean> {
-  if (state.final !== undefined) {
-    // Killed once the final upload was made: when it holds the whole file, nothing is left to send.
-    const offset = await offsetOf(ctx, settings, state.final, ctx.size);
-    if (offset === ctx.size) {
-      state.lanes.forEach((lane, index) => ctx.confirm(index, (lane.offset = lane.end) - lane.start));
-      return true;
-    }
-    state.final = undefined;
+  if (state.concat && (await finalOfSession(ctx, settings, state)) === 'done') {
+    // Killed once the final upload was made: it holds the whole file, nothing is left to send.
+    state.lanes.forEach((lane, index) => ctx.confirm(index, (lane.offset = lane.end) - lane.start));
+    return true;
   }
   for (const [index, lane] of state.lanes.entries()) {
     const offset = await offsetOf(ctx, settings, lane.url, lane.end - lane.start);
@@ -210,14 +215,7 @@ async function offsetOf(
 
 async function finish(ctx: PartsContext, settings: TusSettings, state: TusState): Promise<TusResult> {
   const partials = state.concat ? state.lanes.map((lane) => lane.url) : [];
-  if (state.concat && state.final === undefined) {
-    const headers: Record<string, string> = { ...settings.headers, 'upload-concat': `final;${partials.join(' ')}` };
-    if (settings.metadata !== undefined) headers['upload-metadata'] = settings.metadata;
-    const response = await ctx.request({ step: 'complete', url: settings.endpoint!, method: 'POST', headers });
-    if (response.status !== 201) throw refused('complete', 'concatenating the partial uploads', response);
-    state.final = locationOf(response, settings.endpoint!, 'concatenating the partial uploads');
-    await ctx.save();
-  }
+  if (state.concat && state.final === undefined) await concatenate(ctx, settings, state);
   return { url: state.final ?? state.lanes[0]!.url, partials, size: ctx.size, resumedBytes: ctx.resumedBytes };
 }
 

@@ -69,7 +69,7 @@ describe('recyclingChunks with a read size', () => {
     'reads in the asked size only with the default block size (%s)',
     async (chosen) => {
       const { form, data } = await fileForm(LONE_UPLOAD_READ_BYTES + 1, 3, chosen);
-      const { chunks, recycle } = recyclingChunks(form.body, LONE_UPLOAD_READ_BYTES);
+      const { chunks, recycle } = recyclingChunks(form.body, { readSize: LONE_UPLOAD_READ_BYTES });
       const sizes: number[] = [];
       const copies: Buffer[] = [];
       for await (const chunk of chunks) {

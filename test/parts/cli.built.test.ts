@@ -1,41 +1,14 @@
-import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { cliPath, root } from '../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/files.js';
+import { partsCli } from './cli-run.js';
 import { startGoogleFake } from './fakes/google.js';
 import { startS3Fake } from './fakes/s3.js';
 import { startTusServer } from './fakes/tus-server.js';
 import { MiB, randomFile } from './helpers.js';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The built CLI with its own state directory; `signal()` sends it a signal while it runs. */
-function cli(args: string[], state: string): { result: Promise<Run>; signal: (name: NodeJS.Signals) => void } {
-  const child = spawn(process.execPath, [cliPath, ...args], {
-    cwd: root,
-    env: { ...process.env, XDG_STATE_HOME: state },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  onTestFinished(() => void child.kill('SIGKILL'));
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  const result = new Promise<Run>((resolve) =>
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    }),
-  );
-  return { result, signal: (name) => void child.kill(name) };
-}
+const cli = partsCli;
 
 describe('multipart-poster --tus, --resumable, --s3-part-urls', () => {
   it('--tus URL -T FILE prints the upload URL', async () => {

@@ -39,6 +39,15 @@ describe('uploadParts: hostile options, each a typed ERR_INVALID_OPTION before a
     ['retry misspelt', { protocol: dummy, retry: { limt: 2 } }],
     ['timeout Infinity', { protocol: dummy, timeout: Infinity }],
     ['agent not an agent', { protocol: dummy, agent: {} }],
+    ['http2 "yes"', { protocol: dummy, http2: 'yes' }],
+    ['http2 1', { protocol: dummy, http2: 1 }],
+    ['maxRate 0', { protocol: dummy, maxRate: 0 }],
+    ['maxRate NaN', { protocol: dummy, maxRate: NaN }],
+    ['maxRate Infinity', { protocol: dummy, maxRate: Infinity }],
+    ['maxRate negative', { protocol: dummy, maxRate: -1 }],
+    ['maxRate fractional', { protocol: dummy, maxRate: 1.5 }],
+    ['maxRate 2**53', { protocol: dummy, maxRate: 2 ** 53 }],
+    ['maxRate a string', { protocol: dummy, maxRate: '1M' }],
   ];
   it.each(cases)('%s', async (_name, options) => {
     const file = randomFile(tempDir(), 'x.bin', 10);
@@ -151,6 +160,31 @@ describe('uploadParts: the edges of every buffer, over a real socket', () => {
       }
     }
   });
+
+  // A file's pieces read into blocks of 256 KiB that all pieces share: a block read into again while
+  // a socket still held it would corrupt a part (the fake's ETag is the MD5 of what it received).
+  it.each([MiB - 1, MiB, MiB + 1, 3 * 256 * KiB + 1])(
+    "%i bytes from a file in parts at the shared blocks' edges (256 KiB - 1, + 0, + 1, 512 KiB + 1)",
+    async (size) => {
+      const fake = await startS3Fake({ minPartSize: 0 });
+      // Read slowly: the client's writes wait in its socket's buffer while later blocks are read.
+      fake.fault = () => ({ slowRead: true });
+      const dir = tempDir();
+      const { data, sha256 } = bytesOf(size, size + 3);
+      writeFileSync(join(dir, 'f'), data);
+      for (const partSize of [256 * KiB - 1, 256 * KiB, 256 * KiB + 1, 512 * KiB + 1]) {
+        const key = `edge-${partSize}`;
+        const result = await uploadParts(join(dir, 'f'), {
+          protocol: s3ForFake(fake, key),
+          partSize,
+          concurrency: 3,
+          store: false,
+        });
+        expect(fake.objects.get(key)?.sha256).toBe(sha256);
+        expect(result.parts).toHaveLength(Math.ceil(size / partSize));
+      }
+    },
+  );
 
   it('a small body split at every byte (parts of 1 byte)', async () => {
     const fake = await startS3Fake({ minPartSize: 0 });

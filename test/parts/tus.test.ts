@@ -24,6 +24,21 @@ describe('uploadParts with tus against @tus/server', () => {
     expect(seen.at(-1)).toBe(5 * MiB + 17);
   });
 
+  it('without partSize the upload goes in one PATCH, as tus-js-client sends it', async () => {
+    const server = await startTusServer(tempDir());
+    const file = randomFile(tempDir(), 'one.bin', 3 * MiB + 1);
+    const seen: number[] = [];
+    const result = await uploadParts(file.path, {
+      protocol: tus({ endpoint: server.endpoint }),
+      store: false,
+      onProgress: (loaded) => seen.push(loaded),
+    });
+    expect(server.sha256(result.url)).toBe(file.sha256);
+    expect(server.log.filter((l) => l.startsWith('PATCH'))).toHaveLength(1);
+    // Progress follows the one piece as it goes out, not only once it is stored.
+    expect(seen.filter((loaded) => loaded > 0 && loaded < 3 * MiB + 1).length).toBeGreaterThan(10);
+  });
+
   it('a reset mid-piece: asks the offset (HEAD) and goes on from it, nothing sent twice but what the server lost', async () => {
     const server = await startTusServer(tempDir());
     const file = randomFile(tempDir(), 'b.bin', 4 * MiB);

@@ -51,7 +51,9 @@ export type Fault =
   /** The answer is held until the request is aborted (a server that never answers). */
   | { hang: true }
   /** The part is stored, but answered with this ETag. */
-  | { etag: string };
+  | { etag: string }
+  /** The body is read slowly (a pause before each chunk), so the client's writes queue up. */
+  | { slowRead: true };
 
 const SECRET = 'fake-s3-secret';
 
@@ -107,10 +109,12 @@ async function readBody(
   req: IncomingMessage,
   fake: S3Fake | undefined,
   resetAfter: number | undefined,
+  slow = false,
 ): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
+    if (slow) await new Promise((resolve) => setTimeout(resolve, 1));
     chunks.push(chunk);
     size += chunk.length;
     if (fake) fake.received += chunk.length;
@@ -165,7 +169,8 @@ async function handle(
     }
     parallel.enter();
     try {
-      const body = await readBody(req, fake, fault && 'resetAfter' in fault ? fault.resetAfter : undefined);
+      const resetAfter = fault && 'resetAfter' in fault ? fault.resetAfter : undefined;
+      const body = await readBody(req, fake, resetAfter, fault !== undefined && 'slowRead' in fault);
       if (body === undefined) return;
       return putPart(fake, req, res, upload, partNumber, body, fault && 'etag' in fault ? fault.etag : undefined);
     } finally {

@@ -2,9 +2,13 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import type { ServerOptions } from 'node:https';
 import { join } from 'node:path';
 import { FileStore } from '@tus/file-store';
 import { Server } from '@tus/server';
+import { afterAll } from 'vitest';
 import { startServer } from '../../helpers/servers.js';
 
 export type TusFault =
@@ -33,8 +37,13 @@ export interface TusServer {
 }
 
 /** @tus/server with @tus/file-store (the protocol's own Node server) on 127.0.0.1, faults injected in front of it. */
-export async function startTusServer(directory: string): Promise<TusServer> {
-  const tus = new Server({ path: '/files', datastore: new FileStore({ directory }) });
+export async function startTusServer(directory: string, options: { https?: ServerOptions } = {}): Promise<TusServer> {
+  const tus = new Server({
+    path: '/files',
+    // Over TLS, @tus/server would name the upload http://: a Location relative to the endpoint keeps https.
+    relativeLocation: options.https !== undefined,
+    datastore: new FileStore({ directory }),
+  });
   const attempts = new Map<string, number>();
   const state: TusServer = {
     endpoint: '',
@@ -95,7 +104,29 @@ export async function startTusServer(directory: string): Promise<TusServer> {
       tus.once('POST_FINISH', () => setImmediate(fault.mute));
     }
     tus.handle(req, res).catch(() => res.destroy());
-  });
+  }, options);
   state.endpoint = `${server.origin}/files`;
   return state;
+}
+
+/** @tus/server on an HTTP/2 server without TLS (h2c): it answers only clients that speak HTTP/2 at once. */
+export async function startH2cTusServer(directory: string) {
+  const tus = new Server({ path: '/files', relativeLocation: true, datastore: new FileStore({ directory }) });
+  const sessions: http2.ServerHttp2Session[] = [];
+  // @tus/server reads Node's compatibility API, which HTTP/2's request and response also offer.
+  const handle = tus.handle.bind(tus) as unknown as (req: unknown, res: unknown) => Promise<void>;
+  const server = http2.createServer((req, res) => void handle(req, res).catch(() => res.stream.destroy()));
+  server.on('session', (session: http2.ServerHttp2Session) => {
+    sessions.push(session);
+    session.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  afterAll(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const session of sessions) session.destroy();
+        server.close(() => resolve());
+      }),
+  );
+  return { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}/files`, sessions };
 }

@@ -13,6 +13,8 @@ export interface TusSpecServer {
   log: string[];
   /** Returns true to corrupt this PATCH's body on arrival (a checksum mismatch). */
   corrupt: (url: string) => boolean;
+  /** Called as a final upload is asked for: 'hang' makes it and never answers, 'refuse' answers 400. */
+  onFinal: () => 'answer' | 'hang' | 'refuse';
   /** The bytes of a final (or plain) upload. */
   bytes(url: string): Buffer;
 }
@@ -25,6 +27,7 @@ export async function startTusSpecServer(): Promise<TusSpecServer> {
     uploads: new Map(),
     log: [],
     corrupt: () => false,
+    onFinal: () => 'answer',
     bytes(url) {
       const upload = state.uploads.get(new URL(url, 'http://x').pathname)!;
       if (upload.parts) return Buffer.concat(upload.parts.map((part) => state.bytes(part)));
@@ -98,8 +101,11 @@ function create(state: TusSpecServer, req: IncomingMessage, res: ServerResponse)
       })
     )
       return end(res, 400);
+    const fate = state.onFinal();
+    if (fate === 'refuse') return end(res, 400);
     const length = parts.reduce((sum, part) => sum + state.uploads.get(part)!.length, 0);
     state.uploads.set(id, { length, data: [], offset: length, partial: false, parts });
+    if (fate === 'hang') return;
   } else {
     const length = Number(req.headers['upload-length']);
     if (!Number.isSafeInteger(length) || length < 0) return end(res, 400);

@@ -1,0 +1,91 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { CliError } from './errors.js';
+
+// Where the parts command gets its URLs: S3 part URLs from a file of presigned URLs or from a
+// command that prints one per part (the upload was started by whoever presigned them).
+
+export function httpUrl(value: string, option: string): string {
+  try {
+    const url = new URL(value);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return url.href;
+  } catch {
+    // reported below
+  }
+  throw new CliError('usage', `${option} takes an http(s) URL, not ${JSON.stringify(value)}`);
+}
+
+export function uploadIdOf(url: string): string {
+  const id = new URL(url).searchParams.get('uploadId');
+  if (id === null || id === '') throw new CliError('usage', `the URL of part 1 names no uploadId: ${url}`);
+  return id;
+}
+
+/** Part n's URL from a file of one URL per line (blank lines and # comments skipped). */
+export function urlList(path: string): (n: number) => Promise<string> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new CliError(
+      'read',
+      `cannot read --s3-part-urls ${JSON.stringify(path)}: ${(cause as Error).message}`,
+      cause,
+    );
+  }
+  const urls = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+  return async (n) => {
+    const url = urls[n - 1];
+    if (url === undefined)
+      throw new CliError('usage', `--s3-part-urls ${path} holds ${urls.length} URLs; part ${n} needs one`);
+    return httpUrl(url, `line ${n} of --s3-part-urls`);
+  };
+}
+
+/** Part n's URL from a shell command run with PART_NUMBER=n (and n as $1): its output's first line, each part asked once. */
+export function urlCommand(command: string): (n: number) => Promise<string> {
+  const known = new Map<number, Promise<string>>();
+  return (n) => {
+    let url = known.get(n);
+    if (url === undefined) {
+      url = runCommand(command, n);
+      known.set(n, url);
+    }
+    return url;
+  };
+}
+
+const COMMAND_TIMEOUT_MS = 60_000;
+const COMMAND_OUTPUT_LIMIT = 64 * 1024;
+
+function runCommand(command: string, n: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('sh', ['-c', command, 'sh', String(n)], {
+      env: { ...process.env, PART_NUMBER: String(n) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: COMMAND_TIMEOUT_MS,
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.length > COMMAND_OUTPUT_LIMIT) child.kill('SIGKILL');
+    });
+    child.stderr.on('data', (chunk: Buffer) => (err = (err + chunk.toString()).slice(-2000)));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (code !== 0) {
+        const why = `${code ?? signal}${err.trim() ? `: ${err.trim()}` : ''}`;
+        return reject(new CliError('failure', `--s3-part-command failed for part ${n} (${why})`));
+      }
+      try {
+        resolve(httpUrl(out.trim().split('\n')[0] ?? '', `what --s3-part-command printed for part ${n}`));
+      } catch (error) {
+        reject(error as Error);
+      }
+    });
+  });
+}
