@@ -4,6 +4,7 @@ import type { EncodedBody } from '../../multipart/encode.js';
 import type { Clock } from '../rate.js';
 import { writeBody } from './body.js';
 import { streamFailure } from './errors.js';
+import { watchEndOfStream } from './message.js';
 import type { SessionLease } from './pool.js';
 
 /** One request over HTTP/2: what upload() hands an attempt. */
@@ -33,6 +34,8 @@ export interface H2Answer {
   /** The response body (the stream's readable side). */
   stream: ClientHttp2Stream;
   bodySent: boolean;
+  /** True once the server ended the stream (END_STREAM): a response body that ends otherwise was cut short. */
+  ended(): boolean;
   /**
    * Lets go of the stream: once the answer was read to its end, a request body cut short by it is
    * ended with RST_STREAM NO_ERROR (RFC 9113 §8.1); an answer not read to its end is cancelled.
@@ -68,8 +71,9 @@ export function sendH2(lease: SessionLease, request: H2Request): Promise<H2Answe
     return Promise.reject(unsent(error, lease, request));
   }
   stream.once('close', () => lease.release());
+  const ended = watchEndOfStream(stream);
   return new Promise<H2Answer>((resolve, reject) => {
-    const exchange = new StreamExchange(stream, cancel, lease, request, resolve, reject);
+    const exchange = new StreamExchange(stream, { cancel, ended }, lease, request, resolve, reject);
     if (body !== undefined) exchange.sendBody(body);
   });
 }
@@ -83,7 +87,12 @@ function unsent(error: unknown, lease: SessionLease, request: H2Request): Error 
     code === 'ERR_HTTP2_INVALID_SESSION' ||
     code === 'ERR_HTTP2_OUT_OF_STREAMS'
   ) {
-    const fate = { id: undefined, rstCode: undefined, lastProcessedStreamId: lease.lastProcessedStreamId ?? 0 };
+    const fate = {
+      id: undefined,
+      rstCode: undefined,
+      lastProcessedStreamId: lease.lastProcessedStreamId ?? 0,
+      session: lease.end,
+    };
     return streamFailure(error as Error, fate, request.url, request.attempts);
   }
   return new UploadError('ERR_INVALID_HEADER', `cannot send these headers over HTTP/2: ${(error as Error).message}`, {
@@ -111,6 +120,7 @@ function requestHeaders({ url, method, headers }: H2Request): OutgoingHttpHeader
 class StreamExchange {
   readonly #stream: ClientHttp2Stream;
   readonly #cancel: AbortController;
+  readonly #ended: () => boolean;
   readonly #lease: SessionLease;
   readonly #request: H2Request;
   readonly #resolve: (answer: H2Answer) => void;
@@ -124,7 +134,7 @@ class StreamExchange {
 
   constructor(
     stream: ClientHttp2Stream,
-    cancel: AbortController,
+    { cancel, ended }: { cancel: AbortController; ended: () => boolean },
     lease: SessionLease,
     request: H2Request,
     resolve: (answer: H2Answer) => void,
@@ -132,6 +142,7 @@ class StreamExchange {
   ) {
     this.#stream = stream;
     this.#cancel = cancel;
+    this.#ended = ended;
     this.#lease = lease;
     this.#request = request;
     this.#resolve = resolve;
@@ -211,6 +222,7 @@ class StreamExchange {
         headers: rest,
         stream,
         bodySent,
+        ended: this.#ended,
         close: () => {
           if (stream.destroyed || stream.closed) return;
           if (stream.readableEnded) stream.destroy();
@@ -224,21 +236,35 @@ class StreamExchange {
   /** Fails the attempt (once, and never after an answer): the stream is cancelled, the session kept. */
   #fail(error: Error | undefined): void {
     if (this.#settled) return;
-    const { signal, url, attempts } = this.#request;
+    const { signal } = this.#request;
     const stream = this.#stream;
-    this.#failure = signal.aborted
-      ? (signal.reason as Error)
-      : error instanceof UploadError || error instanceof MultipartError
-        ? (this.#request.typed?.(error) ?? error)
-        : streamFailure(
-            error,
-            { id: stream.id, rstCode: stream.rstCode, lastProcessedStreamId: this.#lease.lastProcessedStreamId },
-            url,
-            attempts,
-          );
+    const known =
+      signal.aborted || error instanceof UploadError || error instanceof MultipartError
+        ? this.#typed(error)
+        : undefined;
+    // Taken now: the stream's code and id may go with it. Judged later (below).
+    const fate = { id: stream.id, rstCode: stream.rstCode, sessionDestroyed: this.#lease.session.destroyed };
+    this.#failure = known ?? new Error('failing');
     this.#wake();
     this.#cancel.abort();
-    this.#afterBody(() => this.#reject(this.#failure));
+    this.#afterBody(() => {
+      if (known !== undefined) return this.#reject(known);
+      // A session that fails destroys its streams before it emits its own 'error': the stream's failure
+      // is judged once that had its turn, so that a protocol error is not taken for the server's reset.
+      setImmediate(() => {
+        const lease = this.#lease;
+        const { url, attempts } = this.#request;
+        const judged = { ...fate, lastProcessedStreamId: lease.lastProcessedStreamId, session: lease.end };
+        this.#failure = streamFailure(error, judged, url, attempts);
+        this.#reject(this.#failure);
+      });
+    });
+  }
+
+  #typed(error: Error | undefined): Error {
+    const { signal } = this.#request;
+    if (signal.aborted) return signal.reason as Error;
+    return this.#request.typed?.(error as UploadError | MultipartError) ?? error!;
   }
 }
 

@@ -48,13 +48,45 @@ export class H2Message {
     return this;
   }
 
+  /**
+   * The body's chunks. A body that ends without the server's END_STREAM (a reset with NO_ERROR or
+   * CANCEL, a GOAWAY, a connection that closed) or short of its content-length throws ECONNRESET,
+   * as a cut HTTP/1.1 body does: Node ends the stream quietly in those cases.
+   */
   async *[Symbol.asyncIterator](): AsyncGenerator<Buffer, void, undefined> {
+    let received = 0;
     try {
-      for await (const chunk of this.#stream) yield chunk as Buffer;
+      for await (const chunk of this.#stream) {
+        received += (chunk as Buffer).length;
+        yield chunk as Buffer;
+      }
     } catch (error) {
       // A cancel with an UploadError (an abort, a timeout) reaches the reader as that error, as over HTTP/1.1.
       const cause = (error as Error).cause;
       throw (error as Error).name === 'AbortError' && cause instanceof UploadError ? cause : error;
     }
+    if (!this.#answer.ended()) throw cutShort('the stream ended without END_STREAM');
+    const declared = this.headers['content-length'];
+    if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) !== received)
+      throw cutShort(`${received} bytes of the ${declared} in content-length`);
   }
+}
+
+function cutShort(why: string): Error {
+  return Object.assign(new Error(why), { code: 'ECONNRESET' });
+}
+
+/**
+ * Tells whether the server ended the stream. Node pushes the end of the readable side both when
+ * END_STREAM arrives and when the stream closes otherwise (a reset with NO_ERROR): only the first
+ * happens while the stream is still open.
+ */
+export function watchEndOfStream(stream: ClientHttp2Stream): () => boolean {
+  let ended = false;
+  const push = stream.push.bind(stream);
+  stream.push = (chunk: unknown, encoding?: BufferEncoding) => {
+    if (chunk === null && !stream.closed && !stream.destroyed) ended = true;
+    return push(chunk, encoding);
+  };
+  return () => ended;
 }

@@ -1,15 +1,9 @@
 import type { ClientHttp2Session } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import { connect, type ConnectOptions, type TlsSettings, type TunnelAgent } from './connect.js';
+import { PooledSession, type SessionLease } from './session.js';
 
-/** A stream's place on a pooled session, held from the request until its stream has closed. */
-export interface SessionLease {
-  readonly session: ClientHttp2Session;
-  /** The last stream id a GOAWAY from the server named, once one came: streams above it were not processed. */
-  readonly lastProcessedStreamId: number | undefined;
-  /** Gives the place back (idempotent); the session goes idle when its last stream is released. */
-  release(): void;
-}
+export type { SessionLease } from './session.js';
 
 /** What acquire() found: a place on an HTTP/2 session, or HTTP/1.1 (ALPN chose it), with the new socket if one was made. */
 export type Acquired =
@@ -29,116 +23,14 @@ const ALPN_MEMORY = 1000;
 /** Connections made for one acquire() that each died before a stream could start on them: then it fails. */
 const MAX_CONNECTS = 3;
 
-class PooledSession {
-  readonly session: ClientHttp2Session;
-  active = 0;
-  /** False once the session takes no new streams (GOAWAY, error, close). */
-  open = true;
-  lastProcessedStreamId: number | undefined;
-  readonly #maxStreams: number;
-  readonly #idleMs: number;
-  readonly #onGone: () => void;
-  readonly #onSlot: (all: boolean) => void;
-  #idle: NodeJS.Timeout | undefined;
-
-  constructor(
-    session: ClientHttp2Session,
-    options: Required<PoolOptions>,
-    onGone: () => void,
-    onSlot: (all: boolean) => void,
-  ) {
-    this.session = session;
-    this.#maxStreams = options.maxStreams;
-    this.#idleMs = options.idleMs;
-    this.#onGone = onGone;
-    this.#onSlot = onSlot;
-    session.on('goaway', (_code: number, lastStreamId: number) => {
-      this.lastProcessedStreamId = Math.min(lastStreamId, this.lastProcessedStreamId ?? lastStreamId);
-      this.#retire();
-    });
-    // Failures reach each stream as its own error; here they only retire the session.
-    session.on('error', () => this.#retire());
-    session.on('close', () => {
-      clearTimeout(this.#idle);
-      this.#retire();
-    });
-    // The server's stream limit may have changed: everyone waiting looks again.
-    session.on('remoteSettings', () => onSlot(true));
-    this.#goIdle();
-  }
-
-  get free(): boolean {
-    const { session } = this;
-    return this.open && !session.closed && !session.destroyed && this.active < this.#limit();
-  }
-
-  #limit(): number {
-    return Math.min(this.#maxStreams, this.session.remoteSettings.maxConcurrentStreams ?? this.#maxStreams);
-  }
-
-  take(): SessionLease {
-    this.active++;
-    clearTimeout(this.#idle);
-    this.#idle = undefined;
-    this.session.ref();
-    return new Lease(this);
-  }
-
-  /** A stream of this session closed. */
-  released(): void {
-    this.active--;
-    if (this.active === 0) this.#goIdle();
-    this.#onSlot(false);
-  }
-
-  /** No stream: the session no longer keeps the process alive, and closes after the idle time (at once if retired). */
-  #goIdle(): void {
-    const { session } = this;
-    if (session.destroyed) return;
-    if (!this.open) return void session.close();
-    session.unref();
-    this.#idle = setTimeout(() => this.#retire(), this.#idleMs);
-    this.#idle.unref();
-  }
-
-  #retire(): void {
-    if (this.open) {
-      this.open = false;
-      this.#onGone();
-    }
-    if (this.active === 0 && !this.session.destroyed) this.session.close();
-  }
-}
-
-class Lease implements SessionLease {
-  readonly #pooled: PooledSession;
-  #released = false;
-
-  constructor(pooled: PooledSession) {
-    this.#pooled = pooled;
-  }
-
-  get session(): ClientHttp2Session {
-    return this.#pooled.session;
-  }
-
-  get lastProcessedStreamId(): number | undefined {
-    return this.#pooled.lastProcessedStreamId;
-  }
-
-  release(): void {
-    if (this.#released) return;
-    this.#released = true;
-    this.#pooled.released();
-  }
-}
-
 interface Connecting {
   done: Promise<'h2' | 'http/1.1'>;
   cancel: () => void;
   /** acquire() calls waiting for it. */
   interested: number;
   settled: boolean;
+  /** Every waiter gave up and the connect was cancelled: no acquire() joins it any more. */
+  cancelled: boolean;
   /** The socket of an HTTP/1.1 answer, until one acquire() takes it. */
   socket: TLSSocket | undefined;
 }
@@ -200,7 +92,7 @@ export class Http2Pool {
         );
       }
       const connecting = (entry.connecting ??= this.#open(key, entry, url, options));
-      if ((await this.#connected(connecting, signal)) === 'http/1.1') {
+      if ((await this.#connected(key, entry, connecting, signal)) === 'http/1.1') {
         const socket = connecting.socket;
         connecting.socket = undefined;
         return { protocol: 'http/1.1', socket };
@@ -244,13 +136,19 @@ export class Http2Pool {
     });
   }
 
-  async #connected(connecting: Connecting, signal: AbortSignal): Promise<'h2' | 'http/1.1'> {
+  async #connected(key: string, entry: Entry, connecting: Connecting, signal: AbortSignal): Promise<'h2' | 'http/1.1'> {
     connecting.interested++;
     try {
       return await untilAborted(connecting.done, signal);
     } finally {
       connecting.interested--;
-      if (signal.aborted && connecting.interested === 0 && !connecting.settled) connecting.cancel();
+      if (signal.aborted && connecting.interested === 0 && !connecting.settled) {
+        // Forgotten at once: an acquire() that comes before `done` settles must not wait on a cancelled connect.
+        connecting.cancelled = true;
+        connecting.cancel();
+        if (entry.connecting === connecting) entry.connecting = undefined;
+        this.#drop(key, entry);
+      }
     }
   }
 
@@ -261,6 +159,13 @@ export class Http2Pool {
         (connected) => {
           connecting.settled = true;
           if (entry.connecting === connecting) entry.connecting = undefined;
+          if (connecting.cancelled) {
+            // It connected just as its last waiter gave up: no one will use it.
+            if (connected.protocol === 'h2') connected.session.destroy();
+            else connected.socket.destroy();
+            this.#drop(key, entry);
+            throw new Error('cancelled');
+          }
           if (connected.protocol === 'http/1.1') {
             remember(this.#http1, key);
             connecting.socket = connected.socket;
@@ -282,6 +187,7 @@ export class Http2Pool {
       cancel,
       interested: 0,
       settled: false,
+      cancelled: false,
       socket: undefined,
     };
     connecting.done.catch(() => {}); // its failure reaches each acquire() waiting; none may be left

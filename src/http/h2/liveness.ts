@@ -1,0 +1,66 @@
+import type { ClientHttp2Session } from 'node:http2';
+
+/** How often a session with streams open is checked, and how long a PING may sit unsent before it is dead. */
+const CHECK_MS = 1000;
+
+/**
+ * Watches a session that has streams open, and keeps the process alive meanwhile (its timer is
+ * ref'd: an upload pending never lets the process exit with its promise unsettled).
+ *
+ * Before Node 22.23 / 24.21, a protocol error that nghttp2 catches in what the server sent (DATA
+ * before HEADERS, a frame over the size limit, a malformed PING or header block...) makes nghttp2
+ * send GOAWAY and stop, and Node says nothing: no event, the session neither closed nor destroyed,
+ * its streams pending forever. What stays visible is that nghttp2 sends nothing more: a PING stays in
+ * its queue (`state.outboundQueueSize`) while the socket has nothing waiting to be written. A live
+ * session sends a PING at once unless its socket is full (a server that does not read: then the
+ * socket's write queue is not empty, and the session is not judged).
+ */
+export class Liveness {
+  readonly #session: ClientHttp2Session;
+  readonly #onDead: () => void;
+  #timer: NodeJS.Timeout | undefined;
+  #pinging = false;
+
+  constructor(session: ClientHttp2Session, onDead: () => void) {
+    this.#session = session;
+    this.#onDead = onDead;
+  }
+
+  /** Pings at once (a session reused after a silent death is judged at the first check), then checks every CHECK_MS. */
+  start(): void {
+    if (this.#timer !== undefined) return;
+    this.#timer = setInterval(() => this.#check(), CHECK_MS);
+    if (!this.#pinging) this.#check();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #check(): void {
+    const session = this.#session;
+    if (session.destroyed || session.closed) return this.stop();
+    if (this.#pinging) {
+      if (unsendable(session)) {
+        this.stop();
+        this.#onDead();
+      }
+      return;
+    }
+    this.#pinging = true;
+    try {
+      session.ping(() => (this.#pinging = false));
+    } catch {
+      this.#pinging = false; // too many pings outstanding, or the session is going: the next check looks again
+    }
+  }
+}
+
+/** True when frames wait in nghttp2's queue while the socket has nothing left to write: nghttp2 stopped sending. */
+function unsendable(session: ClientHttp2Session): boolean {
+  const queued = session.state.outboundQueueSize ?? 0;
+  const handle = (session.socket as { _handle?: { writeQueueSize?: unknown } } | undefined)?._handle;
+  const socketQueue = handle?.writeQueueSize;
+  return queued > 0 && socketQueue === 0;
+}
