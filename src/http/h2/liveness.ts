@@ -19,7 +19,8 @@ export class Liveness {
   readonly #session: ClientHttp2Session;
   readonly #onDead: () => void;
   #timer: NodeJS.Timeout | undefined;
-  #pinging = false;
+  /** A PING was queued at the last check. */
+  #probed = false;
 
   constructor(session: ClientHttp2Session, onDead: () => void) {
     this.#session = session;
@@ -30,7 +31,7 @@ export class Liveness {
   start(): void {
     if (this.#timer !== undefined) return;
     this.#timer = setInterval(() => this.#check(), CHECK_MS);
-    if (!this.#pinging) this.#check();
+    this.#check();
   }
 
   stop(): void {
@@ -38,21 +39,19 @@ export class Liveness {
     this.#timer = undefined;
   }
 
+  /** The PING sent at the last check is judged by whether it left nghttp2's queue, not by its answer (some servers never answer). */
   #check(): void {
     const session = this.#session;
     if (session.destroyed || session.closed) return this.stop();
-    if (this.#pinging) {
-      if (unsendable(session)) {
-        this.stop();
-        this.#onDead();
-      }
-      return;
+    if (this.#probed && unsendable(session)) {
+      this.stop();
+      return this.#onDead();
     }
-    this.#pinging = true;
     try {
-      session.ping(() => (this.#pinging = false));
+      // false when too many PINGs wait for an answer: no probe this time.
+      this.#probed = session.ping(() => {});
     } catch {
-      this.#pinging = false; // too many pings outstanding, or the session is going: the next check looks again
+      this.#probed = false; // the session is going: its streams hear of it
     }
   }
 }
