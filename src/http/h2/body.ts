@@ -6,11 +6,12 @@ import { paced, RateLimiter, type Clock } from '../rate.js';
 /** Progress is told at least this often (one DATA frame at the default frame size): blocks go to the stream in views of this size. */
 const SLICE_BYTES = 16 * 1024;
 /**
- * Bytes written to the stream and not yet sent, at most, before the next block is read: enough to
- * fill a peer's default flow-control window (64 KiB) with room to spare, little enough that a
- * peer that stops reading holds only this much of ours.
+ * Slices handed to the stream and not yet sent, at most: one the session is sending and one waiting
+ * behind it. Node hands every slice that waits behind a write to the session as one batch whose
+ * callbacks all run once the whole batch went out: with more waiting, a peer that holds its window
+ * shut would leave progress untold for all of them. One slice waiting keeps the session fed.
  */
-const IN_FLIGHT_BYTES = 256 * 1024;
+const IN_FLIGHT_SLICES = 2;
 
 export interface BodyHooks {
   onUploadProgress: ((loaded: number, total: number | undefined) => void) | undefined;
@@ -100,7 +101,8 @@ function sendChunk(
       const slice = piece.subarray(at, at + sliceBytes);
       // The chunk's last slice hands the chunk back to be read into, once the stream is done with it.
       progress.write(slice, slice.byteOffset + slice.length === end ? chunk : undefined);
-      if (progress.pending > IN_FLIGHT_BYTES && !(await progress.drained(IN_FLIGHT_BYTES))) return false;
+      const limit = (IN_FLIGHT_SLICES - 1) * sliceBytes;
+      if (progress.pending > limit && !(await progress.drained(limit))) return false;
     }
     return true;
   };

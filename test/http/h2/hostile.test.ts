@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UploadError, upload } from '../../../src/index.js';
 import { FRAME, frame, goawayFrame, startRawH2Server, type RawConnection } from '../../helpers/h2.js';
-import { testPool } from './client.js';
+import { testPool, until } from './client.js';
 
 // The failures a hostile review found: each test failed before its fix.
 
@@ -201,4 +201,31 @@ describe('an answer HTTP/2 forbids (a 101, a 100 that ends the stream)', () => {
       );
     });
   }
+});
+
+describe('progress under flow control', () => {
+  it('a server that never opens its window: progress comes within a slice of the 65,535 bytes it let in, never past them', async () => {
+    let received = 0;
+    const server = await startRawH2Server(
+      (got) => {
+        if (got.type === FRAME.DATA) received += got.payload.length;
+      },
+      { initialWindow: 65535 },
+    );
+    const told: number[] = [];
+    const abort = new AbortController();
+    const pending = upload(
+      `${server.origin}/up`,
+      { f: Buffer.alloc(1024 * 1024, 1) },
+      {
+        http2: true,
+        signal: abort.signal,
+        onUploadProgress: (loaded) => void told.push(loaded),
+      },
+    ).catch((error: unknown) => error);
+    await until(() => received === 65535 && (told.at(-1) ?? 0) >= 65535 - 16 * 1024);
+    abort.abort();
+    expect(((await pending) as UploadError).code).toBe('ERR_ABORTED');
+    expect(told.at(-1)).toBeLessThanOrEqual(65535);
+  });
 });
