@@ -1,7 +1,9 @@
 import type { ClientHttp2Session } from 'node:http2';
 
-/** How often a session with streams open is checked, and how long a PING may sit unsent before it is dead. */
-const CHECK_MS = 1000;
+/** How often a session with streams open is checked. */
+const CHECK_MS = 750;
+/** Checks in a row that find nghttp2's queue stuck before the session is taken as dead. */
+const STRIKES = 2;
 
 /**
  * Watches a session that has streams open, and keeps the process alive meanwhile (its timer is
@@ -21,35 +23,47 @@ export class Liveness {
   #timer: NodeJS.Timeout | undefined;
   /** A PING was queued at the last check. */
   #probed = false;
+  #strikes = 0;
 
   constructor(session: ClientHttp2Session, onDead: () => void) {
     this.#session = session;
     this.#onDead = onDead;
   }
 
-  /** Pings at once (a session reused after a silent death is judged at the first check), then checks every CHECK_MS. */
+  /** Pings at once (a session reused after a silent death is judged within two checks), then checks every CHECK_MS. */
   start(): void {
     if (this.#timer !== undefined) return;
     this.#timer = setInterval(() => this.#check(), CHECK_MS);
-    this.#check();
+    this.#probe();
   }
 
   stop(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    this.#probed = false;
+    this.#strikes = 0;
   }
 
-  /** The PING sent at the last check is judged by whether it left nghttp2's queue, not by its answer (some servers never answer). */
+  /**
+   * A PING sent earlier is judged by whether frames still wait in nghttp2's queue, not by its answer
+   * (some servers never answer). A frame queued in the same turn as a check (a reset, a window
+   * update) is sent in the next: only a queue stuck at STRIKES checks in a row is a dead session.
+   */
   #check(): void {
     const session = this.#session;
     if (session.destroyed || session.closed) return this.stop();
-    if (this.#probed && unsendable(session)) {
+    this.#strikes = this.#probed && unsendable(session) ? this.#strikes + 1 : 0;
+    if (this.#strikes >= STRIKES) {
       this.stop();
       return this.#onDead();
     }
+    this.#probe();
+  }
+
+  #probe(): void {
     try {
       // false when too many PINGs wait for an answer: no probe this time.
-      this.#probed = session.ping(() => {});
+      this.#probed = this.#session.ping(() => {}) || this.#probed;
     } catch {
       this.#probed = false; // the session is going: its streams hear of it
     }
