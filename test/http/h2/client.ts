@@ -1,4 +1,5 @@
-import { afterAll } from 'vitest';
+import { afterAll, expect } from 'vitest';
+import { UploadError } from '../../../src/common/errors.js';
 import { sendH2, type H2Answer, type H2Request } from '../../../src/http/h2/attempt.js';
 import type { Http2Mode, TlsSettings } from '../../../src/http/h2/connect.js';
 import { Http2Pool, type PoolOptions } from '../../../src/http/h2/pool.js';
@@ -85,3 +86,16 @@ export async function until(condition: () => boolean): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
+
+/** The typed failure of a promise that was expected to reject. */
+export async function failure(promise: Promise<unknown>): Promise<UploadError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(UploadError);
+  return error as UploadError;
+}
+
+/** The `code` of a failure's cause (the HTTP/2 reason, or the socket's). */
+export const causeCode = (error: UploadError) => (error.cause as { code?: string } | undefined)?.code;

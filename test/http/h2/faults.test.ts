@@ -16,22 +16,10 @@ import {
   type Received,
   windowUpdateFrame,
 } from '../../helpers/h2.js';
-import { post, send, testPool, until } from './client.js';
+import { causeCode, failure, post, send, testPool, until } from './client.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
-
-/** The typed failure of a request that was expected to fail. */
-async function failure(promise: Promise<unknown>): Promise<UploadError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(UploadError);
-  return error as UploadError;
-}
-
-const causeCode = (error: UploadError) => (error.cause as { code?: string } | undefined)?.code;
 
 const resetPool = testPool();
 const resetting = await startH2Server((stream, headers) => {

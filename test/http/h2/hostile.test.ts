@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UploadError, upload } from '../../../src/index.js';
 import { FRAME, frame, goawayFrame, startRawH2Server, type RawConnection } from '../../helpers/h2.js';
-import { testPool, until } from './client.js';
+import { causeCode, failure, testPool, until } from './client.js';
 
 // The failures a hostile review found: each test failed before its fix.
 
@@ -23,18 +23,6 @@ function rst(streamId: number, code: number): Buffer {
   payload.writeUInt32BE(code);
   return frame(FRAME.RST_STREAM, 0, streamId, payload);
 }
-
-/** The typed failure of a promise expected to reject. */
-async function failure(promise: Promise<unknown>): Promise<UploadError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(UploadError);
-  return error as UploadError;
-}
-
-const causeCode = (error: UploadError) => (error.cause as { code?: string } | undefined)?.code;
 
 /** A frame server that calls `answer` once a request's body has ended. */
 function answering(answer: (streamId: number, connection: RawConnection) => void) {
