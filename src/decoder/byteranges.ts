@@ -5,6 +5,7 @@ import { checkDecodeOptions, decodeOptionsOf, type DecodeOptions } from './optio
 import { parseMediaType } from '../common/media-type.js';
 import type { DecodedPart } from './part.js';
 import { chunkSource, ownContentType, type ChunkSource, type DecodeSource } from './source.js';
+import { messageOf } from '../common/messages.js';
 
 /** One range of a 206 answer. */
 export interface ByteRange {
@@ -130,11 +131,7 @@ async function* singleRange(
       return chunk;
     } catch (cause) {
       if (cause instanceof DecodeError) throw cause;
-      throw new DecodeError(
-        'ERR_SOURCE_FAILED',
-        `the source failed: ${cause instanceof Error ? cause.message : String(cause)}`,
-        { offset: read, cause },
-      );
+      throw new DecodeError('ERR_SOURCE_FAILED', `the source failed: ${messageOf(cause)}`, { offset: read, cause });
     }
   };
   try {

@@ -1,5 +1,6 @@
 import { DecodeError } from './errors.js';
 import type { ChunkSource } from './source.js';
+import { messageOf } from '../common/messages.js';
 
 /** Bytes of a new chunk joined to the few left over from the last one, so that joins stay rare and small. */
 const JOIN_BYTES = 4096;
@@ -56,7 +57,7 @@ export class ByteCursor {
     } catch (cause) {
       if (cause instanceof DecodeError)
         throw new DecodeError(cause.code, cause.message, { offset: this.bytesRead, cause: cause.cause });
-      const message = cause instanceof Error ? cause.message : String(cause);
+      const message = messageOf(cause);
       throw new DecodeError('ERR_SOURCE_FAILED', `the source failed: ${message}`, { offset: this.bytesRead, cause });
     }
     if (this.stopped) throw STOPPED;

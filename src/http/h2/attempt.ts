@@ -6,6 +6,7 @@ import { writeBody } from './body.js';
 import { streamFailure } from './errors.js';
 import { watchEndOfStream } from './message.js';
 import type { SessionLease } from './pool.js';
+import { messageOf } from '../../common/messages.js';
 
 /** One request over HTTP/2: what upload() hands an attempt. */
 export interface H2Request {
@@ -187,7 +188,7 @@ class StreamExchange {
     try {
       this.#request.onBodySent?.();
     } catch (cause) {
-      this.#fail(new UploadError('ERR_CALLBACK_FAILED', `onBodySent threw: ${String(cause)}`, { cause }));
+      this.#fail(new UploadError('ERR_CALLBACK_FAILED', `onBodySent threw: ${messageOf(cause)}`, { cause }));
     }
   }
 

@@ -2,6 +2,7 @@ import type { ClientHttp2Stream } from 'node:http2';
 import { UploadError } from '../../common/errors.js';
 import { recyclingChunks, type EncodedBody } from '../../multipart/encode.js';
 import { paced, RateLimiter, type Clock } from '../rate.js';
+import { messageOf } from '../../common/messages.js';
 
 /** Progress is told at least this often (one DATA frame at the default frame size): blocks go to the stream in views of this size. */
 const SLICE_BYTES = 16 * 1024;
@@ -159,7 +160,9 @@ class InFlight {
       onProgress(this.#loaded, this.#total);
     } catch (cause) {
       this.#failed = true;
-      this.#hooks.fail(new UploadError('ERR_CALLBACK_FAILED', `onUploadProgress threw: ${String(cause)}`, { cause }));
+      this.#hooks.fail(
+        new UploadError('ERR_CALLBACK_FAILED', `onUploadProgress threw: ${messageOf(cause)}`, { cause }),
+      );
     }
   }
 
