@@ -7,6 +7,7 @@ import { paced, RateLimiter } from './rate.js';
 import { claimReadSize } from './read-size.js';
 import type { RequestState } from './request-state.js';
 import { SliceWriter } from './slices.js';
+import { pump, STOPPED } from './pump.js';
 
 /** A request's own buffer (Node's default highWaterMark): the body loop reads on while no more than this waits to be sent. */
 const REQUEST_BUFFER_BYTES = 16 * 1024;
@@ -81,40 +82,6 @@ async function streamBody(
   if (!(await drained(0))) return false;
   await finish(req, state, settings.onBodySent);
   return true;
-}
-
-/** Returned by pump when the request stopped before the body ended. */
-const STOPPED = Buffer.alloc(0);
-
-/**
- * Hands every chunk to the writer but the one that completes Content-Length: that one is returned,
- * to be written only once the source has ended. A source that yields a byte more then fails the
- * request while the server still lacks a byte, so the server never takes a cut body for a whole one.
- */
-async function pump(
-  chunks: AsyncGenerator<Buffer, void, undefined>,
-  push: (chunk: Buffer) => Promise<boolean>,
-  total: number | undefined,
-  stopped: () => boolean,
-): Promise<Buffer | undefined> {
-  let sent = 0;
-  let last: Buffer | undefined;
-  for (;;) {
-    const { value, done } = await chunks.next();
-    if (stopped()) return STOPPED;
-    if (done) break;
-    if (value.length === 0) continue;
-    if (last !== undefined || (total !== undefined && sent + value.length > total))
-      throw sizeMismatch(`more than the ${total} bytes declared in Content-Length`);
-    sent += value.length;
-    if (sent === total) {
-      last = value;
-      continue;
-    }
-    if (!(await push(value))) return STOPPED;
-  }
-  if (total !== undefined && sent !== total) throw sizeMismatch(`${sent} bytes, not the ${total} declared`);
-  return last;
 }
 
 /**
@@ -218,8 +185,4 @@ function callbackFailed(name: string, cause: unknown, state: RequestState): Uplo
   const error = new UploadError('ERR_CALLBACK_FAILED', `${name} threw: ${messageOf(cause)}`, { cause });
   state.callbackFailure ??= error;
   return error;
-}
-
-function sizeMismatch(what: string): UploadError {
-  return new UploadError('ERR_SIZE_MISMATCH', `the body produced ${what}; nothing past it was sent`);
 }

@@ -3,6 +3,7 @@ import { UploadError } from '../../common/errors.js';
 import { recyclingChunks, type EncodedBody } from '../../multipart/encode.js';
 import { paced, RateLimiter, type Clock } from '../rate.js';
 import { messageOf } from '../../common/messages.js';
+import { pump, STOPPED } from '../pump.js';
 
 /** Progress is told at least this often (one DATA frame at the default frame size): blocks go to the stream in views of this size. */
 const SLICE_BYTES = 16 * 1024;
@@ -28,9 +29,6 @@ export interface BodyHooks {
   clock?: Clock;
 }
 
-const sizeMismatch = (what: string) =>
-  new UploadError('ERR_SIZE_MISMATCH', `the body produced ${what}; nothing past it was sent`);
-
 /**
  * Writes the body into an HTTP/2 stream. A write's callback runs once its bytes have left the
  * session for the socket, which flow control allows only as the peer opens its window: progress
@@ -55,38 +53,6 @@ export async function writeBody(stream: ClientHttp2Stream, encoded: EncodedBody,
   if (!(await progress.drained(0))) return false;
   stream.end(() => hooks.onEnded());
   return true;
-}
-
-/** Returned by pump when the attempt stopped before the body ended. */
-const STOPPED = Buffer.alloc(0);
-
-/**
- * Sends every chunk but the one that completes Content-Length: that one is returned, to be sent
- * only once the source has ended. A source that yields a byte more then fails the attempt while
- * the server still lacks a byte, so it never takes a cut body for a whole one (as over HTTP/1.1).
- */
-async function pump(
-  chunks: AsyncGenerator<Buffer, void, undefined>,
-  send: (chunk: Buffer) => Promise<boolean>,
-  total: number | undefined,
-  stopped: () => boolean,
-): Promise<Buffer | undefined> {
-  let sent = 0;
-  let last: Buffer | undefined;
-  for (;;) {
-    const { value, done } = await chunks.next();
-    if (stopped()) return STOPPED;
-    if (done) break;
-    if (value.length === 0) continue;
-    if (last !== undefined || (total !== undefined && sent + value.length > total))
-      throw sizeMismatch(`more than the ${total} bytes declared in Content-Length`);
-    sent += value.length;
-    if (sent === total) last = value;
-    else if (!(await send(value))) return STOPPED;
-  }
-  if (total !== undefined && sent !== total)
-    throw sizeMismatch(`${sent} bytes, not the ${total} declared in Content-Length`);
-  return last;
 }
 
 /** Hands one chunk to the stream in 16 KiB views (at the rate's pace, with a limiter); false if the attempt stopped meanwhile. */
