@@ -2,6 +2,7 @@ import type { ClientHttp2Session } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import { connect, type ConnectOptions, type TlsSettings, type TunnelAgent } from './connect.js';
 import { PooledSession, type SessionLease } from './session.js';
+import { raceAbort } from '../../common/wait.js';
 
 export type { SessionLease } from './session.js';
 
@@ -139,7 +140,7 @@ export class Http2Pool {
   async #connected(key: string, entry: Entry, connecting: Connecting, signal: AbortSignal): Promise<'h2' | 'http/1.1'> {
     connecting.interested++;
     try {
-      return await untilAborted(connecting.done, signal);
+      return await raceAbort(connecting.done, signal);
     } finally {
       connecting.interested--;
       if (signal.aborted && connecting.interested === 0 && !connecting.settled) {
@@ -224,25 +225,6 @@ function remember(set: Set<string>, key: string): void {
   set.delete(key);
   set.add(key);
   if (set.size > ALPN_MEMORY) set.delete(set.values().next().value!);
-}
-
-/** Resolves or rejects as `promise`, or rejects with the signal's reason when it aborts first. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 const TLS_KEYS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername', 'minVersion'] as const;
