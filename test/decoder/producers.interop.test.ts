@@ -1,6 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -11,6 +10,7 @@ import type { DecodedPart } from '../../src/decoder/part.js';
 import { bytes, tempDir } from '../helpers/files.js';
 import { captureSubmission, CHROMIUM, FIREFOX, FORM_PARTS, stopGroup, type Submission } from './browsers.js';
 import { chunksOf, failure } from './helpers.js';
+import { freePort } from '../helpers/raw-server.js';
 
 // Bodies written by real producers, not by this library: Python's email generator, Go's
 // multipart.Writer, nginx's 206 answer to a multi-range request, and Chromium and Firefox submitting a
@@ -89,14 +89,6 @@ describe("Go's multipart.Writer", () => {
     }
   });
 });
-
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 describe("nginx's 206 multipart/byteranges", () => {
   it('a multi-range request for a static file: each range with its bytes; a single range too', async () => {

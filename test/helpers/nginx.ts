@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
+import net from 'node:net';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { tempDir } from './files.js';
+import { freePort } from './raw-server.js';
 
 const tlsDir = join(import.meta.dirname, '..', '..', 'fixtures', 'tls');
 
@@ -14,14 +15,6 @@ export interface Nginx {
   /** The access log so far, one line per request: `$server_protocol $request_method $uri $status $connection auth=$http_authorization`. */
   accessLog(): string[];
   errorLog(): string;
-}
-
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
 }
 
 /** Waits until something accepts connections on the port; at most ~10 s, then fails naming the error log. */

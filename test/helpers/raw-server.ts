@@ -70,11 +70,14 @@ export async function rawServer(
   return { url: `http://127.0.0.1:${port}/upload`, port, requests: () => requests };
 }
 
-/** A port on 127.0.0.1 that nothing listens on (it was free a moment ago). */
-export async function closedPort(): Promise<number> {
+/** A port on 127.0.0.1 that was free a moment ago: for a server to listen on. */
+export async function freePort(): Promise<number> {
   const probe = net.createServer();
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
   const { port } = probe.address() as net.AddressInfo;
   await new Promise<void>((resolve) => probe.close(() => resolve()));
   return port;
 }
+
+/** A port on 127.0.0.1 that nothing listens on (it was free a moment ago). */
+export const closedPort = freePort;
