@@ -111,7 +111,10 @@ function iteratorSource(iterator: AsyncIterator<unknown>): ChunkSource {
       while (!done) {
         const step = await next();
         if (step === null || step.done) done = true;
-        else if (asBuffer(step.value).length > 0) return asBuffer(step.value);
+        else {
+          const chunk = asBuffer(step.value);
+          if (chunk.length > 0) return chunk;
+        }
       }
       return null;
     },
@@ -131,7 +134,10 @@ function syncIteratorSource(iterator: Iterator<unknown>): ChunkSource {
       while (!done) {
         const step = iterator.next();
         if (step.done) done = true;
-        else if (asBuffer(step.value).length > 0) return asBuffer(step.value);
+        else {
+          const chunk = asBuffer(step.value);
+          if (chunk.length > 0) return chunk;
+        }
       }
       return null;
     },
@@ -160,7 +166,10 @@ function webStreamSource(stream: ReadableStream<Uint8Array>): ChunkSource {
       while (!done) {
         const step = await reader.read();
         if (step.done) done = true;
-        else if (asBuffer(step.value).length > 0) return asBuffer(step.value);
+        else {
+          const chunk = asBuffer(step.value);
+          if (chunk.length > 0) return chunk;
+        }
       }
       return null;
     },

@@ -1,6 +1,7 @@
 import { describe } from '../common/validate.js';
 import { messageOf } from '../common/messages.js';
 import { PartsError, type PartsErrorCode } from './errors.js';
+import { httpUrl } from './protocol-options.js';
 import type { ControlResponse, Step } from './protocol.js';
 
 const STEP_CODES: Record<Step, PartsErrorCode> = {
@@ -55,15 +56,7 @@ export async function callerValue<T>(name: string, action: () => T | Promise<T>)
 
 /** A URL a caller's function returned: an http(s) URL, else ERR_INVALID_VALUE. */
 export function checkUrl(value: unknown, name: string): string {
-  let url: URL | undefined;
-  if (typeof value === 'string' || value instanceof URL) {
-    try {
-      url = new URL(value);
-    } catch {
-      url = undefined;
-    }
-  }
-  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+  if (httpUrl(value) === undefined)
     throw new PartsError('ERR_INVALID_VALUE', `${name} must give an http(s) URL, not ${describe(value)}`);
   return String(value);
 }

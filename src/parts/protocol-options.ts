@@ -16,18 +16,22 @@ export function checkHeaders(headers: unknown, option: string): Record<string, s
   return checked;
 }
 
+/** `value` as an http(s) URL (a string or a URL), or undefined for anything else. */
+export function httpUrl(value: unknown): URL | undefined {
+  if (typeof value !== 'string' && !(value instanceof URL)) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined;
+  }
+  return url.protocol === 'http:' || url.protocol === 'https:' ? url : undefined;
+}
+
 /** An http(s) URL option. */
 export function checkUrlOption(value: unknown, option: string): URL {
-  let url: URL | undefined;
-  if (typeof value === 'string' || value instanceof URL) {
-    try {
-      url = new URL(value);
-    } catch {
-      url = undefined;
-    }
-  }
-  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:'))
-    throw fail(`${option} must be an http(s) URL, not ${describe(value)}`);
+  const url = httpUrl(value);
+  if (url === undefined) throw fail(`${option} must be an http(s) URL, not ${describe(value)}`);
   return url;
 }
 
