@@ -3,12 +3,12 @@ import fc from 'fast-check';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { multipartDecode } from '../../src/decoder/decode.js';
+import { B, base, edit, TOKENS, type Edit } from './mutations.js';
 
 // Differential: the decoder against busboy (npm), the parser most Node servers use, on bodies
 // mutated from a valid form. Where both accept, every part busboy gives is given the same by the
 // decoder. Where they differ, the difference is one of the documented classes (docs/decoder.md).
 
-const B = 'XbX';
 // busboy reads an empty name or filename (`name=""`) as none: both are compared as ''.
 type Parsed = { parts: [name: string, filename: string, data: string][] } | { error: string };
 
@@ -135,31 +135,7 @@ function classify(body: Buffer, ours: Awaited<ReturnType<typeof viaDecoder>>, th
   throw new Error(`busboy refuses (${message}) what the decoder accepts: ${JSON.stringify(ours.parts)}`);
 }
 
-const base = Buffer.from(
-  `--${B}\r\nContent-Disposition: form-data; name="a"\r\n\r\nhello\r\n` +
-    `--${B}\r\nContent-Disposition: form-data; name="f"; filename="x.txt"\r\nContent-Type: text/plain\r\n\r\nfile\r\ndata\r\n--${B}--\r\n`,
-);
-const tokens = [
-  '\r',
-  '\n',
-  '\r\n',
-  '-',
-  '--',
-  `--${B}`,
-  `\r\n--${B}`,
-  `\r\n--${B}--`,
-  ' ',
-  '\t',
-  ':',
-  '"',
-  ';',
-  'x',
-  '\0',
-  '\\',
-  '\x7f',
-  '\xe9',
-  'name="z"',
-];
+const tokens = [...TOKENS, '\0', '\\', '\x7f', '\xe9', 'name="z"'];
 const mutation = fc.oneof(
   fc.record({ kind: fc.constant('cut' as const), at: fc.nat() }),
   fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), token: fc.constantFrom(...tokens) }),
@@ -167,16 +143,9 @@ const mutation = fc.oneof(
   fc.record({ kind: fc.constant('bare LF' as const) }),
 );
 
-function mutate(
-  body: Buffer,
-  change: fc.Value<typeof mutation> extends never ? never : typeof mutation extends fc.Arbitrary<infer M> ? M : never,
-): Buffer {
+function mutate(body: Buffer, change: Edit | { kind: 'bare LF' }): Buffer {
   if (change.kind === 'bare LF') return Buffer.from(body.toString('latin1').replaceAll('\r\n', '\n'), 'latin1');
-  const at = change.at % (body.length + 1);
-  if (change.kind === 'cut') return body.subarray(0, at);
-  if (change.kind === 'insert')
-    return Buffer.concat([body.subarray(0, at), Buffer.from(change.token, 'latin1'), body.subarray(at)]);
-  return Buffer.concat([body.subarray(0, at), body.subarray(at + change.length)]);
+  return edit(body, change);
 }
 
 describe('differential against busboy', () => {

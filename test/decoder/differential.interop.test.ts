@@ -2,34 +2,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { multipartDecode } from '../../src/decoder/decode.js';
 import { parseWithGo, parseWithPythonEmail, type MimeTree } from '../helpers/mime-tree.js';
+import { B, base, edit, TOKENS } from './mutations.js';
 
 // Differential: the decoder against Python's email package and Go's mime/multipart, on bodies mutated
 // from a valid form. Each difference falls in a documented class (docs/decoder.md): they accept
 // bare-LF line ends, header lines that are not `Name: value` and, Python, lines ended by a bare CR;
 // Go does not report some cut bodies. Where the decoder accepts a body, the parts agree.
 
-const B = 'XbX';
-const base = Buffer.from(
-  `--${B}\r\nContent-Disposition: form-data; name="a"\r\n\r\nhello\r\n` +
-    `--${B}\r\nContent-Disposition: form-data; name="f"; filename="x.txt"\r\nContent-Type: text/plain\r\n\r\nfile\r\ndata\r\n--${B}--\r\n`,
-);
-const tokens = [
-  '\r',
-  '\n',
-  '\r\n',
-  '-',
-  '--',
-  `--${B}`,
-  `\r\n--${B}`,
-  `\r\n--${B}--`,
-  ' ',
-  '\t',
-  ':',
-  '"',
-  ';',
-  'x',
-  '\\',
-];
+const tokens = [...TOKENS, '\\'];
 
 type Outcome = { parts: string } | { error: string };
 
@@ -114,13 +94,18 @@ function mutated(count: number): Buffer[] {
   return fc
     .sample(fc.array(change, { minLength: 1, maxLength: 2 }), { numRuns: count, seed: 20261206 })
     .map((changes) =>
-      changes.reduce((body, { kind, at, token, length }) => {
-        const where = at % (body.length + 1);
-        if (kind === 0) return body.subarray(0, where);
-        if (kind === 1)
-          return Buffer.concat([body.subarray(0, where), Buffer.from(token, 'latin1'), body.subarray(where)]);
-        return Buffer.concat([body.subarray(0, where), body.subarray(where + length)]);
-      }, base),
+      changes.reduce(
+        (body, { kind, at, token, length }) =>
+          edit(
+            body,
+            kind === 0
+              ? { kind: 'cut', at }
+              : kind === 1
+                ? { kind: 'insert', at, token }
+                : { kind: 'delete', at, length },
+          ),
+        base,
+      ),
     );
 }
 
