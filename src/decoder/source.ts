@@ -127,12 +127,16 @@ function iteratorSource(iterator: AsyncIterator<unknown>): ChunkSource {
   };
 }
 
-function syncIteratorSource(iterator: Iterator<unknown>): ChunkSource {
+/** A source over `next()` steps (a sync iterator's, a web stream reader's): empty chunks skipped, `release` run once on close. */
+function stepSource(
+  next: () => IteratorResult<unknown> | Promise<IteratorResult<unknown>>,
+  release: () => Promise<void>,
+): ChunkSource {
   let done = false;
   return {
     async read() {
       while (!done) {
-        const step = iterator.next();
+        const step = await next();
         if (step.done) done = true;
         else {
           const chunk = asBuffer(step.value);
@@ -144,13 +148,22 @@ function syncIteratorSource(iterator: Iterator<unknown>): ChunkSource {
     async close() {
       if (done) return;
       done = true;
+      await release();
+    },
+  };
+}
+
+function syncIteratorSource(iterator: Iterator<unknown>): ChunkSource {
+  return stepSource(
+    () => iterator.next(),
+    async () => {
       try {
         iterator.return?.();
       } catch {
         // the iterator's own cleanup failed: nothing more to release
       }
     },
-  };
+  );
 }
 
 function webStreamSource(stream: ReadableStream<Uint8Array>): ChunkSource {
@@ -160,25 +173,10 @@ function webStreamSource(stream: ReadableStream<Uint8Array>): ChunkSource {
   } catch (cause) {
     throw new DecodeError('ERR_INVALID_SOURCE', 'the ReadableStream is locked or already read', { cause });
   }
-  let done = false;
-  return {
-    async read() {
-      while (!done) {
-        const step = await reader.read();
-        if (step.done) done = true;
-        else {
-          const chunk = asBuffer(step.value);
-          if (chunk.length > 0) return chunk;
-        }
-      }
-      return null;
-    },
-    async close() {
-      if (done) return;
-      done = true;
-      await reader.cancel().catch(noop);
-    },
-  };
+  return stepSource(
+    () => reader.read(),
+    () => reader.cancel().catch(noop),
+  );
 }
 
 /**
