@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { onTestFinished } from 'vitest';
+import { expect, onTestFinished } from 'vitest';
 
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'parts', 'child.mjs');
 /** A child that neither ends nor is killed by then is killed, and the test fails. */
@@ -55,4 +55,34 @@ export function runChild(
     });
   });
   return { kill, result };
+}
+
+/** When to SIGKILL a child, by its progress. */
+export type KillWhen = (loaded: number, total: number) => boolean;
+
+/**
+ * The first run of a kill-then-resume test: `arm` gets the child's kill (for a server's fault to
+ * call) and may return when to kill by progress. Fails the test unless SIGKILL ended the child.
+ */
+export async function runKilled(
+  config: Record<string, unknown>,
+  arm: (kill: () => void) => KillWhen | undefined,
+  label = '',
+): Promise<ChildResult> {
+  let killer = () => {};
+  const first = runChild(
+    config,
+    arm(() => killer()),
+  );
+  killer = first.kill;
+  const killed = await first.result;
+  expect(killed.signal, `${label}${killed.lines.join('\n')}`).toBe('SIGKILL');
+  return killed;
+}
+
+/** The same call run again, to its end: fails the test unless the child exited 0. */
+export async function runToEnd(config: Record<string, unknown>): Promise<ChildResult> {
+  const second = await runChild(config).result;
+  expect(second.code, second.lines.join('\n')).toBe(0);
+  return second;
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/files.js';
-import { runChild } from './child.js';
+import { runKilled, runToEnd } from './child.js';
 import { startGoogleFake, type GoogleFake } from './fakes/google.js';
 import { KiB, MiB, randomFile } from './helpers.js';
 
@@ -24,18 +24,10 @@ async function killThenResume(
     store: join(dir, 'sessions'),
     partSize: MiB,
   };
-  let killer = () => {};
-  const first = runChild(
-    config,
-    arm(fake, () => killer()),
-  );
-  killer = first.kill;
-  const killed = await first.result;
-  expect(killed.signal, killed.lines.join('\n')).toBe('SIGKILL');
+  await runKilled(config, (kill) => arm(fake, kill));
   fake.fault = () => undefined;
   const receivedBefore = fake.received;
-  const second = await runChild(config).result;
-  expect(second.code, second.lines.join('\n')).toBe(0);
+  const second = await runToEnd(config);
   expect(fake.log.filter((line) => line.startsWith('POST'))).toHaveLength(1);
   const [session] = [...fake.sessions.values()];
   expect(session!.done).toBe(true);

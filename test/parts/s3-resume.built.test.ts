@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/files.js';
-import { runChild } from './child.js';
+import { runKilled, runToEnd } from './child.js';
 import { startS3Fake, type FaultInfo, type S3Fake } from './fakes/s3.js';
 import { bytesOf, KiB, MiB, randomFile } from './helpers.js';
 
@@ -33,17 +33,11 @@ async function killThenResume(
   const fake = await startS3Fake({ minPartSize: 0 });
   const dir = tempDir();
   const file = randomFile(dir, 'big.bin', SIZE);
-  let killer = () => {};
-  const killWhen = arm(fake, () => killer());
-  const first = runChild(config(fake, dir, file.path), killWhen);
-  killer = first.kill;
-  const killed = await first.result;
-  expect(killed.signal, `${name}: ${killed.lines.join('\n')}`).toBe('SIGKILL');
+  await runKilled(config(fake, dir, file.path), (kill) => arm(fake, kill), `${name}: `);
   expect(fake.objects.size).toBe(0);
   fake.fault = () => undefined;
   const receivedBefore = fake.received;
-  const second = await runChild(config(fake, dir, file.path)).result;
-  expect(second.code, second.lines.join('\n')).toBe(0);
+  const second = await runToEnd(config(fake, dir, file.path));
   expect(fake.objects.get('big.bin')?.sha256).toBe(file.sha256);
   // One upload, resumed: no second start, nothing left behind.
   expect(fake.log.filter((line) => line.startsWith('POST big.bin?uploads'))).toHaveLength(1);
@@ -96,13 +90,11 @@ describe('S3 sessions survive SIGKILL', () => {
     const fake = await startS3Fake({ minPartSize: 0 });
     const dir = tempDir();
     const file = randomFile(dir, 'big.bin', SIZE);
-    const first = runChild(config(fake, dir, file.path), (loaded, total) => loaded >= total / 2);
-    expect((await first.result).signal).toBe('SIGKILL');
+    await runKilled(config(fake, dir, file.path), () => (loaded, total) => loaded >= total / 2);
     expect(fake.uploads.size).toBe(1);
     const changed = bytesOf(SIZE, 99);
     writeFileSync(file.path, changed.data);
-    const second = await runChild(config(fake, dir, file.path)).result;
-    expect(second.code, second.lines.join('\n')).toBe(0);
+    const second = await runToEnd(config(fake, dir, file.path));
     expect(second.done!.resumedBytes).toBe(0);
     expect(fake.objects.get('big.bin')?.sha256).toBe(changed.sha256);
     expect(fake.log.filter((line) => line.startsWith('POST big.bin?uploads'))).toHaveLength(2);

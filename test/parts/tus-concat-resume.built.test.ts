@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PartsError, tus, uploadParts, type PartsSession, type SessionStore } from '../../src/index.js';
 import { tempDir } from '../helpers/files.js';
-import { runChild } from './child.js';
+import { runChild, runKilled, runToEnd } from './child.js';
 import { startTusSpecServer, type TusSpecServer } from './fakes/tus-spec.js';
 import { KiB, MiB, randomFile, sha256 } from './helpers.js';
 
@@ -51,13 +51,13 @@ describe('tus concatenation: a run stopped around the final upload, then run aga
       partSize: MiB,
       concurrency: 3,
     };
-    const first = runChild(config);
-    server.onFinal = () => {
-      first.kill();
-      return 'hang';
-    };
-    const killed = await first.result;
-    expect(killed.signal, killed.lines.join('\n')).toBe('SIGKILL');
+    await runKilled(config, (kill) => {
+      server.onFinal = () => {
+        kill();
+        return 'hang';
+      };
+      return undefined;
+    });
     expect(finals(server)).toHaveLength(1);
     server.onFinal = () => 'answer';
 
@@ -74,8 +74,7 @@ describe('tus concatenation: a run stopped around the final upload, then run aga
     expect(server.log.filter((line) => line.startsWith('DELETE'))).toEqual([]);
 
     // The session was removed with that report: a third run is a new upload, by the caller's choice.
-    const third = await runChild(config).result;
-    expect(third.code, third.lines.join('\n')).toBe(0);
+    const third = await runToEnd(config);
     expect(third.done).toEqual({ resumedBytes: 0, size: SIZE });
   });
 

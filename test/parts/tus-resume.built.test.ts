@@ -2,7 +2,7 @@ import { statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/files.js';
-import { runChild } from './child.js';
+import { runKilled, runToEnd } from './child.js';
 import { startTusServer, type TusServer } from './fakes/tus-server.js';
 import { KiB, MiB, randomFile } from './helpers.js';
 
@@ -25,21 +25,13 @@ async function killThenResume(
     partSize: MiB,
     concurrency: 4,
   };
-  let killer = () => {};
-  const first = runChild(
-    config,
-    arm(server, () => killer()),
-  );
-  killer = first.kill;
-  const killed = await first.result;
-  expect(killed.signal, killed.lines.join('\n')).toBe('SIGKILL');
+  await runKilled(config, (kill) => arm(server, kill));
   const url = server.log.find((line) => line.startsWith('PATCH'))?.slice(6);
   server.fault = () => undefined;
   await server.settle();
   if (url !== undefined) between?.(server, `${server.endpoint.replace('/files', '')}${url}`);
   const receivedBefore = server.received;
-  const second = await runChild(config).result;
-  expect(second.code, second.lines.join('\n')).toBe(0);
+  const second = await runToEnd(config);
   expect(server.log.filter((line) => line.startsWith('POST'))).toHaveLength(1);
   const stored = server.log.find((line) => line.startsWith('PATCH'))!.slice(6);
   expect(server.sha256(`${server.endpoint.replace('/files', '')}${stored}`)).toBe(file.sha256);
