@@ -1,46 +1,56 @@
-import { stat, type Stats } from 'node:fs';
-
-/**
- * At most this many `stat` calls in flight. A directory's worth of `fromFile` calls made at once
- * (`Promise.all(paths.map(...))`) would otherwise complete in one pass of the event loop and hold
- * it for tens of milliseconds; in groups this size the loop turns between them.
- */
-const STATS_IN_FLIGHT = 16;
+import { statSync, type Stats } from 'node:fs';
+import { LoopTurns } from './turns.js';
 
 type StatDone = (error: Error | null, stats: Stats | undefined) => void;
 
-/** Paths waiting for a free slot and what to call with their stat, in pairs, oldest first from `next`: a queue that never shifts its array. */
+/** Paths waiting for their stat and what to call with it, in pairs, oldest first from `next`: a queue that never shifts its array. */
 const waiting: Array<string | StatDone | undefined> = [];
 let next = 0;
-let inFlight = 0;
+let scheduled = false;
 
 /**
- * `stat`, a few at a time: `done` runs when this path's turn has come and its stat completed. A
- * callback rather than a promise: a completion is one callback, not a chain of promise turns.
+ * `stat`, made in slices of the event loop's time: `done` runs in a later turn with this path's
+ * stat. A directory's worth of `fromFile` calls made at once (`Promise.all(paths.map(...))`)
+ * costs a thread-pool round trip per file through `fs.stat`, each waking a pool thread that takes
+ * the core from the main thread, and its completions arrive in bursts; a synchronous stat of a
+ * file whose metadata is cached costs microseconds, like the synchronous reads of small files.
+ * The queue gives the loop a turn every millisecond. As with those reads, a path on a file system
+ * that does not answer holds the loop until it does.
  */
 export function statFew(path: string, done: StatDone): void {
   waiting.push(path, done);
-  startWaiting();
+  if (!scheduled) {
+    scheduled = true;
+    setImmediate(statSlice);
+  }
 }
 
-function startWaiting(): void {
-  while (inFlight < STATS_IN_FLIGHT && next < waiting.length) {
-    const path = waiting[next] as string;
-    const done = waiting[next + 1] as StatDone;
-    waiting[next++] = undefined;
-    waiting[next++] = undefined;
-    inFlight++;
-    stat(path, (error, stats) => {
-      inFlight--;
-      try {
-        done(error, stats);
-      } finally {
-        startWaiting();
-      }
-    });
+function statSlice(): void {
+  const turns = new LoopTurns();
+  try {
+    while (next < waiting.length && !turns.due) {
+      const path = waiting[next] as string;
+      const done = waiting[next + 1] as StatDone;
+      waiting[next++] = undefined;
+      waiting[next++] = undefined;
+      const [error, stats] = statOf(path);
+      done(error, stats);
+    }
+  } finally {
+    // A callback that throws leaves the rest of the queue to the next turn, not stranded.
+    if (next < waiting.length) setImmediate(statSlice);
+    else {
+      waiting.length = 0;
+      next = 0;
+      scheduled = false;
+    }
   }
-  if (next === waiting.length) {
-    waiting.length = 0;
-    next = 0;
+}
+
+function statOf(path: string): [Error | null, Stats | undefined] {
+  try {
+    return [null, statSync(path)];
+  } catch (error) {
+    return [error as Error, undefined];
   }
 }

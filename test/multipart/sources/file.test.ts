@@ -219,6 +219,25 @@ describe('fromFile made for many files at once', () => {
     expect(openFilesUnder(dir)).toEqual([]);
   });
 
+  it('lets the event loop turn while 2,000 files are measured, each call settled once', async () => {
+    const many = join(dir, 'two-thousand');
+    mkdirSync(many);
+    const paths = Array.from({ length: 2000 }, (_, i) => writeFile(many, `${i}`, 'x'.repeat(i % 7)));
+    let settled = 0;
+    let turnsWhileMeasuring = 0;
+    const watch = (): void => {
+      if (settled === paths.length) return;
+      turnsWhileMeasuring++;
+      setImmediate(watch);
+    };
+    const calls = paths.map((path, i) => MultipartParam.fromFile(`f${i}`, path).finally(() => settled++));
+    setImmediate(watch);
+    const params = await Promise.all(calls);
+    expect(params.map((param) => param.size)).toEqual(paths.map((_, i) => i % 7));
+    expect(settled).toBe(paths.length);
+    expect(turnsWhileMeasuring).toBeGreaterThan(1);
+  });
+
   it('never throws: every bad argument is a rejected promise', () => {
     for (const call of [
       () => MultipartParam.fromFile('f', 42 as never),
