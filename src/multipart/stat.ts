@@ -69,16 +69,23 @@ export class StatQueue {
     while (this.#inFlight < STATS_IN_FLIGHT && this.#next < this.#waiting.length) {
       const [path, done] = this.#take();
       this.#inFlight++;
-      stat(path, (error, stats) => {
-        this.#inFlight--;
-        try {
-          done(error, stats);
-        } finally {
-          this.#startPooled();
-        }
-      });
+      try {
+        stat(path, (error, stats) => this.#answer(done, error, stats));
+      } catch (error) {
+        // A path fs refuses outright (a NUL byte in it): answered in a later turn like the rest.
+        setImmediate(() => this.#answer(done, error as Error, undefined));
+      }
     }
     if (this.#next === this.#waiting.length) this.#clear();
+  }
+
+  #answer(done: StatDone, error: Error | null, stats: Stats | undefined): void {
+    this.#inFlight--;
+    try {
+      done(error, stats);
+    } finally {
+      this.#startPooled();
+    }
   }
 
   #take(): [string, StatDone] {

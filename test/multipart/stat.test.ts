@@ -48,6 +48,26 @@ describe('StatQueue', () => {
     expect(await outcomes).toEqual(expected(300));
   });
 
+  for (const [label, slowMs] of [
+    ['synchronously', Number.POSITIVE_INFINITY],
+    ['through the pool', -1],
+  ] as const) {
+    it(`answers a path fs refuses outright (a NUL byte) with its error, ${label}, and goes on`, async () => {
+      const queue = new StatQueue(slowMs);
+      const dir = tempDir();
+      const paths = Array.from({ length: 40 }, (_, i) => (i % 3 === 1 ? `${dir}/a\0b${i}` : dir));
+      const codes = await Promise.all(
+        paths.map(
+          (path) =>
+            new Promise<string>((resolve) =>
+              queue.stat(path, (error) => resolve((error as NodeJS.ErrnoException | null)?.code ?? 'ok')),
+            ),
+        ),
+      );
+      expect(codes).toEqual(paths.map((_, i) => (i % 3 === 1 ? 'ERR_INVALID_ARG_VALUE' : 'ok')));
+    });
+  }
+
   it('takes paths added while the pool works, and after it has emptied', async () => {
     const queue = new StatQueue(-1);
     const first = statAll(queue, 40);

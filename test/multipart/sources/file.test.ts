@@ -238,6 +238,16 @@ describe('fromFile made for many files at once', () => {
     expect(turnsWhileMeasuring).toBeGreaterThan(1);
   });
 
+  it('rejects a path with a NUL byte among many with ERR_FILE_UNREADABLE, the others measured', async () => {
+    const path = writeFile(dir, 'beside-nul.txt', 'abc');
+    const calls = Array.from({ length: 40 }, (_, i) => MultipartParam.fromFile(`f${i}`, i % 2 ? path : `${path}\0x`));
+    const settled = await Promise.allSettled(calls);
+    settled.forEach((outcome, i) => {
+      if (i % 2) expect(outcome).toMatchObject({ status: 'fulfilled', value: { size: 3 } });
+      else expect(outcome).toMatchObject({ status: 'rejected', reason: { code: 'ERR_FILE_UNREADABLE' } });
+    });
+  });
+
   it('never throws: every bad argument is a rejected promise', () => {
     for (const call of [
       () => MultipartParam.fromFile('f', 42 as never),
