@@ -22,6 +22,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 // The built package by path, not by name, so that Bun and Deno (the FETCH workload) resolve it as Node does.
 import { multipartEncode, MultipartParam, upload } from '../dist/index.js';
+import { collectBeforeTheClock } from './full-gc.mjs';
 import { checkReport } from './verify.mjs';
 import { DATA_DIR, describeWorkload, expectedParts, workloadSizes } from './workloads.mjs';
 
@@ -441,9 +442,13 @@ const kinds = {
   upload: () => timed(() => pick(uploaders)()),
   'loop-encode': async () => {
     const checker = await startChecker();
+    collectBeforeTheClock();
     return timed(() => pick(pipedEncoders)(checker), { loop: true });
   },
-  'loop-upload': () => timed(() => pick(uploaders)(), { loop: true }),
+  'loop-upload': () => {
+    collectBeforeTheClock();
+    return timed(() => pick(uploaders)(), { loop: true });
+  },
   many: async () => {
     target.agent = new http.Agent({ keepAlive: true });
     if (subject === 'ours undici.request') target.dispatcher = new (await import('undici')).Agent();

@@ -1,7 +1,7 @@
 import { MultipartError } from '../common/errors.js';
 import { checkByteCount, checkByteRange, checkOptionKeys, encodeOptionError } from '../common/validate.js';
 import { Body, encodedBody, type EncodedBody, type EncodedForm } from './body.js';
-import { assertValidBoundary, genBoundary } from './boundary.js';
+import { assertValidBoundary, boundaryLoadsCrypto, genBoundary } from './boundary.js';
 import { OCTET_STREAM } from './mime.js';
 import {
   checkParameters,
@@ -32,11 +32,11 @@ export { encodeFileHeader, encodeString, getBodySize, getHeaders } from './poste
  * body is iterated.
  */
 export async function multipartEncode(params: ParamsInput, options: EncodeOptions = {}): Promise<EncodedForm> {
-  // Counted from here: the first boundary loads node:crypto, and the params are checked, before the plan's first slice.
+  // Counted from here: the params are checked before the plan's first slice.
   const turns = new LoopTurns();
   checkOptionKeys(options, ENCODE_OPTIONS, encodeOptionError);
   const chosen = options.boundary !== undefined;
-  const boundary = chosen ? options.boundary : genBoundary();
+  const boundary = chosen ? options.boundary : await freshBoundary(turns);
   assertValidBoundary(boundary);
   const subtype = checkSubtype(options.subtype);
   const contentType = multipartContentType(subtype, boundary, checkParameters(options.parameters));
@@ -57,6 +57,19 @@ export async function multipartEncode(params: ParamsInput, options: EncodeOption
   const withParts = reportsParts ? { ...settings, onPartProgress: reportToCb } : settings;
   const body = new Body(plan.pieces, withParts, { boundary, contentType }, plan.length);
   return Object.freeze({ ...encodedBody(body, plan.pieces, contentType, spooled), boundary });
+}
+
+/**
+ * A random boundary. The process's first loads node:crypto, a block of a few milliseconds: it runs
+ * in a turn of the event loop of its own, not on the end of the caller's (the last of 2,000
+ * `fromFile` completions, say) nor before the params are checked.
+ */
+async function freshBoundary(turns: LoopTurns): Promise<string> {
+  if (!boundaryLoadsCrypto()) return genBoundary();
+  await turns.turn();
+  const boundary = genBoundary();
+  await turns.turn();
+  return boundary;
 }
 
 /**

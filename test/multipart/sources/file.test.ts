@@ -219,6 +219,35 @@ describe('fromFile made for many files at once', () => {
     expect(openFilesUnder(dir)).toEqual([]);
   });
 
+  it('lets the event loop turn while 2,000 files are measured, each call settled once', async () => {
+    const many = join(dir, 'two-thousand');
+    mkdirSync(many);
+    const paths = Array.from({ length: 2000 }, (_, i) => writeFile(many, `${i}`, 'x'.repeat(i % 7)));
+    let settled = 0;
+    let turnsWhileMeasuring = 0;
+    const watch = (): void => {
+      if (settled === paths.length) return;
+      turnsWhileMeasuring++;
+      setImmediate(watch);
+    };
+    const calls = paths.map((path, i) => MultipartParam.fromFile(`f${i}`, path).finally(() => settled++));
+    setImmediate(watch);
+    const params = await Promise.all(calls);
+    expect(params.map((param) => param.size)).toEqual(paths.map((_, i) => i % 7));
+    expect(settled).toBe(paths.length);
+    expect(turnsWhileMeasuring).toBeGreaterThan(1);
+  });
+
+  it('rejects a path with a NUL byte among many with ERR_FILE_UNREADABLE, the others measured', async () => {
+    const path = writeFile(dir, 'beside-nul.txt', 'abc');
+    const calls = Array.from({ length: 40 }, (_, i) => MultipartParam.fromFile(`f${i}`, i % 2 ? path : `${path}\0x`));
+    const settled = await Promise.allSettled(calls);
+    settled.forEach((outcome, i) => {
+      if (i % 2) expect(outcome).toMatchObject({ status: 'fulfilled', value: { size: 3 } });
+      else expect(outcome).toMatchObject({ status: 'rejected', reason: { code: 'ERR_FILE_UNREADABLE' } });
+    });
+  });
+
   it('never throws: every bad argument is a rejected promise', () => {
     for (const call of [
       () => MultipartParam.fromFile('f', 42 as never),
