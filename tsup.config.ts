@@ -46,22 +46,40 @@ const useBuiltLibrary: EsbuildPlugin = {
   },
 };
 
+/** What both library builds share. */
+const LIBRARY: Options = {
+  format: ['esm', 'cjs'],
+  target: 'node20',
+  platform: 'node',
+  // No source maps: the published package ships no src/ for them to point at.
+  sourcemap: false,
+  // esbuild renames classes it must refer to inside their own bodies (`_MultipartParam`); keep `.name` as written.
+  keepNames: true,
+  // import.meta.url in the CommonJS build (src/common/lazy.ts loads node:crypto when first used through createRequire).
+  shims: true,
+  define: { MIME_TABLE: JSON.stringify(mimeTable()) },
+};
+
 export default defineConfig([
   {
-    // The library: ESM and CommonJS, with types for both.
-    entry: { index: 'src/index.ts', receiver: 'src/receiver/index.ts' },
-    format: ['esm', 'cjs'],
+    // The library: ESM and CommonJS, with types for both. Split: upload(), the decoder and
+    // uploadParts() import() their code on first use, each a chunk in dist/chunks/ (for CommonJS,
+    // tsup turns the chunks' imports into require()s), so that importing the package compiles only
+    // what every user needs (bench/README.md, the import's cost).
+    entry: { index: 'src/index.ts' },
+    ...LIBRARY,
     dts: true,
-    target: 'node20',
-    platform: 'node',
-    // No source maps: the published package ships no src/ for them to point at.
-    sourcemap: false,
-    // esbuild renames classes it must refer to inside their own bodies (`_MultipartParam`); keep `.name` as written.
-    keepNames: true,
-    // import.meta.url in the CommonJS build (src/common/lazy.ts loads node:crypto when first used through createRequire).
-    shims: true,
-    define: { MIME_TABLE: JSON.stringify(mimeTable()) },
     clean: true,
+    splitting: true,
+    esbuildOptions(options) {
+      options.chunkNames = 'chunks/[name]-[hash]';
+    },
+  },
+  {
+    // multipart-poster/receiver, whole in one file (it uses the decoder at once).
+    entry: { receiver: 'src/receiver/index.ts' },
+    ...LIBRARY,
+    dts: true,
     splitting: false,
   },
   {

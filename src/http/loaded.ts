@@ -1,0 +1,2 @@
+export { upload } from './upload.js';
+import '../index.js';

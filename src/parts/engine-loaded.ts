@@ -1,0 +1,2 @@
+export { uploadParts } from './engine.js';
+import '../index.js';
