@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
 import { defineConfig, type Options } from 'tsup';
 import { mimeTable } from './scripts/mime-table.mjs';
@@ -46,6 +47,31 @@ const useBuiltLibrary: EsbuildPlugin = {
   },
 };
 
+/**
+ * Takes node:fs through require() in the library's build: an ESM `import { ... } from 'node:fs'`
+ * makes node read every export of fs, and its ReadStream and WriteStream getters load all of
+ * node:stream (Node 20), on every import of the package. Static imports only; each name the
+ * library imports is read once, as the import would.
+ */
+const fsByRequire: EsbuildPlugin = {
+  name: 'fs-by-require',
+  setup(build) {
+    const names = Object.keys(createRequire(import.meta.url)('node:fs') as object).filter((name) =>
+      /^[A-Za-z_$][\w$]*$/.test(name),
+    );
+    const contents = [
+      "import { createRequire } from 'node:module';",
+      "const fs = createRequire(import.meta.url)('node:fs');",
+      // Pure, so that the build keeps only the names the library imports.
+      ...names.map((name) => `export const ${name} = /* @__PURE__ */ (() => fs.${name})();`),
+    ].join('\n');
+    build.onResolve({ filter: /^(node:)?fs$/ }, (args) =>
+      args.kind === 'import-statement' ? { path: 'node:fs', namespace: 'fs-by-require' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'fs-by-require' }, () => ({ contents, loader: 'js' }));
+  },
+};
+
 /** What both library builds share. */
 const LIBRARY: Options = {
   format: ['esm', 'cjs'],
@@ -58,6 +84,9 @@ const LIBRARY: Options = {
   // import.meta.url in the CommonJS build (src/common/lazy.ts loads node:crypto when first used through createRequire).
   shims: true,
   define: { MIME_TABLE: JSON.stringify(mimeTable()) },
+  esbuildPlugins: [fsByRequire],
+  // Keeps `node:` on builtins: tsup's plugin that removes it runs first and would mark node:fs external before fsByRequire sees it.
+  removeNodeProtocol: false,
 };
 
 export default defineConfig([
