@@ -1,10 +1,15 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
 import { defineConfig, type Options } from 'tsup';
 import { mimeTable } from './scripts/mime-table.mjs';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+
+// dist/ is emptied once, here, before any build: tsup builds the configs below at once, and a
+// config's own `clean` could remove files another one had already written (the chunks' names
+// change with their content, so old ones must go).
+rmSync('dist', { recursive: true, force: true });
 
 type EsbuildPlugin = NonNullable<Options['esbuildPlugins']>[number];
 
@@ -62,6 +67,7 @@ const fsByRequire: EsbuildPlugin = {
     const contents = [
       "import { createRequire } from 'node:module';",
       "const fs = createRequire(import.meta.url)('node:fs');",
+      'export default fs;',
       // Pure, so that the build keeps only the names the library imports.
       ...names.map((name) => `export const ${name} = /* @__PURE__ */ (() => fs.${name})();`),
     ].join('\n');
@@ -72,7 +78,7 @@ const fsByRequire: EsbuildPlugin = {
   },
 };
 
-/** What both library builds share. */
+/** What the library's builds share (the main entry, the receiver, the form-data drop-in). */
 const LIBRARY: Options = {
   format: ['esm', 'cjs'],
   target: 'node20',
@@ -98,7 +104,6 @@ export default defineConfig([
     entry: { index: 'src/index.ts' },
     ...LIBRARY,
     dts: true,
-    clean: true,
     splitting: true,
     esbuildOptions(options) {
       options.chunkNames = 'chunks/[name]-[hash]';
@@ -114,15 +119,9 @@ export default defineConfig([
   {
     // multipart-poster/form-data, the drop-in for the form-data package: `require()` gives the class itself.
     entry: { 'form-data': 'src/form-data/index.ts' },
-    format: ['esm', 'cjs'],
+    ...LIBRARY,
     dts: true,
     cjsInterop: true,
-    target: 'node20',
-    platform: 'node',
-    sourcemap: false,
-    keepNames: true,
-    shims: true,
-    define: { MIME_TABLE: JSON.stringify(mimeTable()) },
     // tsup writes `module.exports = exports.default` (cjsInterop) only for a build it splits; one entry makes no chunks.
     splitting: true,
   },
