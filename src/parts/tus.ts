@@ -122,8 +122,8 @@ export interface LaneLeft {
 }
 
 function lanesLeft(_ctx: PartsContext, state: TusState): LaneLeft[] {
-  return state.lanes
-    .map((lane, index) => ({ index, offset: lane.offset, end: lane.end }))
-    .filter((lane) => lane.offset < lane.end)
-    .map(({ index, offset }) => ({ index, offset }));
+  const left: LaneLeft[] = [];
+  for (const [index, lane] of state.lanes.entries())
+    if (lane.offset < lane.end) left.push({ index, offset: lane.offset });
+  return left;
 }
