@@ -1,9 +1,15 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
 import { defineConfig, type Options } from 'tsup';
 import { mimeTable } from './scripts/mime-table.mjs';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+
+// dist/ is emptied once, here, before any build: tsup builds the configs below at once, and a
+// config's own `clean` could remove files another one had already written (the chunks' names
+// change with their content, so old ones must go).
+rmSync('dist', { recursive: true, force: true });
 
 type EsbuildPlugin = NonNullable<Options['esbuildPlugins']>[number];
 
@@ -46,36 +52,76 @@ const useBuiltLibrary: EsbuildPlugin = {
   },
 };
 
+/**
+ * Takes node:fs through require() in the library's build: an ESM `import { ... } from 'node:fs'`
+ * makes node read every export of fs, and its ReadStream and WriteStream getters load all of
+ * node:stream (Node 20), on every import of the package. Static imports only; each name the
+ * library imports is read once, as the import would.
+ */
+const fsByRequire: EsbuildPlugin = {
+  name: 'fs-by-require',
+  setup(build) {
+    const names = Object.keys(createRequire(import.meta.url)('node:fs') as object).filter((name) =>
+      /^[A-Za-z_$][\w$]*$/.test(name),
+    );
+    const contents = [
+      "import { createRequire } from 'node:module';",
+      "const fs = createRequire(import.meta.url)('node:fs');",
+      'export default fs;',
+      // Pure, so that the build keeps only the names the library imports.
+      ...names.map((name) => `export const ${name} = /* @__PURE__ */ (() => fs.${name})();`),
+    ].join('\n');
+    build.onResolve({ filter: /^(node:)?fs$/ }, (args) =>
+      args.kind === 'import-statement' ? { path: 'node:fs', namespace: 'fs-by-require' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'fs-by-require' }, () => ({ contents, loader: 'js' }));
+  },
+};
+
+/** What the library's builds share (the main entry, the receiver, the form-data drop-in). */
+const LIBRARY: Options = {
+  format: ['esm', 'cjs'],
+  target: 'node20',
+  platform: 'node',
+  // No source maps: the published package ships no src/ for them to point at.
+  sourcemap: false,
+  // esbuild renames classes it must refer to inside their own bodies (`_MultipartParam`); keep `.name` as written.
+  keepNames: true,
+  // import.meta.url in the CommonJS build (src/common/lazy.ts loads node:crypto when first used through createRequire).
+  shims: true,
+  define: { MIME_TABLE: JSON.stringify(mimeTable()) },
+  esbuildPlugins: [fsByRequire],
+  // Keeps `node:` on builtins: tsup's plugin that removes it runs first and would mark node:fs external before fsByRequire sees it.
+  removeNodeProtocol: false,
+};
+
 export default defineConfig([
   {
-    // The library: ESM and CommonJS, with types for both.
-    entry: { index: 'src/index.ts', receiver: 'src/receiver/index.ts' },
-    format: ['esm', 'cjs'],
+    // The library: ESM and CommonJS, with types for both. Split: upload(), the decoder and
+    // uploadParts() import() their code on first use, each a chunk in dist/chunks/ (for CommonJS,
+    // tsup turns the chunks' imports into require()s), so that importing the package compiles only
+    // what every user needs (bench/README.md, the import's cost).
+    entry: { index: 'src/index.ts' },
+    ...LIBRARY,
     dts: true,
-    target: 'node20',
-    platform: 'node',
-    // No source maps: the published package ships no src/ for them to point at.
-    sourcemap: false,
-    // esbuild renames classes it must refer to inside their own bodies (`_MultipartParam`); keep `.name` as written.
-    keepNames: true,
-    // import.meta.url in the CommonJS build (src/common/lazy.ts loads node:crypto when first used through createRequire).
-    shims: true,
-    define: { MIME_TABLE: JSON.stringify(mimeTable()) },
-    clean: true,
+    splitting: true,
+    esbuildOptions(options) {
+      options.chunkNames = 'chunks/[name]-[hash]';
+    },
+  },
+  {
+    // multipart-poster/receiver, whole in one file (it uses the decoder at once).
+    entry: { receiver: 'src/receiver/index.ts' },
+    ...LIBRARY,
+    dts: true,
     splitting: false,
   },
   {
     // multipart-poster/form-data, the drop-in for the form-data package: `require()` gives the class itself.
     entry: { 'form-data': 'src/form-data/index.ts' },
-    format: ['esm', 'cjs'],
+    ...LIBRARY,
     dts: true,
     cjsInterop: true,
-    target: 'node20',
-    platform: 'node',
-    sourcemap: false,
-    keepNames: true,
-    shims: true,
-    define: { MIME_TABLE: JSON.stringify(mimeTable()) },
     // tsup writes `module.exports = exports.default` (cjsInterop) only for a build it splits; one entry makes no chunks.
     splitting: true,
   },

@@ -33,14 +33,9 @@ export type {
   ReadOptions,
   UploadBody,
 } from './multipart/encode.js';
-export {
-  upload,
-  type AgentForUrl,
-  type UploadOptions,
-  type TlsOptions,
-  type RetryOptions,
-  type UploadAttempt,
-} from './http/upload.js';
+// upload(), the decoder and uploadParts() load their code on first use (each a chunk of the build).
+export { upload } from './http/deferred-upload.js';
+export type { AgentForUrl, UploadOptions, TlsOptions, RetryOptions, UploadAttempt } from './http/upload.js';
 export { multipartDecode, decodeBatch, decodeByteRanges, DecodeError } from './decoder/index.js';
 export type {
   MultipartDecoder,
@@ -55,7 +50,7 @@ export type {
   ReadAllOptions,
   DecodeSource,
 } from './decoder/index.js';
-export { uploadParts } from './parts/engine.js';
+export { uploadParts } from './parts/deferred.js';
 export type { UploadPartsOptions } from './parts/options.js';
 export type { PartsSource } from './parts/source.js';
 export type { PartsProtocol } from './parts/protocol.js';

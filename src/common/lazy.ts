@@ -10,3 +10,28 @@ export function lazily<T>(id: string): () => T {
   let loaded: T | undefined;
   return () => (loaded ??= load(id) as T);
 }
+
+/** A part of the library in a file of its own (a chunk of the build), loaded when first asked for. */
+export interface OnFirstUse<T> {
+  (): Promise<T>;
+  /** The module once loaded (callers that must answer synchronously use it then), else undefined. */
+  readonly loaded: T | undefined;
+}
+
+/**
+ * Defers `load` (an `import()` of a part of the library) to the first call: the package's import
+ * then compiles only what every user needs. A failed load is not kept: the next call tries again.
+ */
+export function onFirstUse<T>(load: () => Promise<T>): OnFirstUse<T> {
+  let module: T | undefined;
+  let loading: Promise<T> | undefined;
+  const get = () =>
+    (loading ??= load().then(
+      (loadedModule) => (module = loadedModule),
+      (error: unknown) => {
+        loading = undefined;
+        throw error;
+      },
+    ));
+  return Object.defineProperty(get, 'loaded', { get: () => module }) as OnFirstUse<T>;
+}

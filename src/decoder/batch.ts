@@ -1,7 +1,7 @@
 import { DecodeError } from './errors.js';
-import { multipartDecode, type MultipartDecoder } from './decode.js';
-import { checkDecodeOptions, checkLimit, decodeOptionsOf, type DecodeOptions } from './options.js';
-import { DEFAULT_MAX_BUFFERED } from './body.js';
+import { decoderOver, multipartDecode, type MultipartDecoder } from './decode.js';
+import type { DecodeOptions } from './options.js';
+import { batchStart, type BatchStart } from './batch-start.js';
 import { parseHttpResponse } from './http-message.js';
 import { parseMediaType } from '../common/media-type.js';
 import type { DecodedPart } from './part.js';
@@ -23,21 +23,14 @@ export interface DecodeBatchOptions extends DecodeOptions {
   maxResponseBytes?: number;
 }
 
-/**
- * The answers of a batch request (Google's batch endpoints, OData `$batch`): a multipart/mixed
- * body of `application/http` parts, each turned into a Response, in order; an OData changeset
- * (a multipart/mixed part) gives its responses in turn. Each inner response is held whole (up to
- * maxResponseBytes) before it is yielded.
- */
+/** decodeBatch() with the parser loaded (the public one, in deferred.ts, loads it on its first call). */
 export function decodeBatch(source: DecodeSource, options?: DecodeBatchOptions): AsyncIterableIterator<BatchResponse> {
-  const checked = checkDecodeOptions(options, ['maxResponseBytes']);
-  const maxBytes = checkLimit(
-    (options as DecodeBatchOptions | undefined)?.maxResponseBytes,
-    'maxResponseBytes',
-    DEFAULT_MAX_BUFFERED,
-  );
-  const parts = multipartDecode(source, decodeOptionsOf(checked));
-  return batchResponses(parts, { ...checked.limits }, maxBytes);
+  return batchOf(batchStart(source, options));
+}
+
+/** The answers from a checked start: the public decodeBatch() reads them once this module is loaded. */
+export function batchOf({ parts, limits, maxBytes }: BatchStart): AsyncIterableIterator<BatchResponse> {
+  return batchResponses(decoderOver(parts), limits, maxBytes);
 }
 
 async function* batchResponses(

@@ -1,5 +1,6 @@
 import { describe } from '../common/validate.js';
 import { DecodeError } from './errors.js';
+import { DEFAULT_MAX_BUFFERED } from './options.js';
 import { SKIPPED } from './parser.js';
 
 /** How much bytes(), text() and json() hold in memory at most. */
@@ -7,8 +8,6 @@ export interface ReadAllOptions {
   /** Bytes held at most (default 16 MiB): a larger body is ERR_PART_TOO_LARGE. Infinity lifts the bound. */
   maxBytes?: number;
 }
-
-export const DEFAULT_MAX_BUFFERED = 16 * 1024 * 1024;
 
 /**
  * A body read once, as it streams: an async iterable of Buffers (views of the source's bytes,

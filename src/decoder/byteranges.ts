@@ -1,10 +1,10 @@
 import { BodyReader, type PartBody } from './body.js';
-import { multipartDecode } from './decode.js';
+import { decoderOver } from './decode.js';
 import { DecodeError } from './errors.js';
-import { checkDecodeOptions, decodeOptionsOf, type DecodeOptions } from './options.js';
-import { parseMediaType } from '../common/media-type.js';
+import type { DecodeOptions } from './options.js';
 import type { DecodedPart } from './part.js';
-import { chunkSource, ownContentType, type ChunkSource, type DecodeSource } from './source.js';
+import { byteRangesStart, parseRange, type ContentRange, type RangesStart } from './ranges-start.js';
+import type { ChunkSource, DecodeSource } from './source.js';
 import { messageOf } from '../common/messages.js';
 
 /** One range of a 206 answer. */
@@ -21,66 +21,16 @@ export interface ByteRange {
   body: PartBody;
 }
 
-/**
- * The ranges of a 206 Partial Content answer: each part of a multipart/byteranges body, or the
- * whole body of a single-range answer (its own Content-Range). Anything but a 206 is
- * ERR_UNEXPECTED_STATUS (a 200 means the server sent the whole resource instead).
- */
+/** decodeByteRanges() with the parser loaded (the public one, in deferred.ts, loads it on its first call). */
 export function decodeByteRanges(source: DecodeSource, options?: DecodeOptions): AsyncIterableIterator<ByteRange> {
-  const checked = checkDecodeOptions(options);
-  const status = statusOf(source);
-  if (status !== undefined && status !== 206)
-    throw new DecodeError('ERR_UNEXPECTED_STATUS', `the answer is ${status}, not 206 Partial Content`);
-  const contentType = checked.contentType ?? ownContentType(source);
-  const type = contentType === undefined ? '' : parseMediaType(contentType).essence;
-  if (checked.boundary !== undefined || type.startsWith('multipart/'))
-    return multipartRanges(multipartDecode(source, decodeOptionsOf(checked)));
-  const range = headersOf(source)?.get('content-range');
-  if (range === null || range === undefined)
-    throw new DecodeError(
-      'ERR_INVALID_CONTENT_TYPE',
-      'the answer is neither multipart/byteranges nor has a Content-Range',
-    );
-  return singleRange(
-    chunkSource(source),
-    parseRange(range, 'the answer'),
-    contentType,
-    headersOf(source) ?? new Headers(),
-  );
+  return rangesOf(byteRangesStart(source, options));
 }
 
-function statusOf(source: unknown): number | undefined {
-  const { status, statusCode } = source as { status?: unknown; statusCode?: unknown };
-  if (typeof status === 'number') return status;
-  return typeof statusCode === 'number' ? statusCode : undefined;
-}
-
-function headersOf(source: unknown): Headers | undefined {
-  const { headers } = source as { headers?: unknown };
-  if (typeof headers !== 'object' || headers === null) return undefined;
-  if (typeof (headers as Headers).get === 'function') return headers as Headers;
-  const result = new Headers();
-  for (const [name, value] of Object.entries(headers as Record<string, string | string[] | undefined>)) {
-    for (const one of Array.isArray(value) ? value : value === undefined ? [] : [value]) result.append(name, one);
-  }
-  return result;
-}
-
-function parseRange(
-  value: string | undefined,
-  where: string,
-): { start: number; end: number; size: number | undefined } {
-  const match = value === undefined ? null : /^bytes\s+(\d{1,15})-(\d{1,15})\/(\d{1,15}|\*)$/i.exec(value.trim());
-  const [start, end, size] = match
-    ? [Number(match[1]), Number(match[2]), match[3] === '*' ? undefined : Number(match[3])]
-    : [];
-  if (start === undefined || end === undefined || start > end || (size !== undefined && end >= size)) {
-    throw new DecodeError(
-      'ERR_MALFORMED_PART',
-      `${where} has no valid Content-Range: ${JSON.stringify(value ?? null)}`,
-    );
-  }
-  return { start, end, size };
+/** The ranges from a checked start: the public decodeByteRanges() reads them once this module is loaded. */
+export function rangesOf(start: RangesStart): AsyncIterableIterator<ByteRange> {
+  if (start.multipart !== undefined) return multipartRanges(decoderOver(start.multipart));
+  const { chunks, range, contentType, headers } = start.single;
+  return singleRange(chunks, range, contentType, headers);
 }
 
 const lengthCheck = (where: string, expected: number) => (total: number) => {
@@ -119,7 +69,7 @@ async function* multipartRanges(parts: AsyncIterableIterator<DecodedPart>): Asyn
 
 async function* singleRange(
   chunks: ChunkSource,
-  { start, end, size }: ReturnType<typeof parseRange>,
+  { start, end, size }: ContentRange,
   contentType: string | undefined,
   headers: Headers,
 ): AsyncGenerator<ByteRange, void, undefined> {

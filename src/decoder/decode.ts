@@ -1,10 +1,9 @@
-import { DecodeError } from './errors.js';
-import { checkDecodeOptions, type DecodeOptions, type Limits } from './options.js';
-import { parseMediaType } from '../common/media-type.js';
+import type { DecodeOptions, Limits } from './options.js';
+import { boundaryFor, decodeStart, type DecodeStart } from './start.js';
 import { MultipartParser, type BodyRead, type PartHead } from './parser.js';
 import type { PieceSource } from './body.js';
 import { Part, type DecodedPart } from './part.js';
-import { chunkSource, ownContentType, type ChunkSource, type DecodeSource } from './source.js';
+import type { ChunkSource, DecodeSource } from './source.js';
 
 /** Parts as they arrive; leaving a loop early (return()) stops reading and lets the source go. */
 export interface MultipartDecoder extends AsyncIterableIterator<DecodedPart> {
@@ -16,58 +15,20 @@ export interface MultipartDecoder extends AsyncIterableIterator<DecodedPart> {
   return(): Promise<IteratorResult<DecodedPart, undefined>>;
 }
 
-/** Longest boundary accepted (RFC 2046 allows 70; some producers write longer ones). */
-export const MAX_BOUNDARY_LENGTH = 1000;
-
-/**
- * Splits a multipart body into its parts as it streams. The boundary comes from
- * `options.boundary`, else `options.contentType`, else the source's own Content-Type. Options
- * and the source are checked here (a DecodeError is thrown at once); the body's errors come from
- * next() and from the parts' bodies.
- */
+/** multipartDecode() with the parser loaded (the public one, in deferred.ts, loads it on its first call). */
 export function multipartDecode(source: DecodeSource, options?: DecodeOptions): MultipartDecoder {
-  const checked = checkDecodeOptions(options);
-  const { boundary, mediaType } = boundaryFor(checked.contentType ?? ownContentType(source), checked.boundary);
-  return new Decoder(chunkSource(source), boundary, mediaType, checked.limits);
+  return decoderOver(decodeStart(source, options));
+}
+
+/** The decoder over a checked start: the public multipartDecode() makes one once this module is loaded. */
+export function decoderOver({ chunks, boundary, mediaType, limits }: DecodeStart): MultipartDecoder {
+  return new Decoder(chunks, boundary, mediaType, limits);
 }
 
 /** The decoder over chunks pulled by the library itself (the receiver's counted request), limits already checked. */
 export function decodeChunks(chunks: ChunkSource, contentType: string, limits: Limits): MultipartDecoder {
   const { boundary, mediaType } = boundaryFor(contentType, undefined);
   return new Decoder(chunks, boundary, mediaType, limits);
-}
-
-/** The boundary to split on and the media type it came with; ERR_INVALID_CONTENT_TYPE or ERR_INVALID_BOUNDARY when there is none to use. */
-export function boundaryFor(
-  contentType: string | undefined,
-  boundary: string | undefined,
-): { boundary: string; mediaType: string | undefined } {
-  const parsed = contentType === undefined ? undefined : parseMediaType(contentType);
-  if (boundary === undefined) {
-    if (parsed === undefined)
-      throw new DecodeError(
-        'ERR_INVALID_CONTENT_TYPE',
-        'no Content-Type to take the boundary from: give options.contentType or options.boundary',
-      );
-    if (!parsed.essence.startsWith('multipart/'))
-      throw new DecodeError(
-        'ERR_INVALID_CONTENT_TYPE',
-        `the Content-Type ${JSON.stringify(contentType)} is not multipart/*`,
-      );
-    boundary = parsed.parameters.get('boundary');
-    if (boundary === undefined)
-      throw new DecodeError(
-        'ERR_INVALID_CONTENT_TYPE',
-        `the Content-Type ${JSON.stringify(contentType)} has no boundary`,
-      );
-  }
-  if (boundary.length === 0 || boundary.length > MAX_BOUNDARY_LENGTH || !/^[\x20-\x7e]+$/.test(boundary)) {
-    throw new DecodeError(
-      'ERR_INVALID_BOUNDARY',
-      `the boundary must be 1 to ${MAX_BOUNDARY_LENGTH} printable ASCII characters, not ${JSON.stringify(boundary.slice(0, 80))}`,
-    );
-  }
-  return { boundary, mediaType: parsed?.essence.startsWith('multipart/') ? parsed.essence : undefined };
 }
 
 class Decoder implements MultipartDecoder, PieceSource {

@@ -1,6 +1,7 @@
-export { multipartDecode, type MultipartDecoder } from './decode.js';
-export { decodeBatch, type BatchResponse, type DecodeBatchOptions } from './batch.js';
-export { decodeByteRanges, type ByteRange } from './byteranges.js';
+export { multipartDecode, decodeBatch, decodeByteRanges } from './deferred.js';
+export type { MultipartDecoder } from './decode.js';
+export type { BatchResponse, DecodeBatchOptions } from './batch.js';
+export type { ByteRange } from './byteranges.js';
 export { DecodeError, type DecodeErrorCode } from './errors.js';
 export type { DecodeOptions, DecodeLimits } from './options.js';
 export type { DecodedPart } from './part.js';

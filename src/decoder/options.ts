@@ -32,6 +32,9 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxBodyBytes: Infinity,
 });
 
+/** What a part's bytes(), text() and json(), and decodeBatch() for each response, hold at most by default. */
+export const DEFAULT_MAX_BUFFERED = 16 * 1024 * 1024;
+
 const FINITE_ONLY = new Set<string>(['maxHeaderBytes', 'maxHeaderPairs']);
 export const LIMIT_KEYS = Object.keys(DEFAULT_LIMITS) as (keyof Limits)[];
 const OPTION_KEYS: readonly string[] = [...LIMIT_KEYS, 'contentType', 'boundary'];

@@ -2,12 +2,12 @@ import { mkdirSync } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { MultipartError } from '../common/errors.js';
 import { messageOf } from '../common/messages.js';
 import { checkByteCount, checkOptionKeys, checkString, type OptionRegistry } from '../common/validate.js';
 import { crypto } from './boundary.js';
 import { FileSource, StreamSource, type ByteSource } from './sources.js';
+import { isNodeReadable } from './sources/stream.js';
 import { removeSpooled, trackSpoolFile } from './spool-files.js';
 import { isSource, withData, type Part } from './wire.js';
 
@@ -135,7 +135,7 @@ function abortableNext(reads: AsyncIterator<Uint8Array>, signal: AbortSignal | u
  */
 function release(source: ByteSource, reads: AsyncIterator<Uint8Array>): void {
   void reads.return?.(undefined)?.catch(() => {});
-  if (source instanceof StreamSource && source.stream instanceof Readable) source.stream.destroy();
+  if (source instanceof StreamSource && isNodeReadable(source.stream)) source.stream.destroy();
 }
 
 /** Chunks gathered before one write to the file: one write (and one thread-pool trip) per block, not per chunk. */

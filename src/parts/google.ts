@@ -1,9 +1,7 @@
 import { checkOptionKeys, checkString, describe } from '../common/validate.js';
-import { parseRetryAfter } from '../http/retry.js';
-import { partsOptionError as fail, PartsError } from './errors.js';
-import { callerValue, checkUrl, GONE, isSuccess, refused, unexpected } from './answers.js';
-import { runOffsetLane, type OffsetLane, type Outcome } from './offset-lane.js';
-import { makeProtocol, type ControlResponse, type PartsContext, type PartsProtocol } from './protocol.js';
+import { deferredSteps, protocolSteps } from './deferred.js';
+import { partsOptionError as fail } from './errors.js';
+import { makeProtocol, type PartsContext, type PartsProtocol } from './protocol.js';
 import { checkHeaders, checkUrlOption, describeUrl } from './protocol-options.js';
 
 type MaybePromise<T> = T | Promise<T>;
@@ -34,7 +32,7 @@ export interface GoogleResumableResult {
   resumedBytes: number;
 }
 
-interface GoogleState {
+export interface GoogleState {
   url: string;
   offset: number;
   /** The final answer, once the server has the whole file. */
@@ -59,7 +57,11 @@ export function googleResumable(options: GoogleResumableOptions): PartsProtocol<
   const metadata = given.metadata === undefined ? undefined : JSON.stringify(given.metadata);
   checkString(given.contentType, 'googleResumable contentType', fail);
   checkString(given.key, 'googleResumable key', fail);
-  const settings = { ...given, metadata, headers: checkHeaders(given.headers, 'googleResumable headers') };
+  const settings: GoogleSettings = {
+    ...given,
+    metadata,
+    headers: checkHeaders(given.headers, 'googleResumable headers'),
+  };
   const place = given.sessionUrl ?? (typeof given.start === 'function' ? undefined : given.start);
   const target = given.key ?? (place === undefined ? undefined : `${describeUrl(place)} ${metadata ?? ''}`);
   return makeProtocol<GoogleResumableResult, GoogleState>({
@@ -67,14 +69,7 @@ export function googleResumable(options: GoogleResumableOptions): PartsProtocol<
     target,
     partSize: choosePartSize,
     lanes: () => 1,
-    begin: (ctx) => begin(ctx, settings),
-    resume: (ctx, state) => resume(ctx, settings, state),
-    work: (ctx, state) =>
-      state.final !== undefined || state.offset >= ctx.size
-        ? []
-        : [() => runOffsetLane(ctx, lane(ctx, settings, state), state.offset)],
-    finish: (ctx, state) => finish(ctx, settings, state),
-    abandon: (ctx, state) => abandon(ctx, settings, state),
+    ...deferredSteps(async () => (await protocolSteps()).google, settings, pieceLeft),
     stored: (state) => (state.offset > 0 ? [{ start: 0, end: state.offset }] : []),
     sessionId: (state) => state.url,
     isState: (value): value is GoogleState =>
@@ -82,7 +77,7 @@ export function googleResumable(options: GoogleResumableOptions): PartsProtocol<
   });
 }
 
-type Settings = Omit<GoogleResumableOptions, 'metadata'> & {
+export type GoogleSettings = Omit<GoogleResumableOptions, 'metadata'> & {
   metadata: string | undefined;
   headers: Record<string, string>;
 };
@@ -94,119 +89,7 @@ function choosePartSize(_size: number, requested: number | undefined): number {
   return requested;
 }
 
-async function begin(ctx: PartsContext, settings: Settings): Promise<GoogleState> {
-  const fresh = (url: string): GoogleState => ({ url, offset: 0, final: undefined });
-  if (settings.sessionUrl !== undefined) {
-    const state = fresh(new URL(settings.sessionUrl).href);
-    if (!(await resume(ctx, settings, state)))
-      throw new PartsError('ERR_SESSION_EXPIRED', `the session ${state.url} is gone`);
-    return state;
-  }
-  const { start } = settings;
-  if (typeof start === 'function') return fresh(checkUrl(await callerValue('googleResumable start', start), 'start'));
-  const headers: Record<string, string> = { ...settings.headers, 'x-upload-content-length': String(ctx.size) };
-  if (settings.contentType !== undefined) headers['x-upload-content-type'] = settings.contentType;
-  if (settings.metadata !== undefined) headers['content-type'] = 'application/json; charset=UTF-8';
-  const what = 'starting the resumable session';
-  const response = await ctx.request({ step: 'start', url: start!, method: 'POST', headers, body: settings.metadata });
-  if (!isSuccess(response.status)) throw refused('start', what, response);
-  const location = response.headers.get('location');
-  if (location === null) throw unexpected(what, response, 'the answer has no Location (the session URI)');
-  return fresh(checkUrl(new URL(location, start!).href, 'the session URI'));
-}
-
-/** The status query (`Content-Range: bytes *\/N`): where the server is; false when the session is gone. */
-async function resume(ctx: PartsContext, settings: Settings, state: GoogleState): Promise<boolean> {
-  const response = await statusQuery(ctx, settings, state, 'resume');
-  if (GONE.has(response.status)) return false;
-  const outcome = outcomeOf(ctx, settings, state, response, 'resume', 'asking the session for its status', ctx.size);
-  if (!('offset' in outcome)) throw outcome.retry;
-  state.offset = outcome.offset;
-  ctx.confirm(0, state.offset);
-  return true;
-}
-
-function statusQuery(ctx: PartsContext, settings: Settings, state: GoogleState, step: 'resume' | 'piece' | 'complete') {
-  const headers = { ...settings.headers, 'content-range': `bytes */${ctx.size}` };
-  return ctx.request({ step, url: state.url, method: 'PUT', headers, retry: step !== 'piece' });
-}
-
-function lane(ctx: PartsContext, settings: Settings, state: GoogleState): OffsetLane {
-  return {
-    lane: 0,
-    start: 0,
-    end: ctx.size,
-    url: state.url,
-    async send(from, to) {
-      const headers = { ...settings.headers, 'content-range': `bytes ${from}-${to - 1}/${ctx.size}` };
-      const response = await ctx.send({
-        lane: 0,
-        url: state.url,
-        method: 'PUT',
-        headers,
-        start: from,
-        end: to,
-        retry: false,
-        expectContinue: false,
-      });
-      return outcomeOf(ctx, settings, state, response, 'piece', `sending bytes ${from} to ${to}`, to);
-    },
-    async query() {
-      const response = await statusQuery(ctx, settings, state, 'piece');
-      return outcomeOf(ctx, settings, state, response, 'piece', 'asking the session for its status', ctx.size);
-    },
-  };
-}
-
-/** 308 and its Range, or the final 200/201, or a failure: gone (404, 410), worth a retry (the policy's statuses) or final. */
-function outcomeOf(
-  ctx: PartsContext,
-  _settings: Settings,
-  state: GoogleState,
-  response: ControlResponse,
-  step: 'resume' | 'piece',
-  what: string,
-  sent: number,
-): Outcome {
-  const { status } = response;
-  if (status === 308) {
-    const range = response.headers.get('range');
-    const match = range === null ? undefined : /^bytes=0-(\d+)$/.exec(range.trim());
-    if (range !== null && match === null)
-      throw unexpected(what, response, `Range ${JSON.stringify(range)} is not bytes=0-N`);
-    state.offset = match ? Number(match[1]) + 1 : 0;
-    return { offset: state.offset };
-  }
-  if (status === 200 || status === 201) {
-    if (sent !== ctx.size)
-      throw unexpected(what, response, `the upload was declared complete after ${sent} of ${ctx.size} bytes`);
-    state.offset = ctx.size;
-    state.final = { status, body: response.text };
-    return { offset: ctx.size };
-  }
-  if (GONE.has(status)) throw refused(step, what, response, 'ERR_SESSION_EXPIRED');
-  if (ctx.policy.statusCodes.has(status)) {
-    const retryAfter = parseRetryAfter(response.headers.get('retry-after') ?? undefined);
-    return { retry: refused(step, what, response), status, ...(retryAfter === undefined ? {} : { retryAfter }) };
-  }
-  throw refused(step, what, response);
-}
-
-async function finish(ctx: PartsContext, settings: Settings, state: GoogleState): Promise<GoogleResumableResult> {
-  if (state.final === undefined) {
-    // An empty file, or one whose last piece's answer was lost: the status query finishes or reports it.
-    const response = await statusQuery(ctx, settings, state, 'complete');
-    if (GONE.has(response.status)) throw refused('complete', 'finishing the session', response, 'ERR_SESSION_EXPIRED');
-    if (response.status !== 200 && response.status !== 201)
-      throw unexpected('finishing the session', response, 'the server does not report the upload complete');
-    state.final = { status: response.status, body: response.text };
-  }
-  return { url: state.url, ...state.final, size: ctx.size, resumedBytes: ctx.resumedBytes };
-}
-
-/** Cancels the session: DELETE (Cloud Storage answers 499 when it is done). */
-async function abandon(ctx: PartsContext, settings: Settings, state: GoogleState): Promise<void> {
-  const response = await ctx.request({ step: 'abandon', url: state.url, method: 'DELETE', headers: settings.headers });
-  if (!isSuccess(response.status) && response.status !== 499 && !GONE.has(response.status))
-    throw refused('abandon', 'cancelling the session', response);
+/** The one lane (0) when bytes are left to send: it goes on from the offset the state holds when it runs. */
+function pieceLeft(ctx: PartsContext, state: GoogleState): number[] {
+  return state.final !== undefined || state.offset >= ctx.size ? [] : [0];
 }

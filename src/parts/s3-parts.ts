@@ -2,7 +2,7 @@ import { PartsError } from './errors.js';
 import { callerValue, checkUrl, GONE, isSuccess, refused, unexpected } from './answers.js';
 import type { PartsContext, Step } from './protocol.js';
 import { parseListParts, s3ErrorOf, type ListedPart } from './s3-xml.js';
-import type { S3Settings } from './s3.js';
+import { partCount, type S3Settings } from './s3.js';
 
 export interface StoredPart {
   start: number;
@@ -87,10 +87,6 @@ export async function listParts(
     marker = next;
   }
   throw new PartsError('ERR_UNEXPECTED_RESPONSE', `listing the parts: more than ${MAX_LIST_PAGES} pages`);
-}
-
-export function partCount(ctx: PartsContext): number {
-  return Math.max(1, Math.ceil(ctx.size / ctx.partSize));
 }
 
 /** S3's error code and message, for an error message. */

@@ -1,10 +1,10 @@
 import { checkFunction, checkOptionKeys, checkString, describe } from '../common/validate.js';
-import { partsOptionError as fail, PartsError } from './errors.js';
-import { callerValue, checkUrl, GONE, isSuccess, refused } from './answers.js';
+import { deferredSteps, protocolSteps } from './deferred.js';
+import { partsOptionError as fail } from './errors.js';
 import { makeProtocol, type PartsContext, type PartsProtocol } from './protocol.js';
 import { checkHeaders, checkUrlOption, describeUrl } from './protocol-options.js';
-import { completeXml, parseComplete, parseInitiate, type CompletedPart } from './s3-xml.js';
-import { listParts, partCount, s3Detail, sendPart, type S3State } from './s3-parts.js';
+import type { S3State } from './s3-parts.js';
+import type { CompletedPart } from './s3-xml.js';
 
 type MaybePromise<T> = T | Promise<T>;
 type UrlOf<A extends unknown[]> = (...args: A) => MaybePromise<string | URL>;
@@ -95,11 +95,7 @@ export function s3Parts(options: S3PartsOptions): PartsProtocol<S3PartsResult> {
     target,
     partSize: choosePartSize,
     lanes: (concurrency) => concurrency,
-    begin: (ctx) => begin(ctx, settings),
-    resume: (ctx, state) => resume(ctx, settings, state),
-    work: (ctx, state) => missing(ctx, state).map((n) => () => sendPart(ctx, settings, state, n)),
-    finish: (ctx, state) => finish(ctx, settings, state),
-    abandon: (ctx, state) => abandon(ctx, settings, state),
+    ...deferredSteps(async () => (await protocolSteps()).s3, settings, missing),
     stored: (state) =>
       Object.entries(state.parts)
         .map(([n, part]) => ({
@@ -141,126 +137,7 @@ function missing(ctx: PartsContext, state: S3State): number[] {
   return numbers;
 }
 
-async function begin(ctx: PartsContext, settings: S3Settings): Promise<S3State> {
-  if (settings.uploadId !== undefined) return { uploadId: settings.uploadId, parts: {} };
-  const { start } = settings;
-  if (typeof start === 'function') {
-    const uploadId = await callerValue('s3Parts start', start);
-    if (typeof uploadId !== 'string' || uploadId === '')
-      throw new PartsError('ERR_INVALID_VALUE', `s3Parts start must give the UploadId, not ${describe(uploadId)}`);
-    return { uploadId, parts: {} };
-  }
-  const algorithm: Record<string, string> =
-    settings.checksum === 'md5' || settings.checksum === undefined
-      ? {}
-      : { 'x-amz-checksum-algorithm': settings.checksum.toUpperCase() };
-  const response = await ctx.request({
-    step: 'start',
-    url: start!,
-    method: 'POST',
-    headers: { ...settings.headers, ...algorithm },
-  });
-  if (!isSuccess(response.status))
-    throw refused('start', 'starting the multipart upload', response, undefined, s3Detail(response.text));
-  return { uploadId: parseInitiate(response.text), parts: {} };
-}
-
-/** Keeps the parts the server lists with the ETag this session recorded (anything else is sent again); false when the upload is gone. */
-async function resume(ctx: PartsContext, settings: S3Settings, state: S3State): Promise<boolean> {
-  if (settings.listUrl !== undefined) {
-    const listed = await listParts(ctx, settings, state.uploadId, 'resume');
-    if (listed === undefined) return false;
-    for (const [n, part] of Object.entries(state.parts)) {
-      const there = listed.get(Number(n));
-      if (there === undefined || there.etag !== part.etag || there.size !== part.size) delete state.parts[Number(n)];
-    }
-  }
-  for (const [n, part] of Object.entries(state.parts)) ctx.confirm(Number(n), part.size);
-  return true;
-}
-
-async function finish(ctx: PartsContext, settings: S3Settings, state: S3State): Promise<S3PartsResult> {
-  const parts = completedParts(ctx, state);
-  const result = {
-    uploadId: state.uploadId,
-    parts,
-    completed: false,
-    location: undefined as string | undefined,
-    etag: undefined as string | undefined,
-    size: ctx.size,
-    resumedBytes: ctx.resumedBytes,
-  };
-  if (settings.completeUrl === undefined) return result;
-  let response = await complete(ctx, settings, state);
-  if (response.status === 400 && /InvalidPart/.test(response.text) && settings.listUrl !== undefined) {
-    // The server lost a part it had stored: send again what it no longer lists, then complete once more.
-    if (await recoverLostParts(ctx, settings, state)) response = await complete(ctx, settings, state);
-  }
-  if (GONE.has(response.status))
-    throw refused(
-      'complete',
-      'completing the multipart upload',
-      response,
-      'ERR_SESSION_EXPIRED',
-      s3Detail(response.text),
-    );
-  if (!isSuccess(response.status))
-    throw refused('complete', 'completing the multipart upload', response, undefined, s3Detail(response.text));
-  const { location, etag } = parseComplete(response.text);
-  return { ...result, parts: completedParts(ctx, state), completed: true, location, etag };
-}
-
-async function complete(ctx: PartsContext, settings: S3Settings, state: S3State) {
-  const url = checkUrl(
-    await callerValue('s3Parts completeUrl', () => settings.completeUrl!(state.uploadId)),
-    'completeUrl',
-  );
-  return ctx.request({
-    step: 'complete',
-    url,
-    method: 'POST',
-    headers: { ...settings.headers, 'content-type': 'application/xml' },
-    body: completeXml(completedParts(ctx, state)),
-    repeatable: true,
-  });
-}
-
-async function recoverLostParts(ctx: PartsContext, settings: S3Settings, state: S3State): Promise<boolean> {
-  const listed = await listParts(ctx, settings, state.uploadId, 'complete');
-  if (listed === undefined) return false;
-  const lost = Object.keys(state.parts)
-    .map(Number)
-    .filter((n) => listed.get(n)?.etag !== state.parts[n]!.etag);
-  if (lost.length === 0) return false;
-  for (const n of lost) delete state.parts[n];
-  for (const n of lost) await sendPart(ctx, settings, state, n);
-  return true;
-}
-
-function completedParts(ctx: PartsContext, state: S3State): CompletedPart[] {
-  const parts: CompletedPart[] = [];
-  for (let n = 1; n <= partCount(ctx); n++) {
-    const part = state.parts[n];
-    if (part === undefined) throw new PartsError('ERR_PIECE_FAILED', `part ${n} was never stored`);
-    const field = checksumField(part.algorithm);
-    const checksum = part.checksum === undefined || field === undefined ? {} : { [field]: part.checksum };
-    parts.push({ PartNumber: n, ETag: part.etag, ...checksum });
-  }
-  return parts;
-}
-
-function checksumField(algorithm: string | undefined): 'ChecksumCRC32' | 'ChecksumSHA256' | undefined {
-  return algorithm === 'crc32' ? 'ChecksumCRC32' : algorithm === 'sha256' ? 'ChecksumSHA256' : undefined;
-}
-
-async function abandon(ctx: PartsContext, settings: S3Settings, state: S3State): Promise<void> {
-  if (settings.abortUrl === undefined)
-    throw new PartsError(
-      'ERR_INVALID_OPTION',
-      's3Parts has no abortUrl: the stored parts stay until the upload is aborted',
-    );
-  const url = checkUrl(await callerValue('s3Parts abortUrl', () => settings.abortUrl!(state.uploadId)), 'abortUrl');
-  const response = await ctx.request({ step: 'abandon', url, method: 'DELETE', headers: settings.headers });
-  if (!isSuccess(response.status) && !GONE.has(response.status))
-    throw refused('abandon', 'aborting the multipart upload', response, undefined, s3Detail(response.text));
+/** How many parts a source of ctx.size bytes makes (one for an empty source). */
+export function partCount(ctx: PartsContext): number {
+  return Math.max(1, Math.ceil(ctx.size / ctx.partSize));
 }

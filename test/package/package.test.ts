@@ -5,7 +5,7 @@
 // tarball and one install serve every case. runtimes.interop.test.ts runs the same
 // package on Bun and Deno.
 import { execFile } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -27,7 +27,12 @@ beforeAll(async () => {
 describe('the packed tarball', () => {
   it('is built by prepack and holds dist/ without source maps', async () => {
     const listing = listTarball(tarball).sort();
-    expect(listing).toEqual(
+    // The chunks the package's import and its first uses load (test/package/lazy-chunks.test.ts), twins for ESM and CommonJS.
+    const chunks = listing.filter((file) => file.startsWith('package/dist/chunks/'));
+    for (const chunk of chunks) expect(chunk).toMatch(/^package\/dist\/chunks\/[\w-]+\.c?js$/);
+    expect(chunks.filter((file) => file.endsWith('.cjs')).length).toBeGreaterThanOrEqual(5);
+    expect(chunks.filter((file) => file.endsWith('.js')).length).toBe(chunks.length / 2);
+    expect(listing.filter((file) => !chunks.includes(file))).toEqual(
       [
         'LICENSE',
         'README.md',
@@ -52,8 +57,10 @@ describe('the packed tarball', () => {
         .map((f) => `package/${f}`)
         .sort(),
     );
-    for (const file of readdirSync(join(installed, 'dist'))) {
-      expect(readFileSync(join(installed, 'dist', file), 'utf8'), file).not.toMatch(/sourceMappingURL/);
+    for (const file of listing.filter((name) => name.startsWith('package/dist/'))) {
+      expect(readFileSync(join(installed, file.slice('package/'.length)), 'utf8'), file).not.toMatch(
+        /sourceMappingURL/,
+      );
     }
   });
 

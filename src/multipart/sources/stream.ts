@@ -1,10 +1,16 @@
 import { statSync } from 'node:fs';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { MultipartError } from '../../common/errors.js';
+import { lazily } from '../../common/lazy.js';
 import { messageOf } from '../../common/messages.js';
 import { describeChunk, type ByteSource, type ReadSettings } from './source.js';
 
 export type StreamLike = Readable | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array | string>;
+
+const stream = lazily<typeof import('node:stream')>('node:stream');
+
+/** A Node Readable. node:stream loads on the first check, not on the package's import: a caller holding a Readable has loaded it already. */
+export const isNodeReadable = (value: unknown): value is Readable => value instanceof stream().Readable;
 
 /** Every caller stream that was read: the same generator given to two parts must not send the second empty. */
 const STREAMS_READ = new WeakSet<object>();
@@ -26,7 +32,7 @@ export class StreamSource implements ByteSource {
     return (
       this.#consumed ||
       STREAMS_READ.has(this.stream) ||
-      (this.stream instanceof Readable && (this.stream.readableEnded || this.stream.destroyed))
+      (isNodeReadable(this.stream) && (this.stream.readableEnded || this.stream.destroyed))
     );
   }
 
@@ -121,7 +127,7 @@ export function consumedError(paramName: string | undefined): MultipartError {
 
 export function isStreamLike(value: unknown): value is StreamLike {
   return (
-    value instanceof Readable ||
+    isNodeReadable(value) ||
     (typeof value === 'object' && value !== null && Symbol.asyncIterator in value) ||
     (typeof ReadableStream !== 'undefined' && value instanceof ReadableStream)
   );
@@ -133,7 +139,7 @@ export function isStreamLike(value: unknown): value is StreamLike {
  */
 export function knownStreamSize(stream: StreamLike): number | undefined {
   const file = stream as Partial<{ path: unknown; start: unknown; end: unknown; bytesRead: unknown }>;
-  if (!(stream instanceof Readable) || typeof file.path !== 'string' || file.bytesRead !== 0) return undefined;
+  if (!isNodeReadable(stream) || typeof file.path !== 'string' || file.bytesRead !== 0) return undefined;
   let stats;
   try {
     stats = statSync(file.path);

@@ -1,0 +1,138 @@
+import { parseRetryAfter } from '../http/retry.js';
+import type { ProtocolSteps } from './deferred.js';
+import { PartsError } from './errors.js';
+import { callerValue, checkUrl, GONE, isSuccess, refused, unexpected } from './answers.js';
+import { runOffsetLane, type OffsetLane, type Outcome } from './offset-lane.js';
+import type { ControlResponse, PartsContext } from './protocol.js';
+import type { GoogleResumableResult, GoogleSettings, GoogleState } from './google.js';
+
+/** Google's requests: what googleResumable() loads on an upload's first step. */
+export const googleSteps: ProtocolSteps<GoogleSettings, GoogleState, GoogleResumableResult, number> = {
+  begin,
+  resume,
+  run: (ctx, settings, state) => runOffsetLane(ctx, lane(ctx, settings, state), state.offset),
+  finish,
+  abandon,
+};
+
+async function begin(ctx: PartsContext, settings: GoogleSettings): Promise<GoogleState> {
+  const fresh = (url: string): GoogleState => ({ url, offset: 0, final: undefined });
+  if (settings.sessionUrl !== undefined) {
+    const state = fresh(new URL(settings.sessionUrl).href);
+    if (!(await resume(ctx, settings, state)))
+      throw new PartsError('ERR_SESSION_EXPIRED', `the session ${state.url} is gone`);
+    return state;
+  }
+  const { start } = settings;
+  if (typeof start === 'function') return fresh(checkUrl(await callerValue('googleResumable start', start), 'start'));
+  const headers: Record<string, string> = { ...settings.headers, 'x-upload-content-length': String(ctx.size) };
+  if (settings.contentType !== undefined) headers['x-upload-content-type'] = settings.contentType;
+  if (settings.metadata !== undefined) headers['content-type'] = 'application/json; charset=UTF-8';
+  const what = 'starting the resumable session';
+  const response = await ctx.request({ step: 'start', url: start!, method: 'POST', headers, body: settings.metadata });
+  if (!isSuccess(response.status)) throw refused('start', what, response);
+  const location = response.headers.get('location');
+  if (location === null) throw unexpected(what, response, 'the answer has no Location (the session URI)');
+  return fresh(checkUrl(new URL(location, start!).href, 'the session URI'));
+}
+
+/** The status query (`Content-Range: bytes *\/N`): where the server is; false when the session is gone. */
+async function resume(ctx: PartsContext, settings: GoogleSettings, state: GoogleState): Promise<boolean> {
+  const response = await statusQuery(ctx, settings, state, 'resume');
+  if (GONE.has(response.status)) return false;
+  const outcome = outcomeOf(ctx, settings, state, response, 'resume', 'asking the session for its status', ctx.size);
+  if (!('offset' in outcome)) throw outcome.retry;
+  state.offset = outcome.offset;
+  ctx.confirm(0, state.offset);
+  return true;
+}
+
+function statusQuery(
+  ctx: PartsContext,
+  settings: GoogleSettings,
+  state: GoogleState,
+  step: 'resume' | 'piece' | 'complete',
+) {
+  const headers = { ...settings.headers, 'content-range': `bytes */${ctx.size}` };
+  return ctx.request({ step, url: state.url, method: 'PUT', headers, retry: step !== 'piece' });
+}
+
+function lane(ctx: PartsContext, settings: GoogleSettings, state: GoogleState): OffsetLane {
+  return {
+    lane: 0,
+    start: 0,
+    end: ctx.size,
+    url: state.url,
+    async send(from, to) {
+      const headers = { ...settings.headers, 'content-range': `bytes ${from}-${to - 1}/${ctx.size}` };
+      const response = await ctx.send({
+        lane: 0,
+        url: state.url,
+        method: 'PUT',
+        headers,
+        start: from,
+        end: to,
+        retry: false,
+        expectContinue: false,
+      });
+      return outcomeOf(ctx, settings, state, response, 'piece', `sending bytes ${from} to ${to}`, to);
+    },
+    async query() {
+      const response = await statusQuery(ctx, settings, state, 'piece');
+      return outcomeOf(ctx, settings, state, response, 'piece', 'asking the session for its status', ctx.size);
+    },
+  };
+}
+
+/** 308 and its Range, or the final 200/201, or a failure: gone (404, 410), worth a retry (the policy's statuses) or final. */
+function outcomeOf(
+  ctx: PartsContext,
+  _settings: GoogleSettings,
+  state: GoogleState,
+  response: ControlResponse,
+  step: 'resume' | 'piece',
+  what: string,
+  sent: number,
+): Outcome {
+  const { status } = response;
+  if (status === 308) {
+    const range = response.headers.get('range');
+    const match = range === null ? undefined : /^bytes=0-(\d+)$/.exec(range.trim());
+    if (range !== null && match === null)
+      throw unexpected(what, response, `Range ${JSON.stringify(range)} is not bytes=0-N`);
+    state.offset = match ? Number(match[1]) + 1 : 0;
+    return { offset: state.offset };
+  }
+  if (status === 200 || status === 201) {
+    if (sent !== ctx.size)
+      throw unexpected(what, response, `the upload was declared complete after ${sent} of ${ctx.size} bytes`);
+    state.offset = ctx.size;
+    state.final = { status, body: response.text };
+    return { offset: ctx.size };
+  }
+  if (GONE.has(status)) throw refused(step, what, response, 'ERR_SESSION_EXPIRED');
+  if (ctx.policy.statusCodes.has(status)) {
+    const retryAfter = parseRetryAfter(response.headers.get('retry-after') ?? undefined);
+    return { retry: refused(step, what, response), status, ...(retryAfter === undefined ? {} : { retryAfter }) };
+  }
+  throw refused(step, what, response);
+}
+
+async function finish(ctx: PartsContext, settings: GoogleSettings, state: GoogleState): Promise<GoogleResumableResult> {
+  if (state.final === undefined) {
+    // An empty file, or one whose last piece's answer was lost: the status query finishes or reports it.
+    const response = await statusQuery(ctx, settings, state, 'complete');
+    if (GONE.has(response.status)) throw refused('complete', 'finishing the session', response, 'ERR_SESSION_EXPIRED');
+    if (response.status !== 200 && response.status !== 201)
+      throw unexpected('finishing the session', response, 'the server does not report the upload complete');
+    state.final = { status: response.status, body: response.text };
+  }
+  return { url: state.url, ...state.final, size: ctx.size, resumedBytes: ctx.resumedBytes };
+}
+
+/** Cancels the session: DELETE (Cloud Storage answers 499 when it is done). */
+async function abandon(ctx: PartsContext, settings: GoogleSettings, state: GoogleState): Promise<void> {
+  const response = await ctx.request({ step: 'abandon', url: state.url, method: 'DELETE', headers: settings.headers });
+  if (!isSuccess(response.status) && response.status !== 499 && !GONE.has(response.status))
+    throw refused('abandon', 'cancelling the session', response);
+}
