@@ -28,6 +28,6 @@ export function upload(
   options?: UploadOptions,
 ): Promise<Response> {
   const loaded = http.loaded;
-  if (loaded !== undefined) return loaded.upload(url, params as ParamsInput, options);
-  return http().then((module) => module.upload(url, params as ParamsInput, options));
+  if (loaded !== undefined) return loaded.upload(url, params, options);
+  return http().then((module) => module.upload(url, params, options));
 }

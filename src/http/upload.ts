@@ -17,20 +17,7 @@ export type { AgentForUrl, TlsOptions, UploadOptions } from './options.js';
 export type { RetryOptions } from './retry.js';
 export type { UploadAttempt } from '../common/errors.js';
 
-/**
- * Uploads a form (anything `multipartEncode` takes) or an encoded body
- * (`multipartEncode`'s or `rawBody`'s result) and resolves to the final WHATWG
- * Response. Sends an exact Content-Length, follows redirects as browsers do
- * (307/308 re-send the same bytes), stops sending when the server answers early,
- * and closes every file and socket on abort or failure.
- */
-export function upload(
-  url: string | URL,
-  params: ParamsInput | EncodedBody,
-  options?: UploadOptions,
-): Promise<Response>;
-/** A FormData of multipart-poster/form-data, with its boundary and exact length. */
-export function upload(url: string | URL, form: SelfEncodingForm, options?: UploadOptions): Promise<Response>;
+/** upload() itself, loaded on its first call: its documented signatures are in src/http/deferred-upload.ts. */
 export async function upload(
   url: string | URL,
   params: ParamsInput | EncodedBody | SelfEncodingForm,
