@@ -23,8 +23,10 @@ export async function upload(
   params: ParamsInput | EncodedBody | SelfEncodingForm,
   options: UploadOptions = {},
 ): Promise<Response> {
-  const settings = uploadSettings(options);
+  // First, in turns of their own: the options' Headers would load Node's fetch classes (undici, a
+  // block of milliseconds) on the end of the caller's turn.
   await loadWebClasses();
+  const settings = uploadSettings(options);
   const input = isSelfEncoding(params)
     ? (params as unknown as Record<symbol, () => EncodedBody>)[ENCODED_BODY]!()
     : params;
