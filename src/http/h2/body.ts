@@ -8,13 +8,6 @@ import { pump, STOPPED } from '../pump.js';
 /** Progress is told at least this often (one DATA frame at the default frame size): blocks go to the stream in views of this size. */
 const SLICE_BYTES = 16 * 1024;
 /**
- * The views handed to the stream when nobody listens to progress and no rate paces the body: each
- * view costs a turn of the event loop, which with 16 KiB views was much of the upload's CPU. Not
- * larger: Node's server charges a session for the bytes in flight on each stream it resets mid-body
- * and, past its session memory, refuses every new stream with ENHANCE_YOUR_CALM (bench/README.md).
- */
-const QUIET_SLICE_BYTES = 64 * 1024;
-/**
  * Slices handed to the stream and not yet sent, at most: one the session is sending and one waiting
  * behind it. Node hands every slice that waits behind a write to the session as one batch whose
  * callbacks all run once the whole batch went out: with more waiting, a peer that holds its window
@@ -46,10 +39,7 @@ export interface BodyHooks {
 export async function writeBody(stream: ClientHttp2Stream, encoded: EncodedBody, hooks: BodyHooks): Promise<boolean> {
   const total = encoded.contentLength;
   const limiter = hooks.maxRate === undefined ? undefined : new RateLimiter(hooks.maxRate, hooks.clock);
-  const sliceBytes =
-    hooks.onUploadProgress === undefined && limiter === undefined
-      ? QUIET_SLICE_BYTES
-      : Math.min(limiter?.sliceBytes ?? SLICE_BYTES, SLICE_BYTES);
+  const sliceBytes = Math.min(limiter?.sliceBytes ?? SLICE_BYTES, SLICE_BYTES);
   const { chunks, recycle } = recyclingChunks(encoded.body);
   const progress = new InFlight(stream, total, hooks, recycle);
   const send = (chunk: Buffer) => sendChunk(chunk, sliceBytes, limiter, progress);
@@ -65,7 +55,7 @@ export async function writeBody(stream: ClientHttp2Stream, encoded: EncodedBody,
   return true;
 }
 
-/** Hands one chunk to the stream in views of `sliceBytes` (at the rate's pace, with a limiter); false if the attempt stopped meanwhile. */
+/** Hands one chunk to the stream in 16 KiB views (at the rate's pace, with a limiter); false if the attempt stopped meanwhile. */
 function sendChunk(
   chunk: Buffer,
   sliceBytes: number,

@@ -52,8 +52,8 @@ describe('RST_STREAM from the server in the middle of the body, with every error
 
 describe('resets mid-body, many on one session', () => {
   it('100 streams reset by the server while their bodies go: the session serves the next request', async () => {
-    // Node's server charges its session for what was in flight on each reset stream: views too large
-    // (256 KiB) made it refuse every new stream after 50 resets.
+    // Node's server charges its session for what was in flight on each reset stream: views of 256 KiB
+    // made it refuse every new stream after 50 resets (bench/README.md, HTTP/2).
     for (let round = 0; round < 100; round++) {
       const error = await failure(
         post(resetPool, resetting.url, await rawBody(bytes(2 * MiB)), { headers: { 'x-reset-with': '8' } }),
