@@ -79,9 +79,26 @@ async function streamBody(
   }
   if (last === STOPPED) return false;
   if (last !== undefined && !(await push(last))) return false;
-  if (!(await drained(0))) return false;
+  if (!(await drained(0)) && !(await calledBackSoon(writer, state, progress))) return false;
   await finish(req, state, settings.onBodySent);
   return true;
+}
+
+/**
+ * An answer may come before the last writes call back: over TLS they call back a turn of the event
+ * loop after their bytes left. When every byte was handed to the request and the callbacks follow
+ * within two turns, the body went out whole: the request ends as usual and its socket can serve
+ * the next one. Callbacks that do not come that soon are bytes the server stopped reading.
+ */
+async function calledBackSoon(
+  writer: SliceWriter,
+  state: RequestState,
+  progress: { failed: boolean },
+): Promise<boolean> {
+  const failed = () => progress.failed || state.failure !== undefined;
+  if (failed() || writer.unwritten > 0) return false;
+  for (let turn = 0; turn < 2 && writer.pending > 0; turn++) await new Promise((resolve) => setImmediate(resolve));
+  return writer.pending === 0 && !failed();
 }
 
 /**

@@ -55,6 +55,13 @@ export class SliceWriter {
     return this.#pending;
   }
 
+  /** Bytes not yet handed to the request (queued here): 0 once every byte is in Node's hands. */
+  get unwritten(): number {
+    let bytes = -this.#offset;
+    for (const block of this.#blocks) bytes += block.length;
+    return bytes;
+  }
+
   push(block: Buffer): void {
     if (block.length === 0) return;
     this.#blocks.push(block);

@@ -1,12 +1,15 @@
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { multipartEncode, MultipartParam, rawBody, upload } from '../../src/index.js';
 import { receive, type ReceiptReport } from '../../src/receiver/index.js';
 import { bytes, openFilesUnder, tempDir, writeFile } from '../helpers/files.js';
-import { json, startServer } from '../helpers/servers.js';
+import { json, startServer, tls } from '../helpers/servers.js';
 
 const dir = tempDir();
 const MiB = 1024 * 1024;
@@ -448,6 +451,34 @@ describe('abort, timeout and progress', () => {
     for (let i = 0; i < 3; i++) await (await upload(server.url, await payloadForm(), { agent })).text();
     agent.destroy();
     expect(ports.size).toBe(1);
+  });
+});
+
+describe('keep-alive over TLS', () => {
+  it('small uploads one after another keep to one connection, though the answer comes before the last write calls back', async () => {
+    // Over TLS a write calls back a turn after its bytes left: a server in another process that
+    // answered at once found the body counted as unsent, and its connection was closed after the upload.
+    const child = spawn(
+      process.execPath,
+      [join(import.meta.dirname, '..', 'fixtures', 'http', 'tls-counting-server.mjs')],
+      {
+        stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+      },
+    );
+    onTestFinished(() => void child.kill());
+    const port = await new Promise<string>((resolve) =>
+      child.stdout!.once('data', (line: Buffer) => resolve(line.toString().trim())),
+    );
+    const small = writeFile(dir, 'small.bin', bytes(4096, 3));
+    const agent = new https.Agent({ keepAlive: true, maxSockets: 100, ca: tls.ca });
+    onTestFinished(() => agent.destroy());
+    const options = { agent, tls: { ca: tls.ca } };
+    for (let i = 0; i < 200; i++) {
+      const form = { file: await MultipartParam.fromFile('file', small) };
+      await (await upload(`https://127.0.0.1:${port}/upload`, form, options)).json();
+    }
+    const count = await upload(`https://127.0.0.1:${port}/connections`, await rawBody(Buffer.alloc(0)), options);
+    expect(await count.json()).toEqual({ connections: 1 });
   });
 });
 
