@@ -6,9 +6,16 @@ const load = createRequire(import.meta.url);
  * A module loaded on first use rather than on import: what the package's import costs is what
  * every process that imports it pays, used or not (node:crypto costs ~3 ms).
  */
-export function lazily<T>(id: string): () => T {
+export function lazily<T>(id: string): Lazily<T> {
   let loaded: T | undefined;
-  return () => (loaded ??= load(id) as T);
+  const get = () => (loaded ??= load(id) as T);
+  return Object.defineProperty(get, 'loaded', { get: () => loaded !== undefined }) as Lazily<T>;
+}
+
+/** A module loaded on first call; `loaded` tells whether that call has been made. */
+export interface Lazily<T> {
+  (): T;
+  readonly loaded: boolean;
 }
 
 /** A part of the library in a file of its own (a chunk of the build), loaded when first asked for. */

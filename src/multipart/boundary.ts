@@ -5,17 +5,6 @@ import { multipartContentType } from './wire.js';
 /** node:crypto, loaded with the first boundary: importing it costs ~3 ms that code which never encodes need not pay. */
 export const crypto = lazily<typeof import('node:crypto')>('node:crypto');
 
-let firstBoundary = true;
-
-/**
- * Whether the next boundary loads node:crypto: one block of a few milliseconds, which
- * `multipartEncode` runs in a turn of the event loop of its own rather than on the end of the
- * caller's (the last `fromFile` completions of a directory, say).
- */
-export function boundaryLoadsCrypto(): boolean {
-  return firstBoundary;
-}
-
 // RFC 2046 §5.1.1: 1 to 70 characters of bcharsnospace/space, not ending in a space.
 const VALID_BOUNDARY = /^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$/;
 
@@ -24,7 +13,6 @@ const VALID_BOUNDARY = /^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]
  * case, so that it survives whatever lower-cases a media type (`new Blob(parts, { type })` does).
  */
 export function genBoundary(): string {
-  firstBoundary = false;
   return `----multipartposter${crypto().randomBytes(16).toString('hex')}`;
 }
 

@@ -1,7 +1,7 @@
 import { MultipartError } from '../common/errors.js';
 import { checkByteCount, checkByteRange, checkOptionKeys, encodeOptionError } from '../common/validate.js';
 import { Body, encodedBody, type EncodedBody, type EncodedForm } from './body.js';
-import { assertValidBoundary, boundaryLoadsCrypto, genBoundary } from './boundary.js';
+import { assertValidBoundary, crypto, genBoundary } from './boundary.js';
 import { OCTET_STREAM } from './mime.js';
 import {
   checkParameters,
@@ -60,12 +60,12 @@ export async function multipartEncode(params: ParamsInput, options: EncodeOption
 }
 
 /**
- * A random boundary. The process's first loads node:crypto, a block of a few milliseconds: it runs
- * in a turn of the event loop of its own, not on the end of the caller's (the last of 2,000
- * `fromFile` completions, say) nor before the params are checked.
+ * A random boundary. One that loads node:crypto (a block of a few milliseconds) does so in a turn
+ * of the event loop of its own, not on the end of the caller's (the last of 2,000 `fromFile`
+ * completions, say) nor before the params are checked.
  */
 async function freshBoundary(turns: LoopTurns): Promise<string> {
-  if (!boundaryLoadsCrypto()) return genBoundary();
+  if (crypto.loaded) return genBoundary();
   await turns.turn();
   const boundary = genBoundary();
   await turns.turn();
