@@ -78,7 +78,7 @@ class Decoder implements MultipartDecoder, PieceSource {
   private readonly nextPart = (): PartResult | Promise<PartResult> => {
     // Parts in hand are decoded without waiting on the source, in one turn of the event loop however
     // many there are: every few parts, the clock says whether the loop is due a turn.
-    if (++this.partsSinceClock === 32) {
+    if (++this.partsSinceClock === PARTS_PER_CLOCK) {
       this.partsSinceClock = 0;
       if (performance.now() - this.turnStarted >= LOOP_SLICE_MS)
         return nextTurn().then(() => {
@@ -121,5 +121,10 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value:
 
 /** The longest stretch the decoder holds the event loop while it splits parts already read. */
 const LOOP_SLICE_MS = 2;
+/**
+ * Parts between two looks at the clock: few enough that a consumer's work on them (a batch's
+ * Responses, ~90 µs a part) cannot stretch a slice much past LOOP_SLICE_MS.
+ */
+const PARTS_PER_CLOCK = 8;
 const nextTurn = () =>
   new Promise<void>((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));

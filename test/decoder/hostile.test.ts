@@ -202,6 +202,29 @@ describe('the hostile table', () => {
     });
   }, 120_000);
 
+  it('parts in hand with a slow consumer: the event loop gets a turn at least every 8 parts', async () => {
+    const body = form(...Array.from({ length: 64 }, (_, i) => field(`f${i}`, 'v')));
+    let turns = 0;
+    let partsSinceTurn = 0;
+    let longest = 0;
+    let running = true;
+    const tick = () => {
+      turns++;
+      partsSinceTurn = 0;
+      if (running) setImmediate(tick);
+    };
+    setImmediate(tick);
+    // One chunk holds every part; each costs its consumer 1 ms, so a slice of the loop ends every few.
+    for await (const _part of multipartDecode([body], { boundary: B })) {
+      const until = performance.now() + 1;
+      while (performance.now() < until);
+      longest = Math.max(longest, ++partsSinceTurn);
+    }
+    running = false;
+    expect(longest).toBeLessThanOrEqual(8);
+    expect(turns).toBeGreaterThanOrEqual(64 / 8);
+  });
+
   it('a delimiter split across every pair of chunks', async () => {
     const body = form(
       field('a', `x\r\n--${B.slice(0, 3)}`),
