@@ -271,6 +271,14 @@ async function child(workload, parser) {
   );
 }
 
+/**
+ * `--v8-pool-size N` (default 0: as many threads as the machine has cores to spare, Node's own
+ * estimate) for every child alike. V8's default pool of 4 threads runs its compile and GC jobs
+ * beside the parser; on 2 cores they preempt the main thread, and a raw read with no parser at all
+ * then shows 5–10 ms stalls: that measures the machine, not the parser (bench/README.md).
+ */
+const V8_POOL_SIZE = Number(process.argv[process.argv.indexOf('--v8-pool-size') + 1] ?? 0) || 0;
+
 /** `--rounds N` (default 3): each parser runs N times per workload, in rotated order; the medians are reported. */
 const ROUNDS = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || 3;
 
@@ -285,7 +293,7 @@ async function parent() {
         const key = `${workload}\t${parser}`;
         let result;
         try {
-          const { stdout } = await run(process.execPath, ['--expose-gc', ...args], {
+          const { stdout } = await run(process.execPath, ['--expose-gc', `--v8-pool-size=${V8_POOL_SIZE}`, ...args], {
             cwd: root,
             maxBuffer: 16 * MiB,
             timeout: 30 * 60_000,
@@ -331,7 +339,7 @@ function summary(results) {
 
 function report(rows) {
   const lines = [
-    `Node ${process.version}, ${quick ? 'quick sizes' : 'full sizes'}; 64 KiB chunks, one per event-loop turn; each run in a fresh process, ${ROUNDS} rounds in rotated order: medians (peak RSS: the highest).`,
+    `Node ${process.version}, ${quick ? 'quick sizes' : 'full sizes'}; 64 KiB chunks, one per event-loop turn; V8 pool ${V8_POOL_SIZE === 0 ? 'sized by Node to the cores (`--v8-pool-size=0`)' : `of ${V8_POOL_SIZE} threads`}; each run in a fresh process, ${ROUNDS} rounds in rotated order: medians (peak RSS: the highest).`,
     'MB/s is the body over the wall time; × busboy compares CPU time (user + system), steadier than wall time on a busy machine.',
     '',
     '| workload | parser | time (ms) | CPU (ms) | MB/s | × busboy (CPU) | peak RSS (MiB) | × raw read | loop p99 (ms) | loop max (ms) | parts |',
