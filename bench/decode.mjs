@@ -1,10 +1,11 @@
 // Decoding benchmark: multipartDecode (the built library, dist/) beside busboy, @fastify/busboy,
 // formidable and undici's Response.formData(), on the same bodies, each run in a child process of
-// its own so that its peak memory is its own. `node bench/decode.mjs [--quick] [--rounds N]`; run
+// its own so that its peak memory is its own. `node bench/decode.mjs [--quick] [--rounds N] [--v8-pool-size N]`; run
 // `npm run build` first.
 //
 // The source gives one 64 KiB chunk per turn of the event loop, as a socket does, so that the event
-// loop delay measures what the parser itself holds the loop for.
+// loop delay measures what the parser itself holds the loop for. `--v8-pool-size N` (default 0:
+// sized by Node to the machine) is passed to every child alike (bench/README.md says why).
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
