@@ -299,7 +299,7 @@ async function manyRows(sizes, tlsPort, rounds) {
 async function rateRows(tlsPort, quick) {
   const seconds = quick ? 3 : 10;
   const out = [
-    `RATE: maxRate over ${seconds} s (the server times the body from its first byte to its last), with progress on`,
+    `RATE: maxRate over ${seconds} s (the server times the body from its first byte to its last), with progress on; the event loop sampled by a 10 ms timer (an idle loop reads about 10 ms)`,
     '',
     '| protocol | target | achieved | error | progress calls | event loop p99 / max |',
     '| --- | ---: | ---: | ---: | ---: | ---: |',
