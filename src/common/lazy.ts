@@ -12,6 +12,12 @@ export function lazily<T>(id: string): Lazily<T> {
   return Object.defineProperty(get, 'loaded', { get: () => loaded !== undefined }) as Lazily<T>;
 }
 
+/**
+ * node:crypto, for boundaries, spool names, digests and the session store: one loader for the
+ * whole package, so that `crypto.loaded` is true however it was first loaded.
+ */
+export const crypto = lazily<typeof import('node:crypto')>('node:crypto');
+
 /** A module loaded on first call; `loaded` tells whether that call has been made. */
 export interface Lazily<T> {
   (): T;

@@ -1,7 +1,8 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { RequestOptions } from 'node:https';
 import { Readable } from 'node:stream';
-import { assertValidBoundary, crypto } from '../multipart/boundary.js';
+import { crypto } from '../common/lazy.js';
+import { assertValidBoundary } from '../multipart/boundary.js';
 import { Body, encodedBody, type EncodedForm } from '../multipart/encode.js';
 import { MultipartError } from '../common/errors.js';
 import type { MultipartParam } from '../multipart/param.js';

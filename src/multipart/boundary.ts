@@ -1,9 +1,6 @@
-import { lazily } from '../common/lazy.js';
+import { crypto } from '../common/lazy.js';
 import { MultipartError } from '../common/errors.js';
 import { multipartContentType } from './wire.js';
-
-/** node:crypto, loaded with the first boundary: importing it costs ~3 ms that code which never encodes need not pay. */
-export const crypto = lazily<typeof import('node:crypto')>('node:crypto');
 
 // RFC 2046 §5.1.1: 1 to 70 characters of bcharsnospace/space, not ending in a space.
 const VALID_BOUNDARY = /^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$/;

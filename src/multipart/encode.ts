@@ -1,7 +1,8 @@
 import { MultipartError } from '../common/errors.js';
 import { checkByteCount, checkByteRange, checkOptionKeys, encodeOptionError } from '../common/validate.js';
 import { Body, encodedBody, type EncodedBody, type EncodedForm } from './body.js';
-import { assertValidBoundary, crypto, genBoundary } from './boundary.js';
+import { crypto } from '../common/lazy.js';
+import { assertValidBoundary, genBoundary } from './boundary.js';
 import { OCTET_STREAM } from './mime.js';
 import {
   checkParameters,

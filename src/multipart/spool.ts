@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { MultipartError } from '../common/errors.js';
 import { messageOf } from '../common/messages.js';
 import { checkByteCount, checkOptionKeys, checkString, type OptionRegistry } from '../common/validate.js';
-import { crypto } from './boundary.js';
+import { crypto } from '../common/lazy.js';
 import { FileSource, StreamSource, type ByteSource } from './sources.js';
 import { isNodeReadable } from './sources/stream.js';
 import { removeSpooled, trackSpoolFile } from './spool-files.js';

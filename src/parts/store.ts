@@ -1,9 +1,7 @@
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { lazily } from '../common/lazy.js';
-
-const crypto = lazily<typeof import('node:crypto')>('node:crypto');
+import { crypto } from '../common/lazy.js';
 
 /**
  * A saved upload: which file (its path and identity when the upload began), where it goes, and

@@ -1,4 +1,4 @@
-import { lazily } from '../common/lazy.js';
+import { crypto, lazily } from '../common/lazy.js';
 import { UploadError } from '../common/errors.js';
 import { rawBody, type EncodedBody } from '../multipart/encode.js';
 import { DEFAULT_RETRY_METHODS, type RetryOptions } from '../http/retry.js';
@@ -8,7 +8,6 @@ import type { Source } from './source.js';
 import { pieceBody } from './tap.js';
 import type { BlockPool } from '../multipart/sources.js';
 
-const crypto = lazily<typeof import('node:crypto')>('node:crypto');
 const zlib = lazily<typeof import('node:zlib')>('node:zlib');
 
 /** How much of a piece's or a control request's answer is kept (an error message, an XML document). */
