@@ -1,7 +1,7 @@
 // Decoding benchmark: multipartDecode (the built library, dist/) beside busboy, @fastify/busboy,
 // formidable and undici's Response.formData(), on the same bodies, each run in a child process of
-// its own so that its peak memory is its own. `node bench/decode.mjs [--quick] [--rounds N] [--v8-pool-size N]`; run
-// `npm run build` first.
+// its own so that its peak memory is its own.
+// `node bench/decode.mjs [--quick] [--rounds N] [--v8-pool-size N]`; run `npm run build` first.
 //
 // The source gives one 64 KiB chunk per turn of the event loop, as a socket does, so that the event
 // loop delay measures what the parser itself holds the loop for. `--v8-pool-size N` (default 0:
@@ -276,7 +276,7 @@ async function child(workload, parser) {
  * `--v8-pool-size N` (default 0: as many threads as the machine has cores to spare, Node's own
  * estimate) for every child alike. V8's default pool of 4 threads runs its compile and GC jobs
  * beside the parser; on 2 cores they preempt the main thread, and a raw read with no parser at all
- * then shows 5–10 ms stalls: that measures the machine, not the parser (bench/README.md).
+ * then stalls for 4–10 ms: that measures the machine, not the parser (bench/README.md).
  */
 const V8_POOL_SIZE = Number(process.argv[process.argv.indexOf('--v8-pool-size') + 1] ?? 0) || 0;
 
