@@ -2,20 +2,38 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/** The run's directory, shared by the projects of one vitest command (each runs this setup). */
+interface RunDirectory {
+  dir: string;
+  previous: string | undefined;
+  projects: number;
+}
+
+const KEY: unique symbol = Symbol.for('multipart-poster.test-temp-dir');
+const shared = globalThis as { [KEY]?: RunDirectory };
+
 /**
  * Gives the whole run a temporary directory of its own (every worker inherits TMPDIR) and fails the
  * run if anything is left in it at the end: a test that leaves a file, a folder or a compiled helper
- * behind is a leak a user would have too.
+ * behind is a leak a user would have too. Projects run together share the directory, and the last
+ * one to finish checks it: a directory per project would nest (the second would be made inside the
+ * first, TMPDIR then pointing there) and be checked while another project still writes to it.
  */
 export default function setup(): () => void {
-  const dir = mkdtempSync(join(tmpdir(), 'multipart-poster-test-'));
-  const previous = process.env.TMPDIR;
-  process.env.TMPDIR = dir;
+  const run = (shared[KEY] ??= {
+    dir: mkdtempSync(join(tmpdir(), 'multipart-poster-test-')),
+    previous: process.env.TMPDIR,
+    projects: 0,
+  });
+  run.projects++;
+  process.env.TMPDIR = run.dir;
   return () => {
-    if (previous === undefined) delete process.env.TMPDIR;
-    else process.env.TMPDIR = previous;
-    const left = readdirSync(dir);
-    rmSync(dir, { recursive: true, force: true });
+    if (--run.projects > 0) return;
+    delete shared[KEY];
+    if (run.previous === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = run.previous;
+    const left = readdirSync(run.dir);
+    rmSync(run.dir, { recursive: true, force: true });
     if (left.length > 0) {
       // vitest prints a throwing teardown as "error during close" but still exits 0.
       process.exitCode = 1;
