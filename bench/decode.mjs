@@ -273,12 +273,18 @@ async function child(workload, parser) {
 }
 
 /**
- * `--v8-pool-size N` (default 0: as many threads as the machine has cores to spare, Node's own
- * estimate) for every child alike. V8's default pool of 4 threads runs its compile and GC jobs
- * beside the parser; on 2 cores they preempt the main thread, and a raw read with no parser at all
- * then stalls for 4–10 ms: that measures the machine, not the parser (bench/README.md).
+ * `--v8-pool-size N` (or `=N`; default 0) for every child alike: 0 lets Node size V8's pool of
+ * background threads to the machine (its available parallelism less one, at least one: one here,
+ * where Node's default is 4; pass 4 to measure with that). With four on 2 cores, even a raw read
+ * with no parser stalled the loop for up to 5.6 ms, and the parsers more: bench/README.md has both.
  */
-const V8_POOL_SIZE = Number(process.argv[process.argv.indexOf('--v8-pool-size') + 1] ?? 0) || 0;
+const poolArg = process.argv.findIndex((arg) => arg === '--v8-pool-size' || arg.startsWith('--v8-pool-size='));
+const V8_POOL_SIZE =
+  poolArg === -1
+    ? 0
+    : Number(process.argv[poolArg].includes('=') ? process.argv[poolArg].split('=')[1] : process.argv[poolArg + 1]);
+if (!Number.isSafeInteger(V8_POOL_SIZE) || V8_POOL_SIZE < 0)
+  throw new Error('--v8-pool-size wants a whole number from 0');
 
 /** `--rounds N` (default 3): each parser runs N times per workload, in rotated order; the medians are reported. */
 const ROUNDS = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || 3;
@@ -341,9 +347,9 @@ function summary(results) {
 function report(rows) {
   const lines = [
     `Node ${process.version}, ${quick ? 'quick sizes' : 'full sizes'}; 64 KiB chunks, one per event-loop turn; V8 pool ${V8_POOL_SIZE === 0 ? 'sized by Node to the cores (`--v8-pool-size=0`)' : `of ${V8_POOL_SIZE} threads`}; each run in a fresh process, ${ROUNDS} rounds in rotated order: medians (peak RSS: the highest).`,
-    'MB/s is the body over the wall time; × busboy compares CPU time (user + system), steadier than wall time on a busy machine.',
+    'MiB/s is the body over the wall time; × busboy compares CPU time (user + system), steadier than wall time on a busy machine. The loop figures include the 1 ms timer that samples them (an idle loop reads ~1 ms); on a row of a few milliseconds the p99 is the largest of a few samples.',
     '',
-    '| workload | parser | time (ms) | CPU (ms) | MB/s | × busboy (CPU) | peak RSS (MiB) | × raw read | loop p99 (ms) | loop max (ms) | parts |',
+    '| workload | parser | time (ms) | CPU (ms) | MiB/s | × busboy (CPU) | peak RSS (MiB) | × raw read | loop p99 (ms) | loop max (ms) | parts |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const workload of Object.keys(WORKLOADS)) {
@@ -357,9 +363,9 @@ function report(rows) {
         continue;
       }
       const speed = busboyRow?.cpuMs ? (busboyRow.cpuMs / row.cpuMs).toFixed(2) : '';
-      const mbs = raw?.bytes ? (raw.bytes / MiB / (row.ms / 1000)).toFixed(0) : '';
+      const mibs = raw?.bytes ? (raw.bytes / MiB / (row.ms / 1000)).toFixed(0) : '';
       lines.push(
-        `| ${title} | ${parser} | ${row.ms.toFixed(0)} | ${row.cpuMs.toFixed(0)} | ${mbs} | ${speed} | ${row.peakRssMiB.toFixed(0)} | ${(row.peakRssMiB / raw.peakRssMiB).toFixed(2)} | ${row.loopP99Ms.toFixed(1)} | ${row.loopMaxMs.toFixed(1)} | ${row.parts} |`,
+        `| ${title} | ${parser} | ${row.ms.toFixed(0)} | ${row.cpuMs.toFixed(0)} | ${mibs} | ${speed} | ${row.peakRssMiB.toFixed(0)} | ${(row.peakRssMiB / raw.peakRssMiB).toFixed(2)} | ${row.loopP99Ms.toFixed(1)} | ${row.loopMaxMs.toFixed(1)} | ${row.parts} |`,
       );
     }
   }
