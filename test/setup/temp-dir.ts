@@ -15,16 +15,20 @@ const shared = globalThis as { [KEY]?: RunDirectory };
 /**
  * Gives the whole run a temporary directory of its own (every worker inherits TMPDIR) and fails the
  * run if anything is left in it at the end: a test that leaves a file, a folder or a compiled helper
- * behind is a leak a user would have too. Projects run together share the directory, and the last
- * one to finish checks it: a directory per project would nest (the second would be made inside the
- * first, TMPDIR then pointing there) and be checked while another project still writes to it.
+ * behind is a leak a user would have too. Projects run together (`npx vitest run` without
+ * `--project`) share the directory, and the last teardown checks it: a directory per project was
+ * made inside the one before (TMPDIR already pointed there), so an outer check met the inner
+ * directory, or a directory an inner teardown had just removed.
  */
+function created(): RunDirectory {
+  const dir = mkdtempSync(join(tmpdir(), 'multipart-poster-test-'));
+  // A teardown vitest abandons (another one threw) skips the check; the directory still goes.
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return { dir, previous: process.env.TMPDIR, projects: 0 };
+}
+
 export default function setup(): () => void {
-  const run = (shared[KEY] ??= {
-    dir: mkdtempSync(join(tmpdir(), 'multipart-poster-test-')),
-    previous: process.env.TMPDIR,
-    projects: 0,
-  });
+  const run = (shared[KEY] ??= created());
   run.projects++;
   process.env.TMPDIR = run.dir;
   return () => {
