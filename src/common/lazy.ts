@@ -13,8 +13,9 @@ export function lazily<T>(id: string): Lazily<T> {
 }
 
 /**
- * node:crypto, for boundaries, spool names, digests and the session store: one loader for the
- * whole package, so that `crypto.loaded` is true however it was first loaded.
+ * node:crypto where the package loads it lazily (boundaries, spool names, the parts engine's
+ * digests and session store): one loader, so that `crypto.loaded` is true whichever of them
+ * loaded it first. The receiver imports it directly.
  */
 export const crypto = lazily<typeof import('node:crypto')>('node:crypto');
 
