@@ -4,6 +4,7 @@ import { MultipartParser, type BodyRead, type PartHead } from './parser.js';
 import type { PieceSource } from './body.js';
 import { Part, type DecodedPart } from './part.js';
 import type { ChunkSource, DecodeSource } from './source.js';
+import { LoopTurns } from '../common/turns.js';
 
 /** Parts as they arrive; leaving a loop early (return()) stops reading and lets the source go. */
 export interface MultipartDecoder extends AsyncIterableIterator<DecodedPart> {
@@ -41,7 +42,7 @@ class Decoder implements MultipartDecoder, PieceSource {
   private running = 0;
   private readonly settled = () => void this.running--;
   private partsSinceClock = 0;
-  private turnStarted = performance.now();
+  private readonly turns = new LoopTurns(LOOP_SLICE_MS);
 
   constructor(
     source: ChunkSource,
@@ -80,11 +81,7 @@ class Decoder implements MultipartDecoder, PieceSource {
     // many there are: every few parts, the clock says whether the loop is due a turn.
     if (++this.partsSinceClock === PARTS_PER_CLOCK) {
       this.partsSinceClock = 0;
-      if (performance.now() - this.turnStarted >= LOOP_SLICE_MS)
-        return nextTurn().then(() => {
-          this.turnStarted = performance.now();
-          return this.partAfter(this.parser.nextPart());
-        });
+      if (this.turns.due) return this.turns.turn().then(() => this.partAfter(this.parser.nextPart()));
     }
     return this.partAfter(this.parser.nextPart());
   };
@@ -126,5 +123,3 @@ const LOOP_SLICE_MS = 2;
  * Responses, ~90 µs a part) cannot stretch a slice much past LOOP_SLICE_MS.
  */
 const PARTS_PER_CLOCK = 8;
-const nextTurn = () =>
-  new Promise<void>((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));

@@ -2,6 +2,7 @@ import type { ClientRequest } from 'node:http';
 import { Socket } from 'node:net';
 import { UploadError } from '../common/errors.js';
 import { messageOf } from '../common/messages.js';
+import { nextTurn } from '../common/turns.js';
 import { recyclingChunks, type EncodedBody } from '../multipart/encode.js';
 import { paced, RateLimiter } from './rate.js';
 import { claimReadSize } from './read-size.js';
@@ -97,7 +98,7 @@ async function calledBackSoon(
 ): Promise<boolean> {
   const failed = () => progress.failed || state.failure !== undefined;
   if (failed() || writer.unwritten > 0) return false;
-  for (let turn = 0; turn < 2 && writer.pending > 0; turn++) await new Promise((resolve) => setImmediate(resolve));
+  for (let turn = 0; turn < 2 && writer.pending > 0; turn++) await nextTurn();
   return writer.pending === 0 && !failed();
 }
 

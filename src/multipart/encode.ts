@@ -17,7 +17,7 @@ import { checkContentType } from './param-options.js';
 import { MultipartParam, partOf, reportToCb, type MultipartParamOptions, type ParamsInput } from './param.js';
 import { isBlobLike, type BlobLike, type ByteSource, type StreamLike } from './sources.js';
 import { removeSpooled, spoolParts, spoolSettings } from './spool.js';
-import { LoopTurns } from './turns.js';
+import { LoopTurns } from '../common/turns.js';
 import { isNested, multipartContentType, Plan, unframedPieces, type Framing, type Part } from './wire.js';
 
 // The encoder's entry points. The modules they are made of re-export from here, the path the

@@ -1,5 +1,5 @@
 import { stat, statSync, type Stats } from 'node:fs';
-import { LoopTurns } from './turns.js';
+import { LoopTurns } from '../common/turns.js';
 
 export type StatDone = (error: Error | null, stats: Stats | undefined) => void;
 

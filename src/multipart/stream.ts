@@ -3,7 +3,7 @@ import { asBuffer } from './bytes.js';
 import { DelimiterScanner } from './delimiter.js';
 import { Progress, type BodyCallback, type PartCallback } from './progress.js';
 import { consumedError, type BlockPool, type ByteSource, type ReadSettings } from './sources.js';
-import { LoopTurns } from './turns.js';
+import { LoopTurns } from '../common/turns.js';
 import {
   bodyLength,
   firstConsumed,

@@ -1,7 +1,7 @@
 import { MultipartError } from '../common/errors.js';
 import { BlobSource, FileSource, unreadable, type ByteSource } from './sources.js';
 import { assertNoDelimiterIn } from './delimiter.js';
-import { LoopTurns } from './turns.js';
+import { LoopTurns } from '../common/turns.js';
 import { bodyLength, inMemory, isSource, type Piece } from './wire.js';
 
 /**

@@ -55,7 +55,7 @@ export async function writeBody(stream: ClientHttp2Stream, encoded: EncodedBody,
   return true;
 }
 
-/** Hands one chunk to the stream in 16 KiB views (at the rate's pace, with a limiter); false if the attempt stopped meanwhile. */
+/** Hands one chunk to the stream in views of `sliceBytes` (at the rate's pace, with a limiter); false if the attempt stopped meanwhile. */
 function sendChunk(
   chunk: Buffer,
   sliceBytes: number,
