@@ -17,7 +17,7 @@ function underUlimit(dir: string, subject: string, script: string): { code: numb
   writeFileSync(file, script.replaceAll('SUBJECT', JSON.stringify(subject)));
   try {
     const output = execFileSync(
-      'bash',
+      'sh',
       ['-c', `ulimit -n 256 && exec ${JSON.stringify(process.execPath)} ${JSON.stringify(file)}`],
       {
         encoding: 'utf8',

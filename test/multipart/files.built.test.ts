@@ -14,7 +14,7 @@ const fixture = (name: string) => join(root, 'test', 'fixtures', 'multipart', na
 /** Runs a fixture with node, behind a shell prefix such as `ulimit`; its last output line, parsed. */
 function runFixture(name: string, args: string[], shellPrefix = ''): Record<string, number> {
   const command = [process.execPath, fixture(name), library, ...args].map((arg) => JSON.stringify(arg)).join(' ');
-  const output = execFileSync('bash', ['-c', `${shellPrefix} exec ${command}`], { encoding: 'utf8', timeout: 120_000 });
+  const output = execFileSync('sh', ['-c', `${shellPrefix} exec ${command}`], { encoding: 'utf8', timeout: 120_000 });
   return JSON.parse(output.trim().split('\n').at(-1)!) as Record<string, number>;
 }
 

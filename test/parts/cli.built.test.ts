@@ -54,7 +54,7 @@ describe('multipart-poster --tus, --resumable, --s3-part-urls', () => {
     const uploadId = /<UploadId>([^<]+)</.exec(await started.text())![1]!;
     const urls = [1, 2].map((n) => fake.presign('PUT', 'd.bin', { partNumber: String(n), uploadId }));
     writeFileSync(join(dir, 'urls.txt'), urls.join('\n'));
-    const command = `sed -n "\${PART_NUMBER}p" ${join(dir, 'urls.txt')}`;
+    const command = `head -n "$PART_NUMBER" ${join(dir, 'urls.txt')} | tail -n 1`;
     const run = await cli(['--s3-part-command', command, '-T', file.path, '--part-size', '1M'], tempDir()).result;
     expect(run.code, run.stderr).toBe(0);
     const printed = JSON.parse(run.stdout) as { completed: boolean; parts: Array<{ PartNumber: number }> };
