@@ -53,11 +53,9 @@ function chunksOf(workload) {
   if (workload === 'single-part') {
     const block = randomBytes(CHUNK);
     return (function* () {
-      yield Buffer.from(
-        `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`,
-      );
+      yield Buffer.from(SINGLE_HEAD);
       for (let sent = 0; sent < spec.size; sent += CHUNK) yield block;
-      yield Buffer.from(`\r\n--${BOUNDARY}--\r\n`);
+      yield Buffer.from(SINGLE_TAIL);
     })();
   }
   const pieces = [];
@@ -81,7 +79,12 @@ function chunksOf(workload) {
     }
   }
   pieces.push(`--${BOUNDARY}--\r\n`);
-  const body = Buffer.from(pieces.join(''), 'latin1');
+  return prepare(pieces.join(''));
+}
+
+/** A body made whole: its length noted for the headers, its chunks (views of CHUNK bytes) to be read. */
+function prepare(text) {
+  const body = Buffer.from(text, 'latin1');
   preparedLength = body.length;
   const chunks = [];
   for (let at = 0; at < body.length; at += CHUNK) chunks.push(body.subarray(at, at + CHUNK));
@@ -121,9 +124,7 @@ function warmUpChunks(workload) {
   const part = WARM_UP[workload].formData
     ? `--${BOUNDARY}\r\nContent-Disposition: form-data; name="warm"\r\n\r\nup\r\n`
     : `--${BOUNDARY}\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nup\r\n`;
-  const body = Buffer.from(`${part}--${BOUNDARY}--\r\n`, 'latin1');
-  preparedLength = body.length;
-  return [body].values();
+  return prepare(`${part}--${BOUNDARY}--\r\n`);
 }
 
 /** Each parser reads every byte of every part (counted), as an application would. */
