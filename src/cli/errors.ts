@@ -87,6 +87,7 @@ const UPLOAD_EXITS: Record<UploadErrorCode, ExitKind | 'by cause'> = {
   ERR_BODY_NOT_REPLAYABLE: 'failure',
   ERR_ABORTED: 'failure',
   ERR_CALLBACK_FAILED: 'failure',
+  ERR_RUNTIME_UNSUPPORTED: 'failure', // Node run without its fetch classes (NODE_OPTIONS=--no-experimental-fetch)
   ERR_REQUEST_FAILED: 'by cause',
 };
 

@@ -71,7 +71,8 @@ export type UploadErrorCode =
   | 'ERR_INVALID_HEADER'
   | 'ERR_UNEXPECTED_RESPONSE'
   | 'ERR_SIZE_MISMATCH'
-  | 'ERR_CALLBACK_FAILED';
+  | 'ERR_CALLBACK_FAILED'
+  | 'ERR_RUNTIME_UNSUPPORTED';
 
 /** An attempt of `upload()` that failed and was retried (given to `retry.onRetry`, listed in `UploadError.attempts`). */
 export interface UploadAttempt {

@@ -8,12 +8,26 @@ let webClasses: Promise<void> | undefined;
  * The first `Headers` or `Response` made in a process loads Node's bundled undici synchronously
  * (10 to 40 ms). It is done once, alone in a turn of the event loop, so that the stall is never
  * added to the rest of an upload's work in one turn: an app that serves requests while it
- * uploads waits for one load, not for the load and the upload's setup together.
+ * uploads waits for one load, not for the load and the upload's setup together. A Node without
+ * them (`--no-experimental-fetch`) rejects with ERR_RUNTIME_UNSUPPORTED, and the next call looks
+ * again (an app may install them later).
  */
 export function loadWebClasses(): Promise<void> {
-  webClasses ??= new Promise<void>((resolve) =>
+  webClasses ??= new Promise<void>((resolve, reject) =>
     setImmediate(() => {
-      void new Response(null, { headers: new Headers() });
+      try {
+        void new Response(null, { headers: new Headers() });
+      } catch (cause) {
+        webClasses = undefined;
+        reject(
+          new UploadError(
+            'ERR_RUNTIME_UNSUPPORTED',
+            `upload() answers with a WHATWG Response, and this runtime has no Response or Headers (Node started with --no-experimental-fetch?): ${messageOf(cause)}`,
+            { cause },
+          ),
+        );
+        return;
+      }
       setImmediate(resolve);
     }),
   );

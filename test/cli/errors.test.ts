@@ -37,6 +37,7 @@ describe('library errors map to exit codes by their code', () => {
     ['ERR_UNEXPECTED_RESPONSE', 56],
     ['ERR_SIZE_MISMATCH', 26],
     ['ERR_BODY_NOT_REPLAYABLE', 1],
+    ['ERR_RUNTIME_UNSUPPORTED', 1],
     ['ERR_ABORTED', 1],
     ['ERR_CALLBACK_FAILED', 1],
     ['ERR_REQUEST_FAILED', 52], // with no network cause: the connection closed before any answer
