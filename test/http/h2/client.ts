@@ -3,7 +3,8 @@ import { UploadError } from '../../../src/common/errors.js';
 import { sendH2, type H2Answer, type H2Request } from '../../../src/http/h2/attempt.js';
 import type { Http2Mode, TlsSettings } from '../../../src/http/h2/connect.js';
 import { Http2Pool, type PoolOptions } from '../../../src/http/h2/pool.js';
-import type { EncodedBody } from '../../../src/multipart/encode.js';
+import { rawBody, type EncodedBody } from '../../../src/multipart/encode.js';
+import { bytes } from '../../helpers/files.js';
 import { tls } from '../../helpers/servers.js';
 
 /** A pool for one test file, closed after it. */
@@ -99,3 +100,21 @@ export async function failure(promise: Promise<unknown>): Promise<UploadError> {
 
 /** The `code` of a failure's cause (the HTTP/2 reason, or the socket's). */
 export const causeCode = (error: UploadError) => (error.cause as { code?: string } | undefined)?.code;
+
+/**
+ * 100 uploads of 2 MiB the server resets mid-body with CANCEL (asked for by `headers`), then one it
+ * takes whole, all on one session: Node's server charges its session for what was in flight on each
+ * reset stream, and must not refuse the next one.
+ */
+export async function resetStorm(
+  pool: Http2Pool,
+  server: { url: string; sessions: unknown[] },
+  headers: Record<string, string>,
+): Promise<void> {
+  for (let round = 0; round < 100; round++) {
+    const error = await failure(post(pool, server.url, await rawBody(bytes(2 * 1024 * 1024)), { headers }));
+    expect(causeCode(error)).toBe('CANCEL');
+  }
+  expect((await post<{ size: number }>(pool, server.url, await rawBody(bytes(100)))).json.size).toBe(100);
+  expect(server.sessions).toHaveLength(1);
+}
