@@ -113,7 +113,7 @@ const WORKLOADS = [
     group: 'loop',
     title: 'event loop: W5 (W1 uploaded to the busboy server in another process, which hashes every file)',
     // "fetch loaded": Node's fetch (its bundled undici) loaded before the clock, as in a process that
-    // has made a Response, Headers or fetch before: loading it blocks the loop ~20 ms, once a process.
+    // has made a Response, Headers or fetch before: loading it blocks the loop ~20 ms, once a thread.
     subjects: ['ours upload()', UPLOAD_FETCH_LOADED, 'form-data-encoder'],
     server: { sha256: true },
     loop: true,
@@ -414,6 +414,8 @@ const times = (x) => (x === undefined ? '–' : `${x.toFixed(2)}×`);
 const timesBeside = (x, limit) =>
   x !== undefined && x !== limit && x.toFixed(2) === limit.toFixed(2) ? `${x.toFixed(3)}×` : times(x);
 const msFine = (ms) => (ms === undefined ? '–' : `${ms.toFixed(1)} ms`);
+/** ' (1 run)' beside a subject a workload measured once (too slow, or listed in `once`). */
+const oneRun = (result, subject) => (result.slow.includes(subject) ? ' (1 run)' : '');
 
 /** The columns of a workload's table: [heading, alignment, cell(row, ratios)]. */
 function columns(result) {
@@ -468,7 +470,7 @@ function table(result, summary) {
       lines.push(`| ${row.subject} | failed: ${row.error} |${' |'.repeat(cols.length - 1)}`);
       continue;
     }
-    const once = row.runs === 1 && result.slow.includes(row.subject) ? ' (1 run)' : '';
+    const once = row.runs === 1 ? oneRun(result, row.subject) : '';
     lines.push(`| ${row.subject}${once} | ${cols.map((c) => c[2](row, summary.ratios[row.subject])).join(' | ')} |`);
   }
   lines.push('');
@@ -624,11 +626,7 @@ const summaryMd = [
   ...['W1', 'W2', 'W3', 'W4'].map((id) => {
     const cell = (s) => {
       const r = row(id, s);
-      return !r
-        ? '–'
-        : r.error
-          ? `fails (${r.error})`
-          : `${fmt(r.ms)}${byId[id].result.slow.includes(s) ? ' (1 run)' : ''}`;
+      return !r ? '–' : r.error ? `fails (${r.error})` : `${fmt(r.ms)}${oneRun(byId[id].result, s)}`;
     };
     return `| ${id}: ${byId[id].result.title} | ${cell('ours')} | ${cell('form-data')} | ${cell('form-data-encoder')} | ${cell('native')} | ${cell('raw')} |`;
   }),
@@ -640,7 +638,7 @@ const summaryMd = [
     const pinnedTime = !pinned ? '–' : pinned.error ? `fails (${pinned.error})` : fmt(pinned.ms);
     return r.error
       ? `| ${r.subject} | fails (${r.error}) | | | ${pinnedTime} |`
-      : `| ${r.subject} | ${fmt(r.ms)}${byId.W5.result.slow.includes(r.subject) ? ' (1 run)' : ''} | ${fmt(r.cpuMs)} | ${r.rssMiB.toFixed(0)} MiB | ${pinnedTime} |`;
+      : `| ${r.subject} | ${fmt(r.ms)}${oneRun(byId.W5.result, r.subject)} | ${fmt(r.cpuMs)} | ${r.rssMiB.toFixed(0)} MiB | ${pinnedTime} |`;
   }),
   ...(byId.W6 || byId.W7
     ? [

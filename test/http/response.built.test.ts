@@ -6,7 +6,8 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 
 // upload() answers with a WHATWG Response: in a Node without one, a typed rejection, not a crash.
-// Runs the build (dist/) in a child process started with --no-experimental-fetch.
+// Runs the build (dist/) in a child process: started with --no-experimental-fetch (Node 20 and 22),
+// or with the two globals deleted before the import (every version).
 const root = join(import.meta.dirname, '..', '..');
 const child = join(root, 'test', 'fixtures', 'http', 'no-fetch-child.mjs');
 

@@ -37,7 +37,7 @@ describe('the body goes to the stream in views of one frame, whatever the peer w
 
   // 256 KiB views to a 1 MiB window cost the client ~40% less CPU, but Node's own server then
   // refused new streams (ENHANCE_YOUR_CALM) after 100 streams reset mid-body, as below; 64 KiB
-  // views saved little (bench/README.md, HTTP/2). One frame a view, whatever the window.
+  // views saved nothing (bench/README.md, HTTP/2). One frame a view, whatever the window.
   for (const [name, options] of [
     ["Node's default (65,535-byte)", {}],
     ['1 MiB', wideWindow],
