@@ -1,5 +1,6 @@
 import { describe } from '../common/validate.js';
 import { messageOf } from '../common/messages.js';
+import { raceAbort } from '../common/wait.js';
 import { PartsError, type PartsErrorCode } from './errors.js';
 import { httpUrl } from './protocol-options.js';
 import type { ControlResponse, Step } from './protocol.js';
@@ -44,12 +45,16 @@ export function unexpected(what: string, response: ControlResponse, why: string)
   });
 }
 
-/** Runs a function of the caller's (a URL for a part, a start step): what it throws is ERR_CALLBACK_FAILED. */
-export async function callerValue<T>(name: string, action: () => T | Promise<T>): Promise<T> {
+/**
+ * Runs a function of the caller's (a URL for a part, a start step): what it throws is
+ * ERR_CALLBACK_FAILED. One that never settles is let go when `signal` aborts (the run stopped,
+ * the abandon step's time ran out): the step then fails for the signal's reason.
+ */
+export async function callerValue<T>(name: string, action: () => T | Promise<T>, signal: AbortSignal): Promise<T> {
   try {
-    return await action();
+    return await raceAbort((async () => action())(), signal);
   } catch (cause) {
-    if (cause instanceof PartsError) throw cause;
+    if (cause instanceof PartsError || (signal.aborted && cause === signal.reason)) throw cause;
     throw new PartsError('ERR_CALLBACK_FAILED', `${name} threw: ${messageOf(cause)}`, { cause });
   }
 }

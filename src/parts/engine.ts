@@ -74,7 +74,7 @@ class Run {
       const result = await this.#impl.finish(ctx, this.#state);
       this.#throwIfStopped();
       this.#finished = true;
-      await this.#sessions.forget();
+      await this.#sessions.forget(this.#controller.signal);
       return result;
     } catch (error) {
       throw await this.#fail(error);
@@ -85,7 +85,8 @@ class Run {
 
   /** Resumes the saved session when the server still has it, else begins a new upload (and saves it at once). */
   async #prepare(ctx: PartsContext): Promise<void> {
-    const saved = await this.#sessions.load((stale) => this.#abandonQuietly(stale));
+    const signal = this.#controller.signal;
+    const saved = await this.#sessions.load((stale) => this.#abandonQuietly(stale), signal);
     if (saved !== undefined) {
       this.#partSize = saved.partSize;
       this.#state = saved.state;
@@ -93,12 +94,12 @@ class Run {
         this.#resumedBytes = this.#progress.loaded;
         return;
       }
-      await this.#sessions.forget();
+      await this.#sessions.forget(signal);
     }
     this.#partSize = this.#impl.partSize(this.#source.size, this.#settings.partSize);
     this.#state = undefined;
     this.#state = await this.#impl.begin(ctx);
-    await this.#sessions.save(this.#partSize, this.#state);
+    await this.#sessions.save(this.#partSize, this.#state, signal);
   }
 
   /** Runs the lanes `concurrency` at a time; the first failure stops them all. */
@@ -158,22 +159,25 @@ class Run {
       // Nothing left to resume or to abandon: the upload is gone, or what became of it cannot be known
       // (then the stored pieces may be part of it).
       if (failure.code === 'ERR_SESSION_EXPIRED' || failure.code === 'ERR_COMPLETE_UNKNOWN')
-        await this.#sessions.forget().catch(() => {});
+        await withDeadline((signal) => this.#sessions.forget(signal)).catch(() => {});
       else if (!this.#settings.keepSession && !this.#finished) await this.#abandon(failure);
     }
     return failure;
   }
 
+  /** The abandon step, then the session's removal: within ABANDON_TIMEOUT_MS, the caller's functions and store included. */
   async #abandon(failure: PartsError): Promise<void> {
-    try {
-      await this.#impl.abandon(this.#context(AbortSignal.timeout(ABANDON_TIMEOUT_MS)), this.#state);
-      failure.abandoned = true;
-    } catch (error) {
-      // Kept: a later run may still resume (or abandon) the upload the server holds.
-      failure.abandonError = error instanceof Error ? error : new Error(String(error));
-      return;
-    }
-    await this.#sessions.forget().catch(() => {});
+    await withDeadline(async (signal) => {
+      try {
+        await this.#impl.abandon(this.#context(signal), this.#state);
+        failure.abandoned = true;
+      } catch (error) {
+        // Kept: a later run may still resume (or abandon) the upload the server holds.
+        failure.abandonError = error instanceof Error ? error : new Error(String(error));
+        return;
+      }
+      await this.#sessions.forget(signal).catch(() => {});
+    });
   }
 
   /** Abandons the upload of a saved session that cannot be resumed (the file changed); failures only leave it be. */
@@ -232,7 +236,7 @@ class Run {
       confirm: (lane, bytes) => this.#progress.confirm(lane, bytes),
       save: (state) => {
         if (state !== undefined) this.#state = state;
-        return guard('piece', undefined, () => this.#sessions.save(this.#partSize, this.#state));
+        return guard('piece', undefined, () => this.#sessions.save(this.#partSize, this.#state, signal));
       },
       wait: (ms) => wait(ms, signal),
     };
@@ -248,6 +252,26 @@ class Run {
       this.#progress.sending(piece.lane, 0);
       throw error;
     }
+  }
+}
+
+/**
+ * Runs `work` on a signal that aborts after ABANDON_TIMEOUT_MS with a PartsError saying so. Its
+ * timer holds the process, so that a step that never settles still ends the call in time.
+ */
+async function withDeadline<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () =>
+      controller.abort(
+        new PartsError('ERR_COMPLETE_FAILED', `abandon: the step took more than ${ABANDON_TIMEOUT_MS / 1000} s`),
+      ),
+    ABANDON_TIMEOUT_MS,
+  );
+  try {
+    return await work(controller.signal);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -31,7 +31,7 @@ export async function sendPart(ctx: PartsContext, settings: S3Settings, state: S
   const algorithm = settings.checksum;
   const checksum = algorithm === undefined ? undefined : (await ctx.digest(start, end, algorithm)).toString('base64');
   const info = { uploadId: state.uploadId, size: end - start, checksum };
-  const url = checkUrl(await callerValue('s3Parts partUrl', () => settings.partUrl(n, info)), 'partUrl');
+  const url = checkUrl(await callerValue('s3Parts partUrl', () => settings.partUrl(n, info), ctx.signal), 'partUrl');
   const headers = {
     ...settings.headers,
     ...(algorithm && checksum ? { [CHECKSUM_HEADERS[algorithm]]: checksum } : {}),
@@ -76,7 +76,7 @@ export async function listParts(
   const listed = new Map<number, ListedPart>();
   let marker: number | undefined;
   for (let page = 0; page < MAX_LIST_PAGES; page++) {
-    const url = checkUrl(await callerValue('s3Parts listUrl', () => settings.listUrl!(uploadId, marker)), 'listUrl');
+    const url = checkUrl(await callerValue('s3Parts listUrl', () => settings.listUrl!(uploadId, marker), ctx.signal), 'listUrl');
     const response = await ctx.request({ step, url, method: 'GET', headers: settings.headers, limit: LIST_LIMIT });
     if (GONE.has(response.status)) return undefined;
     if (!isSuccess(response.status))

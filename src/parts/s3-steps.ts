@@ -20,7 +20,7 @@ async function begin(ctx: PartsContext, settings: S3Settings): Promise<S3State> 
   if (settings.uploadId !== undefined) return { uploadId: settings.uploadId, parts: {} };
   const { start } = settings;
   if (typeof start === 'function') {
-    const uploadId = await callerValue('s3Parts start', start);
+    const uploadId = await callerValue('s3Parts start', start, ctx.signal);
     if (typeof uploadId !== 'string' || uploadId === '')
       throw new PartsError('ERR_INVALID_VALUE', `s3Parts start must give the UploadId, not ${describe(uploadId)}`);
     return { uploadId, parts: {} };
@@ -87,7 +87,7 @@ async function finish(ctx: PartsContext, settings: S3Settings, state: S3State): 
 
 async function complete(ctx: PartsContext, settings: S3Settings, state: S3State) {
   const url = checkUrl(
-    await callerValue('s3Parts completeUrl', () => settings.completeUrl!(state.uploadId)),
+    await callerValue('s3Parts completeUrl', () => settings.completeUrl!(state.uploadId), ctx.signal),
     'completeUrl',
   );
   return ctx.request({
@@ -134,7 +134,7 @@ async function abandon(ctx: PartsContext, settings: S3Settings, state: S3State):
       'ERR_INVALID_OPTION',
       's3Parts has no abortUrl: the stored parts stay until the upload is aborted',
     );
-  const url = checkUrl(await callerValue('s3Parts abortUrl', () => settings.abortUrl!(state.uploadId)), 'abortUrl');
+  const url = checkUrl(await callerValue('s3Parts abortUrl', () => settings.abortUrl!(state.uploadId), ctx.signal), 'abortUrl');
   const response = await ctx.request({ step: 'abandon', url, method: 'DELETE', headers: settings.headers });
   if (!isSuccess(response.status) && !GONE.has(response.status))
     throw refused('abandon', 'aborting the multipart upload', response, undefined, s3Detail(response.text));

@@ -1,4 +1,5 @@
 import { messageOf } from '../common/messages.js';
+import { raceAbort } from '../common/wait.js';
 import { PartsError } from './errors.js';
 import type { ProtocolImpl } from './protocol.js';
 import { sameFile, type FileIdentity } from './source.js';
@@ -13,7 +14,9 @@ export interface Saved {
 /**
  * The session of one call in the store: found by protocol, destination and path, resumed only
  * when the file is the same one (size, mtime, inode, device), written as pieces are stored
- * (writes coalesced, one at a time), removed when the upload is done or abandoned.
+ * (writes coalesced, one at a time), removed when the upload is done or abandoned. Each call is
+ * bounded by a signal: a store that never answers is let go when the run stops (or the abandon
+ * step's time runs out), and the call fails for the signal's reason.
  */
 export class Sessions {
   readonly #store: SessionStore | undefined;
@@ -34,7 +37,11 @@ export class Sessions {
   }
 
   /** The saved session to resume, if it is this file's; a changed file's session is abandoned (`onStale`) and removed. */
-  async load(onStale: (state: unknown) => Promise<void>): Promise<Saved | undefined> {
+  load(onStale: (state: unknown) => Promise<void>, signal: AbortSignal): Promise<Saved | undefined> {
+    return raceAbort(this.#load(onStale, signal), signal);
+  }
+
+  async #load(onStale: (state: unknown) => Promise<void>, signal: AbortSignal): Promise<Saved | undefined> {
     const store = this.#store;
     const key = this.#key;
     const file = this.#file;
@@ -43,7 +50,7 @@ export class Sessions {
     if (saved === undefined || saved === null) return undefined;
     const impl = this.#impl;
     if (!isSession(saved) || saved.protocol !== impl.name || !impl.isState(saved.state)) {
-      await this.forget();
+      await this.forget(signal);
       return undefined;
     }
     if (saved.target === impl.target && saved.path === file.path && sameFile(saved, file)) {
@@ -51,18 +58,18 @@ export class Sessions {
     }
     // The file under this path is not the one the session began with: never resumed into.
     await onStale(saved.state);
-    await this.forget();
+    await this.forget(signal);
     return undefined;
   }
 
   /** Writes the session; resolves once a write that includes this state is on disk. */
-  save(partSize: number, state: unknown): Promise<void> {
+  save(partSize: number, state: unknown, signal: AbortSignal): Promise<void> {
     const store = this.#store;
     const key = this.#key;
     if (store === undefined || key === undefined) return Promise.resolve();
     this.#pending = { partSize, state };
     this.#saving ??= this.#flush(store, key);
-    return this.#saving;
+    return raceAbort(this.#saving, signal);
   }
 
   async #flush(store: SessionStore, key: string): Promise<void> {
@@ -96,7 +103,11 @@ export class Sessions {
   }
 
   /** Removes the session (after any write in progress). */
-  async forget(): Promise<void> {
+  forget(signal: AbortSignal): Promise<void> {
+    return raceAbort(this.#forget(), signal);
+  }
+
+  async #forget(): Promise<void> {
     const store = this.#store;
     const key = this.#key;
     if (store === undefined || key === undefined) return;

@@ -1,7 +1,7 @@
 import { truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { googleResumable, PartsError, s3Parts, tus, uploadParts, type SessionStore } from '../../src/index.js';
 import { openFilesUnder, tempDir } from '../helpers/files.js';
 import { startS3Fake } from './fakes/s3.js';
@@ -284,6 +284,90 @@ describe('uploadParts: stopping', () => {
     expect((await rejection(uploadParts(file.path, { protocol: s3ForFake(fake, 'e.bin'), store })))!.code).toBe(
       'ERR_STORE_FAILED',
     );
+  });
+
+  describe('a function of the caller\'s or a store that never settles: an abort still ends the call', () => {
+    const never = () => new Promise<never>(() => {});
+    const quietStore: SessionStore = { get: () => undefined, set: () => {}, delete: () => {} };
+    const cases: Array<[string, (fake: Awaited<ReturnType<typeof startS3Fake>>) => Record<string, unknown>]> = [
+      ['partUrl', (fake) => ({ protocol: s3ForFake(fake, 'h.bin', { partUrl: never }), store: false })],
+      ['the S3 start function', (fake) => ({ protocol: s3ForFake(fake, 'h.bin', { start: never }), store: false })],
+      ['store.get', (fake) => ({ protocol: s3ForFake(fake, 'h.bin'), store: { ...quietStore, get: never } })],
+      // A session that is not one is removed before the upload begins.
+      [
+        'store.delete',
+        (fake) => ({ protocol: s3ForFake(fake, 'h.bin'), store: { get: () => ({}), set: () => {}, delete: never } }),
+      ],
+    ];
+    it.each(cases)('%s: ERR_ABORTED soon after the abort', async (_name, optionsOf) => {
+      const fake = await startS3Fake({ minPartSize: 0 });
+      const file = randomFile(tempDir(), 'h.bin', 1000);
+      const signal = AbortSignal.timeout(100);
+      const call = rejection(uploadParts(file.path, { ...optionsOf(fake), signal } as never));
+      const late = new Promise<string>((resolve) => setTimeout(() => resolve('still pending after 5 s'), 5000).unref());
+      const error = await Promise.race([call, late]);
+      expect((error as PartsError).code).toBe('ERR_ABORTED');
+    });
+  });
+
+  it('a store.set that never settles: the upload is abandoned, and the call ends after the abandon step\'s 30 s', async () => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const file = randomFile(tempDir(), 'i.bin', 1000);
+    const store: SessionStore = { get: () => undefined, set: () => new Promise<never>(() => {}), delete: () => {} };
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      let settled = false;
+      const call = rejection(
+        uploadParts(file.path, { protocol: s3ForFake(fake, 'i.bin'), store, signal: AbortSignal.timeout(50) }),
+      ).finally(() => (settled = true));
+      // Real turns until the upload is abandoned (the DELETE reached the server): the removal of
+      // the session then waits for the write that never ends.
+      const turn = () => new Promise((resolve) => setImmediate(resolve));
+      for (let i = 0; i < 100_000 && !fake.log.some((line) => line.startsWith('DELETE')); i++) await turn();
+      for (let i = 0; i < 100; i++) await turn();
+      expect(settled).toBe(false);
+      await vi.advanceTimersByTimeAsync(30_000);
+      const error = await call;
+      expect(error!.code).toBe('ERR_ABORTED');
+      expect(error!.abandoned).toBe(true);
+      expect(fake.uploads.size).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('an abortUrl that never settles: the abandon step gives up after 30 s, and the call ends', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      let asked!: () => void;
+      const abortAsked = new Promise<void>((resolve) => (asked = resolve));
+      const protocol = s3Parts({
+        uploadId: 'u',
+        key: 'k',
+        partUrl: () => {
+          throw new Error('no signer');
+        },
+        abortUrl: () => {
+          asked();
+          return new Promise<never>(() => {});
+        },
+      });
+      const call = rejection(uploadParts(new Uint8Array(10), { protocol, store: false }));
+      await abortAsked;
+      await vi.advanceTimersByTimeAsync(29_000);
+      let settled = false;
+      void call.then(() => (settled = true));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(settled).toBe(false);
+      await vi.advanceTimersByTimeAsync(1_000);
+      const error = await call;
+      expect(error!.code).toBe('ERR_CALLBACK_FAILED');
+      expect(error!.abandoned).toBe(false);
+      expect((error!.abandonError as PartsError).code).toBe('ERR_COMPLETE_FAILED');
+      expect(error!.abandonError!.message).toMatch(/more than 30 s/);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('progress never goes back by more than the pieces in flight, and ends at the size', async () => {
