@@ -4,6 +4,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DecodeError, multipartDecode, type DecodeOptions } from '../index.js';
 import { splitParts } from './decode-write.js';
 import { CliError, EXIT, type ExitKind } from './errors.js';
+import { messageOf } from '../common/messages.js';
 
 /**
  * The `decode` command's options, from which both its parser and its help text are made (and the
@@ -122,7 +123,7 @@ function failureOf(error: unknown): { kind: ExitKind; message: string } {
     if (error.code === 'ERR_SOURCE_FAILED') return { kind: 'read', message: error.message };
     return { kind: 'failure', message: `not a multipart body it can split: ${error.message}` };
   }
-  return { kind: 'failure', message: error instanceof Error ? error.message : String(error) };
+  return { kind: 'failure', message: messageOf(error) };
 }
 
 function parseCommand(args: readonly string[]): Command | 'help' {

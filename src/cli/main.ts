@@ -7,6 +7,7 @@ import { serve } from './serve.js';
 import { runParts } from './parts.js';
 import { exitOnSignals } from './signals.js';
 import { USAGE } from './usage.js';
+import { messageOf } from '../common/messages.js';
 
 declare const PACKAGE_VERSION: string;
 
@@ -59,7 +60,7 @@ main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr })
     },
     (error: unknown) => {
       settled = true;
-      process.stderr.write(`multipart-poster: ${String(error)}\n`);
+      process.stderr.write(`multipart-poster: ${messageOf(error)}\n`);
       process.exitCode = EXIT.failure;
     },
   )

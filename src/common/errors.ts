@@ -30,9 +30,14 @@ export function brandOf(name: string): symbol {
   return Symbol.for(`multipart-poster.${name}`);
 }
 
-/** True when `value` carries the brand. */
+/** True when `value` carries the brand; false, never a throw, for a Proxy whose traps throw (a caller's thrown value). */
 export function hasBrand(value: unknown, brand: symbol): boolean {
-  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+  if (typeof value !== 'object' || value === null) return false;
+  try {
+    return (value as Record<symbol, unknown>)[brand] === true;
+  } catch {
+    return false;
+  }
 }
 
 const MULTIPART_ERROR = brandOf('MultipartError');

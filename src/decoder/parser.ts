@@ -3,6 +3,7 @@ import { DecodeError } from './errors.js';
 import { LineReader, type RawHeaders } from './lines.js';
 import type { Limits } from './options.js';
 import type { ChunkSource } from './source.js';
+import { messageOf } from '../common/messages.js';
 
 /** The epilogue after the close delimiter is read (and dropped) up to this many bytes, then the source is let go. */
 export const EPILOGUE_LIMIT = 64 * 1024;
@@ -208,7 +209,7 @@ export class MultipartParser extends LineReader {
       this.failure =
         error instanceof DecodeError
           ? error
-          : new DecodeError('ERR_SOURCE_FAILED', `the decoder failed: ${String(error)}`, {
+          : new DecodeError('ERR_SOURCE_FAILED', `the decoder failed: ${messageOf(error)}`, {
               offset: this.bytesRead,
               cause: error,
             });

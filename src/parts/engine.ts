@@ -173,7 +173,7 @@ class Run {
         failure.abandoned = true;
       } catch (error) {
         // Kept: a later run may still resume (or abandon) the upload the server holds.
-        failure.abandonError = error instanceof Error ? error : new Error(String(error));
+        failure.abandonError = error instanceof Error ? error : new Error(messageOf(error));
         return;
       }
       await this.#sessions.forget(signal).catch(() => {});

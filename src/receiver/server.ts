@@ -49,7 +49,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Checke
     }
   } catch (error) {
     refusal =
-      error instanceof ReceiveError ? error : new ReceiveError('ERR_MALFORMED_BODY', String(error), { cause: error });
+      error instanceof ReceiveError ? error : new ReceiveError('ERR_MALFORMED_BODY', messageOf(error), { cause: error });
   }
   try {
     options.onError?.(refusal, req);

@@ -10,6 +10,7 @@ import {
   upload,
   UploadError,
   type EncodedBody,
+  type RetryOptions,
   type UploadOptions,
 } from '../../src/index.js';
 import { bytes, openFilesUnder, tempDir, writeFile } from '../helpers/files.js';
@@ -208,9 +209,17 @@ describe('upload({ spool }) of a stream that never ends', () => {
 });
 
 describe('callbacks that throw: ERR_CALLBACK_FAILED, the throw kept as cause', () => {
-  const thrown = [new Error('boom'), 'a string', undefined, { message: 'an object' }];
+  const thrown: Array<[string, unknown]> = [
+    ['an Error', new Error('boom')],
+    ['a string', 'a string'],
+    ['undefined', undefined],
+    ['an object with a message', { message: 'an object' }],
+    // Neither can be turned into text: the error that reports them must still be made.
+    ['an object with no prototype', Object.create(null)],
+    ['a Proxy whose every trap throws', hostileProxy()],
+  ];
   const large = async () => rawBody(writeFile(dir, 'cb.bin', bytes(2 * MiB)));
-  for (const value of thrown) {
+  for (const [name, value] of thrown) {
     const toss = () => {
       throw value;
     };
@@ -222,7 +231,7 @@ describe('callbacks that throw: ERR_CALLBACK_FAILED, the throw kept as cause', (
       ['the agent function', large, { agent: toss }],
     ];
     for (const [label, make, options] of rows) {
-      it(`${label} throwing ${JSON.stringify(value) ?? 'undefined'}`, async () => {
+      it(`${label} throwing ${name}`, async () => {
         const result = await failure(make, options);
         expect(result).toMatch(/^ERR_CALLBACK_FAILED/);
         expect(openFilesUnder(dir)).toEqual([]);
@@ -230,30 +239,32 @@ describe('callbacks that throw: ERR_CALLBACK_FAILED, the throw kept as cause', (
     }
   }
 
+  const retryCallbacks = (value: () => unknown): Array<[string, RetryOptions]> => [
+    ['retry.onRetry', { onRetry: () => void value() }],
+    ['retry.backoff', { backoff: () => value() as number }],
+  ];
   it.each([
-    [
-      'retry.onRetry',
-      {
-        onRetry: () => {
-          throw new Error('no');
-        },
-      },
-    ],
-    [
-      'retry.backoff',
-      {
-        backoff: () => {
-          throw new Error('no');
-        },
-      },
-    ],
-  ])('%s', async (_label, retry) => {
+    ...retryCallbacks(() => {
+      throw new Error('no');
+    }).map(([label, retry]): [string, RetryOptions, unknown] => [label, retry, { message: 'no' }]),
+    ...retryCallbacks(() => {
+      throw Object.create(null);
+    }).map(([label, retry]): [string, RetryOptions, unknown] => [`${label}, no prototype`, retry, {}]),
+  ])('%s', async (_label, retry, cause) => {
     const busy = await startServer((req, res) => {
       req.resume();
       req.on('end', () => json(res, 503, {}));
     });
     const error = await upload(busy.url, { a: 'b' }, { method: 'PUT', retry }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UploadError);
-    expect(error).toMatchObject({ code: 'ERR_CALLBACK_FAILED', cause: { message: 'no' } });
+    expect(error).toMatchObject({ code: 'ERR_CALLBACK_FAILED', cause });
   });
 });
+
+/** A value that throws on every operation: reading a property, its prototype, turning it into text. */
+function hostileProxy(): object {
+  const refuse = () => {
+    throw new Error('trap');
+  };
+  return new Proxy({}, { get: refuse, getPrototypeOf: refuse, has: refuse, ownKeys: refuse, apply: refuse });
+}

@@ -1,4 +1,5 @@
 import { UploadError, type UploadAttempt } from '../../common/errors.js';
+import { messageOf } from '../../common/messages.js';
 
 /** RFC 9113 §7: the error codes of RST_STREAM and GOAWAY, by number. */
 const CODE_NAMES = [
@@ -175,7 +176,7 @@ function sessionFailure(
 /** A failure to set up the connection (TLS, ALPN, the proxy, a peer that does not speak HTTP/2): typed. */
 export function connectFailure(error: unknown, url: URL, attempts: readonly UploadAttempt[]): UploadError {
   if (error instanceof UploadError) return error;
-  const cause = error instanceof Error ? error : new Error(String(error));
+  const cause = error instanceof Error ? error : new Error(messageOf(error));
   const code = (cause as NodeJS.ErrnoException).code;
   return new UploadError('ERR_REQUEST_FAILED', `request to ${url.href} failed: ${code ?? cause.message}`, {
     url: url.href,
