@@ -1,7 +1,7 @@
 import { GONE, isSuccess, refused } from './answers.js';
 import { PartsError } from './errors.js';
 import type { PartsContext } from './protocol.js';
-import { locationOf } from './tus-requests.js';
+import { headerInteger, locationOf } from './tus-requests.js';
 import type { TusSettings, TusState } from './tus.js';
 
 // The final upload of a parallel tus upload (concatenation): asked for once, and found again by a
@@ -54,11 +54,11 @@ export async function finalOfSession(
   }
   if (!isSuccess(response.status)) throw refused('resume', `asking ${final} for its offset`, response);
   // A server still joining the parts sends no Upload-Offset (tus 1.0, concatenation).
-  const offset = Number(response.headers.get('upload-offset') ?? NaN);
+  const offset = headerInteger(response, 'upload-offset');
   if (offset === ctx.size) return 'done';
   throw new PartsError(
     'ERR_COMPLETE_FAILED',
-    `the final upload ${final} holds ${Number.isSafeInteger(offset) ? `${offset} of ${ctx.size} bytes` : 'no offset yet'}: it is not whole`,
+    `the final upload ${final} holds ${offset === undefined ? 'no offset yet' : `${offset} of ${ctx.size} bytes`}: it is not whole`,
     { status: response.status, url: final },
   );
 }

@@ -5,6 +5,17 @@ import type { ControlResponse, DigestAlgorithm, PartsContext, Step } from './pro
 import { TUS_VERSION, type TusSettings, type TusState } from './tus.js';
 
 /** One tus upload of a session (the whole file, or one partial upload's range of it). */
+/**
+ * A tus header's non-negative integer (Upload-Offset, Upload-Length, Tus-Max-Size), or undefined
+ * when it is absent or not digits alone: `Number()` would read an empty value as 0.
+ */
+export function headerInteger(response: ControlResponse, name: string): number | undefined {
+  const value = response.headers.get(name)?.trim();
+  if (value === undefined || !/^\d{1,16}$/.test(value)) return undefined;
+  const number = Number(value);
+  return Number.isSafeInteger(number) ? number : undefined;
+}
+
 export interface TusLaneState {
   url: string;
   start: number;
@@ -42,11 +53,11 @@ export async function discover(ctx: PartsContext, settings: TusSettings): Promis
       'ERR_START_FAILED',
       '',
     );
-  const maxSize = Number(response.headers.get('tus-max-size') ?? NaN);
+  const maxSize = headerInteger(response, 'tus-max-size');
   return {
     extensions: list('tus-extension'),
     checksums: list('tus-checksum-algorithm'),
-    maxSize: Number.isSafeInteger(maxSize) && maxSize > 0 ? maxSize : undefined,
+    maxSize: maxSize !== undefined && maxSize > 0 ? maxSize : undefined,
   };
 }
 
@@ -67,9 +78,8 @@ export function locationOf(response: ControlResponse, base: string, what: string
 export function tusLane(ctx: PartsContext, settings: TusSettings, state: TusState, index: number): OffsetLane {
   const lane = state.lanes[index]!;
   const offsetFrom = (response: ControlResponse, what: string): Outcome => {
-    const offset = Number(response.headers.get('upload-offset') ?? NaN);
-    if (!Number.isSafeInteger(offset) || offset < 0)
-      throw unexpected(what, response, 'the answer has no valid Upload-Offset');
+    const offset = headerInteger(response, 'upload-offset');
+    if (offset === undefined) throw unexpected(what, response, 'the answer has no valid Upload-Offset');
     lane.offset = lane.start + offset;
     return { offset: lane.offset };
   };

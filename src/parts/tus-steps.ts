@@ -4,7 +4,7 @@ import { GONE, isSuccess, refused, unexpected } from './answers.js';
 import { runOffsetLane } from './offset-lane.js';
 import type { PartsContext } from './protocol.js';
 import { concatenate, finalOfSession } from './tus-final.js';
-import { discover, locationOf, tusLane } from './tus-requests.js';
+import { discover, headerInteger, locationOf, tusLane } from './tus-requests.js';
 import { SMALLEST_PARTIAL, WHOLE_LANE, type LaneLeft, type TusResult, type TusSettings, type TusState } from './tus.js';
 
 /** tus' requests: what tus() loads on an upload's first step. */
@@ -92,10 +92,10 @@ async function offsetOf(
   const response = await ctx.request({ step: 'resume', url, method: 'HEAD', headers: settings.headers });
   if (GONE.has(response.status) || response.status === 403) return undefined;
   if (!isSuccess(response.status)) throw refused('resume', `asking ${url} for its offset`, response);
-  const offset = Number(response.headers.get('upload-offset') ?? NaN);
+  const offset = headerInteger(response, 'upload-offset');
   const declared = response.headers.get('upload-length');
-  if (declared !== null && Number(declared) !== length) return undefined;
-  if (!Number.isSafeInteger(offset) || offset < 0 || offset > length)
+  if (declared !== null && headerInteger(response, 'upload-length') !== length) return undefined;
+  if (offset === undefined || offset > length)
     throw unexpected(`asking ${url} for its offset`, response, 'no valid Upload-Offset');
   return offset;
 }

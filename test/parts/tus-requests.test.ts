@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { PartsError, tus, uploadParts } from '../../src/index.js';
+import { startServer } from '../helpers/servers.js';
+
+const rejection = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (e: unknown) => e as PartsError,
+  );
+
+describe('tus: an Upload-Offset that is not digits alone is refused, never read as 0', () => {
+  it.each([[''], [' '], ['abc'], ['-1'], ['1e3'], ['0x10'], ['1.5'], ['99999999999999999']])(
+    'a PATCH answered with Upload-Offset %j: ERR_UNEXPECTED_RESPONSE, nothing retried',
+    async (offset) => {
+      const log: string[] = [];
+      const server = await startServer((req, res) => {
+        log.push(req.method!);
+        req.resume();
+        req.on('end', () => {
+          const headers: Record<string, string> = { 'tus-resumable': '1.0.0' };
+          if (req.method === 'POST') headers.location = '/files/1';
+          if (req.method === 'PATCH') headers['upload-offset'] = offset;
+          res.writeHead(req.method === 'POST' ? 201 : 204, headers).end();
+        });
+      });
+      const error = await rejection(
+        uploadParts(new Uint8Array(100), { protocol: tus({ endpoint: `${server.origin}/files/` }), retry: 0 }),
+      );
+      expect(error!.code).toBe('ERR_UNEXPECTED_RESPONSE');
+      expect(error!.message).toMatch(/Upload-Offset/);
+      expect(log.filter((method) => method === 'PATCH')).toHaveLength(1);
+    },
+  );
+});
