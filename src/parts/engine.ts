@@ -1,4 +1,4 @@
-import { UploadError } from '../common/errors.js';
+import { MultipartError, UploadError } from '../common/errors.js';
 import { messageOf } from '../common/messages.js';
 import { PartsError } from './errors.js';
 import { stepCode } from './answers.js';
@@ -189,6 +189,9 @@ class Run {
   #wrap(error: unknown, step: Step, url?: string | URL): PartsError {
     if (error instanceof PartsError) return error;
     const href = url === undefined ? undefined : String(url);
+    // The encoder's own check of a source (a file that shrank, grew or was rewritten while read).
+    if ((error instanceof UploadError || error instanceof MultipartError) && error.code === 'ERR_SIZE_MISMATCH')
+      return new PartsError('ERR_SOURCE_CHANGED', `${step}: ${error.message}`, { cause: error, url: href });
     if (error instanceof UploadError) {
       const own = error.code === 'ERR_INVALID_OPTION' || error.code === 'ERR_CALLBACK_FAILED';
       const code = own ? error.code : stepCode(step);

@@ -1,9 +1,18 @@
-import { truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
-import { googleResumable, PartsError, s3Parts, tus, uploadParts, type SessionStore } from '../../src/index.js';
+import {
+  googleResumable,
+  PartsError,
+  s3Parts,
+  tus,
+  uploadParts,
+  type PartsProtocol,
+  type SessionStore,
+} from '../../src/index.js';
 import { openFilesUnder, tempDir } from '../helpers/files.js';
+import { startServer } from '../helpers/servers.js';
 import { startS3Fake } from './fakes/s3.js';
 import { bytesOf, KiB, MiB, randomFile, s3ForFake } from './helpers.js';
 
@@ -134,6 +143,69 @@ describe('uploadParts: sources', () => {
     expect(error!.abandoned).toBe(true);
     expect(fake.objects.size).toBe(0);
   });
+});
+
+describe('uploadParts: a file that changes while its last piece is on the wire', () => {
+  const SIZE = MiB;
+  const changes: Array<[string, (path: string) => void]> = [
+    ['rewritten in place, same size', (path) => writeFileSync(path, Buffer.alloc(SIZE, 0x41), { flag: 'r+' })],
+    ['truncated to half', (path) => truncateSync(path, SIZE / 2)],
+    ['grown by 1000 bytes', (path) => appendFileSync(path, Buffer.alloc(1000, 1))],
+  ];
+  /** One server for the three protocols; the file changes as the first bytes of its one piece arrive. */
+  async function serverChanging(path: string, change: (path: string) => void) {
+    const seen = { received: 0, completed: false };
+    let changed = false;
+    const server = await startServer((req, res) => {
+      const path_ = new URL(req.url!, 'http://x').pathname;
+      req.on('data', (chunk: Buffer) => {
+        if (!changed) change(path);
+        changed = true;
+        seen.received += chunk.length;
+      });
+      req.on('end', () => {
+        const tusHeaders = { 'tus-resumable': '1.0.0' };
+        if (req.method === 'DELETE') return void res.writeHead(204, tusHeaders).end();
+        if (path_.startsWith('/s3')) {
+          return void res.writeHead(200, { etag: '"x"' }).end();
+        }
+        if (path_.startsWith('/g')) {
+          if (req.method === 'POST') return void res.writeHead(200, { location: '/g/session' }).end();
+          seen.completed = seen.received === SIZE;
+          return void res.writeHead(seen.completed ? 200 : 308).end(seen.completed ? '{}' : '');
+        }
+        if (req.method === 'OPTIONS') return void res.writeHead(204, { ...tusHeaders, 'tus-version': '1.0.0' }).end();
+        if (req.method === 'POST') return void res.writeHead(201, { ...tusHeaders, location: '/t/1' }).end();
+        seen.completed = seen.received === SIZE;
+        res.writeHead(204, { ...tusHeaders, 'upload-offset': String(seen.received) }).end();
+      });
+    });
+    return { origin: server.origin, seen };
+  }
+  const protocols: Array<[string, (origin: string) => PartsProtocol<unknown>]> = [
+    ['tus', (origin) => tus({ endpoint: `${origin}/t/` })],
+    ['googleResumable', (origin) => googleResumable({ start: `${origin}/g/start` })],
+    ['s3Parts', (origin) => s3Parts({ uploadId: 'u', key: 'k', partUrl: () => `${origin}/s3/part` })],
+  ];
+  for (const [protocolName, protocolOf] of protocols) {
+    it.each(changes)(`${protocolName}, %s: ERR_SOURCE_CHANGED, the last bytes never sent`, async (_name, change) => {
+      const file = randomFile(tempDir(), 'moving.bin', SIZE);
+      const { origin, seen } = await serverChanging(file.path, change);
+      const error = await rejection(
+        // Paced, so that the file changes while the piece is read: one piece of the whole file.
+        uploadParts(file.path, {
+          protocol: protocolOf(origin),
+          partSize: SIZE,
+          maxRate: 2 * MiB,
+          store: false,
+          retry: 0,
+        }),
+      );
+      expect(error!.code).toBe('ERR_SOURCE_CHANGED');
+      expect(seen.completed).toBe(false);
+      expect(seen.received).toBeLessThan(SIZE);
+    });
+  }
 });
 
 describe('uploadParts: the edges of every buffer, over a real socket', () => {
@@ -286,7 +358,7 @@ describe('uploadParts: stopping', () => {
     );
   });
 
-  describe('a function of the caller\'s or a store that never settles: an abort still ends the call', () => {
+  describe("a function of the caller's or a store that never settles: an abort still ends the call", () => {
     const never = () => new Promise<never>(() => {});
     const quietStore: SessionStore = { get: () => undefined, set: () => {}, delete: () => {} };
     const cases: Array<[string, (fake: Awaited<ReturnType<typeof startS3Fake>>) => Record<string, unknown>]> = [
@@ -310,7 +382,7 @@ describe('uploadParts: stopping', () => {
     });
   });
 
-  it('a store.set that never settles: the upload is abandoned, and the call ends after the abandon step\'s 30 s', async () => {
+  it("a store.set that never settles: the upload is abandoned, and the call ends after the abandon step's 30 s", async () => {
     const fake = await startS3Fake({ minPartSize: 0 });
     const file = randomFile(tempDir(), 'i.bin', 1000);
     const store: SessionStore = { get: () => undefined, set: () => new Promise<never>(() => {}), delete: () => {} };
