@@ -3,6 +3,7 @@ import { deferredSteps, protocolSteps } from './deferred.js';
 import { partsOptionError as fail } from './errors.js';
 import { makeProtocol, type PartsContext, type PartsProtocol } from './protocol.js';
 import { checkHeaders, checkUrlOption, describeUrl } from './protocol-options.js';
+import { acceptsPartSize, isCount, isRecord } from './saved-state.js';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -73,7 +74,12 @@ export function googleResumable(options: GoogleResumableOptions): PartsProtocol<
     stored: (state) => (state.offset > 0 ? [{ start: 0, end: state.offset }] : []),
     sessionId: (state) => state.url,
     isState: (value): value is GoogleState =>
-      typeof value === 'object' && value !== null && typeof (value as GoogleState).url === 'string',
+      isRecord(value) &&
+      typeof value.url === 'string' &&
+      isCount(value.offset) &&
+      (value.final === undefined ||
+        (isRecord(value.final) && isCount(value.final.status) && typeof value.final.body === 'string')),
+    fits: (state, size, partSize) => acceptsPartSize(choosePartSize, size, partSize) && state.offset <= size,
   });
 }
 

@@ -112,6 +112,12 @@ export interface ProtocolImpl<Result, State> {
   sessionId(state: State): string;
   /** Checks a saved state's shape (it comes from a file): false if it cannot be this protocol's. */
   isState(value: unknown): value is State;
+  /**
+   * Whether a saved state (its shape checked) plans the whole of a source of `size` bytes in pieces
+   * of `partSize` (itself checked by `partSize`): false for one that covers less (a run killed while
+   * it made its uploads, an edited session), which is then abandoned rather than resumed.
+   */
+  fits(state: State, size: number, partSize: number): boolean;
 }
 
 // Global, so that a protocol made by one copy of the library (ESM or CommonJS) is recognised by another.

@@ -5,6 +5,7 @@ import { makeProtocol, type PartsContext, type PartsProtocol } from './protocol.
 import { checkHeaders, checkUrlOption, describeUrl } from './protocol-options.js';
 import type { S3State } from './s3-parts.js';
 import type { CompletedPart } from './s3-xml.js';
+import { acceptsPartSize, isCount, isOptionalString, isRecord } from './saved-state.js';
 
 type MaybePromise<T> = T | Promise<T>;
 type UrlOf<A extends unknown[]> = (...args: A) => MaybePromise<string | URL>;
@@ -107,6 +108,7 @@ export function s3Parts(options: S3PartsOptions): PartsProtocol<S3PartsResult> {
         .sort((a, b) => a.partNumber - b.partNumber),
     sessionId: (state) => state.uploadId,
     isState,
+    fits,
   });
 }
 
@@ -121,14 +123,29 @@ function choosePartSize(size: number, requested: number | undefined): number {
 }
 
 function isState(value: unknown): value is S3State {
-  const state = value as S3State;
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof state.uploadId === 'string' &&
-    typeof state.parts === 'object' &&
-    state.parts !== null
+  if (!isRecord(value) || typeof value.uploadId !== 'string' || value.uploadId === '' || !isRecord(value.parts))
+    return false;
+  return Object.entries(value.parts).every(
+    ([n, part]) =>
+      /^[1-9]\d{0,4}$/.test(n) &&
+      isRecord(part) &&
+      isCount(part.start) &&
+      isCount(part.size) &&
+      typeof part.etag === 'string' &&
+      isOptionalString(part.checksum) &&
+      isOptionalString(part.algorithm),
   );
+}
+
+/** Every stored part is one of this plan's: its number within the count, its bytes where the plan puts them. */
+function fits(state: S3State, size: number, partSize: number): boolean {
+  if (!acceptsPartSize(choosePartSize, size, partSize)) return false;
+  const count = Math.max(1, Math.ceil(size / partSize));
+  return Object.entries(state.parts).every(([key, part]) => {
+    const n = Number(key);
+    const start = (n - 1) * partSize;
+    return n <= count && part.start === start && part.size === (n === count ? size - start : partSize);
+  });
 }
 
 function missing(ctx: PartsContext, state: S3State): number[] {

@@ -36,7 +36,10 @@ export class Sessions {
         : undefined;
   }
 
-  /** The saved session to resume, if it is this file's; a changed file's session is abandoned (`onStale`) and removed. */
+  /**
+   * The saved session to resume, if it is this file's and plans the whole of it; another's is
+   * abandoned (`onStale`) and removed, and one that is not a session of this protocol removed.
+   */
   load(onStale: (state: unknown) => Promise<void>, signal: AbortSignal): Promise<Saved | undefined> {
     return raceAbort(this.#load(onStale, signal), signal);
   }
@@ -53,10 +56,14 @@ export class Sessions {
       await this.forget(signal);
       return undefined;
     }
-    if (saved.target === impl.target && saved.path === file.path && sameFile(saved, file)) {
-      return { partSize: saved.partSize, state: saved.state };
-    }
-    // The file under this path is not the one the session began with: never resumed into.
+    const resumable =
+      saved.target === impl.target &&
+      saved.path === file.path &&
+      sameFile(saved, file) &&
+      impl.fits(saved.state, file.size, saved.partSize);
+    if (resumable) return { partSize: saved.partSize, state: saved.state };
+    // The file under this path is not the one the session began with, or the session does not plan
+    // the whole of it (a run killed while it made its uploads, an edited file): never resumed into.
     await onStale(saved.state);
     await this.forget(signal);
     return undefined;

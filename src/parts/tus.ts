@@ -4,6 +4,7 @@ import { partsOptionError as fail } from './errors.js';
 import { makeProtocol, type PartsContext, type PartsProtocol } from './protocol.js';
 import { checkHeaders, checkUrlOption, describeUrl } from './protocol-options.js';
 import type { TusLaneState } from './tus-requests.js';
+import { isCount, isOptionalString, isRecord } from './saved-state.js';
 
 export interface TusOptions {
   /** The server's tus endpoint: uploads are created there (POST). */
@@ -87,9 +88,34 @@ export function tus(options: TusOptions): PartsProtocol<TusResult> {
     stored: (state) =>
       state.lanes.filter((lane) => lane.offset > lane.start).map((lane) => ({ start: lane.start, end: lane.offset })),
     sessionId: (state) => state.final ?? state.lanes.map((lane) => lane.url).join(' '),
-    isState: (value): value is TusState =>
-      typeof value === 'object' && value !== null && Array.isArray((value as TusState).lanes),
+    isState: isTusState,
+    fits: (state, size) =>
+      (state.concat || state.lanes.length === 1) &&
+      state.lanes.every((lane, i) => lane.start === (i === 0 ? 0 : state.lanes[i - 1]!.end)) &&
+      state.lanes.at(-1)!.end === size,
   });
+}
+
+function isTusState(value: unknown): value is TusState {
+  return (
+    isRecord(value) &&
+    Array.isArray(value.lanes) &&
+    value.lanes.length > 0 &&
+    value.lanes.every(
+      (lane: unknown) =>
+        isRecord(lane) &&
+        typeof lane.url === 'string' &&
+        isCount(lane.start) &&
+        isCount(lane.end) &&
+        isCount(lane.offset) &&
+        lane.start <= lane.offset &&
+        lane.offset <= lane.end,
+    ) &&
+    isOptionalString(value.final) &&
+    (value.finalRequested === undefined || typeof value.finalRequested === 'boolean') &&
+    typeof value.concat === 'boolean' &&
+    isOptionalString(value.checksum)
+  );
 }
 
 export interface TusSettings {

@@ -1,0 +1,124 @@
+import { statSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  googleResumable,
+  tus,
+  uploadParts,
+  type PartsProtocol,
+  type PartsSession,
+  type SessionStore,
+} from '../../src/index.js';
+import { tempDir } from '../helpers/files.js';
+import { startGoogleFake } from './fakes/google.js';
+import { startS3Fake } from './fakes/s3.js';
+import { startTusSpecServer } from './fakes/tus-spec.js';
+import { KiB, randomFile, s3ForFake, sha256 } from './helpers.js';
+
+const SIZE = 20_001;
+
+/** A session of `path` as this call would key it, with the file's identity, the target, and a hostile state. */
+function sessionOf(path: string, protocol: string, target: string, partSize: number, state: unknown): PartsSession {
+  const stats = statSync(path, { bigint: true });
+  return {
+    version: 1,
+    protocol,
+    target,
+    path,
+    size: Number(stats.size),
+    mtimeNs: String(stats.mtimeNs),
+    ino: String(stats.ino),
+    dev: String(stats.dev),
+    partSize,
+    state,
+    updated: new Date().toISOString(),
+  };
+}
+
+/** A store holding one session at first; what the run writes replaces it, what it removes is gone. */
+function storeWith(session: PartsSession): SessionStore & { current: () => PartsSession | undefined } {
+  let saved: PartsSession | undefined = session;
+  return {
+    get: () => saved,
+    set: (_key, value) => void (saved = value),
+    delete: () => void (saved = undefined),
+    current: () => saved,
+  };
+}
+
+/** Runs the upload with the saved session: it must begin afresh, store the file whole, and leave no session. */
+async function runsAfresh<Result>(
+  path: string,
+  protocol: PartsProtocol<Result>,
+  session: PartsSession,
+  partSize?: number,
+): Promise<Result> {
+  const store = storeWith(session);
+  const result = await uploadParts(path, { protocol, store, ...(partSize === undefined ? {} : { partSize }) });
+  expect(store.current()).toBeUndefined();
+  return result;
+}
+
+describe('a saved session that is not a whole plan of this file is never resumed: the upload begins afresh', () => {
+  const part = (start: number, size: number, etag: unknown = '"e"') => ({ start, size, etag });
+  it.each<[string, number, unknown]>([
+    ['S3 parts of 1 byte (more than 10,000)', 1, { uploadId: 'old', parts: {} }],
+    ['a part that is null', 8 * KiB, { uploadId: 'old', parts: { 1: null } }],
+    ['an ETag that is a number', 8 * KiB, { uploadId: 'old', parts: { 1: part(0, 8 * KiB, 5) } }],
+    ['a part of the wrong size', 8 * KiB, { uploadId: 'old', parts: { 1: part(0, 5) } }],
+    ['a part past the last', 8 * KiB, { uploadId: 'old', parts: { 4: part(3 * 8 * KiB, 8 * KiB) } }],
+    ['a part number that is not one', 8 * KiB, { uploadId: 'old', parts: { x: part(0, 8 * KiB) } }],
+    ['an empty UploadId', 8 * KiB, { uploadId: '', parts: {} }],
+    ['parts that are a list', 8 * KiB, { uploadId: 'old', parts: [] }],
+  ])('S3: %s', async (_name, partSize, state) => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const file = randomFile(tempDir(), 'a.bin', SIZE);
+    // Without listUrl the saved parts are taken as they are (nothing asks the server for them).
+    const protocol = s3ForFake(fake, 'a.bin', { key: 'a.bin', listUrl: undefined });
+    // The session's upload exists on the server, so that a resume would go on to use its parts.
+    const created = await fetch(fake.presign('POST', 'a.bin', { uploads: '' }), { method: 'POST' });
+    const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(await created.text())![1]!;
+    const saved = { ...(state as object), uploadId: (state as { uploadId: string }).uploadId && uploadId };
+    await runsAfresh(file.path, protocol, sessionOf(file.path, 's3', 'a.bin', partSize, saved), 8 * KiB);
+    expect(fake.objects.get('a.bin')!.sha256).toBe(file.sha256);
+  });
+
+  const lane = (url: string, start: number, end: number, offset = start) => ({ url, start, end, offset });
+  it.each<[string, (url: string) => unknown]>([
+    ['a lane that is null', () => ({ lanes: [null], concat: false })],
+    ['no lanes', () => ({ lanes: [], concat: false })],
+    ['one lane over half the file', (url) => ({ lanes: [lane(url, 0, 10_000)], concat: false })],
+    ['an offset past its lane', (url) => ({ lanes: [lane(url, 0, SIZE, SIZE + 1)], concat: false })],
+    ['two lanes without concatenation', (url) => ({ lanes: [lane(url, 0, 1), lane(url, 1, SIZE)], concat: false })],
+    // What a run killed while it made its partial uploads leaves: the one made is terminated.
+    ['partial uploads that cover the first half only', (url) => ({ lanes: [lane(url, 0, 10_000)], concat: true })],
+  ])('tus: %s', async (name, stateOf) => {
+    const server = await startTusSpecServer();
+    const file = randomFile(tempDir(), 'b.bin', SIZE);
+    const old = `${server.endpoint}old`;
+    const protocol = tus({ endpoint: server.endpoint });
+    const target = new URL(server.endpoint).origin + new URL(server.endpoint).pathname;
+    const result = await runsAfresh(file.path, protocol, sessionOf(file.path, 'tus', target, SIZE, stateOf(old)));
+    expect(sha256(server.bytes(result.url))).toBe(file.sha256);
+    const shapeIsOne = !name.includes('null') && !name.startsWith('no lanes') && !name.includes('past');
+    // A session of the right shape is abandoned (its uploads terminated); one that is not is only removed.
+    expect(server.log.includes('DELETE /files/old')).toBe(shapeIsOne);
+  });
+
+  it.each<[string, number, unknown]>([
+    ['an offset past the file', 256 * KiB, { url: 'OLD', offset: SIZE + 1 }],
+    ['a negative offset', 256 * KiB, { url: 'OLD', offset: -1 }],
+    ['a final answer that is a string', 256 * KiB, { url: 'OLD', offset: 0, final: 'done' }],
+    ['pieces of 1 byte (not a multiple of 256 KiB)', 1, { url: 'OLD', offset: 0 }],
+  ])('Google: %s', async (_name, partSize, state) => {
+    const fake = await startGoogleFake();
+    const file = randomFile(tempDir(), 'c.bin', SIZE);
+    const protocol = googleResumable({ start: fake.start, key: 'c.bin' });
+    // The session exists on the server, so that a resume would go on from the offset it holds.
+    const created = await fetch(fake.start, { method: 'POST', headers: { 'x-upload-content-length': String(SIZE) } });
+    const old = { ...(state as object), url: created.headers.get('location')! };
+    await runsAfresh(file.path, protocol, sessionOf(file.path, 'google-resumable', 'c.bin', partSize, old));
+    const done = [...fake.sessions.values()].filter((session) => session.done);
+    expect(done).toHaveLength(1);
+    expect(sha256(Buffer.concat(done[0]!.data))).toBe(file.sha256);
+  });
+});
