@@ -45,13 +45,16 @@ export function urlList(path: string): (n: number) => Promise<string> {
   };
 }
 
-/** Part n's URL from a shell command run with PART_NUMBER=n (and n as $1): its output's first line, each part asked once. */
-export function urlCommand(command: string): (n: number) => Promise<string> {
+/**
+ * Part n's URL from a shell command run with PART_NUMBER=n (and n as $1): its output's first line,
+ * each part asked once. `signal` (Ctrl-C) stops the commands still running.
+ */
+export function urlCommand(command: string, signal: AbortSignal): (n: number) => Promise<string> {
   const known = new Map<number, Promise<string>>();
   return (n) => {
     let url = known.get(n);
     if (url === undefined) {
-      url = runCommand(command, n);
+      url = runCommand(command, n, signal);
       known.set(n, url);
     }
     return url;
@@ -61,22 +64,49 @@ export function urlCommand(command: string): (n: number) => Promise<string> {
 const COMMAND_TIMEOUT_MS = 60_000;
 const COMMAND_OUTPUT_LIMIT = 64 * 1024;
 
-function runCommand(command: string, n: number): Promise<string> {
+/**
+ * Runs the command in a process group of its own, so that a stop (Ctrl-C, its 60 s, too much
+ * output) ends every process it started: a `sleep` left behind would hold the output pipe open,
+ * and with it the command line, until it ended.
+ */
+function runCommand(command: string, n: number, signal: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new CliError('failure', `--s3-part-command for part ${n}: stopped`));
     const child = spawn('sh', ['-c', command, 'sh', String(n)], {
       env: { ...process.env, PART_NUMBER: String(n) },
       stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: COMMAND_TIMEOUT_MS,
+      detached: true,
     });
+    const stop = (why: string) => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      child.stdout.destroy();
+      child.stderr.destroy();
+      reject(new CliError('failure', `--s3-part-command for part ${n}: ${why}`));
+    };
+    const onAbort = () => stop('stopped');
+    signal.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => stop(`no answer in ${COMMAND_TIMEOUT_MS / 1000} s`), COMMAND_TIMEOUT_MS);
+    const settled = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    };
     let out = '';
     let err = '';
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      if (out.length > COMMAND_OUTPUT_LIMIT) child.kill('SIGKILL');
+      if (out.length > COMMAND_OUTPUT_LIMIT) stop(`it printed more than ${COMMAND_OUTPUT_LIMIT} bytes`);
     });
     child.stderr.on('data', (chunk: Buffer) => (err = (err + chunk.toString()).slice(-2000)));
-    child.on('error', reject);
+    child.on('error', (error) => {
+      settled();
+      reject(error);
+    });
     child.on('close', (code, signal) => {
+      settled();
       if (code !== 0) {
         const why = `${code ?? signal}${err.trim() ? `: ${err.trim()}` : ''}`;
         return reject(new CliError('failure', `--s3-part-command failed for part ${n} (${why})`));

@@ -154,7 +154,7 @@ export async function runParts(options: PartsCommand, io: Io): Promise<number> {
   let routes: ProxyRoutes | undefined;
   try {
     routes = await proxyRoutes(options.proxy);
-    const { protocol, firstUrl } = await protocolFor(options);
+    const { protocol, firstUrl } = await protocolFor(options, controller.signal);
     // A bad proxy in the environment is a usage error before anything is sent.
     const via = routes?.route(firstUrl);
     if (options.verbose && via !== undefined) io.stderr.write(`* via proxy ${via}\n`);
@@ -204,7 +204,10 @@ function settingsFor(
 }
 
 /** The protocol, and the first URL it sends to (the proxy is chosen, and checked, for it). */
-async function protocolFor(options: PartsCommand): Promise<{ protocol: PartsProtocol<unknown>; firstUrl: string }> {
+async function protocolFor(
+  options: PartsCommand,
+  signal: AbortSignal,
+): Promise<{ protocol: PartsProtocol<unknown>; firstUrl: string }> {
   const headers = Object.fromEntries(options.headers);
   const name = options.file.split(/[\\/]/).pop()!;
   if (options.protocol === 'tus') {
@@ -215,7 +218,7 @@ async function protocolFor(options: PartsCommand): Promise<{ protocol: PartsProt
     const protocol = googleResumable({ start: options.url!, headers, metadata: { name } });
     return { protocol: protocol as PartsProtocol<unknown>, firstUrl: options.url! };
   }
-  const partUrl = options.partUrls !== undefined ? urlList(options.partUrls) : urlCommand(options.partCommand!);
+  const partUrl = options.partUrls !== undefined ? urlList(options.partUrls) : urlCommand(options.partCommand!, signal);
   const first = await partUrl(1);
   const protocol = s3Parts({
     // The upload was started by whoever presigned the URLs: its id is in them.

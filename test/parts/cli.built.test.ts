@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/files.js';
@@ -60,6 +60,32 @@ describe('multipart-poster --tus, --resumable, --s3-part-urls', () => {
     const printed = JSON.parse(run.stdout) as { completed: boolean; parts: Array<{ PartNumber: number }> };
     expect(printed.completed).toBe(false);
     expect(printed.parts.map((p) => p.PartNumber)).toEqual([1, 2]);
+  });
+
+  it('Ctrl-C while --s3-part-command runs: exit 130 at once, and every process the command started ends', async () => {
+    const dir = tempDir();
+    const file = randomFile(dir, 'g.bin', 1000);
+    const pidFile = join(dir, 'sleep.pid');
+    // The command's own child, which a kill of the shell alone would leave holding the output pipe.
+    const command = `sleep 30 & echo $! > ${pidFile}; wait`;
+    const run = cli(['--s3-part-command', command, '-T', file.path], tempDir());
+    for (let i = 0; i < 200 && !existsSync(pidFile); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    const sleeper = Number(readFileSync(pidFile, 'utf8'));
+    const asked = Date.now();
+    run.signal('SIGINT');
+    const result = await run.result;
+    expect(result.code, result.stderr).toBe(130);
+    expect(Date.now() - asked).toBeLessThan(5000);
+    // Gone, or a zombie (killed; this machine's init may take its time to reap an orphan).
+    const alive = () => {
+      try {
+        return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${sleeper}/stat`, 'utf8'));
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 40 && alive(); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(alive()).toBe(false);
   });
 
   it('--resume survives Ctrl-C: exit 130, the session kept; the same command finishes the upload', async () => {
