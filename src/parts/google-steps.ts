@@ -24,7 +24,8 @@ async function begin(ctx: PartsContext, settings: GoogleSettings): Promise<Googl
     return state;
   }
   const { start } = settings;
-  if (typeof start === 'function') return fresh(checkUrl(await callerValue('googleResumable start', start, ctx.signal), 'start'));
+  if (typeof start === 'function')
+    return fresh(checkUrl(await callerValue('googleResumable start', start, ctx.signal), 'start'));
   const headers: Record<string, string> = { ...settings.headers, 'x-upload-content-length': String(ctx.size) };
   if (settings.contentType !== undefined) headers['x-upload-content-type'] = settings.contentType;
   if (settings.metadata !== undefined) headers['content-type'] = 'application/json; charset=UTF-8';

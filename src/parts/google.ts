@@ -3,7 +3,7 @@ import { deferredSteps, protocolSteps } from './deferred.js';
 import { partsOptionError as fail } from './errors.js';
 import { makeProtocol, type PartsContext, type PartsProtocol } from './protocol.js';
 import { checkHeaders, checkUrlOption, describeUrl } from './protocol-options.js';
-import { acceptsPartSize, isCount, isRecord } from './saved-state.js';
+import { acceptsPartSize, isCount, isHttpUrl, isRecord } from './saved-state.js';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -75,7 +75,7 @@ export function googleResumable(options: GoogleResumableOptions): PartsProtocol<
     sessionId: (state) => state.url,
     isState: (value): value is GoogleState =>
       isRecord(value) &&
-      typeof value.url === 'string' &&
+      isHttpUrl(value.url) &&
       isCount(value.offset) &&
       (value.final === undefined ||
         (isRecord(value.final) && isCount(value.final.status) && typeof value.final.body === 'string')),

@@ -76,7 +76,10 @@ export async function listParts(
   const listed = new Map<number, ListedPart>();
   let marker: number | undefined;
   for (let page = 0; page < MAX_LIST_PAGES; page++) {
-    const url = checkUrl(await callerValue('s3Parts listUrl', () => settings.listUrl!(uploadId, marker), ctx.signal), 'listUrl');
+    const url = checkUrl(
+      await callerValue('s3Parts listUrl', () => settings.listUrl!(uploadId, marker), ctx.signal),
+      'listUrl',
+    );
     const response = await ctx.request({ step, url, method: 'GET', headers: settings.headers, limit: LIST_LIMIT });
     if (GONE.has(response.status)) return undefined;
     if (!isSuccess(response.status))

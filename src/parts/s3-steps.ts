@@ -134,7 +134,10 @@ async function abandon(ctx: PartsContext, settings: S3Settings, state: S3State):
       'ERR_INVALID_OPTION',
       's3Parts has no abortUrl: the stored parts stay until the upload is aborted',
     );
-  const url = checkUrl(await callerValue('s3Parts abortUrl', () => settings.abortUrl!(state.uploadId), ctx.signal), 'abortUrl');
+  const url = checkUrl(
+    await callerValue('s3Parts abortUrl', () => settings.abortUrl!(state.uploadId), ctx.signal),
+    'abortUrl',
+  );
   const response = await ctx.request({ step: 'abandon', url, method: 'DELETE', headers: settings.headers });
   if (!isSuccess(response.status) && !GONE.has(response.status))
     throw refused('abandon', 'aborting the multipart upload', response, undefined, s3Detail(response.text));

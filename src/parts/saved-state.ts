@@ -1,3 +1,5 @@
+import { httpUrl } from './protocol-options.js';
+
 /**
  * Checks of a saved session's state, which comes from a file a person or another version may have
  * written: every field the protocol reads, of the type it reads, so that a resumed run never
@@ -15,6 +17,11 @@ export function isCount(value: unknown): value is number {
 
 export function isOptionalString(value: unknown): value is string | undefined {
   return value === undefined || typeof value === 'string';
+}
+
+/** A URL the session's requests go to: http(s) alone, as the protocol's own options are. */
+export function isHttpUrl(value: unknown): value is string {
+  return typeof value === 'string' && httpUrl(value) !== undefined;
 }
 
 /** Whether `partSize` is one the protocol would choose or accept for `size` bytes (S3's 10,000 parts, Google's 256 KiB). */

@@ -99,7 +99,8 @@ async function fileSource(given: string): Promise<Source> {
   };
   const assertUnchanged = async () => {
     const why = await changed();
-    if (why !== undefined) throw new MultipartError('ERR_SIZE_MISMATCH', `${why}: the piece's last bytes were held back`);
+    if (why !== undefined)
+      throw new MultipartError('ERR_SIZE_MISMATCH', `${why}: the piece's last bytes were held back`);
   };
   return {
     size: file.size,

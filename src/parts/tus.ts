@@ -4,7 +4,7 @@ import { partsOptionError as fail } from './errors.js';
 import { makeProtocol, type PartsContext, type PartsProtocol } from './protocol.js';
 import { checkHeaders, checkUrlOption, describeUrl } from './protocol-options.js';
 import type { TusLaneState } from './tus-requests.js';
-import { isCount, isOptionalString, isRecord } from './saved-state.js';
+import { isCount, isHttpUrl, isOptionalString, isRecord } from './saved-state.js';
 
 export interface TusOptions {
   /** The server's tus endpoint: uploads are created there (POST). */
@@ -104,14 +104,14 @@ function isTusState(value: unknown): value is TusState {
     value.lanes.every(
       (lane: unknown) =>
         isRecord(lane) &&
-        typeof lane.url === 'string' &&
+        isHttpUrl(lane.url) &&
         isCount(lane.start) &&
         isCount(lane.end) &&
         isCount(lane.offset) &&
         lane.start <= lane.offset &&
         lane.offset <= lane.end,
     ) &&
-    isOptionalString(value.final) &&
+    (value.final === undefined || isHttpUrl(value.final)) &&
     (value.finalRequested === undefined || typeof value.finalRequested === 'boolean') &&
     typeof value.concat === 'boolean' &&
     isOptionalString(value.checksum)
