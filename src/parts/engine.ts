@@ -180,10 +180,11 @@ class Run {
     });
   }
 
-  /** Abandons the upload of a saved session that cannot be resumed (the file changed); failures only leave it be. */
+  /** Abandons the upload of a saved session that cannot be resumed (the file changed, a partial plan); failures only leave it be. */
   async #abandonQuietly(state: unknown): Promise<void> {
-    const signal = AbortSignal.any([this.#controller.signal, AbortSignal.timeout(ABANDON_TIMEOUT_MS)]);
-    await this.#impl.abandon(this.#context(signal), state).catch(() => {});
+    await withDeadline((deadline) =>
+      this.#impl.abandon(this.#context(AbortSignal.any([this.#controller.signal, deadline])), state),
+    ).catch(() => {});
   }
 
   #wrap(error: unknown, step: Step, url?: string | URL): PartsError {
