@@ -1,3 +1,6 @@
+import { MultipartError } from '../common/errors.js';
+import { describe } from '../common/validate.js';
+
 // WHATWG HTML, "multipart/form-data encoding algorithm": names first have every
 // CR, LF and CRLF normalised to CRLF; names and filenames then have LF, CR and
 // '"' percent-escaped. Nothing else is touched (non-ASCII goes out as UTF-8).
@@ -7,11 +10,17 @@ const ESCAPES: Record<string, string> = { '\n': '%0A', '\r': '%0D', '"': '%22' }
 
 const NEEDS_ESCAPING = /[\n\r"]/;
 
+// Both are exported: a value that is not a string is refused, as a test of it would turn it into
+// text once and the header another time (an object's toString may answer differently each time).
 export function escapeFilename(filename: string): string {
+  if (typeof filename !== 'string')
+    throw new MultipartError('ERR_INVALID_VALUE', `a filename must be a string, not ${describe(filename)}`);
   return NEEDS_ESCAPING.test(filename) ? filename.replace(ESCAPED, (c) => ESCAPES[c]!) : filename;
 }
 
 export function escapeName(name: string): string {
+  if (typeof name !== 'string')
+    throw new MultipartError('ERR_INVALID_NAME', `a field name must be a string, not ${describe(name)}`);
   return NEEDS_ESCAPING.test(name) ? escapeFilename(name.replace(NEWLINES, '\r\n')) : name;
 }
 

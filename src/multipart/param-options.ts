@@ -119,7 +119,8 @@ export function checkContentType(type: unknown, label: string | undefined): void
   if (type !== undefined) assertHeaderValue(type as string, 'the content type', label);
 }
 
-function checkText(value: unknown, what: string, paramName: string | undefined): void {
+/** A text option as given (a filename, a content type): undefined or a string, else ERR_INVALID_VALUE. */
+export function checkText(value: unknown, what: string, paramName: string | undefined): void {
   if (value !== undefined && typeof value !== 'string') {
     throw new MultipartError('ERR_INVALID_VALUE', `${what} must be a string, not ${describe(value)}`, { paramName });
   }

@@ -3,7 +3,7 @@ import { describe } from '../common/validate.js';
 import { headersFor } from './body.js';
 import { assertValidBoundary } from './boundary.js';
 import { guessType } from './mime.js';
-import { checkContentType } from './param-options.js';
+import { checkContentType, checkText } from './param-options.js';
 import { MultipartParam, partOf, type ParamsInput } from './param.js';
 import { bodyLength, multipartContentType, partHead, wirePieces, type Piece } from './wire.js';
 
@@ -59,6 +59,7 @@ export function encodeFileHeader(
   if (typeof paramName !== 'string') {
     throw new MultipartError('ERR_INVALID_NAME', `a field name must be a string, not ${describe(paramName)}`);
   }
+  checkText(filename, 'filename', paramName);
   checkContentType(filetype, paramName);
   return partHead(
     { boundary, disposition: 'form-data' },

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   encodeFileHeader,
+  escapeFilename,
+  escapeName,
   encodeString,
   getBodySize,
   getHeaders,
@@ -58,6 +60,19 @@ describe('poster helpers given hostile arguments', () => {
       'ERR_INVALID_VALUE',
     ],
     ['encodeFileHeader with an injected boundary', () => encodeFileHeader('B\r\nX: 1', 'f', 1), 'ERR_INVALID_BOUNDARY'],
+    [
+      'encodeFileHeader with a filename that is a number',
+      () => encodeFileHeader(B, 'f', 1, 42 as never),
+      'ERR_INVALID_VALUE',
+    ],
+    // Turned into text twice (a test, then the header), it would answer clean, then with a header line.
+    [
+      'encodeFileHeader with a filename whose toString changes',
+      () => encodeFileHeader(B, 'f', 1, changingText('x.txt', 'x.txt"\r\nX-Injected: 1\r\nY: "') as never),
+      'ERR_INVALID_VALUE',
+    ],
+    ['escapeFilename of an object', () => escapeFilename(changingText('a', 'a\r\nX: 1') as never), 'ERR_INVALID_VALUE'],
+    ['escapeName of an object', () => escapeName(changingText('a', 'a\r\nX: 1') as never), 'ERR_INVALID_NAME'],
   ])('%s', (_label, call, code) => {
     let error: unknown;
     try {
@@ -75,3 +90,9 @@ describe('poster helpers given hostile arguments', () => {
     expect(getBodySize([param], B)).toBe(param.getSize(B) + B.length + 6);
   });
 });
+
+/** An object whose text is `first` once, then `then` every time after. */
+function changingText(first: string, then: string): object {
+  let calls = 0;
+  return { toString: () => (calls++ === 0 ? first : then) };
+}
