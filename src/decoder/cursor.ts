@@ -42,6 +42,18 @@ export class ByteCursor {
     return Math.max(0, this.base + this.pos);
   }
 
+  /**
+   * Lets the source go without waiting for it (a source may be stuck in a read): whatever its
+   * cleanup does, a throw or a rejection, it never reaches the process as an unhandled rejection.
+   */
+  protected letGo(): void {
+    try {
+      this.source.close().catch(() => {});
+    } catch {
+      // close() is promised never to throw; a source of the library's own that did has nothing left to let go
+    }
+  }
+
   /** The next chunk: what was put back first, then the source's. */
   protected async pull(): Promise<Buffer | null> {
     if (this.stopped) throw STOPPED;

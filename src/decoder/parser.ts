@@ -187,7 +187,7 @@ export class MultipartParser extends LineReader {
     this.stopped = true;
     this.state = 'done';
     // Closing a source ends a read of it that is waiting (each adapter sees to it).
-    void this.source.close();
+    this.letGo();
   }
 
   private data(piece: Buffer): Buffer {
@@ -214,7 +214,7 @@ export class MultipartParser extends LineReader {
               cause: error,
             });
       this.state = 'done';
-      void this.source.close();
+      this.letGo();
     }
     return this.failure;
   }
@@ -263,7 +263,7 @@ export class MultipartParser extends LineReader {
       if (chunk === null) break;
       dropped += chunk.length;
     }
-    void this.source.close();
+    this.letGo();
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { describe } from '../common/validate.js';
+import { messageOf } from '../common/messages.js';
 import { DecodeError } from './errors.js';
 
 /** What the parser pulls from: one chunk at a time, only when it needs more. */
@@ -23,7 +24,19 @@ export type DecodeSource =
   | ArrayBuffer;
 
 const EMPTY = Buffer.alloc(0);
-const noop = () => {};
+
+/**
+ * Runs a source's own cleanup and keeps whatever it does to itself: a throw, a rejection, a
+ * promise that never settles. Letting a source go must not fail (close() is often not awaited),
+ * and a caller's iterator or stream may throw from its return() or cancel().
+ */
+async function quietly(cleanup: () => unknown): Promise<void> {
+  try {
+    await cleanup();
+  } catch {
+    // the source's cleanup failed: there is nothing more to let go
+  }
+}
 
 function asBuffer(chunk: unknown): Buffer {
   if (Buffer.isBuffer(chunk)) return chunk;
@@ -37,6 +50,14 @@ function asBuffer(chunk: unknown): Buffer {
 
 /** The Content-Type a source carries itself: a Response's or a request's header, a decoded part's type. */
 export function ownContentType(source: unknown): string | undefined {
+  try {
+    return contentTypeOf(source);
+  } catch (cause) {
+    throw new DecodeError('ERR_SOURCE_FAILED', `the source failed: ${messageOf(cause)}`, { cause });
+  }
+}
+
+function contentTypeOf(source: unknown): string | undefined {
   if (typeof source !== 'object' || source === null) return undefined;
   const { headers, contentType } = source as { headers?: unknown; contentType?: unknown };
   if (typeof headers === 'object' && headers !== null) {
@@ -51,8 +72,21 @@ const isObject = (value: unknown): value is Record<PropertyKey, unknown> => type
 const isReadable = (value: Record<PropertyKey, unknown>) =>
   typeof value.read === 'function' && typeof value.on === 'function' && typeof value.pipe === 'function';
 
-/** Adapts any supported source, or throws ERR_INVALID_SOURCE. */
+/**
+ * Adapts any supported source, or throws ERR_INVALID_SOURCE. Getting at its bytes runs the
+ * caller's code (a getter, `[Symbol.asyncIterator]()`, a Blob's `stream()`): what that throws is
+ * ERR_SOURCE_FAILED, its error the cause.
+ */
 export function chunkSource(source: unknown): ChunkSource {
+  try {
+    return adapt(source);
+  } catch (cause) {
+    if (cause instanceof DecodeError) throw cause;
+    throw new DecodeError('ERR_SOURCE_FAILED', `the source failed: ${messageOf(cause)}`, { cause });
+  }
+}
+
+function adapt(source: unknown): ChunkSource {
   if (source instanceof Uint8Array || source instanceof ArrayBuffer) return bytesSource(asBuffer(source));
   if (!isObject(source) && typeof source !== 'function') throw invalidSource(source);
   const value = source as Record<PropertyKey, unknown>;
@@ -68,10 +102,19 @@ export function chunkSource(source: unknown): ChunkSource {
   if (typeof value.stream === 'function' && typeof value.arrayBuffer === 'function')
     return webStreamSource((source as unknown as Blob).stream());
   if (typeof value[Symbol.asyncIterator] === 'function')
-    return iteratorSource((source as unknown as AsyncIterable<unknown>)[Symbol.asyncIterator]());
+    return iteratorSource(iteratorOf((source as unknown as AsyncIterable<unknown>)[Symbol.asyncIterator]()));
   if (typeof value[Symbol.iterator] === 'function' && typeof source !== 'string')
-    return syncIteratorSource((source as unknown as Iterable<unknown>)[Symbol.iterator]());
+    return syncIteratorSource(iteratorOf((source as unknown as Iterable<unknown>)[Symbol.iterator]()));
   throw invalidSource(source);
+}
+
+/** What an iterable's factory returned, if it is an iterator (an object with next()), else ERR_INVALID_SOURCE. */
+function iteratorOf<T extends Iterator<unknown> | AsyncIterator<unknown>>(iterator: T): T {
+  if (isObject(iterator) && typeof iterator.next === 'function') return iterator;
+  throw new DecodeError(
+    'ERR_INVALID_SOURCE',
+    `the source's iterator method returned ${describe(iterator)}, not an iterator with a next() method`,
+  );
 }
 
 const invalidSource = (source: unknown) =>
@@ -122,7 +165,7 @@ function iteratorSource(iterator: AsyncIterator<unknown>): ChunkSource {
       if (done) return;
       done = true;
       wake?.();
-      await Promise.resolve(iterator.return?.()).catch(noop);
+      await quietly(() => iterator.return?.());
     },
   };
 }
@@ -130,7 +173,7 @@ function iteratorSource(iterator: AsyncIterator<unknown>): ChunkSource {
 /** A source over `next()` steps (a sync iterator's, a web stream reader's): empty chunks skipped, `release` run once on close. */
 function stepSource(
   next: () => IteratorResult<unknown> | Promise<IteratorResult<unknown>>,
-  release: () => Promise<void>,
+  release: () => unknown,
 ): ChunkSource {
   let done = false;
   return {
@@ -148,7 +191,7 @@ function stepSource(
     async close() {
       if (done) return;
       done = true;
-      await release();
+      await quietly(release);
     },
   };
 }
@@ -156,13 +199,7 @@ function stepSource(
 function syncIteratorSource(iterator: Iterator<unknown>): ChunkSource {
   return stepSource(
     () => iterator.next(),
-    async () => {
-      try {
-        iterator.return?.();
-      } catch {
-        // the iterator's own cleanup failed: nothing more to release
-      }
-    },
+    () => iterator.return?.(),
   );
 }
 
@@ -175,7 +212,7 @@ function webStreamSource(stream: ReadableStream<Uint8Array>): ChunkSource {
   }
   return stepSource(
     () => reader.read(),
-    () => reader.cancel().catch(noop),
+    () => reader.cancel(),
   );
 }
 
@@ -232,14 +269,16 @@ function readableSource(stream: Readable): ChunkSource {
     async close() {
       if (closed) return;
       closed = true;
-      stream.off('readable', onReadable);
-      stream.off('end', onEnd);
-      stream.off('close', onReadable);
       // A read waiting for data ends now; with no 'readable' listener left, resume() can let the rest flow.
       wake?.();
-      // onError stays: a late failure is still handled once no one reads.
-      if (!ended && typeof (stream as { method?: unknown }).method === 'string') stream.resume();
-      else if (!ended) stream.destroy();
+      await quietly(() => {
+        stream.off('readable', onReadable);
+        stream.off('end', onEnd);
+        stream.off('close', onReadable);
+        // onError stays: a late failure is still handled once no one reads.
+        if (!ended && typeof (stream as { method?: unknown }).method === 'string') stream.resume();
+        else if (!ended) stream.destroy();
+      });
     },
   };
 }

@@ -4,9 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { multipartDecode } from '../../src/decoder/decode.js';
+import { DecodeError } from '../../src/decoder/errors.js';
 import type { DecodeSource } from '../../src/decoder/source.js';
 import { bytes, openFilesUnder, tempDir, writeFile } from '../helpers/files.js';
-import { chunksOf, decodeAll } from './helpers.js';
+import { chunksOf, decodeAll, failure, splitAt } from './helpers.js';
 
 const MiB = 1024 * 1024;
 const SIZES = [0, 1, 16383, 16384, 16385, 65535, 65536, 65537, MiB - 1, MiB, MiB + 1];
@@ -137,5 +138,161 @@ describe('what the source is left in', () => {
     expect(
       await decodeAll(new Response(body, { headers: { 'content-type': TYPE } }), { boundary: 'xyz' }),
     ).toHaveLength(1);
+  });
+});
+
+/** Unhandled rejections while `run` runs, and for a few turns of the event loop after (bounded). */
+async function unhandledDuring(run: () => Promise<void>): Promise<unknown[]> {
+  const seen: unknown[] = [];
+  const listener = (reason: unknown) => seen.push(reason);
+  process.on('unhandledRejection', listener);
+  try {
+    await run();
+    for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setTimeout(resolve, 5));
+  } finally {
+    process.off('unhandledRejection', listener);
+  }
+  return seen;
+}
+
+describe('a source whose own cleanup fails: every case settles with a typed error, and the process goes on', () => {
+  const good = bodyWith(70_000).body;
+  const malformed = Buffer.from(`--${B}\r\nno colon here\r\n\r\nx\r\n--${B}--\r\n`);
+  const cleanups: [string, () => unknown][] = [
+    [
+      'throws synchronously',
+      () => {
+        throw new Error('return() threw');
+      },
+    ],
+    ['rejects', () => Promise.reject(new Error('return() rejected'))],
+    ['never settles', () => new Promise(() => {})],
+    [
+      'throws an object with no prototype',
+      () => {
+        throw Object.create(null);
+      },
+    ],
+  ];
+  type Hostile = (chunks: Buffer[], cleanup: () => unknown) => DecodeSource;
+  const hostiles: [string, Hostile][] = [
+    [
+      "an async iterator's return()",
+      (chunks, cleanup) =>
+        ({
+          [Symbol.asyncIterator]: () => {
+            let at = 0;
+            return {
+              next: async () =>
+                at < chunks.length ? { done: false, value: chunks[at++]! } : { done: true, value: undefined },
+              return: cleanup,
+            };
+          },
+        }) as unknown as DecodeSource,
+    ],
+    [
+      "an iterator's return()",
+      (chunks, cleanup) =>
+        ({
+          [Symbol.iterator]: () => {
+            let at = 0;
+            return {
+              next: () =>
+                at < chunks.length ? { done: false, value: chunks[at++]! } : { done: true, value: undefined },
+              return: cleanup,
+            };
+          },
+        }) as unknown as DecodeSource,
+    ],
+    [
+      "a ReadableStream reader's cancel()",
+      (chunks, cleanup) => {
+        let at = 0;
+        const reader = {
+          read: async () =>
+            at < chunks.length ? { done: false, value: chunks[at++]! } : { done: true, value: undefined },
+          cancel: cleanup,
+        };
+        return { getReader: () => reader } as unknown as ReadableStream<Uint8Array>;
+      },
+    ],
+  ];
+  const chunkings: [string, (body: Buffer) => Buffer[]][] = [
+    ['whole', (body) => [body]],
+    ...[1, 16383, 16385, 65535, 65537].map((size): [string, (body: Buffer) => Buffer[]] => [
+      `in ${size}-byte chunks`,
+      (body) => chunksOf(body, size),
+    ]),
+  ];
+  const rows = hostiles.flatMap(([kind, make]) =>
+    cleanups.flatMap(([fate, cleanup]) =>
+      chunkings.map(([how, cut]) => [`${kind} ${fate}, ${how}`, make, cleanup, cut] as const),
+    ),
+  );
+
+  it.each(rows)('%s: leaving the loop early, and a malformed body', async (_what, make, cleanup, cut) => {
+    const seen = await unhandledDuring(async () => {
+      for await (const part of multipartDecode(make(cut(good), cleanup), { contentType: TYPE })) {
+        expect(part.name).toBe('p');
+        break;
+      }
+      const decoder = multipartDecode(make(cut(good), cleanup), { contentType: TYPE });
+      const { value } = await decoder.next();
+      await value!.stream().cancel();
+      await decoder.return();
+      expect(await failure(decodeAll(make(cut(malformed), cleanup), { contentType: TYPE }))).toMatchObject({
+        code: 'ERR_MALFORMED_HEADER',
+      });
+    });
+    expect(seen).toEqual([]);
+  });
+
+  it('a body split at every byte, its iterator throwing from return(): the same parts, nothing unhandled', async () => {
+    const small = Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="a"\r\n\r\nxy\r\n--${B}--\r\n`);
+    const seen = await unhandledDuring(async () => {
+      for (let at = 0; at <= small.length; at++) {
+        const source = hostiles[0]![1](splitAt(small, at), cleanups[0]![1]);
+        expect((await decodeAll(source, { contentType: TYPE })).map((p) => p.data.toString())).toEqual(['xy']);
+      }
+    });
+    expect(seen).toEqual([]);
+  });
+});
+
+describe('a source whose factory or getter throws: a DecodeError, thrown by multipartDecode() at once', () => {
+  const cause = new Error('factory failed');
+  const fail = () => {
+    throw cause;
+  };
+  const sources: [string, unknown, string][] = [
+    ['[Symbol.asyncIterator]() throws', { [Symbol.asyncIterator]: fail }, 'ERR_SOURCE_FAILED'],
+    ['[Symbol.iterator]() throws', { [Symbol.iterator]: fail }, 'ERR_SOURCE_FAILED'],
+    ["a Blob-like's stream() throws", { stream: fail, arrayBuffer: () => {} }, 'ERR_SOURCE_FAILED'],
+    [
+      "a Response-like's body getter throws",
+      {
+        headers: {},
+        get body() {
+          return fail();
+        },
+      },
+      'ERR_SOURCE_FAILED',
+    ],
+    ["a Response-like's headers.get() throws", { headers: { get: fail }, body: null }, 'ERR_SOURCE_FAILED'],
+    ['[Symbol.asyncIterator]() returns undefined', { [Symbol.asyncIterator]: () => undefined }, 'ERR_INVALID_SOURCE'],
+    ['[Symbol.iterator]() returns an object without next()', { [Symbol.iterator]: () => ({}) }, 'ERR_INVALID_SOURCE'],
+  ];
+  it.each(sources)('%s', async (_what, source, code) => {
+    const seen = await unhandledDuring(async () => {
+      let thrown: unknown;
+      try {
+        multipartDecode(source as DecodeSource, { boundary: B });
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(DecodeError);
+      expect(thrown).toMatchObject({ code, ...(code === 'ERR_SOURCE_FAILED' ? { cause } : {}) });
+    });
+    expect(seen).toEqual([]);
   });
 });
