@@ -219,11 +219,17 @@ export class MultipartParser extends LineReader {
     return this.failure;
   }
 
-  /** Skips the preamble: anything up to the first line that is a delimiter. */
+  /**
+   * Skips the preamble: anything up to the first line that is a delimiter, which must begin within
+   * maxHeaderBytes of the body's start. That is checked where a delimiter is found as well as where
+   * none is, so that the answer is the same however the body is cut into chunks.
+   */
   private async findFirstDelimiter(): Promise<'part' | 'close'> {
     for (;;) {
       const found = findDelimiter(this.buf, this.pos, this.needle, this.prefix);
       if (found !== -1) {
+        // The delimiter's CRLF is its own (RFC 2046): the preamble is what comes before it.
+        if (this.base + found > this.limits.maxHeaderBytes) throw this.preambleTooLong();
         this.pos = found + this.needle.length;
         this.delimiterAt = this.base + found + 2;
         const kind = await this.delimiterTail(false);
@@ -233,15 +239,7 @@ export class MultipartParser extends LineReader {
       // A delimiter line after a bare LF is no delimiter (lines end in CRLF): said so if the body never has one.
       if (!this.sawBareLf && this.buf.indexOf(this.needle.subarray(1), this.pos) !== -1) this.sawBareLf = true;
       this.pos = partialDelimiterStart(this.buf, this.pos, this.needle);
-      if (this.base + this.pos > this.limits.maxHeaderBytes) {
-        throw new DecodeError(
-          'ERR_BOUNDARY_NOT_FOUND',
-          `no delimiter line --${this.needle.toString('latin1', 4)} in the first ${this.limits.maxHeaderBytes} bytes (a preamble is read up to maxHeaderBytes)`,
-          {
-            offset: this.limits.maxHeaderBytes,
-          },
-        );
-      }
+      if (this.base + this.pos > this.limits.maxHeaderBytes) throw this.preambleTooLong();
       if (!(await this.more())) {
         const hint = this.sawBareLf ? ' (a delimiter line ends in a bare LF: lines must end in CRLF)' : '';
         throw new DecodeError(
@@ -251,6 +249,14 @@ export class MultipartParser extends LineReader {
         );
       }
     }
+  }
+
+  private preambleTooLong(): DecodeError {
+    return new DecodeError(
+      'ERR_BOUNDARY_NOT_FOUND',
+      `no delimiter line --${this.needle.toString('latin1', 4)} in the first ${this.limits.maxHeaderBytes} bytes (a preamble is read up to maxHeaderBytes)`,
+      { offset: this.limits.maxHeaderBytes },
+    );
   }
 
   /** After the close delimiter: the epilogue is read and dropped (up to EPILOGUE_LIMIT), then the source let go. */

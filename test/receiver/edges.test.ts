@@ -133,3 +133,47 @@ describe('fed directly: receive() given a request whose chunks are pushed by han
     expect(report.parts).toEqual([{ name: '', filename: undefined, type: null, size, sha256: sha256(body) }]);
   });
 });
+
+describe('a preamble over maxHeaderBytes: the same answer however the request is written or fed', () => {
+  const TYPE = `multipart/form-data; boundary=${B}`;
+  const withPreamble = (length: number) =>
+    Buffer.concat([Buffer.alloc(length, 'p'), Buffer.from('\r\n'), formOf(0).body]);
+  const rows: [what: string, length: number, status: number][] = [
+    ['16 KiB (the limit)', 16 * 1024, 200],
+    ['16 KiB + 1', 16 * 1024 + 1, 400],
+    ['20 KiB', 20 * 1024, 400],
+    ['1 MiB', MiB, 400],
+  ];
+
+  it.each(rows)(
+    '%s over a real socket: one write, and 1, 4 KiB, 16 KiB ± 1 and 64 KiB ± 1 writes',
+    async (_what, length, expected) => {
+      const body = withPreamble(length);
+      const start = Buffer.from(head('/preamble', TYPE, body.length, 'Connection: close\r\n'));
+      const ways = [
+        [Buffer.concat([start, body])],
+        ...[4096, 16383, 16385, 65535, 65537].map((size) => [start, ...cut(body, size)]),
+      ];
+      if (length < 20 * 1024) ways.push([start, ...cut(body, 1)]);
+      for (const pieces of ways) {
+        const { status, response } = await exchange(port, pieces, 'answer', 20_000);
+        expect(status, response.toString('latin1', 0, 300)).toBe(expected);
+        if (expected === 400) expect(answerJson(response)).toMatchObject({ code: 'ERR_MALFORMED_BODY' });
+      }
+    },
+  );
+
+  it.each(rows)(
+    '%s fed directly: one chunk, and chunks of 1, 16 KiB ± 1 and 64 KiB ± 1',
+    async (_what, length, expected) => {
+      const body = withPreamble(length);
+      for (const size of [body.length, 1, 16383, 16385, 65535, 65537]) {
+        const settled = await receive(fedRequest(TYPE, cut(body, size)), { idleTimeoutMs: 10_000 }).then(
+          () => 200,
+          (error: { status: number; code: string }) => (expect(error.code).toBe('ERR_MALFORMED_BODY'), error.status),
+        );
+        expect(settled, `in chunks of ${size}`).toBe(expected);
+      }
+    },
+  );
+});
