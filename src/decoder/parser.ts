@@ -5,7 +5,7 @@ import type { Limits } from './options.js';
 import type { ChunkSource } from './source.js';
 import { messageOf } from '../common/messages.js';
 
-/** The epilogue after the close delimiter is read (and dropped) up to this many bytes, then the source is let go. */
+/** With no maxBodyBytes, the epilogue after the close delimiter is read (and dropped) up to this many bytes, then the source is let go. */
 export const EPILOGUE_LIMIT = 64 * 1024;
 
 /** What a part's body read gives when the decoder has moved past that part (or was stopped) before its end. */
@@ -259,12 +259,18 @@ export class MultipartParser extends LineReader {
     );
   }
 
-  /** After the close delimiter: the epilogue is read and dropped (up to EPILOGUE_LIMIT), then the source let go. */
+  /**
+   * After the close delimiter: the epilogue is read and dropped, then the source let go. With a
+   * finite maxBodyBytes it is read to its end, so that the limit counts the whole body whatever the
+   * chunking (a read cut short after EPILOGUE_LIMIT would count more or less of it by where the
+   * chunks end); with none, what is read of it changes no answer, and reading stops past EPILOGUE_LIMIT.
+   */
   private async finish(): Promise<void> {
     this.state = 'done';
     this.buf = Buffer.alloc(0);
     this.pos = 0;
-    for (let dropped = 0; dropped <= EPILOGUE_LIMIT;) {
+    const most = Number.isFinite(this.limits.maxBodyBytes) ? Infinity : EPILOGUE_LIMIT;
+    for (let dropped = 0; dropped <= most;) {
       const chunk = await this.pull();
       if (chunk === null) break;
       dropped += chunk.length;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DecodeOptions } from '../../src/decoder/options.js';
+import { EPILOGUE_LIMIT } from '../../src/decoder/parser.js';
 import { chunksOf, decodeAll, splitAt } from './helpers.js';
 
 const KiB = 1024;
@@ -53,4 +54,56 @@ describe('the preamble: at most maxHeaderBytes before the first delimiter, howev
     ['1 MiB, maxHeaderBytes 1 MiB', preamble(1024 * KiB), { maxHeaderBytes: 1024 * KiB }, 'parts a=v'],
   ];
   it.each(rows)('%s', (_what, body, options, expected) => sameForEveryCut(body, options, expected), 120_000);
+});
+
+describe('maxBodyBytes counts the whole body, the epilogue included, however the body is chunked', () => {
+  const withEpilogue = (length: number) => Buffer.concat([Buffer.from(FORM), Buffer.alloc(length, 'e')]);
+  const rows: [what: string, body: Buffer, options: DecodeOptions, expected: string][] = [
+    ['a 100-byte epilogue, the body at the limit', withEpilogue(100), { maxBodyBytes: FORM.length + 100 }, 'parts a=v'],
+    [
+      'a 100-byte epilogue, the body one byte over',
+      withEpilogue(100),
+      { maxBodyBytes: FORM.length + 99 },
+      `ERR_BODY_TOO_LARGE at ${FORM.length + 99}`,
+    ],
+    [
+      'a 100 KiB epilogue under an 80 KiB limit',
+      withEpilogue(100 * KiB),
+      { maxBodyBytes: 80 * KiB },
+      `ERR_BODY_TOO_LARGE at ${80 * KiB}`,
+    ],
+    [
+      'a 300 KiB epilogue under a 100 KiB limit',
+      withEpilogue(300 * KiB),
+      { maxBodyBytes: 100 * KiB },
+      `ERR_BODY_TOO_LARGE at ${100 * KiB}`,
+    ],
+    [
+      'a 300 KiB epilogue, the body at the limit',
+      withEpilogue(300 * KiB),
+      { maxBodyBytes: FORM.length + 300 * KiB },
+      'parts a=v',
+    ],
+  ];
+  it.each(rows)('%s', (_what, body, options, expected) => sameForEveryCut(body, options, expected), 120_000);
+
+  it('with no maxBodyBytes, an endless epilogue is read no further than EPILOGUE_LIMIT and a chunk, then let go', async () => {
+    for (const size of CHUNK_SIZES.filter((size) => size > 1)) {
+      const stats = { read: 0, closed: false };
+      const source = (async function* () {
+        try {
+          yield Buffer.from(FORM);
+          for (;;) {
+            stats.read += size;
+            yield Buffer.alloc(size, 'e');
+          }
+        } finally {
+          stats.closed = true;
+        }
+      })();
+      expect((await decodeAll(source, { boundary: B })).map((part) => part.name)).toEqual(['a']);
+      expect(stats.closed).toBe(true);
+      expect(stats.read).toBeLessThanOrEqual(EPILOGUE_LIMIT + 2 * size);
+    }
+  });
 });
