@@ -19,9 +19,9 @@ export interface ReceiverLimits {
 export interface ReceiverOptions extends ReceiverLimits {
   /** The default answer: JSON (default) or the text table. A request can ask for either. */
   format?: 'json' | 'text';
-  /** Called with each report, before it is sent; if it throws, the answer is 500. */
+  /** Called with each report, before it is sent (a promise it returns is waited for); if it throws or rejects, the answer is 500. */
   onReport?: (report: ReceiptReport) => void;
-  /** Called with each refused request, before the answer (when one can still be sent); what it throws is ignored. */
+  /** Called with each refused request, before the answer (when one can still be sent); not waited for, and what it throws or rejects with is a process warning. */
   onError?: (error: Error, req: IncomingMessage) => void;
 }
 

@@ -42,21 +42,19 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Checke
   try {
     const report = await receive(req, options.limits);
     try {
-      options.onReport?.(report);
+      // An async onReport is waited for: its rejection is a failure like a throw, and answered as one.
+      await options.onReport?.(report);
       return send(req, res, 200, text ? formatReport(report) : json(report), text);
     } catch (cause) {
       refusal = new ReceiveError('ERR_CALLBACK_FAILED', `onReport failed: ${messageOf(cause)}`, { cause });
     }
   } catch (error) {
     refusal =
-      error instanceof ReceiveError ? error : new ReceiveError('ERR_MALFORMED_BODY', messageOf(error), { cause: error });
+      error instanceof ReceiveError
+        ? error
+        : new ReceiveError('ERR_MALFORMED_BODY', messageOf(error), { cause: error });
   }
-  try {
-    options.onError?.(refusal, req);
-  } catch (cause) {
-    // Nothing else can be told: the answer stays the refusal.
-    process.emitWarning(`multipart-poster receiver: onError threw: ${messageOf(cause)}`);
-  }
+  tellError(options.onError, refusal, req);
   send(
     req,
     res,
@@ -64,6 +62,21 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Checke
     text ? `error: ${refusal.message}\n` : json({ error: refusal.message, code: refusal.code }),
     text,
   );
+}
+
+/**
+ * Calls onError, not waiting for what it returns (it cannot change the answer, and the refusal
+ * should not wait on a log): a throw, or the rejection of a promise it returns, is a process warning.
+ */
+function tellError(onError: CheckedOptions['onError'], refusal: ReceiveError, req: IncomingMessage): void {
+  // Nothing else can be told: the answer stays the refusal.
+  const warn = (cause: unknown) => process.emitWarning(`multipart-poster receiver: onError threw: ${messageOf(cause)}`);
+  try {
+    const returned: unknown = onError?.(refusal, req);
+    if (typeof returned === 'object' && returned !== null) Promise.resolve(returned).catch(warn);
+  } catch (cause) {
+    warn(cause);
+  }
 }
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;

@@ -163,6 +163,96 @@ describe('callbacks that throw end as an answer, and the server goes on', () => 
   });
 });
 
+describe('callbacks that fail in every way a caller can: an answer, never a crash, and the server goes on', () => {
+  const nullProto = () => Object.create(null) as unknown;
+  const failures: [what: string, fail: () => unknown, message: string | RegExp][] = [
+    [
+      'throws an Error',
+      () => {
+        throw new Error('sink down');
+      },
+      'sink down',
+    ],
+    [
+      'throws undefined',
+      () => {
+        throw undefined;
+      },
+      'undefined',
+    ],
+    [
+      'throws an object with no prototype',
+      () => {
+        throw nullProto();
+      },
+      /cannot be shown as text/,
+    ],
+    ['is async and rejects', async () => Promise.reject(new Error('async sink down')), 'async sink down'],
+    [
+      'is async and rejects with an object with no prototype',
+      async () => Promise.reject(nullProto()),
+      /cannot be shown/,
+    ],
+    [
+      'returns a thenable whose then() throws',
+      () => ({
+        then() {
+          throw new Error('then failed');
+        },
+      }),
+      'then failed',
+    ],
+  ];
+  const good = () => request('/', FORM, Buffer.concat([field('a', '1'), Buffer.from(close())]));
+  const tooMany = () => request('/', FORM, Buffer.concat([field('a', '1'), field('b', '2'), Buffer.from(close())]));
+
+  /** Process warnings emitted from now until the test ends. */
+  function warnings(): string[] {
+    const seen: string[] = [];
+    const onWarning = (warning: Error) => void seen.push(warning.message);
+    process.on('warning', onWarning);
+    onTestFinished(() => void process.off('warning', onWarning));
+    return seen;
+  }
+
+  it.each(failures)('onReport %s: 500 ERR_CALLBACK_FAILED, told to onError', async (_what, fail, message) => {
+    const errors: unknown[] = [];
+    const port = await listen({ onReport: fail, onError: (error) => void errors.push(error) });
+    const { status, response } = await exchange(port, [good()], 'answer');
+    expect(status).toBe(500);
+    const answer = answerJson(response) as { error: string; code: string };
+    expect(answer.code).toBe('ERR_CALLBACK_FAILED');
+    expect(answer.error.replace(/^onReport failed: /, '')).toMatch(message);
+    expect(errors).toMatchObject([{ code: 'ERR_CALLBACK_FAILED', status: 500 }]);
+    expect((await exchange(port, [good()], 'answer')).status).toBe(500);
+  });
+
+  it.each(failures)('onError %s: the refusal answered as it was, a process warning', async (_what, fail, message) => {
+    const seen = warnings();
+    const port = await listen({ maxParts: 1, onError: fail });
+    const { status, response } = await exchange(port, [tooMany()], 'answer');
+    expect(status).toBe(413);
+    expect(answerJson(response)).toMatchObject({ code: 'ERR_TOO_MANY_PARTS' });
+    for (let turn = 0; turn < 50 && seen.length === 0; turn++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.replace(/^multipart-poster receiver: onError threw: /, '')).toMatch(message);
+    expect((await exchange(port, [good()], 'answer')).status).toBe(200);
+  });
+
+  it('an async onReport is waited for before the answer is sent', async () => {
+    let stored = false;
+    const port = await listen({
+      onReport: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        stored = true;
+      },
+    });
+    const { status } = await exchange(port, [good()], 'answer');
+    expect(status).toBe(200);
+    expect(stored).toBe(true);
+  });
+});
+
 /** Resolves once the socket can take more, or is gone (an 'error' included: the server may close on us). */
 const writable = (socket: net.Socket) =>
   new Promise<void>((resolve) => {
