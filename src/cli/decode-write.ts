@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { DecodeError, multipartDecode, type DecodedPart, type DecodeOptions } from '../index.js';
 import { CliError } from './errors.js';
 import { onInterrupt } from './signals.js';
+import { visible } from '../common/visible.js';
 
 /** How `decode` and `--decode` split a body: into DIR or only listed, nested parts in turn or not. */
 export interface SplitSettings {
@@ -55,12 +56,9 @@ export async function splitParts(
   }
 }
 
-const visible = (text: string | undefined) =>
-  text === undefined
-    ? '-'
-    : text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+const cell = (text: string | undefined) => (text === undefined ? '-' : visible(text));
 const row = (index: string, size: string, part: DecodedPart) =>
-  [index, size, visible(part.name), visible(part.filename), visible(part.contentType)].join('\t');
+  [index, size, cell(part.name), cell(part.filename), cell(part.contentType)].join('\t');
 
 /** A file name that stays in its folder: letters, digits, dot, dash and underscore, no leading dot, at most 100 characters. */
 function safeName(name: string): string {

@@ -5,6 +5,7 @@ import { DecodeError, multipartDecode, type DecodeOptions } from '../index.js';
 import { splitParts } from './decode-write.js';
 import { CliError, EXIT, type ExitKind } from './errors.js';
 import { messageOf } from '../common/messages.js';
+import { visible } from '../common/visible.js';
 
 /**
  * The `decode` command's options, from which both its parser and its help text are made (and the
@@ -110,7 +111,8 @@ export async function runDecode(args: readonly string[], io: DecodeIo): Promise<
     return EXIT.ok;
   } catch (error) {
     const { kind, message } = failureOf(error);
-    io.stderr.write(`multipart-poster decode: ${message}\n`);
+    // A DecodeError may quote the body's bytes (a header line): shown escaped, as the listing is.
+    io.stderr.write(`multipart-poster decode: ${visible(message)}\n`);
     if (kind === 'usage') io.stderr.write('Try multipart-poster decode --help\n');
     return EXIT[kind];
   }

@@ -1,6 +1,7 @@
 import { createReceiver, ReceiveError } from '../receiver/index.js';
 import type { Io } from './send.js';
 import type { ServeOptions } from './options.js';
+import { visible } from '../common/visible.js';
 
 /** The receiver command: runs until interrupted. */
 export function serve(options: ServeOptions, io: Io): Promise<number> {
@@ -8,14 +9,17 @@ export function serve(options: ServeOptions, io: Io): Promise<number> {
     ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
     ...(options.maxParts === undefined ? {} : { maxParts: options.maxParts }),
     ...(options.text ? { format: 'text' as const } : {}),
+    // The log shows what a client sent (its path, a header line quoted in a refusal) with control characters escaped.
     onReport: (report) =>
       io.stderr.write(
-        `${report.method} ${report.path}: ${report.partCount} part(s), ${report.bytesReceived} bytes, ` +
-          `${report.contentLength === null ? (report.chunked ? 'chunked' : 'no Content-Length') : report.lengthMatches ? 'Content-Length matches' : 'Content-Length DOES NOT MATCH'}\n`,
+        visible(
+          `${report.method} ${report.path}: ${report.partCount} part(s), ${report.bytesReceived} bytes, ` +
+            `${report.contentLength === null ? (report.chunked ? 'chunked' : 'no Content-Length') : report.lengthMatches ? 'Content-Length matches' : 'Content-Length DOES NOT MATCH'}`,
+        ) + '\n',
       ),
     onError: (error, req) => {
       const { status, code } = error instanceof ReceiveError ? error : { status: 500, code: 'ERR_UNKNOWN' };
-      io.stderr.write(`${req.method} ${req.url}: ${status} ${code} ${error.message}\n`);
+      io.stderr.write(`${visible(`${req.method} ${req.url}: ${status} ${code} ${error.message}`)}\n`);
     },
   });
   return new Promise((resolve, reject) => {

@@ -1,4 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
+import { visible } from '../common/visible.js';
 
 /** What the receiver saw of one part (or of a whole non-multipart body), exactly as it came. */
 export interface ReceivedPart {
@@ -85,11 +86,7 @@ export function addPart(
   };
 }
 
-/** Control characters shown escaped, so that a table of names stays a table on a terminal. */
-const visible = (text: string) =>
-  text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-
-/** A one-table summary of a report, for people; as bounded as the report. */
+/** A one-table summary of a report, for people; as bounded as the report; control characters shown escaped, so that it stays a table on a terminal. */
 export function formatReport(report: ReceiptReport): string {
   const rows = report.parts.map((p) => [p.name, p.filename ?? '', p.type ?? '', String(p.size), p.sha256].map(visible));
   const header = ['name', 'filename', 'type', 'size', 'sha256'];

@@ -131,6 +131,21 @@ describe('multipart-poster decode', () => {
     expect(result.stderr).toMatch(message);
   });
 
+  it('control characters a body carries are shown escaped, C1 (U+009B, U+0085) as C0 and DEL: in the listing and in an error', async () => {
+    // The name's bytes are UTF-8 (ESC, then C2 9B: U+009B); the filename's are one byte a character.
+    const named = form(
+      part(['Content-Disposition: form-data; name="esc\x1b[31m csi\xc2\x9b31m"; filename="nel\x85\x7fx"'], 'x'),
+    );
+    const listed = await decode(['--boundary', B, '-'], named);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toBe('001\t1\tesc\\x1b[31m csi\\x9b31m\tnel\\x85\\x7fx\t-\n');
+    const broken = form(part(['X-Bad\x9b\x1b: y'], 'x'));
+    const refused = await decode(['--boundary', B, '-'], broken);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('X-Bad\\x9b');
+    expect(refused.stderr.replace(/\n/g, '')).not.toMatch(/[\x00-\x1f\x7f-\x9f]/);
+  });
+
   it('--help is made from the option spec', async () => {
     const result = await decode(['--help']);
     expect(result.stdout).toBe(`${decodeHelp()}\n`);

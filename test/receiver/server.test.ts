@@ -113,9 +113,29 @@ describe('the report is bounded whatever the request', () => {
       bytesReceived: 1,
       lengthMatches: true,
       partCount: 1,
-      parts: [{ name: 'a\x1bb', filename: undefined, type: null, size: 1, sha256: 'x' }],
+      parts: [{ name: 'a\x1bb\x9bc', filename: 'nel\x85\x7f', type: 'x/\x80\x9f\xa0', size: 1, sha256: 'x' }],
     };
-    expect(formatReport(report)).toContain('a\\x1bb');
+    const table = formatReport({ ...report, path: '/p\x9bq' });
+    expect(table).toContain('a\\x1bb\\x9bc');
+    expect(table).toContain('nel\\x85\\x7f');
+    expect(table).toContain('x/\\x80\\x9f\xa0');
+    expect(table).toContain('POST /p\\x9bq');
+    expect(table).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+  });
+
+  it('over a real socket, format text: C0 and C1 controls in a name and a filename come back escaped', async () => {
+    const port = await listen({ format: 'text' });
+    // ESC and U+009B (CSI, C2 9B in UTF-8) in the name, U+0085 (NEL) in the filename.
+    const disposition = 'Content-Disposition: form-data; name="esc\x1b[31m csi\u009b31m"; filename="nel\u0085x"';
+    const body = Buffer.concat([part([disposition], 'x'), Buffer.from(close())]);
+    expect(body.includes(Buffer.from([0xc2, 0x9b]))).toBe(true);
+    const { status, response } = await exchange(port, [request('/', FORM, body)], 'answer');
+    expect(status).toBe(200);
+    const text = response.toString('utf8');
+    const table = text.slice(text.indexOf('\r\n\r\n') + 4);
+    expect(table).toContain('esc\\x1b[31m csi\\x9b31m');
+    expect(table).toContain('nel\\x85x');
+    expect(table).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
   });
 });
 
