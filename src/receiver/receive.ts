@@ -62,7 +62,7 @@ class Reception {
       limits.idleTimeoutMs,
     );
     // These listeners stay after settling, so that a late 'error' is never unhandled.
-    req.on('error', (error) => this.refuse('ERR_CLIENT_GONE', `the connection failed: ${error.message}`));
+    req.on('error', (error) => this.connectionFailed(error));
     req.on('close', () => {
       if (!req.complete) this.refuse('ERR_CLIENT_GONE', 'the client closed the connection before the body ended');
     });
@@ -140,8 +140,7 @@ class Reception {
   private fail(error: unknown): void {
     const cause = error instanceof DecodeError && error.code === 'ERR_SOURCE_FAILED' ? (error.cause ?? error) : error;
     if (cause instanceof ReceiveError) return this.settle(cause);
-    if (!(cause instanceof DecodeError))
-      return this.refuse('ERR_CLIENT_GONE', `the connection failed: ${messageOf(cause)}`, cause);
+    if (!(cause instanceof DecodeError)) return this.connectionFailed(cause);
     const limits = this.limits;
     switch (cause.code) {
       case 'ERR_TOO_MANY_PARTS':
@@ -162,6 +161,19 @@ class Reception {
     }
   }
 
+  /**
+   * The request failed under us. Node's HTTP parser fails a request it cannot read on (bad chunked
+   * framing) with the same 'aborted' error as a client that went away, and answers it 400 itself:
+   * the socket's own error tells them apart, an llhttp code (HPE_*). HPE_INVALID_EOF_STATE is the
+   * client closing mid-body, gone rather than malformed.
+   */
+  private connectionFailed(error: unknown): void {
+    const parser = parserError(this.req);
+    if (parser !== undefined)
+      return this.refuse('ERR_MALFORMED_BODY', `malformed request: ${messageOf(parser)} (${parser.code})`, parser);
+    this.refuse('ERR_CLIENT_GONE', `the connection failed: ${messageOf(error)}`, error);
+  }
+
   private refuse(code: ReceiveErrorCode, message: string, cause?: unknown): void {
     this.settle(new ReceiveError(code, message, cause === undefined ? {} : { cause }));
   }
@@ -175,4 +187,13 @@ class Reception {
     void this.source.close();
     this.reject(error);
   }
+}
+
+/** The HTTP parser's error that ended the request's connection, if that is what ended it. */
+function parserError(req: IncomingMessage): (Error & { code: string }) | undefined {
+  const errored: unknown = req.socket?.errored;
+  if (!(errored instanceof Error)) return undefined;
+  const { code } = errored as { code?: unknown };
+  if (typeof code !== 'string' || !code.startsWith('HPE_') || code === 'HPE_INVALID_EOF_STATE') return undefined;
+  return errored as Error & { code: string };
 }

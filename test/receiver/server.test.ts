@@ -11,7 +11,19 @@ import {
   type ReceiptReport,
   type ReceiverOptions,
 } from '../../src/receiver/index.js';
-import { answerJson, BOUNDARY, close, exchange, field, FORM, head, part, request } from './hostile.js';
+import {
+  answerJson,
+  BOUNDARY,
+  chunk,
+  close,
+  exchange,
+  field,
+  FORM,
+  head,
+  part,
+  request,
+  type Ending,
+} from './hostile.js';
 
 async function listen(options: ReceiverOptions = {}): Promise<number> {
   const server: Server = createReceiver(options);
@@ -270,6 +282,48 @@ describe('callbacks that fail in every way a caller can: an answer, never a cras
     const { status } = await exchange(port, [good()], 'answer');
     expect(status).toBe(200);
     expect(stored).toBe(true);
+  });
+});
+
+describe('a request Node cannot read on (bad chunked framing) is ERR_MALFORMED_BODY; a client that goes is ERR_CLIENT_GONE', () => {
+  /** The first error onError hears of, within a bound. */
+  async function heard(ending: Ending, pieces: Buffer[]): Promise<{ error: ReceiveError; status: number | null }> {
+    let tell!: (error: ReceiveError) => void;
+    const told = new Promise<ReceiveError>((resolve) => (tell = resolve));
+    const port = await listen({ onError: (error) => tell(error as ReceiveError) });
+    const { status } = await exchange(port, pieces, ending, 10_000);
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('onError was not called within 5 s')), 5_000);
+    });
+    try {
+      return { error: await Promise.race([told, bound]), status };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  const start = Buffer.from(head('/chunked', FORM, 'chunked'));
+  /** The first `size` bytes of a well-formed body: a part's delimiter and header, then its data. */
+  const partStart = (size: number) =>
+    Buffer.concat([part(['Content-Disposition: form-data; name="a"'], Buffer.alloc(size, 'p'))]).subarray(0, size);
+  const sizes = [0, 1, 16383, 16385, 65535, 65537];
+
+  it.each(sizes)('%i bytes of good chunks, then a chunk size that is not hex: 400 ERR_MALFORMED_BODY', async (size) => {
+    const data = partStart(size);
+    const pieces = [start, ...(size === 0 ? [] : [chunk(data)]), Buffer.from('zz\r\nxx\r\n')];
+    const { error, status } = await heard('answer', pieces);
+    expect(status).toBe(400);
+    expect(error).toMatchObject({ code: 'ERR_MALFORMED_BODY', status: 400, cause: { code: 'HPE_INVALID_CHUNK_SIZE' } });
+    expect(error.message).toMatch(/^malformed request: /);
+  });
+
+  it.each(sizes)('%i bytes of good chunks, then the client closes (FIN) or resets: ERR_CLIENT_GONE', async (size) => {
+    const data = partStart(size);
+    for (const ending of ['close', 'reset'] as const) {
+      const pieces = [start, ...(size === 0 ? [] : [chunk(data)]), Buffer.from('5\r\nab')];
+      const { error } = await heard(ending, pieces);
+      expect(error, ending).toMatchObject({ code: 'ERR_CLIENT_GONE', status: 400 });
+    }
   });
 });
 
