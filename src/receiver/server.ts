@@ -43,7 +43,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Checke
     const report = await receive(req, options.limits);
     try {
       // An async onReport is waited for: its rejection is a failure like a throw, and answered as one.
-      await options.onReport?.(report);
+      await settledWithin(options.onReport?.(report), options.limits.idleTimeoutMs);
       return send(req, res, 200, text ? formatReport(report) : json(report), text);
     } catch (cause) {
       refusal = new ReceiveError('ERR_CALLBACK_FAILED', `onReport failed: ${messageOf(cause)}`, { cause });
@@ -62,6 +62,23 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Checke
     text ? `error: ${refusal.message}\n` : json({ error: refusal.message, code: refusal.code }),
     text,
   );
+}
+
+/**
+ * What a callback returned, awaited for at most `ms` (the idle timeout): a promise that never
+ * settles fails its request rather than leave the client waiting for ever.
+ */
+async function settledWithin(returned: unknown, ms: number): Promise<void> {
+  if (typeof returned !== 'object' || returned === null) return;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`it did not settle within ${ms} ms`)), ms);
+  });
+  try {
+    await Promise.race([returned, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**

@@ -271,6 +271,16 @@ describe('callbacks that fail in every way a caller can: an answer, never a cras
     expect((await exchange(port, [good()], 'answer')).status).toBe(200);
   });
 
+  it('an onReport whose promise never settles: 500 ERR_CALLBACK_FAILED once idleTimeoutMs pass', async () => {
+    const port = await listen({ idleTimeoutMs: 200, onReport: () => new Promise(() => {}) });
+    const asked = Date.now();
+    const { status, response } = await exchange(port, [good()], 'answer');
+    expect(status).toBe(500);
+    expect(answerJson(response)).toMatchObject({ code: 'ERR_CALLBACK_FAILED' });
+    expect((answerJson(response) as { error: string }).error).toMatch(/did not settle within 200 ms/);
+    expect(Date.now() - asked).toBeLessThan(5_000);
+  });
+
   it('an async onReport is waited for before the answer is sent', async () => {
     let stored = false;
     const port = await listen({
