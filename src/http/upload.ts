@@ -125,7 +125,7 @@ class Upload {
       const status = answer.res.statusCode ?? 0;
       if (status < 200) {
         // Node hands on only final answers and upgrades; any other 1xx that gets here is not one we can use.
-        release(answer);
+        letGo(answer);
         throw new UploadError('ERR_UNEXPECTED_RESPONSE', `the server answered ${status}, not a final response`, {
           url: hop.url.href,
         });
@@ -141,7 +141,7 @@ class Upload {
         replayable: hop.body?.body.replayable ?? true,
       });
       if (step === undefined) return this.#respond(answer, count > 0);
-      release(answer);
+      letGo(answer);
       if (step.crossOrigin) for (const name of ORIGIN_CREDENTIALS) this.#headers.delete(name);
       hop.leftFirstOrigin ||= step.url.origin !== this.#startOrigin;
       Object.assign(hop, { url: step.url, method: step.method, body: step.keepsBody ? hop.body : undefined });
@@ -170,7 +170,7 @@ class Upload {
         if (answer !== undefined) return answer;
         throw failure;
       }
-      if (answer !== undefined) discard(answer);
+      if (answer !== undefined) letGo(answer);
       const info: UploadAttempt = {
         attempt,
         reason: decision.reason,
@@ -228,7 +228,7 @@ class Upload {
         deadline: control.deadline,
       });
     } catch (error) {
-      if (answer !== undefined) discard(answer); // a backoff function that throws must not leave the answer's connection open
+      if (answer !== undefined) letGo(answer); // a backoff function that throws must not leave the answer's connection open
       throw error;
     }
   }
@@ -276,26 +276,34 @@ function notReplayable(info: UploadAttempt, failure: unknown, attempts: readonly
   );
 }
 
-/** Lets go of an answer that is not handed on (a redirect, a 1xx): its body is read and dropped. */
-function release({ res, req, bodySent }: Answer): void {
-  res.resume();
-  if (!bodySent) req.destroy();
-}
-
-/** A retried answer whose body is at most this long is read to its end, so its connection can be reused; a longer one is dropped. */
+/** An answer the caller never sees is read at most this far, so its connection can be reused; a longer one is dropped. */
 const DRAIN_LIMIT = 64 * 1024;
-/** How long the rest of a retried answer is waited for before its connection is dropped. */
+/** How long the rest of such an answer is waited for before it is dropped with its connection. */
 const DRAIN_TIMEOUT_MS = 1000;
 
-/** Lets go of an answer that is retried: a short body is read to its end (the connection stays reusable), a longer one is dropped. */
-function discard({ res, req, bodySent }: Answer): void {
+/**
+ * Lets go of an answer the caller never sees (a redirect, a 1xx, a retried one): the one way,
+ * bounded in bytes and in time, since it outlives the upload (whose timeout no longer runs). A
+ * short body is read to its end, so its connection stays reusable; a body that declares more than
+ * DRAIN_LIMIT, goes on past it (a chunked or lying one) or stalls is dropped with its connection
+ * (over HTTP/2, its stream alone).
+ */
+function letGo({ res, req, bodySent }: Answer): void {
   res.on('error', () => {});
   if (!bodySent) req.destroy();
-  const length = Number(res.headers['content-length']);
-  if (!(bodySent && Number.isSafeInteger(length) && length <= DRAIN_LIMIT)) return void res.destroy();
-  // A short answer is read to its end, but never waited for long: one that stalls is dropped with its connection.
+  const length = Number(res.headers['content-length'] ?? 0);
+  if (!bodySent || !(Number.isSafeInteger(length) && length <= DRAIN_LIMIT)) return void res.destroy();
   const timer = setTimeout(() => res.destroy(), DRAIN_TIMEOUT_MS);
   timer.unref();
-  res.once('close', () => clearTimeout(timer));
-  res.resume();
+  const done = () => clearTimeout(timer);
+  res.once('end', done);
+  res.once('close', done);
+  let read = 0;
+  res.on('data', (chunk: Buffer) => {
+    read += chunk.length;
+    if (read > DRAIN_LIMIT) {
+      done();
+      res.destroy();
+    }
+  });
 }

@@ -173,6 +173,46 @@ describe('redirects', () => {
     expect(see301.seen[1]!.report).toMatchObject({ lengthMatches: true, parts: [{ name: 'a' }] });
   });
 
+  it('a redirect whose body never ends is let go of (its connection closed) once the upload is over', async () => {
+    let closed = false;
+    const server = await startServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if (req.url === '/final') return void res.end('final');
+        res.writeHead(307, { location: '/final' });
+        const chunk = Buffer.alloc(64 * 1024, 0x61);
+        const pump = () => {
+          while (!res.destroyed && res.write(chunk));
+        };
+        res.on('drain', pump);
+        res.on('close', () => (closed = true));
+        pump();
+      });
+    });
+    const response = await upload(server.url, { a: 'b' }, { timeout: 60_000 });
+    expect(await response.text()).toBe('final');
+    await waitFor(() => closed);
+  });
+
+  it('a short redirect body, chunked, is read to its end: the connection is used again', async () => {
+    const sockets = new Set<unknown>();
+    const server = await startServer((req, res) => {
+      sockets.add(req.socket);
+      req.resume();
+      req.on('end', () => {
+        if (req.url === '/final') return void res.end('final');
+        res.writeHead(307, { location: '/final' });
+        res.write('moved ');
+        res.end('there');
+      });
+    });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    onTestFinished(() => agent.destroy());
+    const response = await upload(server.url, { a: 'b' }, { agent });
+    expect(await response.text()).toBe('final');
+    expect(sockets.size).toBe(1);
+  });
+
   it('stops after the hop limit (default 5) and returns a redirect as it is with maxRedirects 0', async () => {
     const { server } = await redirectingServer(307, 6);
     await expect(upload(server.url, { a: 'b' })).rejects.toMatchObject({ code: 'ERR_TOO_MANY_REDIRECTS' });

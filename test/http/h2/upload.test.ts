@@ -85,6 +85,30 @@ describe('upload() over HTTP/2', () => {
     expect(await after303.json()).toMatchObject({ size: 0 });
   });
 
+  it('a 307 whose body never ends is let go of (its stream reset) once the upload is over', async () => {
+    let closed = false;
+    const server = await startH2Server((stream, headers) => {
+      stream.resume();
+      stream.on('end', () => {
+        if (headers[':path'] === '/final') {
+          stream.respond({ ':status': 200 });
+          return void stream.end('final');
+        }
+        stream.respond({ ':status': 307, location: '/final' });
+        const chunk = Buffer.alloc(16 * KiB, 0x61);
+        const pump = () => {
+          while (!stream.destroyed && stream.write(chunk));
+        };
+        stream.on('drain', pump);
+        stream.on('close', () => (closed = true));
+        pump();
+      });
+    });
+    const response = await upload(server.url, { a: 'b' }, { http2: true, timeout: 60_000 });
+    expect(await response.text()).toBe('final');
+    await until(() => closed);
+  });
+
   it('credentials are dropped across origins, kept within one', async () => {
     const headers = { authorization: 'Bearer secret', cookie: 'id=1' };
     const same = await upload(`${h2.origin}/r307`, await rawBody(bytes(10)), { http2: true, tls: ca, headers });
