@@ -25,7 +25,7 @@ export class UploadControl {
     if (signal?.aborted) this.#onUserAbort();
     else if (signal !== undefined) this.#unsubscribe = onAbort(signal, this.#onUserAbort);
     if (timeout !== undefined) {
-      // Not unref'd: a stream that never yields must not let the process exit with the upload pending.
+      // Ref'd until the answer is in: a stream that never yields must not let the process exit with the upload pending.
       this.#timer = setTimeout(
         () => this.#abort(new UploadError('ERR_TIMEOUT', `the upload took longer than ${timeout} ms`, { attempts })),
         timeout,
@@ -40,6 +40,15 @@ export class UploadControl {
 
   #abort(reason: UploadError): void {
     if (!this.#controller.signal.aborted) this.#controller.abort(reason);
+  }
+
+  /**
+   * The answer is in and handed to the caller: the timer still ends a response body that takes too
+   * long, but no longer keeps the process alive on its own. A body nobody reads would otherwise hold
+   * the process open for the whole timeout; one being read is held open by its connection.
+   */
+  answered(): void {
+    this.#timer?.unref();
   }
 
   /** Releases the timer and the caller's signal; runs once the upload is over (its response body read, too). */

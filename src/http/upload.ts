@@ -256,7 +256,9 @@ class Upload {
     };
     control.signal.addEventListener('abort', () => res.destroy(control.signal.reason as Error), { once: true });
     try {
-      return toWebResponse(res, url.href, redirected, method, done);
+      const response = toWebResponse(res, url.href, redirected, method, done);
+      control.answered();
+      return response;
     } catch (cause) {
       req.destroy();
       throw new UploadError('ERR_UNEXPECTED_RESPONSE', `cannot represent the response (status ${res.statusCode})`, {
