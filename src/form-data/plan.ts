@@ -1,4 +1,5 @@
 import { MultipartError } from '../common/errors.js';
+import { bytesLength, checkBytesLength } from '../multipart/bytes.js';
 import { assertNoDelimiter } from '../multipart/delimiter.js';
 import {
   bodyLength,
@@ -55,7 +56,8 @@ function rawPieces(field: Field, rawHead: string, framing: Framing): Piece<Field
     return [{ part: { owner: field, label: name, size: Buffer.byteLength(text), parent: undefined }, data: text }];
   }
   const head = Buffer.from(rawHead, 'utf8');
-  const size = data instanceof Uint8Array ? data.length : data.size;
+  if (data instanceof Uint8Array) checkBytesLength(data, bytesLength(data), name);
+  const size = data instanceof Uint8Array ? data.byteLength : data.size;
   const record = {
     owner: field,
     label: name,
@@ -64,7 +66,7 @@ function rawPieces(field: Field, rawHead: string, framing: Framing): Piece<Field
   };
   const middle: Piece<Field> =
     data instanceof Uint8Array
-      ? { part: record, data, planned: data.length }
+      ? { part: record, data, planned: data.byteLength }
       : framing.chosen
         ? { part: record, data, scanFor: [framing.boundary] }
         : { part: record, data };

@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { basename, normalize } from 'node:path';
 import { Readable, Stream } from 'node:stream';
 import { MultipartError } from '../common/errors.js';
+import { takeBytes } from '../multipart/bytes.js';
 import { assertHeaderValue } from '../multipart/headers.js';
 import { lookupType, OCTET_STREAM } from '../multipart/mime.js';
 import {
@@ -160,10 +161,12 @@ function dataOf(value: unknown, field: string): Field['data'] {
   if (typeof value === 'number' || value === null || value === undefined) return String(value);
   if (typeof value === 'string') return value;
   if (Array.isArray(value)) throw new MultipartError('ERR_INVALID_VALUE', ARRAYS_UNSUPPORTED);
-  if (value instanceof ArrayBuffer) return fixedLength(new Uint8Array(value));
+  if (value instanceof ArrayBuffer) return takeBytes(fixedLength(new Uint8Array(value)));
   if (ArrayBuffer.isView(value))
-    return fixedLength(
-      value instanceof Uint8Array ? value : new Uint8Array(value.buffer, value.byteOffset, value.byteLength),
+    return takeBytes(
+      fixedLength(
+        value instanceof Uint8Array ? value : new Uint8Array(value.buffer, value.byteOffset, value.byteLength),
+      ),
     );
   if (isBlobLike(value)) return new BlobSource(value, field);
   if (value instanceof ReadStream) return takeOverReadStream(value, field) ?? new StreamSource(value, undefined);

@@ -1,5 +1,6 @@
 import { MultipartError } from '../common/errors.js';
 import { describe } from '../common/validate.js';
+import { takeBytes } from './bytes.js';
 import { isHeaderValue, takeHeader } from './headers.js';
 import { isNestedForm, nestedBody } from './nesting.js';
 import type { MultipartParamOptions } from './param-options.js';
@@ -33,22 +34,13 @@ export function partData(
 function valueData(value: unknown, label: string | undefined): PartData | TypedNestedBody {
   if (value === undefined) return '';
   if (typeof value === 'string') return value;
-  if (value instanceof Uint8Array) return fixedLength(value);
+  if (value instanceof Uint8Array) return takeBytes(value);
   if (isNestedForm(value)) return nestedBody(value, label);
   throw new MultipartError(
     'ERR_INVALID_VALUE',
     `value must be a string, bytes or an encoded multipart body, not ${describe(value)}`,
     { paramName: label },
   );
-}
-
-/**
- * A view whose length cannot follow its buffer: a view over a resizable ArrayBuffer
- * tracks the buffer's length, so growing it would push bytes past Content-Length.
- */
-function fixedLength(value: Uint8Array): Uint8Array {
-  if (!(value.buffer as { resizable?: boolean }).resizable) return value;
-  return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
 }
 
 /** The filename sent: the caller's, else a File's own name; a nameless Blob is sent as browsers send it, "blob". */

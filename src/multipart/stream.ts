@@ -1,5 +1,5 @@
 import { MultipartError } from '../common/errors.js';
-import { asBuffer } from './bytes.js';
+import { asBuffer, checkBytesLength } from './bytes.js';
 import { DelimiterScanner } from './delimiter.js';
 import { Progress, type BodyCallback, type PartCallback } from './progress.js';
 import { consumedError, type BlockPool, type ByteSource, type ReadSettings } from './sources.js';
@@ -98,14 +98,8 @@ export async function* streamPieces<Owner>(
 /** Bytes of an in-memory piece, which must be what was planned. */
 function inMemorySize(data: InMemory, piece: Piece<unknown>): number {
   const { planned } = piece;
-  if (planned !== undefined && data instanceof Uint8Array && data.byteLength !== planned) {
-    // A resizable ArrayBuffer resized, or a buffer transferred (detached), after the length was declared.
-    throw new MultipartError(
-      'ERR_SIZE_MISMATCH',
-      `its bytes changed length from ${planned} to ${data.byteLength} after the body was encoded (resized or detached buffer)`,
-      { paramName: piece.part?.label },
-    );
-  }
+  // A resizable ArrayBuffer resized, or a buffer transferred (detached), after the length was declared.
+  if (planned !== undefined && data instanceof Uint8Array) checkBytesLength(data, planned, piece.part?.label);
   return pieceSize(piece)!;
 }
 

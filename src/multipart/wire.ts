@@ -1,4 +1,5 @@
 import { MultipartError } from '../common/errors.js';
+import { bytesLength, checkBytesLength } from './bytes.js';
 import { assertNoDelimiter } from './delimiter.js';
 import { CRLF, partHead } from './head.js';
 import type { ByteSource } from './sources.js';
@@ -129,13 +130,15 @@ export class Plan<Owner> {
       for (const piece of nestedPieces(data, part, headBytes, framing)) this.#push(piece);
       return;
     }
+    // Bytes changed since their part took them fail now, before a length is planned with them.
+    if (data instanceof Uint8Array) checkBytesLength(data, bytesLength(data), label);
     const dataSize = sizeOf(data);
     const size = dataSize === undefined ? undefined : headBytes.length + dataSize + CRLF.length;
     const record = { owner: part.owner, label, size, parent: undefined };
     this.#push({ part: record, data: headBytes });
     if (data instanceof Uint8Array) {
       if (this.#scanFor !== undefined) assertNoDelimiter(data, framing.boundary, label);
-      this.#push({ part: record, data, planned: data.length });
+      this.#push({ part: record, data, planned: data.byteLength });
     } else {
       const scanFor = this.#scanFor;
       this.#push(scanFor === undefined ? { part: record, data } : { part: record, data, scanFor });
@@ -167,9 +170,10 @@ export function unframedPieces<Owner>(
   part: Pick<Part<Owner>, 'owner' | 'name'> & { data: Uint8Array | ByteSource },
 ): Piece<Owner>[] {
   const { data } = part;
-  const size = data instanceof Uint8Array ? data.length : data.size;
+  if (data instanceof Uint8Array) checkBytesLength(data, bytesLength(data), part.name ?? undefined);
+  const size = data instanceof Uint8Array ? data.byteLength : data.size;
   const record = { owner: part.owner, label: part.name ?? undefined, size, parent: undefined };
-  return [data instanceof Uint8Array ? { part: record, data, planned: data.length } : { part: record, data }];
+  return [data instanceof Uint8Array ? { part: record, data, planned: data.byteLength } : { part: record, data }];
 }
 
 /**
@@ -249,7 +253,7 @@ export function firstConsumed<Owner>(pieces: readonly Piece<Owner>[]): Piece<Own
 /** Bytes of a part's data (without framing); undefined for a source of unknown size. */
 export function sizeOf(data: PartData): number | undefined {
   if (typeof data === 'string') return Buffer.byteLength(data);
-  if (data instanceof Uint8Array) return data.length;
+  if (data instanceof Uint8Array) return bytesLength(data);
   return isSource(data) ? data.size : bodyLength(data.pieces);
 }
 
@@ -258,7 +262,7 @@ export function pieceSize(piece: Piece<unknown>): number | undefined {
   if (piece instanceof TextPiece) return piece.size; // most pieces of a form of fields: asked first
   const { part, data } = piece;
   if (typeof data === 'string') return part!.size; // text that is its whole part
-  if (data instanceof Uint8Array) return data.length;
+  if (data instanceof Uint8Array) return piece.planned ?? data.byteLength;
   return data.size; // a text part's, or a source's
 }
 

@@ -149,6 +149,17 @@ describe('a knownLength that lies: a typed error, never a body that disagrees wi
 });
 
 describe('sources that fail', () => {
+  it('fails with ERR_SIZE_MISMATCH when appended bytes are transferred (detached) before the form is sent', async () => {
+    const data = new Uint8Array(1000);
+    const form = new FormData();
+    form.append('d', data);
+    const declared = form.getLengthSync();
+    structuredClone(data.buffer, { transfer: [data.buffer] });
+    expect(form.getLengthSync()).toBe(declared);
+    const { error } = await submitted(form, receiver.url);
+    expect(error).toMatchObject({ code: 'ERR_SIZE_MISMATCH', paramName: 'd' });
+  });
+
   it('fails the pass with a typed error when a stream errors mid-body, the cause kept', async () => {
     const form = new FormData();
     form.append('a', 'first');

@@ -523,6 +523,19 @@ describe('keep-alive over TLS', () => {
 });
 
 describe('faults', () => {
+  it('bytes transferred (detached) after their param was made: ERR_SIZE_MISMATCH, nothing sent', async () => {
+    let requests = 0;
+    const server = await startServer((req, res) => {
+      requests++;
+      req.resume().on('end', () => res.end('ok'));
+    });
+    const data = new Uint8Array(1000);
+    const param = new MultipartParam('d', { value: data, filename: 'd.bin' });
+    structuredClone(data.buffer, { transfer: [data.buffer] });
+    await expect(upload(server.url, [param])).rejects.toMatchObject({ code: 'ERR_SIZE_MISMATCH', paramName: 'd' });
+    expect(requests).toBe(0);
+  });
+
   it('a server that resets the connection mid-body: a clear error and the file closed', async () => {
     const server = await startServer((req) => {
       let got = 0;

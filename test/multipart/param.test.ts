@@ -263,3 +263,48 @@ describe('a param is its own wire part', () => {
     expect(after.length).toBe(form.contentLength);
   });
 });
+
+describe("a param's bytes are measured when it is made", () => {
+  const ResizableBuffer = ArrayBuffer as unknown as new (
+    length: number,
+    options: { maxByteLength: number },
+  ) => ArrayBuffer & { resize(length: number): void };
+  const detached = () => {
+    const data = new Uint8Array(1000);
+    return { data, change: () => void structuredClone(data.buffer, { transfer: [data.buffer] }) };
+  };
+  const shrunk = () => {
+    const buffer = new ResizableBuffer(1000, { maxByteLength: 2000 });
+    return { data: new Uint8Array(buffer), change: () => buffer.resize(10) };
+  };
+
+  it.each([
+    ['transferred (detached)', detached, undefined],
+    ['transferred (detached), a file part', detached, 'd.bin'],
+    ['shrunk (a resizable ArrayBuffer)', shrunk, undefined],
+    ['shrunk (a resizable ArrayBuffer), a file part', shrunk, 'd.bin'],
+  ])(
+    'bytes %s before encoding: ERR_SIZE_MISMATCH naming the field, not a short body',
+    async (_what, make, filename) => {
+      const { data, change } = make();
+      const param = new MultipartParam('d', filename === undefined ? { value: data } : { value: data, filename });
+      change();
+      expect(param.size).toBe(1000);
+      const mismatch = { name: 'MultipartError', code: 'ERR_SIZE_MISMATCH', paramName: 'd' };
+      await expect(multipartEncode([param])).rejects.toMatchObject(mismatch);
+      await expect(multipartEncode([param], { boundary: B })).rejects.toMatchObject(mismatch);
+      expect(() => param.encode(B)).toThrow(expect.objectContaining(mismatch));
+      expect(() => param.getSize(B)).toThrow(expect.objectContaining(mismatch));
+    },
+  );
+
+  it('a buffer transferred after one param took it fails a param made of it later too', async () => {
+    const { data, change } = detached();
+    void new MultipartParam('first', { value: data });
+    change();
+    await expect(multipartEncode([new MultipartParam('later', { value: data })])).rejects.toMatchObject({
+      code: 'ERR_SIZE_MISMATCH',
+      paramName: 'later',
+    });
+  });
+});
