@@ -82,7 +82,7 @@ export function connect(url: URL, options: ConnectOptions): { done: Promise<Conn
         ...(socket === undefined ? {} : { createConnection: () => socket }),
       }),
     );
-    await settingsOf(session, url);
+    await settingsOf(session, url, socket === undefined);
     return { protocol: 'h2', session };
   })();
   return {
@@ -94,21 +94,29 @@ export function connect(url: URL, options: ConnectOptions): { done: Promise<Conn
   };
 }
 
-function notHttp2(url: URL, why: string): UploadError {
+function notHttp2(url: URL, why: string, original?: Error): UploadError {
+  const cause = new Error(why, original === undefined ? undefined : { cause: original });
   return new UploadError(
     'ERR_REQUEST_FAILED',
     `${url.host} does not speak HTTP/2 (${why}); use http2: 'auto' to fall back to HTTP/1.1`,
-    { url: url.href, cause: Object.assign(new Error(why), { code: 'ERR_HTTP2_NOT_NEGOTIATED' }) },
+    { url: url.href, cause: Object.assign(cause, { code: 'ERR_HTTP2_NOT_NEGOTIATED' }) },
   );
 }
 
-/** Waits for the server's first SETTINGS; a session that fails or closes first rejects. */
-function settingsOf(session: ClientHttp2Session, url: URL): Promise<void> {
+/**
+ * Waits for the server's first SETTINGS; a session that fails or closes first rejects. With prior
+ * knowledge (h2c), a protocol error before them means the server does not speak HTTP/2 (an
+ * HTTP/1.1 server answers the preface with a 400, which nghttp2 cannot parse as a frame).
+ */
+function settingsOf(session: ClientHttp2Session, url: URL, priorKnowledge: boolean): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const onError = (error: Error) => {
+    const onError = (error: NodeJS.ErrnoException) => {
       cleanup();
       session.destroy();
-      reject(error);
+      const protocolError = error.code?.startsWith('ERR_HTTP2') === true;
+      reject(
+        priorKnowledge && protocolError ? notHttp2(url, `what it sent is not HTTP/2: ${error.message}`, error) : error,
+      );
     };
     const onClose = () => {
       cleanup();

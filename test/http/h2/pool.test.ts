@@ -122,10 +122,13 @@ describe('connecting', () => {
     expect(pool.size).toBe(0);
   });
 
-  it('prior knowledge (h2c) against an HTTP/1.1 server: a failure, nothing left open', async () => {
+  it('prior knowledge (h2c) against an HTTP/1.1 server: HTTP/2 not negotiated, nothing left open', async () => {
     const pool = testPool();
     const server = await startServer((_req, res) => res.end('h1'));
-    await expect(post(pool, server.url, await rawBody(bytes(7)))).rejects.toBeInstanceOf(Error);
+    await expect(post(pool, server.url, await rawBody(bytes(7)))).rejects.toMatchObject({
+      code: 'ERR_REQUEST_FAILED',
+      cause: { code: 'ERR_HTTP2_NOT_NEGOTIATED', cause: { code: 'ERR_HTTP2_ERROR' } },
+    });
     expect(pool.size).toBe(0);
   });
 

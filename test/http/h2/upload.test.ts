@@ -296,6 +296,18 @@ describe('choosing the protocol', () => {
     }
   });
 
+  it('http2: true against an HTTP/1.1 server, directly or by a 307: ERR_HTTP2_NOT_NEGOTIATED', async () => {
+    const plain = await startServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.end('h1'));
+    });
+    const notNegotiated = { code: 'ERR_REQUEST_FAILED', cause: { code: 'ERR_HTTP2_NOT_NEGOTIATED' } };
+    const options = { http2: true, retry: 0 } as const;
+    await expect(upload(plain.url, await rawBody(bytes(3)), options)).rejects.toMatchObject(notNegotiated);
+    const toPlain = `${h2c.origin}/r307?to=${encodeURIComponent(plain.url)}`;
+    await expect(upload(toPlain, await rawBody(bytes(3)), options)).rejects.toMatchObject(notNegotiated);
+  });
+
   it('a plain agent: HTTP/1.1 through it under auto; refused with http2: true', async () => {
     const secure = await startServer(
       (req, res) => {
