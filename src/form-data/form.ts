@@ -1,6 +1,6 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { RequestOptions } from 'node:https';
-import { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { crypto } from '../common/lazy.js';
 import { assertValidBoundary } from '../multipart/boundary.js';
 import { Body, encodedBody, type EncodedForm } from '../multipart/encode.js';
@@ -53,6 +53,8 @@ export class FormData extends Readable {
   #pass: Pass = { chunks: undefined, pulling: false };
   /** Counts passes of this stream, so a destination of an earlier pass cannot end a later one. */
   #passes = 0;
+  /** Where this pass is piped: destroyed with the form's error when the pass fails, as stream.pipeline does. */
+  #destinations = new Set<NodeJS.WritableStream>();
 
   constructor(options?: FormData.Options) {
     const given = checkOptionKeys(options ?? undefined, CONSTRUCTOR_OPTIONS, encodeOptionError);
@@ -172,6 +174,12 @@ export class FormData extends Readable {
       if (pass === this.#passes && !this.readableEnded && this.listenerCount('data') === 0) this.destroy();
     };
     (destination as unknown as Readable).once?.('close', stop);
+    // A failed pass ends its destinations: a request the form is piped into must not wait for the
+    // rest of a body that will never come (node-fetch 2 pipes the form and never listens for its errors).
+    this.#destinations.add(destination);
+    (destination as unknown as Readable).on?.('unpipe', (source: unknown) => {
+      if (source === this) this.#destinations.delete(destination);
+    });
     return super.pipe(destination, options);
   }
 
@@ -189,6 +197,15 @@ export class FormData extends Readable {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    const destinations = [...this.#destinations];
+    this.#destinations.clear();
+    // The form reports the error through its own 'error' event: the destination's copy must not crash
+    // a process that listens to the form alone (stream.pipeline listens to every stream it destroys).
+    if (error)
+      for (const destination of destinations as Partial<Writable>[]) {
+        destination.once?.('error', () => {});
+        destination.destroy?.(error);
+      }
     endPass(this.#pass, error, callback);
   }
 
@@ -250,6 +267,7 @@ export class FormData extends Readable {
     );
     this.#pass = { chunks: undefined, pulling: false };
     this.#passes++;
+    this.#destinations.clear();
     this.pause();
   }
 

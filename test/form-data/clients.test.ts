@@ -2,6 +2,7 @@
 // body with busboy: axios (node adapter), got, node-fetch 2, superagent, and upload().
 import { createReadStream } from 'node:fs';
 import { createRequire } from 'node:module';
+import { Readable } from 'node:stream';
 import axios from 'axios';
 import OriginalFormData from 'form-data';
 import got from 'got';
@@ -115,6 +116,16 @@ describe('node-fetch 2', () => {
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ received: form.getLengthSync(), parts: expectedParts });
   });
+
+  it('rejects at once when the form fails mid-body (a stream shorter than its knownLength)', async () => {
+    const form = new FormData();
+    form.append('s', Readable.from([Buffer.alloc(50)]), { knownLength: 100, filename: 's.bin' });
+    // node-fetch pipes the form into its request and never ends the request on the form's error:
+    // the form ends it, or fetch() stays pending.
+    await expect(fetch2(receiver.url, { method: 'POST', body: form })).rejects.toMatchObject({
+      code: 'ERR_SIZE_MISMATCH',
+    });
+  }, 10_000);
 });
 
 describe('superagent', () => {

@@ -1,8 +1,8 @@
 // What a hostile caller, source or server does to the drop-in: every case ends in a typed error (or
 // the answer), nothing left open, the process alive.
 import { createReadStream, unlinkSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
-import { Readable } from 'node:stream';
+import { request, type IncomingMessage } from 'node:http';
+import { PassThrough, Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import FormData from '../../src/form-data/index.js';
@@ -149,6 +149,49 @@ describe('a knownLength that lies: a typed error, never a body that disagrees wi
 });
 
 describe('sources that fail', () => {
+  it('destroys the request the form is piped into with its error, as stream.pipeline would', async () => {
+    const form = new FormData();
+    form.append('s', Readable.from([Buffer.alloc(50)]), { knownLength: 100, filename: 's.bin' });
+    let formError: unknown;
+    form.on('error', (error) => (formError = error));
+    const url = new URL(receiver.url);
+    const req = request(url, {
+      method: 'POST',
+      headers: { ...form.getHeaders(), 'content-length': form.getLengthSync() },
+    });
+    const failed = new Promise<unknown>((resolve) => req.on('error', resolve));
+    form.pipe(req);
+    expect(await failed).toMatchObject({ name: 'MultipartError', code: 'ERR_SIZE_MISMATCH', paramName: 's' });
+    expect(req.destroyed).toBe(true);
+    expect(formError).toMatchObject({ code: 'ERR_SIZE_MISMATCH' });
+  }, 10_000);
+
+  it('a destination with no error listener of its own is destroyed without crashing: the form reports the error', async () => {
+    const form = new FormData();
+    form.append('s', Readable.from([Buffer.alloc(50)]), { knownLength: 100, filename: 's.bin' });
+    const reported = new Promise<unknown>((resolve) => form.on('error', resolve));
+    const sink = new PassThrough().resume();
+    const closed = new Promise<void>((resolve) => sink.on('close', resolve));
+    form.pipe(sink);
+    expect(await reported).toMatchObject({ code: 'ERR_SIZE_MISMATCH' });
+    await closed;
+    expect(sink.destroyed).toBe(true);
+  }, 10_000);
+
+  it('leaves a destination it was unpiped from alone when it fails later', async () => {
+    const form = new FormData();
+    form.append('s', Readable.from([Buffer.alloc(50)]), { knownLength: 100, filename: 's.bin' });
+    form.on('error', () => {});
+    const sink = new PassThrough();
+    form.pipe(sink);
+    form.unpipe(sink);
+    const other = new PassThrough().resume();
+    const failed = new Promise<unknown>((resolve) => other.on('error', resolve));
+    form.pipe(other);
+    expect(await failed).toMatchObject({ code: 'ERR_SIZE_MISMATCH' });
+    expect(sink.destroyed).toBe(false);
+  }, 10_000);
+
   it('fails with ERR_SIZE_MISMATCH when appended bytes are transferred (detached) before the form is sent', async () => {
     const data = new Uint8Array(1000);
     const form = new FormData();
