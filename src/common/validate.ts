@@ -116,11 +116,18 @@ export function checkInteger(
   return value as number;
 }
 
-/** A delay in milliseconds a timer can hold: finite, in [min, MAX_TIMER_MS], or undefined. */
+/**
+ * A delay in milliseconds a timer can hold: finite, in [min, MAX_TIMER_MS], or undefined. A
+ * fraction is kept (a deadline worked out by arithmetic need not be rounded); a timeout under
+ * 1 ms, 0 included, is refused: 0 means "none" to node:http and axios and "at once" elsewhere.
+ */
 export function checkMilliseconds(value: unknown, option: string, fail: OptionError, min = 1): number | undefined {
   if (value === undefined) return undefined;
   if (!(typeof value === 'number' && Number.isFinite(value) && value >= min && value <= MAX_TIMER_MS)) {
-    throw fail(`${option} must be a number of milliseconds from ${min} to ${MAX_TIMER_MS}, not ${describe(value)}`);
+    const none = typeof value === 'number' && value >= 0 && value < min ? ' (leave it out for none)' : '';
+    throw fail(
+      `${option} must be a number of milliseconds from ${min} to ${MAX_TIMER_MS}${none}, not ${describe(value)}`,
+    );
   }
   return value;
 }

@@ -159,6 +159,15 @@ group('number checks: NaN, Infinity, fractions, out of range and non-numbers fai
     expect('returned' in (result as object)).toBe(ok);
   });
 
+  it.each<[unknown, number, string]>([
+    [0, 1, 'timeout must be a number of milliseconds from 1 to 2147483647 (leave it out for none), not number 0'],
+    [0.5, 1, 'timeout must be a number of milliseconds from 1 to 2147483647 (leave it out for none), not number 0.5'],
+    [-1, 1, 'timeout must be a number of milliseconds from 1 to 2147483647, not number -1'],
+    [-1, 0, 'timeout must be a number of milliseconds from 0 to 2147483647, not number -1'],
+  ])('checkMilliseconds(%s) from %s says why: %s', (value, min, message) => {
+    expect(outcome(() => checkMilliseconds(value, 'timeout', encodeOptionError, min))).toEqual({ threw: message });
+  });
+
   it('MAX_TIMER_MS is the longest delay a timer holds', () => {
     expect(MAX_TIMER_MS).toBe(2 ** 31 - 1);
   });

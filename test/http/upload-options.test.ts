@@ -145,6 +145,28 @@ describe('hostile options: each is an error naming it, before anything is sent',
   }
 });
 
+describe('timeouts: fractions kept, under 1 ms refused', () => {
+  it('timeout 0 and 0.5 are ERR_INVALID_OPTION saying to leave it out; a fraction, and expectTimeout 0 or 0.5, are taken', async () => {
+    const server = await startServer((req, res) => {
+      req.resume();
+      req.on('end', () => json(res, 200, {}));
+    });
+    for (const timeout of [0, 0.5]) {
+      await expect(upload(server.url, { a: 'x' }, { timeout })).rejects.toMatchObject({
+        code: 'ERR_INVALID_OPTION',
+        message: expect.stringContaining(
+          'timeout must be a number of milliseconds from 1 to 2147483647 (leave it out for none)',
+        ),
+      });
+    }
+    for (const options of [{ timeout: 60_000.5 }, { expectTimeout: 0, expectContinue: true }, { expectTimeout: 0.5 }]) {
+      const response = await upload(server.url, { a: 'x' }, options);
+      expect(response.status).toBe(200);
+      await response.text();
+    }
+  });
+});
+
 describe("the caller's Content-Type", () => {
   it('wins for a raw body; for a multipart body it is sent when it carries the boundary', async () => {
     const seen: string[] = [];
