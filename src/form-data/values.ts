@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { basename, normalize } from 'node:path';
 import { Readable, Stream } from 'node:stream';
 import { MultipartError } from '../common/errors.js';
-import { takeBytes } from '../multipart/bytes.js';
+import { assertAttached, takeBytes } from '../multipart/bytes.js';
 import { assertHeaderValue } from '../multipart/headers.js';
 import { lookupType, OCTET_STREAM } from '../multipart/mime.js';
 import {
@@ -161,13 +161,19 @@ function dataOf(value: unknown, field: string): Field['data'] {
   if (typeof value === 'number' || value === null || value === undefined) return String(value);
   if (typeof value === 'string') return value;
   if (Array.isArray(value)) throw new MultipartError('ERR_INVALID_VALUE', ARRAYS_UNSUPPORTED);
-  if (value instanceof ArrayBuffer) return takeBytes(fixedLength(new Uint8Array(value)));
-  if (ArrayBuffer.isView(value))
+  if (value instanceof ArrayBuffer) {
+    assertAttached(value, field);
+    return takeBytes(fixedLength(new Uint8Array(value)), field);
+  }
+  if (ArrayBuffer.isView(value)) {
+    if (!(value instanceof Uint8Array)) assertAttached(value.buffer, field); // a Uint8Array: takeBytes checks
     return takeBytes(
       fixedLength(
         value instanceof Uint8Array ? value : new Uint8Array(value.buffer, value.byteOffset, value.byteLength),
       ),
+      field,
     );
+  }
   if (isBlobLike(value)) return new BlobSource(value, field);
   if (value instanceof ReadStream) return takeOverReadStream(value, field) ?? new StreamSource(value, undefined);
   if (isIncomingMessage(value)) return new StreamSource(value, messageLength(value));

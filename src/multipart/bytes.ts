@@ -14,7 +14,9 @@ const takenLengths = new WeakMap<Uint8Array, number>();
  * then disagrees with what the part declared, and the body fails with ERR_SIZE_MISMATCH (see
  * `bytesLength`), whether that happens before the body is encoded or after.
  */
-export function takeBytes(bytes: Uint8Array): Uint8Array {
+export function takeBytes(bytes: Uint8Array, label?: string): Uint8Array {
+  // Bytes detached before any part took them have no length to hold them to: refused (see assertAttached).
+  if (bytes.byteLength === 0 && !takenLengths.has(bytes)) assertAttached(bytes.buffer, label);
   const buffer = bytes.buffer as { resizable?: boolean; growable?: boolean };
   const held =
     buffer.resizable || buffer.growable ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes;
@@ -36,4 +38,29 @@ export function checkBytesLength(bytes: Uint8Array, planned: number, label: stri
     `its bytes changed length from ${planned} to ${bytes.byteLength} after they were given (resized or detached buffer)`,
     { paramName: label },
   );
+}
+
+/**
+ * Refuses bytes over an ArrayBuffer transferred (detached) before they were given: there is no
+ * memory left to read, and sending them as empty would send another body than the caller meant.
+ */
+export function assertAttached(buffer: ArrayBufferLike, label: string | undefined): void {
+  if (!isDetached(buffer)) return;
+  throw new MultipartError(
+    'ERR_INVALID_VALUE',
+    'its bytes are over an ArrayBuffer that was transferred (detached), which holds nothing to send; give them before transferring the buffer, or a copy',
+    { paramName: label },
+  );
+}
+
+function isDetached(buffer: ArrayBufferLike): boolean {
+  if (buffer.byteLength !== 0) return false;
+  const detached = (buffer as { detached?: unknown }).detached; // Node 22 and later
+  if (typeof detached === 'boolean') return detached;
+  try {
+    new Uint8Array(buffer, 0, 0); // Node 20: only a detached buffer refuses a view
+    return false;
+  } catch {
+    return true;
+  }
 }

@@ -1,5 +1,6 @@
 import { MultipartError } from '../common/errors.js';
 import { describe } from '../common/validate.js';
+import { assertAttached } from './bytes.js';
 import { isNestedForm } from './nesting.js';
 import type { FieldValue, MultipartParamOptions, ParamsInput } from './param-options.js';
 import type { MultipartParam } from './param.js';
@@ -66,7 +67,10 @@ function toParam(maker: ParamMaker, name: unknown, value: FieldValue, filename?:
   const named = filename === undefined ? {} : { filename };
   if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean')
     return maker.make(name, { value: String(value), ...named });
-  if (value instanceof ArrayBuffer) return maker.make(name, { value: new Uint8Array(value), ...named });
+  if (value instanceof ArrayBuffer) {
+    assertAttached(value, name);
+    return maker.make(name, { value: new Uint8Array(value), ...named });
+  }
   if (isBlobLike(value) || isStreamLike(value)) return maker.make(name, { fileobj: value, ...named });
   if (isNestedForm(value)) {
     if (filename !== undefined)

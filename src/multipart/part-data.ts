@@ -34,7 +34,7 @@ export function partData(
 function valueData(value: unknown, label: string | undefined): PartData | TypedNestedBody {
   if (value === undefined) return '';
   if (typeof value === 'string') return value;
-  if (value instanceof Uint8Array) return takeBytes(value);
+  if (value instanceof Uint8Array) return takeBytes(value, label);
   if (isNestedForm(value)) return nestedBody(value, label);
   throw new MultipartError(
     'ERR_INVALID_VALUE',

@@ -2,7 +2,7 @@ import { MultipartError } from '../common/errors.js';
 import { BlobSource, FileSource, unreadable, type ByteSource } from './sources.js';
 import { assertNoDelimiterIn } from './delimiter.js';
 import { LoopTurns } from '../common/turns.js';
-import { bodyLength, inMemory, isSource, type Piece } from './wire.js';
+import { bodyLength, inMemory, inMemoryChecked, isSource, type Piece } from './wire.js';
 
 /**
  * The body as a `Blob` made of its framing and its parts, nothing read: files as
@@ -16,10 +16,11 @@ export async function piecesToBlob(pieces: readonly Piece<unknown>[], contentTyp
   // 100,000 fields is then made of a hundred blocks, not of 300,000 strings in one long turn.
   const gathered = new Gatherer(parts);
   const turns = new LoopTurns();
-  for (const { part, data, scanFor } of pieces) {
+  for (const piece of pieces) {
     if (turns.due) await turns.turn();
+    const { part, data, scanFor } = piece;
     if (!isSource(data)) {
-      gathered.add(inMemory(data));
+      gathered.add(inMemory(inMemoryChecked(piece)));
       continue;
     }
     const blob = await sourceBlob(data, part?.label);

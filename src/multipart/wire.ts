@@ -245,6 +245,17 @@ export function inMemory(data: Exclude<PieceData<unknown>, ByteSource>): string 
   return data instanceof TextPiece ? data.text() : data;
 }
 
+/**
+ * An in-memory piece's data, checked against what was planned: bytes whose buffer was resized or
+ * transferred (detached) since fail with ERR_SIZE_MISMATCH, for every consumer of the plan (the
+ * stream, `toBlob()`), rather than sending another length than the Content-Length.
+ */
+export function inMemoryChecked<Owner>(piece: Piece<Owner>): Exclude<PieceData<Owner>, ByteSource> {
+  const { data, planned } = piece;
+  if (planned !== undefined && data instanceof Uint8Array) checkBytesLength(data, planned, piece.part?.label);
+  return data as Exclude<PieceData<Owner>, ByteSource>;
+}
+
 /** The first piece whose source is a one-shot stream already read: none when the pieces can be sent (again). */
 export function firstConsumed<Owner>(pieces: readonly Piece<Owner>[]): Piece<Owner> | undefined {
   return pieces.find((piece) => !(piece instanceof TextPiece) && isSource(piece.data) && piece.data.consumed);

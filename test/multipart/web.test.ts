@@ -121,6 +121,57 @@ describe('toBlob(): a Blob of the whole body, nothing read up front', () => {
   });
 });
 
+describe('toBlob() of bytes whose buffer changed after encoding: the declared bytes or ERR_SIZE_MISMATCH', () => {
+  const ResizableBuffer = ArrayBuffer as unknown as new (
+    length: number,
+    options: { maxByteLength: number },
+  ) => ArrayBuffer & { resize(length: number): void };
+  const GrowableShared = SharedArrayBuffer as unknown as new (
+    length: number,
+    options: { maxByteLength: number },
+  ) => SharedArrayBuffer & { grow(length: number): void };
+  const changes: Record<string, () => { data: Uint8Array; change: () => void }> = {
+    'transferred (detached)': () => {
+      const data = new Uint8Array(70_000);
+      return { data, change: () => void structuredClone(data.buffer, { transfer: [data.buffer as ArrayBuffer] }) };
+    },
+    'shrunk (a resizable ArrayBuffer)': () => {
+      const buffer = new ResizableBuffer(8, { maxByteLength: 64 });
+      return { data: new Uint8Array(buffer), change: () => buffer.resize(2) };
+    },
+  };
+  const encoders = {
+    multipartEncode: (data: Uint8Array) => multipartEncode({ x: data }),
+    rawBody: (data: Uint8Array) => rawBody(data),
+  };
+  for (const [what, make] of Object.entries(changes)) {
+    for (const [name, encode] of Object.entries(encoders)) {
+      it(`bytes ${what} after ${name}: ERR_SIZE_MISMATCH naming the field, as the body does`, async () => {
+        const { data, change } = make();
+        const encoded = await encode(data);
+        change();
+        const mismatch = { name: 'MultipartError', code: 'ERR_SIZE_MISMATCH' };
+        await expect(encoded.toBlob()).rejects.toMatchObject(mismatch);
+        await expect(collect(encoded.body)).rejects.toMatchObject(mismatch);
+      });
+    }
+  }
+
+  it.each(Object.keys(encoders) as Array<keyof typeof encoders>)(
+    'a growable SharedArrayBuffer grown after %s: the Blob holds the declared bytes only',
+    async (name) => {
+      const shared = new GrowableShared(4, { maxByteLength: 64 });
+      const data = new Uint8Array(shared);
+      data.set([1, 2, 3, 4]);
+      const encoded = await encoders[name](data);
+      shared.grow(32);
+      const blob = await encoded.toBlob();
+      expect(blob.size).toBe(encoded.contentLength);
+      expect(Buffer.from(await blob.arrayBuffer()).equals(await collect(encoded.body))).toBe(true);
+    },
+  );
+});
+
 describe('toReadableStream(): a web stream over the same lazy walk', () => {
   it('reads nothing before it is asked, and cancel closes the open file', async () => {
     const path = writeFile(dir, 'lazy.bin', bytes(3_000_000, 2));
