@@ -6,8 +6,8 @@ import { MultipartError } from '../common/errors.js';
 import { messageOf } from '../common/messages.js';
 import { checkByteCount, checkOptionKeys, checkString, type OptionRegistry } from '../common/validate.js';
 import { crypto } from '../common/lazy.js';
-import { FileSource, StreamSource, type ByteSource } from './sources.js';
-import { isNodeReadable } from './sources/stream.js';
+import { FileSource, type ByteSource } from './sources.js';
+import { releaseChunks } from './source-read.js';
 import { removeSpooled, trackSpoolFile } from './spool-files.js';
 import { isSource, withData, type Part } from './wire.js';
 
@@ -95,7 +95,7 @@ export async function spool(
     if (copy instanceof FileSource) files.push(copy.path);
     return copy;
   } catch (error) {
-    release(source, reads);
+    release(reads);
     await sink.discard();
     if (error instanceof MultipartError || (signal?.aborted && error === signal.reason)) throw error;
     throw new MultipartError('ERR_SOURCE_FAILED', `spooling its stream failed: ${messageOf(error)}`, {
@@ -129,13 +129,14 @@ function abortableNext(reads: AsyncIterator<Uint8Array>, signal: AbortSignal | u
 }
 
 /**
- * Lets go of the caller's stream after a failure: its iterator is returned (not awaited: a stream
- * that never answers must not hold the failure back) and a Node stream is destroyed at once, so a
- * child process's stdout or a socket no longer keeps the process alive.
+ * Lets go of the caller's stream after a failure, at once (not waiting: a stream that never answers
+ * must not hold the failure back): a Node stream is destroyed, a web stream's reader cancelled (which
+ * settles a pending read), so a child process's stdout or a socket no longer keeps the process
+ * alive. A plain async iterator can only be asked to return, which an async generator does once its
+ * pending next() settles.
  */
-function release(source: ByteSource, reads: AsyncIterator<Uint8Array>): void {
-  void reads.return?.(undefined)?.catch(() => {});
-  if (source instanceof StreamSource && isNodeReadable(source.stream)) source.stream.destroy();
+function release(reads: AsyncIterator<Uint8Array>): void {
+  releaseChunks(reads);
 }
 
 /** Chunks gathered before one write to the file: one write (and one thread-pool trip) per block, not per chunk. */

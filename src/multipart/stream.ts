@@ -1,13 +1,13 @@
-import { MultipartError } from '../common/errors.js';
-import { asBuffer, checkBytesLength } from './bytes.js';
-import { DelimiterScanner } from './delimiter.js';
+import { asBuffer } from './bytes.js';
 import { Progress, type BodyCallback, type PartCallback } from './progress.js';
 import { consumedError, type BlockPool, type ByteSource, type ReadSettings } from './sources.js';
+import { BodyChunks, SourceRead, type PassState } from './source-read.js';
 import { LoopTurns } from '../common/turns.js';
 import {
   bodyLength,
   firstConsumed,
   inMemory,
+  inMemoryChecked,
   isSource,
   pieceSize,
   TextPiece,
@@ -50,13 +50,70 @@ export interface StreamSettings<Owner> {
 /**
  * Streams the pieces: small ones gathered into ~64 KiB chunks, large ones passed on
  * uncopied. Every source must yield exactly its declared size, else the stream
- * fails before a byte too many goes out. Progress is reported when the consumer
- * asks for the next chunk, i.e. once it has taken the previous one.
+ * fails before a byte too many goes out, and a source that ends the body fails it
+ * before its last byte goes out (see SourceRead). Progress is reported when the
+ * consumer asks for the next chunk, i.e. once it has taken the previous one. Its
+ * `return()` lets go of a source at once, even one whose next chunk is pending (see BodyChunks).
  */
-export async function* streamPieces<Owner>(
+export function streamPieces<Owner>(
   pieces: readonly Piece<Owner>[],
   settings: StreamSettings<Owner>,
 ): AsyncGenerator<Buffer, void, undefined> {
+  return new BodyChunks((state) => piecesPass(pieces, settings, state));
+}
+
+async function* piecesPass<Owner>(
+  pieces: readonly Piece<Owner>[],
+  settings: StreamSettings<Owner>,
+  state: PassState,
+): AsyncGenerator<Buffer, void, undefined> {
+  const { out, reading } = startPass(pieces, settings);
+  const turns = new LoopTurns();
+  let sinceClock = 0;
+  const last = pieces[pieces.length - 1];
+  for (const piece of pieces) {
+    // Text parts are most pieces of a form of fields: they are told apart first, and read no getter.
+    const text = piece instanceof TextPiece ? piece : undefined;
+    if (text === undefined && isSource(piece.data)) {
+      if (turns.due) await turns.turn();
+      // The body's last piece holds back its last chunk until its source has ended as declared.
+      const read = (state.current = new SourceRead(piece.data, piece, reading, piece === last, state));
+      try {
+        for (let result = await read.next(); !result.done; result = await read.next()) {
+          const taken = read.take(result.value);
+          if (taken !== undefined && !out.tryBatch(taken, taken.length, piece.part))
+            yield* out.pass(taken, taken.length, piece.part);
+        }
+        if (state.released) return; // the consumer left while a chunk was awaited
+        const held = read.end();
+        if (held !== undefined && !out.tryBatch(held, held.length, piece.part))
+          yield* out.pass(held, held.length, piece.part);
+      } finally {
+        state.current = undefined;
+        await read.close();
+      }
+      continue;
+    }
+    // The clock is read every few pieces: 100,000 small fields would otherwise pay for it 100,000 times.
+    if (++sinceClock >= CLOCK_EVERY) {
+      sinceClock = 0;
+      if (turns.due) await turns.turn();
+    }
+    // Bytes are checked against their planned length (a buffer resized or detached since fails).
+    const data = text ?? inMemoryChecked(piece);
+    const part = text ?? piece.part;
+    const size = text?.size ?? pieceSize(piece)!;
+    // Most pieces join the batch without filling it: no generator for them.
+    if (!out.tryBatch(data, size, part)) yield* out.pass(data, size, part);
+  }
+  yield* out.end();
+}
+
+/** A pass's output and read settings; a one-shot stream read before fails the pass at once. */
+function startPass<Owner>(
+  pieces: readonly Piece<Owner>[],
+  settings: StreamSettings<Owner>,
+): { out: Output<Owner>; reading: ReadSettings } {
   const spent = firstConsumed(pieces);
   if (spent !== undefined) throw consumedError(spent.part?.label);
   const total = 'total' in settings ? settings.total : bodyLength(pieces);
@@ -66,79 +123,7 @@ export async function* streamPieces<Owner>(
     syncReadLimit: settings.syncReadLimit,
     pool: settings.pool,
   };
-  const turns = new LoopTurns();
-  let sinceClock = 0;
-  for (const piece of pieces) {
-    // Text parts are most pieces of a form of fields: they are told apart first, and read no getter.
-    const text = piece instanceof TextPiece ? piece : undefined;
-    if (text === undefined && isSource(piece.data)) {
-      if (turns.due) await turns.turn();
-      const read = new SourceRead(piece.data, piece);
-      for await (const chunk of piece.data.read(reading, piece.part?.label)) {
-        const taken = read.take(chunk);
-        if (!out.tryBatch(taken, taken.length, piece.part)) yield* out.pass(taken, taken.length, piece.part);
-      }
-      read.end();
-      continue;
-    }
-    // The clock is read every few pieces: 100,000 small fields would otherwise pay for it 100,000 times.
-    if (++sinceClock >= CLOCK_EVERY) {
-      sinceClock = 0;
-      if (turns.due) await turns.turn();
-    }
-    const data = text ?? (piece.data as InMemory);
-    const part = text ?? piece.part;
-    const size = text?.size ?? inMemorySize(data, piece);
-    // Most pieces join the batch without filling it: no generator for them.
-    if (!out.tryBatch(data, size, part)) yield* out.pass(data, size, part);
-  }
-  yield* out.end();
-}
-
-/** Bytes of an in-memory piece, which must be what was planned. */
-function inMemorySize(data: InMemory, piece: Piece<unknown>): number {
-  const { planned } = piece;
-  // A resizable ArrayBuffer resized, or a buffer transferred (detached), after the length was declared.
-  if (planned !== undefined && data instanceof Uint8Array) checkBytesLength(data, planned, piece.part?.label);
-  return pieceSize(piece)!;
-}
-
-/** One pass over a source: its chunks kept from the caller's reuse, counted against its size, scanned for delimiters. */
-class SourceRead {
-  readonly #source: ByteSource;
-  readonly #label: string | undefined;
-  readonly #scanners: DelimiterScanner[] | undefined;
-  #seen = 0;
-
-  constructor(source: ByteSource, piece: Piece<unknown>) {
-    this.#source = source;
-    this.#label = piece.part?.label;
-    this.#scanners = piece.scanFor?.map((boundary) => new DelimiterScanner(boundary, this.#label));
-  }
-
-  take(read: Uint8Array): Uint8Array {
-    // A caller's stream may reuse its buffer once asked for the next chunk; the bytes we still hold must not change.
-    const chunk = this.#source.borrowsChunks ? Buffer.from(read) : read;
-    this.#seen += chunk.length;
-    const { size } = this.#source;
-    if (size !== undefined && this.#seen > size) throw this.#sizeChanged('grew to more than');
-    if (this.#scanners !== undefined) for (const scanner of this.#scanners) scanner.scan(chunk);
-    return chunk;
-  }
-
-  end(): void {
-    const { size } = this.#source;
-    if (size !== undefined && this.#seen !== size) throw this.#sizeChanged('shrank to');
-  }
-
-  #sizeChanged(how: string): MultipartError {
-    const source = this.#source;
-    return new MultipartError(
-      'ERR_SIZE_MISMATCH',
-      `${source.description} ${how} ${this.#seen} bytes while being sent; ${source.size} were declared in Content-Length`,
-      { paramName: this.#label },
-    );
-  }
+  return { out, reading };
 }
 
 /**

@@ -130,6 +130,64 @@ describe('a failed spool releases the stream and leaves nothing', () => {
   });
 });
 
+describe('a silent stream aborted while it spools is let go of at once', () => {
+  /** A socket to a server that sends 2 MiB, then nothing, never ending. */
+  async function silentSocket() {
+    const server = net.createServer((socket) => {
+      socket.on('error', () => {});
+      socket.write(Buffer.alloc(2 * 1024 * 1024, 0x63));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const socket = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+    await once(socket, 'connect');
+    return { socket, server };
+  }
+
+  it('a web ReadableStream over a socket (Readable.toWeb): its reader is cancelled, the socket destroyed', async () => {
+    const { socket, server } = await silentSocket();
+    try {
+      const dir = tempDir();
+      const controller = new AbortController();
+      const reason = new Error('stop');
+      // In memory (no disk writes to wait for): once every byte came and was taken, a read is pending.
+      const pending = spoolError(
+        Readable.toWeb(socket),
+        { dir, memoryLimit: 4 * 1024 * 1024 },
+        { signal: controller.signal },
+      );
+      while (socket.bytesRead < 2 * 1024 * 1024) await once(socket, 'data');
+      for (let turn = 0; turn < 10; turn++) await new Promise(setImmediate);
+      controller.abort(reason);
+      expect(await pending).toBe(reason);
+      const closed = new Promise((resolve) => socket.once('close', () => resolve('closed')));
+      const late = new Promise((resolve) => setTimeout(resolve, 5000, 'still open')).then(String);
+      expect(socket.destroyed || (await Promise.race([closed, late])) === 'closed').toBe(true);
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      socket.destroy();
+      server.close();
+    }
+  });
+
+  it('a plain async iterator: the spool fails at once and its return() is asked for, not waited on', async () => {
+    let returned = false;
+    let pulls = 0;
+    const iterator: AsyncIterator<Uint8Array> = {
+      next: () => (pulls++ === 0 ? Promise.resolve({ done: false, value: Buffer.alloc(10) }) : new Promise(() => {})),
+      return: () => {
+        returned = true;
+        return new Promise(() => {}); // an async generator's return() waits behind its pending next()
+      },
+    };
+    const controller = new AbortController();
+    const pending = spoolError({ [Symbol.asyncIterator]: () => iterator }, {}, { signal: controller.signal });
+    for (let turn = 0; turn < 100 && pulls < 2; turn++) await new Promise(setImmediate);
+    controller.abort(new Error('stop'));
+    expect(await pending).toMatchObject({ message: 'stop' });
+    expect(returned).toBe(true);
+  });
+});
+
 describe('no spool file outlives an encoding that fails after spooling', () => {
   it('a chosen boundary found in a stream spooled to memory, after another went to a file', async () => {
     const dir = tempDir();

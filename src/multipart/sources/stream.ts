@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { MultipartError } from '../../common/errors.js';
 import { lazily } from '../../common/lazy.js';
 import { messageOf } from '../../common/messages.js';
+import type { Releasable } from '../source-read.js';
 import { describeChunk, type ByteSource, type ReadSettings } from './source.js';
 
 export type StreamLike = Readable | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array | string>;
@@ -46,55 +47,102 @@ export class StreamSource implements ByteSource {
   }
 
   /** Marks the stream read and opens it; throws if it was read before or is locked. */
-  #start(paramName: string | undefined): AsyncIterator<unknown> {
+  #start(paramName: string | undefined): Opened {
     if (this.consumed) throw consumedError(paramName);
     this.#consumed = true;
     STREAMS_READ.add(this.stream);
-    if (typeof ReadableStream !== 'undefined' && this.stream instanceof ReadableStream && this.stream.locked) {
-      throw new MultipartError('ERR_SOURCE_FAILED', 'its ReadableStream is locked to another reader', { paramName });
+    const stream = this.stream;
+    if (typeof ReadableStream !== 'undefined' && stream instanceof ReadableStream) {
+      if (stream.locked) {
+        throw new MultipartError('ERR_SOURCE_FAILED', 'its ReadableStream is locked to another reader', { paramName });
+      }
+      // Its reader, not its async iterator: cancelling a reader settles a pending read, while the
+      // iterator's return() waits behind it (a silent socket would never be let go of).
+      return readerOf(stream.getReader());
     }
-    return (this.stream as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+    const chunks = (stream as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+    if (isNodeReadable(stream)) return { chunks, letGo: () => (stream.destroy(), true) };
+    // A plain async iterator: return() is all it can be asked, and an async generator runs it only
+    // after a pending next() settles. It is not waited for.
+    return {
+      chunks,
+      letGo: () => {
+        try {
+          void Promise.resolve(chunks.return?.()).catch(() => {});
+        } catch {
+          // a return() that throws: nothing more can be done
+        }
+        return false;
+      },
+    };
   }
 }
 
-/** One pass over a caller's stream: each chunk checked; leaving early (return, a bad chunk) releases the stream. */
-class StreamChunks implements AsyncIterator<Uint8Array> {
-  #chunks: AsyncIterator<unknown> | undefined;
-  /** The caller's iterator finished (done, failed or returned): it is not returned again. */
-  #ended = false;
-  readonly #paramName: string | undefined;
-  readonly #open: () => AsyncIterator<unknown>;
+/** A caller's stream, opened: its chunks, and how to let go of it while a chunk is awaited (see Releasable). */
+interface Opened {
+  chunks: AsyncIterator<unknown>;
+  letGo(): boolean;
+}
 
-  constructor(paramName: string | undefined, open: () => AsyncIterator<unknown>) {
+function readerOf(reader: ReadableStreamDefaultReader<unknown>): Opened {
+  const cancel = () => reader.cancel().catch(() => {});
+  return {
+    chunks: {
+      next: () => reader.read(),
+      return: async () => {
+        await cancel();
+        return { done: true, value: undefined };
+      },
+    },
+    letGo: () => (void cancel(), true),
+  };
+}
+
+/** One pass over a caller's stream: each chunk checked; leaving early (return, a bad chunk) releases the stream. */
+class StreamChunks implements AsyncIterator<Uint8Array>, Releasable {
+  #opened: Opened | undefined;
+  /** The caller's iterator finished (done, failed, returned or let go of): it is not returned again. */
+  #ended = false;
+  /** Let go of while a chunk was awaited: what that chunk's read then gives is the end. */
+  #released = false;
+  readonly #paramName: string | undefined;
+  readonly #open: () => Opened;
+
+  constructor(paramName: string | undefined, open: () => Opened) {
     this.#paramName = paramName;
     this.#open = open;
   }
 
   next(): Promise<IteratorResult<Uint8Array>> {
     if (this.#ended) return Promise.resolve({ done: true, value: undefined });
-    if (this.#chunks === undefined) {
-      try {
-        this.#chunks = this.#open();
-      } catch (error) {
-        this.#ended = true;
-        return Promise.reject(error as Error);
-      }
+    try {
+      this.#opened ??= this.#open();
+      return this.#opened.chunks.next().then(this.#checked, this.#failed);
+    } catch (error) {
+      // Opening failed, or the caller's next() threw instead of rejecting.
+      return Promise.reject(error as Error).then(undefined, this.#failed);
     }
-    return this.#chunks.next().then(this.#checked, this.#failed);
   }
 
   async return(): Promise<IteratorResult<Uint8Array>> {
     if (!this.#ended) {
       this.#ended = true;
-      await this.#chunks?.return?.()?.catch?.(() => {});
+      await this.#opened?.chunks.return?.()?.catch?.(() => {});
     }
     return { done: true, value: undefined };
+  }
+
+  /** Lets go of the caller's stream at once, even while a chunk is awaited (see Releasable). */
+  release(): boolean {
+    if (this.#ended) return true;
+    this.#ended = this.#released = true;
+    return this.#opened?.letGo() ?? true;
   }
 
   readonly #checked = (
     result: IteratorResult<unknown>,
   ): IteratorResult<Uint8Array> | Promise<IteratorResult<Uint8Array>> => {
-    if (result.done) {
+    if (result.done || this.#released) {
       this.#ended = true;
       return { done: true, value: undefined };
     }
@@ -107,8 +155,9 @@ class StreamChunks implements AsyncIterator<Uint8Array> {
     return this.return().then(() => Promise.reject(error)); // a bad chunk releases the caller's stream
   };
 
-  readonly #failed = (cause: unknown): never => {
+  readonly #failed = (cause: unknown): IteratorResult<Uint8Array> => {
     this.#ended = true; // a failed iterator is finished
+    if (this.#released) return { done: true, value: undefined }; // the stream destroyed because we let go of it
     if (cause instanceof MultipartError) throw cause;
     throw new MultipartError('ERR_SOURCE_FAILED', `its stream failed: ${messageOf(cause)}`, {
       paramName: this.#paramName,
