@@ -68,6 +68,8 @@ const MULTIPART_EXITS: Record<MultipartErrorCode, ExitKind> = {
   ERR_SOURCE_CONSUMED: 'read',
   ERR_SOURCE_FAILED: 'read',
   ERR_SPOOL_LIMIT: 'read', // a stream (stdin) larger than the spool allows
+  // A local write failed: the temporary file standard input is spooled to (a full disk, a bad TMPDIR).
+  ERR_SPOOL_FAILED: 'write',
   // Cannot come from the CLI's own use of the library: a bug if they do.
   ERR_SIZE_UNKNOWN: 'failure',
   ERR_NOT_IN_MEMORY: 'failure',

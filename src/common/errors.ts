@@ -19,7 +19,8 @@ export type MultipartErrorCode =
   | 'ERR_INVALID_OPTION'
   | 'ERR_CALLBACK_FAILED'
   | 'ERR_BLOB_UNSUPPORTED'
-  | 'ERR_SPOOL_LIMIT';
+  | 'ERR_SPOOL_LIMIT'
+  | 'ERR_SPOOL_FAILED';
 
 /**
  * Marks errors so that `instanceof` holds across copies of the library (its ESM and CommonJS builds,

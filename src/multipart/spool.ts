@@ -98,10 +98,16 @@ export async function spool(
     release(reads);
     await sink.discard();
     if (error instanceof MultipartError || (signal?.aborted && error === signal.reason)) throw error;
-    throw new MultipartError('ERR_SOURCE_FAILED', `spooling its stream failed: ${messageOf(error)}`, {
-      paramName: label,
-      cause: error,
-    });
+    // The caller's stream fails only with MultipartErrors (ERR_SOURCE_FAILED, its cause kept): anything
+    // else is the spool's own disk (a full disk, a dir that is a file or was removed, no permission).
+    throw new MultipartError(
+      'ERR_SPOOL_FAILED',
+      `spooling its stream to a temporary file failed: ${messageOf(error)}`,
+      {
+        paramName: label,
+        cause: error,
+      },
+    );
   } finally {
     next.done();
   }

@@ -24,6 +24,8 @@ describe('library errors map to exit codes by their code', () => {
     ['ERR_SIZE_MISMATCH', 26],
     ['ERR_SOURCE_CONSUMED', 26],
     ['ERR_SOURCE_FAILED', 26],
+    ['ERR_SPOOL_LIMIT', 26],
+    ['ERR_SPOOL_FAILED', 23],
     ['ERR_SIZE_UNKNOWN', 1],
     ['ERR_NOT_IN_MEMORY', 1],
     ['ERR_CALLBACK_FAILED', 1],

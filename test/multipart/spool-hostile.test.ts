@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import net from 'node:net';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -185,6 +186,41 @@ describe('a silent stream aborted while it spools is let go of at once', () => {
     controller.abort(new Error('stop'));
     expect(await pending).toMatchObject({ message: 'stop' });
     expect(returned).toBe(true);
+  });
+});
+
+describe("the spool's own disk failing is ERR_SPOOL_FAILED, not the caller's stream", () => {
+  it('spool.dir is a regular file', async () => {
+    const file = join(tempDir(), 'not-a-dir');
+    writeFileSync(file, 'x');
+    const error = await spoolError(Readable.from([bytes(100_000)]), { dir: file, memoryLimit: 1000 });
+    expect(error).toMatchObject({ name: 'MultipartError', code: 'ERR_SPOOL_FAILED', paramName: 'body' });
+    expect((error as Error).cause).toMatchObject({ code: 'EEXIST' });
+  });
+
+  it('spool.dir removed while the stream is spooled, and nothing is left', async () => {
+    const dir = join(tempDir(), 'spool');
+    mkdirSync(dir);
+    const stream = (async function* () {
+      for (let i = 0; i < 40; i++) {
+        if (i === 20) rmSync(dir, { recursive: true, force: true });
+        yield Buffer.alloc(65_536, i);
+      }
+    })();
+    const error = await spoolError(stream, { dir, memoryLimit: 0 });
+    expect(error).toMatchObject({ name: 'MultipartError', code: 'ERR_SPOOL_FAILED', paramName: 'body' });
+    expect((error as Error).cause).toMatchObject({ code: 'ENOENT' });
+  });
+
+  it("a caller's stream that fails is still ERR_SOURCE_FAILED, even one whose next() throws", async () => {
+    const throwing = {
+      [Symbol.asyncIterator]: () => ({
+        next: () => {
+          throw new Error('sync throw');
+        },
+      }),
+    };
+    expect(await spoolError(throwing, {})).toMatchObject({ code: 'ERR_SOURCE_FAILED', paramName: 'body' });
   });
 });
 
