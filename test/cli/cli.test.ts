@@ -3,7 +3,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ReceiptReport } from '../../src/receiver/index.js';
 import { cliPath, root, runCli, startServe } from '../helpers/cli.js';
 import { bytes, tempDir, writeFile } from '../helpers/files.js';
@@ -198,7 +198,6 @@ describe('sending to serve', () => {
 
   it('serve --text answers with a table, and ?format=json still gets JSON', async () => {
     const textServe = await startServe(['--text']);
-    onTestFinished(() => void textServe.child.kill('SIGTERM')); // startServe's afterAll does not run when called inside a test
     const text = await runCli(['-F', 'a=b', textServe.url]);
     expect(text.stdout).toMatch(
       /^POST \/: 1 part\(s\), Content-Length \d+, matches the \d+ bytes received\nname +filename +type +size +sha256\na +1 +3e23e8160039/,
@@ -210,7 +209,6 @@ describe('sending to serve', () => {
 
   it('serve answers 413 over --max-size', async () => {
     const small = await startServe(['--max-size', '100']);
-    onTestFinished(() => void small.child.kill('SIGTERM')); // startServe's afterAll does not run when called inside a test
     const result = await runCli(['--fail', '-F', `f=@${fixture('pixels.png')}`, small.url]);
     expect(result.code).toBe(22);
     expect(result.stderr).toBe('multipart-poster: the server answered 413 Payload Too Large\n');

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import { cleanUpAfter } from './cleanup.js';
 
 export const root = join(import.meta.dirname, '..', '..');
 export const cliPath = join(root, 'dist', 'cli.js');
@@ -46,7 +46,7 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<CliRes
   return runProgram(process.execPath, [cliPath, ...args], options);
 }
 
-/** Starts `multipart-poster serve` on a free port and stops it after the test file. */
+/** Starts `multipart-poster serve` on a free port and stops it after the test (or the file) that started it. */
 export async function startServe(
   args: string[] = [],
 ): Promise<{ url: string; child: ChildProcessWithoutNullStreams; log: () => string }> {
@@ -61,9 +61,7 @@ export async function startServe(
     });
     child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${log}`)));
   });
-  afterAll(() => {
-    child.kill('SIGTERM');
-  });
+  cleanUpAfter(() => child.kill('SIGTERM'));
   return { url, child, log: () => log };
 }
 

@@ -1,17 +1,13 @@
 import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, expect, onTestFinished } from 'vitest';
+import { cleanUpAfter } from './cleanup.js';
 
-/**
- * A temporary directory, removed when the test that made it ends or, made outside a test, when the file
- * ends (vitest ignores an afterAll registered inside a test).
- */
+/** A temporary directory, removed when the test (or, made outside a test, the file) that made it ends. */
 export function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'multipart-poster-test-'));
   const remove = () => rmSync(dir, { recursive: true, force: true });
-  if (expect.getState().currentTestName === undefined) afterAll(remove);
-  else onTestFinished(remove);
+  cleanUpAfter(remove);
   return dir;
 }
 

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { afterAll, expect, onTestFinished } from 'vitest';
+import { cleanUpAfter } from './cleanup.js';
 
 export interface RawServer {
   url: string;
@@ -64,8 +64,7 @@ export async function rawServer(
       for (const socket of sockets) socket.destroy();
       server.close(() => resolve());
     });
-  if (expect.getState().currentTestName === undefined) afterAll(close);
-  else onTestFinished(close);
+  cleanUpAfter(close);
   const { port } = server.address() as net.AddressInfo;
   return { url: `http://127.0.0.1:${port}/upload`, port, requests: () => requests };
 }

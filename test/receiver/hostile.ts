@@ -3,8 +3,8 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
 import { startServe } from '../helpers/cli.js';
+import { cleanUpAfter } from '../helpers/cleanup.js';
 
 /** A receiver running in a child process, on 127.0.0.1. */
 export interface Target {
@@ -20,7 +20,7 @@ export async function startReceiverChild(options: object): Promise<Target> {
   const child = spawn(process.execPath, [join(import.meta.dirname, 'receiver-child.mjs'), JSON.stringify(options)]);
   let log = '';
   child.stderr.on('data', (c) => (log += c));
-  afterAll(() => void child.kill('SIGTERM'));
+  cleanUpAfter(() => child.kill('SIGTERM'));
   const [first] = (await Promise.race([
     once(child.stdout, 'data'),
     once(child, 'exit').then(() => [`exited: ${log}`]),
