@@ -177,9 +177,12 @@ export class FormData extends Readable {
     // A failed pass ends its destinations: a request the form is piped into must not wait for the
     // rest of a body that will never come (node-fetch 2 pipes the form and never listens for its errors).
     this.#destinations.add(destination);
-    (destination as unknown as Readable).on?.('unpipe', (source: unknown) => {
-      if (source === this) this.#destinations.delete(destination);
-    });
+    const onUnpipe = (source: unknown) => {
+      if (source !== this) return;
+      this.#destinations.delete(destination);
+      (destination as unknown as Readable).off?.('unpipe', onUnpipe);
+    };
+    (destination as unknown as Readable).on?.('unpipe', onUnpipe);
     return super.pipe(destination, options);
   }
 

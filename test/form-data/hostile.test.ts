@@ -192,6 +192,19 @@ describe('sources that fail', () => {
     expect(sink.destroyed).toBe(false);
   }, 10_000);
 
+  it('piped again and again into one destination, the form leaves no listener behind on it', async () => {
+    const form = new FormData();
+    form.append('a', 'b');
+    const sink = new PassThrough().resume();
+    const before = sink.listenerCount('unpipe');
+    for (let pass = 0; pass < 20; pass++) {
+      const ended = new Promise((resolve) => form.once('end', resolve));
+      form.pipe(sink, { end: false });
+      await ended;
+    }
+    expect(sink.listenerCount('unpipe')).toBe(before);
+  });
+
   it('fails with ERR_SIZE_MISMATCH when appended bytes are transferred (detached) before the form is sent', async () => {
     const data = new Uint8Array(1000);
     const form = new FormData();
