@@ -95,7 +95,11 @@ export async function spool(
     if (copy instanceof FileSource) files.push(copy.path);
     return copy;
   } catch (error) {
-    release(reads);
+    // The caller's stream is let go of at once, not waited for (one that never answers must not hold
+    // the failure back): a Node stream destroyed, a web stream's reader cancelled (which settles a
+    // pending read), so a socket no longer keeps the process alive. A plain async iterator can only
+    // be asked to return, which an async generator does once its pending next() settles.
+    releaseChunks(reads);
     await sink.discard();
     if (error instanceof MultipartError || (signal?.aborted && error === signal.reason)) throw error;
     // The caller's stream fails only with MultipartErrors (ERR_SOURCE_FAILED, its cause kept): anything
@@ -132,17 +136,6 @@ function abortableNext(reads: AsyncIterator<Uint8Array>, signal: AbortSignal | u
     });
   };
   return Object.assign(next, { done: () => signal.removeEventListener('abort', onAbort) });
-}
-
-/**
- * Lets go of the caller's stream after a failure, at once (not waiting: a stream that never answers
- * must not hold the failure back): a Node stream is destroyed, a web stream's reader cancelled (which
- * settles a pending read), so a child process's stdout or a socket no longer keeps the process
- * alive. A plain async iterator can only be asked to return, which an async generator does once its
- * pending next() settles.
- */
-function release(reads: AsyncIterator<Uint8Array>): void {
-  releaseChunks(reads);
 }
 
 /** Chunks gathered before one write to the file: one write (and one thread-pool trip) per block, not per chunk. */

@@ -2,7 +2,7 @@ import { PartsError } from './errors.js';
 import { callerValue, checkUrl, GONE, isSuccess, refused, unexpected } from './answers.js';
 import type { PartsContext, Step } from './protocol.js';
 import { parseListParts, s3ErrorOf, type ListedPart } from './s3-xml.js';
-import { partCount, type S3Settings } from './s3.js';
+import { partRange, type S3Settings } from './s3.js';
 
 export interface StoredPart {
   start: number;
@@ -26,8 +26,7 @@ const CHECKSUM_HEADERS = { md5: 'content-md5', crc32: 'x-amz-checksum-crc32', sh
 
 /** Sends part `n` and records it once its ETag matches the MD5 of the bytes that went out. */
 export async function sendPart(ctx: PartsContext, settings: S3Settings, state: S3State, n: number): Promise<void> {
-  const start = (n - 1) * ctx.partSize;
-  const end = n === partCount(ctx) ? ctx.size : start + ctx.partSize;
+  const { start, end } = partRange(n, ctx);
   const algorithm = settings.checksum;
   const checksum = algorithm === undefined ? undefined : (await ctx.digest(start, end, algorithm)).toString('base64');
   const info = { uploadId: state.uploadId, size: end - start, checksum };

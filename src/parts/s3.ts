@@ -140,11 +140,12 @@ function isState(value: unknown): value is S3State {
 /** Every stored part is one of this plan's: its number within the count, its bytes where the plan puts them. */
 function fits(state: S3State, size: number, partSize: number): boolean {
   if (!acceptsPartSize(choosePartSize, size, partSize)) return false;
-  const count = Math.max(1, Math.ceil(size / partSize));
+  const plan = { size, partSize };
   return Object.entries(state.parts).every(([key, part]) => {
     const n = Number(key);
-    const start = (n - 1) * partSize;
-    return n <= count && part.start === start && part.size === (n === count ? size - start : partSize);
+    if (n > partCount(plan)) return false;
+    const { start, end } = partRange(n, plan);
+    return part.start === start && part.size === end - start;
   });
 }
 
@@ -154,7 +155,19 @@ function missing(ctx: PartsContext, state: S3State): number[] {
   return numbers;
 }
 
-/** How many parts a source of ctx.size bytes makes (one for an empty source). */
-export function partCount(ctx: PartsContext): number {
-  return Math.max(1, Math.ceil(ctx.size / ctx.partSize));
+/** A source's size and the size of its parts (a PartsContext is one). */
+interface PartPlan {
+  size: number;
+  partSize: number;
+}
+
+/** How many parts a source of `size` bytes makes (one for an empty source). */
+export function partCount({ size, partSize }: PartPlan): number {
+  return Math.max(1, Math.ceil(size / partSize));
+}
+
+/** Part n's bytes, `start` to `end` (the last part ends with the source). */
+export function partRange(n: number, plan: PartPlan): { start: number; end: number } {
+  const start = (n - 1) * plan.partSize;
+  return { start, end: n === partCount(plan) ? plan.size : start + plan.partSize };
 }

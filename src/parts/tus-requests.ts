@@ -4,7 +4,6 @@ import type { OffsetLane, Outcome } from './offset-lane.js';
 import type { ControlResponse, DigestAlgorithm, PartsContext, Step } from './protocol.js';
 import { TUS_VERSION, type TusSettings, type TusState } from './tus.js';
 
-/** One tus upload of a session (the whole file, or one partial upload's range of it). */
 /**
  * A tus header's non-negative integer (Upload-Offset, Upload-Length, Tus-Max-Size), or undefined
  * when it is absent or not digits alone: `Number()` would read an empty value as 0.
@@ -16,6 +15,7 @@ export function headerInteger(response: ControlResponse, name: string): number |
   return Number.isSafeInteger(number) ? number : undefined;
 }
 
+/** One tus upload of a session (the whole file, or one partial upload's range of it). */
 export interface TusLaneState {
   url: string;
   start: number;

@@ -93,8 +93,7 @@ async function offsetOf(
   if (GONE.has(response.status) || response.status === 403) return undefined;
   if (!isSuccess(response.status)) throw refused('resume', `asking ${url} for its offset`, response);
   const offset = headerInteger(response, 'upload-offset');
-  const declared = response.headers.get('upload-length');
-  if (declared !== null && headerInteger(response, 'upload-length') !== length) return undefined;
+  if (response.headers.has('upload-length') && headerInteger(response, 'upload-length') !== length) return undefined;
   if (offset === undefined || offset > length)
     throw unexpected(`asking ${url} for its offset`, response, 'no valid Upload-Offset');
   return offset;
