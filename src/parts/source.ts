@@ -1,6 +1,5 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { MultipartError } from '../common/errors.js';
 import { describe } from '../common/validate.js';
 import { rawBody, type EncodedBody } from '../multipart/encode.js';
 import { isBlobLike, type BlobLike } from '../multipart/sources.js';
@@ -29,8 +28,6 @@ export interface Source {
   body(start: number, end: number): Promise<EncodedBody>;
   /** Throws ERR_SOURCE_CHANGED when the file is no longer the one the upload began with. */
   checkUnchanged(): Promise<void>;
-  /** The same check as a body's failure: a MultipartError ERR_SIZE_MISMATCH, as the encoder's own checks throw. */
-  assertUnchanged(): Promise<void>;
 }
 
 export async function openSource(source: unknown): Promise<Source> {
@@ -46,7 +43,6 @@ export async function openSource(source: unknown): Promise<Source> {
       file: undefined,
       body: (start, end) => rawBody(data, { start, end, blockSize: PIECE_BLOCK_SIZE }),
       checkUnchanged: async () => {},
-      assertUnchanged: async () => {},
     };
   }
   throw new PartsError(
@@ -82,25 +78,19 @@ async function fileSource(given: string): Promise<Source> {
   if (given === '') throw new PartsError('ERR_INVALID_VALUE', 'the source path is empty');
   const path = resolve(given);
   const file = await identify(path);
-  const changed = async () => {
+  const checkUnchanged = async () => {
     let now: FileIdentity | undefined;
     try {
       now = await identify(path);
     } catch {
       now = undefined;
     }
-    return now === undefined || !sameFile(now, file)
-      ? `${JSON.stringify(path)} changed (or was replaced or removed) while it was being uploaded`
-      : undefined;
-  };
-  const checkUnchanged = async () => {
-    const why = await changed();
-    if (why !== undefined) throw new PartsError('ERR_SOURCE_CHANGED', why);
-  };
-  const assertUnchanged = async () => {
-    const why = await changed();
-    if (why !== undefined)
-      throw new MultipartError('ERR_SIZE_MISMATCH', `${why}: the piece's last bytes were held back`);
+    if (now === undefined || !sameFile(now, file)) {
+      throw new PartsError(
+        'ERR_SOURCE_CHANGED',
+        `${JSON.stringify(path)} changed (or was replaced or removed) while it was being uploaded`,
+      );
+    }
   };
   return {
     size: file.size,
@@ -117,6 +107,5 @@ async function fileSource(given: string): Promise<Source> {
       }
     },
     checkUnchanged,
-    assertUnchanged,
   };
 }

@@ -7,19 +7,6 @@ const BODY_BRAND = Symbol.for('multipart-poster.UploadBody');
 /** Called when a pass over the body begins (each attempt reads it again); returns what sees its chunks. */
 export type OnPass = () => (chunk: Buffer) => void;
 
-export interface PieceBodyOptions {
-  /** The file blocks every piece of the upload reads into. */
-  pool: BlockPool;
-  /** Sees each pass's chunks (a hash). */
-  onPass?: OnPass | undefined;
-  /**
-   * Runs before the chunk that ends the piece is handed on; what it throws fails the pass with
-   * those bytes unsent. A server that takes a piece's last byte may complete the whole upload
-   * (tus, Google), so a source that changed while the piece was read must be caught here.
-   */
-  beforeLast?: (() => Promise<void>) | undefined;
-}
-
 /**
  * A piece's body as upload() reads it: its file blocks come from the pool all pieces share (taken
  * back only after the socket's write callback), so a new piece reads into blocks already made
@@ -28,13 +15,13 @@ export interface PieceBodyOptions {
  */
 class PieceBody implements UploadBody {
   readonly #inner: UploadBody;
-  readonly #length: number;
-  readonly #options: PieceBodyOptions;
+  readonly #pool: BlockPool;
+  readonly #onPass: OnPass | undefined;
 
-  constructor(inner: UploadBody, length: number, options: PieceBodyOptions) {
+  constructor(inner: UploadBody, pool: BlockPool, onPass: OnPass | undefined) {
     this.#inner = inner;
-    this.#length = length;
-    this.#options = options;
+    this.#pool = pool;
+    this.#onPass = onPass;
   }
 
   get [BODY_BRAND](): true {
@@ -50,36 +37,26 @@ class PieceBody implements UploadBody {
   }
 
   [Symbol.asyncIterator](): AsyncGenerator<Buffer, void, undefined> {
-    return this.#pass(this.#inner[Symbol.asyncIterator]());
+    const chunks = this.#inner[Symbol.asyncIterator]();
+    return this.#onPass === undefined ? chunks : watch(chunks, this.#onPass());
   }
 
   /** upload()'s way in: blocks of the shared pool, each seen before it is written. */
   recycling(): { chunks: AsyncGenerator<Buffer, void, undefined>; recycle: (chunk: Buffer) => void } {
-    const { chunks, recycle } = recyclingChunks(this.#inner, { pool: this.#options.pool });
-    return { chunks: this.#pass(chunks), recycle };
-  }
-
-  #pass(chunks: AsyncGenerator<Buffer, void, undefined>): AsyncGenerator<Buffer, void, undefined> {
-    const { onPass, beforeLast } = this.#options;
-    if (onPass === undefined && beforeLast === undefined) return chunks;
-    return watch(chunks, this.#length, onPass?.(), beforeLast);
+    const { chunks, recycle } = recyclingChunks(this.#inner, { pool: this.#pool });
+    return { chunks: this.#onPass === undefined ? chunks : watch(chunks, this.#onPass()), recycle };
   }
 }
 
 async function* watch(
   chunks: AsyncGenerator<Buffer, void, undefined>,
-  length: number,
-  see: ((chunk: Buffer) => void) | undefined,
-  beforeLast: (() => Promise<void>) | undefined,
+  see: (chunk: Buffer) => void,
 ): AsyncGenerator<Buffer, void, undefined> {
-  let seen = 0;
   try {
     for (;;) {
       const { value, done } = await chunks.next();
       if (done) return;
-      seen += value.length;
-      if (seen >= length) await beforeLast?.();
-      see?.(value);
+      see(value);
       yield value;
     }
   } finally {
@@ -87,9 +64,9 @@ async function* watch(
   }
 }
 
-/** `encoded` reading into the pool's blocks, each pass's chunks shown to `onPass`'s watcher, its last held for `beforeLast`. */
-export function pieceBody(encoded: EncodedBody, options: PieceBodyOptions): EncodedBody {
-  const body = new PieceBody(encoded.body, encoded.contentLength ?? Infinity, options);
+/** `encoded` reading into `pool`'s blocks, its chunks shown to the watcher `onPass` starts for each pass (if any). */
+export function pieceBody(encoded: EncodedBody, pool: BlockPool, onPass?: OnPass): EncodedBody {
+  const body = new PieceBody(encoded.body, pool, onPass);
   return {
     body,
     headers: encoded.headers,

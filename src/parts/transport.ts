@@ -78,22 +78,19 @@ export class Transport {
     const length = piece.end - piece.start;
     const encoded = await this.#source.body(piece.start, piece.end);
     let md5: Buffer | undefined;
-    const onPass = () => {
-      const hash = crypto().createHash('md5');
-      let seen = 0;
-      // Set once every byte of this pass went by (an empty piece has none to wait for).
-      md5 = length === 0 ? hash.digest() : undefined;
-      return (chunk: Buffer) => {
-        hash.update(chunk);
-        seen += chunk.length;
-        if (seen === length) md5 = hash.digest();
-      };
-    };
-    const body = pieceBody(encoded, {
-      pool: this.#pool,
-      onPass: piece.md5 ? onPass : undefined,
-      beforeLast: () => this.#source.assertUnchanged(),
-    });
+    const body = !piece.md5
+      ? pieceBody(encoded, this.#pool)
+      : pieceBody(encoded, this.#pool, () => {
+          const hash = crypto().createHash('md5');
+          let seen = 0;
+          // Set once every byte of this pass went by (an empty piece has none to wait for).
+          md5 = length === 0 ? hash.digest() : undefined;
+          return (chunk) => {
+            hash.update(chunk);
+            seen += chunk.length;
+            if (seen === length) md5 = hash.digest();
+          };
+        });
     const options = this.#options(piece.method, piece.headers, piece.retry ? this.#settings.retry : 0);
     options.onUploadProgress = (loaded) => onSent(loaded);
     if (piece.expectContinue === false) options.expectContinue = false;

@@ -85,12 +85,14 @@ export class FileSource implements ByteSource {
     // The next block is read while the consumer handles the current one, so the
     // disk and the socket work at the same time. Positions count from the range's start.
     let pending: Promise<Block> | undefined = this.#readBlock(handle, 0, blockSize, pool, paramName);
+    let total = 0;
     try {
       while (pending !== undefined) {
         const { buffer, bytesRead, position } = await pending;
         pending = undefined;
-        if (bytesRead === 0) return;
+        if (bytesRead === 0) break;
         const end = position + bytesRead;
+        total = end;
         // A full read may have more behind it; a short one ends the file, unless it
         // came before the expected end (then the next read tells). A range that ends
         // before the file does stops at its end.
@@ -98,6 +100,11 @@ export class FileSource implements ByteSource {
         if (more) pending = this.#readBlock(handle, end, blockSize, pool, paramName);
         yield bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
       }
+      // Before the source says it has ended, the file is looked at again: one rewritten in place
+      // while it was read (its mtime moved) fails the body before its end (a raw body holds its
+      // last chunk until then; a multipart body has its closing delimiter still to send). A file
+      // that read short or long is the reader's to report (the size it expected).
+      if (total === this.size) this.assertUnchanged(await this.#statOpen(handle, paramName), paramName);
     } finally {
       await pending?.catch(() => {});
       await handle.close();
@@ -148,6 +155,12 @@ export class FileSource implements ByteSource {
     } finally {
       closeSync(fd);
     }
+  }
+
+  #statOpen(handle: FileHandle, paramName: string | undefined): Promise<Stats> {
+    return handle.stat().catch((cause: unknown) => {
+      throw unreadable(this.description, cause, paramName);
+    });
   }
 
   async #open(paramName: string | undefined): Promise<FileHandle> {

@@ -1,5 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, rmSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdirSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MultipartError, multipartEncode, MultipartParam } from '../../../src/index.js';
@@ -80,8 +89,9 @@ describe('a file that changes after its size was taken fails the stream, never t
     ).rejects.toMatchObject({ code: 'ERR_SIZE_MISMATCH' });
   });
 
-  async function sendWhile(change: (path: string) => void, initial = bytes(300_000)) {
+  async function sendWhile(change: (path: string) => void, initial = bytes(300_000), prepare?: (path: string) => void) {
     const path = writeFile(dir, `changing-${Math.random().toString(36).slice(2)}.bin`, initial);
+    prepare?.(path);
     const form = await multipartEncode({ f: await MultipartParam.fromFile('f', path) }, { blockSize: 65_536 });
     let sent = 0;
     let error: unknown;
@@ -108,6 +118,18 @@ describe('a file that changes after its size was taken fails the stream, never t
   it('shrinks', async () => {
     const error = await sendWhile((p) => truncateSync(p, 150_000));
     expect(error).toMatchObject({ code: 'ERR_SIZE_MISMATCH', message: expect.stringContaining('shrank') });
+  });
+
+  it('is rewritten in place, the same size, while it is read: fails before its last block', async () => {
+    // The file's mtime is set in the past first, so that the rewrite moves it whatever the clock's tick.
+    const error = await sendWhile(
+      (p) => {
+        writeFileSync(p, Buffer.alloc(300_000, 0x41), { flag: 'r+' });
+      },
+      bytes(300_000),
+      (p) => utimesSync(p, 1_000_000, 1_000_000),
+    );
+    expect(error).toMatchObject({ code: 'ERR_SIZE_MISMATCH', message: expect.stringContaining('was modified') });
   });
 
   it('grows by exactly one block past its old end', async () => {
