@@ -7,7 +7,7 @@ import { DecodeError } from './errors.js';
 export interface ChunkSource {
   /** The next chunk (never empty), or null at the end. A failure of the source is thrown as it came. */
   read(): Promise<Buffer | null>;
-  /** Stops reading and lets the source go; never throws. */
+  /** Stops reading and lets the source go; never throws nor rejects (the source's own cleanup runs `quietly`). */
   close(): Promise<void>;
 }
 
@@ -53,8 +53,13 @@ export function ownContentType(source: unknown): string | undefined {
   try {
     return contentTypeOf(source);
   } catch (cause) {
-    throw new DecodeError('ERR_SOURCE_FAILED', `the source failed: ${messageOf(cause)}`, { cause });
+    throw sourceFailed(cause);
   }
+}
+
+/** What the caller's code threw while its source was looked at: ERR_SOURCE_FAILED, the throw its cause. */
+function sourceFailed(cause: unknown): DecodeError {
+  return new DecodeError('ERR_SOURCE_FAILED', `the source failed: ${messageOf(cause)}`, { cause });
 }
 
 function contentTypeOf(source: unknown): string | undefined {
@@ -82,7 +87,7 @@ export function chunkSource(source: unknown): ChunkSource {
     return adapt(source);
   } catch (cause) {
     if (cause instanceof DecodeError) throw cause;
-    throw new DecodeError('ERR_SOURCE_FAILED', `the source failed: ${messageOf(cause)}`, { cause });
+    throw sourceFailed(cause);
   }
 }
 
