@@ -1,5 +1,5 @@
 import { MultipartError } from '../common/errors.js';
-import { bytesLength, checkBytesLength } from '../multipart/bytes.js';
+import { assertTakenLength } from '../multipart/bytes.js';
 import { assertNoDelimiter } from '../multipart/delimiter.js';
 import {
   bodyLength,
@@ -56,7 +56,7 @@ function rawPieces(field: Field, rawHead: string, framing: Framing): Piece<Field
     return [{ part: { owner: field, label: name, size: Buffer.byteLength(text), parent: undefined }, data: text }];
   }
   const head = Buffer.from(rawHead, 'utf8');
-  if (data instanceof Uint8Array) checkBytesLength(data, bytesLength(data), name);
+  if (data instanceof Uint8Array) assertTakenLength(data, name);
   const size = data instanceof Uint8Array ? data.byteLength : data.size;
   const record = {
     owner: field,

@@ -30,6 +30,11 @@ export function bytesLength(bytes: Uint8Array): number {
   return takenLengths.get(bytes) ?? bytes.byteLength;
 }
 
+/** Throws ERR_SIZE_MISMATCH when bytes no longer have the length their part took them with (`takeBytes`). */
+export function assertTakenLength(bytes: Uint8Array, label: string | undefined): void {
+  checkBytesLength(bytes, bytesLength(bytes), label);
+}
+
 /** Throws ERR_SIZE_MISMATCH when bytes no longer have the length they were planned with (resized or transferred since). */
 export function checkBytesLength(bytes: Uint8Array, planned: number, label: string | undefined): void {
   if (bytes.byteLength === planned) return;

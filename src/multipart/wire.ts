@@ -1,5 +1,5 @@
 import { MultipartError } from '../common/errors.js';
-import { bytesLength, checkBytesLength } from './bytes.js';
+import { assertTakenLength, bytesLength, checkBytesLength } from './bytes.js';
 import { assertNoDelimiter } from './delimiter.js';
 import { CRLF, partHead } from './head.js';
 import type { ByteSource } from './sources.js';
@@ -131,7 +131,7 @@ export class Plan<Owner> {
       return;
     }
     // Bytes changed since their part took them fail now, before a length is planned with them.
-    if (data instanceof Uint8Array) checkBytesLength(data, bytesLength(data), label);
+    if (data instanceof Uint8Array) assertTakenLength(data, label);
     const dataSize = sizeOf(data);
     const size = dataSize === undefined ? undefined : headBytes.length + dataSize + CRLF.length;
     const record = { owner: part.owner, label, size, parent: undefined };
@@ -170,7 +170,7 @@ export function unframedPieces<Owner>(
   part: Pick<Part<Owner>, 'owner' | 'name'> & { data: Uint8Array | ByteSource },
 ): Piece<Owner>[] {
   const { data } = part;
-  if (data instanceof Uint8Array) checkBytesLength(data, bytesLength(data), part.name ?? undefined);
+  if (data instanceof Uint8Array) assertTakenLength(data, part.name ?? undefined);
   const size = data instanceof Uint8Array ? data.byteLength : data.size;
   const record = { owner: part.owner, label: part.name ?? undefined, size, parent: undefined };
   return [data instanceof Uint8Array ? { part: record, data, planned: data.byteLength } : { part: record, data }];
