@@ -1,5 +1,6 @@
 import type { Agent } from 'node:http';
 import { UploadError } from '../common/errors.js';
+import { watchRejection } from '../common/callback.js';
 import { messageOf } from '../common/messages.js';
 import { describe } from '../common/validate.js';
 import { isAgent, type AgentForUrl } from './options.js';
@@ -21,6 +22,7 @@ export function agentForHop(option: Agent | AgentForUrl | undefined, url: URL): 
     });
   }
   if (agent !== undefined && !isAgent(agent)) {
+    watchRejection(agent, () => {}); // an async function: refused for its promise, whose rejection says nothing more
     throw new UploadError(
       'ERR_INVALID_OPTION',
       `the agent function must return an http.Agent, an https.Agent or undefined, not ${describe(agent)} (for ${url.href})`,
@@ -28,6 +30,17 @@ export function agentForHop(option: Agent | AgentForUrl | undefined, url: URL): 
     );
   }
   return agent;
+}
+
+/**
+ * A proxy agent's tunnel refused (its CONNECT answered anything but 200): a failure of the request,
+ * over HTTP/1.1 and HTTP/2 alike, never the proxy's answer passed off as the origin's.
+ */
+export function proxyRefused(status: number | undefined, url: URL): UploadError {
+  return new UploadError('ERR_REQUEST_FAILED', `the proxy answered ${status ?? 'nothing'} to CONNECT ${url.host}`, {
+    url: url.href,
+    cause: Object.assign(new Error(`CONNECT answered ${status}`), { code: 'ERR_PROXY_CONNECT' }),
+  });
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Agent, ClientRequest, IncomingHttpHeaders } from 'node:http';
 import { MultipartError, UploadError, type UploadAttempt } from '../common/errors.js';
 import { wait } from '../common/wait.js';
 import type { EncodedBody } from '../multipart/encode.js';
-import { requestRefused } from './agent.js';
+import { proxyRefused, requestRefused } from './agent.js';
 import { writeBody, type BodyWriterSettings } from './body-writer.js';
 import { readAnswerBeforeWriteErrors } from './early-answer.js';
 import type { TlsOptions } from './options.js';
@@ -102,6 +102,13 @@ interface Attempt {
 function listen(attempt: Attempt): void {
   const { req, state, url, signal } = attempt;
   req.on('error', (error) => fail(attempt, error));
+  // A tunnelling proxy agent (https-proxy-agent's) reports its CONNECT's status here; on a refusal
+  // it would hand the request the proxy's own answer, as if the origin had sent it. (A forwarding
+  // one, http-proxy-agent's, reports its connection with no status.)
+  req.on('proxyConnect', (answer: { statusCode?: unknown } | undefined) => {
+    const status = answer?.statusCode;
+    if (typeof status === 'number' && status !== 200) fail(attempt, proxyRefused(status, url));
+  });
   req.on('upgrade', (res, socket) => {
     socket.destroy();
     const status = `${res.statusCode} ${res.statusMessage ?? ''}`.trimEnd();

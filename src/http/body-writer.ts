@@ -1,6 +1,7 @@
 import type { ClientRequest } from 'node:http';
 import { Socket } from 'node:net';
 import { UploadError } from '../common/errors.js';
+import { callBack } from '../common/callback.js';
 import { messageOf } from '../common/messages.js';
 import { nextTurn } from '../common/turns.js';
 import { recyclingChunks, type EncodedBody } from '../multipart/encode.js';
@@ -143,7 +144,7 @@ async function finish(req: ClientRequest, state: RequestState, onBodySent: (() =
   });
   if (state.settled || onBodySent === undefined) return; // an answer came first
   try {
-    onBodySent();
+    callBack(onBodySent, [], (cause) => lateFailure(req, callbackFailed('onBodySent', cause, state), state));
   } catch (cause) {
     throw callbackFailed('onBodySent', cause, state);
   }
@@ -186,7 +187,11 @@ function progressOf(
       loaded += bytes;
       if (onProgress === undefined || failed) return;
       try {
-        onProgress(loaded, total);
+        callBack(onProgress, [loaded, total], (cause) => {
+          if (failed) return;
+          failed = true;
+          lateFailure(req, callbackFailed('onUploadProgress', cause, state), state);
+        });
       } catch (cause) {
         failed = true;
         req.destroy(callbackFailed('onUploadProgress', cause, state));
@@ -196,6 +201,15 @@ function progressOf(
       return failed;
     },
   };
+}
+
+/**
+ * An `async` callback's rejection, which arrives after the call: it fails the request as a throw
+ * would while the request runs; once an answer is in, it fails the upload if the answer has not
+ * been handed on yet (see `callbackFailure`), and is dropped after that.
+ */
+function lateFailure(req: ClientRequest, error: UploadError, state: RequestState): void {
+  if (!state.settled) req.destroy(error);
 }
 
 /** A caller's callback threw: the upload fails with it even if an answer has come meanwhile. */

@@ -16,18 +16,28 @@ export class UploadControl {
   readonly #unsubscribe: () => void = () => {};
   /** Held here (the caller's signal holds it weakly): dropped with the upload. */
   readonly #onUserAbort: () => void;
+  #handedOn = false;
 
-  constructor(signal: AbortSignal | undefined, timeout: number | undefined) {
+  /** Where the upload is going now (the last redirect's target): the URL its abort and timeout errors name. */
+  url: string;
+
+  constructor(signal: AbortSignal | undefined, timeout: number | undefined, url: string) {
     this.deadline = timeout === undefined ? Infinity : this.started + timeout;
+    this.url = url;
     const attempts = this.attempts;
     this.#onUserAbort = () =>
-      this.#abort(new UploadError('ERR_ABORTED', 'the upload was aborted', { cause: signal?.reason, attempts }));
+      this.#abort(
+        new UploadError('ERR_ABORTED', 'the upload was aborted', { url: this.url, cause: signal?.reason, attempts }),
+      );
     if (signal?.aborted) this.#onUserAbort();
     else if (signal !== undefined) this.#unsubscribe = onAbort(signal, this.#onUserAbort);
     if (timeout !== undefined) {
       // Ref'd until the answer is in: a stream that never yields must not let the process exit with the upload pending.
       this.#timer = setTimeout(
-        () => this.#abort(new UploadError('ERR_TIMEOUT', `the upload took longer than ${timeout} ms`, { attempts })),
+        () =>
+          this.#abort(
+            new UploadError('ERR_TIMEOUT', `the upload took longer than ${timeout} ms`, { url: this.url, attempts }),
+          ),
         timeout,
       );
     }
@@ -36,6 +46,14 @@ export class UploadControl {
   /** Aborts (with ERR_ABORTED or ERR_TIMEOUT as its reason) when the caller aborts or the time is up. */
   get signal(): AbortSignal {
     return this.#controller.signal;
+  }
+
+  /**
+   * Ends the upload with `reason` (a callback's late failure), as an abort ends it; once its answer
+   * is handed on (or the upload is over), does nothing: the caller's Response is theirs to read.
+   */
+  fail(reason: UploadError): void {
+    if (!this.#handedOn) this.#abort(reason);
   }
 
   #abort(reason: UploadError): void {
@@ -48,11 +66,13 @@ export class UploadControl {
    * the process open for the whole timeout; one being read is held open by its connection.
    */
   answered(): void {
+    this.#handedOn = true;
     this.#timer?.unref();
   }
 
   /** Releases the timer and the caller's signal; runs once the upload is over (its response body read, too). */
   finish(): void {
+    this.#handedOn = true;
     clearTimeout(this.#timer);
     this.#unsubscribe();
   }

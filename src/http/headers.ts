@@ -9,8 +9,12 @@ const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 /** Headers that describe the body: upload() sets them from the body on every request. */
 const BODY_HEADERS = ['content-type', 'content-length', 'transfer-encoding', 'expect'];
 
-/** Headers that identify the caller to the origin: not sent to another origin a redirect leads to. */
-export const ORIGIN_CREDENTIALS = ['authorization', 'cookie', 'proxy-authorization'];
+/**
+ * Headers that belong to the first origin: not sent to another origin a redirect leads to. The
+ * credentials that identify the caller there, and a Host the caller set (a virtual host of that
+ * origin: the new one gets its own, from its URL).
+ */
+export const ORIGIN_BOUND_HEADERS = ['authorization', 'cookie', 'proxy-authorization', 'host'];
 
 /** The caller's headers, checked as node:http will check them when the request is made. */
 export function baseHeaders(init: unknown): Headers {

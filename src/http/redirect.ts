@@ -41,7 +41,8 @@ export function redirectStep(question: RedirectQuestion): RedirectStep | undefin
       { url: url.href },
     );
   }
-  const next = nextUrl(status, location, url);
+  // Credentials in a Location are the server's, not the caller's: not sent (a hop's URL has none).
+  const { url: next } = withoutCredentials(nextUrl(status, location, url));
   const becomesGet = status === 303 ? method !== 'HEAD' : (status === 301 || status === 302) && method === 'POST';
   const keepsBody = question.hasBody && !becomesGet;
   if (keepsBody && !question.replayable) {
@@ -73,18 +74,41 @@ function nextUrl(status: number, location: string, base: URL): URL {
   }
 }
 
-/** An http: or https: URL, else ERR_INVALID_URL. */
+/** An http: or https: URL, else ERR_INVALID_URL (whose message and `url` show no password). */
 export function parseHttpUrl(url: string | URL): URL {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch (cause) {
-    throw new UploadError('ERR_INVALID_URL', `invalid URL ${JSON.stringify(String(url))}`, { cause });
+    const shown = String(url).replace(/^([a-z][a-z\d+.-]*:\/\/)[^/?#]*@/i, '$1***@');
+    throw new UploadError('ERR_INVALID_URL', `invalid URL ${JSON.stringify(shown)}`, { cause });
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     throw new UploadError('ERR_INVALID_URL', `only http: and https: URLs can be uploaded to, not ${parsed.protocol}`, {
-      url: parsed.href,
+      url: withoutCredentials(parsed).url.href,
     });
   }
   return parsed;
+}
+
+/**
+ * The URL without its user name and password, and those as the Basic `Authorization` value node:http
+ * would send for them (percent-decoded, UTF-8, as curl and Node do). Every hop's URL is a bare one,
+ * so none of what the upload shows (its errors, `response.url`, `retry.onRetry`) carries a password.
+ */
+export function withoutCredentials(url: URL): { url: URL; authorization: string | undefined } {
+  if (url.username === '' && url.password === '') return { url, authorization: undefined };
+  const bare = new URL(url.href);
+  bare.username = '';
+  bare.password = '';
+  const credentials = `${percentDecoded(url.username)}:${percentDecoded(url.password)}`;
+  return { url: bare, authorization: `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}` };
+}
+
+function percentDecoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text; // a stray % stays as it is
+  }
 }

@@ -1,5 +1,6 @@
 import type { UploadAttempt } from '../common/errors.js';
 import { UploadError } from '../common/errors.js';
+import { watchRejection } from '../common/callback.js';
 import { messageOf } from '../common/messages.js';
 import {
   checkFunction,
@@ -157,6 +158,7 @@ function callerBackoff(backoff: (attempt: number) => number): (attempt: number) 
       throw new UploadError('ERR_CALLBACK_FAILED', `retry.backoff threw: ${messageOf(cause)}`, { cause });
     }
     if (!(typeof ms === 'number' && Number.isFinite(ms) && ms >= 0 && ms <= MAX_TIMER_MS)) {
+      watchRejection(ms, () => {}); // an async backoff: refused for its promise, whose rejection says nothing more
       throw new UploadError(
         'ERR_INVALID_OPTION',
         `retry.backoff must return milliseconds from 0 to ${MAX_TIMER_MS}, not ${describe(ms)}`,

@@ -1,4 +1,5 @@
 import { MultipartError, UploadError, type UploadAttempt } from '../common/errors.js';
+import { callBack } from '../common/callback.js';
 import { messageOf } from '../common/messages.js';
 import { wait } from '../common/wait.js';
 import { isUploadBody, multipartEncode, type EncodedBody } from '../multipart/encode.js';
@@ -7,9 +8,15 @@ import { agentForHop } from './agent.js';
 import type { Answer, AttemptRequest } from './attempt.js';
 import { UploadControl } from './control.js';
 import { sendOverProtocol } from './h2/protocol.js';
-import { callerContentType, ORIGIN_CREDENTIALS, requestHeaders } from './headers.js';
+import { callerContentType, ORIGIN_BOUND_HEADERS, requestHeaders } from './headers.js';
 import { tlsForHop, uploadSettings, wantsContinue, type UploadOptions, type UploadSettings } from './options.js';
-import { parseHttpUrl, redirectStep } from './redirect.js';
+import {
+  parseHttpUrl,
+  redirectStep,
+  withoutCredentials,
+  type RedirectQuestion,
+  type RedirectStep,
+} from './redirect.js';
 import { loadWebClasses, toWebResponse } from './response.js';
 import { decideRetry, type RetryDecision } from './retry-decision.js';
 
@@ -37,13 +44,13 @@ export async function upload(
       'boundary, blockSize and spool encode params; this body is encoded already (give them to multipartEncode or rawBody)',
     );
   }
-  const target = parseHttpUrl(url);
+  const { url: target, authorization } = withoutCredentials(parseHttpUrl(url));
   // The upload (its timeout and the caller's signal) starts first: spooling a stream is part of it.
-  const control = new UploadControl(settings.signal, settings.timeout);
+  const control = new UploadControl(settings.signal, settings.timeout, target.href);
   let encoded: EncodedBody | undefined;
   try {
     encoded = given ? input : await encode(input, options, control.signal);
-    return await new Upload(settings, control, target, encoded).run();
+    return await new Upload(settings, control, { url: target, authorization }, encoded).run();
   } catch (error) {
     control.finish();
     throw error;
@@ -98,6 +105,8 @@ interface Hop {
   body: EncodedBody | undefined;
   /** Set once a redirect left the first origin: the TLS client identity stays behind, like Authorization. */
   leftFirstOrigin: boolean;
+  /** This hop's server answered 417 to `Expect: 100-continue`: its request goes again without it. */
+  expectRefused: boolean;
 }
 
 /** One upload: its hops (redirects) and, for each, its attempts (retries). */
@@ -109,19 +118,27 @@ class Upload {
   readonly #contentType: string | undefined;
   readonly #startOrigin: string;
 
-  constructor(settings: UploadSettings, control: UploadControl, url: URL, body: EncodedBody) {
+  constructor(
+    settings: UploadSettings,
+    control: UploadControl,
+    { url, authorization }: { url: URL; authorization: string | undefined },
+    body: EncodedBody,
+  ) {
     this.#settings = settings;
     this.#control = control;
     this.#headers = new Headers(settings.headers);
+    // The URL's user name and password, as node:http sends them: a header the caller set wins.
+    if (authorization !== undefined && !this.#headers.has('authorization'))
+      this.#headers.set('authorization', authorization);
     this.#contentType = callerContentType(this.#headers, body);
-    this.#hop = { url, method: settings.method, body, leftFirstOrigin: false };
+    this.#hop = { url, method: settings.method, body, leftFirstOrigin: false, expectRefused: false };
     this.#startOrigin = url.origin;
   }
 
   async run(): Promise<Response> {
     const hop = this.#hop;
     for (let count = 0; ; count++) {
-      const answer = await this.#sendWithRetries();
+      const answer = await this.#send();
       const status = answer.res.statusCode ?? 0;
       if (status < 200) {
         // Node hands on only final answers and upgrades; any other 1xx that gets here is not one we can use.
@@ -130,7 +147,7 @@ class Upload {
           url: hop.url.href,
         });
       }
-      const step = redirectStep({
+      const step = redirectOrLetGo(answer, {
         status,
         location: answer.res.headers.location,
         url: hop.url,
@@ -142,10 +159,37 @@ class Upload {
       });
       if (step === undefined) return this.#respond(answer, count > 0);
       letGo(answer);
-      if (step.crossOrigin) for (const name of ORIGIN_CREDENTIALS) this.#headers.delete(name);
+      if (step.crossOrigin) for (const name of ORIGIN_BOUND_HEADERS) this.#headers.delete(name);
       hop.leftFirstOrigin ||= step.url.origin !== this.#startOrigin;
-      Object.assign(hop, { url: step.url, method: step.method, body: step.keepsBody ? hop.body : undefined });
+      Object.assign(hop, {
+        url: step.url,
+        method: step.method,
+        body: step.keepsBody ? hop.body : undefined,
+        expectRefused: false,
+      });
+      this.#control.url = step.url.href;
     }
+  }
+
+  /**
+   * The hop's request and its retries; once more without `Expect` when the server refuses the
+   * expectation (417), as RFC 9110 §10.1.1 asks of a client and curl does, if the body can be sent
+   * again (a one-shot stream's answer is returned as it is).
+   */
+  async #send(): Promise<Answer> {
+    const hop = this.#hop;
+    const answer = await this.#sendWithRetries();
+    const sentExpect = this.#expects();
+    if (answer.res.statusCode !== 417 || !sentExpect || !(hop.body?.body.replayable ?? false)) return answer;
+    letGo(answer);
+    hop.expectRefused = true;
+    return this.#sendWithRetries();
+  }
+
+  /** Whether the hop's request carries `Expect: 100-continue`. */
+  #expects(): boolean {
+    const { body, expectRefused } = this.#hop;
+    return body !== undefined && !expectRefused && wantsContinue(this.#settings.expectContinue, body.contentLength);
   }
 
   /**
@@ -196,7 +240,7 @@ class Upload {
       agent,
       tls: tlsForHop(settings.tls, leftFirstOrigin),
       writer: {
-        expectContinue: body !== undefined && wantsContinue(settings.expectContinue, body.contentLength),
+        expectContinue: this.#expects(),
         expectTimeout: settings.expectTimeout,
         onUploadProgress: settings.onUploadProgress,
         onBodySent: settings.onBodySent,
@@ -234,14 +278,18 @@ class Upload {
   }
 
   #tellRetry(info: UploadAttempt): void {
-    try {
-      this.#settings.retry.onRetry?.(info);
-    } catch (cause) {
-      throw new UploadError('ERR_CALLBACK_FAILED', `retry.onRetry threw: ${messageOf(cause)}`, {
+    const { onRetry } = this.#settings.retry;
+    const failed = (cause: unknown) =>
+      new UploadError('ERR_CALLBACK_FAILED', `retry.onRetry threw: ${messageOf(cause)}`, {
         url: info.url,
         cause,
         attempts: this.#control.attempts,
       });
+    try {
+      // An async onRetry's rejection fails the upload as a throw does, wherever it then is.
+      if (onRetry !== undefined) callBack(onRetry, [info], (cause) => this.#control.fail(failed(cause)));
+    } catch (cause) {
+      throw failed(cause);
     }
     this.#control.attempts.push(info);
   }
@@ -266,6 +314,16 @@ class Upload {
         cause,
       });
     }
+  }
+}
+
+/** The redirect to follow, if any; a redirect refused (a loop, a bad Location, a body it cannot re-send) lets go of its answer first. */
+function redirectOrLetGo(answer: Answer, question: RedirectQuestion): RedirectStep | undefined {
+  try {
+    return redirectStep(question);
+  } catch (error) {
+    letGo(answer);
+    throw error;
   }
 }
 

@@ -314,7 +314,7 @@ function measuredFile(path: string, label: string | undefined, cause: Error | nu
   return stats;
 }
 
-/** The body-level callback the stream calls for each part: the param's own `cb`. */
-export function reportToCb(param: MultipartParam, current: number, total: number | undefined): void {
-  param.cb?.(param, current, total);
+/** The body-level callback the stream calls for each part: the param's own `cb`, whose result (an async cb's promise) is passed on. */
+export function reportToCb(param: MultipartParam, current: number, total: number | undefined): unknown {
+  return param.cb?.(param, current, total);
 }

@@ -1,9 +1,10 @@
+import { callBack } from '../common/callback.js';
 import { MultipartError } from '../common/errors.js';
 import { messageOf } from '../common/messages.js';
 import type { PartRecord } from './wire.js';
 
 export type BodyCallback<Owner> = (owner: Owner | undefined, current: number, total: number | undefined) => void;
-export type PartCallback<Owner> = (owner: Owner, current: number, total: number | undefined) => void;
+export type PartCallback<Owner> = (owner: Owner, current: number, total: number | undefined) => unknown;
 
 /**
  * Counts bytes per part and for the body. `add` records bytes handed to the consumer; `report`
@@ -25,6 +26,8 @@ export class Progress<Owner> {
   #top: PartRecord<Owner> | undefined;
   #owner: Owner | undefined;
   #reported = false;
+  /** An `async` callback's rejection, which came after its call: it fails the stream at the next report. */
+  #late: MultipartError | undefined;
 
   constructor(
     onBody: BodyCallback<Owner> | undefined,
@@ -49,7 +52,13 @@ export class Progress<Owner> {
     }
   }
 
+  /** Throws what an `async` callback rejected with since its call. */
+  assertNoLateFailure(): void {
+    if (this.#late !== undefined) throw this.#late;
+  }
+
   report(): void {
+    this.assertNoLateFailure();
     if (this.#onPart !== undefined) this.#reportParts(this.#onPart);
     else if (this.#onBody === undefined) return;
     else {
@@ -60,12 +69,25 @@ export class Progress<Owner> {
     }
     this.#reported = true;
     const onBody = this.#onBody;
-    if (onBody !== undefined) guard('onProgress', () => onBody(this.#owner, this.#body, this.#total));
+    if (onBody !== undefined) this.#guard('onProgress', onBody, [this.#owner, this.#body, this.#total]);
   }
 
   /** An empty body yields nothing; its consumer still hears that it is complete. */
   finish(): void {
     if (!this.#reported) this.report();
+  }
+
+  /**
+   * Runs a caller's callback; what it throws fails the stream as ERR_CALLBACK_FAILED, with the throw
+   * as cause. What an `async` one rejects with fails it at the next report (a body already over
+   * has nothing left to fail).
+   */
+  #guard<Args extends unknown[]>(what: string, callback: (...args: Args) => void, args: Args): void {
+    try {
+      callBack(callback, args, (cause) => (this.#late ??= callbackFailed(what, cause)));
+    } catch (cause) {
+      throw callbackFailed(what, cause);
+    }
   }
 
   #reportParts(onPart: PartCallback<Owner>): void {
@@ -86,9 +108,11 @@ export class Progress<Owner> {
         const seen = (this.#partBytes.get(record) ?? 0) + bytes;
         this.#partBytes.set(record, seen);
         const { owner, label, size } = record;
-        guard(label === undefined ? 'the cb of a part' : `the cb of field ${JSON.stringify(label)}`, () =>
-          onPart(owner, seen, size),
-        );
+        this.#guard(label === undefined ? 'the cb of a part' : `the cb of field ${JSON.stringify(label)}`, onPart, [
+          owner,
+          seen,
+          size,
+        ]);
       }
     }
     this.#unreported = [];
@@ -101,11 +125,6 @@ function topOf<Owner>(part: PartRecord<Owner>): PartRecord<Owner> {
   return top;
 }
 
-/** Runs a caller's callback; what it throws fails the stream as ERR_CALLBACK_FAILED, with the throw as cause. */
-function guard(what: string, callback: () => void): void {
-  try {
-    callback();
-  } catch (cause) {
-    throw new MultipartError('ERR_CALLBACK_FAILED', `${what} threw: ${messageOf(cause)}`, { cause });
-  }
+function callbackFailed(what: string, cause: unknown): MultipartError {
+  return new MultipartError('ERR_CALLBACK_FAILED', `${what} threw: ${messageOf(cause)}`, { cause });
 }

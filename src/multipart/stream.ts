@@ -107,6 +107,12 @@ async function* piecesPass<Owner>(
     if (!out.tryBatch(data, size, part)) yield* out.pass(data, size, part);
   }
   yield* out.end();
+  // One turn of the microtask queue before the body says it ended: an `async` callback that threw
+  // at its last report has rejected by then, and fails the body as a throw would have.
+  if (out.listened) {
+    await undefined;
+    out.assertNoLateFailure();
+  }
 }
 
 /** A pass's output and read settings; a one-shot stream read before fails the pass at once. */
@@ -169,6 +175,15 @@ class Output<Owner> {
       yield slice;
       this.#progress.report();
     }
+  }
+
+  /** Whether a progress callback listens (see Progress). */
+  get listened(): boolean {
+    return this.#progress.listened;
+  }
+
+  assertNoLateFailure(): void {
+    this.#progress.assertNoLateFailure();
   }
 
   /** What is left in the batch; the consumer of an empty body still hears that it is complete. */

@@ -1,4 +1,5 @@
 import { MultipartError, UploadError } from '../common/errors.js';
+import { callBack } from '../common/callback.js';
 import { messageOf } from '../common/messages.js';
 import { PartsError } from './errors.js';
 import { stepCode } from './answers.js';
@@ -47,6 +48,8 @@ class Run {
   #resumedBytes = 0;
   /** Set once the server holds the whole upload: nothing may abandon it then. */
   #finished = false;
+  /** Set once every piece is sent: a late callback failure no longer stops anything. */
+  #piecesSent = false;
   /** Lanes running at once: the caller's maxRate is shared among them. */
   #running = 1;
 
@@ -69,6 +72,7 @@ class Run {
       await this.#prepare(ctx);
       this.#progress.emit();
       await this.#runLanes(this.#impl.work(ctx, this.#state));
+      this.#piecesSent = true;
       this.#throwIfStopped();
       await this.#source.checkUnchanged();
       const result = await this.#impl.finish(ctx, this.#state);
@@ -142,10 +146,18 @@ class Run {
   }
 
   #report(loaded: number, total: number): void {
+    const { onProgress } = this.#settings;
+    if (onProgress === undefined) return;
+    const failed = (cause: unknown) =>
+      new PartsError('ERR_CALLBACK_FAILED', `onProgress threw: ${messageOf(cause)}`, { cause });
     try {
-      this.#settings.onProgress?.(loaded, total);
+      // An async onProgress's rejection stops the pieces as a throw does, while they are being sent:
+      // once they all are, the upload is finished (never abandoned) on the server's word.
+      callBack(onProgress, [loaded, total], (cause) => {
+        if (!this.#piecesSent) this.#stop(failed(cause));
+      });
     } catch (cause) {
-      this.#stop(new PartsError('ERR_CALLBACK_FAILED', `onProgress threw: ${messageOf(cause)}`, { cause }));
+      this.#stop(failed(cause));
     }
   }
 

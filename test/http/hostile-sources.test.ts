@@ -239,6 +239,52 @@ describe('callbacks that throw: ERR_CALLBACK_FAILED, the throw kept as cause', (
     }
   }
 
+  // An async callback cannot throw: it rejects, after its call. Its rejection is the same failure,
+  // never an unhandled rejection (which would end the process, and fails this suite).
+  for (const [name, value] of thrown) {
+    const reject = async () => {
+      throw value;
+    };
+    const rows: Array<[string, () => Promise<EncodedBody>, UploadOptions, string]> = [
+      ['onUploadProgress', large, { onUploadProgress: reject }, 'ERR_CALLBACK_FAILED'],
+      ['onBodySent', large, { onBodySent: reject }, 'ERR_CALLBACK_FAILED'],
+      [
+        "a param's cb",
+        async () => multipartEncode({ f: new MultipartParam('f', { value: 'x', cb: reject }) }),
+        {},
+        'ERR_CALLBACK_FAILED <- MultipartError ERR_CALLBACK_FAILED',
+      ],
+      [
+        "the body's onProgress",
+        async () => rawBody(bytes(100), { onProgress: reject }),
+        {},
+        'ERR_CALLBACK_FAILED <- MultipartError ERR_CALLBACK_FAILED',
+      ],
+      // Its promise is not an agent: refused for that, its rejection handled.
+      ['the agent function', large, { agent: reject as never }, 'ERR_INVALID_OPTION'],
+    ];
+    for (const [label, make, options, expected] of rows) {
+      it(`an async ${label} rejecting with ${name}`, async () => {
+        expect(await failure(make, options)).toBe(expected);
+        expect(openFilesUnder(dir)).toEqual([]);
+      });
+    }
+  }
+
+  it.each<[string, RetryOptions, string]>([
+    ['retry.onRetry', { onRetry: async () => Promise.reject(new Error('later')) }, 'ERR_CALLBACK_FAILED'],
+    ['retry.backoff', { backoff: (async () => Promise.reject(new Error('later'))) as never }, 'ERR_INVALID_OPTION'],
+  ])('an async %s that rejects, nothing unhandled', async (_label, retry, code) => {
+    const busy = await startServer((req, res) => {
+      req.resume();
+      req.on('end', () => json(res, 503, {}));
+    });
+    const error = await upload(busy.url, { a: 'b' }, { method: 'PUT', retry: { ...retry, limit: 3 } }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code });
+  });
+
   const retryCallbacks = (value: () => unknown): Array<[string, RetryOptions]> => [
     ['retry.onRetry', { onRetry: () => void value() }],
     ['retry.backoff', { backoff: () => value() as number }],

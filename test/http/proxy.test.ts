@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { MultipartParam, upload } from '../../src/index.js';
 import { receive } from '../../src/receiver/index.js';
 import { bytes, tempDir, writeFile } from '../helpers/files.js';
+import { rawServer } from '../helpers/raw-server.js';
 import { json, startProxy, startServer, tls } from '../helpers/servers.js';
 
 const dir = tempDir();
@@ -78,4 +79,20 @@ describe('upload() through a proxy agent', () => {
     expect(calls).toBe(2);
     agent.destroy();
   });
+
+  it.each([407, 403, 502])(
+    "a CONNECT answered %i is a failed request over HTTP/1.1, as over HTTP/2: never the proxy answer as the origin's",
+    async (status) => {
+      const refusing = await rawServer((socket) =>
+        socket.end(`HTTP/1.1 ${status} No\r\nProxy-Authenticate: Basic realm="x"\r\nContent-Length: 0\r\n\r\n`),
+      );
+      const agent = new HttpsProxyAgent(`http://127.0.0.1:${refusing.port}`);
+      const error = await upload(secure.url, { a: 'b' }, { agent, tls: { ca: tls.ca }, timeout: 5000 }).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toMatchObject({ code: 'ERR_REQUEST_FAILED', cause: { code: 'ERR_PROXY_CONNECT' } });
+      expect((error as Error).message).toContain(`the proxy answered ${status} to CONNECT`);
+      agent.destroy();
+    },
+  );
 });

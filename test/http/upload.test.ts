@@ -6,7 +6,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { multipartEncode, MultipartParam, rawBody, upload } from '../../src/index.js';
+import { multipartEncode, MultipartParam, rawBody, upload, UploadError } from '../../src/index.js';
 import { receive, type ReceiptReport } from '../../src/receiver/index.js';
 import { bytes, openFilesUnder, tempDir, writeFile } from '../helpers/files.js';
 import { json, startServer, tls } from '../helpers/servers.js';
@@ -254,10 +254,107 @@ describe('redirects', () => {
     expect(elsewhere[0]!.headers['x-other']).toBe('kept');
   });
 
+  it('a Host the caller set stays with its origin, as Authorization does', async () => {
+    const elsewhere: Seen[] = [];
+    const other = await startServer((req, res) => {
+      elsewhere.push({ method: req.method!, path: req.url!, headers: req.headers });
+      req.resume();
+      req.on('end', () => json(res, 200, {}));
+    });
+    const hops: Seen[] = [];
+    const server = await startServer((req, res) => {
+      hops.push({ method: req.method!, path: req.url!, headers: req.headers });
+      req.resume();
+      req.on('end', () =>
+        req.url === '/upload'
+          ? json(res, 307, {}, { location: '/same' })
+          : json(res, 307, {}, { location: `${other.origin}/away` }),
+      );
+    });
+    await (await upload(server.url, { a: 'b' }, { headers: { host: 'api.internal' } })).text();
+    expect(hops.map((hop) => hop.headers.host)).toEqual(['api.internal', 'api.internal']);
+    expect(elsewhere[0]!.headers.host).toBe(new URL(other.origin).host);
+  });
+
+  it.each<[string, string | undefined, 'stream' | 'bytes', string]>([
+    ['a Location that is not http(s)', 'file:///etc/passwd', 'bytes', 'ERR_INVALID_URL'],
+    ['one redirect too many', undefined, 'bytes', 'ERR_TOO_MANY_REDIRECTS'],
+    ['a 307 after a one-shot stream was sent', '/again', 'stream', 'ERR_BODY_NOT_REPLAYABLE'],
+  ])('a redirect refused (%s) lets go of its connection', async (_label, location, body, code) => {
+    const server = await startServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if (req.url === '/ok') return void json(res, 200, {});
+        res.writeHead(307, { location: location ?? req.url! });
+        res.end('x'.repeat(100)); // a body, so that the connection is busy until it is read or dropped
+      });
+    });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    onTestFinished(() => agent.destroy());
+    const form: Record<string, string | MultipartParam> =
+      body === 'stream'
+        ? { s: new MultipartParam('s', { fileobj: Readable.from([Buffer.from('once')]), filesize: 4 }) }
+        : { a: 'b' };
+    await expect(upload(server.url, form, { agent, maxRedirects: 3 })).rejects.toMatchObject({ code });
+    // The agent's one socket is free again: the next upload through it does not wait for it.
+    const next = await upload(`${server.origin}/ok`, { a: 'b' }, { agent, timeout: 2000 });
+    expect(next.status).toBe(200);
+    await next.text();
+  });
+
   it('refuses to replay a one-shot stream on a 307, saying why', async () => {
     const { server } = await redirectingServer(307);
     const body = { s: new MultipartParam('s', { fileobj: Readable.from([Buffer.from('once')]), filesize: 4 }) };
     await expect(upload(server.url, body)).rejects.toMatchObject({ code: 'ERR_BODY_NOT_REPLAYABLE' });
+  });
+});
+
+describe('a user name and password in the URL', () => {
+  it('go as Basic Authorization, as curl and node:http send them, and nowhere else', async () => {
+    const seen: Seen[] = [];
+    const server = await startServer((req, res) => {
+      seen.push({ method: req.method!, path: req.url!, headers: req.headers });
+      req.resume();
+      req.on('end', () => json(res, 200, {}));
+    });
+    const url = new URL(server.url);
+    url.username = 'us%C3%A9r';
+    url.password = 's:cr%40t';
+    const response = await upload(url, { a: 'b' });
+    await response.text();
+    expect(seen[0]!.headers.authorization).toBe(`Basic ${Buffer.from('usér:s:cr@t').toString('base64')}`);
+    expect(response.url).toBe(server.url);
+    // The caller's own Authorization wins, as with node:http.
+    await (await upload(url, { a: 'b' }, { headers: { authorization: 'Bearer t' } })).text();
+    expect(seen[1]!.headers.authorization).toBe('Bearer t');
+  });
+
+  it('are not in an error, its url, nor an attempt given to onRetry', async () => {
+    const server = await startServer((req, res) => {
+      req.resume();
+      req.on('end', () => json(res, 503, {}));
+    });
+    const secret = server.url.replace('http://', 'http://me:hunter2@');
+    const seen: string[] = [];
+    const error = await upload(
+      secret,
+      { a: 'b' },
+      {
+        method: 'PUT',
+        retry: { limit: 1, backoff: 0, statusCodes: [503], onRetry: (info) => void seen.push(info.url) },
+        timeout: 5000,
+      },
+    )
+      .then((response) => response.text().then(() => ({ url: response.url, message: '' })))
+      .catch((e: { url?: string; message: string }) => e);
+    expect(JSON.stringify([error.url, error.message, seen])).not.toMatch(/hunter2|me:/);
+    const refused = (await upload('http://me:hunter2@127.0.0.1:1/x', { a: 'b' }).catch(
+      (e: unknown) => e,
+    )) as UploadError;
+    expect(refused).toBeInstanceOf(UploadError);
+    expect(`${refused.message} ${refused.url}`).not.toMatch(/hunter2/);
+    const ftp = (await upload('ftp://me:hunter2@127.0.0.1/x', { a: 'b' }).catch((e: unknown) => e)) as UploadError;
+    expect(`${ftp.message} ${ftp.url}`).not.toMatch(/hunter2/);
   });
 });
 
@@ -392,6 +489,48 @@ describe('Expect: 100-continue', () => {
     expect(report).toMatchObject({ lengthMatches: true });
     expect(report?.parts[1]?.sha256).toBe(sha256(payload));
   });
+
+  it('a 417 to the expectation: the request goes once more without it (RFC 9110 §10.1.1), as curl does', async () => {
+    const seen: Array<string | undefined> = [];
+    let report: ReceiptReport | undefined;
+    const server = await startServer(
+      (req, res) => {
+        seen.push(req.headers.expect);
+        void receive(req).then((r) => ((report = r), json(res, 200, {})));
+      },
+      {
+        checkContinue: (req, res) => {
+          seen.push(req.headers.expect);
+          res.writeHead(417, { connection: 'close' }).end();
+        },
+      },
+    );
+    const response = await upload(server.url, await payloadForm());
+    expect(response.status).toBe(200);
+    await response.text();
+    expect(seen).toEqual(['100-continue', undefined]);
+    expect(report?.parts[1]?.sha256).toBe(sha256(payload));
+    // A one-shot stream not read yet (the head waited for 100) goes again too.
+    const streamForm = () => ({
+      s: new MultipartParam('s', { fileobj: Readable.from([payload]), filesize: payload.length }),
+    });
+    const again = await upload(server.url, streamForm());
+    expect(again.status).toBe(200);
+    await again.text();
+  });
+
+  it('a 417 after a one-shot stream began to go (the wait for 100 was over) is the answer', async () => {
+    const server = await startServer(() => {}, {
+      checkContinue: (req, res) => {
+        req.resume();
+        setTimeout(() => res.writeHead(417, { connection: 'close' }).end(), 300);
+      },
+    });
+    const form = { s: new MultipartParam('s', { fileobj: Readable.from([payload]), filesize: payload.length }) };
+    const response = await upload(server.url, form, { expectTimeout: 20 });
+    expect(response.status).toBe(417);
+    await response.text();
+  });
 });
 
 describe('abort, timeout and progress', () => {
@@ -419,6 +558,7 @@ describe('abort, timeout and progress', () => {
     const form = { file: await MultipartParam.fromFile('file', hugePath) };
     await expect(upload(server.url, form, { signal: controller.signal, expectContinue: false })).rejects.toMatchObject({
       code: 'ERR_ABORTED',
+      url: server.url,
     });
     expect(openFilesUnder(dir)).toEqual([]);
     await waitFor(() => ends.includes('close'));
@@ -438,10 +578,19 @@ describe('abort, timeout and progress', () => {
     const form = { file: await MultipartParam.fromFile('file', hugePath) };
     await expect(upload(server.url, form, { timeout: 200, expectContinue: false })).rejects.toMatchObject({
       code: 'ERR_TIMEOUT',
+      url: server.url,
     });
     expect(openFilesUnder(dir)).toEqual([]);
     const silent = await startServer(() => {}); // reads nothing, answers nothing
-    await expect(upload(silent.url, { a: 'b' }, { timeout: 200 })).rejects.toMatchObject({ code: 'ERR_TIMEOUT' });
+    // After a redirect, the error names where the upload was going when the time ran out.
+    const redirecting = await startServer((req, res) => {
+      req.resume();
+      req.on('end', () => json(res, 307, {}, { location: `${silent.origin}/there` }));
+    });
+    await expect(upload(redirecting.url, { a: 'b' }, { timeout: 200 })).rejects.toMatchObject({
+      code: 'ERR_TIMEOUT',
+      url: `${silent.origin}/there`,
+    });
   });
 
   it('a timeout also covers the response body, like fetch with AbortSignal.timeout', async () => {

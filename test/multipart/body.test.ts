@@ -71,6 +71,31 @@ describe('an encoded body cannot be made to disagree with itself', () => {
         'ERR_CALLBACK_FAILED',
       ],
       [
+        // Its rejection comes after the call, here after the last chunk: the body still fails.
+        'an async onProgress that rejects',
+        () =>
+          multipartEncode(
+            { a: 'x' },
+            {
+              onProgress: async () => {
+                throw new Error('no');
+              },
+            },
+          ),
+        'ERR_CALLBACK_FAILED',
+      ],
+      [
+        'an async param cb that rejects',
+        () =>
+          multipartEncode([
+            new MultipartParam('c', {
+              value: 'x',
+              cb: async () => Promise.reject(new Error('no')),
+            }),
+          ]),
+        'ERR_CALLBACK_FAILED',
+      ],
+      [
         'a param cb that throws',
         () =>
           multipartEncode([

@@ -319,6 +319,23 @@ describe('uploadParts: stopping', () => {
     expect(fake.uploads.size).toBe(0);
   });
 
+  it('an async onProgress that rejects: ERR_CALLBACK_FAILED, abandoned, nothing unhandled', async () => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const file = randomFile(tempDir(), 'b2.bin', 2 * MiB);
+    const error = await rejection(
+      uploadParts(file.path, {
+        protocol: s3ForFake(fake, 'b2.bin'),
+        partSize: MiB,
+        store: false,
+        onProgress: async (loaded) => {
+          if (loaded > 100 * KiB) throw new Error('boom');
+        },
+      }),
+    );
+    expect(error!.code).toBe('ERR_CALLBACK_FAILED');
+    expect(fake.uploads.size).toBe(0);
+  });
+
   it('a partUrl that throws, or gives no http URL: typed', async () => {
     const fake = await startS3Fake({ minPartSize: 0 });
     const file = randomFile(tempDir(), 'c.bin', 100);

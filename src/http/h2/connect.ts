@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import { UploadError } from '../../common/errors.js';
+import { proxyRefused } from '../agent.js';
 
 /** `http2` of upload(): `true` speaks HTTP/2 only (prior knowledge over http:), 'auto' lets ALPN choose. */
 export type Http2Mode = true | 'auto';
@@ -203,10 +204,7 @@ async function tunnelled(url: URL, options: ConnectOptions, secure: ConnectionOp
   });
   if (status !== 200) {
     socket.destroy();
-    throw new UploadError('ERR_REQUEST_FAILED', `the proxy answered ${status ?? 'nothing'} to CONNECT ${url.host}`, {
-      url: url.href,
-      cause: Object.assign(new Error(`CONNECT answered ${status}`), { code: 'ERR_PROXY_CONNECT' }),
-    });
+    throw proxyRefused(status, url);
   }
   return socket;
 }
