@@ -3,9 +3,17 @@
  * U+001F), DEL and C1 (U+0080 to U+009F, which terminals read as ESC sequences too: U+009B is CSI).
  * What a client sent (a part's name, a path, a header line quoted in an error) cannot then move the
  * cursor, change colours or break a table's rows.
+ *
+ * The bidirectional controls (U+061C, U+200E, U+200F, U+202A to U+202E, U+2066 to U+2069) are
+ * escaped too (`\u202e`): they reorder what follows them on the line, so `invoice\u202efdp.exe`
+ * would show as `invoiceexe.pdf`. So are U+2028 and U+2029, which some terminals and log viewers
+ * take as line ends, splitting a row in two.
  */
 export function visible(text: string): string {
-  return text.replace(CONTROLS, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return text.replace(INVISIBLE, (c) => {
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
 }
 
-const CONTROLS = /[\x00-\x1f\x7f-\x9f]/g;
+const INVISIBLE = /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;

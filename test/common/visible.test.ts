@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { visible } from '../../src/common/visible.js';
 
-describe('visible: every control character escaped, C0, DEL and C1; nothing else touched', () => {
+describe('visible: every control character escaped, C0, DEL, C1, bidi and line separators; nothing else touched', () => {
   const hex = (code: number) => `\\x${code.toString(16).padStart(2, '0')}`;
   const controls = [
     ...Array.from({ length: 0x20 }, (_, code) => code),
@@ -20,9 +20,23 @@ describe('visible: every control character escaped, C0, DEL and C1; nothing else
     ['Latin-1 letters', 'caf\u00e9 \u00ff'],
     ['other scripts and an emoji', '\u0416 \u4e2d \u{1f600}'],
     ['a lone surrogate', '\ud800'],
-    ['U+2028, not a C0 or C1 control', '\u2028'],
+    ['the neighbours of the bidi controls', '\u061b\u061d\u200d\u2010\u2027\u202f\u2065\u206a'],
   ])('%s stays as it is', (_label, text) => {
     expect(visible(text)).toBe(text);
+  });
+
+  const unicode = [
+    0x061c, 0x200e, 0x200f, 0x2028, 0x2029, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069,
+  ];
+  it.each(unicode.map((code) => [code.toString(16).padStart(4, '0').toUpperCase(), code]))(
+    'U+%s (a bidi control or line separator) is escaped as \\u',
+    (label, code) => {
+      expect(visible(`a${String.fromCharCode(code as number)}b`)).toBe(`a\\u${(label as string).toLowerCase()}b`);
+    },
+  );
+
+  it('a filename with a right-to-left override keeps its order on screen', () => {
+    expect(visible('invoice\u202efdp.exe')).toBe('invoice\\u202efdp.exe');
   });
 
   it('a line with ESC sequences in 7 and 8 bits: every one escaped, once', () => {
