@@ -17,6 +17,19 @@ interface HeaderBlock {
   start: number;
   pairs: RawHeaders;
   used: number;
+  /**
+   * The last pair's value and its continuation lines, trimmed, while it is folded: joined once when
+   * the pair ends, since re-joining the whole value at each line made unfolding quadratic.
+   */
+  folded?: string[];
+}
+
+/** The folded pair's value, its pieces joined once (empty pieces dropped, as trimming each join did). */
+function unfold(block: HeaderBlock): void {
+  const { folded } = block;
+  if (folded === undefined) return;
+  block.pairs[block.pairs.length - 1]![1] = folded.filter((piece) => piece !== '').join(' ');
+  block.folded = undefined;
 }
 
 /**
@@ -143,15 +156,17 @@ export abstract class LineReader extends ByteCursor {
       if (line === '') {
         // The blank line's CRLF may also begin the next delimiter: readBody() looks there first.
         this.pos -= 2;
+        unfold(block);
         return true;
       }
       if (line.includes('\r')) throw this.malformed('a header line holds a bare CR', lineStart + line.indexOf('\r'));
       if (line.charCodeAt(0) === SP || line.charCodeAt(0) === HT) {
         const last = pairs[pairs.length - 1];
         if (!last) throw this.malformed('the first header line starts with a space', lineStart);
-        last[1] = `${last[1]} ${line.trim()}`.trim();
+        (block.folded ??= [last[1]]).push(line.trim());
         continue;
       }
+      unfold(block);
       const colon = line.indexOf(':');
       if (colon <= 0 || !HEADER_NAME.test(line.slice(0, colon)))
         throw this.malformed(`a header line is not "Name: value": ${JSON.stringify(line.slice(0, 60))}`, lineStart);
