@@ -48,7 +48,11 @@ class PieceIterator implements AsyncIterator<Buffer, undefined> {
   }
 }
 
-/** A body over a piece source; `onEnd` checks the total once the body has ended (a byte range's length). */
+/**
+ * A body over a piece source. `checkLength` sees the running total before each piece is given out
+ * and once the body has ended (`ended`): a byte range's length, refused at the first piece that
+ * would take it past what it declared, so that no byte past it is ever given to the caller.
+ */
 export class BodyReader implements PartBody {
   #used = false;
   #finished = false;
@@ -57,7 +61,7 @@ export class BodyReader implements PartBody {
   constructor(
     private readonly source: PieceSource,
     private readonly sourceIndex: number,
-    private readonly onEnd?: (total: number) => void,
+    private readonly checkLength?: (total: number, ended: boolean) => void,
   ) {}
 
   get bodyUsed(): boolean {
@@ -99,10 +103,17 @@ export class BodyReader implements PartBody {
     }
     if (piece === null) {
       this.#finished = true;
-      this.onEnd?.(this.#total);
+      this.checkLength?.(this.#total, true);
       return DONE;
     }
     this.#total += piece.length;
+    try {
+      this.checkLength?.(this.#total, false);
+    } catch (error) {
+      // Once refused, the source is not read on.
+      this.#finished = true;
+      throw error;
+    }
     return { done: false, value: piece };
   }
 

@@ -17,7 +17,10 @@ export interface ByteRange {
   size: number | undefined;
   contentType: string | undefined;
   headers: Headers;
-  /** The range's bytes, streamed; ERR_MALFORMED_PART at its end if it does not hold end - start + 1 bytes. */
+  /**
+   * The range's bytes, streamed; ERR_MALFORMED_PART at its end if it holds fewer than end - start + 1
+   * bytes, and at the first piece that would take it past them (none of that piece is given out).
+   */
   body: PartBody;
 }
 
@@ -33,8 +36,17 @@ export function rangesOf(start: RangesStart): AsyncIterableIterator<ByteRange> {
   return singleRange(chunks, range, contentType, headers);
 }
 
-const lengthCheck = (where: string, expected: number) => (total: number) => {
-  if (total !== expected)
+/**
+ * A range's length, checked as it streams: a caller writing the range at its offset must never be
+ * handed a byte past its end, so a body that runs on is refused before that byte, not at its end.
+ */
+const lengthCheck = (where: string, expected: number) => (total: number, ended: boolean) => {
+  if (total > expected)
+    throw new DecodeError(
+      'ERR_MALFORMED_PART',
+      `${where} holds more than the ${expected} bytes its Content-Range says (${total} so far)`,
+    );
+  if (ended && total !== expected)
     throw new DecodeError(
       'ERR_MALFORMED_PART',
       `${where} holds ${total} bytes, and its Content-Range says ${expected}`,

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeBatch, type BatchResponse } from '../../src/decoder/batch.js';
 import { decodeByteRanges } from '../../src/decoder/byteranges.js';
 import { multipartDecode } from '../../src/decoder/decode.js';
+import { EDGE_SIZES, everySplit } from '../helpers/buffer-edges.js';
 import { chunksOf, failure } from './helpers.js';
 
 const crlf = (...lines: string[]) => lines.join('\r\n');
@@ -287,6 +288,95 @@ describe('decodeByteRanges', () => {
     expect(() => decodeByteRanges(partial('x', { 'content-type': 'text/plain' }))).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_CONTENT_TYPE' }),
     );
+  });
+});
+
+describe('decodeByteRanges: a range that runs past its Content-Range is refused before any byte past it', () => {
+  // A caller writes each range at its offset in a file: a byte past the declared end would land on
+  // the next range's bytes, so none may reach it, however the answer is chunked.
+  const head = '--R\r\nContent-Range: bytes 0-9/100\r\n\r\n';
+  /** A 206 answer streamed in `chunks`, counting the bytes pulled from it. */
+  const answer = (chunks: Buffer[], headers: Record<string, string>) => {
+    const pulled = { bytes: 0 };
+    let next = 0;
+    const stream = new ReadableStream<Uint8Array>(
+      {
+        pull(controller) {
+          const chunk = chunks[next++];
+          if (chunk === undefined) return controller.close();
+          pulled.bytes += chunk.length;
+          controller.enqueue(chunk);
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    return { response: new Response(stream, { status: 206, headers }), pulled };
+  };
+  /** The bytes the caller was given before the range failed, and the failure. */
+  const consume = async (response: Response) => {
+    let given = 0;
+    try {
+      for await (const range of decodeByteRanges(response)) for await (const piece of range.body) given += piece.length;
+    } catch (error) {
+      return { given, code: (error as { code: string }).code };
+    }
+    return { given, code: 'none' };
+  };
+  const cutsOf = (body: Buffer) => [
+    ...EDGE_SIZES.filter((size) => size > 0 && size < body.length && body.length / size <= 70_000).map((size) =>
+      chunksOf(body, size),
+    ),
+    [body],
+    ...(body.length <= 64 ? everySplit(body) : []),
+  ];
+  const lengths = [11, 12, 16385, 65537, 1048577];
+
+  it.each(lengths)(
+    'a single range declared 10 bytes, sent %i: at most 10 given, ERR_MALFORMED_PART',
+    async (length) => {
+      const body = Buffer.alloc(length, 'x');
+      for (const chunks of cutsOf(body)) {
+        const { response, pulled } = answer(chunks, { 'content-range': 'bytes 0-9/100' });
+        const outcome = await consume(response);
+        expect({ cut: chunks[0]!.length, ...outcome }).toEqual({
+          cut: chunks[0]!.length,
+          given: expect.any(Number),
+          code: 'ERR_MALFORMED_PART',
+        });
+        expect(outcome.given).toBeLessThanOrEqual(10);
+        // The source is let go at the first piece over: not read on to its end.
+        expect(pulled.bytes).toBeLessThanOrEqual(10 + Math.max(...chunks.map((chunk) => chunk.length)));
+      }
+    },
+  );
+
+  it.each(lengths)(
+    'a multipart range declared 10 bytes, sent %i: at most 10 given, ERR_MALFORMED_PART',
+    async (length) => {
+      const body = Buffer.concat([Buffer.from(head), Buffer.alloc(length, 'x'), Buffer.from('\r\n--R--\r\n')]);
+      for (const chunks of cutsOf(body)) {
+        const { response } = answer(chunks, { 'content-type': 'multipart/byteranges; boundary=R' });
+        const outcome = await consume(response);
+        expect({ cut: chunks[0]!.length, ...outcome }).toEqual({
+          cut: chunks[0]!.length,
+          given: expect.any(Number),
+          code: 'ERR_MALFORMED_PART',
+        });
+        expect(outcome.given).toBeLessThanOrEqual(10);
+      }
+    },
+  );
+
+  it('exactly the declared length, however cut: every byte given, no error', async () => {
+    const body = Buffer.concat([Buffer.from(head), Buffer.from('0123456789'), Buffer.from('\r\n--R--\r\n')]);
+    for (const chunks of cutsOf(body)) {
+      const { response } = answer(chunks, { 'content-type': 'multipart/byteranges; boundary=R' });
+      expect(await consume(response)).toEqual({ given: 10, code: 'none' });
+    }
+    for (const chunks of cutsOf(Buffer.from('0123456789'))) {
+      const { response } = answer(chunks, { 'content-range': 'bytes 0-9/100' });
+      expect(await consume(response)).toEqual({ given: 10, code: 'none' });
+    }
   });
 });
 
