@@ -1,8 +1,8 @@
 import { DecodeError } from './errors.js';
 import { decoderOver, multipartDecode, type MultipartDecoder } from './decode.js';
-import type { DecodeOptions } from './options.js';
+import { DEFAULT_LIMITS, type DecodeOptions } from './options.js';
 import { batchStart, type BatchStart } from './batch-start.js';
-import { parseHttpResponse } from './http-message.js';
+import { parseHttpResponse, type HeadLimits } from './http-message.js';
 import { parseMediaType } from '../common/media-type.js';
 import type { DecodedPart } from './part.js';
 import type { DecodeSource } from './source.js';
@@ -46,9 +46,9 @@ async function* batchResponses(
       if (type.startsWith('multipart/')) {
         const changeset = top;
         for await (const inner of multipartDecode(part, limits))
-          yield await toResponse(inner, index++, changeset, maxBytes);
+          yield await toResponse(inner, index++, changeset, maxBytes, limits);
       } else {
-        yield await toResponse(part, index++, undefined, maxBytes);
+        yield await toResponse(part, index++, undefined, maxBytes, limits);
       }
       top++;
     }
@@ -57,18 +57,25 @@ async function* batchResponses(
   }
 }
 
+/** The limits of a part's head, for an inner response's head (checked and filled in by batchStart()). */
+const headLimits = ({ maxHeaderBytes, maxHeaderPairs }: DecodeOptions): HeadLimits => ({
+  maxHeaderBytes: maxHeaderBytes ?? DEFAULT_LIMITS.maxHeaderBytes,
+  maxHeaderPairs: maxHeaderPairs ?? DEFAULT_LIMITS.maxHeaderPairs,
+});
+
 async function toResponse(
   part: DecodedPart,
   index: number,
   changeset: number | undefined,
   maxBytes: number,
+  limits: DecodeOptions,
 ): Promise<BatchResponse> {
   const where =
     changeset === undefined ? `batch part ${part.index + 1}` : `part ${part.index + 1} of changeset ${changeset + 1}`;
   const type = part.contentType === undefined ? undefined : parseMediaType(part.contentType).essence;
   if (type !== 'application/http')
     throw new DecodeError('ERR_MALFORMED_PART', `${where} is ${type ?? 'untyped'}, not application/http`);
-  const response = parseHttpResponse(await part.bytes({ maxBytes }), where);
+  const response = parseHttpResponse(await part.bytes({ maxBytes }), where, headLimits(limits));
   const contentId = part.rawHeaders.find(([name]) => name.toLowerCase() === 'content-id')?.[1];
   return { response, contentId, index, changeset };
 }

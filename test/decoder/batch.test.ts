@@ -1,7 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { decodeBatch, type BatchResponse } from '../../src/decoder/batch.js';
+import { decodeBatch, type BatchResponse, type DecodeBatchOptions } from '../../src/decoder/batch.js';
 import { decodeByteRanges } from '../../src/decoder/byteranges.js';
 import { multipartDecode } from '../../src/decoder/decode.js';
 import { EDGE_SIZES, everySplit } from '../helpers/buffer-edges.js';
@@ -190,6 +190,75 @@ describe('decodeBatch', () => {
   ])('%s: ERR_MALFORMED_PART', async (_what, body, message) => {
     const error = await failure(all(decodeBatch([Buffer.from(body)], { boundary: 'b' })));
     expect(error).toMatchObject({ code: 'ERR_MALFORMED_PART', message: expect.stringMatching(message) });
+  });
+
+  describe("an inner response's head is bounded like a part's: maxHeaderBytes, maxHeaderPairs", () => {
+    /** A batch of one inner response whose head is `head` (its status line and header lines, without the blank line). */
+    const batchOf = (head: string) =>
+      Buffer.from(`--b\r\nContent-Type: application/http\r\n\r\n${head}\r\n\r\nbody\r\n--b--\r\n`);
+    /** A head of `bytes` bytes, its final CRLF and the blank line's included, made of `X: ` lines padded by the last. */
+    const headOf = (bytes: number, line = 'X: 1') => {
+      const status = 'HTTP/1.1 200 OK';
+      const fixed = status.length + 2 + 2;
+      const count = Math.floor((bytes - fixed - 5) / (line.length + 2));
+      const filler = bytes - fixed - count * (line.length + 2) - 2;
+      return [status, ...Array<string>(count).fill(line), `Y:${'y'.repeat(filler - 2)}`].join('\r\n');
+    };
+    const pairs = (count: number) => ['HTTP/1.1 200 OK', ...Array<string>(count).fill('X: 1')].join('\r\n');
+    const rows: [what: string, body: Buffer, options: DecodeBatchOptions, expected: string][] = [
+      [
+        'a head of exactly maxHeaderBytes',
+        batchOf(headOf(1000)),
+        { maxHeaderBytes: 1000, maxHeaderPairs: 1000 },
+        '200 body',
+      ],
+      [
+        'a head one byte over maxHeaderBytes',
+        batchOf(headOf(1001)),
+        { maxHeaderBytes: 1000, maxHeaderPairs: 1000 },
+        'ERR_HEADER_TOO_LARGE',
+      ],
+      [
+        'a status line longer than maxHeaderBytes',
+        batchOf(`HTTP/1.1 200 ${'O'.repeat(2000)}`),
+        { maxHeaderBytes: 1000 },
+        'ERR_HEADER_TOO_LARGE',
+      ],
+      ['maxHeaderPairs header lines', batchOf(pairs(10)), { maxHeaderPairs: 10 }, '200 body'],
+      ['one header line over maxHeaderPairs', batchOf(pairs(11)), { maxHeaderPairs: 10 }, 'ERR_TOO_MANY_HEADERS'],
+      ['100 header lines, the default', batchOf(pairs(100)), {}, '200 body'],
+      ['101 header lines, the default', batchOf(pairs(101)), {}, 'ERR_TOO_MANY_HEADERS'],
+      ['a head of 16 KiB, the default', batchOf(headOf(16 * 1024, 'X:')), { maxHeaderPairs: 10_000 }, '200 body'],
+      [
+        'a head of 16 KiB + 1, the default',
+        batchOf(headOf(16 * 1024 + 1, 'X:')),
+        { maxHeaderPairs: 10_000 },
+        'ERR_HEADER_TOO_LARGE',
+      ],
+      // The hostile one: 1 MiB of short lines under maxResponseBytes built a Headers of 250,000 entries.
+      ['1 MiB of short header lines', batchOf(headOf(1024 * 1024, 'X:')), {}, 'ERR_TOO_MANY_HEADERS'],
+      [
+        '1 MiB of short header lines, maxHeaderPairs lifted',
+        batchOf(headOf(1024 * 1024, 'X:')),
+        { maxHeaderPairs: 1_000_000 },
+        'ERR_HEADER_TOO_LARGE',
+      ],
+    ];
+    it.each(rows)('%s', async (_what, body, options, expected) => {
+      for (const chunks of [
+        [body],
+        ...EDGE_SIZES.filter((size) => size > 1 && size < body.length).map((size) => chunksOf(body, size)),
+      ]) {
+        let outcome: string;
+        try {
+          const items = await all(decodeBatch(chunks, { boundary: 'b', ...options }));
+          outcome = items.map(({ status, body: text }) => `${status} ${text}`).join(',');
+        } catch (error) {
+          outcome = (error as { code: string }).code;
+        }
+        expect({ cut: chunks[0]!.length, outcome }).toEqual({ cut: chunks[0]!.length, outcome: expected });
+      }
+    });
   });
 
   it('an inner response over maxResponseBytes: ERR_PART_TOO_LARGE; options checked at once', async () => {
