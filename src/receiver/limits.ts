@@ -12,7 +12,11 @@ export interface ReceiverLimits {
   maxHeaderPairs?: number;
   /** Largest header block of one part, in bytes (default 16 KiB); a larger one is answered 413. */
   maxHeaderBytes?: number;
-  /** How long the client may send nothing before the request is given up, answered 408 (default 30,000 ms). */
+  /**
+   * How long the client may send nothing before the request is given up, answered 408 (default 30,000 ms).
+   * With createReceiver(), also how long an answer may wait with none of its bytes leaving before the
+   * connection is destroyed (a client that does not read what it is sent).
+   */
   idleTimeoutMs?: number;
 }
 

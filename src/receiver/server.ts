@@ -3,6 +3,7 @@ import { ReceiveError } from './errors.js';
 import { checkOptions, type CheckedOptions, type ReceiverOptions } from './limits.js';
 import { receive } from './receive.js';
 import { formatReport } from './report.js';
+import { guardWrites } from './stall.js';
 import { messageOf } from '../common/messages.js';
 
 /**
@@ -44,7 +45,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Checke
     try {
       // An async onReport is waited for: its rejection is a failure like a throw, and answered as one.
       await settledWithin(options.onReport?.(report), options.limits.idleTimeoutMs);
-      return send(req, res, 200, text ? formatReport(report) : json(report), text);
+      return answer(req, res, options, 200, text ? formatReport(report) : json(report), text);
     } catch (cause) {
       refusal = new ReceiveError('ERR_CALLBACK_FAILED', `onReport failed: ${messageOf(cause)}`, { cause });
     }
@@ -55,13 +56,27 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Checke
         : new ReceiveError('ERR_MALFORMED_BODY', messageOf(error), { cause: error });
   }
   tellError(options.onError, refusal, req);
-  send(
+  answer(
     req,
     res,
+    options,
     refusal.status,
     text ? `error: ${refusal.message}\n` : json({ error: refusal.message, code: refusal.code }),
     text,
   );
+}
+
+/** Writes the answer; a client that does not read it loses its connection (see guardWrites). */
+function answer(
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: CheckedOptions,
+  status: number,
+  body: string,
+  text: boolean,
+): void {
+  send(req, res, status, body, text);
+  guardWrites(req.socket, options.limits.idleTimeoutMs);
 }
 
 /**
