@@ -26,13 +26,20 @@ export async function splitParts(
   parts: AsyncIterable<DecodedPart>,
   settings: SplitSettings,
   stdout: NodeJS.WritableStream,
-  prefix = '',
 ): Promise<void> {
   const { dir } = settings;
-  if (dir !== undefined)
-    await mkdir(dir, { recursive: true }).catch((error: Error) => {
-      throw new CliError('write', `cannot make the folder ${dir}: ${error.message}`, error);
-    });
+  // DIR itself is the user's: it may be missing (made with its parents) or a link they chose.
+  if (dir !== undefined) await makeFolder(dir, { recursive: true });
+  await splitInto(parts, settings, stdout, '');
+}
+
+async function splitInto(
+  parts: AsyncIterable<DecodedPart>,
+  settings: SplitSettings,
+  stdout: NodeJS.WritableStream,
+  prefix: string,
+): Promise<void> {
+  const { dir } = settings;
   for await (const part of parts) {
     const number = String(part.index + 1).padStart(3, '0');
     const index = `${prefix}${number}`;
@@ -41,9 +48,12 @@ export async function splitParts(
     const headers = part.rawHeaders.map(([name, value]) => `${name}: ${value}\n`).join('');
     if (path !== undefined && settings.recursive && /^multipart\//i.test(part.contentType ?? '')) {
       await writeNewFile(`${path}.headers`, [Buffer.from(headers, 'latin1')], () => {});
+      // A nested folder is named by the body: made new, never an entry already there. A link there
+      // (`NNN-NAME -> ../elsewhere`) would take the nested parts outside DIR, as recursive: true follows it.
+      await makeFolder(path, { recursive: false });
       stdout.write(`${row(index, '-', part)}\t${path}/\n`);
       const nested = multipartDecode(part, { ...settings.options, contentType: part.contentType! });
-      await splitParts(nested, { ...settings, dir: path }, stdout, `${index}.`);
+      await splitInto(nested, { ...settings, dir: path }, stdout, `${index}.`);
       continue;
     }
     let size = 0;
@@ -54,6 +64,12 @@ export async function splitParts(
     else await writePart(path, headers, counted);
     stdout.write(`${row(index, String(size), part)}${path === undefined ? '' : `\t${path}`}\n`);
   }
+}
+
+async function makeFolder(dir: string, options: { recursive: boolean }): Promise<void> {
+  await mkdir(dir, options).catch((error: Error) => {
+    throw new CliError('write', `cannot make the folder ${dir}: ${error.message}`, error);
+  });
 }
 
 const cell = (text: string | undefined) => (text === undefined ? '-' : visible(text));

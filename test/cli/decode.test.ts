@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -100,6 +100,25 @@ describe('multipart-poster decode', () => {
     expect(result.code).toBe(23);
     expect(result.stderr).toMatch(/cannot write .*001-a: EEXIST/);
     expect(readFileSync(join(out, '001-a'), 'utf8')).toBe('mine');
+  });
+
+  it('-r never makes a nested folder through an entry already in DIR (a link out of it): exit 23, nothing outside', async () => {
+    const root = tempDir();
+    const out = join(root, 'out');
+    const outside = join(root, 'outside');
+    mkdirSync(out);
+    mkdirSync(outside);
+    symlinkSync('../outside', join(out, '001-x'));
+    const nested = form(
+      part(
+        ['Content-Disposition: form-data; name="x"', 'Content-Type: multipart/mixed; boundary=in'],
+        '--in\r\nContent-Disposition: attachment; filename="pwned.txt"\r\n\r\nEVIL\r\n--in--',
+      ),
+    );
+    const result = await decode(['-r', '-o', out, '-'], nested);
+    expect(result.code).toBe(23);
+    expect(result.stderr).toMatch(/cannot make the folder .*001-x: EEXIST/);
+    expect(readdirSync(outside)).toEqual([]);
   });
 
   it.each([
