@@ -91,12 +91,26 @@ function serveOptions({ values, positionals }: Args): ServeOptions {
   return {
     command: 'serve',
     port: wholeNumber(values.port, '--port', 0, 65535) ?? 5000,
-    host: values.host ?? '127.0.0.1',
+    host: listenHost(values.host),
     maxBodyBytes: wholeNumber(values['max-size'], '--max-size', 1),
     maxParts: wholeNumber(values['max-parts'], '--max-parts', 1),
     text: values.text ?? false,
     verbose: values.verbose ?? false,
   };
+}
+
+/**
+ * --host: an address or name. An empty one is refused: Node's listen() takes '' as no host at all,
+ * every interface, the opposite of what a blank was likely meant to say.
+ */
+function listenHost(host: string | undefined): string {
+  if (host === undefined) return '127.0.0.1';
+  if (host.trim() === '')
+    throw new CliError(
+      'usage',
+      `--host takes an address to listen on, such as 127.0.0.1 or ::, not ${JSON.stringify(host)}`,
+    );
+  return host;
 }
 
 /** -F and --form-string in the order given: each is one part. */

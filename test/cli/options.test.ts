@@ -57,6 +57,9 @@ describe('option values are checked: each bad one is a usage error naming the op
     [['--max-size', '0'], '--max-size takes a whole number of at least 1, not "0"'],
     [['--max-size', '1e6'], '--max-size takes a whole number of at least 1, not "1e6"'],
     [['--max-parts', ' 3'], '--max-parts takes a whole number of at least 1, not " 3"'],
+    // was every interface, announced as http://:PORT/
+    [['--host', ''], '--host takes an address to listen on, such as 127.0.0.1 or ::, not ""'],
+    [['--host', ' '], '--host takes an address to listen on, such as 127.0.0.1 or ::, not " "'],
   ])('serve %j', (args, message) => {
     expect(usageError(['serve', ...args])).toBe(message);
   });
