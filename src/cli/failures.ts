@@ -24,6 +24,8 @@ interface Failure {
   /** The host (and port) the failure is about: the target's, or the proxy's when the URL went through one. */
   host: string;
   proxy: string | undefined;
+  /** The library's mark: the failure ended a TLS connection before its handshake completed. */
+  beforeHandshake: boolean;
 }
 
 function safeUrl(url: string | undefined): URL | undefined {
@@ -32,7 +34,7 @@ function safeUrl(url: string | undefined): URL | undefined {
 
 /** What an ERR_REQUEST_FAILED says about the network: its cause's code, and where it was headed. */
 function describeFailure(error: Error & { url?: string }, route: Route): Failure {
-  const cause = error.cause as NodeJS.ErrnoException | undefined;
+  const cause = error.cause as (NodeJS.ErrnoException & { tlsHandshakeIncomplete?: unknown }) | undefined;
   const target = safeUrl(error.url);
   const proxy = error.url === undefined ? undefined : route(error.url);
   const via = safeUrl(proxy);
@@ -43,6 +45,7 @@ function describeFailure(error: Error & { url?: string }, route: Route): Failure
     message: cause?.message ?? 'socket hang up',
     host: via?.host ?? target?.host ?? 'the server',
     proxy: via === undefined ? undefined : via.host,
+    beforeHandshake: cause?.tlsHandshakeIncomplete === true,
   };
 }
 
@@ -80,10 +83,18 @@ function opensslReason(message: string): string {
  */
 const NOT_TLS = /wrong version number|packet length too long|http request|tls_default_read_n:internal error/i;
 
-/** A TLS handshake that failed for a reason other than trust: curl's 35. */
-function tlsFailure({ code, message: full, host }: Failure): Classified | undefined {
-  if (code !== 'EPROTO' && !code.startsWith('ERR_SSL_') && !code.startsWith('ERR_TLS_')) return undefined;
-  const hint = NOT_TLS.test(full) ? ` (does the server speak TLS there? If not, the URL is http://${host})` : '';
+const isTlsCode = (code: string) => code === 'EPROTO' || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_');
+
+/**
+ * A TLS handshake that failed for a reason other than trust: curl's 35. That is also a reset or a
+ * close before the handshake completed (connected, so not 7): a plain-HTTP server answers a
+ * ClientHello with a 400 and closes with it unread, and the reset may come before OpenSSL reads
+ * the answer as a bad record. The server then most likely does not speak TLS: the hint says so.
+ */
+function tlsFailure({ code, message: full, host, beforeHandshake }: Failure): Classified | undefined {
+  if (!beforeHandshake && !isTlsCode(code)) return undefined;
+  const plain = NOT_TLS.test(full) || (beforeHandshake && !isTlsCode(code));
+  const hint = plain ? ` (does the server speak TLS there? If not, the URL is http://${host})` : '';
   return { kind: 'tls', message: `the TLS handshake with ${host} failed: ${opensslReason(full)}${hint}` };
 }
 

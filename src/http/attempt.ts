@@ -3,6 +3,7 @@ import { MultipartError, UploadError, type UploadAttempt } from '../common/error
 import { wait } from '../common/wait.js';
 import type { EncodedBody } from '../multipart/encode.js';
 import { proxyRefused, requestRefused } from './agent.js';
+import { noteTlsHandshake } from './handshake.js';
 import { writeBody, type BodyWriterSettings } from './body-writer.js';
 import { readAnswerBeforeWriteErrors } from './early-answer.js';
 import type { TlsOptions } from './options.js';
@@ -139,6 +140,8 @@ function listen(attempt: Attempt): void {
 function fail(attempt: Attempt, error: Error): void {
   const { state, signal } = attempt;
   if (state.settled) return;
+  const socketError = !signal.aborted && !(error instanceof UploadError) && !(error instanceof MultipartError);
+  if (socketError) noteTlsHandshake(error, attempt.req.socket);
   state.failed(signal.aborted ? (signal.reason as Error) : typed(error, attempt.url, attempt.attempts));
   attempt.req.destroy();
   void afterBody(attempt).then(() => attempt.reject(state.failure!));

@@ -115,6 +115,15 @@ const rows: Row[] = [
     code: 35,
   },
   {
+    what: 'https to a server that resets the connection during the handshake',
+    args: async () => [
+      '-F',
+      'a=b',
+      (await rawServer((socket) => socket.resetAndDestroy(), { atFirstBytes: true })).url.replace('http:', 'https:'),
+    ],
+    code: 35,
+  },
+  {
     what: 'too many redirects',
     args: async () => [
       '-L',

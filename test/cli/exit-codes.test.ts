@@ -226,6 +226,19 @@ const rows: Row[] = [
       /^multipart-poster: the TLS handshake with 127\.0\.0\.1:(\d+) failed: (wrong version number|internal error) \(does the server speak TLS there\? If not, the URL is http:\/\/127\.0\.0\.1:\1\)\n$/,
   },
   {
+    // A plain-HTTP server that closes with the ClientHello unread resets the connection; the reset
+    // may come before OpenSSL reads its answer as a bad record: ECONNRESET, yet TLS never began.
+    what: 'https to a server that resets the connection during the handshake',
+    args: async () => [
+      '-F',
+      'a=b',
+      (await rawServer((socket) => socket.resetAndDestroy(), { atFirstBytes: true })).url.replace('http:', 'https:'),
+    ],
+    code: 35,
+    stderr:
+      /^multipart-poster: the TLS handshake with 127\.0\.0\.1:(\d+) failed: read ECONNRESET \(does the server speak TLS there\? If not, the URL is http:\/\/127\.0\.0\.1:\1\)\n$/,
+  },
+  {
     what: 'more redirects than --max-redirs',
     args: async () => {
       const loop = await answering('HTTP/1.1 307 Temporary Redirect\r\nLocation: /again\r\nContent-Length: 0\r\n\r\n');

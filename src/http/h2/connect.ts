@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import { UploadError } from '../../common/errors.js';
 import { proxyRefused } from '../agent.js';
+import { markIncomplete } from '../handshake.js';
 
 /** `http2` of upload(): `true` speaks HTTP/2 only (prior knowledge over http:), 'auto' lets ALPN choose. */
 export type Http2Mode = true | 'auto';
@@ -174,6 +175,7 @@ async function secureSocket(
   await new Promise<void>((resolve, reject) => {
     const onError = (error: Error) => {
       socket.off('secureConnect', onSecure);
+      markIncomplete(error);
       reject(error);
     };
     const onSecure = () => {
