@@ -3,7 +3,7 @@ import { Output, type Io } from './io.js';
 import type { SendOptions } from './options.js';
 
 /** The status line and headers as `-i` writes them, before the body, as curl writes them. */
-function head(response: Response): Buffer {
+export function head(response: Response): Buffer {
   const lines = [
     `HTTP/1.1 ${response.status} ${response.statusText}`.trimEnd(),
     ...[...response.headers].map(([name, value]) => `${name}: ${value}`),

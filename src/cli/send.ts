@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { upload, type EncodedBody, type UploadOptions } from '../index.js';
 import { messageOf } from '../common/messages.js';
-import { writeAnswer } from './answer.js';
+import { head, writeAnswer } from './answer.js';
 import { decodeAnswer } from './decode-answer.js';
 import { encodeBody } from './body.js';
 import { dryRun } from './dry-run.js';
 import { classify, CliError } from './errors.js';
-import { headerLines, type Io } from './io.js';
+import { headerLines, Output, type Io } from './io.js';
 import type { SendOptions } from './options.js';
 import { createProgress, type ProgressDisplay } from './progress.js';
 import { proxyRoutes, tunnelRefused, type ProxyRoutes } from './proxy.js';
@@ -101,5 +101,26 @@ export async function send(options: SendOptions, io: Io): Promise<number> {
     await response.body?.cancel().catch(() => {});
     throw refused;
   }
+  if (options.location && options.maxRedirects === 0) await refuseRedirect(response, options, io);
   return options.decode ? decodeAnswer(response, options, io) : writeAnswer(response, options, io);
+}
+
+/** The statuses upload() follows (src/http/redirect.ts), with a Location. */
+const FOLLOWED = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * -L --max-redirs 0: upload() takes maxRedirects 0 as "follow none" and hands the redirect over as
+ * the answer; curl takes it as a limit, and a redirect past it is exit 47 ("Maximum (0) redirects
+ * followed"). As curl, -i still writes its head; its body is dropped, as for a redirect followed.
+ */
+async function refuseRedirect(response: Response, options: SendOptions, io: Io): Promise<void> {
+  const location = response.headers.get('location');
+  if (!FOLLOWED.has(response.status) || location === null) return;
+  await response.body?.cancel().catch(() => {});
+  if (options.include && !options.decode) {
+    const output = new Output(options.output, io);
+    await output.write(head(response));
+    await output.close();
+  }
+  throw new CliError('redirects', `more than 0 redirects: the server redirected (${response.status}) to ${location}`);
 }

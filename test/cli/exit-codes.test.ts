@@ -248,6 +248,30 @@ const rows: Row[] = [
     stderr: /^multipart-poster: more than 2 redirects, the last to \/again\n$/,
   },
   {
+    what: 'a redirect with -L --max-redirs 0 (curl: "Maximum (0) redirects followed"), its head still written by -i',
+    args: async () => {
+      const redirect = await answering(
+        'HTTP/1.1 307 Temporary Redirect\r\nLocation: /again\r\nContent-Length: 4\r\n\r\nbody',
+      );
+      return ['-i', '-L', '--max-redirs', '0', '-F', 'a=b', redirect.url];
+    },
+    code: 47,
+    stderr: /^multipart-poster: more than 0 redirects: the server redirected \(307\) to \/again\n$/,
+    stdout: 'HTTP/1.1 307 Temporary Redirect\r\ncontent-length: 4\r\nlocation: /again\r\n\r\n',
+  },
+  {
+    what: 'a redirect without -L is the answer',
+    args: async () => {
+      const redirect = await answering(
+        'HTTP/1.1 307 Temporary Redirect\r\nLocation: /again\r\nContent-Length: 4\r\n\r\nbody',
+      );
+      return ['--max-redirs', '0', '-F', 'a=b', redirect.url];
+    },
+    code: 0,
+    stderr: /^$/,
+    stdout: 'body',
+  },
+  {
     what: 'a server that closes without answering',
     args: async () => ['-F', 'a=b', (await rawServer((socket) => socket.end())).url],
     code: 52,
