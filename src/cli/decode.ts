@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DecodeError, multipartDecode, type DecodeOptions } from '../index.js';
+import { getAnswer } from './decode-url.js';
 import { splitParts } from './decode-write.js';
 import { CliError, EXIT, type ExitKind } from './errors.js';
 import { messageOf } from '../common/messages.js';
@@ -104,10 +105,15 @@ export async function runDecode(args: readonly string[], io: DecodeIo): Promise<
       io.stdout.write(`${decodeHelp()}\n`);
       return EXIT.ok;
     }
-    const { source, contentType } = await open(command, io);
+    const { source, contentType, answer } = await open(command, io);
     const options = { ...command.options, ...(contentType === undefined ? {} : { contentType }) };
     const settings = { dir: command.output, recursive: command.recursive, options: command.options };
-    await splitParts(multipartDecode(source, options), settings, io.stdout);
+    try {
+      await splitParts(multipartDecode(source, options), settings, io.stdout);
+    } finally {
+      // An answer the decoder never took (no boundary) is let go: its connection would keep the process.
+      await answer?.body?.cancel().catch(() => {});
+    }
     return EXIT.ok;
   } catch (error) {
     const { kind, message } = failureOf(error);
@@ -191,7 +197,7 @@ function seconds(value: string | undefined): number | undefined {
 async function open(
   command: Command,
   io: DecodeIo,
-): Promise<{ source: AsyncIterable<Uint8Array> | Response; contentType: string | undefined }> {
+): Promise<{ source: AsyncIterable<Uint8Array> | Response; contentType: string | undefined; answer?: Response }> {
   if (/^https?:\/\//i.test(command.input)) return fetchInput(command);
   const stream = command.input === '-' ? ((io.stdin ?? process.stdin) as Readable) : createReadStream(command.input);
   const chunks = readInput(stream, command.input);
@@ -231,29 +237,13 @@ async function sniff(
   return { source: whole(), contentType: `multipart/mixed; boundary="${match[1]!.replace(/["\\]/g, '\\$&')}"` };
 }
 
-async function fetchInput(command: Command): Promise<{ source: Response; contentType: string | undefined }> {
-  let response: Response;
-  try {
-    const signal = command.timeoutMs === undefined ? undefined : AbortSignal.timeout(command.timeoutMs);
-    response = await fetch(command.input, { headers: command.headers, ...(signal ? { signal } : {}) });
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code ?? '';
-    if ((error as Error).name === 'TimeoutError')
-      throw new CliError('timeout', `no answer from ${command.input} within ${command.timeoutMs} ms`);
-    if (cause === 'ENOTFOUND' || cause === 'EAI_AGAIN')
-      throw new CliError('resolve', `could not resolve the host of ${command.input}`);
-    if (cause === 'ECONNREFUSED') throw new CliError('connect', `could not connect to ${command.input}: ${cause}`);
-    throw new CliError(
-      'receive',
-      `GET ${command.input} failed: ${(error as Error).message}${cause ? ` (${cause})` : ''}`,
-    );
-  }
-  if (response.status >= 400) {
-    await response.body?.cancel();
-    throw new CliError('httpError', `GET ${command.input} was answered ${response.status} ${response.statusText}`);
-  }
+async function fetchInput(
+  command: Command,
+): Promise<{ source: Response; contentType: string | undefined; answer: Response }> {
+  const response = await getAnswer({ url: command.input, headers: command.headers, timeoutMs: command.timeoutMs });
   return {
     source: response,
+    answer: response,
     contentType:
       command.options.contentType ??
       (command.options.boundary ? undefined : (response.headers.get('content-type') ?? undefined)),

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,8 @@ import { DECODE_SPEC, decodeHelp, runDecode } from '../../src/cli/decode.js';
 import { bytes, tempDir, writeFile } from '../helpers/files.js';
 import { cliPath, root } from '../helpers/cli.js';
 import { rawMultipart } from '../helpers/forms.js';
+import { cleanUpAfter } from '../helpers/cleanup.js';
+import { rawServer } from '../helpers/raw-server.js';
 
 const MiB = 1024 * 1024;
 const B = 'cli-boundary';
@@ -229,6 +231,52 @@ describe('decode of a URL', () => {
     expect(result.code).toBe(7);
   });
 });
+
+describe('decode of a URL goes through upload(): the same failures and exit codes as the upload command', () => {
+  it('a redirect loop: exit 47 (was 56, "fetch failed")', async () => {
+    const loop = await rawServer((socket) =>
+      socket.end('HTTP/1.1 302 Found\r\nLocation: /again\r\nContent-Length: 0\r\n\r\n'),
+    );
+    const result = await decode([loop.url]);
+    expect(result).toMatchObject({
+      code: 47,
+      stderr: 'multipart-poster decode: more than 5 redirects, the last to /again\n',
+    });
+  });
+
+  it('a port fetch() refuses to use (6000, 6665-6669, 10080...) is a port like any other (was 56)', async () => {
+    const body = '--B\r\nContent-Disposition: form-data; name="a"\r\n\r\nx\r\n--B--\r\n';
+    const answer = `HTTP/1.1 200 OK\r\nContent-Type: multipart/mixed; boundary=B\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+    const port = await listenOnFirstFree([6666, 6667, 6668, 6669, 6665, 10080, 6000], (socket) =>
+      socket.once('data', () => socket.end(answer)),
+    );
+    const result = await decode([`http://127.0.0.1:${port}/`]);
+    expect(result).toMatchObject({ code: 0, stdout: '001\t1\ta\t-\t-\n' });
+  });
+
+  it('a host that does not resolve: exit 6', async () => {
+    const result = await decode(['http://nonexistent.invalid/']);
+    expect(result).toMatchObject({
+      code: 6,
+      stderr: 'multipart-poster decode: could not resolve host nonexistent.invalid\n',
+    });
+  });
+});
+
+/** A server on the first of `ports` that is free (another program may hold one); closed after the test. */
+async function listenOnFirstFree(ports: number[], onConnection: (socket: net.Socket) => void): Promise<number> {
+  for (const port of ports) {
+    const server = net.createServer((socket) => (socket.on('error', () => {}), onConnection(socket)));
+    const listening = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (!listening) continue;
+    cleanUpAfter(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    return port;
+  }
+  throw new Error(`none of the ports ${ports.join(', ')} is free`);
+}
 
 describe('the built CLI reads standard input at every buffer edge', () => {
   it.each([0, 1, 16383, 16384, 16385, 65535, 65536, 65537, MiB - 1, MiB, MiB + 1])(
