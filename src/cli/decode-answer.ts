@@ -53,19 +53,27 @@ function multipartType(response: Response): string {
 }
 
 /**
+ * The answer stopped while it was split: cut short (18) or timed out (28), as without --decode;
+ * undefined for any other failure. `decode URL` reads its answer the same way.
+ */
+export function answerCutShort(error: unknown, response: Response): CliError | undefined {
+  if (!(error instanceof DecodeError) || error.code !== 'ERR_SOURCE_FAILED') return undefined;
+  const cause = libraryError(error.cause);
+  const length = response.headers.get('content-length');
+  const got = `${error.offset ?? 0}${length === null ? '' : ` of ${length}`} bytes of the answer received`;
+  if (cause?.code === 'ERR_TIMEOUT') return new CliError('timeout', `${(error.cause as Error).message}; ${got}`, error);
+  if (cause?.code === 'ERR_REQUEST_FAILED') return new CliError('partial', `the answer was cut short: ${got}`, error);
+  return undefined;
+}
+
+/**
  * The exit code of a failure while splitting: the answer cut short or timed out as without
  * --decode (18, 28); a body that is not a multipart body it can split, 1; writing, 23.
  */
 function answerFailure(error: unknown, response: Response): unknown {
   if (!(error instanceof DecodeError)) return error;
-  if (error.code === 'ERR_SOURCE_FAILED') {
-    const cause = libraryError(error.cause);
-    const length = response.headers.get('content-length');
-    const got = `${error.offset ?? 0}${length === null ? '' : ` of ${length}`} bytes of the answer received`;
-    if (cause?.code === 'ERR_TIMEOUT')
-      return new CliError('timeout', `${(error.cause as Error).message}; ${got}`, error);
-    if (cause?.code === 'ERR_REQUEST_FAILED') return new CliError('partial', `the answer was cut short: ${got}`, error);
-  }
+  const cut = answerCutShort(error, response);
+  if (cut !== undefined) return cut;
   const type = response.headers.get('content-type') ?? '';
   return new CliError(
     'failure',

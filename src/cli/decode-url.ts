@@ -1,4 +1,5 @@
 import { rawBody, upload, type EncodedBody } from '../index.js';
+import { answerCutShort } from './decode-answer.js';
 import { classify, CliError, libraryError } from './errors.js';
 
 /** What `decode URL` asks for: the URL, its -H headers, its --timeout. */
@@ -48,4 +49,9 @@ export async function getAnswer(input: UrlInput): Promise<Response> {
     throw new CliError('httpError', `GET ${input.url} was answered ${status}`);
   }
   return response;
+}
+
+/** A failure while the answer is split: cut short 18, timed out 28, as --decode says; else as it was. */
+export function splitFailure(error: unknown, response: Response): unknown {
+  return answerCutShort(error, response) ?? error;
 }

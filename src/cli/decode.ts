@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DecodeError, multipartDecode, type DecodeOptions } from '../index.js';
-import { getAnswer } from './decode-url.js';
+import { getAnswer, splitFailure } from './decode-url.js';
 import { splitParts } from './decode-write.js';
 import { CliError, EXIT, type ExitKind } from './errors.js';
 import { messageOf } from '../common/messages.js';
@@ -110,6 +110,8 @@ export async function runDecode(args: readonly string[], io: DecodeIo): Promise<
     const settings = { dir: command.output, recursive: command.recursive, options: command.options };
     try {
       await splitParts(multipartDecode(source, options), settings, io.stdout);
+    } catch (error) {
+      throw answer === undefined ? error : splitFailure(error, answer);
     } finally {
       // An answer the decoder never took (no boundary) is let go: its connection would keep the process.
       await answer?.body?.cancel().catch(() => {});

@@ -233,6 +233,22 @@ describe('decode of a URL', () => {
 });
 
 describe('decode of a URL goes through upload(): the same failures and exit codes as the upload command', () => {
+  const CUT =
+    'HTTP/1.1 200 OK\r\nContent-Type: multipart/mixed; boundary=B\r\nContent-Length: 500\r\n\r\n' +
+    '--B\r\nContent-Disposition: form-data; name="a"\r\n\r\nx\r\n--B\r\nContent-Disposition: form-data; name="b"\r\n\r\nyy';
+
+  it('an answer cut short: exit 18 as with --decode (was 26), the parts complete before the cut kept', async () => {
+    const server = await rawServer((socket) => socket.end(CUT));
+    const out = join(tempDir(), 'out');
+    const result = await decode(['-o', out, server.url]);
+    expect(result.stderr).toBe(
+      'multipart-poster decode: the answer was cut short: 103 of 500 bytes of the answer received\n',
+    );
+    expect(result.code).toBe(18);
+    expect(readdirSync(out).sort()).toEqual(['001-a', '001-a.headers']);
+    expect(readFileSync(join(out, '001-a'), 'utf8')).toBe('x');
+  });
+
   it('a redirect loop: exit 47 (was 56, "fetch failed")', async () => {
     const loop = await rawServer((socket) =>
       socket.end('HTTP/1.1 302 Found\r\nLocation: /again\r\nContent-Length: 0\r\n\r\n'),
