@@ -1,6 +1,7 @@
 import { createReceiver, ReceiveError } from '../receiver/index.js';
 import type { Io } from './send.js';
 import type { ServeOptions } from './options.js';
+import { SIGNAL_EXITS } from './signals.js';
 import { visible } from '../common/visible.js';
 
 /** The receiver command: runs until interrupted. */
@@ -30,11 +31,16 @@ export function serve(options: ServeOptions, io: Io): Promise<number> {
       const host = options.host.includes(':') ? `[${options.host}]` : options.host;
       io.stdout.write(`listening on http://${host}:${port}/\n`);
     });
-    const stop = () => {
-      server.closeAllConnections();
-      server.close(() => resolve(0));
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    // Stopped by a signal, the command exits with the shell's code for it (130 for Ctrl-C), as the
+    // other commands do: a script can tell a receiver that was stopped from one that ended.
+    const stops = SIGNAL_EXITS.map(([signal, code]) => {
+      const stop = () => {
+        for (const [other, listener] of stops) process.off(other, listener);
+        server.closeAllConnections();
+        server.close(() => resolve(code));
+      };
+      process.once(signal, stop);
+      return [signal, stop] as const;
+    });
   });
 }

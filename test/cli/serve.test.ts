@@ -25,4 +25,15 @@ describe('multipart-poster serve', () => {
     expect(refusal).toMatch(/^POST \/two: 400 ERR_MALFORMED_BODY .*X-Bad\\x9b\\x85\\x7f/);
     expect(serve.log().replace(/\n/g, '')).not.toMatch(/[\x00-\x1f\x7f-\x9f]/);
   });
+
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const)('stopped by %s, it exits %i, as a shell reports the signal', async (signal, code) => {
+    const serve = await startServe();
+    const exited = new Promise<number | null>((resolve) => serve.child.once('exit', (status) => resolve(status)));
+    serve.child.kill(signal);
+    expect(await exited).toBe(code);
+  });
 });
