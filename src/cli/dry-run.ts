@@ -1,8 +1,12 @@
-import { statSync } from 'node:fs';
+import { openSync, rmSync, statSync } from 'node:fs';
+import { rename } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { encodeBody } from './body.js';
 import { CliError, EXIT } from './errors.js';
 import { headerLines, Output, type Io } from './io.js';
 import type { SendOptions } from './options.js';
+import { onInterrupt } from './signals.js';
+import { messageOf } from '../common/messages.js';
 import { STDIN } from './stdin.js';
 
 /** The files read while the body is written out: `@` files and the --data-binary/-T file (not `<` files, read before). */
@@ -41,8 +45,44 @@ export async function dryRun(options: SendOptions, io: Io): Promise<number> {
   checkOutputIsNoInput(options);
   const encoded = await encodeBody(options);
   io.stderr.write(headerLines(Object.entries(encoded.headers)));
-  const output = new Output(options.output, io);
-  await output.copy(encoded.body);
-  await output.close();
+  const path = options.output;
+  if (path === undefined || path === '-') {
+    const output = new Output(path, io);
+    await output.copy(encoded.body);
+    await output.close();
+  } else await writeWhole(path, encoded.body, io);
   return EXIT.ok;
+}
+
+/**
+ * The body to FILE only once it is whole: an encoding that fails midway (a file that changed, a
+ * --boundary found in the data) would leave FILE half written, a body that looks like one. It goes
+ * to a hidden temporary file beside FILE (the same file system), renamed over FILE at the end and
+ * removed on a failure or a signal, so FILE is either the whole body or what it was before.
+ */
+async function writeWhole(path: string, body: AsyncIterable<Uint8Array>, io: Io): Promise<void> {
+  const partial = join(dirname(path), `.${basename(path)}.${process.pid}.partial`);
+  let made = false;
+  const remove = () => made && rmSync(partial, { force: true });
+  // Registered before the file is made, and the file made synchronously: a signal always finds it.
+  const forget = onInterrupt(remove);
+  // Node's message names the temporary file (", open '.../.out.bin.123.partial'"): FILE is named instead.
+  const fail = (error: unknown) =>
+    new CliError('write', `cannot write ${path}: ${messageOf(error).replace(/, (open|rename) '.*$/s, '')}`, error);
+  try {
+    // New (wx): never a file or a link already there, which would then be removed or written through.
+    const fd = openSync(partial, 'wx');
+    made = true;
+    const output = new Output(partial, io, { shownAs: path, fd });
+    await output.copy(body);
+    await output.close();
+    await rename(partial, path).catch((error: unknown) => {
+      throw fail(error);
+    });
+  } catch (error) {
+    remove();
+    throw made ? error : fail(error);
+  } finally {
+    forget();
+  }
 }

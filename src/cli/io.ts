@@ -21,9 +21,14 @@ export function headerLines(headers: Iterable<readonly [string, string]>, prefix
 export class Output {
   #file: Writable | undefined;
 
+  /**
+   * `shownAs`: the name errors give the file, when `path` is a stand-in for it (a dry run's
+   * temporary file); `fd`: the file, already open.
+   */
   constructor(
     private readonly path: string | undefined,
     private readonly io: Io,
+    private readonly file: { shownAs?: string; fd?: number } = {},
   ) {}
 
   /** True once the -o file has been opened (something was written, or is being). */
@@ -32,13 +37,13 @@ export class Output {
   }
 
   get name(): string {
-    return this.path === undefined || this.path === '-' ? 'stdout' : this.path;
+    return this.path === undefined || this.path === '-' ? 'stdout' : (this.file.shownAs ?? this.path);
   }
 
   get stream(): Writable {
     if (this.path === undefined || this.path === '-') return this.io.stdout;
     if (this.#file === undefined) {
-      this.#file = createWriteStream(this.path);
+      this.#file = createWriteStream(this.path, this.file.fd === undefined ? {} : { fd: this.file.fd });
       this.#file.on('error', () => {}); // reported by the write that meets it
     }
     return this.#file;

@@ -1,4 +1,4 @@
-import { linkSync, readFileSync, symlinkSync } from 'node:fs';
+import { linkSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { bytes, tempDir, writeFile } from '../helpers/files.js';
@@ -50,5 +50,47 @@ describe('-o FILE where FILE is also an input', () => {
     expect(result).toEqual({ code: 0, stdout: '', stderr: '' });
     expect(received.equals(data)).toBe(true);
     expect(JSON.parse(readFileSync(input, 'utf8'))).toEqual({ size: data.length });
+  });
+});
+
+describe('--dry-run -o FILE writes FILE whole or not at all', () => {
+  // The boundary turns up 2 MB into the file: the encoder stops there, with much of the body out.
+  const late = Buffer.concat([bytes(2_000_000, 7), Buffer.from('\r\n--BB\r\n')]);
+
+  it('an encoding that fails midway leaves no FILE, and no temporary file beside it', async () => {
+    const folder = tempDir();
+    const input = writeFile(tempDir(), 'late.bin', late);
+    const result = await runCli(['--dry-run', '--boundary', 'BB', '-o', `${folder}/out.bin`, '-F', `f=@${input}`]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/BB/);
+    expect(readdirSync(folder)).toEqual([]);
+  });
+
+  it('an encoding that fails midway leaves an existing FILE as it was', async () => {
+    const folder = tempDir();
+    const output = writeFile(folder, 'out.bin', 'the old body');
+    const input = writeFile(tempDir(), 'late.bin', late);
+    const result = await runCli(['--dry-run', '--boundary', 'BB', '-o', output, '-F', `f=@${input}`]);
+    expect(result.code).toBe(2);
+    expect(readFileSync(output, 'utf8')).toBe('the old body');
+    expect(readdirSync(folder)).toEqual(['out.bin']);
+  });
+
+  it('a body encoded whole replaces FILE, nothing else left', async () => {
+    const folder = tempDir();
+    const output = writeFile(folder, 'out.bin', 'the old body');
+    const result = await runCli(['--dry-run', '--boundary', 'B', '-o', output, '-F', 'a=x']);
+    expect(result.code).toBe(0);
+    expect(readFileSync(output, 'utf8')).toBe('--B\r\nContent-Disposition: form-data; name="a"\r\n\r\nx\r\n--B--\r\n');
+    expect(readdirSync(folder)).toEqual(['out.bin']);
+  });
+
+  it('a FILE in a missing folder: exit 23, named', async () => {
+    const output = `${tempDir()}/missing/out.bin`;
+    const result = await runCli(['--dry-run', '-o', output, '-F', 'a=x']);
+    expect(result.code).toBe(23);
+    expect(
+      result.stderr.endsWith(`multipart-poster: cannot write ${output}: ENOENT: no such file or directory\n`),
+    ).toBe(true);
   });
 });
