@@ -124,6 +124,7 @@ export function classify(error: unknown, route: Route = () => undefined): Classi
     return { kind: (MULTIPART_EXITS as Record<string, ExitKind | undefined>)[library.code] ?? 'failure', message };
   }
   if (library?.family === 'upload') {
+    if (library.code === 'ERR_INVALID_URL' && otherScheme(error)) return { kind: 'unsupported', message };
     const kind = (UPLOAD_EXITS as Record<string, ExitKind | 'by cause' | undefined>)[library.code] ?? 'failure';
     if (kind !== 'by cause') return { kind, message };
     const failed = error as Error & { url?: string };
@@ -132,4 +133,17 @@ export function classify(error: unknown, route: Route = () => undefined): Classi
     return networkFailure(failed, route);
   }
   return { kind: 'failure', message };
+}
+
+/**
+ * An ERR_INVALID_URL about a URL that parses but is not http or https (a redirect to `ftp://`,
+ * named by its cause): curl's 1, "unsupported protocol", as for such a URL on the command line;
+ * a URL that cannot be parsed stays 3.
+ */
+function otherScheme(error: unknown): boolean {
+  for (let at = error; at instanceof Error; at = at.cause) {
+    const url = (at as { url?: unknown }).url;
+    if (typeof url === 'string' && URL.canParse(url) && !/^https?:$/.test(new URL(url).protocol)) return true;
+  }
+  return false;
 }

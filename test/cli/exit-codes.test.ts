@@ -41,6 +41,18 @@ const rows: Row[] = [
     stderr: /^multipart-poster: ftp:\/\/ is not supported: only http:\/\/ and https:\/\/\n$/,
   },
   {
+    what: 'a redirect to a scheme other than http and https (curl: "unsupported protocol")',
+    args: async () => [
+      '-L',
+      '-F',
+      'a=b',
+      (await answering('HTTP/1.1 302 Found\r\nLocation: ftp://x/\r\nContent-Length: 0\r\n\r\n')).url,
+    ],
+    code: 1,
+    stderr:
+      /^multipart-poster: the server redirected \(302\) to "ftp:\/\/x\/": only http: and https: URLs can be uploaded to, not ftp:\n$/,
+  },
+  {
     what: 'an answer that is not HTTP/1.x',
     args: async () => ['-F', 'a=b', (await answering('hello there\r\n\r\n')).url],
     code: 1,
