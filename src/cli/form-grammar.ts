@@ -1,5 +1,7 @@
 import { CliError } from './errors.js';
 import { quotedString } from './quoting.js';
+import { TOKEN } from './values.js';
+import { readsCleanly, splitParameters } from '../common/media-type.js';
 
 /** One `-F` (or `--form-string`) argument, parsed with curl's grammar. */
 export interface FormArg {
@@ -132,11 +134,38 @@ function readParameters(cursor: Cursor, arg: FormArg): void {
     cursor.skipWhitespace();
     const key = PARAMETER.exec(cursor.text.slice(cursor.at))![1]!.toLowerCase();
     cursor.at += key.length + 1;
-    if (key === 'type') arg.type = cursor.raw();
+    if (key === 'type') arg.type = mediaType(cursor.raw(), cursor);
     else if (key === 'filename') arg.filename = cursor.word();
     else if (key === 'headers') (arg.headers ??= []).push(cursor.word());
     else throw cursor.error(';encoder= is not supported: parts are sent as they are (RFC 7578 §4.7)');
   }
+}
+
+/**
+ * A `;type=` value, refused unless it is a media type (RFC 9110 §8.3.1: `type/subtype`, then
+ * `;name=value` parameters): it becomes the part's Content-Type as given, and an empty one or
+ * `";"` would go out as a header no receiver can read. curl refuses those too.
+ */
+function mediaType(raw: string, cursor: Cursor): string {
+  const [essence = '', ...parameters] = splitParameters(raw, 'rfc9110');
+  const [type, subtype, ...more] = essence.trim().split('/');
+  const valid =
+    TOKEN.test(type ?? '') &&
+    TOKEN.test(subtype ?? '') &&
+    more.length === 0 &&
+    parameters.every(isParameter) &&
+    readsCleanly(raw, 'rfc9110');
+  if (!valid) throw cursor.error(`;type= takes a media type such as text/plain, not ${JSON.stringify(raw)}`);
+  return raw;
+}
+
+/** `name=value` (a token, or a quoted string readsCleanly checks), or nothing between two `;`. */
+function isParameter(piece: string): boolean {
+  const text = piece.trim();
+  if (text === '') return true;
+  const equals = text.indexOf('=');
+  const value = text.slice(equals + 1).trimStart();
+  return equals > 0 && TOKEN.test(text.slice(0, equals).trimEnd()) && (value.startsWith('"') || TOKEN.test(value));
 }
 
 /** `--form-string name=value`: the value exactly as given, no `@`, `<` or `;` parameters. */

@@ -19,10 +19,13 @@ describe("-F with curl's grammar", () => {
     ['a=text ; type= text/x-foo ', { name: 'a', kind: 'text', value: 'text', type: 'text/x-foo' }],
     ['a=x;TYPE=text/plain', { name: 'a', kind: 'text', value: 'x', type: 'text/plain' }],
     [
+      'a=x;type=text/plain; charset="utf-8";',
+      { name: 'a', kind: 'text', value: 'x', type: 'text/plain; charset="utf-8";' },
+    ],
+    [
       'a=x;type=application/json; charset=UTF-8',
       { name: 'a', kind: 'text', value: 'x', type: 'application/json; charset=UTF-8' },
     ],
-    ['a=x;type="text/plain"', { name: 'a', kind: 'text', value: 'x', type: '"text/plain"' }], // curl keeps the quotes
     ['a=x;filename=', { name: 'a', kind: 'text', value: 'x', filename: '' }],
     ['a=x;filename= f.txt ', { name: 'a', kind: 'text', value: 'x', filename: 'f.txt' }],
     ['a=x;filename="q\\"r"', { name: 'a', kind: 'text', value: 'x', filename: 'q"r' }],
@@ -71,6 +74,27 @@ describe("-F with curl's grammar", () => {
     [
       'f=@a,b;type=text/plain',
       ';type= and ;filename= name one file; with several files each gets its own name and guessed type',
+    ],
+    // ;type= must be a media type: it is sent as the part's Content-Type as given
+    ...[
+      '',
+      ' ',
+      '";"',
+      'text',
+      'text/',
+      '/plain',
+      'te xt/plain',
+      'text/plain/x',
+      '"text/plain"',
+      'text/plain;charset',
+    ].map((type) => [
+      `a=x;type=${type}`,
+      `;type= takes a media type such as text/plain, not ${JSON.stringify(type.trim())}`,
+    ]),
+    ['f=@a.txt;type=', ';type= takes a media type such as text/plain, not ""'],
+    [
+      'a=x;type=text/plain; charset="open',
+      ';type= takes a media type such as text/plain, not "text/plain; charset=\\"open"',
     ],
   ])('%j is a usage error: %s', (spec, why) => {
     expect(() => parseFormArg(spec)).toThrow(
