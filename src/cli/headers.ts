@@ -34,6 +34,12 @@ export function parseHeaders(args: readonly string[]): HeaderArgs {
       case 'expect':
         result.expect = expectation(value, result.expect, bad);
         break;
+      case 'host':
+      case 'connection':
+        // Node's HTTP client sends both on every HTTP/1.1 request: refused rather than silently kept.
+        if (value === '') throw bad(`${name} cannot be removed: Node's HTTP client always sends it`);
+        result.headers.push([name, bytes]);
+        break;
       default:
         // As in curl, 'Name:' with no value removes a header; this tool adds none beyond the ones above.
         if (value !== '') result.headers.push([name, bytes]);

@@ -43,6 +43,8 @@ describe('-H', () => {
       `bad -H "Expect: something": only 'Expect: 100-continue' (or 'Expect:' to send none) can be asked for`,
     ],
     ['Content-Type:', 'bad -H "Content-Type:": the body needs a Content-Type; it cannot be removed'],
+    ['Host:', `bad -H "Host:": Host cannot be removed: Node's HTTP client always sends it`],
+    ['connection: ', `bad -H "connection: ": connection cannot be removed: Node's HTTP client always sends it`],
   ])('%j is a usage error', (header, message) => {
     expect(usageError(['-H', header, '-F', 'a=b', URL])).toBe(message);
   });
