@@ -25,12 +25,15 @@ export interface OffsetLane {
 }
 
 /**
- * Sends the lane from `offset` to its end. Each piece gets the caller's retries on its own (a piece
- * the server took part of starts its count again); every wait honours Retry-After.
+ * Sends the lane from `offset` to its end. The caller's retries count the rounds that take the lane
+ * no further than it has been: only an offset past the highest this lane has seen starts the count
+ * again, so a server that takes bytes and then loses them, over and over, still ends the lane.
+ * Every wait honours Retry-After.
  */
 export async function runOffsetLane(ctx: PartsContext, lane: OffsetLane, offset: number): Promise<void> {
   let failures = 0;
   let position = offset;
+  let highest = offset;
   ctx.confirm(lane.lane, position - lane.start);
   while (position < lane.end) {
     const to = Math.min(position + ctx.partSize, lane.end);
@@ -41,9 +44,14 @@ export async function runOffsetLane(ctx: PartsContext, lane: OffsetLane, offset:
       outcome = await attempt(ctx, () => lane.query());
     }
     const next = checkOffset(outcome.offset, position, to, lane);
-    if (next > position) failures = 0;
-    else if (++failures > ctx.policy.limit) {
-      throw new PartsError('ERR_PIECE_FAILED', `the server at ${lane.url} took none of the bytes from ${position}`);
+    if (next > highest) {
+      highest = next;
+      failures = 0;
+    } else if (++failures > ctx.policy.limit) {
+      throw new PartsError(
+        'ERR_PIECE_FAILED',
+        `the server at ${lane.url} reports offset ${next}, no further than the ${highest} it reached before`,
+      );
     }
     position = next;
     ctx.confirm(lane.lane, position - lane.start);

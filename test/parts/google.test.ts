@@ -127,4 +127,22 @@ describe("uploadParts with googleResumable (a server following Google's publishe
     }).catch((e: unknown) => e)) as PartsError;
     expect(error.code).toBe('ERR_INVALID_OPTION');
   });
+
+  it('a server that takes a piece, then loses it, over and over: the lane ends at retry.limit', async () => {
+    const fake = await startGoogleFake();
+    const file = randomFile(tempDir(), 'h.bin', MiB);
+    let puts = 0;
+    // Each second piece is lost with the one before; after 40 PUTs the server behaves, so a loop shows as a success.
+    fake.fault = ({ method, range }) =>
+      method === 'PUT' && !range?.includes('*') && ++puts % 2 === 0 && puts < 40 ? { lose: 512 * KiB } : undefined;
+    const error = (await uploadParts(file.path, {
+      protocol: googleResumable({ start: fake.start }),
+      partSize: 256 * KiB,
+      store: false,
+      retry: { limit: 2, backoff: 1 },
+    }).catch((e: unknown) => e)) as PartsError;
+    expect(error).toBeInstanceOf(PartsError);
+    expect(error.code).toBe('ERR_PIECE_FAILED');
+    expect(puts).toBe(4);
+  });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PartsError, tus, uploadParts } from '../../src/index.js';
 import { tempDir } from '../helpers/files.js';
 import { startTusSpecServer } from './fakes/tus-spec.js';
-import { MiB, randomFile, sha256 } from './helpers.js';
+import { KiB, MiB, randomFile, sha256 } from './helpers.js';
 
 describe('tus extensions where the server offers them', () => {
   it('concatenation: partial uploads in parallel, joined by a final one; Upload-Checksum on each PATCH', async () => {
@@ -47,5 +47,28 @@ describe('tus extensions where the server offers them', () => {
     });
     expect(result.partials).toEqual([]);
     expect(sha256(server.bytes(result.url))).toBe(file.sha256);
+  });
+
+  it('a server that takes a piece, then loses it, over and over: the lane ends at retry.limit', async () => {
+    const server = await startTusSpecServer();
+    const file = randomFile(tempDir(), 'd.bin', 192 * KiB);
+    let patches = 0;
+    // Each second piece loses everything; after 40 PATCHes the server behaves, so a loop shows as a success.
+    server.onPatch = (upload) => {
+      if (++patches % 2 === 0 && patches < 40) {
+        upload.data = [];
+        upload.offset = 0;
+      }
+    };
+    const error = (await uploadParts(file.path, {
+      protocol: tus({ endpoint: server.endpoint, parallel: false }),
+      partSize: 64 * KiB,
+      store: false,
+      retry: { limit: 2, backoff: 1 },
+    }).catch((e: unknown) => e)) as PartsError;
+    expect(error).toBeInstanceOf(PartsError);
+    expect(error.code).toBe('ERR_PIECE_FAILED');
+    // 0 to 64 KiB, lost at 128 KiB, 64 KiB again (no further), lost again: the third round without progress.
+    expect(patches).toBe(4);
   });
 });

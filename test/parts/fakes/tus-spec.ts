@@ -15,6 +15,8 @@ export interface TusSpecServer {
   corrupt: (url: string) => boolean;
   /** Called as a final upload is asked for: 'hang' makes it and never answers, 'refuse' answers 400. */
   onFinal: () => 'answer' | 'hang' | 'refuse';
+  /** Called once a PATCH is stored, before its answer: may change the upload (a server losing bytes). */
+  onPatch: (upload: { data: Buffer[]; offset: number }) => void;
   /** The bytes of a final (or plain) upload. */
   bytes(url: string): Buffer;
 }
@@ -28,6 +30,7 @@ export async function startTusSpecServer(): Promise<TusSpecServer> {
     log: [],
     corrupt: () => false,
     onFinal: () => 'answer',
+    onPatch: () => {},
     bytes(url) {
       const upload = state.uploads.get(new URL(url, 'http://x').pathname)!;
       if (upload.parts) return Buffer.concat(upload.parts.map((part) => state.bytes(part)));
@@ -83,6 +86,7 @@ async function handle(state: TusSpecServer, req: IncomingMessage, res: ServerRes
   if (upload.offset + body.length > upload.length) return end(res, 400);
   upload.data.push(body);
   upload.offset += body.length;
+  state.onPatch(upload);
   end(res, 204, { 'upload-offset': String(upload.offset) });
 }
 
