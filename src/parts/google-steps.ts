@@ -55,7 +55,8 @@ function statusQuery(
   step: 'resume' | 'piece' | 'complete',
 ) {
   const headers = { ...settings.headers, 'content-range': `bytes */${ctx.size}` };
-  return ctx.request({ step, url: state.url, method: 'PUT', headers, retry: step !== 'piece' });
+  // 308 is Google's "Resume Incomplete": its Location is no redirect to follow.
+  return ctx.request({ step, url: state.url, method: 'PUT', headers, retry: step !== 'piece', redirects: false });
 }
 
 function lane(ctx: PartsContext, settings: GoogleSettings, state: GoogleState): OffsetLane {
@@ -75,6 +76,7 @@ function lane(ctx: PartsContext, settings: GoogleSettings, state: GoogleState): 
         end: to,
         retry: false,
         expectContinue: false,
+        redirects: false,
       });
       return outcomeOf(ctx, settings, state, response, 'piece', `sending bytes ${from} to ${to}`, to);
     },

@@ -30,6 +30,8 @@ export interface ControlRequest {
   retry?: boolean;
   /** How many bytes of the answer are read at most (default 64 KiB; ListParts pages are larger). */
   limit?: number;
+  /** False: a redirect is returned as the answer (Google's 308 is "Resume Incomplete", not a redirect). */
+  redirects?: boolean;
 }
 
 export interface ControlResponse {
@@ -57,6 +59,8 @@ export interface PieceRequest {
    * at an offset skip it: their servers judge a piece by its body, and the wait costs every piece.
    */
   expectContinue?: boolean;
+  /** False: a redirect is returned as the answer (as for a ControlRequest). */
+  redirects?: boolean;
 }
 
 export interface PieceResponse extends ControlResponse {

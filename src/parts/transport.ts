@@ -69,7 +69,9 @@ export class Transport {
     const encoded = withoutBodyHeaders(await rawBody(bytes), bytes.length > 0 || !NO_BODY_METHODS.has(method));
     const retry =
       request.retry === false ? 0 : request.repeatable ? repeatable(this.#settings.retry) : this.#settings.retry;
-    const response = await upload(request.url, encoded, this.#options(method, request.headers, retry));
+    const options = this.#options(method, request.headers, retry);
+    if (request.redirects === false) options.maxRedirects = 0;
+    const response = await upload(request.url, encoded, options);
     return answerOf(response, request.limit ?? ANSWER_LIMIT);
   }
 
@@ -94,6 +96,7 @@ export class Transport {
     const options = this.#options(piece.method, piece.headers, piece.retry ? this.#settings.retry : 0);
     options.onUploadProgress = (loaded) => onSent(loaded);
     if (piece.expectContinue === false) options.expectContinue = false;
+    if (piece.redirects === false) options.maxRedirects = 0;
     const response = await upload(piece.url, body, options);
     return { ...(await answerOf(response, ANSWER_LIMIT)), md5 };
   }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { googleResumable, PartsError, uploadParts } from '../../src/index.js';
 import { tempDir } from '../helpers/files.js';
+import { startServer } from '../helpers/servers.js';
 import { startGoogleFake } from './fakes/google.js';
 import { KiB, MiB, randomFile } from './helpers.js';
 
@@ -144,5 +145,28 @@ describe("uploadParts with googleResumable (a server following Google's publishe
     expect(error).toBeInstanceOf(PartsError);
     expect(error.code).toBe('ERR_PIECE_FAILED');
     expect(puts).toBe(4);
+  });
+
+  it('a 308 with a Location is "Resume Incomplete", never a redirect: the piece is not sent elsewhere', async () => {
+    const fake = await startGoogleFake();
+    const elsewhere: string[] = [];
+    const other = await startServer((req, res) => {
+      elsewhere.push(`${req.method} ${req.headers.authorization ?? ''}`);
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"name":"elsewhere"}');
+    });
+    const file = randomFile(tempDir(), 'i.bin', 512 * KiB);
+    let puts = 0;
+    fake.fault = ({ method, range }) =>
+      method === 'PUT' && !range?.includes('*') && ++puts === 1
+        ? { status: 308, location: `${other.origin}/elsewhere` }
+        : undefined;
+    const result = await uploadParts(file.path, {
+      protocol: googleResumable({ start: fake.start, headers: { authorization: 'Bearer secret' } }),
+      store: false,
+      retry: { limit: 2, backoff: 1 },
+    });
+    expect(elsewhere).toEqual([]);
+    expect(stored(result.body).sha256).toBe(file.sha256);
   });
 });

@@ -34,7 +34,7 @@ export interface Session {
 }
 
 export type GoogleFault =
-  | { status: number; retryAfter?: string }
+  | { status: number; retryAfter?: string; location?: string }
   /** The connection is cut after this many body bytes; what arrived is kept in whole 256 KiB units, as Google does. */
   | { resetAfter: number }
   | { hang: true }
@@ -100,7 +100,10 @@ async function handle(fake: GoogleFake, req: IncomingMessage, res: ServerRespons
   if (fault && 'hang' in fault) return void req.resume();
   if (fault && 'status' in fault) {
     req.resume();
-    return answer(res, fault.status, fault.retryAfter ? { 'retry-after': fault.retryAfter } : {});
+    return answer(res, fault.status, {
+      ...(fault.retryAfter ? { 'retry-after': fault.retryAfter } : {}),
+      ...(fault.location ? { location: fault.location } : {}),
+    });
   }
   if (req.method === 'POST' && url.searchParams.get('uploadType') === 'resumable') {
     const text = (await body(req, fake)).data.toString('utf8');
