@@ -2,7 +2,7 @@ import { checkOptionKeys, checkString, describe } from '../common/validate.js';
 import { deferredSteps, protocolSteps } from './deferred.js';
 import { partsOptionError as fail } from './errors.js';
 import { makeProtocol, type PartsContext, type PartsProtocol } from './protocol.js';
-import { checkHeaders, checkUrlOption, describeUrl } from './protocol-options.js';
+import { checkHeaders, checkUrlOption, destinationOf } from './protocol-options.js';
 import { acceptsPartSize, isCount, isHttpUrl, isRecord } from './saved-state.js';
 
 type MaybePromise<T> = T | Promise<T>;
@@ -18,7 +18,10 @@ export interface GoogleResumableOptions {
   contentType?: string;
   /** Headers sent with every request (Authorization...). */
   headers?: Record<string, string>;
-  /** Names the destination in the session store (default: the start URL without its query). */
+  /**
+   * Names the destination in the session store (default: the start URL, or `sessionUrl`, with its
+   * query but for the parameters that sign it or carry credentials, and the metadata).
+   */
   key?: string;
 }
 
@@ -64,7 +67,7 @@ export function googleResumable(options: GoogleResumableOptions): PartsProtocol<
     headers: checkHeaders(given.headers, 'googleResumable headers'),
   };
   const place = given.sessionUrl ?? (typeof given.start === 'function' ? undefined : given.start);
-  const target = given.key ?? (place === undefined ? undefined : `${describeUrl(place)} ${metadata ?? ''}`);
+  const target = given.key ?? (place === undefined ? undefined : `${destinationOf(place)} ${metadata ?? ''}`);
   return makeProtocol<GoogleResumableResult, GoogleState>({
     name: 'google-resumable',
     target,

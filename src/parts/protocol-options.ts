@@ -40,3 +40,20 @@ export function describeUrl(value: string | URL): string {
   const url = new URL(value);
   return `${url.origin}${url.pathname}`;
 }
+
+/** Query parameters of a signed URL that change from run to run: a signature, an expiry, a credential. */
+const VOLATILE = /^(x-goog-.*|x-amz-.*|signature|expires|googleaccessid|key|access_token)$/i;
+
+/**
+ * A URL as a session store names a destination: its query kept (it may name the object, as
+ * Google's `name=` does), sorted, but for the parameters that sign it or carry credentials, which
+ * change from run to run while the destination does not.
+ */
+export function destinationOf(value: string | URL): string {
+  const url = new URL(value);
+  const kept = [...url.searchParams]
+    .filter(([name]) => !VOLATILE.test(name))
+    .sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0));
+  const query = new URLSearchParams(kept).toString();
+  return `${url.origin}${url.pathname}${query === '' ? '' : `?${query}`}`;
+}

@@ -81,7 +81,7 @@ export function tus(options: TusOptions): PartsProtocol<TusResult> {
   };
   return makeProtocol<TusResult, TusState>({
     name: 'tus',
-    target: describeUrl(url),
+    target: targetOf(url, given.metadata),
     partSize: (_size, requested) => requested ?? WHOLE_LANE,
     lanes: (concurrency) => concurrency,
     ...deferredSteps(async () => (await protocolSteps()).tus, settings, lanesLeft),
@@ -94,6 +94,12 @@ export function tus(options: TusOptions): PartsProtocol<TusResult> {
       state.lanes.every((lane, i) => lane.start === (i === 0 ? 0 : state.lanes[i - 1]!.end)) &&
       state.lanes.at(-1)!.end === size,
   });
+}
+
+/** The destination in the session store: the URL and the metadata, which may name the file (sorted: its order says nothing). */
+function targetOf(url: URL, metadata: Record<string, string> | undefined): string {
+  const pairs = Object.entries(metadata ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return pairs.length === 0 ? describeUrl(url) : `${describeUrl(url)} ${JSON.stringify(pairs)}`;
 }
 
 function isTusState(value: unknown): value is TusState {

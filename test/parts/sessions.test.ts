@@ -125,3 +125,70 @@ describe('a saved session that is not a whole plan of this file is never resumed
     expect(sha256(Buffer.concat(done[0]!.data))).toBe(file.sha256);
   });
 });
+
+describe('the session names the destination: another object is never resumed into', () => {
+  /** A store in memory, by key. */
+  const memoryStore = (): SessionStore => {
+    const saved = new Map<string, PartsSession>();
+    return {
+      get: (key) => saved.get(key),
+      set: (key, session) => void saved.set(key, session),
+      delete: (key) => void saved.delete(key),
+    };
+  };
+
+  it("Google: the object's name is in the start URL's query; its signature is not part of the name", async () => {
+    const fake = await startGoogleFake();
+    const file = randomFile(tempDir(), 'g.bin', 3 * 256 * KiB);
+    const store = memoryStore();
+    const startOf = (name: string, signature: string) =>
+      fake.start.replace('name=big.bin', `name=${name}&X-Goog-Signature=${signature}&Expires=${signature}`);
+    let puts = 0;
+    fake.fault = ({ method, range }) =>
+      method === 'PUT' && !range?.includes('*') && ++puts === 2 ? { status: 400 } : undefined;
+    const options = { partSize: 256 * KiB, store, keepSession: true };
+    const failed = await uploadParts(file.path, {
+      ...options,
+      protocol: googleResumable({ start: startOf('a.bin', '1') }),
+    }).catch((e: unknown) => e);
+    expect(failed).toMatchObject({ code: 'ERR_PIECE_FAILED', stored: [{ start: 0, end: 256 * KiB }] });
+    const other = await uploadParts(file.path, {
+      ...options,
+      protocol: googleResumable({ start: startOf('b.bin', '2') }),
+    });
+    expect(other.resumedBytes).toBe(0);
+    expect(fake.sessions.size).toBe(2);
+    // The first object's session, signed anew, is still found.
+    const same = await uploadParts(file.path, {
+      ...options,
+      protocol: googleResumable({ start: startOf('a.bin', '3') }),
+    });
+    expect(same.resumedBytes).toBe(256 * KiB);
+    expect(fake.sessions.size).toBe(2);
+  });
+
+  it('tus: the metadata (the file name) is part of the name, in whatever order it is given', async () => {
+    const server = await startTusSpecServer();
+    const file = randomFile(tempDir(), 't.bin', 3 * 64 * KiB);
+    const store = memoryStore();
+    let patches = 0;
+    server.corrupt = () => ++patches === 2;
+    const options = { partSize: 64 * KiB, store, keepSession: true };
+    const failed = await uploadParts(file.path, {
+      ...options,
+      protocol: tus({ endpoint: server.endpoint, parallel: false, metadata: { filename: 'a.bin', type: 'x' } }),
+    }).catch((e: unknown) => e);
+    expect(failed).toMatchObject({ code: 'ERR_CHECKSUM_MISMATCH', stored: [{ start: 0, end: 64 * KiB }] });
+    const other = await uploadParts(file.path, {
+      ...options,
+      protocol: tus({ endpoint: server.endpoint, parallel: false, metadata: { filename: 'b.bin', type: 'x' } }),
+    });
+    expect(other.resumedBytes).toBe(0);
+    const same = await uploadParts(file.path, {
+      ...options,
+      protocol: tus({ endpoint: server.endpoint, parallel: false, metadata: { type: 'x', filename: 'a.bin' } }),
+    });
+    expect(same.resumedBytes).toBe(64 * KiB);
+    expect(sha256(server.bytes(same.url))).toBe(file.sha256);
+  });
+});
