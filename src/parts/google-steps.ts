@@ -34,7 +34,8 @@ async function begin(ctx: PartsContext, settings: GoogleSettings): Promise<Googl
   if (!isSuccess(response.status)) throw refused('start', what, response);
   const location = response.headers.get('location');
   if (location === null) throw unexpected(what, response, 'the answer has no Location (the session URI)');
-  return fresh(checkUrl(new URL(location, start!).href, 'the session URI'));
+  // Relative to the URL that answered (RFC 9110): not `start` once a redirect was followed.
+  return fresh(checkUrl(new URL(location, response.url || start!).href, 'the session URI'));
 }
 
 /** The status query (`Content-Range: bytes *\/N`): where the server is; false when the session is gone. */

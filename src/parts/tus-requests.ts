@@ -61,12 +61,15 @@ export async function discover(ctx: PartsContext, settings: TusSettings): Promis
   };
 }
 
-/** The created upload's URL, from Location (relative to the endpoint). */
+/**
+ * The created upload's URL, from Location: relative to the URL that answered (RFC 9110), which is
+ * not the endpoint once a redirect was followed; `base` when the answer names none.
+ */
 export function locationOf(response: ControlResponse, base: string, what: string): string {
   const location = response.headers.get('location');
   if (location === null || location === '') throw unexpected(what, response, 'the answer has no Location');
   try {
-    const url = new URL(location, base);
+    const url = new URL(location, response.url || base);
     if (url.protocol === 'http:' || url.protocol === 'https:') return url.href;
   } catch {
     // reported below

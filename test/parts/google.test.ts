@@ -169,4 +169,25 @@ describe("uploadParts with googleResumable (a server following Google's publishe
     expect(elsewhere).toEqual([]);
     expect(stored(result.body).sha256).toBe(file.sha256);
   });
+
+  it('a relative session URI is resolved against the URL that answered (the start POST redirected)', async () => {
+    const fake = await startGoogleFake();
+    fake.relativeLocation = true;
+    const front: string[] = [];
+    const start = await startServer((req, res) => {
+      front.push(req.method!);
+      req.resume();
+      if (req.url!.startsWith('/front?')) res.writeHead(307, { location: fake.start }).end();
+      else res.writeHead(404).end();
+    });
+    const file = randomFile(tempDir(), 'j.bin', 300 * KiB);
+    const result = await uploadParts(file.path, {
+      protocol: googleResumable({ start: `${start.origin}/front?uploadType=resumable` }),
+      store: false,
+      retry: 0,
+    });
+    expect(result.url.startsWith(new URL(fake.start).origin)).toBe(true);
+    expect(stored(result.body).sha256).toBe(file.sha256);
+    expect(front).toEqual(['POST']);
+  });
 });

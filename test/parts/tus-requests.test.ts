@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { PartsError, tus, uploadParts } from '../../src/index.js';
 import { startServer } from '../helpers/servers.js';
+import { startTusSpecServer } from './fakes/tus-spec.js';
+import { bytesOf, sha256 } from './helpers.js';
 
 const rejection = (promise: Promise<unknown>) =>
   promise.then(
@@ -31,4 +33,27 @@ describe('tus: an Upload-Offset that is not digits alone is refused, never read 
       expect(log.filter((method) => method === 'PATCH')).toHaveLength(1);
     },
   );
+});
+
+describe('tus: a relative Location is resolved against the URL that answered', () => {
+  it('the creation POST redirected (307) to another server: its upload is there, not at the endpoint', async () => {
+    const server = await startTusSpecServer();
+    server.relativeLocation = true;
+    const front: string[] = [];
+    // The endpoint only redirects to the server that creates uploads; anything else it answers 404.
+    const endpoint = await startServer((req, res) => {
+      front.push(req.method!);
+      req.resume();
+      if (req.url === '/front/') res.writeHead(307, { location: server.endpoint }).end();
+      else res.writeHead(404).end();
+    });
+    const { data, sha256: digest } = bytesOf(100 * 1024);
+    const result = await uploadParts(data, {
+      protocol: tus({ endpoint: `${endpoint.origin}/front/`, parallel: false }),
+      retry: 0,
+    });
+    expect(result.url.startsWith(server.endpoint)).toBe(true);
+    expect(sha256(server.bytes(result.url))).toBe(digest);
+    expect(front).toEqual(['OPTIONS', 'POST']);
+  });
 });

@@ -17,6 +17,8 @@ export interface GoogleFake {
   /** Every request, as "METHOD content-range". */
   log: string[];
   received: number;
+  /** Names a session by a Location relative to the start URL (`o?...`, not `http://host/.../o?...`). */
+  relativeLocation: boolean;
   fault: (info: {
     method: string;
     range: string | undefined;
@@ -45,7 +47,14 @@ export type GoogleFault =
 
 export async function startGoogleFake(): Promise<GoogleFake> {
   let requests = 0;
-  const fake: GoogleFake = { start: '', sessions: new Map(), log: [], received: 0, fault: () => undefined };
+  const fake: GoogleFake = {
+    start: '',
+    sessions: new Map(),
+    log: [],
+    received: 0,
+    relativeLocation: false,
+    fault: () => undefined,
+  };
   const server = await startServer((req, res) => {
     handle(fake, req, res, ++requests).catch(() => res.destroy());
   });
@@ -116,8 +125,11 @@ async function handle(fake: GoogleFake, req: IncomingMessage, res: ServerRespons
       metadata: text ? JSON.parse(text) : {},
       done: false,
     });
+    const query = `?uploadType=resumable&upload_id=${created}`;
     return answer(res, 200, {
-      location: `http://${req.headers.host}${url.pathname}?uploadType=resumable&upload_id=${created}`,
+      location: fake.relativeLocation
+        ? `${url.pathname.split('/').pop()}${query}`
+        : `http://${req.headers.host}${url.pathname}${query}`,
     });
   }
   if (session === undefined) return answer(res, 404, {}, 'Not Found');

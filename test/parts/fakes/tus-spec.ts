@@ -17,6 +17,8 @@ export interface TusSpecServer {
   onFinal: () => 'answer' | 'hang' | 'refuse';
   /** Called once a PATCH is stored, before its answer: may change the upload (a server losing bytes). */
   onPatch: (upload: { data: Buffer[]; offset: number }) => void;
+  /** Names a created upload by a Location relative to the endpoint (`ID`, not `http://host/files/ID`). */
+  relativeLocation: boolean;
   /** The bytes of a final (or plain) upload. */
   bytes(url: string): Buffer;
 }
@@ -31,6 +33,7 @@ export async function startTusSpecServer(): Promise<TusSpecServer> {
     corrupt: () => false,
     onFinal: () => 'answer',
     onPatch: () => {},
+    relativeLocation: false,
     bytes(url) {
       const upload = state.uploads.get(new URL(url, 'http://x').pathname)!;
       if (upload.parts) return Buffer.concat(upload.parts.map((part) => state.bytes(part)));
@@ -115,5 +118,5 @@ function create(state: TusSpecServer, req: IncomingMessage, res: ServerResponse)
     if (!Number.isSafeInteger(length) || length < 0) return end(res, 400);
     state.uploads.set(id, { length, data: [], offset: 0, partial: concat === 'partial' });
   }
-  end(res, 201, { location: `http://${req.headers.host}${id}` });
+  end(res, 201, { location: state.relativeLocation ? id.slice('/files/'.length) : `http://${req.headers.host}${id}` });
 }
