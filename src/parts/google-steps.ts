@@ -85,6 +85,9 @@ function lane(ctx: PartsContext, settings: GoogleSettings, state: GoogleState): 
       const response = await statusQuery(ctx, settings, state, 'piece');
       return outcomeOf(ctx, settings, state, response, 'piece', 'asking the session for its status', ctx.size);
     },
+    record(offset) {
+      state.offset = offset;
+    },
   };
 }
 
@@ -104,13 +107,12 @@ function outcomeOf(
     const match = range === null ? undefined : /^bytes=0-(\d+)$/.exec(range.trim());
     if (range !== null && match === null)
       throw unexpected(what, response, `Range ${JSON.stringify(range)} is not bytes=0-N`);
-    state.offset = match ? Number(match[1]) + 1 : 0;
-    return { offset: state.offset };
+    // Reported, not kept: the caller checks it first (a bogus offset must not reach `stored`).
+    return { offset: match ? Number(match[1]) + 1 : 0 };
   }
   if (status === 200 || status === 201) {
     if (sent !== ctx.size)
       throw unexpected(what, response, `the upload was declared complete after ${sent} of ${ctx.size} bytes`);
-    state.offset = ctx.size;
     state.final = { status, body: response.text };
     return { offset: ctx.size };
   }

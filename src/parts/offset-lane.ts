@@ -22,6 +22,8 @@ export interface OffsetLane {
   send(from: number, to: number): Promise<Outcome>;
   /** The server's offset now (a status query); throws for a failure for good. */
   query(): Promise<Outcome>;
+  /** Keeps an offset in the session's state, once it is checked (`send` and `query` only report it). */
+  record(offset: number): void;
 }
 
 /**
@@ -44,6 +46,7 @@ export async function runOffsetLane(ctx: PartsContext, lane: OffsetLane, offset:
       outcome = await attempt(ctx, () => lane.query());
     }
     const next = checkOffset(outcome.offset, position, to, lane);
+    lane.record(next);
     if (next > highest) {
       highest = next;
       failures = 0;

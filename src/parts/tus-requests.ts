@@ -83,8 +83,7 @@ export function tusLane(ctx: PartsContext, settings: TusSettings, state: TusStat
   const offsetFrom = (response: ControlResponse, what: string): Outcome => {
     const offset = headerInteger(response, 'upload-offset');
     if (offset === undefined) throw unexpected(what, response, 'the answer has no valid Upload-Offset');
-    lane.offset = lane.start + offset;
-    return { offset: lane.offset };
+    return { offset: lane.start + offset };
   };
   return {
     lane: index,
@@ -125,6 +124,9 @@ export function tusLane(ctx: PartsContext, settings: TusSettings, state: TusStat
       });
       const what = `asking ${lane.url} for its offset`;
       return isSuccess(response.status) ? offsetFrom(response, what) : failed(ctx, 'piece', what, response);
+    },
+    record(offset) {
+      lane.offset = offset;
     },
   };
 }

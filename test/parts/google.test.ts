@@ -190,4 +190,22 @@ describe("uploadParts with googleResumable (a server following Google's publishe
     expect(stored(result.body).sha256).toBe(file.sha256);
     expect(front).toEqual(['POST']);
   });
+
+  it('a Range past the bytes sent: ERR_UNEXPECTED_RESPONSE, and `stored` keeps what was checked, not that', async () => {
+    const fake = await startGoogleFake();
+    const file = randomFile(tempDir(), 'k.bin', 512 * KiB);
+    let puts = 0;
+    fake.fault = ({ method, range }) =>
+      method === 'PUT' && !range?.includes('*') && ++puts === 2
+        ? { status: 308, range: 'bytes=0-999999999998' }
+        : undefined;
+    const error = (await uploadParts(file.path, {
+      protocol: googleResumable({ start: fake.start }),
+      partSize: 256 * KiB,
+      store: false,
+      retry: 0,
+    }).catch((e: unknown) => e)) as PartsError;
+    expect(error.code).toBe('ERR_UNEXPECTED_RESPONSE');
+    expect(error.stored).toEqual([{ start: 0, end: 256 * KiB }]);
+  });
 });

@@ -35,6 +35,31 @@ describe('tus: an Upload-Offset that is not digits alone is refused, never read 
   );
 });
 
+describe('tus: an Upload-Offset past the bytes sent', () => {
+  it('ERR_UNEXPECTED_RESPONSE, and `stored` keeps what was checked, not the offset the server made up', async () => {
+    const server = await startServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const headers: Record<string, string> = { 'tus-resumable': '1.0.0' };
+        if (req.method === 'POST') headers.location = '/files/1';
+        // The first piece is taken, the second answered with an offset no file of 200 bytes has.
+        if (req.method === 'PATCH')
+          headers['upload-offset'] = req.headers['upload-offset'] === '0' ? '100' : '999999999999';
+        res.writeHead(req.method === 'POST' ? 201 : 204, headers).end();
+      });
+    });
+    const error = await rejection(
+      uploadParts(new Uint8Array(200), {
+        protocol: tus({ endpoint: `${server.origin}/files/` }),
+        partSize: 100,
+        retry: 0,
+      }),
+    );
+    expect(error!.code).toBe('ERR_UNEXPECTED_RESPONSE');
+    expect(error!.stored).toEqual([{ start: 0, end: 100 }]);
+  });
+});
+
 describe('tus: a relative Location is resolved against the URL that answered', () => {
   it('the creation POST redirected (307) to another server: its upload is there, not at the endpoint', async () => {
     const server = await startTusSpecServer();

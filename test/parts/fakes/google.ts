@@ -36,7 +36,7 @@ export interface Session {
 }
 
 export type GoogleFault =
-  | { status: number; retryAfter?: string; location?: string }
+  | { status: number; retryAfter?: string; location?: string; range?: string }
   /** The connection is cut after this many body bytes; what arrived is kept in whole 256 KiB units, as Google does. */
   | { resetAfter: number }
   | { hang: true }
@@ -112,6 +112,7 @@ async function handle(fake: GoogleFake, req: IncomingMessage, res: ServerRespons
     return answer(res, fault.status, {
       ...(fault.retryAfter ? { 'retry-after': fault.retryAfter } : {}),
       ...(fault.location ? { location: fault.location } : {}),
+      ...(fault.range ? { range: fault.range } : {}),
     });
   }
   if (req.method === 'POST' && url.searchParams.get('uploadType') === 'resumable') {
