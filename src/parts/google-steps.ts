@@ -42,8 +42,12 @@ async function begin(ctx: PartsContext, settings: GoogleSettings): Promise<Googl
 async function resume(ctx: PartsContext, settings: GoogleSettings, state: GoogleState): Promise<boolean> {
   const response = await statusQuery(ctx, settings, state, 'resume');
   if (GONE.has(response.status)) return false;
-  const outcome = outcomeOf(ctx, settings, state, response, 'resume', 'asking the session for its status', ctx.size);
+  const what = 'asking the session for its status';
+  const outcome = outcomeOf(ctx, settings, state, response, 'resume', what, ctx.size);
   if (!('offset' in outcome)) throw outcome.retry;
+  // The check a piece's answer gets: a session cannot hold more than the file (nothing would be sent).
+  if (outcome.offset > ctx.size)
+    throw unexpected(what, response, `the server holds ${outcome.offset} bytes, past the file's ${ctx.size}`);
   state.offset = outcome.offset;
   ctx.confirm(0, state.offset);
   return true;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { googleResumable, PartsError, uploadParts } from '../../src/index.js';
+import { googleResumable, PartsError, uploadParts, type PartsSession } from '../../src/index.js';
 import { tempDir } from '../helpers/files.js';
 import { startServer } from '../helpers/servers.js';
 import { startGoogleFake } from './fakes/google.js';
@@ -207,5 +207,29 @@ describe("uploadParts with googleResumable (a server following Google's publishe
     }).catch((e: unknown) => e)) as PartsError;
     expect(error.code).toBe('ERR_UNEXPECTED_RESPONSE');
     expect(error.stored).toEqual([{ start: 0, end: 256 * KiB }]);
+  });
+
+  it("resuming, a Range past the file's size: ERR_UNEXPECTED_RESPONSE, not an upload done having sent nothing", async () => {
+    const fake = await startGoogleFake();
+    const file = randomFile(tempDir(), 'l.bin', 512 * KiB);
+    const saved = new Map<string, PartsSession>();
+    const store = {
+      get: (key: string) => saved.get(key),
+      set: (key: string, session: PartsSession) => void saved.set(key, session),
+      delete: (key: string) => void saved.delete(key),
+    };
+    const options = { protocol: googleResumable({ start: fake.start }), partSize: 256 * KiB, store, retry: 0 };
+    let puts = 0;
+    fake.fault = ({ method, range }) =>
+      method === 'PUT' && !range?.includes('*') && ++puts === 2 ? { status: 400 } : undefined;
+    await uploadParts(file.path, { ...options, keepSession: true }).catch(() => {});
+    let queries = 0;
+    fake.fault = ({ range }) =>
+      range?.includes('*') && ++queries === 1 ? { status: 308, range: `bytes=0-${3 * 512 * KiB}` } : undefined;
+    const error = (await uploadParts(file.path, options).catch((e: unknown) => e)) as PartsError;
+    expect(error.code).toBe('ERR_UNEXPECTED_RESPONSE');
+    expect(error.message).toMatch(/past the file's/);
+    // The session was saved as it began (Google's offset is asked, not kept): never the Range made up.
+    expect(error.stored).toEqual([]);
   });
 });
