@@ -1,3 +1,4 @@
+import { messageOf } from '../common/messages.js';
 import { GONE, isSuccess, refused } from './answers.js';
 import { PartsError } from './errors.js';
 import type { PartsContext } from './protocol.js';
@@ -15,7 +16,18 @@ export async function concatenate(ctx: PartsContext, settings: TusSettings, stat
   if (settings.metadata !== undefined) headers['upload-metadata'] = settings.metadata;
   state.finalRequested = true;
   await ctx.save();
-  const response = await ctx.request({ step: 'complete', url: settings.endpoint!, method: 'POST', headers });
+  let response;
+  try {
+    response = await ctx.request({ step: 'complete', url: settings.endpoint!, method: 'POST', headers });
+  } catch (cause) {
+    // A reset, a timeout: the server may have made the final upload, and only its answer was lost.
+    throw new PartsError(
+      'ERR_COMPLETE_UNKNOWN',
+      `asking ${settings.endpoint} to join the partial uploads failed before its answer (${messageOf(cause)}): ` +
+        'the server may hold a final upload this session cannot name (tus cannot look one up), so the partial uploads are kept',
+      { cause, url: settings.endpoint },
+    );
+  }
   if (response.status !== 201) {
     // An answer other than "created": the server made no final upload.
     state.finalRequested = false;
@@ -61,4 +73,17 @@ export async function finalOfSession(
     `the final upload ${final} holds ${offset === undefined ? 'no offset yet' : `${offset} of ${ctx.size} bytes`}: it is not whole`,
     { status: response.status, url: final },
   );
+}
+
+/**
+ * Throws when the session asked for a final upload and never learnt its URL: terminating the
+ * partial uploads could destroy what a final upload the server made is joined from.
+ */
+export function refuseToAbandonUnknownFinal(settings: TusSettings, state: TusState): void {
+  if (state.final === undefined && state.finalRequested === true)
+    throw new PartsError(
+      'ERR_COMPLETE_UNKNOWN',
+      `the server at ${settings.endpoint} may hold a final upload joined from the partial uploads: they are kept`,
+      { url: settings.endpoint },
+    );
 }

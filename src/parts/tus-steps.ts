@@ -3,7 +3,7 @@ import { PartsError } from './errors.js';
 import { GONE, isSuccess, refused, unexpected } from './answers.js';
 import { runOffsetLane } from './offset-lane.js';
 import type { PartsContext } from './protocol.js';
-import { concatenate, finalOfSession } from './tus-final.js';
+import { concatenate, finalOfSession, refuseToAbandonUnknownFinal } from './tus-final.js';
 import { discover, headerInteger, locationOf, tusLane } from './tus-requests.js';
 import { SMALLEST_PARTIAL, WHOLE_LANE, type LaneLeft, type TusResult, type TusSettings, type TusState } from './tus.js';
 
@@ -107,6 +107,7 @@ async function finish(ctx: PartsContext, settings: TusSettings, state: TusState)
 
 /** Termination: DELETE each upload of the session (gone already counts as done). */
 async function abandon(ctx: PartsContext, settings: TusSettings, state: TusState): Promise<void> {
+  refuseToAbandonUnknownFinal(settings, state);
   const urls = [...state.lanes.map((lane) => lane.url), ...(state.final === undefined ? [] : [state.final])];
   for (const url of urls) {
     const response = await ctx.request({ step: 'abandon', url, method: 'DELETE', headers: settings.headers });

@@ -71,4 +71,44 @@ describe('tus extensions where the server offers them', () => {
     // 0 to 64 KiB, lost at 128 KiB, 64 KiB again (no further), lost again: the third round without progress.
     expect(patches).toBe(4);
   });
+
+  it('a reset on the final request: ERR_COMPLETE_UNKNOWN, and the partial uploads are kept', async () => {
+    const server = await startTusSpecServer();
+    const file = randomFile(tempDir(), 'e.bin', 3 * 64 * KiB);
+    server.onFinal = () => 'reset';
+    const error = (await uploadParts(file.path, {
+      protocol: tus({ endpoint: server.endpoint }),
+      partSize: 64 * KiB,
+      concurrency: 3,
+      store: false,
+      retry: 0,
+    }).catch((e: unknown) => e)) as PartsError;
+    expect(error.code).toBe('ERR_COMPLETE_UNKNOWN');
+    expect(error.abandoned).toBe(false);
+    expect(server.log.filter((l) => l.startsWith('DELETE'))).toEqual([]);
+    // The final upload the server made is whole: nothing it is joined from was terminated.
+    const [final] = [...server.uploads.entries()].filter(([, upload]) => upload.parts);
+    expect(sha256(server.bytes(final![0]))).toBe(file.sha256);
+  });
+
+  it('an abort while the final request is unanswered: the partial uploads are not terminated', async () => {
+    const server = await startTusSpecServer();
+    const file = randomFile(tempDir(), 'f.bin', 3 * 64 * KiB);
+    const controller = new AbortController();
+    server.onFinal = () => {
+      setImmediate(() => controller.abort());
+      return 'hang';
+    };
+    const error = (await uploadParts(file.path, {
+      protocol: tus({ endpoint: server.endpoint }),
+      partSize: 64 * KiB,
+      concurrency: 3,
+      store: false,
+      signal: controller.signal,
+    }).catch((e: unknown) => e)) as PartsError;
+    expect(error.code).toBe('ERR_ABORTED');
+    expect(error.abandoned).toBe(false);
+    expect(error.abandonError).toMatchObject({ code: 'ERR_COMPLETE_UNKNOWN' });
+    expect(server.log.filter((l) => l.startsWith('DELETE'))).toEqual([]);
+  });
 });

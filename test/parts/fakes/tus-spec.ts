@@ -13,8 +13,11 @@ export interface TusSpecServer {
   log: string[];
   /** Returns true to corrupt this PATCH's body on arrival (a checksum mismatch). */
   corrupt: (url: string) => boolean;
-  /** Called as a final upload is asked for: 'hang' makes it and never answers, 'refuse' answers 400. */
-  onFinal: () => 'answer' | 'hang' | 'refuse';
+  /**
+   * Called as a final upload is asked for: 'hang' makes it and never answers, 'reset' makes it and
+   * cuts the connection, 'refuse' answers 400.
+   */
+  onFinal: () => 'answer' | 'hang' | 'reset' | 'refuse';
   /** Called once a PATCH is stored, before its answer: may change the upload (a server losing bytes). */
   onPatch: (upload: { data: Buffer[]; offset: number }) => void;
   /** Names a created upload by a Location relative to the endpoint (`ID`, not `http://host/files/ID`). */
@@ -113,6 +116,7 @@ function create(state: TusSpecServer, req: IncomingMessage, res: ServerResponse)
     const length = parts.reduce((sum, part) => sum + state.uploads.get(part)!.length, 0);
     state.uploads.set(id, { length, data: [], offset: length, partial: false, parts });
     if (fate === 'hang') return;
+    if (fate === 'reset') return void req.socket.destroy();
   } else {
     const length = Number(req.headers['upload-length']);
     if (!Number.isSafeInteger(length) || length < 0) return end(res, 400);
