@@ -39,6 +39,8 @@ export interface ControlResponse {
   headers: Headers;
   text: string;
   url: string;
+  /** How many times upload() sent a `repeatable` request again before this answer (0 for others). */
+  retries: number;
 }
 
 /** One piece: the bytes `start`..`end` of the source, sent as the body of one request. */

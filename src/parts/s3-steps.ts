@@ -71,6 +71,16 @@ async function finish(ctx: PartsContext, settings: S3Settings, state: S3State): 
     // The server lost a part it had stored: send again what it no longer lists, then complete once more.
     if (await recoverLostParts(ctx, settings, state)) response = await complete(ctx, settings, state);
   }
+  if (GONE.has(response.status) && response.retries > 0)
+    // An earlier attempt failed without a clear answer (a 500, a reset) and may have completed the
+    // upload: NoSuchUpload then cannot tell "lost" from "completed".
+    throw refused(
+      'complete',
+      'completing the multipart upload',
+      response,
+      'ERR_COMPLETE_UNKNOWN',
+      `${s3Detail(response.text) ?? 'gone'}, to a retry of the request: an earlier attempt may have completed the upload`,
+    );
   if (GONE.has(response.status))
     throw refused(
       'complete',

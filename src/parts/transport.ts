@@ -67,12 +67,17 @@ export class Transport {
     const method = request.method.toUpperCase();
     const bytes = request.body === undefined ? new Uint8Array(0) : Buffer.from(request.body);
     const encoded = withoutBodyHeaders(await rawBody(bytes), bytes.length > 0 || !NO_BODY_METHODS.has(method));
+    let retries = 0;
     const retry =
-      request.retry === false ? 0 : request.repeatable ? repeatable(this.#settings.retry) : this.#settings.retry;
+      request.retry === false
+        ? 0
+        : request.repeatable
+          ? repeatable(this.#settings.retry, () => retries++)
+          : this.#settings.retry;
     const options = this.#options(method, request.headers, retry);
     if (request.redirects === false) options.maxRedirects = 0;
     const response = await upload(request.url, encoded, options);
-    return answerOf(response, request.limit ?? ANSWER_LIMIT);
+    return { ...(await answerOf(response, request.limit ?? ANSWER_LIMIT)), retries };
   }
 
   /** A piece of the source as a request body; `onSent(bytes)` follows it out. */
@@ -98,7 +103,7 @@ export class Transport {
     if (piece.expectContinue === false) options.expectContinue = false;
     if (piece.redirects === false) options.maxRedirects = 0;
     const response = await upload(piece.url, body, options);
-    return { ...(await answerOf(response, ANSWER_LIMIT)), md5 };
+    return { ...(await answerOf(response, ANSWER_LIMIT)), retries: 0, md5 };
   }
 
   /** The digest of bytes `start`..`end`, read once before the piece is sent (its header must carry it). */
@@ -123,10 +128,18 @@ export class Transport {
   }
 }
 
-/** The caller's retry policy, with POST among the methods retried (for a request the protocol says is safe to repeat). */
-function repeatable(retry: number | RetryOptions | undefined): number | RetryOptions {
+/**
+ * The caller's retry policy, with POST among the methods retried (for a request the protocol says
+ * is safe to repeat); `onRetry` counts the retries, since an earlier attempt may have done the work.
+ */
+function repeatable(retry: number | RetryOptions | undefined, onRetry: () => void): number | RetryOptions {
   const options: RetryOptions = typeof retry === 'number' ? { limit: retry } : { ...retry };
   options.methods = [...(options.methods ?? DEFAULT_RETRY_METHODS), 'POST'];
+  const callers = options.onRetry;
+  options.onRetry = (info) => {
+    onRetry();
+    callers?.(info);
+  };
   return options;
 }
 
@@ -148,7 +161,7 @@ function spread(encoded: EncodedBody): EncodedBody {
   };
 }
 
-async function answerOf(response: Response, limit: number): Promise<ControlResponse> {
+async function answerOf(response: Response, limit: number): Promise<Omit<ControlResponse, 'retries'>> {
   return {
     status: response.status,
     headers: response.headers,

@@ -93,6 +93,26 @@ describe('s3Parts fault table (against the S3 fake)', () => {
     expect(error!.stored).toHaveLength(1);
   });
 
+  it('a complete that succeeds but answers 500, its retry NoSuchUpload: ERR_COMPLETE_UNKNOWN, nothing abandoned', async () => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const file = randomFile(tempDir(), 'u.bin', 2 * MiB);
+    let completes = 0;
+    fake.fault = ({ method, query }) =>
+      method === 'POST' && query.has('uploadId') && ++completes === 1 ? { answerLost: 500 } : undefined;
+    const error = await rejection(
+      uploadParts(file.path, {
+        protocol: s3ForFake(fake, 'u.bin'),
+        partSize: MiB,
+        store: false,
+        retry: { limit: 2, backoff: 1 },
+      }),
+    );
+    expect(error!.code).toBe('ERR_COMPLETE_UNKNOWN');
+    expect(error!.status).toBe(404);
+    expect(error!.abandoned).toBe(false);
+    expect(fake.objects.get('u.bin')?.sha256).toBe(file.sha256);
+  });
+
   it('an ETag that is not the MD5 of the bytes sent: ERR_CHECKSUM_MISMATCH, nothing completed', async () => {
     const fake = await startS3Fake({ minPartSize: 0 });
     const file = randomFile(tempDir(), 'e.bin', 2 * MiB);

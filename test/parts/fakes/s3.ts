@@ -53,7 +53,9 @@ export type Fault =
   /** The part is stored, but answered with this ETag. */
   | { etag: string }
   /** The body is read slowly (a pause before each chunk), so the client's writes queue up. */
-  | { slowRead: true };
+  | { slowRead: true }
+  /** Handled (a complete completes), but answered with this status instead: the work done, its answer lost. */
+  | { answerLost: number };
 
 const SECRET = 'fake-s3-secret';
 
@@ -193,6 +195,11 @@ async function handle(
     fake.uploads.delete(query.get('uploadId')!);
     res.writeHead(204).end();
     return;
+  }
+  if (method === 'POST' && fault && 'answerLost' in fault) {
+    const unheard = { writeHead: () => unheard, end: () => {} } as unknown as ServerResponse;
+    complete(fake, unheard, query.get('uploadId')!, upload, body.toString('utf8'), minPartSize);
+    return s3Error(res, fault.answerLost, 'InternalError');
   }
   if (method === 'POST') return complete(fake, res, query.get('uploadId')!, upload, body.toString('utf8'), minPartSize);
   s3Error(res, 405, 'MethodNotAllowed');
