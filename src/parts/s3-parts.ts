@@ -65,6 +65,19 @@ export async function sendPart(ctx: PartsContext, settings: S3Settings, state: S
   await ctx.save();
 }
 
+/**
+ * Whether two ETags name the same part, as S3 clients compare them: without the quotes around
+ * them, which ListParts may leave out where the PUT's answer had them, or a weak `W/` prefix.
+ */
+export function sameETag(a: string, b: string): boolean {
+  const bare = (etag: string) =>
+    etag
+      .trim()
+      .replace(/^W\//, '')
+      .replace(/^"(.*)"$/, '$1');
+  return bare(a) === bare(b);
+}
+
 /** Every part the server lists (all pages), or undefined when the upload is gone (NoSuchUpload). */
 export async function listParts(
   ctx: PartsContext,

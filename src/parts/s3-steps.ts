@@ -5,7 +5,7 @@ import { callerValue, checkUrl, GONE, isSuccess, refused } from './answers.js';
 import type { PartsContext } from './protocol.js';
 import { partCount, type S3PartsResult, type S3Settings } from './s3.js';
 import { completeXml, parseComplete, parseInitiate, type CompletedPart } from './s3-xml.js';
-import { listParts, s3Detail, sendPart, type S3State } from './s3-parts.js';
+import { listParts, s3Detail, sameETag, sendPart, type S3State } from './s3-parts.js';
 
 /** S3's requests: what s3Parts() loads on an upload's first step. */
 export const s3Steps: ProtocolSteps<S3Settings, S3State, S3PartsResult, number> = {
@@ -47,7 +47,8 @@ async function resume(ctx: PartsContext, settings: S3Settings, state: S3State): 
     if (listed === undefined) return false;
     for (const [n, part] of Object.entries(state.parts)) {
       const there = listed.get(Number(n));
-      if (there === undefined || there.etag !== part.etag || there.size !== part.size) delete state.parts[Number(n)];
+      if (there === undefined || !sameETag(there.etag, part.etag) || there.size !== part.size)
+        delete state.parts[Number(n)];
     }
   }
   for (const [n, part] of Object.entries(state.parts)) ctx.confirm(Number(n), part.size);
@@ -115,7 +116,10 @@ async function recoverLostParts(ctx: PartsContext, settings: S3Settings, state: 
   if (listed === undefined) return false;
   const lost = Object.keys(state.parts)
     .map(Number)
-    .filter((n) => listed.get(n)?.etag !== state.parts[n]!.etag);
+    .filter((n) => {
+      const there = listed.get(n);
+      return there === undefined || !sameETag(there.etag, state.parts[n]!.etag);
+    });
   if (lost.length === 0) return false;
   for (const n of lost) delete state.parts[n];
   for (const n of lost) await sendPart(ctx, settings, state, n);

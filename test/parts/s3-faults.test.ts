@@ -201,4 +201,19 @@ describe('s3Parts fault table (against the S3 fake)', () => {
     expect(fake.objects.get('h.bin')?.sha256).toBe(file.sha256);
     expect(fake.log.filter((l) => l.startsWith('GET h.bin?uploadId')).length).toBeGreaterThanOrEqual(3);
   });
+
+  it('resumes with ListParts ETags without their quotes: the same parts, not sent again', async () => {
+    const fake = await startS3Fake({ minPartSize: 0, bareListETags: true });
+    const dir = tempDir();
+    const file = randomFile(dir, 'q.bin', 4 * 64 * KiB);
+    const store = join(dir, 'sessions');
+    const options = { protocol: s3ForFake(fake, 'q.bin'), partSize: 64 * KiB, concurrency: 1, store };
+    fake.fault = ({ partNumber }) => (partNumber === 3 ? { status: 400, code: 'InvalidArgument' } : undefined);
+    await rejection(uploadParts(file.path, { ...options, keepSession: true }));
+    fake.fault = () => undefined;
+    const result = await uploadParts(file.path, options);
+    expect(result.resumedBytes).toBe(2 * 64 * KiB);
+    expect(fake.objects.get('q.bin')?.sha256).toBe(file.sha256);
+    expect(fake.log.filter((l) => l.startsWith('PUT q.bin'))).toHaveLength(5);
+  });
 });

@@ -75,7 +75,10 @@ export function s3Error(res: ServerResponse, status: number, code: string, heade
   xml(res, status, `<Error><Code>${code}</Code><Message>${code} (fake)</Message></Error>`, headers);
 }
 
-export async function startS3Fake(options: { minPartSize?: number; pageSize?: number } = {}): Promise<S3Fake> {
+export async function startS3Fake(
+  /** `bareListETags`: ListParts gives ETags without their quotes, as some S3-speaking servers do. */
+  options: { minPartSize?: number; pageSize?: number; bareListETags?: boolean } = {},
+): Promise<S3Fake> {
   const minPartSize = options.minPartSize ?? 5 * 1024 * 1024;
   let inFlight = 0;
   const fake: S3Fake = {
@@ -94,10 +97,17 @@ export async function startS3Fake(options: { minPartSize?: number; pageSize?: nu
     close: async () => {},
   };
   const server = await startServer((req, res) => {
-    handle(fake, req, res, minPartSize, options.pageSize ?? 1000, {
-      enter: () => (fake.maxParallel = Math.max(fake.maxParallel, ++inFlight)),
-      leave: () => inFlight--,
-    }).catch((error: Error) => {
+    handle(
+      fake,
+      req,
+      res,
+      minPartSize,
+      { pageSize: options.pageSize ?? 1000, bare: options.bareListETags ?? false },
+      {
+        enter: () => (fake.maxParallel = Math.max(fake.maxParallel, ++inFlight)),
+        leave: () => inFlight--,
+      },
+    ).catch((error: Error) => {
       if (!res.headersSent) s3Error(res, 500, `InternalError ${error.message}`);
       else res.destroy();
     });
@@ -133,7 +143,7 @@ async function handle(
   req: IncomingMessage,
   res: ServerResponse,
   minPartSize: number,
-  pageSize: number,
+  listing: Listing,
   parallel: { enter: () => void; leave: () => void },
 ): Promise<void> {
   const url = new URL(req.url!, 'http://x');
@@ -190,7 +200,7 @@ async function handle(
     );
   }
   if (upload === undefined) return s3Error(res, 404, 'NoSuchUpload');
-  if (method === 'GET') return listParts(res, upload, query, pageSize);
+  if (method === 'GET') return listParts(res, upload, query, listing);
   if (method === 'DELETE') {
     fake.uploads.delete(query.get('uploadId')!);
     res.writeHead(204).end();
@@ -240,16 +250,23 @@ function putPart(
   res.end();
 }
 
-function listParts(res: ServerResponse, upload: Upload, query: URLSearchParams, pageSize: number): void {
+/** How ListParts answers: parts per page, and ETags with or without their quotes. */
+interface Listing {
+  pageSize: number;
+  bare: boolean;
+}
+
+function listParts(res: ServerResponse, upload: Upload, query: URLSearchParams, listing: Listing): void {
   const marker = Number(query.get('part-number-marker') ?? 0);
-  const max = Number(query.get('max-parts') ?? pageSize);
+  const max = Number(query.get('max-parts') ?? listing.pageSize);
   const numbers = [...upload.parts.keys()].filter((n) => n > marker).sort((a, b) => a - b);
   const page = numbers.slice(0, max);
   const truncated = numbers.length > max;
   const parts = page
     .map((n) => {
       const part = upload.parts.get(n)!;
-      return `<Part><PartNumber>${n}</PartNumber><ETag>${part.etag.replace(/"/g, '&quot;')}</ETag><Size>${part.data.length}</Size></Part>`;
+      const etag = listing.bare ? part.etag.replace(/"/g, '') : part.etag.replace(/"/g, '&quot;');
+      return `<Part><PartNumber>${n}</PartNumber><ETag>${etag}</ETag><Size>${part.data.length}</Size></Part>`;
     })
     .join('');
   const next = truncated ? `<NextPartNumberMarker>${page.at(-1)}</NextPartNumberMarker>` : '';
