@@ -82,3 +82,25 @@ describe('tus: a relative Location is resolved against the URL that answered', (
     expect(front).toEqual(['OPTIONS', 'POST']);
   });
 });
+
+describe("tus: the caller's headers go to the upload URL the server names (docs/large-files.md says so)", () => {
+  it('another origin named by Location gets them: it is where the upload lives, not a redirect', async () => {
+    const seen: string[] = [];
+    const storage = await startServer((req, res) => {
+      seen.push(`${req.method} ${req.headers.authorization ?? ''}`);
+      req.resume();
+      req.on('end', () => res.writeHead(204, { 'tus-resumable': '1.0.0', 'upload-offset': '100' }).end());
+    });
+    const endpoint = await startServer((req, res) => {
+      req.resume();
+      const location = req.method === 'POST' ? { location: `${storage.origin}/uploads/1` } : {};
+      res.writeHead(req.method === 'POST' ? 201 : 204, { 'tus-resumable': '1.0.0', ...location }).end();
+    });
+    const result = await uploadParts(new Uint8Array(100), {
+      protocol: tus({ endpoint: `${endpoint.origin}/files/`, headers: { authorization: 'Bearer token' } }),
+      retry: 0,
+    });
+    expect(result.url).toBe(`${storage.origin}/uploads/1`);
+    expect(seen).toEqual(['PATCH Bearer token']);
+  });
+});
