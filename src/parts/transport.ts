@@ -138,7 +138,7 @@ function repeatable(retry: number | RetryOptions | undefined, onRetry: () => voi
   const callers = options.onRetry;
   options.onRetry = (info) => {
     onRetry();
-    callers?.(info);
+    return callers?.(info); // an async onRetry's promise goes on to upload(), which handles its rejection
   };
   return options;
 }

@@ -113,6 +113,24 @@ describe('s3Parts fault table (against the S3 fake)', () => {
     expect(fake.objects.get('u.bin')?.sha256).toBe(file.sha256);
   });
 
+  it('an async retry.onRetry that rejects while a repeatable request is retried: typed, nothing unhandled', async () => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const file = randomFile(tempDir(), 'r.bin', MiB);
+    let completes = 0;
+    fake.fault = ({ method, query }) =>
+      method === 'POST' && query.has('uploadId') && ++completes === 1 ? { status: 503 } : undefined;
+    const error = await rejection(
+      uploadParts(file.path, {
+        protocol: s3ForFake(fake, 'r.bin'),
+        partSize: MiB,
+        store: false,
+        retry: { limit: 2, backoff: 1, onRetry: async () => Promise.reject(new Error('later')) },
+      }),
+    );
+    expect(error).toBeInstanceOf(PartsError);
+    expect(error!.cause).toMatchObject({ code: 'ERR_CALLBACK_FAILED' });
+  });
+
   it('an ETag that is not the MD5 of the bytes sent: ERR_CHECKSUM_MISMATCH, nothing completed', async () => {
     const fake = await startS3Fake({ minPartSize: 0 });
     const file = randomFile(tempDir(), 'e.bin', 2 * MiB);
