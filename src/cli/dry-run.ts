@@ -1,4 +1,4 @@
-import { openSync, rmSync, statSync } from 'node:fs';
+import { fchmodSync, lstatSync, openSync, rmSync, statSync } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { encodeBody } from './body.js';
@@ -46,21 +46,30 @@ export async function dryRun(options: SendOptions, io: Io): Promise<number> {
   const encoded = await encodeBody(options);
   io.stderr.write(headerLines(Object.entries(encoded.headers)));
   const path = options.output;
-  if (path === undefined || path === '-') {
+  const existing = path === undefined || path === '-' ? undefined : lstatSync(path, { throwIfNoEntry: false });
+  if (path === undefined || path === '-' || (existing !== undefined && !existing.isFile())) {
+    // Standard output, or a FILE that is not a regular file of its own (a link, a FIFO, a device
+    // such as /dev/null): written into, as curl writes, never replaced.
     const output = new Output(path, io);
     await output.copy(encoded.body);
     await output.close();
-  } else await writeWhole(path, encoded.body, io);
+  } else await writeWhole(path, existing?.mode, encoded.body, io);
   return EXIT.ok;
 }
 
 /**
- * The body to FILE only once it is whole: an encoding that fails midway (a file that changed, a
- * --boundary found in the data) would leave FILE half written, a body that looks like one. It goes
- * to a hidden temporary file beside FILE (the same file system), renamed over FILE at the end and
- * removed on a failure or a signal, so FILE is either the whole body or what it was before.
+ * The body to a regular FILE (or a new one) only once it is whole: an encoding that fails midway (a
+ * file that changed, a --boundary found in the data) would leave FILE half written, a body that
+ * looks like one. It goes to a hidden temporary file beside FILE (the same file system), with
+ * FILE's permissions, renamed over FILE at the end and removed on a failure or a signal, so FILE is
+ * either the whole body or what it was before.
  */
-async function writeWhole(path: string, body: AsyncIterable<Uint8Array>, io: Io): Promise<void> {
+async function writeWhole(
+  path: string,
+  mode: number | undefined,
+  body: AsyncIterable<Uint8Array>,
+  io: Io,
+): Promise<void> {
   const partial = join(dirname(path), `.${basename(path)}.${process.pid}.partial`);
   let made = false;
   const remove = () => made && rmSync(partial, { force: true });
@@ -73,6 +82,7 @@ async function writeWhole(path: string, body: AsyncIterable<Uint8Array>, io: Io)
     // New (wx): never a file or a link already there, which would then be removed or written through.
     const fd = openSync(partial, 'wx');
     made = true;
+    if (mode !== undefined) fchmodSync(fd, mode & 0o7777); // a private FILE stays private
     const output = new Output(partial, io, { shownAs: path, fd });
     await output.copy(body);
     await output.close();

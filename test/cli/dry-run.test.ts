@@ -1,4 +1,6 @@
-import { linkSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, linkSync, lstatSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { bytes, tempDir, writeFile } from '../helpers/files.js';
@@ -83,6 +85,31 @@ describe('--dry-run -o FILE writes FILE whole or not at all', () => {
     expect(result.code).toBe(0);
     expect(readFileSync(output, 'utf8')).toBe('--B\r\nContent-Disposition: form-data; name="a"\r\n\r\nx\r\n--B--\r\n');
     expect(readdirSync(folder)).toEqual(['out.bin']);
+  });
+
+  it('a FILE that is a link, a FIFO or /dev/null is written into, never replaced; a private FILE stays private', async () => {
+    const folder = tempDir();
+    const body = '--B\r\nContent-Disposition: form-data; name="a"\r\n\r\nx\r\n--B--\r\n';
+    const target = writeFile(folder, 'real.txt', 'target');
+    symlinkSync(target, `${folder}/link.out`);
+    expect((await runCli(['--dry-run', '--boundary', 'B', '-o', `${folder}/link.out`, '-F', 'a=x'])).code).toBe(0);
+    expect(lstatSync(`${folder}/link.out`).isSymbolicLink()).toBe(true);
+    expect(readFileSync(target, 'utf8')).toBe(body);
+
+    execFileSync('mkfifo', [`${folder}/f.fifo`]);
+    const reader = readFile(`${folder}/f.fifo`, 'utf8');
+    expect((await runCli(['--dry-run', '--boundary', 'B', '-o', `${folder}/f.fifo`, '-F', 'a=x'])).code).toBe(0);
+    expect(await reader).toBe(body);
+    expect(lstatSync(`${folder}/f.fifo`).isFIFO()).toBe(true);
+
+    expect((await runCli(['--dry-run', '-o', '/dev/null', '-F', 'a=x'])).code).toBe(0);
+    expect(lstatSync('/dev/null').isCharacterDevice()).toBe(true);
+
+    const secret = writeFile(folder, 'secret.out', 'old');
+    chmodSync(secret, 0o600);
+    expect((await runCli(['--dry-run', '--boundary', 'B', '-o', secret, '-F', 'a=x'])).code).toBe(0);
+    expect(statSync(secret).mode & 0o777).toBe(0o600);
+    expect(readFileSync(secret, 'utf8')).toBe(body);
   });
 
   it('a FILE in a missing folder: exit 23, named', async () => {
