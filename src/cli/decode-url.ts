@@ -1,6 +1,7 @@
 import { rawBody, upload, type EncodedBody } from '../index.js';
 import { answerCutShort } from './decode-answer.js';
 import { classify, CliError, libraryError } from './errors.js';
+import { withoutPassword } from '../common/messages.js';
 
 /** What `decode URL` asks for: the URL, its -H headers, its --timeout. */
 export interface UrlInput {
@@ -39,14 +40,14 @@ export async function getAnswer(input: UrlInput): Promise<Response> {
     });
   } catch (error) {
     if (libraryError(error)?.code === 'ERR_TIMEOUT')
-      throw new CliError('timeout', `no answer from ${input.url} within ${input.timeoutMs} ms`, error);
+      throw new CliError('timeout', `no answer from ${withoutPassword(input.url)} within ${input.timeoutMs} ms`, error);
     const { kind, message } = classify(error);
     throw new CliError(kind, message, error);
   }
   if (response.status >= 400) {
     await response.body?.cancel().catch(() => {});
     const status = `${response.status} ${response.statusText}`.trimEnd();
-    throw new CliError('httpError', `GET ${input.url} was answered ${status}`);
+    throw new CliError('httpError', `GET ${response.url} was answered ${status}`);
   }
   return response;
 }

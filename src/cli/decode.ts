@@ -7,6 +7,7 @@ import { splitParts } from './decode-write.js';
 import { CliError, EXIT, type ExitKind } from './errors.js';
 import { messageOf } from '../common/messages.js';
 import { visible } from '../common/visible.js';
+import { parseHeaders } from './headers.js';
 
 /**
  * The `decode` command's options, from which both its parser and its help text are made (and the
@@ -153,7 +154,7 @@ function parseCommand(args: readonly string[]): Command | 'help' {
   if (values.recursive === true && values.output === undefined) throw new CliError('usage', '--recursive needs -o DIR');
   const input = parsed.positionals[0] ?? '-';
   const isUrl = /^https?:\/\//i.test(input);
-  const headers = ((values.header as string[] | undefined) ?? []).map(headerPair);
+  const headers = requestHeaders((values.header as string[] | undefined) ?? []);
   if (!isUrl && (headers.length > 0 || values.timeout !== undefined))
     throw new CliError('usage', '-H and --timeout are for a URL');
   return {
@@ -172,10 +173,11 @@ function parseCommand(args: readonly string[]): Command | 'help' {
   };
 }
 
-function headerPair(line: string): [string, string] {
-  const colon = line.indexOf(':');
-  if (colon <= 0) throw new CliError('usage', `-H takes 'Name: value', not ${JSON.stringify(line)}`);
-  return [line.slice(0, colon).trim(), line.slice(colon + 1).trim()];
+/** -H for the GET: the upload command's rules (a token name, no control characters, `Name:` sends none). */
+function requestHeaders(lines: readonly string[]): [string, string][] {
+  const { headers, contentType, expect } = parseHeaders(lines);
+  if (expect !== undefined) throw new CliError('usage', '-H Expect is for a request with a body; decode sends a GET');
+  return contentType === undefined ? headers : [...headers, ['Content-Type', contentType]];
 }
 
 function limit(key: keyof DecodeOptions, value: unknown, flag: string): Partial<DecodeOptions> {

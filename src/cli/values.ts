@@ -1,5 +1,6 @@
 import { parseRate } from '../index.js';
 import { CliError } from './errors.js';
+import { withoutPassword } from '../common/messages.js';
 
 /** The longest --timeout: a Node timer holds at most 2^31-1 ms (about 24.8 days); a longer one fires at once. */
 export const MAX_TIMEOUT_SECONDS = 2_147_483;
@@ -84,12 +85,17 @@ export function targetUrl(value: string | undefined): string | undefined {
   const url = URL.canParse(value) ? new URL(value) : undefined;
   if (url?.protocol === 'http:' || url?.protocol === 'https:') return value;
   if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(value)) {
-    if (url === undefined) throw new CliError('url', `${JSON.stringify(value)} is not a valid URL`);
+    if (url === undefined) throw new CliError('url', `${JSON.stringify(withoutPassword(value))} is not a valid URL`);
     throw new CliError('unsupported', `${url.protocol.slice(0, -1)}:// is not supported: only http:// and https://`);
   }
   const guess = `http://${value}`;
-  const hint = URL.canParse(guess) ? `; did you mean ${guess}?` : '';
-  throw new CliError('url', `${JSON.stringify(value)} is not a URL: it has no scheme (http:// or https://)${hint}`);
+  // No guess for a value that starts as a scheme does (`http:/host`, `http:\\host`): it is not a host name.
+  const hint =
+    URL.canParse(guess) && !/^\s*[a-z][a-z\d+.-]*:[/\\]/i.test(value)
+      ? `; did you mean ${withoutPassword(guess)}?`
+      : '';
+  const shown = JSON.stringify(withoutPassword(value));
+  throw new CliError('url', `${shown} is not a URL: it has no scheme (http:// or https://)${hint}`);
 }
 
 /** --limit-rate in bytes per second (curl's units); 0, as in curl, and no option mean no limit. */

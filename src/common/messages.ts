@@ -15,3 +15,12 @@ export function messageOf(cause: unknown): string {
     return `a thrown ${typeof cause} that cannot be shown as text`;
   }
 }
+
+/**
+ * A URL as a message may show it: a user name and password before its host become `***`. For the
+ * text of a URL that may not parse, in every spelling the WHATWG parser takes (`http:user:pw@h`,
+ * `http:\\user:pw@h`, leading spaces): only the authority is looked at, never the path.
+ */
+export function withoutPassword(url: string): string {
+  return url.replace(/^(\s*[a-z][a-z\d+.-]*:[/\\]*)[^\s/\\?#@]*@/i, '$1***@');
+}

@@ -1,4 +1,5 @@
 import { UploadError } from '../common/errors.js';
+import { withoutPassword } from '../common/messages.js';
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
@@ -80,8 +81,7 @@ export function parseHttpUrl(url: string | URL): URL {
   try {
     parsed = new URL(url);
   } catch (cause) {
-    const shown = String(url).replace(/^([a-z][a-z\d+.-]*:\/\/)[^/?#]*@/i, '$1***@');
-    throw new UploadError('ERR_INVALID_URL', `invalid URL ${JSON.stringify(shown)}`, { cause });
+    throw new UploadError('ERR_INVALID_URL', `invalid URL ${JSON.stringify(withoutPassword(String(url)))}`, { cause });
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     throw new UploadError('ERR_INVALID_URL', `only http: and https: URLs can be uploaded to, not ${parsed.protocol}`, {

@@ -270,6 +270,38 @@ describe('decode of a URL goes through upload(): the same failures and exit code
     expect(result).toMatchObject({ code: 0, stdout: '001\t1\ta\t-\t-\n' });
   });
 
+  it('a password in the URL is in no message: a 404, a timeout', async () => {
+    const notFound = await rawServer((socket) => socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n'));
+    const secret = notFound.url.replace('http://', 'http://me:hunter2@');
+    const answered = await decode([secret]);
+    expect(answered).toMatchObject({
+      code: 22,
+      stderr: `multipart-poster decode: GET ${notFound.url} was answered 404 Not Found\n`,
+    });
+    const silent = await rawServer(() => {});
+    const timedOut = await decode(['--timeout', '0.3', silent.url.replace('http://', 'http://me:hunter2@')]);
+    expect(timedOut.code).toBe(28);
+    expect(timedOut.stderr).not.toMatch(/hunter2/);
+  });
+
+  it("-H follows the upload command's rules: 'Name:' sends no such header, 'Host:' is refused", async () => {
+    let head = '';
+    const body = '--B\r\nContent-Disposition: form-data; name="a"\r\n\r\nx\r\n--B--\r\n';
+    const server = await rawServer((socket, request) => {
+      head = request;
+      socket.end(
+        `HTTP/1.1 200 OK\r\nContent-Type: multipart/mixed; boundary=B\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+      );
+    });
+    expect((await decode(['-H', 'X-Empty:', '-H', 'X-Kept: 1', server.url])).code).toBe(0);
+    expect(head).toMatch(/\r\nx-kept: 1\r\n/i);
+    expect(head).not.toMatch(/x-empty/i);
+    expect(await decode(['-H', 'Host:', server.url])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("Host cannot be removed: Node's HTTP client always sends it"),
+    });
+  });
+
   it('a host that does not resolve: exit 6', async () => {
     const result = await decode(['http://nonexistent.invalid/']);
     expect(result).toMatchObject({

@@ -140,6 +140,14 @@ describe('hostile option values', () => {
       '"localhost:8080/upload" is not a URL: it has no scheme (http:// or https://); did you mean http://localhost:8080/upload?',
     ],
     ['http://[::1', 'url', '"http://[::1" is not a valid URL'],
+    // A password is never shown, however the URL is spelt; a value that starts as a scheme gets no guess.
+    ['http://me:hunter2@[::1', 'url', '"http://***@[::1" is not a valid URL'],
+    ['ftp:/me:hunter2@h/x', 'url', '"ftp:/***@h/x" is not a URL: it has no scheme (http:// or https://)'],
+    [
+      'me:hunter2@h/x',
+      'url',
+      '"me:***@h/x" is not a URL: it has no scheme (http:// or https://); did you mean http://***@h/x?',
+    ],
     ['ftp://127.0.0.1/x', 'unsupported', 'ftp:// is not supported: only http:// and https://'],
     ['file:///etc/passwd', 'unsupported', 'file:// is not supported: only http:// and https://'],
   ])('the URL %j: %s', (url, kind, message) => {

@@ -334,6 +334,17 @@ describe('a user name and password in the URL', () => {
     expect(`${refused.message} ${refused.url}`).not.toMatch(/hunter2/);
     const ftp = (await upload('ftp://me:hunter2@127.0.0.1/x', { a: 'b' }).catch((e: unknown) => e)) as UploadError;
     expect(`${ftp.message} ${ftp.url}`).not.toMatch(/hunter2/);
+    // However an unparseable URL is spelt.
+    for (const spelling of [
+      'http:\\\\me:hunter2@h:99999/',
+      'http:/me:hunter2@h:99999/',
+      ' http://me:hunter2@h:99999/',
+      'http:me:hunter2@h:99999/',
+    ]) {
+      const invalid = (await upload(spelling, { a: 'b' }).catch((e: unknown) => e)) as UploadError;
+      expect(invalid.code).toBe('ERR_INVALID_URL');
+      expect(invalid.message).not.toMatch(/hunter2/);
+    }
   });
 });
 
