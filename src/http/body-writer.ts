@@ -19,6 +19,8 @@ export interface BodyWriterSettings {
   expectTimeout: number;
   onUploadProgress: ((loaded: number, total: number | undefined) => void) | undefined;
   onBodySent: (() => void) | undefined;
+  /** Where an `async` callback's rejection goes once this request has settled (the upload, if it still runs). */
+  onLateFailure?: ((error: UploadError) => void) | undefined;
   /** upload()'s maxRate: bytes per second, at most. */
   maxRate?: number | undefined;
 }
@@ -53,7 +55,7 @@ async function streamBody(
 ): Promise<boolean> {
   const total = encoded.contentLength;
   const { chunks, recycle } = recyclingChunks(encoded.body, { readSize });
-  const progress = progressOf(req, total, settings.onUploadProgress, state);
+  const progress = progressOf(req, total, settings, state);
   const writer = new SliceWriter(req, {
     onWritten: progress.told,
     // A kernel socket is done with a block once its write calls back; a connection made in JS (a
@@ -82,7 +84,7 @@ async function streamBody(
   if (last === STOPPED) return false;
   if (last !== undefined && !(await push(last))) return false;
   if (!(await drained(0)) && !(await calledBackSoon(writer, state, progress))) return false;
-  await finish(req, state, settings.onBodySent);
+  await finish(req, state, settings);
   return true;
 }
 
@@ -135,7 +137,8 @@ async function pause(ms: number, state: RequestState, failed: () => boolean): Pr
  * Ends the request and waits until it is all flushed (or the request settles); `onBodySent` is
  * called if the body went out before any answer, and what it throws fails the upload.
  */
-async function finish(req: ClientRequest, state: RequestState, onBodySent: (() => void) | undefined): Promise<void> {
+async function finish(req: ClientRequest, state: RequestState, settings: BodyWriterSettings): Promise<void> {
+  const { onBodySent } = settings;
   req.end();
   await state.until((wake) => {
     if (req.writableFinished) wake(); // a body with a length: nothing was left to write
@@ -144,7 +147,7 @@ async function finish(req: ClientRequest, state: RequestState, onBodySent: (() =
   });
   if (state.settled || onBodySent === undefined) return; // an answer came first
   try {
-    callBack(onBodySent, [], (cause) => lateFailure(req, callbackFailed('onBodySent', cause, state), state));
+    callBack(onBodySent, [], (cause) => lateFailure(req, callbackFailed('onBodySent', cause, state), state, settings));
   } catch (cause) {
     throw callbackFailed('onBodySent', cause, state);
   }
@@ -177,9 +180,10 @@ async function awaitContinue(req: ClientRequest, timeout: number, state: Request
 function progressOf(
   req: ClientRequest,
   total: number | undefined,
-  onProgress: BodyWriterSettings['onUploadProgress'],
+  settings: BodyWriterSettings,
   state: RequestState,
 ): { told: (bytes: number) => void; readonly failed: boolean } {
+  const onProgress = settings.onUploadProgress;
   let loaded = 0;
   let failed = false;
   return {
@@ -190,7 +194,7 @@ function progressOf(
         callBack(onProgress, [loaded, total], (cause) => {
           if (failed) return;
           failed = true;
-          lateFailure(req, callbackFailed('onUploadProgress', cause, state), state);
+          lateFailure(req, callbackFailed('onUploadProgress', cause, state), state, settings);
         });
       } catch (cause) {
         failed = true;
@@ -205,11 +209,12 @@ function progressOf(
 
 /**
  * An `async` callback's rejection, which arrives after the call: it fails the request as a throw
- * would while the request runs; once an answer is in, it fails the upload if the answer has not
- * been handed on yet (see `callbackFailure`), and is dropped after that.
+ * would while the request runs; once the request has settled (an answer, a failure), it goes to
+ * the upload, which fails with it unless its answer has been handed on (a retry's wait, say).
  */
-function lateFailure(req: ClientRequest, error: UploadError, state: RequestState): void {
+function lateFailure(req: ClientRequest, error: UploadError, state: RequestState, settings: BodyWriterSettings): void {
   if (!state.settled) req.destroy(error);
+  else settings.onLateFailure?.(error);
 }
 
 /** A caller's callback threw: the upload fails with it even if an answer has come meanwhile. */

@@ -139,6 +139,11 @@ class Upload {
     const hop = this.#hop;
     for (let count = 0; ; count++) {
       const answer = await this.#send();
+      if (this.#control.signal.aborted) {
+        // A callback's late failure, come while the answer was on its way here: it is not handed on.
+        letGo(answer);
+        throw this.#control.signal.reason as Error;
+      }
       const status = answer.res.statusCode ?? 0;
       if (status < 200) {
         // Node hands on only final answers and upgrades; any other 1xx that gets here is not one we can use.
@@ -244,6 +249,7 @@ class Upload {
         expectTimeout: settings.expectTimeout,
         onUploadProgress: settings.onUploadProgress,
         onBodySent: settings.onBodySent,
+        onLateFailure: (error) => this.#control.fail(error),
         maxRate: settings.maxRate,
       },
     };

@@ -271,6 +271,37 @@ describe('callbacks that throw: ERR_CALLBACK_FAILED, the throw kept as cause', (
     }
   }
 
+  // Rejects once, 100 ms after its first call: after the 503 came, while the retry waits.
+  const rejectLater = () => {
+    let calls = 0;
+    return async () => {
+      if (calls++ > 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      throw new Error('later');
+    };
+  };
+  it.each<[string, () => UploadOptions]>([
+    ['onUploadProgress', () => ({ onUploadProgress: rejectLater() })],
+    ['onBodySent', () => ({ onBodySent: rejectLater() })],
+  ])('an async %s whose rejection comes in a retry wait fails the upload there', async (_label, callbacks) => {
+    let requests = 0;
+    const flaky = await startServer((req, res) => {
+      requests++;
+      req.resume();
+      req.on('end', () => json(res, requests === 1 ? 503 : 200, {}));
+    });
+    const started = Date.now();
+    const error = await upload(flaky.url, await rawBody(bytes(1000)), {
+      method: 'PUT',
+      expectContinue: false,
+      retry: { limit: 1, backoff: 2000 },
+      ...callbacks(),
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ERR_CALLBACK_FAILED' });
+    expect(requests).toBe(1);
+    expect(Date.now() - started).toBeLessThan(1500); // not after the wait: during it
+  });
+
   it.each<[string, RetryOptions, string]>([
     ['retry.onRetry', { onRetry: async () => Promise.reject(new Error('later')) }, 'ERR_CALLBACK_FAILED'],
     ['retry.backoff', { backoff: (async () => Promise.reject(new Error('later'))) as never }, 'ERR_INVALID_OPTION'],

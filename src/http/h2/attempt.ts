@@ -7,6 +7,7 @@ import { streamFailure } from './errors.js';
 import { watchEndOfStream } from './message.js';
 import type { SessionLease } from './pool.js';
 import { messageOf } from '../../common/messages.js';
+import { callBack } from '../../common/callback.js';
 
 /** One request over HTTP/2: what upload() hands an attempt. */
 export interface H2Request {
@@ -19,6 +20,8 @@ export interface H2Request {
   signal: AbortSignal;
   onUploadProgress: ((loaded: number, total: number | undefined) => void) | undefined;
   onBodySent: (() => void) | undefined;
+  /** Where an `async` callback's rejection goes once this stream has settled (see BodyWriterSettings). */
+  onLateFailure?: ((error: UploadError) => void) | undefined;
   maxRate: number | undefined;
   /** The exchange's earlier attempts, for the errors raised here. */
   attempts: readonly UploadAttempt[];
@@ -174,6 +177,7 @@ class StreamExchange {
       stopped: () => this.#settled,
       wakeOn: (listen) => this.#wakeOn(listen),
       fail: (error) => this.#fail(error),
+      late: (error) => this.#late(error),
       onEnded: () => this.#bodySent(),
       ...(request.clock === undefined ? {} : { clock: request.clock }),
     }).catch((error: Error) => {
@@ -184,12 +188,21 @@ class StreamExchange {
   }
 
   #bodySent(): void {
-    if (this.#failure !== undefined) return;
+    const { onBodySent } = this.#request;
+    if (this.#failure !== undefined || onBodySent === undefined) return;
+    const failed = (cause: unknown) =>
+      new UploadError('ERR_CALLBACK_FAILED', `onBodySent threw: ${messageOf(cause)}`, { cause });
     try {
-      this.#request.onBodySent?.();
+      callBack(onBodySent, [], (cause) => this.#late(failed(cause)));
     } catch (cause) {
-      this.#fail(new UploadError('ERR_CALLBACK_FAILED', `onBodySent threw: ${messageOf(cause)}`, { cause }));
+      this.#fail(failed(cause));
     }
+  }
+
+  /** An `async` callback's rejection: the stream's failure while it runs, the upload's after. */
+  #late(error: UploadError): void {
+    if (this.#settled) this.#request.onLateFailure?.(error);
+    else this.#fail(error);
   }
 
   #wakeOn(listen: (wake: () => void) => () => void): Promise<void> {

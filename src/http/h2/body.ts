@@ -4,6 +4,7 @@ import { recyclingChunks, type EncodedBody } from '../../multipart/encode.js';
 import { paced, RateLimiter, type Clock } from '../rate.js';
 import { messageOf } from '../../common/messages.js';
 import { pump, STOPPED } from '../pump.js';
+import { callBack } from '../../common/callback.js';
 
 /** Progress is told at least this often (one DATA frame at the default frame size): blocks go to the stream in views of this size. */
 const SLICE_BYTES = 16 * 1024;
@@ -24,6 +25,8 @@ export interface BodyHooks {
   wakeOn(listen: (wake: () => void) => () => void): Promise<void>;
   /** Fails the attempt (a progress callback threw). */
   fail(error: UploadError): void;
+  /** An `async` callback's rejection, which comes after its call (see the attempt's #late). */
+  late(error: UploadError): void;
   /** Runs once the stream has ended, every byte sent (for onBodySent). */
   onEnded(): void;
   clock?: Clock;
@@ -122,13 +125,17 @@ class InFlight {
   #report(): void {
     const onProgress = this.#hooks.onUploadProgress;
     if (onProgress === undefined || this.#failed) return;
+    const failed = (cause: unknown) =>
+      new UploadError('ERR_CALLBACK_FAILED', `onUploadProgress threw: ${messageOf(cause)}`, { cause });
     try {
-      onProgress(this.#loaded, this.#total);
+      callBack(onProgress, [this.#loaded, this.#total], (cause) => {
+        if (this.#failed) return;
+        this.#failed = true;
+        this.#hooks.late(failed(cause));
+      });
     } catch (cause) {
       this.#failed = true;
-      this.#hooks.fail(
-        new UploadError('ERR_CALLBACK_FAILED', `onUploadProgress threw: ${messageOf(cause)}`, { cause }),
-      );
+      this.#hooks.fail(failed(cause));
     }
   }
 

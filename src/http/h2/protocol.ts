@@ -55,6 +55,7 @@ export async function sendOverProtocol(
     signal,
     onUploadProgress: request.writer.onUploadProgress,
     onBodySent: request.writer.onBodySent,
+    onLateFailure: request.writer.onLateFailure,
     maxRate: request.writer.maxRate,
     attempts,
     typed: (error) => typed(error, url, attempts),

@@ -126,6 +126,37 @@ describe('progress and onBodySent', () => {
   });
 });
 
+describe('async callbacks that reject: the same failure, never an unhandled rejection', () => {
+  it.each([
+    ['onUploadProgress', { onUploadProgress: async () => Promise.reject(new Error('later')) }],
+    ['onBodySent', { onBodySent: async () => Promise.reject(new Error('later')) }],
+  ])(
+    'an async %s that rejects while the stream runs fails the attempt with ERR_CALLBACK_FAILED',
+    async (_label, hooks) => {
+      const server = await startH2Server((stream) => {
+        stream.resume(); // reads, never answers: the attempt can only end by its own failure
+      });
+      await expect(send(pool, server.url, await rawBody(bytes(MiB)), hooks)).rejects.toMatchObject({
+        code: 'ERR_CALLBACK_FAILED',
+      });
+    },
+  );
+
+  it('one that rejects once the stream has its answer goes to the upload instead', async () => {
+    const late: unknown[] = [];
+    const { status } = await post<Received>(pool, h2c.url, await rawBody(bytes(1000)), {
+      onBodySent: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        throw new Error('later');
+      },
+      onLateFailure: (error) => late.push(error),
+    });
+    expect(status).toBe(200);
+    await until(() => late.length === 1);
+    expect(late[0]).toMatchObject({ code: 'ERR_CALLBACK_FAILED' });
+  });
+});
+
 describe('an early final answer stops the body', () => {
   it('413 before the body is read: no more is sent, bodySent is false, the stream ends with RST_STREAM NO_ERROR', async () => {
     const streams: ServerHttp2Stream[] = [];

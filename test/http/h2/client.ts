@@ -54,6 +54,7 @@ export async function send(
     signal,
     onUploadProgress: options.onUploadProgress,
     onBodySent: options.onBodySent,
+    onLateFailure: options.onLateFailure,
     maxRate: options.maxRate,
     attempts: [],
     ...(options.clock === undefined ? {} : { clock: options.clock }),
