@@ -47,10 +47,11 @@ async function splitInto(
       dir === undefined ? undefined : join(dir, `${number}-${safeName(part.filename ?? part.name ?? 'part')}`);
     const headers = part.rawHeaders.map(([name, value]) => `${name}: ${value}\n`).join('');
     if (path !== undefined && settings.recursive && /^multipart\//i.test(part.contentType ?? '')) {
-      await writeNewFile(`${path}.headers`, [Buffer.from(headers, 'latin1')], () => {});
       // A nested folder is named by the body: made new, never an entry already there. A link there
       // (`NNN-NAME -> ../elsewhere`) would take the nested parts outside DIR, as recursive: true follows it.
+      // Made before its headers file, so that a folder refused leaves nothing of its part behind.
       await makeFolder(path, { recursive: false });
+      await writeNewFile(`${path}.headers`, [Buffer.from(headers, 'latin1')], () => {});
       stdout.write(`${row(index, '-', part)}\t${path}/\n`);
       const nested = multipartDecode(part, { ...settings.options, contentType: part.contentType! });
       await splitInto(nested, { ...settings, dir: path }, stdout, `${index}.`);

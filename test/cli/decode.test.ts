@@ -121,6 +121,7 @@ describe('multipart-poster decode', () => {
     expect(result.code).toBe(23);
     expect(result.stderr).toMatch(/cannot make the folder .*001-x: EEXIST/);
     expect(readdirSync(outside)).toEqual([]);
+    expect(readdirSync(out)).toEqual(['001-x']); // no 001-x.headers left for the part refused
   });
 
   it.each([
