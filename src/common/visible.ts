@@ -7,13 +7,17 @@
  * The bidirectional controls (U+061C, U+200E, U+200F, U+202A to U+202E, U+2066 to U+2069) are
  * escaped too (`\u202e`): they reorder what follows them on the line, so `invoice\u202efdp.exe`
  * would show as `invoiceexe.pdf`. So are U+2028 and U+2029, which some terminals and log viewers
- * take as line ends, splitting a row in two.
+ * take as line ends, splitting a row in two; and the zero-width characters that join nothing
+ * (U+200B, U+2060, U+FEFF), which make two names that look alike differ. A backslash is shown
+ * doubled, so that an escape seen is always one made here: a name holding the six characters
+ * `\u202e` does not look like one holding U+202E.
  */
 export function visible(text: string): string {
   return text.replace(INVISIBLE, (c) => {
+    if (c === '\\') return '\\\\';
     const code = c.charCodeAt(0);
     return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
   });
 }
 
-const INVISIBLE = /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const INVISIBLE = /[\\\x00-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u2028\u2029\u202a-\u202e\u2060\u2066-\u2069\ufeff]/g;

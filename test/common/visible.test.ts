@@ -21,19 +21,27 @@ describe('visible: every control character escaped, C0, DEL, C1, bidi and line s
     ['other scripts and an emoji', '\u0416 \u4e2d \u{1f600}'],
     ['a lone surrogate', '\ud800'],
     ['the neighbours of the bidi controls', '\u061b\u061d\u200d\u2010\u2027\u202f\u2065\u206a'],
+    ['the joiners emoji and scripts need (ZWNJ, ZWJ)', '\u200c\u200d \u{1f468}\u200d\u{1f469}'],
   ])('%s stays as it is', (_label, text) => {
     expect(visible(text)).toBe(text);
   });
 
   const unicode = [
-    0x061c, 0x200e, 0x200f, 0x2028, 0x2029, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069,
+    0x061c, 0x200b, 0x200e, 0x200f, 0x2028, 0x2029, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2060, 0x2066, 0x2067,
+    0x2068, 0x2069, 0xfeff,
   ];
   it.each(unicode.map((code) => [code.toString(16).padStart(4, '0').toUpperCase(), code]))(
-    'U+%s (a bidi control or line separator) is escaped as \\u',
+    'U+%s (a bidi control, line separator or zero-width character) is escaped as \\u',
     (label, code) => {
       expect(visible(`a${String.fromCharCode(code as number)}b`)).toBe(`a\\u${(label as string).toLowerCase()}b`);
     },
   );
+
+  it('a backslash is doubled: the six characters \\u202e never look like U+202E', () => {
+    expect(visible('a\\u202e')).toBe('a\\\\u202e');
+    expect(visible('a\u202e')).toBe('a\\u202e');
+    expect(visible('C:\\dir\\x1b')).toBe('C:\\\\dir\\\\x1b');
+  });
 
   it('a filename with a right-to-left override keeps its order on screen', () => {
     expect(visible('invoice\u202efdp.exe')).toBe('invoice\\u202efdp.exe');
