@@ -1,7 +1,7 @@
 import type { ClientRequest } from 'node:http';
 import { Socket } from 'node:net';
 import { UploadError } from '../common/errors.js';
-import { callBack } from '../common/callback.js';
+import { watchRejection } from '../common/callback.js';
 import { messageOf } from '../common/messages.js';
 import { nextTurn } from '../common/turns.js';
 import { recyclingChunks, type EncodedBody } from '../multipart/encode.js';
@@ -147,7 +147,9 @@ async function finish(req: ClientRequest, state: RequestState, settings: BodyWri
   });
   if (state.settled || onBodySent === undefined) return; // an answer came first
   try {
-    callBack(onBodySent, [], (cause) => lateFailure(req, callbackFailed('onBodySent', cause, state), state, settings));
+    watchRejection(onBodySent(), (cause) =>
+      lateFailure(req, callbackFailed('onBodySent', cause, state), state, settings),
+    );
   } catch (cause) {
     throw callbackFailed('onBodySent', cause, state);
   }
@@ -186,16 +188,17 @@ function progressOf(
   const onProgress = settings.onUploadProgress;
   let loaded = 0;
   let failed = false;
+  const rejected = (cause: unknown) => {
+    if (failed) return;
+    failed = true;
+    lateFailure(req, callbackFailed('onUploadProgress', cause, state), state, settings);
+  };
   return {
     told: (bytes) => {
       loaded += bytes;
       if (onProgress === undefined || failed) return;
       try {
-        callBack(onProgress, [loaded, total], (cause) => {
-          if (failed) return;
-          failed = true;
-          lateFailure(req, callbackFailed('onUploadProgress', cause, state), state, settings);
-        });
+        watchRejection(onProgress(loaded, total), rejected);
       } catch (cause) {
         failed = true;
         req.destroy(callbackFailed('onUploadProgress', cause, state));

@@ -52,9 +52,11 @@ export class UploadControl {
    * Ends the upload with `reason` (a callback's late failure), as an abort ends it; once its answer
    * is handed on (or the upload is over), does nothing: the caller's Response is theirs to read.
    */
-  fail(reason: UploadError): void {
+  readonly fail = (reason: UploadError): void => {
+    // A function of its own (not a method): handed to a request's settings, it holds the control
+    // alone, not the upload that made the request.
     if (!this.#handedOn) this.#abort(reason);
-  }
+  };
 
   #abort(reason: UploadError): void {
     if (!this.#controller.signal.aborted) this.#controller.abort(reason);

@@ -1,5 +1,5 @@
 import { MultipartError, UploadError, type UploadAttempt } from '../common/errors.js';
-import { callBack } from '../common/callback.js';
+import { watchRejection } from '../common/callback.js';
 import { messageOf } from '../common/messages.js';
 import { wait } from '../common/wait.js';
 import { isUploadBody, multipartEncode, type EncodedBody } from '../multipart/encode.js';
@@ -249,7 +249,7 @@ class Upload {
         expectTimeout: settings.expectTimeout,
         onUploadProgress: settings.onUploadProgress,
         onBodySent: settings.onBodySent,
-        onLateFailure: (error) => this.#control.fail(error),
+        onLateFailure: this.#control.fail,
         maxRate: settings.maxRate,
       },
     };
@@ -293,7 +293,7 @@ class Upload {
       });
     try {
       // An async onRetry's rejection fails the upload as a throw does, wherever it then is.
-      if (onRetry !== undefined) callBack(onRetry, [info], (cause) => this.#control.fail(failed(cause)));
+      if (onRetry !== undefined) watchRejection(onRetry(info), (cause) => this.#control.fail(failed(cause)));
     } catch (cause) {
       throw failed(cause);
     }

@@ -1,4 +1,4 @@
-import { callBack } from '../common/callback.js';
+import { watchRejection } from '../common/callback.js';
 import { MultipartError } from '../common/errors.js';
 import { messageOf } from '../common/messages.js';
 import type { PartRecord } from './wire.js';
@@ -69,7 +69,7 @@ export class Progress<Owner> {
     }
     this.#reported = true;
     const onBody = this.#onBody;
-    if (onBody !== undefined) this.#guard('onProgress', onBody, [this.#owner, this.#body, this.#total]);
+    if (onBody !== undefined) this.#guard('onProgress', onBody, this.#owner, this.#body, this.#total);
   }
 
   /** An empty body yields nothing; its consumer still hears that it is complete. */
@@ -82,12 +82,21 @@ export class Progress<Owner> {
    * as cause. What an `async` one rejects with fails it at the next report (a body already over
    * has nothing left to fail).
    */
-  #guard<Args extends unknown[]>(what: string, callback: (...args: Args) => void, args: Args): void {
+  #guard<O>(
+    what: string,
+    callback: (owner: O, current: number, total: number | undefined) => unknown,
+    owner: O,
+    current: number,
+    total: number | undefined,
+  ): void {
+    let result: unknown;
     try {
-      callBack(callback, args, (cause) => (this.#late ??= callbackFailed(what, cause)));
+      result = callback(owner, current, total);
     } catch (cause) {
       throw callbackFailed(what, cause);
     }
+    // Only an async callback's promise makes a handler: a synchronous one costs nothing more.
+    if (result !== undefined) watchRejection(result, (cause) => (this.#late ??= callbackFailed(what, cause)));
   }
 
   #reportParts(onPart: PartCallback<Owner>): void {
@@ -108,11 +117,13 @@ export class Progress<Owner> {
         const seen = (this.#partBytes.get(record) ?? 0) + bytes;
         this.#partBytes.set(record, seen);
         const { owner, label, size } = record;
-        this.#guard(label === undefined ? 'the cb of a part' : `the cb of field ${JSON.stringify(label)}`, onPart, [
+        this.#guard(
+          label === undefined ? 'the cb of a part' : `the cb of field ${JSON.stringify(label)}`,
+          onPart,
           owner,
           seen,
           size,
-        ]);
+        );
       }
     }
     this.#unreported = [];

@@ -1,5 +1,5 @@
 import { MultipartError, UploadError } from '../common/errors.js';
-import { callBack } from '../common/callback.js';
+import { watchRejection } from '../common/callback.js';
 import { messageOf } from '../common/messages.js';
 import { PartsError } from './errors.js';
 import { stepCode } from './answers.js';
@@ -148,18 +148,20 @@ class Run {
   #report(loaded: number, total: number): void {
     const { onProgress } = this.#settings;
     if (onProgress === undefined) return;
-    const failed = (cause: unknown) =>
-      new PartsError('ERR_CALLBACK_FAILED', `onProgress threw: ${messageOf(cause)}`, { cause });
     try {
-      // An async onProgress's rejection stops the pieces as a throw does, while they are being sent:
-      // once they all are, the upload is finished (never abandoned) on the server's word.
-      callBack(onProgress, [loaded, total], (cause) => {
-        if (!this.#piecesSent) this.#stop(failed(cause));
-      });
+      watchRejection(onProgress(loaded, total), this.#progressRejected);
     } catch (cause) {
-      this.#stop(failed(cause));
+      this.#stop(progressFailed(cause));
     }
   }
+
+  /**
+   * An async onProgress's rejection stops the pieces as a throw does, while they are being sent:
+   * once they all are, the upload is finished (never abandoned) on the server's word. Made once.
+   */
+  readonly #progressRejected = (cause: unknown): void => {
+    if (!this.#piecesSent) this.#stop(progressFailed(cause));
+  };
 
   /** The error the promise rejects with: the first failure, with what was stored and whether it was abandoned. */
   async #fail(error: unknown): Promise<PartsError> {
@@ -304,4 +306,8 @@ function wait(ms: number, signal: AbortSignal): Promise<void> {
     }, ms);
     signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+function progressFailed(cause: unknown): PartsError {
+  return new PartsError('ERR_CALLBACK_FAILED', `onProgress threw: ${messageOf(cause)}`, { cause });
 }

@@ -7,7 +7,7 @@ import { streamFailure } from './errors.js';
 import { watchEndOfStream } from './message.js';
 import type { SessionLease } from './pool.js';
 import { messageOf } from '../../common/messages.js';
-import { callBack } from '../../common/callback.js';
+import { watchRejection } from '../../common/callback.js';
 
 /** One request over HTTP/2: what upload() hands an attempt. */
 export interface H2Request {
@@ -193,7 +193,7 @@ class StreamExchange {
     const failed = (cause: unknown) =>
       new UploadError('ERR_CALLBACK_FAILED', `onBodySent threw: ${messageOf(cause)}`, { cause });
     try {
-      callBack(onBodySent, [], (cause) => this.#late(failed(cause)));
+      watchRejection(onBodySent(), (cause) => this.#late(failed(cause)));
     } catch (cause) {
       this.#fail(failed(cause));
     }

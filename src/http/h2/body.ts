@@ -4,7 +4,7 @@ import { recyclingChunks, type EncodedBody } from '../../multipart/encode.js';
 import { paced, RateLimiter, type Clock } from '../rate.js';
 import { messageOf } from '../../common/messages.js';
 import { pump, STOPPED } from '../pump.js';
-import { callBack } from '../../common/callback.js';
+import { watchRejection } from '../../common/callback.js';
 
 /** Progress is told at least this often (one DATA frame at the default frame size): blocks go to the stream in views of this size. */
 const SLICE_BYTES = 16 * 1024;
@@ -125,19 +125,20 @@ class InFlight {
   #report(): void {
     const onProgress = this.#hooks.onUploadProgress;
     if (onProgress === undefined || this.#failed) return;
-    const failed = (cause: unknown) =>
-      new UploadError('ERR_CALLBACK_FAILED', `onUploadProgress threw: ${messageOf(cause)}`, { cause });
     try {
-      callBack(onProgress, [this.#loaded, this.#total], (cause) => {
-        if (this.#failed) return;
-        this.#failed = true;
-        this.#hooks.late(failed(cause));
-      });
+      watchRejection(onProgress(this.#loaded, this.#total), this.#rejected);
     } catch (cause) {
       this.#failed = true;
-      this.#hooks.fail(failed(cause));
+      this.#hooks.fail(progressFailed(cause));
     }
   }
+
+  /** An `async` onUploadProgress's rejection: made once, not at every report. */
+  readonly #rejected = (cause: unknown): void => {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#hooks.late(progressFailed(cause));
+  };
 
   #wake(): void {
     const waiter = this.#waiter;
@@ -166,4 +167,8 @@ class InFlight {
     });
     return !(this.#failed || this.#hooks.stopped());
   }
+}
+
+function progressFailed(cause: unknown): UploadError {
+  return new UploadError('ERR_CALLBACK_FAILED', `onUploadProgress threw: ${messageOf(cause)}`, { cause });
 }
