@@ -303,12 +303,15 @@ class Upload {
   #respond({ res, req, bodySent }: Answer, redirected: boolean): Response {
     const control = this.#control;
     const { url, method } = this.#hop;
+    const onAbort = () => res.destroy(control.signal.reason as Error);
     const done = () => {
+      // The answer is read: the control no longer holds it (something may hold the control longer).
+      control.signal.removeEventListener('abort', onAbort);
       // A request whose body was cut short leaves its connection unusable.
       if (!bodySent) req.destroy();
       control.finish();
     };
-    control.signal.addEventListener('abort', () => res.destroy(control.signal.reason as Error), { once: true });
+    control.signal.addEventListener('abort', onAbort, { once: true });
     try {
       const response = toWebResponse(res, url.href, redirected, method, done);
       control.answered();
