@@ -2,7 +2,6 @@ import type { ClientRequest } from 'node:http';
 import { Socket } from 'node:net';
 import { UploadError } from '../common/errors.js';
 import { watchRejection } from '../common/callback.js';
-import { messageOf } from '../common/messages.js';
 import { nextTurn } from '../common/turns.js';
 import { recyclingChunks, type EncodedBody } from '../multipart/encode.js';
 import { paced, RateLimiter } from './rate.js';
@@ -10,6 +9,7 @@ import { claimReadSize } from './read-size.js';
 import type { RequestState } from './request-state.js';
 import { SliceWriter } from './slices.js';
 import { pump, STOPPED } from './pump.js';
+import { callbackError } from './callback-error.js';
 
 /** A request's own buffer (Node's default highWaterMark): the body loop reads on while no more than this waits to be sent. */
 const REQUEST_BUFFER_BYTES = 16 * 1024;
@@ -222,7 +222,7 @@ function lateFailure(req: ClientRequest, error: UploadError, state: RequestState
 
 /** A caller's callback threw: the upload fails with it even if an answer has come meanwhile. */
 function callbackFailed(name: string, cause: unknown, state: RequestState): UploadError {
-  const error = new UploadError('ERR_CALLBACK_FAILED', `${name} threw: ${messageOf(cause)}`, { cause });
+  const error = callbackError(name, cause);
   state.callbackFailure ??= error;
   return error;
 }

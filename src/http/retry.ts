@@ -1,7 +1,7 @@
 import type { UploadAttempt } from '../common/errors.js';
 import { UploadError } from '../common/errors.js';
 import { watchRejection } from '../common/callback.js';
-import { messageOf } from '../common/messages.js';
+import { callbackError } from './callback-error.js';
 import {
   checkFunction,
   checkInteger,
@@ -155,7 +155,7 @@ function callerBackoff(backoff: (attempt: number) => number): (attempt: number) 
     try {
       ms = backoff(attempt);
     } catch (cause) {
-      throw new UploadError('ERR_CALLBACK_FAILED', `retry.backoff threw: ${messageOf(cause)}`, { cause });
+      throw callbackError('retry.backoff', cause);
     }
     if (!(typeof ms === 'number' && Number.isFinite(ms) && ms >= 0 && ms <= MAX_TIMER_MS)) {
       watchRejection(ms, () => {}); // an async backoff: refused for its promise, whose rejection says nothing more

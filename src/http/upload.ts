@@ -1,6 +1,5 @@
 import { MultipartError, UploadError, type UploadAttempt } from '../common/errors.js';
 import { watchRejection } from '../common/callback.js';
-import { messageOf } from '../common/messages.js';
 import { wait } from '../common/wait.js';
 import { isUploadBody, multipartEncode, type EncodedBody } from '../multipart/encode.js';
 import type { ParamsInput } from '../multipart/param.js';
@@ -19,6 +18,7 @@ import {
 } from './redirect.js';
 import { loadWebClasses, toWebResponse } from './response.js';
 import { decideRetry, type RetryDecision } from './retry-decision.js';
+import { callbackError } from './callback-error.js';
 
 export type { AgentForUrl, TlsOptions, UploadOptions } from './options.js';
 export type { RetryOptions } from './retry.js';
@@ -286,11 +286,7 @@ class Upload {
   #tellRetry(info: UploadAttempt): void {
     const { onRetry } = this.#settings.retry;
     const failed = (cause: unknown) =>
-      new UploadError('ERR_CALLBACK_FAILED', `retry.onRetry threw: ${messageOf(cause)}`, {
-        url: info.url,
-        cause,
-        attempts: this.#control.attempts,
-      });
+      callbackError('retry.onRetry', cause, { url: info.url, attempts: this.#control.attempts });
     try {
       // An async onRetry's rejection fails the upload as a throw does, wherever it then is.
       if (onRetry !== undefined) watchRejection(onRetry(info), (cause) => this.#control.fail(failed(cause)));

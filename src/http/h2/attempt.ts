@@ -6,8 +6,8 @@ import { writeBody } from './body.js';
 import { streamFailure } from './errors.js';
 import { watchEndOfStream } from './message.js';
 import type { SessionLease } from './pool.js';
-import { messageOf } from '../../common/messages.js';
 import { watchRejection } from '../../common/callback.js';
+import { callbackError } from '../callback-error.js';
 
 /** One request over HTTP/2: what upload() hands an attempt. */
 export interface H2Request {
@@ -190,8 +190,7 @@ class StreamExchange {
   #bodySent(): void {
     const { onBodySent } = this.#request;
     if (this.#failure !== undefined || onBodySent === undefined) return;
-    const failed = (cause: unknown) =>
-      new UploadError('ERR_CALLBACK_FAILED', `onBodySent threw: ${messageOf(cause)}`, { cause });
+    const failed = (cause: unknown) => callbackError('onBodySent', cause);
     try {
       watchRejection(onBodySent(), (cause) => this.#late(failed(cause)));
     } catch (cause) {

@@ -2,9 +2,9 @@ import type { ClientHttp2Stream } from 'node:http2';
 import { UploadError } from '../../common/errors.js';
 import { recyclingChunks, type EncodedBody } from '../../multipart/encode.js';
 import { paced, RateLimiter, type Clock } from '../rate.js';
-import { messageOf } from '../../common/messages.js';
 import { pump, STOPPED } from '../pump.js';
 import { watchRejection } from '../../common/callback.js';
+import { callbackError } from '../callback-error.js';
 
 /** Progress is told at least this often (one DATA frame at the default frame size): blocks go to the stream in views of this size. */
 const SLICE_BYTES = 16 * 1024;
@@ -129,7 +129,7 @@ class InFlight {
       watchRejection(onProgress(this.#loaded, this.#total), this.#rejected);
     } catch (cause) {
       this.#failed = true;
-      this.#hooks.fail(progressFailed(cause));
+      this.#hooks.fail(callbackError('onUploadProgress', cause));
     }
   }
 
@@ -137,7 +137,7 @@ class InFlight {
   readonly #rejected = (cause: unknown): void => {
     if (this.#failed) return;
     this.#failed = true;
-    this.#hooks.late(progressFailed(cause));
+    this.#hooks.late(callbackError('onUploadProgress', cause));
   };
 
   #wake(): void {
@@ -167,8 +167,4 @@ class InFlight {
     });
     return !(this.#failed || this.#hooks.stopped());
   }
-}
-
-function progressFailed(cause: unknown): UploadError {
-  return new UploadError('ERR_CALLBACK_FAILED', `onUploadProgress threw: ${messageOf(cause)}`, { cause });
 }
