@@ -2,6 +2,7 @@ import { UploadError } from '../common/errors.js';
 import { boundaryOf } from '../common/media-type.js';
 import { messageOf } from '../common/messages.js';
 import type { EncodedBody } from '../multipart/encode.js';
+import { HeaderList, headerListOf } from './header-list.js';
 
 /** What node:http sends in a header value (RFC 9110 field-vchar, obs-text, space, tab); Headers lets DEL and ESC through. */
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
@@ -17,10 +18,10 @@ const BODY_HEADERS = ['content-type', 'content-length', 'transfer-encoding', 'ex
 export const ORIGIN_BOUND_HEADERS = ['authorization', 'cookie', 'proxy-authorization', 'host'];
 
 /** The caller's headers, checked as node:http will check them when the request is made. */
-export function baseHeaders(init: unknown): Headers {
-  let headers: Headers;
+export function baseHeaders(init: unknown): HeaderList {
+  let headers: HeaderList;
   try {
-    headers = new Headers(init as ConstructorParameters<typeof Headers>[0]);
+    headers = headerListOf(init);
   } catch (cause) {
     throw new UploadError('ERR_INVALID_HEADER', `invalid headers: ${messageOf(cause)}`, { cause });
   }
@@ -39,7 +40,7 @@ export function baseHeaders(init: unknown): Headers {
  * The caller's Content-Type, checked against the body: for a raw body it wins over
  * the guess; for a multipart body it must carry the body's own boundary.
  */
-export function callerContentType(headers: Headers, encoded: EncodedBody): string | undefined {
+export function callerContentType(headers: HeaderList, encoded: EncodedBody): string | undefined {
   for (const name of ['content-length', 'transfer-encoding', 'expect']) {
     const value = headers.get(name);
     if (value === null) continue;
@@ -62,11 +63,11 @@ export function callerContentType(headers: Headers, encoded: EncodedBody): strin
 
 /** The head of one request: the caller's headers, then the body's own (its type and length), never `Expect` (set later). */
 export function requestHeaders(
-  caller: Headers,
+  caller: HeaderList,
   body: EncodedBody | undefined,
   contentType: string | undefined,
 ): Record<string, string> {
-  const headers = new Headers(caller);
+  const headers = new HeaderList(caller);
   for (const name of BODY_HEADERS) headers.delete(name);
   if (body !== undefined) {
     for (const [name, value] of Object.entries(body.headers)) headers.set(name, value);

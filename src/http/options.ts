@@ -20,6 +20,7 @@ import { assertValidBoundary } from '../multipart/boundary.js';
 import type { EncodeOptions } from '../multipart/encode.js';
 import { spoolSettings } from '../multipart/spool.js';
 import { baseHeaders } from './headers.js';
+import type { HeaderList } from './header-list.js';
 import { retryPolicy, type RetryOptions, type RetryPolicy } from './retry.js';
 
 /** TLS settings for HTTPS uploads (a CA to trust, a client certificate...). */
@@ -129,7 +130,7 @@ const DEFAULT_MAX_REDIRECTS = 5;
 /** upload()'s options, checked once and with their defaults. */
 export interface UploadSettings {
   method: string;
-  headers: Headers;
+  headers: HeaderList;
   maxRedirects: number;
   /** true, false, or the size above which (and for unknown sizes) `Expect: 100-continue` is sent. */
   expectContinue: boolean | number;

@@ -1,6 +1,8 @@
 import type { AnswerMessage } from './attempt.js';
 import { UploadError } from '../common/errors.js';
 import { messageOf } from '../common/messages.js';
+import type { UploadControl } from './control.js';
+import { holdAnswer, type FinalAnswer } from './final-answer.js';
 
 let webClasses: Promise<void> | undefined;
 
@@ -34,13 +36,32 @@ export function loadWebClasses(): Promise<void> {
   return webClasses;
 }
 
-const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
+/** Statuses whose answer has no body (Fetch's null body status), as a HEAD's has none. */
+export const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
+
+/** upload()'s answer: the final answer as a Response, whose body the caller reads. */
+export function webAnswer(final: FinalAnswer, control: UploadControl): Response {
+  const { answer, url, method, redirected } = final;
+  const done = holdAnswer(final, control);
+  try {
+    const response = toWebResponse(answer.res, url, redirected, method, done);
+    control.answered();
+    return response;
+  } catch (cause) {
+    answer.req.destroy();
+    throw new UploadError(
+      'ERR_UNEXPECTED_RESPONSE',
+      `cannot represent the response (status ${answer.res.statusCode})`,
+      { url, cause },
+    );
+  }
+}
 
 /**
  * A WHATWG Response over a Node response, streamed (not buffered). `onDone` runs
  * once, when the body has been read to the end, has failed or was cancelled.
  */
-export function toWebResponse(
+function toWebResponse(
   res: AnswerMessage,
   url: string,
   redirected: boolean,

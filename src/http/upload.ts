@@ -16,7 +16,10 @@ import {
   type RedirectQuestion,
   type RedirectStep,
 } from './redirect.js';
-import { loadWebClasses, toWebResponse } from './response.js';
+import { loadWebClasses, webAnswer } from './response.js';
+import type { FinalAnswer } from './final-answer.js';
+import { HeaderList } from './header-list.js';
+import { plainAnswer, type PlainAnswer } from './plain-answer.js';
 import { decideRetry, type RetryDecision } from './retry-decision.js';
 import { callbackError } from './callback-error.js';
 
@@ -30,9 +33,28 @@ export async function upload(
   params: ParamsInput | EncodedBody | SelfEncodingForm,
   options: UploadOptions = {},
 ): Promise<Response> {
-  // First, in turns of their own: the options' Headers would load Node's fetch classes (undici, a
-  // block of milliseconds) on the end of the caller's turn.
+  // First, in turns of their own: the Response it answers with loads Node's fetch classes (undici,
+  // a block of milliseconds), which would otherwise come on the end of the caller's turn.
   await loadWebClasses();
+  return exchange(url, params, options, webAnswer);
+}
+
+/**
+ * upload() for the library's own requests (uploadParts' pieces and protocol steps): the same
+ * request, retries and redirects, answered plain instead of with a Response, so that a process
+ * that uploads only in pieces never loads Node's fetch classes (see src/http/header-list.ts).
+ */
+export function uploadPlain(url: string | URL, body: EncodedBody, options: UploadOptions): Promise<PlainAnswer> {
+  return exchange(url, body, options, plainAnswer);
+}
+
+/** An upload, its final answer handed on by `answerWith` (which owns it from then on). */
+async function exchange<T>(
+  url: string | URL,
+  params: ParamsInput | EncodedBody | SelfEncodingForm,
+  options: UploadOptions,
+  answerWith: (final: FinalAnswer, control: UploadControl) => T,
+): Promise<T> {
   const settings = uploadSettings(options);
   const input = isSelfEncoding(params)
     ? (params as unknown as Record<symbol, () => EncodedBody>)[ENCODED_BODY]!()
@@ -50,7 +72,8 @@ export async function upload(
   let encoded: EncodedBody | undefined;
   try {
     encoded = given ? input : await encode(input, options, control.signal);
-    return await new Upload(settings, control, { url: target, authorization }, encoded).run();
+    const final = await new Upload(settings, control, { url: target, authorization }, encoded).run();
+    return answerWith(final, control);
   } catch (error) {
     control.finish();
     throw error;
@@ -114,7 +137,7 @@ class Upload {
   readonly #settings: UploadSettings;
   readonly #control: UploadControl;
   readonly #hop: Hop;
-  readonly #headers: Headers;
+  readonly #headers: HeaderList;
   readonly #contentType: string | undefined;
   readonly #startOrigin: string;
 
@@ -126,7 +149,7 @@ class Upload {
   ) {
     this.#settings = settings;
     this.#control = control;
-    this.#headers = new Headers(settings.headers);
+    this.#headers = new HeaderList(settings.headers);
     // The URL's user name and password, as node:http sends them: a header the caller set wins.
     if (authorization !== undefined && !this.#headers.has('authorization'))
       this.#headers.set('authorization', authorization);
@@ -135,7 +158,7 @@ class Upload {
     this.#startOrigin = url.origin;
   }
 
-  async run(): Promise<Response> {
+  async run(): Promise<FinalAnswer> {
     const hop = this.#hop;
     for (let count = 0; ; count++) {
       const answer = await this.#send();
@@ -162,7 +185,7 @@ class Upload {
         hasBody: hop.body !== undefined,
         replayable: hop.body?.body.replayable ?? true,
       });
-      if (step === undefined) return this.#respond(answer, count > 0);
+      if (step === undefined) return { answer, url: hop.url.href, method: hop.method, redirected: count > 0 };
       letGo(answer);
       if (step.crossOrigin) for (const name of ORIGIN_BOUND_HEADERS) this.#headers.delete(name);
       hop.leftFirstOrigin ||= step.url.origin !== this.#startOrigin;
@@ -294,31 +317,6 @@ class Upload {
       throw failed(cause);
     }
     this.#control.attempts.push(info);
-  }
-
-  #respond({ res, req, bodySent }: Answer, redirected: boolean): Response {
-    const control = this.#control;
-    const { url, method } = this.#hop;
-    const onAbort = () => res.destroy(control.signal.reason as Error);
-    const done = () => {
-      // The answer is read: the control no longer holds it (something may hold the control longer).
-      control.signal.removeEventListener('abort', onAbort);
-      // A request whose body was cut short leaves its connection unusable.
-      if (!bodySent) req.destroy();
-      control.finish();
-    };
-    control.signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      const response = toWebResponse(res, url.href, redirected, method, done);
-      control.answered();
-      return response;
-    } catch (cause) {
-      req.destroy();
-      throw new UploadError('ERR_UNEXPECTED_RESPONSE', `cannot represent the response (status ${res.statusCode})`, {
-        url: url.href,
-        cause,
-      });
-    }
   }
 }
 

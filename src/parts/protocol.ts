@@ -1,5 +1,6 @@
 import type { RetryPolicy } from '../http/retry.js';
 import type { StoredPiece } from './errors.js';
+import type { AnswerHeaders } from '../http/plain-answer.js';
 
 /** What each step of an upload in pieces is, for error messages and `PartsError.step`. */
 export type Step = 'start' | 'resume' | 'piece' | 'complete' | 'abandon';
@@ -36,7 +37,7 @@ export interface ControlRequest {
 
 export interface ControlResponse {
   status: number;
-  headers: Headers;
+  headers: AnswerHeaders;
   text: string;
   url: string;
   /** How many times upload() sent a `repeatable` request again before this answer (0 for others). */

@@ -1,8 +1,8 @@
 import { crypto, lazily } from '../common/lazy.js';
-import { UploadError } from '../common/errors.js';
 import { rawBody, type EncodedBody } from '../multipart/encode.js';
 import { DEFAULT_RETRY_METHODS, type RetryOptions } from '../http/retry.js';
-import { upload, type UploadOptions } from '../http/upload.js';
+import { uploadPlain, type UploadOptions } from '../http/upload.js';
+import type { PlainAnswer } from '../http/plain-answer.js';
 import type { ControlRequest, ControlResponse, DigestAlgorithm, PieceRequest, PieceResponse } from './protocol.js';
 import type { Source } from './source.js';
 import { pieceBody } from './tap.js';
@@ -23,7 +23,10 @@ export interface RequestSettings {
   http2: UploadOptions['http2'];
 }
 
-/** Every request of an upload in pieces goes through upload(): its retries, redirects, agent, TLS and timeout. */
+/**
+ * Every request of an upload in pieces goes through upload() (uploadPlain: no Response is made): its
+ * retries, redirects, agent, TLS and timeout.
+ */
 export class Transport {
   readonly #settings: RequestSettings;
   readonly #source: Source;
@@ -76,8 +79,8 @@ export class Transport {
           : this.#settings.retry;
     const options = this.#options(method, request.headers, retry);
     if (request.redirects === false) options.maxRedirects = 0;
-    const response = await upload(request.url, encoded, options);
-    return { ...(await answerOf(response, request.limit ?? ANSWER_LIMIT)), retries };
+    const answer = await uploadPlain(request.url, encoded, options);
+    return { ...(await answerOf(answer, request.limit ?? ANSWER_LIMIT)), retries };
   }
 
   /** A piece of the source as a request body; `onSent(bytes)` follows it out. */
@@ -102,8 +105,8 @@ export class Transport {
     options.onUploadProgress = (loaded) => onSent(loaded);
     if (piece.expectContinue === false) options.expectContinue = false;
     if (piece.redirects === false) options.maxRedirects = 0;
-    const response = await upload(piece.url, body, options);
-    return { ...(await answerOf(response, ANSWER_LIMIT)), retries: 0, md5 };
+    const answer = await uploadPlain(piece.url, body, options);
+    return { ...(await answerOf(answer, ANSWER_LIMIT)), retries: 0, md5 };
   }
 
   /** The digest of bytes `start`..`end`, read once before the piece is sent (its header must carry it). */
@@ -161,36 +164,6 @@ function spread(encoded: EncodedBody): EncodedBody {
   };
 }
 
-async function answerOf(response: Response, limit: number): Promise<Omit<ControlResponse, 'retries'>> {
-  return {
-    status: response.status,
-    headers: response.headers,
-    text: await readText(response, limit),
-    url: response.url,
-  };
-}
-
-/** The answer's body as text, at most `limit` bytes of it; the rest is not read (the connection is then dropped). */
-async function readText(response: Response, limit: number): Promise<string> {
-  if (response.body === null) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.length;
-      if (size >= limit) {
-        await reader.cancel();
-        break;
-      }
-    }
-  } catch (cause) {
-    throw cause instanceof UploadError
-      ? cause
-      : new UploadError('ERR_REQUEST_FAILED', `reading the answer failed: ${(cause as Error).message}`, { cause });
-  }
-  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
+async function answerOf(answer: PlainAnswer, limit: number): Promise<Omit<ControlResponse, 'retries'>> {
+  return { status: answer.status, headers: answer.headers, text: await answer.text(limit), url: answer.url };
 }

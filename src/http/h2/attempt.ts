@@ -13,8 +13,8 @@ import { callbackError } from '../callback-error.js';
 export interface H2Request {
   url: URL;
   method: string;
-  /** The request's headers, Content-Type and Content-Length included; connection-specific ones are dropped. */
-  headers: Headers;
+  /** The request's headers, names lowercased, Content-Type and Content-Length included; connection-specific ones are dropped. */
+  headers: Iterable<readonly [string, string]>;
   body: EncodedBody | undefined;
   /** The exchange's signal: the caller's abort or the timeout. Either closes the stream, never the session. */
   signal: AbortSignal;

@@ -50,7 +50,7 @@ export async function sendOverProtocol(
   const answer = await sendH2(acquired.lease, {
     url,
     method: request.method,
-    headers: new Headers(request.headers),
+    headers: Object.entries(request.headers),
     body: request.body,
     signal,
     onUploadProgress: request.writer.onUploadProgress,

@@ -1,0 +1,86 @@
+import { UploadError } from '../common/errors.js';
+import { messageOf } from '../common/messages.js';
+import type { UploadControl } from './control.js';
+import { holdAnswer, type FinalAnswer } from './final-answer.js';
+import { HeaderList } from './header-list.js';
+import { NULL_BODY_STATUSES } from './response.js';
+
+/** What the library's own requests read of an answer (a Response's `headers` has the same two methods). */
+export interface AnswerHeaders {
+  /** The values of `name` joined with ", ", or null. */
+  get(name: string): string | null;
+  has(name: string): boolean;
+}
+
+/** An answer as uploadPlain() hands it on: what a Response would hold, with its body read as text. */
+export interface PlainAnswer {
+  readonly status: number;
+  readonly headers: AnswerHeaders;
+  /** The URL that answered (after redirects). */
+  readonly url: string;
+  /**
+   * The body as text, at most `limit` bytes of it: the rest is not read (the connection is then
+   * dropped). Read once; a body cut short is `ERR_REQUEST_FAILED`, an abort or timeout its own error.
+   */
+  text(limit: number): Promise<string>;
+}
+
+/** uploadPlain()'s answer: the final answer's status and headers, its body read when asked for. */
+export function plainAnswer(final: FinalAnswer, control: UploadControl): PlainAnswer {
+  const { answer, url, method } = final;
+  const { res } = answer;
+  const done = holdAnswer(final, control);
+  const status = res.statusCode ?? 0;
+  let headers: HeaderList;
+  try {
+    headers = new HeaderList();
+    for (let i = 0; i < res.rawHeaders.length; i += 2) headers.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
+  } catch (cause) {
+    answer.req.destroy();
+    throw new UploadError('ERR_UNEXPECTED_RESPONSE', `cannot read the response's headers (status ${status})`, {
+      url,
+      cause,
+    });
+  }
+  res.on('error', () => {}); // errors reach text() through the iterator; without a listener they would crash the process
+  let text: Promise<string> | undefined;
+  if (NULL_BODY_STATUSES.has(status) || method === 'HEAD') {
+    res.resume();
+    res.once('end', done);
+    res.once('error', done);
+    text = Promise.resolve('');
+  }
+  control.answered();
+  return {
+    status,
+    headers,
+    url,
+    text: (limit) => (text ??= readText(res, limit, url).finally(done)),
+  };
+}
+
+async function readText(res: FinalAnswer['answer']['res'], limit: number, url: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const iterator = res[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const { value, done } = await iterator.next();
+      if (done) break;
+      chunks.push(value);
+      size += value.length;
+      if (size >= limit) {
+        await iterator.return?.();
+        break;
+      }
+    }
+  } catch (error) {
+    throw error instanceof UploadError
+      ? error
+      : new UploadError('ERR_REQUEST_FAILED', `the response body from ${url} was cut short: ${messageOf(error)}`, {
+          url,
+          cause: error,
+        });
+  }
+  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
+}
