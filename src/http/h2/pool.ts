@@ -83,7 +83,7 @@ export class Http2Pool {
       const pooled = entry.session;
       if (pooled?.free) return { protocol: 'h2', lease: pooled.take() };
       if (pooled?.open) {
-        await this.#placeOn(entry, signal);
+        await this.#placeOn(entry, pooled, signal);
         continue;
       }
       if (entry.connecting === undefined && ++connects > MAX_CONNECTS) {
@@ -121,13 +121,16 @@ export class Http2Pool {
   }
 
   /** Waits until the session may have a free place, or is gone; the caller looks again. */
-  #placeOn(entry: Entry, signal: AbortSignal): Promise<void> {
+  #placeOn(entry: Entry, pooled: PooledSession, signal: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
+      const unhold = pooled.hold();
       const wake = () => {
+        unhold();
         signal.removeEventListener('abort', onAbort);
         resolve();
       };
       const onAbort = () => {
+        unhold();
         const at = entry.waiters.indexOf(wake);
         if (at !== -1) entry.waiters.splice(at, 1);
         reject(signal.reason as Error);

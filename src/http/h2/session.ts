@@ -27,6 +27,8 @@ export class PooledSession {
   readonly #onSlot: (all: boolean) => void;
   readonly #liveness: Liveness;
   #idle: NodeJS.Timeout | undefined;
+  /** acquire() calls waiting for a place on this session (see hold()). */
+  #waiting = 0;
 
   constructor(
     session: ClientHttp2Session,
@@ -85,6 +87,23 @@ export class PooledSession {
     return new Lease(this);
   }
 
+  /**
+   * An acquire() waits for a place: meanwhile the session keeps the process alive, as a stream
+   * does. With no stream open (a server whose SETTINGS allow none) nothing else would, and the
+   * process could exit with the upload's promise unsettled. Returns what ends the wait (idempotent).
+   */
+  hold(): () => void {
+    this.#waiting++;
+    this.session.ref();
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.#waiting--;
+      if (this.#waiting === 0 && this.active === 0 && !this.session.destroyed) this.session.unref();
+    };
+  }
+
   /** A stream of this session closed. */
   released(): void {
     this.active--;
@@ -100,7 +119,7 @@ export class PooledSession {
     const { session } = this;
     if (session.destroyed) return;
     if (!this.open) return void session.close();
-    session.unref();
+    if (this.#waiting === 0) session.unref();
     this.#idle = setTimeout(() => this.#retire(), this.#idleMs);
     this.#idle.unref();
   }

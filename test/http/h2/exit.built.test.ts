@@ -26,4 +26,14 @@ describe('a process that uploads over HTTP/2 is free to exit', () => {
     const { stdout } = await promisify(execFile)(process.execPath, [child, `${broken.origin}/up`], { timeout: 30_000 });
     expect(JSON.parse(stdout)).toEqual({ code: 'ERR_REQUEST_FAILED', cause: 'PROTOCOL_ERROR' });
   });
+
+  it('while an upload waits for a place on a session whose SETTINGS allow no stream, it waits for it to settle', async () => {
+    const noStreams = await startH2Server(receive, { settings: { maxConcurrentStreams: 0 } });
+    const child = join(import.meta.dirname, 'exit-protocol-child.mjs');
+    const started = Date.now();
+    const { stdout } = await promisify(execFile)(process.execPath, [child, noStreams.url, '1000'], { timeout: 30_000 });
+    // Nothing but the session can keep the process alive until the signal's (unref'd) timer fires.
+    expect(JSON.parse(stdout)).toEqual({ code: 'ERR_ABORTED', cause: 23 }); // the TimeoutError's DOMException code
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+  });
 });
