@@ -24,6 +24,7 @@ export const PROTOCOL_ERROR = 1;
 export const INTERNAL_ERROR = 2;
 export const REFUSED_STREAM = 7;
 export const CANCEL = 8;
+export const ENHANCE_YOUR_CALM = 11;
 
 /** The RFC's name of an HTTP/2 error code (`UNKNOWN_0x2a` for one it does not define). */
 export function codeName(code: number): string {
@@ -112,18 +113,30 @@ export function streamFailure(
   }
   if (rstCode !== undefined && rstCode !== NO_ERROR) {
     const name = codeName(rstCode);
-    // nghttp2 itself resets a stream whose answer HTTP/2 forbids (a 101, a 1xx that ends the stream, a
-    // malformed header block) before Node hands it on: its PROTOCOL_ERROR cannot be told from the server's.
-    const who =
-      rstCode === PROTOCOL_ERROR
-        ? `was reset with PROTOCOL_ERROR (by ${url.host}, or by the client on an answer HTTP/2 forbids)`
-        : `was reset by ${url.host} (${name})`;
-    return fail(h2Cause(name, `stream closed with ${name}`, error), `the HTTP/2 stream to ${url.host} ${who}`);
+    return fail(
+      h2Cause(name, `stream closed with ${name}`, error),
+      `the HTTP/2 stream to ${url.host} ${resetBy(rstCode, url)}`,
+    );
   }
   return fail(
     h2Cause('ECONNRESET', 'the stream closed without an answer', error),
     `the HTTP/2 stream to ${url.host} closed before an answer`,
   );
+}
+
+/**
+ * Who reset a stream, as far as can be told. nghttp2 itself resets a stream whose answer HTTP/2
+ * forbids (a 101, a 1xx that ends the stream, a malformed header block) with PROTOCOL_ERROR, and Node
+ * one whose answer has more header fields than its limit (128, `:status` included) with
+ * ENHANCE_YOUR_CALM, before the answer is handed on: either cannot be told from the server's reset.
+ * (The limit is kept: with HPACK, each field may repeat a 4 KiB one, and it bounds an answer's size.)
+ */
+function resetBy(rstCode: number, url: URL): string {
+  if (rstCode === PROTOCOL_ERROR)
+    return `was reset with PROTOCOL_ERROR (by ${url.host}, or by the client on an answer HTTP/2 forbids)`;
+  if (rstCode === ENHANCE_YOUR_CALM)
+    return `was reset with ENHANCE_YOUR_CALM (by ${url.host}, or by the client on an answer with more than 127 header fields)`;
+  return `was reset by ${url.host} (${codeName(rstCode)})`;
 }
 
 /**

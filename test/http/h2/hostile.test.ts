@@ -217,3 +217,56 @@ describe('progress under flow control', () => {
     expect(told.at(-1)).toBeLessThanOrEqual(65535);
   });
 });
+
+/** An HPACK integer with a 7-bit prefix (RFC 7541 §5.1). */
+function hpackInteger(value: number): Buffer {
+  if (value < 127) return Buffer.from([value]);
+  const bytes = [127];
+  for (value -= 127; value >= 128; value >>= 7) bytes.push((value & 127) | 128);
+  bytes.push(value);
+  return Buffer.from(bytes);
+}
+
+/** A 200 with `fields`, a header block in HEADERS and as many CONTINUATION frames as it needs, then an empty body. */
+function manyHeaders(streamId: number, fields: Array<[string, string]>): Buffer {
+  const block = Buffer.concat([
+    Buffer.from([0x88]), // :status 200
+    ...fields.flatMap(([name, value]) => [
+      Buffer.from([0]),
+      hpackInteger(name.length),
+      Buffer.from(name),
+      hpackInteger(value.length),
+      Buffer.from(value),
+    ]),
+  ]);
+  const frames: Buffer[] = [];
+  for (let at = 0; at < block.length; at += 16_384) {
+    const last = at + 16_384 >= block.length;
+    const piece = block.subarray(at, at + 16_384);
+    frames.push(frame(at === 0 ? FRAME.HEADERS : 9, (last ? 4 : 0) | (at === 0 ? 1 : 0), streamId, piece));
+  }
+  return Buffer.concat(frames);
+}
+
+describe('an answer with more header fields than Node takes over HTTP/2 (127)', () => {
+  const fields = (count: number): Array<[string, string]> => Array.from({ length: count }, (_, i) => [`x-h${i}`, 'v']);
+
+  it('127 fields: the Response has them all', async () => {
+    const server = await answering((id, c) => c.send(manyHeaders(id, fields(127))));
+    const response = await upload(`${server.origin}/up`, { x: 'hello' }, { http2: true, retry: 0 });
+    expect([...response.headers.keys()].filter((name) => name.startsWith('x-h'))).toHaveLength(127);
+    expect(await response.text()).toBe('');
+  });
+
+  it("128 and 2,000 fields: ENHANCE_YOUR_CALM, worded as either side's reset (Node's own)", async () => {
+    for (const count of [128, 2000]) {
+      const server = await answering((id, c) => c.send(manyHeaders(id, fields(count))));
+      const error = await failure(upload(`${server.origin}/up`, { x: 'hello' }, { http2: true, retry: 0 }));
+      expect(error.code).toBe('ERR_REQUEST_FAILED');
+      expect(causeCode(error)).toBe('ENHANCE_YOUR_CALM');
+      expect(error.message).toMatch(
+        /reset with ENHANCE_YOUR_CALM \(by .*, or by the client on an answer with more than 127 header fields\)/,
+      );
+    }
+  });
+});
