@@ -41,7 +41,9 @@ export async function openSource(source: unknown): Promise<Source> {
     return {
       size,
       file: undefined,
-      body: (start, end) => rawBody(data, { start, end, blockSize: PIECE_BLOCK_SIZE }),
+      // The piece's size is declared: a Blob whose slice holds other than end - start bytes (a
+      // BlobLike whose size lies) fails the piece, rather than sending a part of another size.
+      body: (start, end) => rawBody(data, { start, end, size: end - start, blockSize: PIECE_BLOCK_SIZE }),
       checkUnchanged: async () => {},
     };
   }

@@ -123,6 +123,30 @@ describe('uploadParts: sources', () => {
     }
   });
 
+  it('a Blob whose slices hold other than its size says: ERR_SOURCE_CHANGED, never an object of another size', async () => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const real = new Blob([bytesOf(100).data]);
+    const blobLike = (size: number, slice: (start: number, end: number) => Blob) => ({
+      size,
+      type: '',
+      slice,
+      stream: () => real.stream(),
+      arrayBuffer: () => real.arrayBuffer(),
+      [Symbol.toStringTag]: 'Blob',
+    });
+    const liars = [
+      blobLike(200, (start, end) => real.slice(start, end)), // says 200 bytes, holds 100
+      blobLike(100, () => real.slice(0, 40)), // each slice 40 bytes, whatever was asked
+    ];
+    for (const liar of liars) {
+      // verifyETag: false (SSE-KMS) leaves no MD5 to catch a part of the wrong size.
+      const protocol = s3ForFake(fake, 'liar', { verifyETag: false });
+      const error = await rejection(uploadParts(liar as never, { protocol, partSize: 30, store: false }));
+      expect(error!.code).toBe('ERR_SOURCE_CHANGED');
+      expect(fake.objects.size).toBe(0);
+    }
+  });
+
   it('a file that changes while it is sent: ERR_SOURCE_CHANGED, the upload abandoned', async () => {
     const fake = await startS3Fake({ minPartSize: 0 });
     const dir = tempDir();
