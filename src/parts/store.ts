@@ -1,7 +1,14 @@
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { crypto } from '../common/lazy.js';
+
+/**
+ * The largest session file read: 16 MiB. A session of S3's most parts (10,000) takes about 2 MiB;
+ * a larger file is not one this library wrote, and is read as none rather than loaded whole.
+ */
+const SESSION_FILE_LIMIT = 16 * 1024 * 1024;
 
 /**
  * A saved upload: which file (its path and identity when the upload began), where it goes, and
@@ -50,14 +57,8 @@ export function fileSessionStore(directory: string = defaultSessionDirectory()):
     join(directory, `${crypto().createHash('sha256').update(key).digest('hex').slice(0, 40)}.json`);
   return {
     async get(key) {
-      let text: string;
-      try {
-        text = await readFile(fileOf(key), 'utf8');
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-        throw error;
-      }
-      return parseSession(text);
+      const text = await readSessionFile(fileOf(key));
+      return text === undefined ? undefined : parseSession(text);
     },
     async set(key, session) {
       await mkdir(directory, { recursive: true, mode: 0o700 });
@@ -83,6 +84,38 @@ export function fileSessionStore(directory: string = defaultSessionDirectory()):
       });
     },
   };
+}
+
+/**
+ * A session file's text, or undefined when there is none or what is there cannot be one: larger
+ * than SESSION_FILE_LIMIT, or not a regular file (a FIFO, a link to /dev/zero), which the next
+ * write's rename replaces. A directory there cannot be replaced: its EISDIR is thrown.
+ */
+async function readSessionFile(file: string): Promise<string | undefined> {
+  let handle;
+  try {
+    // O_NONBLOCK: a FIFO in its place does not hold the open (and a thread of the pool) until a writer comes.
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    const stats = await handle.stat();
+    if (stats.isDirectory()) throw Object.assign(new Error(`${file} is a directory`), { code: 'EISDIR' });
+    if (!stats.isFile() || stats.size > SESSION_FILE_LIMIT) return undefined;
+    // One byte more than its size: a file that grows while it is read is not read on and on.
+    const buffer = Buffer.allocUnsafe(stats.size + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+      if (bytesRead === 0) return buffer.toString('utf8', 0, length);
+      length += bytesRead;
+      if (length === buffer.length) return undefined;
+    }
+  } finally {
+    await handle.close();
+  }
 }
 
 /** A session read back, or undefined when the text is not one (edited by hand, another version's). */

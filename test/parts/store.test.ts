@@ -1,4 +1,16 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  closeSync,
+  constants,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultSessionDirectory, fileSessionStore, type PartsSession } from '../../src/index.js';
@@ -43,6 +55,52 @@ describe('fileSessionStore', () => {
       expect(await store.get('key')).toBeUndefined();
     }
     expect(readFileSync(join(dir, name!), 'utf8')).not.toBe('');
+  });
+
+  const fillers: Array<[string, (path: string) => void]> = [
+    ['a sparse file of 256 MiB', (path) => (writeFileSync(path, ''), truncateSync(path, 256 * 1024 * 1024))],
+    ['a FIFO nobody writes to', (path) => execFileSync('mkfifo', [path])],
+    ['a link to /dev/zero', (path) => symlinkSync('/dev/zero', path)],
+  ];
+  it.each(fillers)('%s in its place reads as none, at once, reading next to nothing', async (what, fill) => {
+    const dir = join(tempDir(), 'sessions');
+    const store = fileSessionStore(dir);
+    await store.set('key', session(1));
+    const [name] = readdirSync(dir);
+    const path = join(dir, name!);
+    rmSync(path);
+    fill(path);
+    // Bytes this process read (/proc/self/io counts every thread's reads, the pool's included).
+    const bytesRead = () => Number(/^rchar: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'))![1]);
+    const within = <T>(promise: Promise<T>) =>
+      Promise.race([promise, new Promise((resolve) => setTimeout(() => resolve('pending after 2 s'), 2000).unref())]);
+    try {
+      const before = bytesRead();
+      expect(await within(Promise.resolve(store.get('key')))).toBeUndefined();
+      expect(bytesRead() - before).toBeLessThan(1024 * 1024);
+      // The next write replaces it with a session.
+      await store.set('key', session(2));
+      expect((await store.get('key'))!.size).toBe(2);
+    } finally {
+      // A read left waiting for a writer (an open without O_NONBLOCK) is let go.
+      if (what.includes('FIFO')) {
+        try {
+          closeSync(openSync(path, constants.O_WRONLY | constants.O_NONBLOCK));
+        } catch {
+          // nobody was waiting
+        }
+      }
+    }
+  });
+
+  it('a directory in its place cannot be replaced: reading it throws', async () => {
+    const dir = join(tempDir(), 'sessions');
+    const store = fileSessionStore(dir);
+    await store.set('key', session(1));
+    const [name] = readdirSync(dir);
+    rmSync(join(dir, name!));
+    mkdirSync(join(dir, name!));
+    await expect(store.get('key')).rejects.toMatchObject({ code: 'EISDIR' });
   });
 
   it('the default directory follows XDG_STATE_HOME, else ~/.local/state', () => {
