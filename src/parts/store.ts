@@ -66,14 +66,15 @@ export function fileSessionStore(directory: string = defaultSessionDirectory()):
       const temporary = `${file}.${process.pid}.${crypto().randomBytes(6).toString('hex')}.tmp`;
       const handle = await open(temporary, 'w', 0o600);
       try {
-        await handle.writeFile(JSON.stringify(session));
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      try {
+        try {
+          await handle.writeFile(JSON.stringify(session));
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
         await rename(temporary, file);
       } catch (error) {
+        // A write that failed (a full disk) leaves no temporary file behind, as a rename that failed.
         await unlink(temporary).catch(() => {});
         throw error;
       }

@@ -12,7 +12,8 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { open } from 'node:fs/promises';
+import { describe, expect, it, vi } from 'vitest';
 import { defaultSessionDirectory, fileSessionStore, type PartsSession } from '../../src/index.js';
 import { tempDir } from '../helpers/files.js';
 
@@ -55,6 +56,25 @@ describe('fileSessionStore', () => {
       expect(await store.get('key')).toBeUndefined();
     }
     expect(readFileSync(join(dir, name!), 'utf8')).not.toBe('');
+  });
+
+  it('a write that fails (a full disk) leaves no temporary file behind', async () => {
+    const dir = join(tempDir(), 'sessions');
+    const store = fileSessionStore(dir);
+    await store.set('key', session(1));
+    const handle = await open(join(dir, readdirSync(dir)[0]!));
+    const fileHandle = Object.getPrototypeOf(handle) as { writeFile: () => Promise<void> };
+    await handle.close();
+    const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    const spy = vi.spyOn(fileHandle, 'writeFile').mockRejectedValue(full);
+    try {
+      await expect(store.set('key', session(2))).rejects.toBe(full);
+      await expect(store.set('other', session(3))).rejects.toBe(full);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(readdirSync(dir)).toHaveLength(1);
+    expect((await store.get('key'))!.size).toBe(1);
   });
 
   const fillers: Array<[string, (path: string) => void]> = [
