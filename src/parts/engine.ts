@@ -257,6 +257,9 @@ class Run {
         return guard('piece', undefined, () => this.#sessions.save(this.#partSize, this.#state, signal));
       },
       wait: (ms) => wait(ms, signal),
+      fail: (error) => {
+        if (!this.#piecesSent) this.#stop(error);
+      },
     };
   }
 

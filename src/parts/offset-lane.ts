@@ -1,3 +1,4 @@
+import { watchRejection } from '../common/callback.js';
 import { UploadError } from '../common/errors.js';
 import { messageOf } from '../common/messages.js';
 import { failureReason } from '../http/retry-decision.js';
@@ -87,8 +88,9 @@ async function pause(
   const delay = retryAfter ?? policy.backoff(failures);
   const cause = outcome.retry.cause;
   const reason = status ?? (cause instanceof UploadError ? failureReason(cause) : undefined) ?? 'ECONNRESET';
+  let returned: unknown;
   try {
-    policy.onRetry?.({
+    returned = policy.onRetry?.({
       attempt: failures,
       reason,
       status,
@@ -97,9 +99,15 @@ async function pause(
       url: lane.url,
     });
   } catch (error) {
-    throw new PartsError('ERR_CALLBACK_FAILED', `retry.onRetry threw: ${messageOf(error)}`, { cause: error });
+    throw onRetryFailed(error);
   }
+  // An async onRetry cannot throw: its rejection stops the upload as a throw does, wherever it then is.
+  watchRejection(returned, (error) => ctx.fail(onRetryFailed(error)));
   await ctx.wait(delay);
+}
+
+function onRetryFailed(cause: unknown): PartsError {
+  return new PartsError('ERR_CALLBACK_FAILED', `retry.onRetry threw: ${messageOf(cause)}`, { cause });
 }
 
 /** The server's offset must lie within the lane and never past the bytes sent. */

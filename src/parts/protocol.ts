@@ -1,5 +1,5 @@
 import type { RetryPolicy } from '../http/retry.js';
-import type { StoredPiece } from './errors.js';
+import type { PartsError, StoredPiece } from './errors.js';
 import type { AnswerHeaders } from '../http/plain-answer.js';
 
 /** What each step of an upload in pieces is, for error messages and `PartsError.step`. */
@@ -94,6 +94,12 @@ export interface PartsContext {
   save(state?: unknown): Promise<void>;
   /** Waits `ms`, or rejects when the upload stops. */
   wait(ms: number): Promise<void>;
+  /**
+   * Stops the upload with `error`, as a piece failed for good does: for a failure that arrives
+   * later than the step that caused it (an async callback's rejection). Once every piece is sent it
+   * is ignored: the upload is then finished on the server's word.
+   */
+  fail(error: PartsError): void;
 }
 
 export type DigestAlgorithm = 'md5' | 'sha1' | 'sha256' | 'crc32';

@@ -81,6 +81,40 @@ describe("uploadParts with googleResumable (a server following Google's publishe
     expect(fake.sessions.size).toBe(0);
   });
 
+  it('an async retry.onRetry that rejects as a piece is retried: ERR_CALLBACK_FAILED, cancelled, nothing unhandled', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const fake = await startGoogleFake();
+      const file = randomFile(tempDir(), 'r.bin', MiB);
+      let refused = false;
+      fake.fault = ({ method, range }) =>
+        method === 'PUT' && range?.startsWith('bytes 0-') && !refused ? ((refused = true), { status: 503 }) : undefined;
+      const error = (await uploadParts(file.path, {
+        protocol: googleResumable({ start: fake.start }),
+        partSize: 256 * KiB,
+        store: false,
+        retry: {
+          limit: 3,
+          backoff: 10,
+          onRetry: async () => {
+            throw new Error('onRetry rejected');
+          },
+        },
+      }).catch((e: unknown) => e)) as PartsError;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(unhandled).toEqual([]);
+      expect(error).toBeInstanceOf(PartsError);
+      expect(error.code).toBe('ERR_CALLBACK_FAILED');
+      expect((error.cause as Error).message).toBe('onRetry rejected');
+      expect(error.abandoned).toBe(true);
+      expect(fake.sessions.size).toBe(0);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('a Retry-After longer than retry.maxRetryAfter is not waited for', async () => {
     const fake = await startGoogleFake();
     const file = randomFile(tempDir(), 'e.bin', MiB);
