@@ -1,5 +1,12 @@
 import { UploadError } from '../common/errors.js';
-import { checkFunction, checkInteger, checkMilliseconds, checkOptionKeys, describe } from '../common/validate.js';
+import {
+  checkFunction,
+  checkInteger,
+  checkMilliseconds,
+  checkOptionKeys,
+  checkSignal,
+  describe,
+} from '../common/validate.js';
 import { retryPolicy, type RetryOptions, type RetryPolicy } from '../http/retry.js';
 import type { TlsOptions, UploadOptions } from '../http/upload.js';
 import { PartsError, partsOptionError as fail } from './errors.js';
@@ -89,9 +96,9 @@ export function checkPartsOptions(options: unknown): Settings {
   const impl = implOf(given.protocol);
   if (impl === undefined)
     throw fail(`protocol must be s3Parts(), tus() or googleResumable(), not ${describe(given.protocol)}`);
-  const { signal, keepSession, agent, tls, http2 } = given;
-  if (signal !== undefined && !(signal instanceof AbortSignal || isSignalLike(signal)))
-    throw fail(`signal must be an AbortSignal, not ${describe(signal)}`);
+  const { keepSession, agent, tls, http2 } = given;
+  // By its shape, as upload() takes it: removeEventListener included, which the call ends with.
+  const signal = checkSignal(given.signal, 'signal', fail);
   if (keepSession !== undefined && typeof keepSession !== 'boolean')
     throw fail(`keepSession must be true or false, not ${describe(keepSession)}`);
   if (agent !== undefined && typeof agent !== 'function' && !isAgentLike(agent))
@@ -145,16 +152,6 @@ function storeOf(store: unknown): SessionStore | undefined {
     throw fail(`store must be a SessionStore (get, set, delete), a directory or false, not ${describe(store)}`);
   }
   return store as SessionStore;
-}
-
-function isSignalLike(value: unknown): boolean {
-  const signal = value as { aborted?: unknown; addEventListener?: unknown };
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof signal.aborted === 'boolean' &&
-    typeof signal.addEventListener === 'function'
-  );
 }
 
 function isAgentLike(value: unknown): boolean {

@@ -43,6 +43,7 @@ describe('uploadParts: hostile options, each a typed ERR_INVALID_OPTION before a
     ['store without delete', { protocol: dummy, store: { get() {}, set() {} } }],
     ['keepSession "yes"', { protocol: dummy, keepSession: 'yes' }],
     ['signal not a signal', { protocol: dummy, signal: {} }],
+    ['signal without removeEventListener', { protocol: dummy, signal: { aborted: false, addEventListener() {} } }],
     ['onProgress not a function', { protocol: dummy, onProgress: 5 }],
     ['retry.limit negative', { protocol: dummy, retry: { limit: -1 } }],
     ['retry misspelt', { protocol: dummy, retry: { limt: 2 } }],
