@@ -49,7 +49,7 @@ export class Sessions {
     const key = this.#key;
     const file = this.#file;
     if (store === undefined || key === undefined || file === undefined) return undefined;
-    const saved = await this.#use('read', () => store.get(key));
+    const saved = await this.#use('read', async () => plain(await store.get(key)));
     if (saved === undefined || saved === null) return undefined;
     const impl = this.#impl;
     if (!isSession(saved) || saved.protocol !== impl.name || !impl.isState(saved.state)) {
@@ -132,4 +132,13 @@ export class Sessions {
       });
     }
   }
+}
+
+/**
+ * What the store gave, as plain JSON (what a session is), read once: a getter or a Proxy that
+ * throws fails the read (ERR_STORE_FAILED), and the run never changes an object the store keeps.
+ */
+function plain(value: unknown): unknown {
+  const text = value === undefined || value === null ? undefined : JSON.stringify(value);
+  return text === undefined ? value : (JSON.parse(text) as unknown);
 }

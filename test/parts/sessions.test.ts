@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   googleResumable,
+  PartsError,
   tus,
   uploadParts,
   type PartsProtocol,
@@ -123,6 +124,70 @@ describe('a saved session that is not a whole plan of this file is never resumed
     const done = [...fake.sessions.values()].filter((session) => session.done);
     expect(done).toHaveLength(1);
     expect(sha256(Buffer.concat(done[0]!.data))).toBe(file.sha256);
+  });
+});
+
+describe("what your store's get returns is read once, as plain JSON", () => {
+  const throwing: Array<[string, () => unknown]> = [
+    [
+      'a getter that throws',
+      () => ({
+        get version(): number {
+          throw new Error('store gone');
+        },
+      }),
+    ],
+    [
+      'a Proxy that throws',
+      () =>
+        new Proxy(
+          {},
+          {
+            get() {
+              throw new Error('store gone');
+            },
+          },
+        ),
+    ],
+  ];
+  it.each(throwing)('%s: ERR_STORE_FAILED, nothing sent', async (_name, value) => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const file = randomFile(tempDir(), 'g.bin', 100);
+    const store: SessionStore = { get: () => value() as PartsSession, set: () => {}, delete: () => {} };
+    const error = (await uploadParts(file.path, { protocol: s3ForFake(fake, 'g.bin'), store }).catch(
+      (e: unknown) => e,
+    )) as PartsError;
+    expect(error).toBeInstanceOf(PartsError);
+    expect(error.code).toBe('ERR_STORE_FAILED');
+    expect(fake.log).toEqual([]);
+  });
+
+  it('the session it keeps is not changed by the run that resumes it', async () => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const file = randomFile(tempDir(), 'h.bin', 3 * KiB);
+    /** Signs parts `from`..`to` only: the run stops at the next one, keeping its session. */
+    const signing = (from: number, to: number) =>
+      s3ForFake(fake, 'h.bin', {
+        partUrl: (n, { uploadId }) =>
+          n >= from && n <= to
+            ? fake.presign('PUT', 'h.bin', { partNumber: String(n), uploadId })
+            : Promise.reject(new Error('not signed')),
+      });
+    const saved = new Map<string, PartsSession>();
+    const options = { partSize: KiB, concurrency: 1, keepSession: true };
+    const store: SessionStore = { get: (key) => saved.get(key), set: () => {}, delete: () => {} };
+    await uploadParts(file.path, {
+      protocol: signing(1, 1),
+      ...options,
+      store: { ...store, set: (key, session) => void saved.set(key, session) },
+    }).catch(() => {});
+    const [key] = saved.keys();
+    const before = JSON.stringify(saved.get(key!));
+    expect(Object.keys((saved.get(key!)!.state as { parts: object }).parts)).toEqual(['1']);
+    // Stores part 2, into its own copy of the session: the store wrote nothing, so it keeps part 1 alone.
+    await uploadParts(file.path, { protocol: signing(2, 2), ...options, store }).catch(() => {});
+    expect(fake.log.filter((line) => line.startsWith('PUT'))).toHaveLength(2);
+    expect(JSON.stringify(saved.get(key!))).toBe(before);
   });
 });
 
