@@ -78,7 +78,13 @@ class Run {
       const result = await this.#impl.finish(ctx, this.#state);
       this.#throwIfStopped();
       this.#finished = true;
-      await this.#sessions.forget(this.#controller.signal);
+      // The upload is whole on the server: the caller's abort no longer undoes it, so the session's
+      // removal runs to its end (within ABANDON_TIMEOUT_MS) and the result is returned.
+      await withDeadline(
+        (deadline) => this.#sessions.forget(deadline),
+        (seconds) =>
+          new PartsError('ERR_STORE_FAILED', `the session store took more than ${seconds} s to remove a session`),
+      );
       return result;
     } catch (error) {
       throw await this.#fail(error);
@@ -280,15 +286,13 @@ class Run {
  * Runs `work` on a signal that aborts after ABANDON_TIMEOUT_MS with a PartsError saying so. Its
  * timer holds the process, so that a step that never settles still ends the call in time.
  */
-async function withDeadline<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+async function withDeadline<T>(
+  work: (signal: AbortSignal) => Promise<T>,
+  late: (seconds: number) => PartsError = (seconds) =>
+    new PartsError('ERR_COMPLETE_FAILED', `abandon: the step took more than ${seconds} s`),
+): Promise<T> {
   const controller = new AbortController();
-  const timer = setTimeout(
-    () =>
-      controller.abort(
-        new PartsError('ERR_COMPLETE_FAILED', `abandon: the step took more than ${ABANDON_TIMEOUT_MS / 1000} s`),
-      ),
-    ABANDON_TIMEOUT_MS,
-  );
+  const timer = setTimeout(() => controller.abort(late(ABANDON_TIMEOUT_MS / 1000)), ABANDON_TIMEOUT_MS);
   try {
     return await work(controller.signal);
   } finally {

@@ -257,3 +257,31 @@ describe('the session names the destination: another object is never resumed int
     expect(sha256(server.bytes(same.url))).toBe(file.sha256);
   });
 });
+
+describe('once the upload is whole on the server', () => {
+  it('an abort while the session is removed does not undo it: the result is returned, the session gone', async () => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const file = randomFile(tempDir(), 'i.bin', 3 * KiB);
+    const saved = new Map<string, PartsSession>();
+    const controller = new AbortController();
+    const store: SessionStore = {
+      get: (key) => saved.get(key),
+      set: (key, session) => void saved.set(key, session),
+      // The caller gives up just as the session is being removed, after CompleteMultipartUpload.
+      delete: async (key) => {
+        controller.abort();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        saved.delete(key);
+      },
+    };
+    const result = await uploadParts(file.path, {
+      protocol: s3ForFake(fake, 'i.bin'),
+      partSize: KiB,
+      store,
+      signal: controller.signal,
+    });
+    expect(result.completed).toBe(true);
+    expect(saved.size).toBe(0);
+    expect(fake.objects.get('i.bin')?.sha256).toBe(file.sha256);
+  });
+});
