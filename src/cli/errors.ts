@@ -28,6 +28,8 @@ export const EXIT = {
   send: 55,
   receive: 56,
   certificate: 60,
+  /** curl's CURLE_HTTP2_STREAM: the server (or the client, on an answer HTTP/2 forbids) reset the HTTP/2 stream, or ended its connection with an error code. */
+  http2Stream: 92,
   /** curl's CURLE_SSL_CACERT_BADFILE: the --cacert file cannot be read. */
   caFile: 77,
 } as const;

@@ -17,6 +17,27 @@ const CONNECT_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'E
 /** llhttp's codes for a status line that is not HTTP/1.x at all: curl's 1 ("unsupported HTTP version"), not 8. */
 const NOT_HTTP_CODES = new Set(['HPE_INVALID_CONSTANT', 'HPE_INVALID_VERSION', 'HPE_INVALID_STATUS']);
 
+/**
+ * RFC 9113 §7's error codes: upload() names an HTTP/2 reset by its code (`cause.code`, docs/http2.md),
+ * and curl exits 92 on each. REFUSED_STREAM and GOAWAY (a request the server did not process,
+ * retried as such) stay failures while receiving (56), as in curl.
+ */
+const HTTP2_ERROR_CODES = new Set([
+  'NO_ERROR',
+  'PROTOCOL_ERROR',
+  'INTERNAL_ERROR',
+  'FLOW_CONTROL_ERROR',
+  'SETTINGS_TIMEOUT',
+  'STREAM_CLOSED',
+  'FRAME_SIZE_ERROR',
+  'CANCEL',
+  'COMPRESSION_ERROR',
+  'CONNECT_ERROR',
+  'ENHANCE_YOUR_CALM',
+  'INADEQUATE_SECURITY',
+  'HTTP_1_1_REQUIRED',
+]);
+
 interface Failure {
   code: string;
   syscall: string | undefined;
@@ -110,6 +131,8 @@ function exchangeFailure({ code, syscall, message }: Failure, where: string): Cl
     return { kind: 'unsupported', message: `the answer of ${where} is not HTTP/1.x: ${message} (${code})` };
   if (code.startsWith('HPE_'))
     return { kind: 'weirdReply', message: `the answer of ${where} is not valid HTTP: ${message} (${code})` };
+  if (HTTP2_ERROR_CODES.has(code) || code.startsWith('UNKNOWN_0x'))
+    return { kind: 'http2Stream', message: `the HTTP/2 exchange with ${where} failed: ${message}` };
   return {
     kind: 'receive',
     message: `the exchange with ${where} failed: ${message}${message.includes(code) ? '' : ` (${code})`}`,

@@ -83,5 +83,5 @@ HTTP/1.x), 2 usage, 3 bad URL, 5 unknown proxy host, 6 unknown host, 7 cannot co
 8 malformed answer, 18 answer cut short, 22 HTTP error with --fail, 23 cannot write output,
 26 cannot read an input, 28 timeout, 35 TLS handshake failed, 47 too many redirects,
 52 empty reply, 55 failure sending, 56 failure receiving, 60 untrusted certificate,
-77 unreadable --cacert;
+77 unreadable --cacert, 92 HTTP/2 stream reset;
 129, 130, 143 ended by SIGHUP, SIGINT, SIGTERM.`;

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { runCurl } from '../helpers/curl.js';
 import { tempDir, writeFile } from '../helpers/files.js';
+import { startH2Server } from '../helpers/h2.js';
 import { closedPort, rawServer } from '../helpers/raw-server.js';
 import { json, startServer, tls } from '../helpers/servers.js';
 
@@ -187,6 +188,14 @@ const rows: Row[] = [
     code: 0,
     stdout: '{"tls":true}',
   },
+  ...[2, 8, 1].map((code) => ({
+    what: `an HTTP/2 stream the server resets with error code ${code}`,
+    args: async () => {
+      const server = await startH2Server((stream) => setTimeout(() => stream.close(code), 10));
+      return ['--http2-prior-knowledge', '-F', 'a=b', server.url];
+    },
+    code: 92,
+  })),
 ];
 
 const forCurl = (args: string[]) => args.map((arg) => (arg === '--timeout' ? '-m' : arg));

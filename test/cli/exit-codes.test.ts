@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { bytes, tempDir, writeFile } from '../helpers/files.js';
+import { startH2Server } from '../helpers/h2.js';
 import { closedPort, rawServer } from '../helpers/raw-server.js';
 import { json, startServer, tls } from '../helpers/servers.js';
 
@@ -323,6 +324,31 @@ const rows: Row[] = [
     code: 56,
     stderr: /^multipart-poster: the proxy 127\.0\.0\.1:\d+ refused the tunnel to 127\.0\.0\.1:9: 403 Forbidden\n$/,
   })),
+  ...(
+    [
+      [2, 'INTERNAL_ERROR'],
+      [8, 'CANCEL'],
+    ] as const
+  ).map(([code, name]) => ({
+    what: `an HTTP/2 stream the server resets with ${name}`,
+    args: async () => {
+      const server = await startH2Server((stream) => setTimeout(() => stream.close(code), 10));
+      return ['--http2-prior-knowledge', '-F', 'a=b', server.url];
+    },
+    code: 92,
+    stderr: new RegExp(
+      `^multipart-poster: the HTTP/2 exchange with 127\\.0\\.0\\.1:\\d+ failed: stream closed with ${name}\\n$`,
+    ),
+  })),
+  {
+    what: 'an HTTP/2 stream the server refuses unprocessed (REFUSED_STREAM, retried once)',
+    args: async () => {
+      const server = await startH2Server((stream) => stream.close(7));
+      return ['--http2-prior-knowledge', '--retry', '0', '-F', 'a=b', server.url];
+    },
+    code: 56,
+    stderr: /^multipart-poster: .*REFUSED_STREAM.*\n$/,
+  },
   {
     what: 'an untrusted certificate',
     args: async () => {
