@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { crypto } from '../common/lazy.js';
 
 /**
@@ -80,11 +80,33 @@ export function fileSessionStore(directory: string = defaultSessionDirectory()):
       }
     },
     async delete(key) {
-      await unlink(fileOf(key)).catch((error: NodeJS.ErrnoException) => {
+      const file = fileOf(key);
+      await unlink(file).catch((error: NodeJS.ErrnoException) => {
         if (error.code !== 'ENOENT') throw error;
       });
+      await removeStaleTemporaries(file);
     },
   };
+}
+
+/** A temporary file this old was left by a write that never finished (a process killed mid-write). */
+const STALE_TEMPORARY_MS = 60 * 60 * 1000;
+
+/**
+ * Removes the temporary files of `file`'s session that a killed writer left (`FILE.PID.HEX.tmp`),
+ * once the session itself is gone. Only old ones: a write takes milliseconds, and one under way in
+ * another process (another PID namespace may share the folder) is never touched. Best effort.
+ */
+async function removeStaleTemporaries(file: string): Promise<void> {
+  const prefix = `${basename(file)}.`;
+  const names = await readdir(dirname(file)).catch(() => [] as string[]);
+  const now = Date.now();
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !/^\d+\.[0-9a-f]+\.tmp$/.test(name.slice(prefix.length))) continue;
+    const path = join(dirname(file), name);
+    const stats = await lstat(path).catch(() => undefined);
+    if (stats?.isFile() && now - stats.mtimeMs > STALE_TEMPORARY_MS) await unlink(path).catch(() => {});
+  }
 }
 
 /**

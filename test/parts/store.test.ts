@@ -9,6 +9,7 @@ import {
   rmSync,
   symlinkSync,
   truncateSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -111,6 +112,34 @@ describe('fileSessionStore', () => {
         }
       }
     }
+  });
+
+  it("a writer killed mid-write leaves a temporary file: an old one goes with its session, a recent one or another's stays", async () => {
+    const dir = join(tempDir(), 'sessions');
+    const store = fileSessionStore(dir);
+    await store.set('key', session(1));
+    await store.set('other', session(2));
+    const [mine, others] = ['key', 'other'].map((key) =>
+      readdirSync(dir).find((name) =>
+        readFileSync(join(dir, name), 'utf8').includes(`"size":${key === 'key' ? 1 : 2}`),
+      ),
+    );
+    // What `kill -9` between the write and the rename leaves: FILE.PID.HEX.tmp.
+    const leftovers = {
+      old: join(dir, `${mine!}.4242.a1b2c3.tmp`),
+      recent: join(dir, `${mine!}.4243.d4e5f6.tmp`),
+      othersOld: join(dir, `${others!}.4244.0a0b0c.tmp`),
+      notOurs: join(dir, `${mine!}.notes.tmp`),
+    };
+    const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    for (const [name, path] of Object.entries(leftovers)) {
+      writeFileSync(path, '{');
+      if (name !== 'recent') utimesSync(path, twoHoursAgo, twoHoursAgo);
+    }
+    await store.delete('key');
+    expect(readdirSync(dir).sort()).toEqual(
+      [others!, `${mine!}.4243.d4e5f6.tmp`, `${others!}.4244.0a0b0c.tmp`, `${mine!}.notes.tmp`].sort(),
+    );
   });
 
   it('a directory in its place cannot be replaced: reading it throws', async () => {
