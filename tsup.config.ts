@@ -23,7 +23,12 @@ const LIBRARY_ENTRIES: Record<string, string> = {
  * Modules of src/common/ the CLI may bundle a copy of: they import nothing and define no class and
  * no state, so a copy behaves as the library's own (test/cli/errors.test.ts checks both).
  */
-const PURE_SHARED_MODULES = new Set(['../common/media-type.js', '../common/messages.js', '../common/visible.js']);
+const PURE_SHARED_MODULES = new Set([
+  '../common/http2-codes.js',
+  '../common/media-type.js',
+  '../common/messages.js',
+  '../common/visible.js',
+]);
 
 /**
  * Makes the CLI use the published library instead of bundling a second copy of

@@ -1,3 +1,4 @@
+import { HTTP2_ERROR_NAMES } from '../common/http2-codes.js';
 import type { Classified } from './errors.js';
 
 /** The proxy a URL is sent through, or undefined when it goes direct. */
@@ -18,25 +19,11 @@ const CONNECT_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'E
 const NOT_HTTP_CODES = new Set(['HPE_INVALID_CONSTANT', 'HPE_INVALID_VERSION', 'HPE_INVALID_STATUS']);
 
 /**
- * RFC 9113 §7's error codes: upload() names an HTTP/2 reset by its code (`cause.code`, docs/http2.md),
- * and curl exits 92 on each. REFUSED_STREAM and GOAWAY (a request the server did not process,
+ * An HTTP/2 reset or connection error, named by its RFC 9113 code (`cause.code`, docs/http2.md):
+ * curl exits 92 on each. REFUSED_STREAM and GOAWAY (a request the server did not process,
  * retried as such) stay failures while receiving (56), as in curl.
  */
-const HTTP2_ERROR_CODES = new Set([
-  'NO_ERROR',
-  'PROTOCOL_ERROR',
-  'INTERNAL_ERROR',
-  'FLOW_CONTROL_ERROR',
-  'SETTINGS_TIMEOUT',
-  'STREAM_CLOSED',
-  'FRAME_SIZE_ERROR',
-  'CANCEL',
-  'COMPRESSION_ERROR',
-  'CONNECT_ERROR',
-  'ENHANCE_YOUR_CALM',
-  'INADEQUATE_SECURITY',
-  'HTTP_1_1_REQUIRED',
-]);
+const HTTP2_ERROR_CODES = new Set(HTTP2_ERROR_NAMES.filter((name) => name !== 'REFUSED_STREAM'));
 
 interface Failure {
   code: string;

@@ -181,7 +181,7 @@ describe('the CLI uses the library only through its public entry points', () => 
   const cliDir = join(root, 'src', 'cli');
   const sources = readdirSync(cliDir).filter((file) => file.endsWith('.ts'));
   /** Modules of src/common/ that tsup.config.ts lets the CLI bundle a copy of. */
-  const pure = ['../common/media-type.js', '../common/messages.js', '../common/visible.js'];
+  const pure = ['../common/http2-codes.js', '../common/media-type.js', '../common/messages.js', '../common/visible.js'];
   const importsOf = (text: string) =>
     [
       ...text.matchAll(

@@ -1,23 +1,6 @@
 import { UploadError, type UploadAttempt } from '../../common/errors.js';
 import { messageOf } from '../../common/messages.js';
-
-/** RFC 9113 §7: the error codes of RST_STREAM and GOAWAY, by number. */
-const CODE_NAMES = [
-  'NO_ERROR',
-  'PROTOCOL_ERROR',
-  'INTERNAL_ERROR',
-  'FLOW_CONTROL_ERROR',
-  'SETTINGS_TIMEOUT',
-  'STREAM_CLOSED',
-  'FRAME_SIZE_ERROR',
-  'REFUSED_STREAM',
-  'CANCEL',
-  'COMPRESSION_ERROR',
-  'CONNECT_ERROR',
-  'ENHANCE_YOUR_CALM',
-  'INADEQUATE_SECURITY',
-  'HTTP_1_1_REQUIRED',
-];
+import { http2CodeName } from '../../common/http2-codes.js';
 
 export const NO_ERROR = 0;
 export const PROTOCOL_ERROR = 1;
@@ -25,11 +8,6 @@ export const INTERNAL_ERROR = 2;
 export const REFUSED_STREAM = 7;
 export const CANCEL = 8;
 export const ENHANCE_YOUR_CALM = 11;
-
-/** The RFC's name of an HTTP/2 error code (`UNKNOWN_0x2a` for one it does not define). */
-export function codeName(code: number): string {
-  return CODE_NAMES[code] ?? `UNKNOWN_0x${code.toString(16)}`;
-}
 
 /**
  * Reasons (`UploadAttempt.reason`, the `code` of an UploadError's cause) for a request the server
@@ -112,7 +90,7 @@ export function streamFailure(
     return fail(error!, `request to ${url.href} failed: ${socketCode}`);
   }
   if (rstCode !== undefined && rstCode !== NO_ERROR) {
-    const name = codeName(rstCode);
+    const name = http2CodeName(rstCode);
     return fail(
       h2Cause(name, `stream closed with ${name}`, error),
       `the HTTP/2 stream to ${url.host} ${resetBy(rstCode, url)}`,
@@ -136,7 +114,7 @@ function resetBy(rstCode: number, url: URL): string {
     return `was reset with PROTOCOL_ERROR (by ${url.host}, or by the client on an answer HTTP/2 forbids)`;
   if (rstCode === ENHANCE_YOUR_CALM)
     return `was reset with ENHANCE_YOUR_CALM (by ${url.host}, or by the client on an answer with more than 127 header fields)`;
-  return `was reset by ${url.host} (${codeName(rstCode)})`;
+  return `was reset by ${url.host} (${http2CodeName(rstCode)})`;
 }
 
 /**
@@ -160,7 +138,7 @@ function sessionFailure(
       : undefined;
   const failure = session.failure ?? caught;
   if (goawayCode !== undefined && goawayCode !== NO_ERROR) {
-    const name = codeName(goawayCode);
+    const name = http2CodeName(goawayCode);
     return {
       cause: h2Cause(name, `the server closed the connection with ${name}`, failure ?? error),
       message: `${url.host} closed the HTTP/2 connection (GOAWAY ${name})`,

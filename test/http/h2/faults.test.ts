@@ -1,7 +1,8 @@
 import type { ServerHttp2Stream } from 'node:http2';
 import { describe, expect, it } from 'vitest';
 import { UploadError } from '../../../src/common/errors.js';
-import { codeName, isUnprocessed } from '../../../src/http/h2/errors.js';
+import { http2CodeName as codeName } from '../../../src/common/http2-codes.js';
+import { isUnprocessed } from '../../../src/http/h2/errors.js';
 import { rawBody } from '../../../src/multipart/encode.js';
 import { bytes } from '../../helpers/files.js';
 import {
