@@ -34,9 +34,11 @@ export class HeaderList implements Iterable<[string, string]> {
     return this.#values.has(name.toLowerCase());
   }
 
-  /** The values of `name` joined with ", ", or null. */
+  /** The values of `name` joined (see joined()), or null. */
   get(name: string): string | null {
-    return this.#values.get(name.toLowerCase())?.join(', ') ?? null;
+    const key = name.toLowerCase();
+    const values = this.#values.get(key);
+    return values === undefined ? null : joined(key, values);
   }
 
   /** Fetch's "sort and combine": names lowercased and sorted, values joined, each Set-Cookie on its own. */
@@ -44,7 +46,7 @@ export class HeaderList implements Iterable<[string, string]> {
     for (const name of [...this.#values.keys()].sort()) {
       const values = this.#values.get(name)!;
       if (name === 'set-cookie') for (const value of values) yield [name, value];
-      else yield [name, values.join(', ')];
+      else yield [name, joined(name, values)];
     }
   }
 }
@@ -81,6 +83,15 @@ export function headerListOf(init: unknown): HeaderList {
     list.append(byteString(key), byteString((init as Record<string, unknown>)[key]));
   }
   return list;
+}
+
+/**
+ * A name's values as one: joined with ", " (Fetch's combine), but Cookie's with "; ", as Node's
+ * Headers joins them: a Cookie line is one list of pairs split by "; " (RFC 6265 §4.2.1, and
+ * RFC 9113 §8.2.3 for HTTP/2), so "a=1, b=2" would reach the server as cookie a = "1, b=2".
+ */
+function joined(name: string, values: string[]): string {
+  return values.join(name === 'cookie' ? '; ' : ', ');
 }
 
 /** RFC 9110 §5.6.2 token. */

@@ -88,6 +88,13 @@ const CASES: Array<[string, unknown]> = [
     ],
   ],
   [
+    'Cookie twice (joined with "; ", not ", ")',
+    [
+      ['cookie', 'a=1'],
+      ['Cookie', 'b=2'],
+    ],
+  ],
+  [
     'the same name in two cases',
     [
       ['x', '1'],
@@ -136,6 +143,19 @@ describe('HeaderList', () => {
     expect(ours.get('missing')).toBeNull();
     expect(ours.has('x-one')).toBe(true);
     expect(ours.has('x-two')).toBe(false);
+  });
+
+  it('joins two Cookie values with "; " (", " would make one cookie of both)', () => {
+    const list = new HeaderList();
+    list.append('Cookie', 'a=1');
+    list.append('cookie', 'b=2');
+    list.append('X-A', '1');
+    list.append('x-a', '2');
+    expect(list.get('COOKIE')).toBe('a=1; b=2');
+    expect([...list]).toEqual([
+      ['cookie', 'a=1; b=2'],
+      ['x-a', '1, 2'],
+    ]);
   });
 
   it('a copy is its own list', () => {
