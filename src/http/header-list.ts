@@ -61,19 +61,11 @@ export function headerListOf(init: unknown): HeaderList {
   if (init === undefined) return list;
   if ((typeof init !== 'object' && typeof init !== 'function') || init === null)
     throw new TypeError('headers must be a record of names to values or a sequence of [name, value] pairs');
-  const iterator = (init as { [Symbol.iterator]?: unknown })[Symbol.iterator];
+  const iterator = iteratorMethod(init);
   if (iterator !== undefined) {
-    if (typeof iterator !== 'function') throw new TypeError('headers[Symbol.iterator] is not a function');
-    for (const pair of init as Iterable<unknown>) {
-      if (
-        typeof pair !== 'object' ||
-        pair === null ||
-        typeof (pair as Iterable<unknown>)[Symbol.iterator] !== 'function'
-      )
-        throw new TypeError(`a header pair must be [name, value], not ${typeof pair}`);
-      const items = [...(pair as Iterable<unknown>)];
-      if (items.length !== 2) throw new TypeError(`a header pair must be [name, value], found ${items.length} items`);
-      list.append(byteString(items[0]), byteString(items[1]));
+    for (const pair of iterateWith(init, iterator)) {
+      const [name, value] = pairOf(pair);
+      list.append(byteString(name), byteString(value));
     }
     return list;
   }
@@ -83,6 +75,32 @@ export function headerListOf(init: unknown): HeaderList {
     list.append(byteString(key), byteString((init as Record<string, unknown>)[key]));
   }
   return list;
+}
+
+/**
+ * `value[Symbol.iterator]`, read once, as WebIDL's GetMethod reads it: a getter read again may
+ * answer with another method, and the pairs checked would not be the pairs sent. Undefined for none.
+ */
+function iteratorMethod(value: object): (() => Iterator<unknown>) | undefined {
+  const method = (value as { [Symbol.iterator]?: unknown })[Symbol.iterator];
+  if (method === undefined) return undefined;
+  if (typeof method !== 'function') throw new TypeError('headers[Symbol.iterator] is not a function');
+  return method as () => Iterator<unknown>;
+}
+
+/** What `method`, called on `value`, iterates: the method as it was read, never looked up again. */
+function iterateWith(value: object, method: () => Iterator<unknown>): Iterable<unknown> {
+  return { [Symbol.iterator]: () => method.call(value) };
+}
+
+/** A header pair: any iterable object (a function too, as WebIDL takes it) of exactly two items. */
+function pairOf(pair: unknown): [unknown, unknown] {
+  const isObject = (typeof pair === 'object' && pair !== null) || typeof pair === 'function';
+  const method = isObject ? iteratorMethod(pair) : undefined;
+  if (method === undefined) throw new TypeError(`a header pair must be [name, value], not ${typeof pair}`);
+  const items = [...iterateWith(pair as object, method)];
+  if (items.length !== 2) throw new TypeError(`a header pair must be [name, value], found ${items.length} items`);
+  return [items[0], items[1]];
 }
 
 /**

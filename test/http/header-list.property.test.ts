@@ -80,6 +80,17 @@ const CASES: Array<[string, unknown]> = [
   ],
   ['a Symbol.iterator that is not a function', { [Symbol.iterator]: 5, a: '1' }],
   [
+    'a pair that is an iterable function',
+    [
+      Object.assign(() => {}, {
+        *[Symbol.iterator]() {
+          yield 'x-a';
+          yield '1';
+        },
+      }),
+    ],
+  ],
+  [
     'Set-Cookie twice',
     [
       ['set-cookie', 'a'],
@@ -107,6 +118,25 @@ describe('headerListOf takes what new Headers() takes, and refuses what it refus
   it.each(CASES)('%s', (_, init) => {
     const { ours, node } = both(init);
     expect(ours).toEqual(node);
+  });
+
+  // Stateful: each side gets an object of its own.
+  const changing = (first: unknown[], then: unknown[]) => {
+    let reads = 0;
+    return {
+      get [Symbol.iterator]() {
+        const items = reads++ === 0 ? first : then;
+        return () => items[Symbol.iterator]();
+      },
+    };
+  };
+  it.each([
+    ['the headers', () => changing([['x-first', '1']], [['x-second', '2']])],
+    ['a pair', () => [changing(['x-a', '1'], ['x-a', '1', 'extra'])]],
+  ])('reads Symbol.iterator of %s once, as Headers does (a getter may answer differently)', (_, make) => {
+    const ours = outcome(() => headerListOf(make()));
+    expect(ours).toEqual(outcome(() => new Headers(make() as ConstructorParameters<typeof Headers>[0])));
+    expect(ours).not.toHaveProperty('refused');
   });
 
   it('for any pairs of names and values', () => {
