@@ -106,12 +106,13 @@ function unsent(error: unknown, lease: SessionLease, request: H2Request): Error 
 }
 
 function requestHeaders({ url, method, headers }: H2Request): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = {
+  // No prototype: a header named __proto__ is a header like any other (node:http sends it too).
+  const out: OutgoingHttpHeaders = Object.assign(Object.create(null) as OutgoingHttpHeaders, {
     ':method': method,
     ':scheme': url.protocol.slice(0, -1),
     ':authority': url.host,
     ':path': `${url.pathname}${url.search}`,
-  };
+  });
   for (const [name, value] of headers) {
     if (CONNECTION_HEADERS.has(name)) continue;
     if (name === 'host') out[':authority'] = value;

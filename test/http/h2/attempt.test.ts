@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { multipartEncode, rawBody } from '../../../src/multipart/encode.js';
 import { MultipartParam } from '../../../src/multipart/param.js';
+import { upload } from '../../../src/index.js';
 import { bytes, tempDir, writeFile } from '../../helpers/files.js';
 import {
   FRAME,
@@ -225,5 +226,21 @@ describe('a body that lies about its size, and headers', () => {
     expect(seen).toMatchObject({ ':authority': 'example.test', ':method': 'GET', ':path': '/upload', 'x-kept': 'yes' });
     for (const name of ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'host'])
       expect(seen).not.toHaveProperty(name);
+  });
+
+  it('a header named __proto__ is sent as one, as over HTTP/1.1 (never taken for the object prototype)', async () => {
+    let seen: Record<string, unknown> = {};
+    const server = await startH2Server((stream, headers) => {
+      seen = Object.fromEntries(Object.entries(headers));
+      stream.resume();
+      stream.respond({ ':status': 204 });
+      stream.end();
+    });
+    // An own key named __proto__, as JSON.parse makes one (upload()'s headers keep it, as WebIDL says).
+    const headers = JSON.parse('{"__proto__": "p", "x-kept": "yes"}') as Record<string, string>;
+    const response = await upload(server.url, { a: 'b' }, { http2: true, headers });
+    expect(response.status).toBe(204);
+    expect(Object.getOwnPropertyDescriptor(seen, '__proto__')?.value).toBe('p');
+    expect(seen['x-kept']).toBe('yes');
   });
 });
