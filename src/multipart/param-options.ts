@@ -95,12 +95,14 @@ export function checkName(name: unknown): asserts name is string | null {
  * The options of `new MultipartParam`, each on its own: what the part is (`value`, `fileobj`,
  * `filename`, `filetype`) is data (ERR_INVALID_VALUE, ERR_INVALID_HEADER_VALUE); how it is
  * measured and reported (`filesize`, `cb`) are options (ERR_INVALID_OPTION). What they say
- * together is checked once the data is known.
+ * together is checked once the data is known. Each option is read once, and what was checked is
+ * returned as a plain copy that the param is made from: a getter read again could answer
+ * otherwise (a `filetype` with a CRLF, a `filesize` of -1 once its check has passed).
  */
 export function checkParamOptions(options: MultipartParamOptions, label: string | undefined): MultipartParamOptions {
   const fail = paramOptionError(label);
   checkOptionKeys(options, PARAM_OPTIONS, fail);
-  const { value, fileobj, filename, filetype, filesize, cb } = options;
+  const { value, fileobj, filename, filetype, filesize, cb, headers } = options;
   if (value !== undefined && fileobj !== undefined) {
     throw new MultipartError('ERR_VALUE_AND_FILEOBJ', 'give either a value or a fileobj, not both', {
       paramName: label,
@@ -110,7 +112,7 @@ export function checkParamOptions(options: MultipartParamOptions, label: string 
   checkContentType(filetype, label);
   checkFunction(cb, 'cb', fail);
   checkByteCount(filesize, 'filesize', fail);
-  return options;
+  return { value, fileobj, filename, filetype, filesize, cb, headers };
 }
 
 /** A part's Content-Type as given: a string (ERR_INVALID_VALUE) that can stand in a header line (ERR_INVALID_HEADER_VALUE). */

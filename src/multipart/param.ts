@@ -127,18 +127,20 @@ export class MultipartParam {
     }
     checkName(name);
     const label = name ?? undefined;
-    const { filesize, fileobj } = checkParamOptions(options, label);
-    const headers = options.headers === undefined ? NO_HEADERS : checkPartHeaders(options.headers, label);
-    const data = partData(options, label);
-    const filetype = dataType(data, givenType(headers, name, options.filetype, label), label);
-    const filename = partFilename(data, options.filename);
+    // The caller's options are read once (by the check): the part is made from what was checked.
+    const given = checkParamOptions(options, label);
+    const { filesize, fileobj } = given;
+    const headers = given.headers === undefined ? NO_HEADERS : checkPartHeaders(given.headers, label);
+    const data = partData(given, label);
+    const filetype = dataType(data, givenType(headers, name, given.filetype, label), label);
+    const filename = partFilename(data, given.filename);
     checkDeclaredSizes(data, filesize, headers, label);
     const isFile = filename !== undefined || fileobj !== undefined;
     this.name = name;
     this.filename = filename;
     this.filetype = filetype ?? (isFile ? guessType(filename) : undefined);
     this.headers = headers;
-    this.cb = options.cb;
+    this.cb = given.cb;
     this.#data = data;
   }
 

@@ -67,6 +67,35 @@ describe('new MultipartParam: bad arguments throw at once, with a code and the f
   });
 });
 
+describe('options are read once: a getter that answers otherwise the second time changes nothing', () => {
+  /** An options object whose `key` gives `first` when read first, `later` every time after. */
+  function changing<T>(key: string, first: T, later: T, rest: object = {}): object {
+    let reads = 0;
+    return Object.defineProperty({ ...rest }, key, { enumerable: true, get: () => (reads++ === 0 ? first : later) });
+  }
+
+  it('a filetype checked clean cannot inject a header line when read again', async () => {
+    const options = changing('filetype', 'text/plain', 'text/plain\r\nX-Injected: 1', { value: 'x' });
+    const param = new MultipartParam('a', options as never);
+    const form = await multipartEncode([param], { boundary: B });
+    const text = (await collect(form.body)).toString();
+    expect(text).not.toContain('X-Injected');
+    expect(param.filetype).toBe('text/plain');
+    expect(Buffer.byteLength(text)).toBe(form.contentLength);
+  });
+
+  it('a filesize checked whole cannot become -1 or 1.5 in the Content-Length', async () => {
+    for (const later of [-1, 1.5]) {
+      const options = changing('filesize', 3, later, { fileobj: Readable.from([Buffer.from('abc')]) });
+      const param = new MultipartParam('a', options as never);
+      expect(param.size).toBe(3);
+      const form = await multipartEncode([param], { boundary: B });
+      expect(Number.isSafeInteger(form.contentLength)).toBe(true);
+      expect((await collect(form.body)).length).toBe(form.contentLength);
+    }
+  });
+});
+
 describe('file parts and plain fields', () => {
   it('a filename or a fileobj makes a file part with a Content-Type', () => {
     expect(new MultipartParam('a', { value: 'x' })).toMatchObject({ isFile: false, filetype: undefined });
