@@ -59,7 +59,7 @@ export async function piecesToBlob(pieces: readonly Piece<unknown>[], contentTyp
 export const IN_MEMORY_FALLBACK = 64 * 1024 * 1024;
 
 async function sourceBlob(source: ByteSource, label: string | undefined): Promise<Blob> {
-  if (source instanceof BlobSource && source.blob instanceof Blob) return source.blob;
+  if (source instanceof BlobSource && source.blob instanceof Blob) return nativeBlob(source, source.blob, label);
   if (source instanceof FileSource) {
     const { openAsBlob, promises } = await import('node:fs');
     if (typeof openAsBlob !== 'function') {
@@ -90,6 +90,28 @@ async function sourceBlob(source: ByteSource, label: string | undefined): Promis
       paramName: label,
     },
   );
+}
+
+/** What Blob.prototype.size says of a Blob: its bytes, whatever a subclass's `size` getter answers. */
+const intrinsicSize = Object.getOwnPropertyDescriptor(Blob.prototype, 'size')!.get!;
+
+/**
+ * A caller's Blob as a plain Blob of this runtime, holding the bytes that were declared. The Blob
+ * constructor takes a Blob part's length from its `size` and its bytes from the Blob itself: a
+ * subclass whose `size` lies would make a Blob whose `size` (the Content-Length) is not its byte
+ * count. Its true size must be the one declared (as the stream body holds it to), and a plain
+ * slice of it, sharing its bytes, is what goes in.
+ */
+function nativeBlob(source: BlobSource, blob: Blob, label: string | undefined): Blob {
+  const size = intrinsicSize.call(blob) as number;
+  if (size !== source.size) {
+    throw new MultipartError(
+      'ERR_SIZE_MISMATCH',
+      `the ${source.description} holds ${size} bytes; ${source.size} were declared in Content-Length`,
+      { paramName: label },
+    );
+  }
+  return blob.constructor === Blob ? blob : Blob.prototype.slice.call(blob, 0, size);
 }
 
 /** A Blob is read in the chunks its stream gives: the file settings do not apply. */

@@ -172,6 +172,30 @@ describe('toBlob() of bytes whose buffer changed after encoding: the declared by
   );
 });
 
+describe('toBlob() of a Blob subclass whose size lies: ERR_SIZE_MISMATCH, never a Blob whose size is not its bytes', () => {
+  it.each([1, 10])('a size getter that says %i of 3 bytes', async (lie) => {
+    class Lying extends Blob {}
+    Object.defineProperty(Lying.prototype, 'size', { get: () => lie });
+    const encoded = await multipartEncode({ a: new Lying(['abc']) });
+    await expect(encoded.toBlob()).rejects.toMatchObject({ code: 'ERR_SIZE_MISMATCH', paramName: 'a' });
+    await expect(collect(encoded.body)).rejects.toMatchObject({ code: 'ERR_SIZE_MISMATCH', paramName: 'a' });
+  });
+
+  it('a subclass that says its size truly is sent whole, its bytes counted as its size', async () => {
+    class Named extends Blob {}
+    const trueSize = Object.getOwnPropertyDescriptor(Blob.prototype, 'size')!.get!;
+    Object.defineProperty(Named.prototype, 'size', {
+      get(this: Blob) {
+        return trueSize.call(this) as number;
+      },
+    });
+    const encoded = await multipartEncode({ a: new Named(['abc']) });
+    const blob = await encoded.toBlob();
+    expect(blob.size).toBe(encoded.contentLength);
+    expect(Buffer.from(await blob.arrayBuffer()).equals(await collect(encoded.body))).toBe(true);
+  });
+});
+
 describe('toReadableStream(): a web stream over the same lazy walk', () => {
   it('reads nothing before it is asked, and cancel closes the open file', async () => {
     const path = writeFile(dir, 'lazy.bin', bytes(3_000_000, 2));
