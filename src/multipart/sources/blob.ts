@@ -1,5 +1,6 @@
 import { MultipartError } from '../../common/errors.js';
 import { messageOf } from '../../common/messages.js';
+import type { Releasable } from '../source-read.js';
 import { describeChunk, unreadable, type ByteSource, type ReadSettings } from './source.js';
 
 /**
@@ -78,21 +79,48 @@ export class BlobSource implements ByteSource {
     this.size = size;
   }
 
-  async *read(_settings: ReadSettings, paramName: string | undefined): AsyncGenerator<Uint8Array> {
+  /**
+   * The Blob's chunks. A Blob-like's stream may fall silent (a polyfill's, a Blob over a network):
+   * the iterator can be let go of while a chunk is awaited (see Releasable), which cancels a web
+   * stream's reader and so settles its pending read; an async iterable is asked to return.
+   */
+  read(_settings: ReadSettings, paramName: string | undefined): AsyncIterable<Uint8Array> {
+    return {
+      [Symbol.asyncIterator]: () => {
+        const opened: Opened = {};
+        const release = (): boolean => {
+          try {
+            void Promise.resolve(opened.chunks?.return?.()).catch(() => {});
+          } catch {
+            // a return() that throws: nothing more can be done
+          }
+          return opened.settles ?? true;
+        };
+        return Object.assign(this.#chunks(paramName, opened), { release }) satisfies Releasable;
+      },
+    };
+  }
+
+  async *#chunks(paramName: string | undefined, opened: Opened): AsyncGenerator<Uint8Array> {
     // A web ReadableStream (Node, undici, Bun, formdata-node), or a polyfill's async iterable.
     let chunks: AsyncIterator<Uint8Array>;
     try {
       const stream = this.blob.stream() as Partial<ReadableStream<Uint8Array> & AsyncIterable<Uint8Array>> | null;
-      if (typeof stream?.getReader === 'function') chunks = readerChunks(stream.getReader());
-      else if (typeof stream?.[Symbol.asyncIterator] === 'function')
+      // Only a reader's cancel() is sure to settle a pending read; an async generator runs return() after it.
+      if (typeof stream?.getReader === 'function') {
+        chunks = readerChunks(stream.getReader());
+        opened.settles = true;
+      } else if (typeof stream?.[Symbol.asyncIterator] === 'function') {
         chunks = (stream as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
-      else throw new TypeError(`stream() gave ${stream === null ? 'null' : typeof stream}, not a ReadableStream`);
+        opened.settles = false;
+      } else throw new TypeError(`stream() gave ${stream === null ? 'null' : typeof stream}, not a ReadableStream`);
     } catch (cause) {
       throw new MultipartError('ERR_SOURCE_FAILED', `the ${this.description} could not be read: ${messageOf(cause)}`, {
         paramName,
         cause,
       });
     }
+    opened.chunks = chunks;
     try {
       for (;;) {
         let result;
@@ -116,7 +144,13 @@ export class BlobSource implements ByteSource {
   }
 }
 
-/** A ReadableStream reader as an iterator; `return()` cancels the stream. */
+/** A pass's Blob stream, once opened, for letting go of it (see Releasable); `settles`: a pending read then settles. */
+interface Opened {
+  chunks?: AsyncIterator<Uint8Array>;
+  settles?: boolean;
+}
+
+/** A ReadableStream reader as an iterator; `return()` cancels the stream, which settles a pending read. */
 function readerChunks<T>(reader: ReadableStreamDefaultReader<T>): AsyncIterator<T> {
   return {
     next: () => reader.read() as Promise<IteratorResult<T>>,

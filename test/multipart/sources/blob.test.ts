@@ -186,4 +186,45 @@ describe('hostile Blob-likes', () => {
     for await (const _chunk of form.body) break;
     expect(cancelled).toBe(true);
   });
+
+  /** Resolves to what `promise` gives within a second, else to 'still pending'. */
+  function within<T>(promise: Promise<T>): Promise<T | 'still pending'> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'still pending'>((resolve) => (timer = setTimeout(() => resolve('still pending'), 1000)));
+    return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+  }
+
+  it.each([
+    [
+      'a ReadableStream',
+      (cancel: () => void) => new ReadableStream<Uint8Array>({ pull: () => new Promise(() => {}), cancel }),
+    ],
+    [
+      'an async iterable',
+      (cancel: () => void) => ({
+        [Symbol.asyncIterator]: () => ({
+          next: () => new Promise(() => {}),
+          return: () => (cancel(), new Promise(() => {})), // as an async generator's, queued behind its next()
+        }),
+      }),
+    ],
+  ])(
+    'a Blob-like whose stream (%s) falls silent: toReadableStream().cancel() and return() settle at once',
+    async (_kind, silent) => {
+      let cancels = 0;
+      const form = await multipartEncode({ f: blobLike({ stream: () => silent(() => cancels++) }) as never });
+      const reader = form.toReadableStream().getReader();
+      const pending = reader.read(); // the framing waits in the batch: the body now awaits the Blob's first chunk
+      await new Promise(setImmediate);
+      expect(await within(reader.cancel().then(() => 'cancelled'))).toBe('cancelled');
+      expect(cancels).toBeGreaterThan(0);
+      expect(await within(pending)).toMatchObject({ done: true });
+
+      const chunks = form.body[Symbol.asyncIterator]();
+      const next = chunks.next();
+      await new Promise(setImmediate);
+      expect(await within(chunks.return().then(() => 'returned'))).toBe('returned');
+      void next.catch(() => {});
+    },
+  );
 });
