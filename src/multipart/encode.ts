@@ -15,7 +15,8 @@ import {
 } from './options.js';
 import { checkContentType } from './param-options.js';
 import { MultipartParam, partOf, reportToCb, type MultipartParamOptions, type ParamsInput } from './param.js';
-import { isBlobLike, type BlobLike, type ByteSource, type StreamLike } from './sources.js';
+import { blobType, isBlobLike, type BlobLike, type ByteSource, type StreamLike } from './sources.js';
+import { messageOf } from '../common/messages.js';
 import { removeSpooled, spoolParts, spoolSettings } from './spool.js';
 import { LoopTurns } from '../common/turns.js';
 import { isNested, multipartContentType, Plan, unframedPieces, type Framing, type Part } from './wire.js';
@@ -165,9 +166,11 @@ async function rawParam(
     return new MultipartParam('body', { ...sized, value, filetype: type ?? OCTET_STREAM });
   }
   if (isBlobLike(source)) {
-    const [from, to] = checkByteRange(start, end, source.size, 'the Blob', 'body');
-    const fileobj = from === 0 && to === source.size ? source : source.slice(from, to, source.type);
-    return new MultipartParam('body', { fileobj, ...sized });
+    const blobSize = source.size; // read once: a getter could answer otherwise to the range check and the slice
+    const [from, to] = checkByteRange(start, end, blobSize, 'the Blob', 'body');
+    if (from === 0 && to === blobSize) return new MultipartParam('body', { fileobj: source, ...sized });
+    // The slice is held to the range's length: a Blob-like that lies fails typed, never sends another range.
+    return new MultipartParam('body', { fileobj: sliceOf(source, from, to), ...sized, filesize: size ?? to - from });
   }
   if (start !== undefined || end !== undefined) {
     throw new MultipartError(
@@ -177,6 +180,18 @@ async function rawParam(
     );
   }
   return new MultipartParam('body', { fileobj: source, ...sized });
+}
+
+/** The range `from`..`to` of a Blob-like; a `slice()` that throws fails typed. */
+function sliceOf(blob: BlobLike, from: number, to: number): BlobLike {
+  try {
+    return blob.slice(from, to, blobType(blob));
+  } catch (cause) {
+    throw new MultipartError('ERR_SOURCE_FAILED', `the Blob could not be sliced: ${messageOf(cause)}`, {
+      paramName: 'body',
+      cause,
+    });
+  }
 }
 
 /** A file's `size`, when given, must be the size of what is sent (as a param's `filesize` must). */

@@ -236,4 +236,42 @@ describe('rawBody', () => {
     expect(unsized.contentLength).toBeUndefined();
     expect(unsized.headers).toEqual({ 'Content-Type': 'application/octet-stream' });
   });
+
+  describe('a byte range of a Blob-like that lies is refused, typed, never another range sent', () => {
+    /** A Blob-like of "abcdef" by shape, whose `slice` a row replaces. */
+    const blobLike = (slice: (from?: number, to?: number) => unknown) => {
+      const real = new Blob(['abcdef']);
+      return { size: 6, type: '', stream: () => real.stream(), arrayBuffer: () => real.arrayBuffer(), slice };
+    };
+
+    it.each([
+      ['its slice is the whole Blob', () => new Blob(['abcdef']), 'ERR_SIZE_MISMATCH'],
+      [
+        'its slice is one byte short',
+        (from = 0, to = 0) => new Blob(['abcdef'.slice(from, to - 1)]),
+        'ERR_SIZE_MISMATCH',
+      ],
+      [
+        'its slice() throws',
+        () => {
+          throw new Error('no slicing');
+        },
+        'ERR_SOURCE_FAILED',
+      ],
+    ])('%s', async (_label, slice, code) => {
+      await expect(rawBody(blobLike(slice) as never, { start: 1, end: 3 })).rejects.toMatchObject({
+        code,
+        paramName: 'body',
+      });
+    });
+
+    it('an honest slice is sent as the range', async () => {
+      const raw = await rawBody(blobLike((from, to) => new Blob(['abcdef'.slice(from, to)])) as never, {
+        start: 1,
+        end: 3,
+      });
+      expect(raw.contentLength).toBe(2);
+      expect((await collect(raw.body)).toString()).toBe('bc');
+    });
+  });
 });
