@@ -1,7 +1,7 @@
 import { MultipartError } from '../../common/errors.js';
 import { messageOf } from '../../common/messages.js';
 import type { Releasable } from '../source-read.js';
-import { describeChunk, unreadable, type ByteSource, type ReadSettings } from './source.js';
+import { describeChunk, returnQuietly, unreadable, type ByteSource, type ReadSettings } from './source.js';
 
 /**
  * What a Blob or File is recognised by: its shape, not its class, so that a `File` from
@@ -139,7 +139,7 @@ export class BlobSource implements ByteSource {
         yield result.value;
       }
     } finally {
-      await chunks.return?.()?.catch(() => {});
+      await returnQuietly(chunks);
     }
   }
 }

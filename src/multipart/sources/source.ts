@@ -42,3 +42,15 @@ export function unreadable(description: string, cause: unknown, paramName: strin
 export function describeChunk(chunk: unknown): string {
   return chunk === null ? 'null' : typeof chunk;
 }
+
+/**
+ * Asks a caller's iterator to return, and waits for it, whatever its `return()` does: throws,
+ * rejects, or gives no promise. Leaving a source must not fail, nor replace the error that left it.
+ */
+export async function returnQuietly(chunks: AsyncIterator<unknown>): Promise<void> {
+  try {
+    await chunks.return?.();
+  } catch {
+    // the caller's stream is left either way; what its cleanup says is not ours to report
+  }
+}

@@ -4,7 +4,7 @@ import { MultipartError } from '../../common/errors.js';
 import { lazily } from '../../common/lazy.js';
 import { messageOf } from '../../common/messages.js';
 import type { Releasable } from '../source-read.js';
-import { describeChunk, type ByteSource, type ReadSettings } from './source.js';
+import { describeChunk, returnQuietly, type ByteSource, type ReadSettings } from './source.js';
 
 export type StreamLike = Readable | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array | string>;
 
@@ -127,7 +127,7 @@ class StreamChunks implements AsyncIterator<Uint8Array>, Releasable {
   async return(): Promise<IteratorResult<Uint8Array>> {
     if (!this.#ended) {
       this.#ended = true;
-      await this.#opened?.chunks.return?.()?.catch?.(() => {});
+      if (this.#opened !== undefined) await returnQuietly(this.#opened.chunks);
     }
     return { done: true, value: undefined };
   }

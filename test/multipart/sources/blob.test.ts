@@ -187,6 +187,26 @@ describe('hostile Blob-likes', () => {
     expect(cancelled).toBe(true);
   });
 
+  it('a stream whose iterator returns a plain object, not a promise, is read and left as for-await leaves it', async () => {
+    /** A polyfill's stream: a hand-written async iterator of "abc" whose return() answers at once. */
+    const stream = () => {
+      let done = false;
+      return {
+        [Symbol.asyncIterator]: () => ({
+          next: () =>
+            Promise.resolve(
+              done ? { done, value: undefined } : ((done = true), { done: false, value: Buffer.from('abc') }),
+            ),
+          return: () => ({ done: true, value: undefined }),
+        }),
+      };
+    };
+    const form = await multipartEncode({ f: blobLike({ stream }) as never });
+    expect((await parseWithBusboy(form.headers, await collect(form.body)))[0]!.data.toString()).toBe('abc');
+    const short = await multipartEncode({ f: blobLike({ stream, size: 5 }) as never });
+    expect(await drainOrCode(short.body)).toBe('ERR_SIZE_MISMATCH f');
+  });
+
   /** Resolves to what `promise` gives within a second, else to 'still pending'. */
   function within<T>(promise: Promise<T>): Promise<T | 'still pending'> {
     let timer: NodeJS.Timeout | undefined;

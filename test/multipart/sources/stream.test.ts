@@ -227,6 +227,50 @@ describe('hostile streams: the body is what was declared, or the stream fails ty
     });
   }
 
+  describe('an iterator whose return() throws, rejects or gives no promise: leaving it never fails', () => {
+    const MiB = 1_048_576;
+    const returns: Array<[string, () => unknown]> = [
+      [
+        'throws',
+        () => {
+          throw new Error('return boom');
+        },
+      ],
+      ['rejects', () => Promise.reject(new Error('return boom'))],
+      ['gives no promise', () => ({ done: true })],
+    ];
+    /** An endless iterable of 1 MiB chunks whose return() does what the row says. */
+    const endless = (onReturn: () => unknown) =>
+      ({
+        [Symbol.asyncIterator]: () => ({
+          next: () => Promise.resolve({ done: false, value: Buffer.alloc(MiB) }),
+          return: onReturn,
+        }),
+      }) as unknown as AsyncIterable<Uint8Array>;
+
+    it.each(returns)('return() %s: breaking out of the body is quiet', async (_label, onReturn) => {
+      const form = await multipartEncode([new MultipartParam('s', { fileobj: endless(onReturn), filesize: 10 * MiB })]);
+      for await (const _chunk of form.body) break;
+      const reader = (
+        await multipartEncode([new MultipartParam('s', { fileobj: endless(onReturn), filesize: 10 * MiB })])
+      )
+        .toReadableStream()
+        .getReader();
+      await reader.read();
+      await expect(reader.cancel()).resolves.toBeUndefined();
+    });
+
+    it.each(returns)(
+      'return() %s: a stream longer than its size is still ERR_SIZE_MISMATCH',
+      async (_label, onReturn) => {
+        const form = await multipartEncode([
+          new MultipartParam('s', { fileobj: endless(onReturn), filesize: MiB / 2 }),
+        ]);
+        expect(await drainOrCode(form.body)).toBe('ERR_SIZE_MISMATCH s');
+      },
+    );
+  });
+
   it.each<[string, unknown]>([
     ['a string path', '/etc/passwd'],
     ['a number', 42],
