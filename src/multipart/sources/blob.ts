@@ -126,6 +126,9 @@ export class BlobSource implements ByteSource {
         let result;
         try {
           result = await chunks.next();
+          // A polyfill's hand-written next() may resolve to anything: only an object is a result.
+          if (typeof result !== 'object' || result === null)
+            throw new TypeError(`next() gave ${describeChunk(result)}, not a result`);
         } catch (cause) {
           throw unreadable(this.description, cause, paramName);
         }

@@ -142,6 +142,10 @@ class StreamChunks implements AsyncIterator<Uint8Array>, Releasable {
   readonly #checked = (
     result: IteratorResult<unknown>,
   ): IteratorResult<Uint8Array> | Promise<IteratorResult<Uint8Array>> => {
+    // A hand-written next() may resolve to anything: only an object is an iterator result.
+    if (typeof result !== 'object' || result === null) {
+      return this.#refuse('ERR_SOURCE_FAILED', `its stream failed: next() gave ${describeChunk(result)}, not a result`);
+    }
     if (result.done || this.#released) {
       this.#ended = true;
       return { done: true, value: undefined };
@@ -149,11 +153,14 @@ class StreamChunks implements AsyncIterator<Uint8Array>, Releasable {
     const chunk = result.value;
     if (chunk instanceof Uint8Array) return result as IteratorResult<Uint8Array>;
     if (typeof chunk === 'string') return { done: false, value: Buffer.from(chunk, 'utf8') };
-    const error = new MultipartError('ERR_INVALID_VALUE', `the stream yielded a ${describeChunk(chunk)}, not bytes`, {
-      paramName: this.#paramName,
-    });
-    return this.return().then(() => Promise.reject(error)); // a bad chunk releases the caller's stream
+    return this.#refuse('ERR_INVALID_VALUE', `the stream yielded a ${describeChunk(chunk)}, not bytes`);
   };
+
+  /** Fails the read: what the caller's stream gave cannot be sent. Refusing it releases the stream. */
+  #refuse(code: 'ERR_INVALID_VALUE' | 'ERR_SOURCE_FAILED', message: string): Promise<never> {
+    const error = new MultipartError(code, message, { paramName: this.#paramName });
+    return this.return().then(() => Promise.reject(error));
+  }
 
   readonly #failed = (cause: unknown): IteratorResult<Uint8Array> => {
     this.#ended = true; // a failed iterator is finished

@@ -207,6 +207,12 @@ describe('hostile Blob-likes', () => {
     expect(await drainOrCode(short.body)).toBe('ERR_SIZE_MISMATCH f');
   });
 
+  it.each([null, 42, undefined])('a stream whose next() resolves to %s fails typed', async (result) => {
+    const stream = () => ({ [Symbol.asyncIterator]: () => ({ next: () => Promise.resolve(result) }) });
+    const form = await multipartEncode({ f: blobLike({ stream }) as never });
+    expect(await drainOrCode(form.body)).toBe('ERR_FILE_UNREADABLE f');
+  });
+
   /** Resolves to what `promise` gives within a second, else to 'still pending'. */
   function within<T>(promise: Promise<T>): Promise<T | 'still pending'> {
     let timer: NodeJS.Timeout | undefined;

@@ -227,6 +227,19 @@ describe('hostile streams: the body is what was declared, or the stream fails ty
     });
   }
 
+  it.each([null, 42, 'abc', undefined])('an iterator whose next() resolves to %s fails typed', async (result) => {
+    let returned = false;
+    const fileobj = {
+      [Symbol.asyncIterator]: () => ({
+        next: () => Promise.resolve(result),
+        return: () => ((returned = true), Promise.resolve({ done: true, value: undefined })),
+      }),
+    } as unknown as AsyncIterable<Uint8Array>;
+    const form = await multipartEncode([new MultipartParam('s', { fileobj, filesize: 3 })]);
+    expect(await drainOrCode(form.body)).toBe('ERR_SOURCE_FAILED s');
+    expect(returned).toBe(true);
+  });
+
   describe('an iterator whose return() throws, rejects or gives no promise: leaving it never fails', () => {
     const MiB = 1_048_576;
     const returns: Array<[string, () => unknown]> = [
