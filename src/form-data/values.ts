@@ -132,16 +132,18 @@ function appendOptions(given: unknown, field: string): FormDataAppendOptions {
       );
     }
   }
-  const options = given as FormDataAppendOptions;
+  // Each option is read once, and the part is made from what was checked: a getter read again could
+  // answer otherwise (a filename that is no longer a string).
+  const { header, knownLength, filename, filepath, contentType } = given as FormDataAppendOptions;
+  const texts = { filename, filepath, contentType };
   for (const key of ['filename', 'filepath', 'contentType'] as const) {
-    const option = options[key];
+    const option = texts[key];
     if (option !== undefined && option !== null && typeof option !== 'string') {
       throw new MultipartError('ERR_INVALID_OPTION', `${key} must be a string, not ${describe(option)}`, {
         paramName: field,
       });
     }
   }
-  const header = options.header;
   if (
     header !== undefined &&
     header !== null &&
@@ -152,7 +154,7 @@ function appendOptions(given: unknown, field: string): FormDataAppendOptions {
       paramName: field,
     });
   }
-  return options;
+  return { header, knownLength, filename, filepath, contentType };
 }
 
 /** The part's data: text and bytes as they are, everything else a source read when its part is reached. */

@@ -112,6 +112,18 @@ describe('values and options a caller should not give', () => {
     expect(() => form.getBuffer()).toThrow(expect.objectContaining({ code: 'ERR_BOUNDARY_IN_DATA' }));
     await expect(bodyOf(form)).rejects.toMatchObject({ code: 'ERR_BOUNDARY_IN_DATA' });
   });
+
+  it.each([
+    ['filename', 'a.txt', { toString: () => 'evil.txt' }],
+    ['filepath', 'dir/a.txt', 42],
+  ])('reads each option once: a %s getter that is a string only when checked changes nothing', (key, first, later) => {
+    let reads = 0;
+    const options = Object.defineProperty({}, key, { enumerable: true, get: () => (reads++ === 0 ? first : later) });
+    const form = new FormData();
+    form.on('error', (error) => expect.unreachable(String(error)));
+    form.append('a', 'x', options);
+    expect(form.getBuffer().toString()).toContain(`filename="${first}"`);
+  });
 });
 
 describe('a knownLength that lies: a typed error, never a body that disagrees with its Content-Length', () => {
