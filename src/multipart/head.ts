@@ -1,4 +1,5 @@
 import { escapeFilename, escapeName } from './escape.js';
+import { assertHeaderLine, assertHeaderValue } from './headers.js';
 import type { Framing, Part } from './wire.js';
 
 /** What a part's head is written from. */
@@ -14,8 +15,17 @@ export function partHead(framing: Pick<Framing, 'boundary' | 'disposition'>, par
     if (part.filename !== undefined) head += `; filename="${escapeFilename(part.filename)}"`;
     head += '\r\n';
   }
-  if (part.contentType !== undefined) head += `Content-Type: ${part.contentType}\r\n`;
-  if (part.headers !== undefined) for (const [name, value] of part.headers) head += `${name}: ${value}\r\n`;
+  // Checked again as written: a param's fields can be assigned after it checked them (in JavaScript).
+  const label = part.name ?? undefined;
+  if (part.contentType !== undefined) {
+    assertHeaderValue(part.contentType, 'the content type', label);
+    head += `Content-Type: ${part.contentType}\r\n`;
+  }
+  if (part.headers !== undefined)
+    for (const [name, value] of part.headers) {
+      assertHeaderLine(name, value, label);
+      head += `${name}: ${value}\r\n`;
+    }
   return `${head}\r\n`;
 }
 

@@ -78,6 +78,20 @@ export function checkPartHeaders(init: PartHeadersInit | undefined, paramName: s
   return lines;
 }
 
+/**
+ * Throws unless `name: value` can be written as one header line: a token name that does not start
+ * with `--`, a value without control characters. What the wire checks as it writes a part's head,
+ * whatever was done to the part since it was made (a param's fields are readonly only to TypeScript).
+ */
+export function assertHeaderLine(name: unknown, value: unknown, paramName: string | undefined): void {
+  if (typeof name !== 'string' || !TOKEN.test(name) || name.startsWith('--')) {
+    throw new MultipartError('ERR_INVALID_HEADER_NAME', `header name ${describe(name)} is not an RFC 9110 token`, {
+      paramName,
+    });
+  }
+  assertHeaderValue(value as string, `header ${name}`, paramName);
+}
+
 /** Takes the header `name` (any case) out of `lines`; returns its value, if it was there. */
 export function takeHeader(lines: HeaderLine[], name: string): string | undefined {
   const index = lines.findIndex(([key]) => key.toLowerCase() === name);

@@ -291,6 +291,22 @@ describe('a param is its own wire part', () => {
     expect(after.equals(before)).toBe(true);
     expect(after.length).toBe(form.contentLength);
   });
+
+  it.each([
+    ['a filetype with CRLF', 'filetype', 'text/plain\r\nX-Injected: 1', 'ERR_INVALID_HEADER_VALUE'],
+    ['a header value with CRLF', 'headers', [['X-A', 'b\r\nX-Injected: 1']], 'ERR_INVALID_HEADER_VALUE'],
+    ['a header name with CRLF', 'headers', [['X-A\r\nX-Injected', '1']], 'ERR_INVALID_HEADER_NAME'],
+  ])('%s assigned before the body is planned cannot inject a header line', async (_label, key, value, code) => {
+    for (const make of [
+      () => new MultipartParam('n', { value: 'v' }),
+      () => new MultipartParam('n', { value: new Uint8Array(1) }),
+    ]) {
+      const param = make();
+      Object.assign(param, { [key]: value }); // readonly only to TypeScript
+      await expect(multipartEncode([param], { boundary: B })).rejects.toMatchObject({ code, paramName: 'n' });
+      expect(() => param.encode(B)).toThrow(expect.objectContaining({ code }));
+    }
+  });
 });
 
 describe("a param's bytes are measured when it is made", () => {
