@@ -9,6 +9,7 @@ import {
   checkSubtype,
   ENCODE_OPTIONS,
   RAW_BODY_OPTIONS,
+  readOnce,
   readSettings,
   type EncodeOptions,
   type RawBodyOptions,
@@ -33,10 +34,10 @@ export { encodeFileHeader, encodeString, getBodySize, getHeaders } from './poste
  * `subtype` says otherwise), its headers and exact length. Nothing is opened or read until the
  * body is iterated.
  */
-export async function multipartEncode(params: ParamsInput, options: EncodeOptions = {}): Promise<EncodedForm> {
+export async function multipartEncode(params: ParamsInput, given: EncodeOptions = {}): Promise<EncodedForm> {
   // Counted from here: the params are checked before the plan's first slice.
   const turns = new LoopTurns();
-  checkOptionKeys(options, ENCODE_OPTIONS, encodeOptionError);
+  const options = readOnce(checkOptionKeys(given, ENCODE_OPTIONS, encodeOptionError), ENCODE_OPTIONS);
   const chosen = options.boundary !== undefined;
   const boundary = chosen ? options.boundary : await freshBoundary(turns);
   assertValidBoundary(boundary);
@@ -135,9 +136,9 @@ async function planInSlices(
  */
 export async function rawBody(
   source: string | Uint8Array | Blob | BlobLike | StreamLike,
-  options: RawBodyOptions = {},
+  given: RawBodyOptions = {},
 ): Promise<EncodedBody> {
-  checkOptionKeys(options, RAW_BODY_OPTIONS, encodeOptionError);
+  const options = readOnce(checkOptionKeys(given, RAW_BODY_OPTIONS, encodeOptionError), RAW_BODY_OPTIONS);
   checkByteCount(options.size, 'size', encodeOptionError);
   const spooling = spoolSettings(options.spool, encodeOptionError);
   checkContentType(options.type, 'body');

@@ -85,6 +85,17 @@ export const RAW_BODY_OPTIONS: OptionRegistry<RawBodyOptions> = {
   end: true,
 };
 
+/**
+ * The caller's options as read once, key by key: each check and each use then sees the same value,
+ * where a getter read twice could answer one thing to the check and another to the use (a `signal`
+ * that is an AbortSignal when checked and a number when spooling listens to it).
+ */
+export function readOnce<Options extends object>(options: Options, known: OptionRegistry<Options>): Options {
+  const values: Record<string, unknown> = {};
+  for (const key in known) values[key] = (options as Record<string, unknown>)[key];
+  return values as Options;
+}
+
 /** How a body is streamed, once the caller's options are checked; the total and the pool are the stream's own. */
 export type BodySettings = Omit<StreamSettings<MultipartParam>, 'total' | 'pool'>;
 

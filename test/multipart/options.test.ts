@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { MultipartError, multipartEncode, MultipartParam, rawBody } from '../../src/index.js';
 import { tempDir, writeFile } from '../helpers/files.js';
@@ -124,6 +125,23 @@ describe('a bad option is ERR_INVALID_OPTION, from every entry point that takes 
 
   it('options are checked before anything is opened: a bad option with a missing file is the option', async () => {
     expect(await codeOf(() => rawBody(`${dir}/missing`, { blockSize: 0 }))).toBe('ERR_INVALID_OPTION');
+  });
+});
+
+describe('options are read once: a getter cannot answer one thing to the check and another to its use', () => {
+  it.each([
+    ['multipartEncode', (options: object) => multipartEncode({ s: Readable.from(['abc']) }, options)],
+    ['rawBody', (options: object) => rawBody(Readable.from(['abc']), options)],
+  ])('%s with a signal that is an AbortSignal only when checked', async (_name, call) => {
+    let reads = 0;
+    const signal = new AbortController().signal;
+    const options = Object.defineProperty({ spool: true }, 'signal', {
+      enumerable: true,
+      get: () => (reads++ === 0 ? signal : 42),
+    });
+    const encoded = await call(options);
+    expect(encoded.contentLength).toBeGreaterThanOrEqual(3);
+    expect(reads).toBe(1);
   });
 });
 
