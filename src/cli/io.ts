@@ -52,9 +52,17 @@ export class Output {
   /** Writes `bytes` and waits until they are taken. */
   async write(bytes: Uint8Array): Promise<void> {
     const stream = this.stream;
-    await new Promise<void>((resolve, reject) =>
-      stream.write(bytes, (error) => (error ? reject(this.#writeError(error)) : resolve())),
-    );
+    // A failed write also emits 'error', and stdout has no listener of its own: a reader that
+    // went away (`| head -c1`, EPIPE) would crash the process instead of being exit 23.
+    const ignore = () => {};
+    stream.on('error', ignore);
+    try {
+      await new Promise<void>((resolve, reject) =>
+        stream.write(bytes, (error) => (error ? reject(this.#writeError(error)) : resolve())),
+      );
+    } finally {
+      stream.off('error', ignore);
+    }
   }
 
   /**

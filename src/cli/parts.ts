@@ -11,6 +11,7 @@ import {
 } from '../index.js';
 import { classify, CliError, EXIT } from './errors.js';
 import { httpUrl, uploadIdOf, urlCommand, urlList } from './parts-urls.js';
+import { Output } from './io.js';
 import { createProgress } from './progress.js';
 import { proxyRoutes, tunnelRefused, type ProxyRoutes } from './proxy.js';
 import type { Io } from './send.js';
@@ -167,7 +168,8 @@ export async function runParts(options: PartsCommand, io: Io): Promise<number> {
         : { onProgress: (loaded: number, total: number) => progress.update(loaded, total) }),
     } as UploadPartsOptions<unknown>);
     progress?.finish();
-    io.stdout.write(describeResult(options, result));
+    // Awaited, so that a stdout that cannot be written (a reader gone: EPIPE) is exit 23.
+    await new Output(undefined, io).write(Buffer.from(describeResult(options, result)));
     return EXIT.ok;
   } catch (error) {
     progress?.finish();

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { Output, type Io } from '../../src/cli/io.js';
 import { tempDir } from '../helpers/files.js';
@@ -68,5 +68,20 @@ describe('Output: where the answer or the dry-run body goes', () => {
       kind: 'write',
       message: expect.stringMatching(/EISDIR/),
     });
+  });
+
+  it('a stdout whose reader went away (EPIPE) is a write error (exit 23), not an unhandled error event', async () => {
+    const stdout = new Writable({
+      write: (_chunk, _encoding, callback) =>
+        callback(Object.assign(new Error('write EPIPE'), { code: 'EPIPE', syscall: 'write' })),
+    });
+    const io = { stdout: stdout as unknown as NodeJS.WriteStream, stderr: fakeIo().stderr };
+    await expect(new Output(undefined, io).write(Buffer.from('x'))).rejects.toMatchObject({
+      kind: 'write',
+      message: 'cannot write stdout: write EPIPE',
+    });
+    // The stream's own 'error' event comes on a later tick: it must find a listener too.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(stdout.destroyed).toBe(true);
   });
 });

@@ -16,6 +16,8 @@ export interface Run {
 export function partsCli(
   args: string[],
   state: string = tempDir(),
+  /** `stdoutClosed`: the reading end of its stdout is closed at once (a reader gone: EPIPE). */
+  options: { stdoutClosed?: boolean } = {},
 ): { result: Promise<Run>; signal: (name: NodeJS.Signals) => void } {
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/_proxy$/i.test(name)));
   const child = spawn(process.execPath, [cliPath, ...args], {
@@ -26,7 +28,8 @@ export function partsCli(
   onTestFinished(() => void child.kill('SIGKILL'));
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  if (options.stdoutClosed) child.stdout.destroy();
+  else child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
   const result = new Promise<Run>((resolve) =>

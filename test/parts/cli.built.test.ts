@@ -146,6 +146,14 @@ describe('multipart-poster --tus, --resumable, --s3-part-urls', () => {
     expect(run.stderr).toContain(message);
   });
 
+  it('a stdout whose reader is gone (| head -c1): exit 23 in one line, not a crash', async () => {
+    const server = await startTusServer(tempDir());
+    const file = randomFile(tempDir(), 'h.bin', MiB);
+    const run = await cli(['--tus', server.endpoint, '-T', file.path], tempDir(), { stdoutClosed: true }).result;
+    expect(run.code, run.stderr).toBe(23);
+    expect(run.stderr).toBe('multipart-poster: cannot write stdout: write EPIPE\n');
+  });
+
   it('a missing file: exit 26', async () => {
     const run = await cli(['--tus', 'http://127.0.0.1:9/files', '-T', join(tempDir(), 'missing')], tempDir()).result;
     expect(run.code).toBe(26);
