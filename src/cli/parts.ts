@@ -10,7 +10,7 @@ import {
   type UploadPartsOptions,
 } from '../index.js';
 import { classify, CliError, EXIT } from './errors.js';
-import { httpUrl, uploadIdOf, urlCommand, urlList } from './parts-urls.js';
+import { checkedPartUrl, httpUrl, uploadIdOf, urlCommand, urlList } from './parts-urls.js';
 import { Output } from './io.js';
 import { createProgress } from './progress.js';
 import { proxyRoutes, tunnelRefused, type ProxyRoutes } from './proxy.js';
@@ -222,11 +222,13 @@ async function protocolFor(
   }
   const partUrl = options.partUrls !== undefined ? urlList(options.partUrls) : urlCommand(options.partCommand!, signal);
   const first = await partUrl(1);
+  // The upload was started by whoever presigned the URLs: its id is in them.
+  const uploadId = uploadIdOf(first);
+  checkedPartUrl(first, 1, uploadId);
   const protocol = s3Parts({
-    // The upload was started by whoever presigned the URLs: its id is in them.
-    uploadId: uploadIdOf(first),
+    uploadId,
     key: `${new URL(first).origin}${new URL(first).pathname}`,
-    partUrl: (n) => partUrl(n),
+    partUrl: async (n) => checkedPartUrl(await partUrl(n), n, uploadId),
     headers,
     ...(options.completeUrl === undefined ? {} : { completeUrl: () => options.completeUrl! }),
     ...(options.abortUrl === undefined ? {} : { abortUrl: () => options.abortUrl! }),

@@ -62,6 +62,32 @@ describe('multipart-poster --tus, --resumable, --s3-part-urls', () => {
     expect(printed.parts.map((p) => p.PartNumber)).toEqual([1, 2]);
   });
 
+  it('a part URL presigned for another part or upload: exit 2, nothing stored there as that part', async () => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const dir = tempDir();
+    const file = randomFile(dir, 'i.bin', 2 * MiB);
+    const start = async () => {
+      const started = await fetch(fake.presign('POST', 'i.bin', { uploads: '' }), { method: 'POST' });
+      return /<UploadId>([^<]+)</.exec(await started.text())![1]!;
+    };
+    const uploadId = await start();
+    const part1 = fake.presign('PUT', 'i.bin', { partNumber: '1', uploadId });
+    const other = fake.presign('PUT', 'i.bin', { partNumber: '2', uploadId: await start() });
+    // A line given twice, and a command that prints part 1's URL for every part.
+    writeFileSync(join(dir, 'twice.txt'), `${part1}\n${part1}\n`);
+    writeFileSync(join(dir, 'other.txt'), `${part1}\n${other}\n`);
+    for (const source of [
+      ['--s3-part-urls', join(dir, 'twice.txt')],
+      ['--s3-part-command', `echo '${part1}'`],
+      ['--s3-part-urls', join(dir, 'other.txt')],
+    ]) {
+      const run = await cli([...source, '-T', file.path, '--part-size', '1M', '--parallel', '1'], tempDir()).result;
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr).toMatch(/the URL given for part 2 is for (part 1|another upload)/);
+    }
+    expect([...fake.uploads.get(uploadId)!.parts.keys()]).toEqual([1]);
+  });
+
   it('Ctrl-C while --s3-part-command runs: exit 130 at once, and every process the command started ends', async () => {
     const dir = tempDir();
     const file = randomFile(dir, 'g.bin', 1000);
