@@ -95,11 +95,7 @@ function runCommand(command: string, n: number, signal: AbortSignal): Promise<st
       detached: true,
     });
     const stop = (why: string) => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
+      killGroup(child.pid!);
       child.stdout.destroy();
       child.stderr.destroy();
       reject(new CliError('failure', `--s3-part-command for part ${n}: ${why}`));
@@ -118,6 +114,10 @@ function runCommand(command: string, n: number, signal: AbortSignal): Promise<st
       if (out.length > COMMAND_OUTPUT_LIMIT) stop(`it printed more than ${COMMAND_OUTPUT_LIMIT} bytes`);
     });
     child.stderr.on('data', (chunk: Buffer) => (err = (err + chunk.toString()).slice(-2000)));
+    // The command is over once its shell exits, and what it printed is in the pipe: a process it
+    // left behind (`sleep 30 &`) would hold the pipe open, and the part waiting, until it ended
+    // or the 60 s ran out. Ending it closes the pipe, and 'close' reads the output to its end.
+    child.on('exit', () => killGroup(child.pid!));
     child.on('error', (error) => {
       settled();
       reject(error);
@@ -135,4 +135,13 @@ function runCommand(command: string, n: number, signal: AbortSignal): Promise<st
       }
     });
   });
+}
+
+/** Ends every process of the command's group (its shell and what it started). */
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
 }

@@ -88,6 +88,32 @@ describe('multipart-poster --tus, --resumable, --s3-part-urls', () => {
     expect([...fake.uploads.get(uploadId)!.parts.keys()]).toEqual([1]);
   });
 
+  it('--s3-part-command that leaves a process behind (`&`): the part goes on once it exits, the process ends', async () => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const dir = tempDir();
+    const file = randomFile(dir, 'j.bin', 1000);
+    const started = await fetch(fake.presign('POST', 'j.bin', { uploads: '' }), { method: 'POST' });
+    const uploadId = /<UploadId>([^<]+)</.exec(await started.text())![1]!;
+    writeFileSync(join(dir, 'url.txt'), fake.presign('PUT', 'j.bin', { partNumber: '1', uploadId }));
+    const pidFile = join(dir, 'sleep.pid');
+    // The background sleep holds the output pipe open: it was waited for, up to the 60 s.
+    const command = `cat ${join(dir, 'url.txt')}; sleep 20 & echo $! > ${pidFile}`;
+    const asked = Date.now();
+    const run = await cli(['--s3-part-command', command, '-T', file.path], tempDir()).result;
+    expect(run.code, run.stderr).toBe(0);
+    expect(Date.now() - asked).toBeLessThan(10_000);
+    const sleeper = Number(readFileSync(pidFile, 'utf8'));
+    const alive = () => {
+      try {
+        return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${sleeper}/stat`, 'utf8'));
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 40 && alive(); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(alive()).toBe(false);
+  });
+
   it('Ctrl-C while --s3-part-command runs: exit 130 at once, and every process the command started ends', async () => {
     const dir = tempDir();
     const file = randomFile(dir, 'g.bin', 1000);
