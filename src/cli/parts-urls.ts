@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readLimited, TooLarge } from './bounded-read.js';
 import { CliError } from './errors.js';
 
 // Where the parts command gets its URLs: S3 part URLs from a file of presigned URLs or from a
@@ -38,17 +38,28 @@ export function checkedPartUrl(url: string, n: number, uploadId: string): string
   return url;
 }
 
-/** Part n's URL from a file of one URL per line (blank lines and # comments skipped). */
-export function urlList(path: string): (n: number) => Promise<string> {
+/**
+ * The most a --s3-part-urls file may hold: S3's 10,000 parts, each URL under 8 KiB (S3 refuses a
+ * request head larger than that), so that a wrong path (`/dev/zero`) fails instead of filling memory.
+ */
+const URL_LIST_LIMIT = 10_000 * 8 * 1024;
+
+/**
+ * Part n's URL from a file of one URL per line (blank lines and # comments skipped). Read without
+ * blocking: a FIFO or `<(command)` nobody writes to would otherwise hold the event loop, and with
+ * it Ctrl-C, SIGTERM and SIGHUP, which only SIGKILL could then end. `signal` (Ctrl-C) stops the read.
+ */
+export async function urlList(path: string, signal: AbortSignal): Promise<(n: number) => Promise<string>> {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = (await readLimited(path, { limit: URL_LIST_LIMIT, signal })).toString('utf8');
   } catch (cause) {
-    throw new CliError(
-      'read',
-      `cannot read --s3-part-urls ${JSON.stringify(path)}: ${(cause as Error).message}`,
-      cause,
-    );
+    if (signal.aborted) throw cause;
+    const why =
+      cause instanceof TooLarge
+        ? `it holds more than ${URL_LIST_LIMIT} bytes, 10,000 URLs of 8 KiB`
+        : (cause as Error).message;
+    throw new CliError('read', `cannot read --s3-part-urls ${JSON.stringify(path)}: ${why}`, cause);
   }
   const urls = text
     .split('\n')

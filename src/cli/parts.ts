@@ -220,7 +220,8 @@ async function protocolFor(
     const protocol = googleResumable({ start: options.url!, headers, metadata: { name } });
     return { protocol: protocol as PartsProtocol<unknown>, firstUrl: options.url! };
   }
-  const partUrl = options.partUrls !== undefined ? urlList(options.partUrls) : urlCommand(options.partCommand!, signal);
+  const partUrl =
+    options.partUrls !== undefined ? await urlList(options.partUrls, signal) : urlCommand(options.partCommand!, signal);
   const first = await partUrl(1);
   // The upload was started by whoever presigned the URLs: its id is in them.
   const uploadId = uploadIdOf(first);

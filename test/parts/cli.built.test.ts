@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -204,6 +205,19 @@ describe('multipart-poster --tus, --resumable, --s3-part-urls', () => {
     const run = await cli(['--tus', server.endpoint, '-T', file.path], tempDir(), { stdoutClosed: true }).result;
     expect(run.code, run.stderr).toBe(23);
     expect(run.stderr).toBe('multipart-poster: cannot write stdout: write EPIPE\n');
+  });
+
+  it('--s3-part-urls FIFO nobody writes to: SIGTERM ends the wait (exit 143)', async () => {
+    const dir = tempDir();
+    const fifo = join(dir, 'urls.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const file = randomFile(dir, 'k.bin', 1000);
+    const run = cli(['--s3-part-urls', fifo, '-T', file.path], tempDir());
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    run.signal('SIGTERM');
+    // Its read blocked the event loop, and with it every signal but SIGKILL.
+    const result = await Promise.race([run.result, new Promise((resolve) => setTimeout(resolve, 5000, 'hung'))]);
+    expect(result).toMatchObject({ code: 143 });
   });
 
   it('a missing file: exit 26', async () => {
