@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import {
   googleResumable,
   PartsError,
@@ -14,7 +13,7 @@ import { checkedPartUrl, httpUrl, uploadIdOf, urlCommand, urlList } from './part
 import { Output } from './io.js';
 import { createProgress } from './progress.js';
 import { proxyRoutes, tunnelRefused, type ProxyRoutes } from './proxy.js';
-import type { Io } from './send.js';
+import { readCa, type Io } from './send.js';
 
 export interface PartsCommand {
   command: 'parts';
@@ -200,7 +199,7 @@ function settingsFor(
     ...(routes === undefined ? {} : { agent: routes.agent }),
     tls: {
       ...(options.insecure ? { rejectUnauthorized: false } : {}),
-      ...(options.cacert === undefined ? {} : { ca: readFileSync(options.cacert) }),
+      ...(options.cacert === undefined ? {} : { ca: readCa(options.cacert) }),
     },
   };
 }

@@ -21,7 +21,8 @@ function progressFor(options: SendOptions, io: Io): ProgressDisplay | undefined 
   return createProgress({ stream: io.stderr, style: io.stderr.isTTY ? 'bar' : 'lines' });
 }
 
-function readCa(path: string): Buffer {
+/** The --cacert file; one that cannot be read is exit 77, as in curl (also for the parts command). */
+export function readCa(path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (cause) {

@@ -220,6 +220,15 @@ describe('multipart-poster --tus, --resumable, --s3-part-urls', () => {
     expect(result).toMatchObject({ code: 143 });
   });
 
+  it('a --cacert that cannot be read: exit 77, as for a single upload', async () => {
+    const file = randomFile(tempDir(), 'l.bin', 1000);
+    const missing = join(tempDir(), 'missing-ca.pem');
+    const run = await cli(['--tus', 'https://127.0.0.1:9/files/', '-T', file.path, '--cacert', missing], tempDir())
+      .result;
+    expect(run.code, run.stderr).toBe(77);
+    expect(run.stderr).toMatch(/^multipart-poster: cannot read --cacert ".*missing-ca\.pem": ENOENT/);
+  });
+
   it('a missing file: exit 26', async () => {
     const run = await cli(['--tus', 'http://127.0.0.1:9/files', '-T', join(tempDir(), 'missing')], tempDir()).result;
     expect(run.code).toBe(26);
