@@ -61,15 +61,16 @@ export async function urlList(path: string, signal: AbortSignal): Promise<(n: nu
         : (cause as Error).message;
     throw new CliError('read', `cannot read --s3-part-urls ${JSON.stringify(path)}: ${why}`, cause);
   }
+  // Each URL with its line number in FILE, which the skipped lines make differ from its part number.
   const urls = text
     .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#'));
+    .map((line, index) => ({ url: line.trim(), line: index + 1 }))
+    .filter(({ url }) => url !== '' && !url.startsWith('#'));
   return async (n) => {
-    const url = urls[n - 1];
-    if (url === undefined)
+    const entry = urls[n - 1];
+    if (entry === undefined)
       throw new CliError('usage', `--s3-part-urls ${path} holds ${urls.length} URLs; part ${n} needs one`);
-    return httpUrl(url, `line ${n} of --s3-part-urls`);
+    return httpUrl(entry.url, `line ${entry.line} of --s3-part-urls (part ${n})`);
   };
 }
 

@@ -207,6 +207,20 @@ describe('multipart-poster --tus, --resumable, --s3-part-urls', () => {
     expect(run.stderr).toBe('multipart-poster: cannot write stdout: write EPIPE\n');
   });
 
+  it('--s3-part-urls: a line that is not an http(s) URL is named by its line in FILE (exit 2)', async () => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const dir = tempDir();
+    const file = randomFile(dir, 'm.bin', 2 * MiB);
+    const part1 = fake.presign('PUT', 'm.bin', { partNumber: '1', uploadId: 'u' });
+    writeFileSync(join(dir, 'urls.txt'), `# part URLs\n\n${part1}\n# part 2\nftp://example.com/m.bin\n`);
+    const run = await cli(['--s3-part-urls', join(dir, 'urls.txt'), '-T', file.path, '--part-size', '1M'], tempDir())
+      .result;
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toContain(
+      'line 5 of --s3-part-urls (part 2) takes an http(s) URL, not "ftp://example.com/m.bin"',
+    );
+  });
+
   it('--s3-part-urls FIFO nobody writes to: SIGTERM ends the wait (exit 143)', async () => {
     const dir = tempDir();
     const fifo = join(dir, 'urls.fifo');
