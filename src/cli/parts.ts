@@ -227,7 +227,10 @@ async function protocolFor(
   checkedPartUrl(first, 1, uploadId);
   const protocol = s3Parts({
     uploadId,
-    key: `${new URL(first).origin}${new URL(first).pathname}`,
+    // The object and the upload: URLs presigned for another upload of the same object (started
+    // anew after a run was stopped) must not resume the session of the old one, whose parts that
+    // upload does not hold.
+    key: `${new URL(first).origin}${new URL(first).pathname}?uploadId=${encodeURIComponent(uploadId)}`,
     partUrl: async (n) => checkedPartUrl(await partUrl(n), n, uploadId),
     headers,
     ...(options.completeUrl === undefined ? {} : { completeUrl: () => options.completeUrl! }),

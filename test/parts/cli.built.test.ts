@@ -115,6 +115,37 @@ describe('multipart-poster --tus, --resumable, --s3-part-urls', () => {
     expect(alive()).toBe(false);
   });
 
+  it('--resume with the URLs of a new upload of the same object: that upload is sent whole, not resumed', async () => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const dir = tempDir();
+    const state = tempDir();
+    const file = randomFile(dir, 'n.bin', 3 * MiB);
+    const start = async () => {
+      const started = await fetch(fake.presign('POST', 'n.bin', { uploads: '' }), { method: 'POST' });
+      return /<UploadId>([^<]+)</.exec(await started.text())![1]!;
+    };
+    const args = async (uploadId: string) => {
+      const urls = [1, 2, 3].map((n) => fake.presign('PUT', 'n.bin', { partNumber: String(n), uploadId }));
+      writeFileSync(join(dir, `${uploadId}.txt`), urls.join('\n'));
+      const complete = fake.presign('POST', 'n.bin', { uploadId });
+      const list = join(dir, `${uploadId}.txt`);
+      return ['--s3-part-urls', list, '--s3-complete', complete, '-T', file.path, '--part-size', '1M', '--resume'];
+    };
+    // The first upload is stopped with part 1 stored; a new one is started and presigned.
+    const current: { run?: ReturnType<typeof cli> } = {};
+    fake.fault = ({ partNumber }) => {
+      if (partNumber !== 2) return undefined;
+      setImmediate(() => current.run!.signal('SIGINT'));
+      return { hang: true };
+    };
+    current.run = cli([...(await args(await start())), '--parallel', '1'], state);
+    expect((await current.run.result).code).toBe(130);
+    fake.fault = () => undefined;
+    const second = await cli(await args(await start()), state).result;
+    expect(second.code, second.stderr).toBe(0);
+    expect(fake.objects.get('n.bin')?.sha256).toBe(file.sha256);
+  });
+
   it('Ctrl-C while --s3-part-command runs: exit 130 at once, and every process the command started ends', async () => {
     const dir = tempDir();
     const file = randomFile(dir, 'g.bin', 1000);
