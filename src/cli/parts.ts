@@ -173,14 +173,25 @@ export async function runParts(options: PartsCommand, io: Io): Promise<number> {
   } catch (error) {
     progress?.finish();
     if (interrupted !== undefined) {
-      const kept = options.resume ? 'the session is kept: run the same command to resume' : 'the upload was abandoned';
-      io.stderr.write(`multipart-poster: interrupted; ${kept}\n`);
+      io.stderr.write(`multipart-poster: interrupted${fateOnInterrupt(options, error)}\n`);
       return interrupted;
     }
     throw cliErrorOf(routes?.failure() ?? error, options, routes);
   } finally {
     for (const off of handlers) off();
   }
+}
+
+/**
+ * What became of the server's upload once interrupted, as the library says it: without --resume it
+ * is abandoned only where the abandon step ran and the server confirmed it, not with no --s3-abort
+ * or a tus server without termination, whose upload stays; nothing is said when none was begun.
+ */
+function fateOnInterrupt(options: PartsCommand, error: unknown): string {
+  if (options.resume) return '; the session is kept: run the same command to resume';
+  if (!(error instanceof PartsError)) return '';
+  if (error.abandoned) return '; the upload was abandoned';
+  return error.abandonError === undefined ? '' : `; the upload was not abandoned: ${error.abandonError.message}`;
 }
 
 function settingsFor(

@@ -146,6 +146,31 @@ describe('multipart-poster --tus, --resumable, --s3-part-urls', () => {
     expect(fake.objects.get('n.bin')?.sha256).toBe(file.sha256);
   });
 
+  it('Ctrl-C without --resume or --s3-abort: the message says the upload was not abandoned', async () => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const dir = tempDir();
+    const file = randomFile(dir, 'o.bin', 2 * MiB);
+    const started = await fetch(fake.presign('POST', 'o.bin', { uploads: '' }), { method: 'POST' });
+    const uploadId = /<UploadId>([^<]+)</.exec(await started.text())![1]!;
+    const urls = [1, 2].map((n) => fake.presign('PUT', 'o.bin', { partNumber: String(n), uploadId }));
+    writeFileSync(join(dir, 'urls.txt'), urls.join('\n'));
+    const current: { run?: ReturnType<typeof cli> } = {};
+    fake.fault = ({ partNumber }) => {
+      if (partNumber !== 2) return undefined;
+      setImmediate(() => current.run!.signal('SIGINT'));
+      return { hang: true };
+    };
+    const args = ['--s3-part-urls', join(dir, 'urls.txt'), '-T', file.path, '--part-size', '1M', '--parallel', '1'];
+    current.run = cli(args, tempDir());
+    const run = await current.run.result;
+    expect(run.code).toBe(130);
+    // Part 1 stays stored: it said "the upload was abandoned".
+    expect(run.stderr).toBe(
+      'multipart-poster: interrupted; the upload was not abandoned: s3Parts has no abortUrl: the stored parts stay until the upload is aborted\n',
+    );
+    expect([...fake.uploads.get(uploadId)!.parts.keys()]).toEqual([1]);
+  });
+
   it('Ctrl-C while --s3-part-command runs: exit 130 at once, and every process the command started ends', async () => {
     const dir = tempDir();
     const file = randomFile(dir, 'g.bin', 1000);
