@@ -283,5 +283,19 @@ function cliErrorOf(error: unknown, options: PartsCommand, routes: ProxyRoutes |
         : error.abandoned
           ? ` (the upload was abandoned)`
           : '';
-  return new CliError(kind, `${error.message}${fate}`, error);
+  return new CliError(kind, `${proxyNamed(error, routes)}${fate}`, error);
+}
+
+/**
+ * The error's message, with a failure to reach the proxy told as the proxy's ("could not connect
+ * to proxy HOST"), as a single upload tells it: the request's own words name only the URL it was
+ * for, which reads as that server having refused.
+ */
+function proxyNamed(error: PartsError, routes: ProxyRoutes | undefined): string {
+  const cause = error.cause;
+  if (!(cause instanceof UploadError) || cause.url === undefined || routes?.route(cause.url) === undefined)
+    return error.message;
+  const { kind, message } = classify(cause, routes.route);
+  if ((kind !== 'connect' && kind !== 'resolveProxy') || !error.message.endsWith(cause.message)) return error.message;
+  return `${error.message.slice(0, error.message.length - cause.message.length)}${message}`;
 }

@@ -69,6 +69,20 @@ describe('the parts command through a proxy, over HTTP/2, at a limited rate', ()
     expect(server.log).toEqual([]);
   });
 
+  it('a proxy that refuses the connection is exit 7, named as the proxy, as for a single upload', async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const server = http.createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as AddressInfo;
+        server.close(() => resolve(port));
+      });
+    });
+    const file = randomFile(tempDir(), 'refused.bin', KiB);
+    const run = await cli(['-x', `http://127.0.0.1:${closed}`, '--tus', 'http://127.0.0.1:9/files/', '-T', file.path]);
+    expect(run.code, run.stderr).toBe(7);
+    // It said "request to http://127.0.0.1:9/files/ failed", as if the tus server had refused.
+    expect(run.stderr).toBe(`multipart-poster: start: could not connect to proxy 127.0.0.1:${closed}: ECONNREFUSED\n`);
+  });
+
   it('--http2-prior-knowledge sends every request over one h2c connection; --http1.1 cannot talk to it', async () => {
     const directory = tempDir();
     const server = await startH2cTusServer(directory);
