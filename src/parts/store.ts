@@ -61,7 +61,7 @@ export function fileSessionStore(directory: string = defaultSessionDirectory()):
       return text === undefined ? undefined : parseSession(text);
     },
     async set(key, session) {
-      await mkdir(directory, { recursive: true, mode: 0o700 });
+      await makeDirectory(directory);
       const file = fileOf(key);
       const temporary = `${file}.${process.pid}.${crypto().randomBytes(6).toString('hex')}.tmp`;
       const handle = await open(temporary, 'w', 0o600);
@@ -138,6 +138,27 @@ async function readSessionFile(file: string): Promise<string | undefined> {
     }
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * `mkdir -p`, a level at a time. Node's own `recursive: true` never settles, and spins a thread of
+ * the pool, where the kernel answers ENOENT for a folder whose parent exists (under /proc, as
+ * with XDG_STATE_HOME=/proc/self): the process could then neither finish nor exit, even on SIGTERM.
+ */
+async function makeDirectory(directory: string): Promise<void> {
+  try {
+    await mkdir(directory, { mode: 0o700 });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    const parent = dirname(directory);
+    if (code !== 'ENOENT' || parent === directory) throw error;
+    await makeDirectory(parent);
+    // Once: a parent that exists and a folder still refused is the answer, not a reason to go on.
+    await mkdir(directory, { mode: 0o700 }).catch((again: NodeJS.ErrnoException) => {
+      if (again.code !== 'EEXIST') throw again;
+    });
   }
 }
 

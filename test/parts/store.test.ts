@@ -7,6 +7,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   symlinkSync,
   truncateSync,
   utimesSync,
@@ -151,6 +152,23 @@ describe('fileSessionStore', () => {
     mkdirSync(join(dir, name!));
     await expect(store.get('key')).rejects.toMatchObject({ code: 'EISDIR' });
   });
+
+  it('makes its directory, every missing level of it, for its owner alone', async () => {
+    const dir = join(tempDir(), 'a', 'b', 'sessions');
+    await fileSessionStore(dir).set('key', session(1));
+    expect(readdirSync(dir)).toHaveLength(1);
+    for (const level of [join(dir, '..', '..'), join(dir, '..'), dir]) expect(statSync(level).mode & 0o777).toBe(0o700);
+  });
+
+  // Node's mkdir({ recursive: true }) spun there for ever: a run with XDG_STATE_HOME=/proc/self never ended.
+  it.runIf(process.platform === 'linux')(
+    'a directory the kernel will not make (under /proc) is an error, not a hang',
+    async () => {
+      const store = fileSessionStore('/proc/self/multipart-poster/sessions');
+      await expect(store.set('key', session(1))).rejects.toMatchObject({ code: 'ENOENT' });
+    },
+    10_000,
+  );
 
   it('the default directory follows XDG_STATE_HOME, else ~/.local/state', () => {
     const saved = process.env.XDG_STATE_HOME;
