@@ -7,6 +7,22 @@ import { partsCli } from './cli-run.js';
 import { startGoogleFake } from './fakes/google.js';
 import { startS3Fake } from './fakes/s3.js';
 import { startTusServer } from './fakes/tus-server.js';
+
+/**
+ * Whether process `pid` is gone within a second: ended, or a zombie (killed; this machine's init may
+ * take its time to reap an orphan).
+ */
+async function goneSoon(pid: number): Promise<boolean> {
+  const alive = () => {
+    try {
+      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      return false;
+    }
+  };
+  for (let i = 0; i < 40 && alive(); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+  return !alive();
+}
 import { MiB, randomFile } from './helpers.js';
 
 const cli = partsCli;
@@ -103,16 +119,7 @@ describe('multipart-poster --tus, --resumable, --s3-part-urls', () => {
     const run = await cli(['--s3-part-command', command, '-T', file.path], tempDir()).result;
     expect(run.code, run.stderr).toBe(0);
     expect(Date.now() - asked).toBeLessThan(10_000);
-    const sleeper = Number(readFileSync(pidFile, 'utf8'));
-    const alive = () => {
-      try {
-        return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${sleeper}/stat`, 'utf8'));
-      } catch {
-        return false;
-      }
-    };
-    for (let i = 0; i < 40 && alive(); i++) await new Promise((resolve) => setTimeout(resolve, 25));
-    expect(alive()).toBe(false);
+    expect(await goneSoon(Number(readFileSync(pidFile, 'utf8')))).toBe(true);
   });
 
   it('--resume with the URLs of a new upload of the same object: that upload is sent whole, not resumed', async () => {
@@ -185,16 +192,7 @@ describe('multipart-poster --tus, --resumable, --s3-part-urls', () => {
     const result = await run.result;
     expect(result.code, result.stderr).toBe(130);
     expect(Date.now() - asked).toBeLessThan(5000);
-    // Gone, or a zombie (killed; this machine's init may take its time to reap an orphan).
-    const alive = () => {
-      try {
-        return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${sleeper}/stat`, 'utf8'));
-      } catch {
-        return false;
-      }
-    };
-    for (let i = 0; i < 40 && alive(); i++) await new Promise((resolve) => setTimeout(resolve, 25));
-    expect(alive()).toBe(false);
+    expect(await goneSoon(sleeper)).toBe(true);
   });
 
   it('--resume survives Ctrl-C: exit 130, the session kept; the same command finishes the upload', async () => {
