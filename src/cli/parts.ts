@@ -14,6 +14,7 @@ import { Output } from './io.js';
 import { createProgress } from './progress.js';
 import { proxyRoutes, tunnelRefused, type ProxyRoutes } from './proxy.js';
 import { readCa, type Io } from './send.js';
+import { withoutPassword } from '../common/messages.js';
 
 export interface PartsCommand {
   command: 'parts';
@@ -157,7 +158,7 @@ export async function runParts(options: PartsCommand, io: Io): Promise<number> {
     const { protocol, firstUrl } = await protocolFor(options, controller.signal);
     // A bad proxy in the environment is a usage error before anything is sent.
     const via = routes?.route(firstUrl);
-    if (options.verbose && via !== undefined) io.stderr.write(`* via proxy ${via}\n`);
+    if (options.verbose && via !== undefined) io.stderr.write(`* via proxy ${withoutPassword(via)}\n`);
     const result = await uploadParts(options.file, {
       protocol,
       ...settingsFor(options, routes),

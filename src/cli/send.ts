@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { upload, type EncodedBody, type UploadOptions } from '../index.js';
-import { messageOf } from '../common/messages.js';
+import { messageOf, withoutPassword } from '../common/messages.js';
 import { head, writeAnswer } from './answer.js';
 import { decodeAnswer } from './decode-answer.js';
 import { encodeBody } from './body.js';
@@ -61,10 +61,11 @@ function uploadOptions(
 
 /** -v: the request line and headers, and the proxy of the first hop. */
 function describeRequest(options: SendOptions, encoded: EncodedBody, routes: ProxyRoutes | undefined, io: Io): void {
-  io.stderr.write(`> ${options.method ?? 'POST'} ${options.url}\n`);
+  // Without the URLs' passwords: a -v log is what gets pasted into a bug report.
+  io.stderr.write(`> ${options.method ?? 'POST'} ${withoutPassword(options.url!)}\n`);
   io.stderr.write(headerLines([...Object.entries(encoded.headers), ...options.headers], '> '));
   const proxy = routes?.route(options.url!);
-  if (proxy !== undefined) io.stderr.write(`* via proxy ${proxy}\n`);
+  if (proxy !== undefined) io.stderr.write(`* via proxy ${withoutPassword(proxy)}\n`);
 }
 
 /** The error for a CONNECT the proxy refused on the way to `url` (curl's 56), if it did. */

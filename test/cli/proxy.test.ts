@@ -40,6 +40,16 @@ describe('-x/--proxy and the proxy environment, like curl', () => {
     ]);
   });
 
+  it('-v names the proxy and the URL without their passwords', async () => {
+    const withPassword = proxy.replace('http://', 'http://puser:proxy-secret@');
+    const target = plain.url.replace('http://', 'http://tuser:target-secret@');
+    const result = await through(['-v', '-x', withPassword, '-F', 'a=b', target]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain(`* via proxy ${proxy.replace('http://', 'http://***@')}`);
+    expect(result.stderr).toContain(`> POST ${plain.url.replace('http://', 'http://***@')}`);
+    expect(result.stderr).not.toMatch(/secret/);
+  });
+
   it('https goes through a CONNECT tunnel', async () => {
     const result = await through(['-x', proxy, '--cacert', caPath, '-F', `f=@${bigPath}`, secure.url]);
     expect(result).toMatchObject({ code: 0, asked: [`CONNECT ${new URL(secure.url).host}`] });
