@@ -161,7 +161,7 @@ export async function runParts(options: PartsCommand, io: Io): Promise<number> {
     if (options.verbose && via !== undefined) io.stderr.write(`* via proxy ${withoutPassword(via)}\n`);
     const result = await uploadParts(options.file, {
       protocol,
-      ...settingsFor(options, routes),
+      ...(await settingsFor(options, routes, controller.signal)),
       signal: controller.signal,
       ...(progress === undefined
         ? {}
@@ -195,10 +195,11 @@ function fateOnInterrupt(options: PartsCommand, error: unknown): string {
   return error.abandonError === undefined ? '' : `; the upload was not abandoned: ${error.abandonError.message}`;
 }
 
-function settingsFor(
+async function settingsFor(
   options: PartsCommand,
   routes: ProxyRoutes | undefined,
-): Omit<UploadPartsOptions<unknown>, 'protocol'> {
+  signal: AbortSignal,
+): Promise<Omit<UploadPartsOptions<unknown>, 'protocol'>> {
   return {
     ...(options.partSize === undefined ? {} : { partSize: options.partSize }),
     ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
@@ -211,7 +212,7 @@ function settingsFor(
     ...(routes === undefined ? {} : { agent: routes.agent }),
     tls: {
       ...(options.insecure ? { rejectUnauthorized: false } : {}),
-      ...(options.cacert === undefined ? {} : { ca: readCa(options.cacert) }),
+      ...(options.cacert === undefined ? {} : { ca: await readCa(options.cacert, signal) }),
     },
   };
 }

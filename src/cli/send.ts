@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { upload, type EncodedBody, type UploadOptions } from '../index.js';
 import { messageOf, withoutPassword } from '../common/messages.js';
 import { head, writeAnswer } from './answer.js';
@@ -10,6 +9,7 @@ import { headerLines, Output, type Io } from './io.js';
 import type { SendOptions } from './options.js';
 import { createProgress, type ProgressDisplay } from './progress.js';
 import { proxyRoutes, tunnelRefused, type ProxyRoutes } from './proxy.js';
+import { readLimited } from './bounded-read.js';
 import { retryFor } from './retry.js';
 import { onInterrupt } from './signals.js';
 
@@ -22,10 +22,13 @@ function progressFor(options: SendOptions, io: Io): ProgressDisplay | undefined 
 }
 
 /** The --cacert file; one that cannot be read is exit 77, as in curl (also for the parts command). */
-export function readCa(path: string): Buffer {
+export async function readCa(path: string, signal?: AbortSignal): Promise<Buffer> {
   try {
-    return readFileSync(path);
+    // Without blocking and bounded: a FIFO nobody writes to would hold the event loop, and with it
+    // Ctrl-C, SIGTERM and SIGHUP; a device (/dev/zero) would fill memory. `signal` ends the wait.
+    return await readLimited(path, signal === undefined ? {} : { signal });
   } catch (cause) {
+    if (signal?.aborted) throw cause;
     throw new CliError('caFile', `cannot read --cacert ${JSON.stringify(path)}: ${messageOf(cause)}`, cause);
   }
 }
@@ -35,6 +38,7 @@ function uploadOptions(
   io: Io,
   routes: ProxyRoutes | undefined,
   progress: ProgressDisplay | undefined,
+  ca: Buffer | undefined,
 ): UploadOptions {
   return {
     ...(options.method === undefined ? {} : { method: options.method }),
@@ -48,7 +52,7 @@ function uploadOptions(
     ...(routes === undefined ? {} : { agent: routes.agent }),
     tls: {
       ...(options.insecure ? { rejectUnauthorized: false } : {}),
-      ...(options.cacert === undefined ? {} : { ca: readCa(options.cacert) }),
+      ...(ca === undefined ? {} : { ca }),
     },
     ...(progress === undefined
       ? {}
@@ -80,13 +84,14 @@ export async function send(options: SendOptions, io: Io): Promise<number> {
   const url = options.url!;
   const routes = await proxyRoutes(options.proxy);
   routes?.route(url); // a bad proxy in the environment is a usage error before anything is read
+  const ca = options.cacert === undefined ? undefined : await readCa(options.cacert);
   const encoded = await encodeBody(options);
   if (options.verbose) describeRequest(options, encoded, routes, io);
   const progress = progressFor(options, io);
   const forget = progress === undefined ? undefined : onInterrupt(() => progress.finish());
   let response: Response;
   try {
-    response = await upload(url, encoded, uploadOptions(options, io, routes, progress));
+    response = await upload(url, encoded, uploadOptions(options, io, routes, progress, ca));
   } catch (error) {
     // Over HTTP/2 a refused tunnel is a failure, not an answer: the same message as over HTTP/1.1.
     const failedUrl = (error as { url?: unknown }).url;

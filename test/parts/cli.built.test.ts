@@ -288,6 +288,25 @@ describe('multipart-poster --tus, --resumable, --s3-part-urls', () => {
     expect(result).toMatchObject({ code: 143 });
   });
 
+  it.each([
+    [
+      'uploads in pieces',
+      (file: string, ca: string) => ['--tus', 'https://127.0.0.1:9/files/', '-T', file, '--cacert', ca],
+    ],
+    ['a single upload', (file: string, ca: string) => ['-F', `f=@${file}`, '--cacert', ca, 'https://127.0.0.1:9/']],
+  ])('%s: a --cacert FIFO nobody writes to, SIGTERM ends the wait (exit 143)', async (_what, args) => {
+    const dir = tempDir();
+    const fifo = join(dir, 'ca.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const file = randomFile(dir, 'm.bin', 1000);
+    const run = cli(args(file.path, fifo), tempDir());
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    run.signal('SIGTERM');
+    // A blocking read of the FIFO would hold the event loop, and with it every signal but SIGKILL.
+    const result = await Promise.race([run.result, new Promise((resolve) => setTimeout(resolve, 5000, 'hung'))]);
+    expect(result).toMatchObject({ code: 143 });
+  });
+
   it('a --cacert that cannot be read: exit 77, as for a single upload', async () => {
     const file = randomFile(tempDir(), 'l.bin', 1000);
     const missing = join(tempDir(), 'missing-ca.pem');
