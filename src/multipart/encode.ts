@@ -34,21 +34,21 @@ export { encodeFileHeader, encodeString, getBodySize, getHeaders } from './poste
  * `subtype` says otherwise), its headers and exact length. Nothing is opened or read until the
  * body is iterated.
  */
-export async function multipartEncode(params: ParamsInput, given: EncodeOptions = {}): Promise<EncodedForm> {
+export async function multipartEncode(params: ParamsInput, options: EncodeOptions = {}): Promise<EncodedForm> {
   // Counted from here: the params are checked before the plan's first slice.
   const turns = new LoopTurns();
-  const options = readOnce(checkOptionKeys(given, ENCODE_OPTIONS, encodeOptionError), ENCODE_OPTIONS);
-  const chosen = options.boundary !== undefined;
-  const boundary = chosen ? options.boundary : await freshBoundary(turns);
+  const given = readOnce(checkOptionKeys(options, ENCODE_OPTIONS, encodeOptionError), ENCODE_OPTIONS);
+  const chosen = given.boundary !== undefined;
+  const boundary = chosen ? given.boundary : await freshBoundary(turns);
   assertValidBoundary(boundary);
-  const subtype = checkSubtype(options.subtype);
-  const contentType = multipartContentType(subtype, boundary, checkParameters(options.parameters));
-  const settings = readSettings(options);
-  const spooling = spoolSettings(options.spool, encodeOptionError);
+  const subtype = checkSubtype(given.subtype);
+  const contentType = multipartContentType(subtype, boundary, checkParameters(given.parameters));
+  const settings = readSettings(given);
+  const spooling = spoolSettings(given.spool, encodeOptionError);
   const formData = subtype.toLowerCase() === 'form-data';
   const { parts, reportsParts } = partsOf(MultipartParam.fromParams(params), subtype, formData);
   const spooled: string[] = [];
-  const spooledParts = await spoolParts(parts, spooling, spooled, options.signal);
+  const spooledParts = await spoolParts(parts, spooling, spooled, given.signal);
   const framing: Framing = { boundary, disposition: formData ? 'form-data' : 'attachment', chosen };
   let plan: Plan<MultipartParam>;
   try {
@@ -136,16 +136,16 @@ async function planInSlices(
  */
 export async function rawBody(
   source: string | Uint8Array | Blob | BlobLike | StreamLike,
-  given: RawBodyOptions = {},
+  options: RawBodyOptions = {},
 ): Promise<EncodedBody> {
-  const options = readOnce(checkOptionKeys(given, RAW_BODY_OPTIONS, encodeOptionError), RAW_BODY_OPTIONS);
-  checkByteCount(options.size, 'size', encodeOptionError);
-  const spooling = spoolSettings(options.spool, encodeOptionError);
-  checkContentType(options.type, 'body');
-  const settings = readSettings(options);
-  const param = await rawParam(source, options);
+  const given = readOnce(checkOptionKeys(options, RAW_BODY_OPTIONS, encodeOptionError), RAW_BODY_OPTIONS);
+  checkByteCount(given.size, 'size', encodeOptionError);
+  const spooling = spoolSettings(given.spool, encodeOptionError);
+  checkContentType(given.type, 'body');
+  const settings = readSettings(given);
+  const param = await rawParam(source, given);
   const spooled: string[] = [];
-  const [{ data }] = (await spoolParts([partOf(param)], spooling, spooled, options.signal)) as [Part<MultipartParam>];
+  const [{ data }] = (await spoolParts([partOf(param)], spooling, spooled, given.signal)) as [Part<MultipartParam>];
   const pieces = unframedPieces({ owner: param, name: 'body', data: data as Uint8Array | ByteSource }); // rawBody makes no text or nested part
   return Object.freeze(encodedBody(new Body(pieces, settings), pieces, param.filetype ?? OCTET_STREAM, spooled));
 }
