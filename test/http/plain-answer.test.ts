@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { rawBody, UploadError } from '../../src/index.js';
 import { uploadPlain } from '../../src/http/upload.js';
+import { EDGE_SIZES, chunksOf } from '../helpers/buffer-edges.js';
 import { startServer } from '../helpers/servers.js';
 
 const body = () => rawBody(Buffer.from('hello'));
@@ -50,6 +51,32 @@ describe('uploadPlain', () => {
     expect(text).toBe('x'.repeat(1000));
     for (let i = 0; i < 200 && closed.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(closed).toHaveLength(1);
+  });
+
+  describe('a body at the edges of every buffer, written in chunks of 16 KiB and 64 KiB ± 1, read up to a 64 KiB limit', () => {
+    const LIMIT = 64 * 1024;
+    const bodyOf = (size: number) => Buffer.from(Array.from({ length: size }, (_, i) => 97 + (i % 26)));
+    it.each(EDGE_SIZES.flatMap((size) => [16383, 16385, 65535, 65537].map((chunk) => [size, chunk] as const)))(
+      '%i bytes in chunks of %i',
+      async (size, chunk) => {
+        const sent = bodyOf(size);
+        const server = await startServer((req, res) => {
+          req.resume();
+          res.writeHead(200, { 'content-length': String(size) });
+          const pieces = chunksOf(sent, chunk);
+          const next = () => {
+            const piece = pieces.shift();
+            if (piece === undefined) return void res.end();
+            if (res.write(piece)) setImmediate(next);
+            else res.once('drain', next);
+          };
+          next();
+        });
+        const answer = await uploadPlain(server.url, await body(), {});
+        expect(await answer.text(LIMIT)).toBe(sent.subarray(0, LIMIT).toString('utf8'));
+        await server.close();
+      },
+    );
   });
 
   it.each([
