@@ -89,11 +89,8 @@ export class BlobSource implements ByteSource {
       [Symbol.asyncIterator]: () => {
         const opened: Opened = {};
         const release = (): boolean => {
-          try {
-            void Promise.resolve(opened.chunks?.return?.()).catch(() => {});
-          } catch {
-            // a return() that throws: nothing more can be done
-          }
+          // Called at once (not awaited): whatever its return() does, it is asked here.
+          if (opened.chunks !== undefined) void returnQuietly(opened.chunks);
           return opened.settles ?? true;
         };
         return Object.assign(this.#chunks(paramName, opened), { release }) satisfies Releasable;
