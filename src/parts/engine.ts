@@ -162,12 +162,16 @@ class Run {
   }
 
   /**
-   * An async onProgress's rejection stops the pieces as a throw does, while they are being sent:
-   * once they all are, the upload is finished (never abandoned) on the server's word. Made once.
+   * A failure that comes after the step that caused it (an async callback's rejection) stops the
+   * pieces as a throw does, while they are being sent: once they all are, the upload is finished
+   * (never abandoned) on the server's word.
    */
-  readonly #progressRejected = (cause: unknown): void => {
-    if (!this.#piecesSent) this.#stop(progressFailed(cause));
+  readonly #failLate = (error: PartsError): void => {
+    if (!this.#piecesSent) this.#stop(error);
   };
+
+  /** An async onProgress's rejection, as a late failure. Made once. */
+  readonly #progressRejected = (cause: unknown): void => this.#failLate(progressFailed(cause));
 
   /** The error the promise rejects with: the first failure, with what was stored and whether it was abandoned. */
   async #fail(error: unknown): Promise<PartsError> {
@@ -263,9 +267,7 @@ class Run {
         return guard('piece', undefined, () => this.#sessions.save(this.#partSize, this.#state, signal));
       },
       wait: (ms) => wait(ms, signal),
-      fail: (error) => {
-        if (!this.#piecesSent) this.#stop(error);
-      },
+      fail: this.#failLate,
     };
   }
 
