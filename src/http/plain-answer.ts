@@ -1,9 +1,8 @@
 import { UploadError } from '../common/errors.js';
-import { messageOf } from '../common/messages.js';
 import type { UploadControl } from './control.js';
 import { holdAnswer, type FinalAnswer } from './final-answer.js';
 import { HeaderList } from './header-list.js';
-import { NULL_BODY_STATUSES } from './response.js';
+import { bodyFailure, NULL_BODY_STATUSES } from './response.js';
 
 /** What the library's own requests read of an answer (a Response's `headers` has the same two methods). */
 export interface AnswerHeaders {
@@ -75,12 +74,7 @@ async function readText(res: FinalAnswer['answer']['res'], limit: number, url: s
       }
     }
   } catch (error) {
-    throw error instanceof UploadError
-      ? error
-      : new UploadError('ERR_REQUEST_FAILED', `the response body from ${url} was cut short: ${messageOf(error)}`, {
-          url,
-          cause: error,
-        });
+    throw bodyFailure(error, url);
   }
   return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
 }

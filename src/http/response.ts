@@ -101,18 +101,7 @@ function streamOf(res: AnswerMessage, url: string, onDone: () => void): Readable
           controller.enqueue(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
         }
       } catch (error) {
-        controller.error(
-          error instanceof UploadError
-            ? error
-            : new UploadError(
-                'ERR_REQUEST_FAILED',
-                `the response body from ${url} was cut short: ${messageOf(error)}`,
-                {
-                  url,
-                  cause: error,
-                },
-              ),
-        );
+        controller.error(bodyFailure(error, url));
         onDone();
       }
     },
@@ -121,4 +110,14 @@ function streamOf(res: AnswerMessage, url: string, onDone: () => void): Readable
       onDone();
     },
   });
+}
+
+/** Why reading an answer's body failed: an abort or a timeout as it is, anything else a body cut short. */
+export function bodyFailure(error: unknown, url: string): UploadError {
+  return error instanceof UploadError
+    ? error
+    : new UploadError('ERR_REQUEST_FAILED', `the response body from ${url} was cut short: ${messageOf(error)}`, {
+        url,
+        cause: error,
+      });
 }
