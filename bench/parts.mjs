@@ -1,11 +1,12 @@
 // Uploads in pieces against the same servers, in the same run: `node bench/parts.mjs [--quick]`
 // (after `npm run build`). Rows: uploadParts vs @aws-sdk/lib-storage's Upload to S3 (Ceph's
 // Object Gateway, a throw-away single-node cluster: test/parts/ceph.mjs), and uploadParts vs
-// tus-js-client against @tus/server with @tus/file-store. 1 GiB (--quick: 256 MiB) in 8 MiB
+// tus-js-client against @tus/server with @tus/file-store, on shared cores and again with the server
+// pinned to core 0 and each client to core 1 (`taskset`). 1 GiB (--quick: 256 MiB) in 8 MiB
 // parts, concurrency 4; each measurement in a fresh process (bench/parts-worker.mjs), rounds
 // interleaved, medians of time, the highest peak RSS; every stored object checked (tus: SHA-256
 // of the stored file; S3: radosgw's multipart ETag against one computed from the file).
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import http from 'node:http';
@@ -44,15 +45,13 @@ function makeFile(dir) {
   return { path, dir, sha256: hash.digest('hex') };
 }
 
+/** `taskset -c CORE` (util-linux) before a command: the pinned rows' server on core 0, each client on core 1. */
+const pinnedTo = (core, command) => ['taskset', ['-c', String(core), ...command]];
+
 async function measure(subject, config) {
-  const { stdout } = await run(
-    process.execPath,
-    [join(here, 'parts-worker.mjs'), JSON.stringify({ subject, ...config })],
-    {
-      maxBuffer: 1024 * 1024,
-      timeout: 600_000,
-    },
-  );
+  const worker = [process.execPath, join(here, 'parts-worker.mjs'), JSON.stringify({ subject, ...config })];
+  const [file, args] = config.pinned ? pinnedTo(1, worker) : [worker[0], worker.slice(1)];
+  const { stdout } = await run(file, args, { maxBuffer: 1024 * 1024, timeout: 600_000 });
   return JSON.parse(stdout.trim().split('\n').pop());
 }
 
@@ -213,6 +212,24 @@ async function s3Rows(file) {
   }
 }
 
+/** @tus/server in a process of its own on core 0 (bench/tus-server.mjs); `stop()` ends it. */
+async function pinnedTusServer(directory) {
+  const [file, args] = pinnedTo(0, [process.execPath, join(here, 'tus-server.mjs'), directory]);
+  const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const port = await new Promise((resolve, reject) => {
+    child.stdout.once('data', (line) => resolve(Number(String(line).trim())));
+    child.once('exit', (code) => reject(new Error(`bench/tus-server.mjs exited with ${code}`)));
+  });
+  return {
+    endpoint: `http://127.0.0.1:${port}/files`,
+    stop: async () => {
+      child.stdin.end();
+      await exited;
+    },
+  };
+}
+
 async function tusRows(file, dir) {
   const { Server } = await import('@tus/server');
   const { FileStore } = await import('@tus/file-store');
@@ -221,7 +238,6 @@ async function tusRows(file, dir) {
   const server = http.createServer((req, res) => void tus.handle(req, res).catch(() => res.destroy()));
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const endpoint = `http://127.0.0.1:${server.address().port}/files`;
-  let seen = 0;
   const check = async (subject) => {
     const { readdirSync } = await import('node:fs');
     const stored = readdirSync(directory).filter((name) => !name.endsWith('.json'));
@@ -230,21 +246,30 @@ async function tusRows(file, dir) {
     if (createHash('sha256').update(data).digest('hex') !== file.sha256)
       throw new Error(`${subject}: the upload is not the file`);
     rmSync(directory, { recursive: true, force: true });
-    seen++;
   };
+  const subjects = ['uploadParts (tus)', 'tus-js-client'];
+  const targets = { time: 1.0, rss: 1.0 };
+  // Each with its own default piece size: both send the file in one PATCH.
+  const config = { path: file.path, size: SIZE, concurrency: CONCURRENCY, endpoint };
+  let shared;
   try {
-    const subjects = ['uploadParts (tus)', 'tus-js-client'];
-    // Each with its own default piece size: both send the file in one PATCH.
-    const config = { path: file.path, size: SIZE, concurrency: CONCURRENCY, endpoint };
     const results = await compare(subjects, config, check, undefined, TUS_ROUNDS);
-    return rows('tus to @tus/server with @tus/file-store (127.0.0.1)', results, 'tus-js-client', {
-      time: 1.0,
-      rss: 1.0,
-    });
+    shared = rows('tus to @tus/server with @tus/file-store (127.0.0.1)', results, 'tus-js-client', targets);
   } finally {
     server.closeAllConnections();
     server.close();
-    void seen;
+  }
+  // The same exchange with the server on core 0 and each client on core 1, as if on separate
+  // machines: on two shared cores the server and the client contend for them (bench/README.md).
+  const pinned = await pinnedTusServer(directory);
+  try {
+    // Its rounds spread less than the shared ones: ROUNDS of them, after one warm-up of the fresh server.
+    const pinnedConfig = { ...config, endpoint: pinned.endpoint, pinned: true };
+    const results = await compare(subjects, pinnedConfig, check, undefined, ROUNDS, ['tus-js-client']);
+    const title = 'tus, pinned: the server on core 0, each client on core 1';
+    return `${shared}\n${rows(title, results, 'tus-js-client', targets)}`;
+  } finally {
+    await pinned.stop();
   }
 }
 

@@ -656,7 +656,15 @@ const summaryMd = [
       return `| ${subject === 'ours http.request' ? 'ours http(s).request' : subject} | ${cell(six, (r) => fmt(r.ms))} | ${cell(six, (r) => fmt(r.cpuMs))} | ${cell(seven, (r) => fmt(r.ms))} | ${cell(seven, (r) => `${r.rssMax.toFixed(0)} MiB`)} | ${cell(seven, (r) => (r.perUpload === undefined ? '–' : `${r.perUpload.toFixed(1)} MiB`))} |`;
     })
     .filter(Boolean),
+  ...piecesSummary(),
 ].join('\n');
+
+/** uploadParts' rows (issue 19's targets) from the PARTS group, its headings as plain lines; none if it did not run. */
+function piecesSummary() {
+  const parts = groups.find((group) => group.id === 'PARTS' && group.ok);
+  if (parts === undefined) return [];
+  return ['', parts.markdown.replace(/^#+ (.*)$/gm, '$1:').replace(/\n{3,}/g, '\n\n')];
+}
 
 const full = [
   `# Benchmark results${quick ? ' (quick mode)' : ''}`,
