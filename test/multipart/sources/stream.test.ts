@@ -240,7 +240,7 @@ describe('hostile streams: the body is what was declared, or the stream fails ty
     expect(returned).toBe(true);
   });
 
-  describe('an iterator whose return() throws, rejects or gives no promise: leaving it never fails', () => {
+  describe('an iterator whose return() throws, rejects, gives no promise or never settles: leaving it never fails nor hangs', () => {
     const MiB = 1_048_576;
     const returns: Array<[string, () => unknown]> = [
       [
@@ -251,6 +251,7 @@ describe('hostile streams: the body is what was declared, or the stream fails ty
       ],
       ['rejects', () => Promise.reject(new Error('return boom'))],
       ['gives no promise', () => ({ done: true })],
+      ['never settles', () => new Promise(() => {})],
     ];
     /** An endless iterable of 1 MiB chunks whose return() does what the row says. */
     const endless = (onReturn: () => unknown) =>
