@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { describe } from '../common/validate.js';
 import { messageOf } from '../common/messages.js';
+import { quietly } from '../common/quietly.js';
 import { DecodeError } from './errors.js';
 
 /** What the parser pulls from: one chunk at a time, only when it needs more. */
@@ -24,19 +25,6 @@ export type DecodeSource =
   | ArrayBuffer;
 
 const EMPTY = Buffer.alloc(0);
-
-/**
- * Runs a source's own cleanup and keeps whatever it does to itself: a throw, a rejection, a
- * promise that never settles. Letting a source go must not fail (close() is often not awaited),
- * and a caller's iterator or stream may throw from its return() or cancel().
- */
-async function quietly(cleanup: () => unknown): Promise<void> {
-  try {
-    await cleanup();
-  } catch {
-    // the source's cleanup failed: there is nothing more to let go
-  }
-}
 
 function asBuffer(chunk: unknown): Buffer {
   if (Buffer.isBuffer(chunk)) return chunk;

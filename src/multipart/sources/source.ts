@@ -1,3 +1,4 @@
+import { quietly } from '../../common/quietly.js';
 import { MultipartError } from '../../common/errors.js';
 import { messageOf } from '../../common/messages.js';
 import type { BlockPool } from './pool.js';
@@ -43,27 +44,10 @@ export function describeChunk(chunk: unknown): string {
   return chunk === null ? 'null' : typeof chunk;
 }
 
-/** How long leaving a caller's stream waits for its `return()` to settle (as long as a request waits for its body to let go). */
-const RETURN_GRACE_MS = 250;
-
 /**
- * Asks a caller's iterator to return, and waits for it, whatever its `return()` does: throws,
- * rejects, gives no promise, or one that never settles (waited for RETURN_GRACE_MS, then left to
- * settle on its own). Leaving a source must neither fail, nor hang, nor replace the error that left it.
+ * Asks a caller's iterator to return, whatever its `return()` does (see `quietly`). Leaving a
+ * source must neither fail, nor hang, nor replace the error that left it.
  */
-export async function returnQuietly(chunks: AsyncIterator<unknown>): Promise<void> {
-  let returned: unknown;
-  try {
-    returned = chunks.return?.();
-  } catch {
-    return; // the caller's stream is left either way; what its cleanup says is not ours to report
-  }
-  let timer: NodeJS.Timeout | undefined;
-  const graceOver = new Promise<void>((resolve) => (timer = setTimeout(resolve, RETURN_GRACE_MS)));
-  const settled = Promise.resolve(returned).then(
-    () => {},
-    () => {},
-  );
-  await Promise.race([settled, graceOver]);
-  clearTimeout(timer);
+export function returnQuietly(chunks: AsyncIterator<unknown>): Promise<void> {
+  return quietly(() => chunks.return?.());
 }
