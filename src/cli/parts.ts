@@ -52,7 +52,30 @@ type Values = Record<string, string | boolean | string[] | undefined>;
 
 const PROTOCOL_FLAGS = ['tus', 'resumable', 's3-part-urls', 's3-part-command'] as const;
 const S3_ONLY = ['s3-complete', 's3-abort', 's3-list'] as const;
-const NOT_WITH_PIECES = ['form', 'form-string', 'data-binary', 'request', 'boundary', 'dry-run', 'output'];
+/**
+ * Flags of a single upload that would change nothing in pieces, refused rather than ignored. Pieces
+ * always follow redirects and fail on an HTTP error (-L and -f as good as given), and are retried
+ * by `--retry` with uploadParts' own rules: curl's retry tuning does not apply to them.
+ */
+const NOT_WITH_PIECES = [
+  'form',
+  'form-string',
+  'data-binary',
+  'request',
+  'boundary',
+  'dry-run',
+  'output',
+  'include',
+  'decode',
+  'fail-with-body',
+  'max-redirs',
+  'expect-continue',
+  'no-expect-continue',
+  'retry-delay',
+  'retry-max-time',
+  'retry-all-errors',
+  'retry-connrefused',
+];
 
 /** The upload in pieces the command line asks for, or undefined when it asks for none. */
 export function partsCommand(

@@ -243,6 +243,22 @@ describe('multipart-poster --tus, --resumable, --s3-part-urls', () => {
     [['--tus', 'ftp://h/files', '-T', 'x'], 'http(s) URL'],
     [['--tus', 'http://h/f', '--resumable', 'http://h/u', '-T', 'x'], 'cannot be used together'],
     [['--tus', 'http://h/f', '-T', 'x', '-F', 'a=b'], '--form cannot be used'],
+    // Flags a single upload honours and pieces would ignore: refused, never silently dropped.
+    ...[
+      ['-i'],
+      ['--decode'],
+      ['--fail-with-body'],
+      ['--max-redirs', '3'],
+      ['--expect-continue'],
+      ['--no-expect-continue'],
+      ['--retry-delay', '2'],
+      ['--retry-max-time', '10'],
+      ['--retry-all-errors'],
+      ['--retry-connrefused'],
+    ].map((flag): [string[], string] => [
+      ['--resumable', 'http://h/u', '-T', 'x', '--retry', '3', ...flag],
+      `cannot be used with --resumable`,
+    ]),
     [['--part-size', '1M', '-T', 'x', 'http://h/'], 'goes with --tus'],
     [['--tus', 'http://h/f', '-T', 'x', '--part-size', '0'], '--part-size'],
     [['--tus', 'http://h/f', '-T', 'x', '--parallel', '65'], '--parallel'],
