@@ -54,8 +54,8 @@ const PROTOCOL_FLAGS = ['tus', 'resumable', 's3-part-urls', 's3-part-command'] a
 const S3_ONLY = ['s3-complete', 's3-abort', 's3-list'] as const;
 /**
  * Flags of a single upload that would change nothing in pieces, refused rather than ignored. Pieces
- * always follow redirects and fail on an HTTP error (-L and -f as good as given), and are retried
- * by `--retry` with uploadParts' own rules: curl's retry tuning does not apply to them.
+ * follow redirects as uploadParts does and fail on an HTTP error (-L and -f change nothing), and are
+ * retried by `--retry` with uploadParts' own rules: curl's retry tuning does not apply to them.
  */
 const NOT_WITH_PIECES = [
   'form',
