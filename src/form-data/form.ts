@@ -8,7 +8,7 @@ import { MultipartError } from '../common/errors.js';
 import type { MultipartParam } from '../multipart/param.js';
 import { DEFAULT_BLOCK_SIZE, DEFAULT_SYNC_READ_LIMIT, streamPieces } from '../multipart/stream.js';
 import { checkInteger, checkOptionKeys, encodeOptionError } from '../common/validate.js';
-import { multipartContentType, type Piece } from '../multipart/wire.js';
+import { closeDelimiter, multipartContentType, type Piece } from '../multipart/wire.js';
 import { endPass, failing, passStream, pullNext, type Pass } from './pass.js';
 import { bodyLength, bufferOf, overheadLength, plan } from './plan.js';
 import { submitForm, type Sendable } from './submit.js';
@@ -281,7 +281,7 @@ export class FormData extends Readable {
 
   /** @internal form-data's close delimiter; kept for code that calls it. */
   _lastBoundary(): string {
-    return `--${this.getBoundary()}--${FormData.LINE_BREAK}`;
+    return closeDelimiter(this.getBoundary());
   }
 }
 

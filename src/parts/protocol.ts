@@ -2,7 +2,7 @@ import type { RetryPolicy } from '../http/retry.js';
 import type { PartsError, StoredPiece } from './errors.js';
 import type { AnswerHeaders } from '../http/plain-answer.js';
 
-/** What each step of an upload in pieces is, for error messages and `PartsError.step`. */
+/** What each step of an upload in pieces is, for error messages and the error code a failed step gets. */
 export type Step = 'start' | 'resume' | 'piece' | 'complete' | 'abandon';
 
 /** Only a type: carries a protocol's result type to `uploadParts`. */

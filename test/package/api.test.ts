@@ -1,5 +1,5 @@
-// The public API only grows: the exported names and types of dist/index.d.ts and
-// dist/receiver.d.ts (and their .d.cts twins) against test/package/api-snapshot.txt, one line per
+// The public API only grows: the exported names and types of dist/index.d.ts, dist/receiver.d.ts
+// and dist/form-data.d.ts (and their .d.cts twins) against test/package/api-snapshot.txt, one line per
 // export, member, overload and union member (scripts/api-snapshot.mjs). A line that went away is a
 // breaking change; a new line is an addition to record: CONTRIBUTING.md says how.
 import { writeFileSync } from 'node:fs';
