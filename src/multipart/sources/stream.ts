@@ -146,19 +146,29 @@ class StreamChunks implements AsyncIterator<Uint8Array>, Releasable {
     if (typeof result !== 'object' || result === null) {
       return this.#refuse('ERR_SOURCE_FAILED', `its stream failed: next() gave ${describeChunk(result)}, not a result`);
     }
-    if (result.done || this.#released) {
+    // Each field read once: a getter may throw, or answer the check one thing and the use another.
+    let done: unknown;
+    let chunk: unknown;
+    try {
+      ({ done, value: chunk } = result);
+    } catch (cause) {
+      return this.#refuse('ERR_SOURCE_FAILED', `its stream failed: its result threw: ${messageOf(cause)}`, cause);
+    }
+    if (done || this.#released) {
       this.#ended = true;
       return { done: true, value: undefined };
     }
-    const chunk = result.value;
-    if (chunk instanceof Uint8Array) return result as IteratorResult<Uint8Array>;
+    if (chunk instanceof Uint8Array) return { done: false, value: chunk };
     if (typeof chunk === 'string') return { done: false, value: Buffer.from(chunk, 'utf8') };
     return this.#refuse('ERR_INVALID_VALUE', `the stream yielded a ${describeChunk(chunk)}, not bytes`);
   };
 
   /** Fails the read: what the caller's stream gave cannot be sent. Refusing it releases the stream. */
-  #refuse(code: 'ERR_INVALID_VALUE' | 'ERR_SOURCE_FAILED', message: string): Promise<never> {
-    const error = new MultipartError(code, message, { paramName: this.#paramName });
+  #refuse(code: 'ERR_INVALID_VALUE' | 'ERR_SOURCE_FAILED', message: string, cause?: unknown): Promise<never> {
+    const error = new MultipartError(code, message, {
+      paramName: this.#paramName,
+      ...(cause === undefined ? {} : { cause }),
+    });
     return this.return().then(() => Promise.reject(error));
   }
 

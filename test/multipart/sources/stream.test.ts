@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { multipartEncode, MultipartParam } from '../../../src/index.js';
+import { MultipartError, multipartEncode, MultipartParam } from '../../../src/index.js';
 import { bytes, tempDir, writeFile } from '../../helpers/files.js';
 import { collect, parseWithBusboy } from '../../helpers/parse.js';
 import { drainOrCode } from '../../helpers/outcome.js';
@@ -237,6 +237,35 @@ describe('hostile streams: the body is what was declared, or the stream fails ty
     } as unknown as AsyncIterable<Uint8Array>;
     const form = await multipartEncode([new MultipartParam('s', { fileobj, filesize: 3 })]);
     expect(await drainOrCode(form.body)).toBe('ERR_SOURCE_FAILED s');
+    expect(returned).toBe(true);
+  });
+
+  it.each([
+    ['done', false],
+    ['value', false],
+    ['done', true],
+    ['value', true],
+  ])('a result whose %s getter throws fails typed (spool: %s)', async (field, spool) => {
+    const result = Object.defineProperty({ done: false, value: Buffer.from('abc') }, field, {
+      get: () => {
+        throw new Error(`${field} getter`);
+      },
+    });
+    let returned = false;
+    const fileobj = {
+      [Symbol.asyncIterator]: () => ({
+        next: () => Promise.resolve(result),
+        return: () => ((returned = true), Promise.resolve({ done: true, value: undefined })),
+      }),
+    } as unknown as AsyncIterable<Uint8Array>;
+    const encoding = multipartEncode([new MultipartParam('s', { fileobj, filesize: 3 })], { spool });
+    const outcome = spool
+      ? await encoding.then(
+          () => 'encoded',
+          (error: MultipartError) => `${error.code} ${error.paramName}`,
+        )
+      : await drainOrCode((await encoding).body);
+    expect(outcome).toBe('ERR_SOURCE_FAILED s');
     expect(returned).toBe(true);
   });
 
