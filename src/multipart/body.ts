@@ -164,17 +164,11 @@ export function encodedBody(
     body,
     headers: Object.freeze(headersFor(contentType, body.length)),
     contentLength: body.length,
-    // A Blob holds the body, so that spool files outlive neither of them.
-    toBlob: async () => keepWith(await piecesToBlob(pieces, contentType), body),
+    // The spool files it is made of stay until dispose() or the process's end (see keepForBlobs).
+    toBlob: () => piecesToBlob(pieces, contentType),
     toReadableStream: () => iterableToReadableStream(body),
     dispose: () => removeSpooled(spooled),
   };
-}
-
-const owners = new WeakMap<Blob, Body>();
-function keepWith(blob: Blob, body: Body): Blob {
-  owners.set(blob, body);
-  return blob;
 }
 
 /** A request's headers for a body: `Content-Type`, and `Content-Length` when the length is known. */

@@ -8,8 +8,23 @@ import { unlink } from 'node:fs/promises';
  */
 const live = new Set<string>();
 
+/**
+ * Files a Blob was made of (`toBlob()`): Blobs made from that one (a slice, a `File`, FormData's
+ * copy) read the file by its path, and their lives cannot be followed, so these files stay until
+ * `dispose()` or the process's end.
+ */
+const inBlobs = new Set<string>();
+
 /** A spool file goes when its source is collected: a body nested in another keeps it as long as the outer one lives. */
-const collected = new FinalizationRegistry<string>((path) => void removeSpooled([path]));
+const collected = new FinalizationRegistry<string>((path) => {
+  if (!inBlobs.has(path)) void removeSpooled([path]);
+});
+
+/**
+ * Marks every copy's signal listener (the ESM and CommonJS builds, two installed versions): none
+ * of them is the application's own handler, whose presence leaves the process to it.
+ */
+const SPOOL_LISTENER = Symbol.for('multipart-poster.spoolSignalListener');
 
 const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 let hooked = false;
@@ -21,10 +36,16 @@ export function trackSpoolFile(path: string, owner?: object): void {
   if (!hooked) hook();
 }
 
+/** A Blob is made of this file, if it is a spool file: it is no longer removed when its source is collected. */
+export function keepForBlobs(path: string): void {
+  if (live.has(path)) inBlobs.add(path);
+}
+
 /** Removes spool files, once each; never throws. */
 export async function removeSpooled(paths: readonly string[]): Promise<void> {
   await Promise.all(
     paths.map(async (path) => {
+      inBlobs.delete(path);
       if (!live.delete(path)) return;
       if (live.size === 0) unhook();
       await unlink(path).catch(() => {});
@@ -46,6 +67,7 @@ function removeAllNow(): void {
     }
   }
   live.clear();
+  inBlobs.clear();
 }
 
 /**
@@ -54,11 +76,12 @@ function removeAllNow(): void {
  * When the application has its own handler, the process is its to end: the 'exit' hook cleans up.
  */
 function onSignal(signal: NodeJS.Signals): void {
-  if (process.listenerCount(signal) > 1) return;
+  if (process.listeners(signal).some((listener) => !(SPOOL_LISTENER in listener))) return;
   removeAllNow();
   unhook();
   process.kill(process.pid, signal);
 }
+Object.defineProperty(onSignal, SPOOL_LISTENER, { value: true });
 
 function hook(): void {
   hooked = true;

@@ -61,6 +61,20 @@ describe('spool files in a process that ends', () => {
   );
 
   it.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)(
+    'with both builds in the process, each holding a file: %s removes both and kills it',
+    async (signal) => {
+      const dir = tempDir();
+      const result = await run('two-builds-killed.mjs', [dir], {
+        onLine: (line, kill) => {
+          if (line === 'spooled') kill(signal);
+        },
+      });
+      expect(result).toMatchObject({ code: null, signal, out: 'spooled' });
+      expect(readdirSync(dir)).toEqual([]);
+    },
+  );
+
+  it.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)(
     "are left to the application's own %s handler, and removed when it exits",
     async (signal) => {
       const dir = tempDir();
@@ -79,6 +93,12 @@ describe('spool files live as long as something reads them', () => {
   it('a spooled body nested in another keeps its file after the inner body is collected', async () => {
     const dir = tempDir();
     expect(await run('nested-gc.mjs', [dir], { gc: true })).toMatchObject({ code: 0, out: 'true 1' });
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("Blobs made from a spooled body's Blob (a slice, a File, FormData's) read it after both are collected", async () => {
+    const dir = tempDir();
+    expect(await run('derived-blobs-gc.mjs', [dir], { gc: true })).toMatchObject({ code: 0, out: 'true true true' });
     expect(readdirSync(dir)).toEqual([]);
   });
 
