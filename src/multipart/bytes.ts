@@ -5,6 +5,24 @@ export function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+/**
+ * Bytes the library made and keeps for every pass (a spooled stream held in memory): a consumer
+ * gets them only as copies, so that what it does with a chunk (fills it, transfers its buffer)
+ * cannot change the next pass. A caller's own bytes are handed out as they are.
+ */
+const ownBytes = new WeakSet<Uint8Array>();
+
+/** Marks bytes as the library's own (see ownBytes). */
+export function keptPrivate<T extends Uint8Array>(bytes: T): T {
+  ownBytes.add(bytes);
+  return bytes;
+}
+
+/** A Buffer over `bytes` to hand to a consumer: a view of a caller's bytes, a copy of the library's own. */
+export function handedOut(bytes: Uint8Array): Buffer {
+  return ownBytes.has(bytes) ? Buffer.from(bytes) : asBuffer(bytes);
+}
+
 /** The length each part's bytes had when the part took them; held weakly, with the bytes. */
 const takenLengths = new WeakMap<Uint8Array, number>();
 

@@ -6,6 +6,7 @@ import { MultipartError } from '../common/errors.js';
 import { messageOf } from '../common/messages.js';
 import { checkByteCount, checkOptionKeys, checkString, type OptionRegistry } from '../common/validate.js';
 import { crypto } from '../common/lazy.js';
+import { keptPrivate } from './bytes.js';
 import { FileSource, type ByteSource } from './sources.js';
 import { releaseChunks } from './source-read.js';
 import { removeSpooled, trackSpoolFile } from './spool-files.js';
@@ -189,7 +190,7 @@ class SpoolSink {
     }
     if (this.#file === undefined) {
       const last = this.#block?.subarray(0, this.#used) ?? Buffer.alloc(0);
-      return Buffer.concat([...this.#held, last], this.#total);
+      return keptPrivate(Buffer.concat([...this.#held, last], this.#total));
     }
     await this.#flush();
     await this.#file.close();

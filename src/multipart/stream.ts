@@ -1,4 +1,4 @@
-import { asBuffer } from './bytes.js';
+import { handedOut } from './bytes.js';
 import { Progress, type BodyCallback, type PartCallback } from './progress.js';
 import { consumedError, type BlockPool, type ByteSource, type ReadSettings } from './sources.js';
 import { BodyChunks, SourceRead, type PassState } from './source-read.js';
@@ -167,7 +167,7 @@ class Output<Owner> {
     }
     yield* this.#flush();
     const held = inMemory(piece);
-    const bytes = typeof held === 'string' ? Buffer.from(held, 'utf8') : asBuffer(held);
+    const bytes = typeof held === 'string' ? Buffer.from(held, 'utf8') : handedOut(held);
     const step = this.#limit ?? bytes.length;
     for (let offset = 0; offset < bytes.length; offset += step) {
       const slice = step >= bytes.length ? bytes : bytes.subarray(offset, offset + step);
@@ -246,6 +246,8 @@ class Batch implements TextSink {
       if (text !== '') buffers.push(Buffer.from(text, 'utf8'));
       if (i < this.#count) buffers.push(chunks[i++] as Uint8Array);
     }
-    return buffers.length === 1 ? asBuffer(buffers[0]!) : Buffer.concat(buffers, this.bytes);
+    // Always a new buffer, even for one piece alone: a part's head is kept for every pass, and a
+    // consumer may fill or transfer what it is given.
+    return Buffer.concat(buffers, this.bytes);
   }
 }

@@ -40,6 +40,30 @@ describe('spool: a stream of unknown length made exact and replayable', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it.each([
+    ['in memory (below memoryLimit)', 600_000],
+    ['in a temporary file (above it)', 3_000_000],
+  ])(
+    '%s: what a consumer does with the chunks it gets (a scrub, a transfer) does not change the next pass',
+    async (_label, size) => {
+      const data = bytes(size, 13);
+      for (const spoiled of ['scrubbed', 'transferred'] as const) {
+        for (const body of [
+          (await multipartEncode({ f: new MultipartParam('f', { fileobj: streamOf(data) }) }, { spool: true })).body,
+          (await rawBody(streamOf(data), { spool: true })).body,
+        ]) {
+          const first: Buffer[] = [];
+          for await (const chunk of body) {
+            first.push(Buffer.from(chunk));
+            if (spoiled === 'scrubbed') chunk.fill(0);
+            else structuredClone(chunk.buffer, { transfer: [chunk.buffer as ArrayBuffer] });
+          }
+          expect((await collect(body)).equals(Buffer.concat(first))).toBe(true);
+        }
+      }
+    },
+  );
+
   it('rawBody(stream, { spool }) gets a Content-Length', async () => {
     const body = await rawBody(Readable.from([Buffer.from('abc'), Buffer.from('def')]), { spool: true });
     expect(body.headers['Content-Length']).toBe('6');
