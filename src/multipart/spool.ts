@@ -42,8 +42,15 @@ export function spoolSettings(option: unknown, fail: (message: string) => Error)
   return {
     memoryLimit: checkByteCount(given.memoryLimit, 'spool.memoryLimit', fail) ?? SPOOL_DEFAULTS.memoryLimit,
     maxBytes: checkByteCount(given.maxBytes, 'spool.maxBytes', fail) ?? SPOOL_DEFAULTS.maxBytes,
-    dir: checkString(given.dir, 'spool.dir', fail),
+    dir: spoolDir(given.dir, fail),
   };
+}
+
+/** `spool.dir`: a path, not empty (an empty one names no directory: it would fail only once a stream is spooled). */
+function spoolDir(dir: unknown, fail: (message: string) => Error): string | undefined {
+  const checked = checkString(dir, 'spool.dir', fail);
+  if (checked === '') throw fail('spool.dir must name a directory, not be empty');
+  return checked;
 }
 
 /**

@@ -40,7 +40,7 @@ const table: Array<[option: string, entries: Entry[], bad: unknown[]]> = [
   ['syncReadLimit', [encode('syncReadLimit'), raw('syncReadLimit')], NUMBERS],
   ['spool.memoryLimit', spoolOf('memoryLimit'), NUMBERS],
   ['spool.maxBytes', spoolOf('maxBytes'), NUMBERS],
-  ['spool.dir', spoolOf('dir'), [1, null, {}, true]],
+  ['spool.dir', spoolOf('dir'), ['', 1, null, {}, true]],
   ['spool', [encode('spool'), raw('spool')], [1, 'yes', null, [], () => {}]],
   ['size', [raw('size'), rawFile('size')], NUMBERS],
   [
