@@ -16,6 +16,15 @@ function streamOf(data: Buffer, chunk = 64 * 1024): AsyncGenerator<Uint8Array> {
   })();
 }
 
+/** Detaches a chunk's buffer, as a `type: 'bytes'` web stream would; Node 22 and later refuse it for Buffers from their pool. */
+function transfer(chunk: Uint8Array): void {
+  try {
+    structuredClone(chunk.buffer, { transfer: [chunk.buffer as ArrayBuffer] });
+  } catch (error) {
+    if ((error as Error).name !== 'DataCloneError') throw error;
+  }
+}
+
 describe('spool: a stream of unknown length made exact and replayable', () => {
   it.each([
     ['in memory (below memoryLimit)', 200_000, 0],
@@ -56,7 +65,7 @@ describe('spool: a stream of unknown length made exact and replayable', () => {
           for await (const chunk of body) {
             first.push(Buffer.from(chunk));
             if (spoiled === 'scrubbed') chunk.fill(0);
-            else structuredClone(chunk.buffer, { transfer: [chunk.buffer as ArrayBuffer] });
+            else transfer(chunk);
           }
           expect((await collect(body)).equals(Buffer.concat(first))).toBe(true);
         }
