@@ -8,7 +8,7 @@
 // of the stored file; S3: radosgw's multipart ETag against one computed from the file).
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -212,6 +212,19 @@ async function s3Rows(file) {
   }
 }
 
+/** A file's SHA-256, read 4 MiB at a time into one buffer: the parent, which serves tus, never holds 1 GiB. */
+function sha256Of(path) {
+  const hash = createHash('sha256');
+  const buffer = Buffer.allocUnsafe(4 * MiB);
+  const fd = openSync(path, 'r');
+  try {
+    for (let read; (read = readSync(fd, buffer, 0, buffer.length, null)) > 0;) hash.update(buffer.subarray(0, read));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
+}
+
 /** @tus/server in a process of its own on core 0 (bench/tus-server.mjs); `stop()` ends it. */
 async function pinnedTusServer(directory) {
   const [file, args] = pinnedTo(0, [process.execPath, join(here, 'tus-server.mjs'), directory]);
@@ -242,9 +255,7 @@ async function tusRows(file, dir) {
     const { readdirSync } = await import('node:fs');
     const stored = readdirSync(directory).filter((name) => !name.endsWith('.json'));
     if (stored.length !== 1) throw new Error(`${subject}: ${stored.length} uploads stored`);
-    const data = readFileSync(join(directory, stored[0]));
-    if (createHash('sha256').update(data).digest('hex') !== file.sha256)
-      throw new Error(`${subject}: the upload is not the file`);
+    if (sha256Of(join(directory, stored[0])) !== file.sha256) throw new Error(`${subject}: the upload is not the file`);
     rmSync(directory, { recursive: true, force: true });
   };
   const subjects = ['uploadParts (tus)', 'tus-js-client'];
