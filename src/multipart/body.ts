@@ -2,8 +2,9 @@ import { hasBrand } from '../common/errors.js';
 import type { BodySettings } from './options.js';
 import { BOUNDARY, CONTENT_TYPE, PIECES } from './nesting.js';
 import type { MultipartParam } from './param.js';
-import { BlockPool } from './sources.js';
+import { BlockPool, FileSource } from './sources.js';
 import { removeSpooled } from './spool.js';
+import { keepForBlobs } from './spool-files.js';
 import { DEFAULT_BLOCK_SIZE, streamPieces } from './stream.js';
 import { iterableToReadableStream, piecesToBlob } from './web.js';
 import { bodyLength, firstConsumed, type Piece } from './wire.js';
@@ -38,7 +39,7 @@ export interface EncodedBody {
   toBlob(): Promise<Blob>;
   /** The body as a web `ReadableStream` of bytes, pulled as it is read; cancelling it closes the open file. */
   toReadableStream(): ReadableStream<Uint8Array>;
-  /** Removes the temporary files of a spooled body (a no-op otherwise); the body cannot be read after it. */
+  /** Removes the temporary files of a spooled body, and those its `toBlob()` kept (a no-op otherwise); do not read the body after it. */
   dispose(): Promise<void>;
 }
 
@@ -160,14 +161,21 @@ export function encodedBody(
   contentType: string,
   spooled: string[],
 ): EncodedBody {
+  const inBlobs: string[] = [];
   return {
     body,
     headers: Object.freeze(headersFor(contentType, body.length)),
     contentLength: body.length,
-    // The spool files it is made of stay until dispose() or the process's end (see keepForBlobs).
-    toBlob: () => piecesToBlob(pieces, contentType),
+    toBlob: async () => {
+      const blob = await piecesToBlob(pieces, contentType);
+      // Blobs made from this one read its files by their paths: the spool files among them (a nested
+      // body's too) stay until dispose() or the process's end (see keepForBlobs).
+      const files = pieces.flatMap(({ data }) => (data instanceof FileSource ? [data.path] : []));
+      inBlobs.push(...keepForBlobs(files));
+      return blob;
+    },
     toReadableStream: () => iterableToReadableStream(body),
-    dispose: () => removeSpooled(spooled),
+    dispose: () => removeSpooled([...spooled, ...inBlobs]),
   };
 }
 

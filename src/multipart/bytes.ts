@@ -6,7 +6,7 @@ export function asBuffer(bytes: Uint8Array): Buffer {
 }
 
 /**
- * Bytes the library made and keeps for every pass (a spooled stream held in memory): a consumer
+ * Bytes the library made and keeps for every pass (a part's head, a spooled stream held in memory): a consumer
  * gets them only as copies, so that what it does with a chunk (fills it, transfers its buffer)
  * cannot change the next pass. A caller's own bytes are handed out as they are.
  */
@@ -18,9 +18,9 @@ export function keptPrivate<T extends Uint8Array>(bytes: T): T {
   return bytes;
 }
 
-/** A Buffer over `bytes` to hand to a consumer: a view of a caller's bytes, a copy of the library's own. */
-export function handedOut(bytes: Uint8Array): Buffer {
-  return ownBytes.has(bytes) ? Buffer.from(bytes) : asBuffer(bytes);
+/** Whether these are the library's own bytes (see ownBytes): a consumer gets a copy of them. */
+export function isKeptPrivate(bytes: Uint8Array): boolean {
+  return ownBytes.has(bytes);
 }
 
 /** The length each part's bytes had when the part took them; held weakly, with the bytes. */

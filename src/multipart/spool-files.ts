@@ -36,9 +36,11 @@ export function trackSpoolFile(path: string, owner?: object): void {
   if (!hooked) hook();
 }
 
-/** A Blob is made of this file, if it is a spool file: it is no longer removed when its source is collected. */
-export function keepForBlobs(path: string): void {
-  if (live.has(path)) inBlobs.add(path);
+/** A Blob is made of these files: those that are spool files are no longer removed when their source is collected. Returns them. */
+export function keepForBlobs(paths: readonly string[]): string[] {
+  const kept = paths.filter((path) => live.has(path));
+  for (const path of kept) inBlobs.add(path);
+  return kept;
 }
 
 /** Removes spool files, once each; never throws. */

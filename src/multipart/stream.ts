@@ -1,4 +1,4 @@
-import { handedOut } from './bytes.js';
+import { asBuffer, isKeptPrivate } from './bytes.js';
 import { Progress, type BodyCallback, type PartCallback } from './progress.js';
 import { consumedError, type BlockPool, type ByteSource, type ReadSettings } from './sources.js';
 import { BodyChunks, SourceRead, type PassState } from './source-read.js';
@@ -167,10 +167,14 @@ class Output<Owner> {
     }
     yield* this.#flush();
     const held = inMemory(piece);
-    const bytes = typeof held === 'string' ? Buffer.from(held, 'utf8') : handedOut(held);
-    const step = this.#limit ?? bytes.length;
+    // The library's own bytes (a long part head, a spooled stream held in memory) go out as copies,
+    // a block at a time; a caller's as views of them.
+    const own = typeof held !== 'string' && isKeptPrivate(held);
+    const bytes = typeof held === 'string' ? Buffer.from(held, 'utf8') : asBuffer(held);
+    const step = this.#limit ?? (own ? DEFAULT_BLOCK_SIZE : bytes.length);
     for (let offset = 0; offset < bytes.length; offset += step) {
-      const slice = step >= bytes.length ? bytes : bytes.subarray(offset, offset + step);
+      const view = step >= bytes.length ? bytes : bytes.subarray(offset, offset + step);
+      const slice = own ? Buffer.from(view) : view;
       this.#progress.add(part, slice.length);
       yield slice;
       this.#progress.report();

@@ -1,7 +1,6 @@
 import { MultipartError } from '../common/errors.js';
 import { BlobSource, FileSource, unreadable, type ByteSource } from './sources.js';
 import { assertNoDelimiterIn } from './delimiter.js';
-import { keepForBlobs } from './spool-files.js';
 import { LoopTurns } from '../common/turns.js';
 import { bodyLength, inMemory, inMemoryChecked, isSource, type Piece } from './wire.js';
 
@@ -75,7 +74,6 @@ async function sourceBlob(source: ByteSource, label: string | undefined): Promis
       // The file that was measured, still: a Blob reads whatever is at the path (Node refuses a read only once it changes after this).
       source.assertUnchanged(await promises.stat(source.path), label);
       file = await openAsBlob(source.path);
-      keepForBlobs(source.path); // a spooled stream's file: Blobs made from this one read it by its path
     } catch (cause) {
       throw cause instanceof MultipartError ? cause : unreadable(source.description, cause, label);
     }

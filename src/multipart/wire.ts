@@ -1,5 +1,5 @@
 import { MultipartError } from '../common/errors.js';
-import { assertTakenLength, bytesLength, checkBytesLength } from './bytes.js';
+import { assertTakenLength, bytesLength, checkBytesLength, keptPrivate } from './bytes.js';
 import { assertNoDelimiter } from './delimiter.js';
 import { CRLF, partHead } from './head.js';
 import type { ByteSource } from './sources.js';
@@ -80,7 +80,7 @@ export interface PartRecord<Owner> {
   readonly parent: PartRecord<Owner> | undefined;
 }
 
-const CRLF_BYTES = Buffer.from(CRLF, 'latin1');
+const CRLF_BYTES = keptPrivate(Buffer.from(CRLF, 'latin1'));
 
 export function closeDelimiter(boundary: string): string {
   return `--${boundary}--\r\n`;
@@ -125,7 +125,7 @@ export class Plan<Owner> {
       this.#push(TextPiece.of(part as Part<Owner> & { data: string }, this.#frame));
       return;
     }
-    const headBytes = Buffer.from(partHead(framing, part), 'utf8');
+    const headBytes = keptPrivate(Buffer.from(partHead(framing, part), 'utf8'));
     if (isNested(data)) {
       for (const piece of nestedPieces(data, part, headBytes, framing)) this.#push(piece);
       return;

@@ -102,6 +102,15 @@ describe('spool files live as long as something reads them', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('a toBlob() that failed keeps nothing: the file goes with the body', async () => {
+    const dir = tempDir();
+    const scratch = join(tempDir(), 'u.txt');
+    expect(await run('failed-blob-gc.mjs', [dir, scratch], { gc: true })).toMatchObject({
+      code: 0,
+      out: 'ERR_SIZE_MISMATCH 0',
+    });
+  });
+
   it("a spooled body's Blob keeps its file after the body is collected", async () => {
     const dir = tempDir();
     expect(await run('blob-keeps-file.mjs', [dir], { gc: true })).toMatchObject({ code: 0, out: 'true' });

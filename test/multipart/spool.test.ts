@@ -73,6 +73,50 @@ describe('spool: a stream of unknown length made exact and replayable', () => {
     },
   );
 
+  it('a part head of 64 KiB or more, scrubbed by a consumer, is whole again on the next pass', async () => {
+    const form = await multipartEncode([
+      new MultipartParam('f', { value: Buffer.from('x'), filename: 'n'.repeat(70_000) }),
+    ]);
+    const first: Buffer[] = [];
+    for await (const chunk of form.body) {
+      first.push(Buffer.from(chunk));
+      chunk.fill(0);
+    }
+    expect((await collect(form.body)).equals(Buffer.concat(first))).toBe(true);
+  });
+
+  it('a large stream spooled to memory goes out in copies of a block at most, never all at once', async () => {
+    const data = bytes(3 * 1024 * 1024 + 1, 17);
+    const { body } = await rawBody(streamOf(data), { spool: { memoryLimit: 4 * 1024 * 1024 } });
+    for (let pass = 0; pass < 2; pass++) {
+      const sizes: number[] = [];
+      const chunks: Buffer[] = [];
+      for await (const chunk of body) {
+        sizes.push(chunk.length);
+        chunks.push(Buffer.from(chunk));
+        chunk.fill(0);
+      }
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(1024 * 1024);
+      expect(Buffer.concat(chunks).equals(data)).toBe(true);
+    }
+  });
+
+  it("a nested body's spool file that the outer body's toBlob() kept goes with the outer body's dispose()", async () => {
+    const dir = tempDir();
+    const inner = await multipartEncode(
+      { f: new MultipartParam('f', { fileobj: streamOf(bytes(2_000_000, 3)) }) },
+      {
+        spool: { dir },
+      },
+    );
+    const outer = await multipartEncode({ nested: inner });
+    const blob = await outer.toBlob();
+    expect(blob.size).toBe(outer.contentLength);
+    expect(readdirSync(dir)).toHaveLength(1);
+    await outer.dispose();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   it('rawBody(stream, { spool }) gets a Content-Length', async () => {
     const body = await rawBody(Readable.from([Buffer.from('abc'), Buffer.from('def')]), { spool: true });
     expect(body.headers['Content-Length']).toBe('6');

@@ -1,7 +1,14 @@
 import { MultipartError } from '../../common/errors.js';
 import { messageOf } from '../../common/messages.js';
 import type { Releasable } from '../source-read.js';
-import { describeChunk, returnQuietly, unreadable, type ByteSource, type ReadSettings } from './source.js';
+import {
+  describeChunk,
+  resultFields,
+  returnQuietly,
+  unreadable,
+  type ByteSource,
+  type ReadSettings,
+} from './source.js';
 
 /**
  * What a Blob or File is recognised by: its shape, not its class, so that a `File` from
@@ -120,23 +127,27 @@ export class BlobSource implements ByteSource {
     opened.chunks = chunks;
     try {
       for (;;) {
-        let result;
+        let fields: ReturnType<typeof resultFields>;
         try {
-          result = await chunks.next();
+          const result: unknown = await chunks.next();
           // A polyfill's hand-written next() may resolve to anything: only an object is a result.
           if (typeof result !== 'object' || result === null)
             throw new TypeError(`next() gave ${describeChunk(result)}, not a result`);
+          fields = resultFields(result);
         } catch (cause) {
           throw unreadable(this.description, cause, paramName);
         }
-        if (result.done) return;
-        if (!(result.value instanceof Uint8Array))
+        if (fields.done) return;
+        const chunk = fields.value;
+        if (!(chunk instanceof Uint8Array))
           throw new MultipartError(
             'ERR_INVALID_VALUE',
-            `the ${this.description} yielded a ${describeChunk(result.value)}, not bytes`,
-            { paramName },
+            `the ${this.description} yielded a ${describeChunk(chunk)}, not bytes`,
+            {
+              paramName,
+            },
           );
-        yield result.value;
+        yield chunk;
       }
     } finally {
       await returnQuietly(chunks);

@@ -39,6 +39,15 @@ export function unreadable(description: string, cause: unknown, paramName: strin
   });
 }
 
+/**
+ * An iterator result's fields as `for await` reads them: `done` once, then `value` once and only
+ * when not done. A caller's getter may throw (thrown here) or answer a second read differently.
+ */
+export function resultFields(result: object): { done: true } | { done: false; value: unknown } {
+  if ((result as { done?: unknown }).done) return { done: true };
+  return { done: false, value: (result as { value?: unknown }).value };
+}
+
 /** A chunk that is not bytes, for the message that refuses it. */
 export function describeChunk(chunk: unknown): string {
   return chunk === null ? 'null' : typeof chunk;

@@ -4,7 +4,7 @@ import { MultipartError } from '../../common/errors.js';
 import { lazily } from '../../common/lazy.js';
 import { messageOf } from '../../common/messages.js';
 import type { Releasable } from '../source-read.js';
-import { describeChunk, returnQuietly, type ByteSource, type ReadSettings } from './source.js';
+import { describeChunk, resultFields, returnQuietly, type ByteSource, type ReadSettings } from './source.js';
 
 export type StreamLike = Readable | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array | string>;
 
@@ -146,18 +146,17 @@ class StreamChunks implements AsyncIterator<Uint8Array>, Releasable {
     if (typeof result !== 'object' || result === null) {
       return this.#refuse('ERR_SOURCE_FAILED', `its stream failed: next() gave ${describeChunk(result)}, not a result`);
     }
-    // Each field read once: a getter may throw, or answer the check one thing and the use another.
-    let done: unknown;
-    let chunk: unknown;
+    let fields: ReturnType<typeof resultFields>;
     try {
-      ({ done, value: chunk } = result);
+      fields = resultFields(result);
     } catch (cause) {
       return this.#refuse('ERR_SOURCE_FAILED', `its stream failed: its result threw: ${messageOf(cause)}`, cause);
     }
-    if (done || this.#released) {
+    if (fields.done || this.#released) {
       this.#ended = true;
       return { done: true, value: undefined };
     }
+    const chunk = fields.value;
     if (chunk instanceof Uint8Array) return { done: false, value: chunk };
     if (typeof chunk === 'string') return { done: false, value: Buffer.from(chunk, 'utf8') };
     return this.#refuse('ERR_INVALID_VALUE', `the stream yielded a ${describeChunk(chunk)}, not bytes`);

@@ -213,6 +213,35 @@ describe('hostile Blob-likes', () => {
     expect(await drainOrCode(form.body)).toBe('ERR_FILE_UNREADABLE f');
   });
 
+  it('a stream whose result has a throwing done getter, or a value that changes when read again, fails typed', async () => {
+    const results = [
+      Object.defineProperty({ value: Buffer.from('abc') }, 'done', {
+        get: () => {
+          throw new Error('done getter');
+        },
+      }),
+      // Bytes when read once, a string when read again: the bytes checked are the bytes sent.
+      Object.defineProperty({ done: false }, 'value', {
+        get: (() => {
+          let reads = 0;
+          return () => (reads++ === 0 ? Buffer.from('abc') : 'not bytes');
+        })(),
+      }),
+    ];
+    const [throwing, twoFaced] = results.map((result) => () => {
+      let given = false;
+      return {
+        [Symbol.asyncIterator]: () => ({
+          next: () => Promise.resolve(given ? { done: true } : ((given = true), result)),
+        }),
+      };
+    });
+    const failing = await multipartEncode({ f: blobLike({ stream: throwing }) as never });
+    expect(await drainOrCode(failing.body)).toBe('ERR_FILE_UNREADABLE f');
+    const form = await multipartEncode({ f: blobLike({ stream: twoFaced }) as never });
+    expect((await parseWithBusboy(form.headers, await collect(form.body)))[0]!.data.toString()).toBe('abc');
+  });
+
   /** Resolves to what `promise` gives within a second, else to 'still pending'. */
   function within<T>(promise: Promise<T>): Promise<T | 'still pending'> {
     let timer: NodeJS.Timeout | undefined;

@@ -269,6 +269,29 @@ describe('hostile streams: the body is what was declared, or the stream fails ty
     expect(returned).toBe(true);
   });
 
+  it('a last result { done: true } whose value getter throws ends the stream, as for-await reads it', async () => {
+    let returns = 0;
+    let at = 0;
+    const fileobj = {
+      [Symbol.asyncIterator]: () => ({
+        next: () =>
+          Promise.resolve(
+            at++ === 0
+              ? { done: false, value: Buffer.from('abc') }
+              : Object.defineProperty({ done: true }, 'value', {
+                  get: () => {
+                    throw new Error('no value when done');
+                  },
+                }),
+          ),
+        return: () => (returns++, Promise.resolve({ done: true, value: undefined })),
+      }),
+    } as unknown as AsyncIterable<Uint8Array>;
+    const form = await multipartEncode([new MultipartParam('s', { fileobj, filesize: 3 })]);
+    expect((await parseWithBusboy(form.headers, await collect(form.body)))[0]!.data.toString()).toBe('abc');
+    expect(returns).toBe(0);
+  });
+
   describe('an iterator whose return() throws, rejects, gives no promise or never settles: leaving it never fails nor hangs', () => {
     const MiB = 1_048_576;
     const returns: Array<[string, () => unknown]> = [
