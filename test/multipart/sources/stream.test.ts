@@ -227,7 +227,8 @@ describe('hostile streams: the body is what was declared, or the stream fails ty
     });
   }
 
-  it.each([null, 42, 'abc', undefined])('an iterator whose next() resolves to %s fails typed', async (result) => {
+  /** An iterator whose every next() resolves to `result`; `returned()` tells whether it was asked to return. */
+  function resolvingTo(result: unknown): { fileobj: AsyncIterable<Uint8Array>; returned: () => boolean } {
     let returned = false;
     const fileobj = {
       [Symbol.asyncIterator]: () => ({
@@ -235,9 +236,14 @@ describe('hostile streams: the body is what was declared, or the stream fails ty
         return: () => ((returned = true), Promise.resolve({ done: true, value: undefined })),
       }),
     } as unknown as AsyncIterable<Uint8Array>;
+    return { fileobj, returned: () => returned };
+  }
+
+  it.each([null, 42, 'abc', undefined])('an iterator whose next() resolves to %s fails typed', async (result) => {
+    const { fileobj, returned } = resolvingTo(result);
     const form = await multipartEncode([new MultipartParam('s', { fileobj, filesize: 3 })]);
     expect(await drainOrCode(form.body)).toBe('ERR_SOURCE_FAILED s');
-    expect(returned).toBe(true);
+    expect(returned()).toBe(true);
   });
 
   it.each([
@@ -251,13 +257,7 @@ describe('hostile streams: the body is what was declared, or the stream fails ty
         throw new Error(`${field} getter`);
       },
     });
-    let returned = false;
-    const fileobj = {
-      [Symbol.asyncIterator]: () => ({
-        next: () => Promise.resolve(result),
-        return: () => ((returned = true), Promise.resolve({ done: true, value: undefined })),
-      }),
-    } as unknown as AsyncIterable<Uint8Array>;
+    const { fileobj, returned } = resolvingTo(result);
     const encoding = multipartEncode([new MultipartParam('s', { fileobj, filesize: 3 })], { spool });
     const outcome = spool
       ? await encoding.then(
@@ -266,7 +266,7 @@ describe('hostile streams: the body is what was declared, or the stream fails ty
         )
       : await drainOrCode((await encoding).body);
     expect(outcome).toBe('ERR_SOURCE_FAILED s');
-    expect(returned).toBe(true);
+    expect(returned()).toBe(true);
   });
 
   it('a last result { done: true } whose value getter throws ends the stream, as for-await reads it', async () => {
