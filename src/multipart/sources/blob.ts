@@ -143,9 +143,7 @@ export class BlobSource implements ByteSource {
           throw new MultipartError(
             'ERR_INVALID_VALUE',
             `the ${this.description} yielded a ${describeChunk(chunk)}, not bytes`,
-            {
-              paramName,
-            },
+            { paramName },
           );
         yield chunk;
       }
