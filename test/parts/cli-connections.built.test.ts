@@ -7,7 +7,7 @@ import { startProxy, tls } from '../helpers/servers.js';
 import { partsCli } from './cli-run.js';
 import { startS3Fake } from './fakes/s3.js';
 import { startH2cTusServer, startTusServer } from './fakes/tus-server.js';
-import { KiB, MiB, randomFile, sha256 } from './helpers.js';
+import { KiB, MiB, randomFile, sha256, presignedUpload } from './helpers.js';
 import { readFileSync, readdirSync } from 'node:fs';
 
 const cli = (args: string[]) => partsCli(args).result;
@@ -101,9 +101,7 @@ describe('the parts command through a proxy, over HTTP/2, at a limited rate', ()
     const fake = await startS3Fake({ minPartSize: 0 });
     const dir = tempDir();
     const file = randomFile(dir, 'e.bin', 3 * 256 * KiB);
-    const started = await fetch(fake.presign('POST', 'e.bin', { uploads: '' }), { method: 'POST' });
-    const uploadId = /<UploadId>([^<]+)</.exec(await started.text())![1]!;
-    const urls = [1, 2, 3].map((n) => fake.presign('PUT', 'e.bin', { partNumber: String(n), uploadId }));
+    const { uploadId, urls } = await presignedUpload(fake, 'e.bin', 3);
     const list = writeFile(dir, 'urls.txt', urls.join('\n'));
     const complete = fake.presign('POST', 'e.bin', { uploadId });
     const args = ['--s3-part-urls', list, '--s3-complete', complete, '-T', file.path, '--part-size', '256K'];

@@ -23,7 +23,7 @@ async function goneSoon(pid: number): Promise<boolean> {
   for (let i = 0; i < 40 && alive(); i++) await new Promise((resolve) => setTimeout(resolve, 25));
   return !alive();
 }
-import { MiB, randomFile } from './helpers.js';
+import { MiB, randomFile, presignedUpload } from './helpers.js';
 
 const cli = partsCli;
 
@@ -49,9 +49,7 @@ describe('multipart-poster --tus, --resumable, --s3-part-urls', () => {
     const fake = await startS3Fake({ minPartSize: 0 });
     const dir = tempDir();
     const file = randomFile(dir, 'c.bin', 3 * MiB);
-    const started = await fetch(fake.presign('POST', 'c.bin', { uploads: '' }), { method: 'POST' });
-    const uploadId = /<UploadId>([^<]+)</.exec(await started.text())![1]!;
-    const urls = [1, 2, 3].map((n) => fake.presign('PUT', 'c.bin', { partNumber: String(n), uploadId }));
+    const { uploadId, urls } = await presignedUpload(fake, 'c.bin', 3);
     writeFileSync(join(dir, 'urls.txt'), `# part URLs\n${urls.join('\n')}\n`);
     const complete = fake.presign('POST', 'c.bin', { uploadId });
     const run = await cli(
@@ -67,9 +65,7 @@ describe('multipart-poster --tus, --resumable, --s3-part-urls', () => {
     const fake = await startS3Fake({ minPartSize: 0 });
     const dir = tempDir();
     const file = randomFile(dir, 'd.bin', 2 * MiB);
-    const started = await fetch(fake.presign('POST', 'd.bin', { uploads: '' }), { method: 'POST' });
-    const uploadId = /<UploadId>([^<]+)</.exec(await started.text())![1]!;
-    const urls = [1, 2].map((n) => fake.presign('PUT', 'd.bin', { partNumber: String(n), uploadId }));
+    const { urls } = await presignedUpload(fake, 'd.bin', 2);
     writeFileSync(join(dir, 'urls.txt'), urls.join('\n'));
     const command = `head -n "$PART_NUMBER" ${join(dir, 'urls.txt')} | tail -n 1`;
     const run = await cli(['--s3-part-command', command, '-T', file.path, '--part-size', '1M'], tempDir()).result;
@@ -83,10 +79,7 @@ describe('multipart-poster --tus, --resumable, --s3-part-urls', () => {
     const fake = await startS3Fake({ minPartSize: 0 });
     const dir = tempDir();
     const file = randomFile(dir, 'i.bin', 2 * MiB);
-    const start = async () => {
-      const started = await fetch(fake.presign('POST', 'i.bin', { uploads: '' }), { method: 'POST' });
-      return /<UploadId>([^<]+)</.exec(await started.text())![1]!;
-    };
+    const start = async () => (await presignedUpload(fake, 'i.bin', 0)).uploadId;
     const uploadId = await start();
     const part1 = fake.presign('PUT', 'i.bin', { partNumber: '1', uploadId });
     const other = fake.presign('PUT', 'i.bin', { partNumber: '2', uploadId: await start() });
@@ -109,9 +102,8 @@ describe('multipart-poster --tus, --resumable, --s3-part-urls', () => {
     const fake = await startS3Fake({ minPartSize: 0 });
     const dir = tempDir();
     const file = randomFile(dir, 'j.bin', 1000);
-    const started = await fetch(fake.presign('POST', 'j.bin', { uploads: '' }), { method: 'POST' });
-    const uploadId = /<UploadId>([^<]+)</.exec(await started.text())![1]!;
-    writeFileSync(join(dir, 'url.txt'), fake.presign('PUT', 'j.bin', { partNumber: '1', uploadId }));
+    const { urls } = await presignedUpload(fake, 'j.bin', 1);
+    writeFileSync(join(dir, 'url.txt'), urls[0]!);
     const pidFile = join(dir, 'sleep.pid');
     // The background sleep holds the output pipe open: it was waited for, up to the 60 s.
     const command = `cat ${join(dir, 'url.txt')}; sleep 20 & echo $! > ${pidFile}`;
@@ -127,10 +119,7 @@ describe('multipart-poster --tus, --resumable, --s3-part-urls', () => {
     const dir = tempDir();
     const state = tempDir();
     const file = randomFile(dir, 'n.bin', 3 * MiB);
-    const start = async () => {
-      const started = await fetch(fake.presign('POST', 'n.bin', { uploads: '' }), { method: 'POST' });
-      return /<UploadId>([^<]+)</.exec(await started.text())![1]!;
-    };
+    const start = async () => (await presignedUpload(fake, 'n.bin', 0)).uploadId;
     const args = async (uploadId: string) => {
       const urls = [1, 2, 3].map((n) => fake.presign('PUT', 'n.bin', { partNumber: String(n), uploadId }));
       writeFileSync(join(dir, `${uploadId}.txt`), urls.join('\n'));
@@ -157,9 +146,7 @@ describe('multipart-poster --tus, --resumable, --s3-part-urls', () => {
     const fake = await startS3Fake({ minPartSize: 0 });
     const dir = tempDir();
     const file = randomFile(dir, 'o.bin', 2 * MiB);
-    const started = await fetch(fake.presign('POST', 'o.bin', { uploads: '' }), { method: 'POST' });
-    const uploadId = /<UploadId>([^<]+)</.exec(await started.text())![1]!;
-    const urls = [1, 2].map((n) => fake.presign('PUT', 'o.bin', { partNumber: String(n), uploadId }));
+    const { uploadId, urls } = await presignedUpload(fake, 'o.bin', 2);
     writeFileSync(join(dir, 'urls.txt'), urls.join('\n'));
     const current: { run?: ReturnType<typeof cli> } = {};
     fake.fault = ({ partNumber }) => {

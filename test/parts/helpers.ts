@@ -35,6 +35,20 @@ export function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+/** A multipart upload of `key` started on the fake, and a presigned PUT URL for each of its first `parts` parts: what --s3-part-urls is given. */
+export async function presignedUpload(
+  fake: S3Fake,
+  key: string,
+  parts: number,
+): Promise<{ uploadId: string; urls: string[] }> {
+  const started = await fetch(fake.presign('POST', key, { uploads: '' }), { method: 'POST' });
+  const uploadId = /<UploadId>([^<]+)</.exec(await started.text())![1]!;
+  const urls = Array.from({ length: parts }, (_, i) =>
+    fake.presign('PUT', key, { partNumber: String(i + 1), uploadId }),
+  );
+  return { uploadId, urls };
+}
+
 /** s3Parts with every step presigned by the fake, as a backend would hand them out. */
 export function s3ForFake(fake: S3Fake, key: string, extra: Partial<S3PartsOptions> = {}) {
   return s3Parts({
