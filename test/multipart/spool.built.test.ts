@@ -46,33 +46,23 @@ describe('spool files in a process that ends', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
-  it.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)(
-    'are removed when %s kills it while it spools, and it dies of the signal',
-    async (signal) => {
-      const dir = tempDir();
-      const result = await run('killed-while-spooling.mjs', [dir], {
-        onLine: (line, kill) => {
-          if (line === 'spooling') kill(signal);
-        },
-      });
-      expect(result).toMatchObject({ code: null, signal, out: 'spooling' });
-      expect(readdirSync(dir)).toEqual([]);
-    },
-  );
-
-  it.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)(
-    'with both builds in the process, each holding a file: %s removes both and kills it',
-    async (signal) => {
-      const dir = tempDir();
-      const result = await run('two-builds-killed.mjs', [dir], {
-        onLine: (line, kill) => {
-          if (line === 'spooled') kill(signal);
-        },
-      });
-      expect(result).toMatchObject({ code: null, signal, out: 'spooled' });
-      expect(readdirSync(dir)).toEqual([]);
-    },
-  );
+  // The fixture, and the line it prints once its files exist.
+  const killed = [
+    ['while it spools', 'killed-while-spooling.mjs', 'spooling'],
+    ['with both builds in the process, each holding a file', 'two-builds-killed.mjs', 'spooled'],
+  ] as const;
+  it.each(
+    (['SIGTERM', 'SIGINT', 'SIGHUP'] as const).flatMap((signal) => killed.map((row) => [signal, ...row] as const)),
+  )('are removed when %s kills it %s, and it dies of the signal', async (signal, _when, fixture, ready) => {
+    const dir = tempDir();
+    const result = await run(fixture, [dir], {
+      onLine: (line, kill) => {
+        if (line === ready) kill(signal);
+      },
+    });
+    expect(result).toMatchObject({ code: null, signal, out: ready });
+    expect(readdirSync(dir)).toEqual([]);
+  });
 
   it.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)(
     "are left to the application's own %s handler, and removed when it exits",
