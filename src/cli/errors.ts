@@ -1,6 +1,6 @@
 import type { MultipartErrorCode, UploadErrorCode } from '../index.js';
 import { networkFailure, type Route } from './failures.js';
-import { messageOf } from '../common/messages.js';
+import { messageOf, withoutSignatures } from '../common/messages.js';
 
 /**
  * Exit codes, numbered as curl numbers them so scripts that know curl know these.
@@ -43,7 +43,7 @@ export class CliError extends Error {
     message: string,
     cause?: unknown,
   ) {
-    super(message, cause === undefined ? undefined : { cause });
+    super(withoutSignatures(message), cause === undefined ? undefined : { cause });
   }
 }
 

@@ -1,5 +1,5 @@
 import { upload, type EncodedBody, type UploadOptions } from '../index.js';
-import { messageOf, withoutPassword } from '../common/messages.js';
+import { messageOf, withoutPassword, withoutSignatures } from '../common/messages.js';
 import { head, writeAnswer } from './answer.js';
 import { decodeAnswer } from './decode-answer.js';
 import { encodeBody } from './body.js';
@@ -65,8 +65,8 @@ function uploadOptions(
 
 /** -v: the request line and headers, and the proxy of the first hop. */
 function describeRequest(options: SendOptions, encoded: EncodedBody, routes: ProxyRoutes | undefined, io: Io): void {
-  // Without the URLs' passwords: a -v log is what gets pasted into a bug report.
-  io.stderr.write(`> ${options.method ?? 'POST'} ${withoutPassword(options.url!)}\n`);
+  // Without the URLs' passwords and signatures: a -v log is what gets pasted into a bug report.
+  io.stderr.write(`> ${options.method ?? 'POST'} ${withoutSignatures(withoutPassword(options.url!))}\n`);
   io.stderr.write(headerLines([...Object.entries(encoded.headers), ...options.headers], '> '));
   const proxy = routes?.route(options.url!);
   if (proxy !== undefined) io.stderr.write(`* via proxy ${withoutPassword(proxy)}\n`);

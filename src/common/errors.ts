@@ -1,3 +1,5 @@
+import { withoutSignatures } from './messages.js';
+
 /** Every error this library throws on purpose carries one of these codes. */
 export type MultipartErrorCode =
   | 'ERR_INVALID_BOUNDARY'
@@ -112,10 +114,10 @@ export class UploadError extends Error {
     message: string,
     options: { url?: string; cause?: unknown; attempts?: readonly UploadAttempt[] } = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(withoutSignatures(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
-    this.url = options.url;
-    this.attempts = options.attempts ?? [];
+    this.url = options.url === undefined ? undefined : withoutSignatures(options.url);
+    this.attempts = (options.attempts ?? []).map((attempt) => ({ ...attempt, url: withoutSignatures(attempt.url) }));
     Object.defineProperty(this, UPLOAD_ERROR, { value: true });
   }
 }

@@ -24,3 +24,19 @@ export function messageOf(cause: unknown): string {
 export function withoutPassword(url: string): string {
   return url.replace(/^(\s*[a-z][a-z\d+.-]*:[/\\]*)[^\s/\\?#@]*@/i, '$1***@');
 }
+
+/**
+ * Query parameters whose values sign a URL or carry a credential: S3's and Google Cloud Storage's
+ * presigned URLs (and S3's older query signature), Azure's SAS `sig`, an API `key`, an OAuth
+ * `access_token`. Such a URL is a capability for as long as it is valid, often days.
+ */
+const SIGNING_PARAMETER =
+  /([?&](?:x-amz-signature|x-amz-security-token|x-amz-credential|x-goog-signature|x-goog-credential|signature|sig|access_token|key)=)[^&#\s"'<>`]*/gi;
+
+/**
+ * Text as a message may show it: the value of every signing parameter in a URL's query becomes
+ * `***`, wherever in the text the URL stands. Messages end up in logs and bug reports.
+ */
+export function withoutSignatures(text: string): string {
+  return text.replace(SIGNING_PARAMETER, '$1***');
+}

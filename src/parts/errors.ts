@@ -1,4 +1,5 @@
 import { brandOf, hasBrand } from '../common/errors.js';
+import { withoutSignatures } from '../common/messages.js';
 
 export type PartsErrorCode =
   | 'ERR_INVALID_OPTION'
@@ -55,10 +56,10 @@ export class PartsError extends Error {
   }
 
   constructor(code: PartsErrorCode, message: string, options: PartsErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(withoutSignatures(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.status = options.status;
-    this.url = options.url;
+    this.url = options.url === undefined ? undefined : withoutSignatures(options.url);
     Object.defineProperty(this, PARTS_ERROR, { value: true });
   }
 }

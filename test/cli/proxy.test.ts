@@ -50,6 +50,17 @@ describe('-x/--proxy and the proxy environment, like curl', () => {
     expect(result.stderr).not.toMatch(/secret/);
   });
 
+  it("-v and the error name a presigned URL without its signature's value", async () => {
+    const signed = `${plain.url}?X-Amz-Credential=AKIA&X-Amz-Signature=sig-secret`;
+    const sent = await through(['-v', '-F', 'a=b', signed]);
+    expect(sent.code, sent.stderr).toBe(0);
+    expect(sent.stderr).toContain(`> POST ${plain.url}?X-Amz-Credential=***&X-Amz-Signature=***`);
+    const refused = await through(['-v', '-F', 'a=b', 'http://127.0.0.1:1/x?sig=sig-secret']);
+    expect(refused.code).toBe(7);
+    expect(refused.stderr).toContain('sig=***');
+    expect(`${sent.stderr}${refused.stderr}`).not.toMatch(/secret/);
+  });
+
   it('https goes through a CONNECT tunnel', async () => {
     const result = await through(['-x', proxy, '--cacert', caPath, '-F', `f=@${bigPath}`, secure.url]);
     expect(result).toMatchObject({ code: 0, asked: [`CONNECT ${new URL(secure.url).host}`] });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { messageOf } from '../../src/common/messages.js';
+import { messageOf, withoutSignatures } from '../../src/common/messages.js';
 import { hasBrand } from '../../src/common/errors.js';
 
 const trapping = () =>
@@ -47,5 +47,40 @@ describe('messageOf: the text of anything thrown, never a throw of its own', () 
 describe("hasBrand (instanceof of the library's errors): false, never a throw, for a hostile value", () => {
   it('a Proxy whose traps throw', () => {
     expect(hasBrand(trapping(), Symbol.for('multipart-poster.UploadError'))).toBe(false);
+  });
+});
+
+describe('withoutSignatures: the values that sign a URL or carry a credential become ***', () => {
+  it.each<[string, string, string]>([
+    [
+      'S3 presigned (SigV4), with a session token',
+      'PUT https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIA%2F2026&X-Amz-Security-Token=IQoJb3&X-Amz-Signature=9f86d0&partNumber=2 failed',
+      'PUT https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=***&X-Amz-Security-Token=***&X-Amz-Signature=***&partNumber=2 failed',
+    ],
+    [
+      'S3 query signature (SigV2)',
+      'http://h/k?AWSAccessKeyId=A&Expires=1&Signature=abc%2B',
+      'http://h/k?AWSAccessKeyId=A&Expires=1&Signature=***',
+    ],
+    [
+      'Google Cloud Storage V4, any case',
+      'https://s/b/o?x-goog-credential=c&X-GOOG-SIGNATURE=5e1f#f',
+      'https://s/b/o?x-goog-credential=***&X-GOOG-SIGNATURE=***#f',
+    ],
+    [
+      'Azure SAS, an API key, an OAuth token',
+      'u?sv=1&sig=s%3D&key=AIza&access_token=ya29',
+      'u?sv=1&sig=***&key=***&access_token=***',
+    ],
+    ['in quotes, twice', '"http://a/?sig=1" and "http://b/?sig=2"', '"http://a/?sig=***" and "http://b/?sig=***"'],
+    [
+      'names that only end like one',
+      'http://h/?mykey=1&designature=2&keys=3',
+      'http://h/?mykey=1&designature=2&keys=3',
+    ],
+    ['an empty value', 'http://h/?sig=&a=1', 'http://h/?sig=***&a=1'],
+    ['no query', 'signature=1 key=2', 'signature=1 key=2'],
+  ])('%s', (_label, text, expected) => {
+    expect(withoutSignatures(text)).toBe(expected);
   });
 });

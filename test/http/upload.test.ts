@@ -348,6 +348,64 @@ describe('a user name and password in the URL', () => {
   });
 });
 
+describe("a presigned URL's signature", () => {
+  it('is not in an error, its url or its stack: a message ends up in a log', async () => {
+    const error = (await upload('http://127.0.0.1:1/x?X-Amz-Signature=deadbeef', { a: 'b' }).catch(
+      (e: unknown) => e,
+    )) as UploadError;
+    expect(error.code).toBe('ERR_REQUEST_FAILED');
+    expect(error.url).toBe('http://127.0.0.1:1/x?X-Amz-Signature=***');
+    expect(`${error.message} ${error.stack}`).toMatch(/X-Amz-Signature=\*\*\*/);
+    expect(`${error.message} ${error.stack}`).not.toMatch(/deadbeef/);
+  });
+
+  it("stays exact in what retry.onRetry is given, and a redirect's Location reaches its target", async () => {
+    const paths: string[] = [];
+    const server = await startServer((req, res) => {
+      paths.push(req.url!);
+      req.resume();
+      req.on('end', () => {
+        if (req.url!.startsWith('/first')) res.writeHead(307, { location: '/second?X-Amz-Signature=deadbeef2' }).end();
+        else json(res, 503, {});
+      });
+    });
+    const seen: string[] = [];
+    const response = await upload(
+      new URL('/first?X-Amz-Signature=deadbeef1', server.url),
+      { a: 'b' },
+      {
+        method: 'PUT',
+        retry: { limit: 1, backoff: 0, statusCodes: [503], onRetry: (info) => void seen.push(info.url) },
+      },
+    );
+    await response.text();
+    expect(response.status).toBe(503);
+    expect(paths).toEqual([
+      '/first?X-Amz-Signature=deadbeef1',
+      '/second?X-Amz-Signature=deadbeef2',
+      '/second?X-Amz-Signature=deadbeef2',
+    ]);
+    expect(seen).toEqual([new URL('/second?X-Amz-Signature=deadbeef2', server.url).href]);
+  });
+
+  it('is not in the attempts an error lists', async () => {
+    const server = await startServer((req) => {
+      req.resume();
+      req.on('end', () => req.socket.destroy());
+    });
+    const error = (await upload(
+      `${server.url}x?sig=deadbeef`,
+      { a: 'b' },
+      { method: 'PUT', retry: { limit: 1, backoff: 0, methods: ['PUT'] } },
+    ).catch((e: unknown) => e)) as UploadError;
+    expect(error.code).toBe('ERR_REQUEST_FAILED');
+    expect(error.attempts).toHaveLength(1);
+    expect(JSON.stringify({ url: error.url, message: error.message, attempts: error.attempts })).not.toMatch(
+      /deadbeef/,
+    );
+  });
+});
+
 describe('an early answer while the body is still going out', () => {
   it.each([413, 401, 403])('resolves with the %i, stops sending a 50 MiB body and closes the file', async (status) => {
     let serverRead = 0;

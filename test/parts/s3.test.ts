@@ -47,5 +47,9 @@ describe('uploadParts with s3Parts', () => {
     expect((error as PartsError).code).toBe('ERR_PIECE_FAILED');
     expect((error as PartsError).abandoned).toBe(true);
     expect(fake.uploads.size).toBe(0);
+    // The part's presigned URL is named without its signature: a message ends up in a log.
+    const { message, url, stack } = error as PartsError;
+    expect(url).toMatch(/partNumber=3&.*X-Amz-Signature=\*\*\*$/);
+    expect(`${message} ${url} ${stack}`).not.toMatch(/X-Amz-Signature=(?!\*\*\*)/);
   });
 });

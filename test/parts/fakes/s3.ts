@@ -60,7 +60,9 @@ export type Fault =
 const SECRET = 'fake-s3-secret';
 
 function signature(method: string, path: string, query: URLSearchParams): string {
-  const pairs = [...query].filter(([name]) => name !== 'X-Sig').sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const pairs = [...query]
+    .filter(([name]) => name !== 'X-Amz-Signature')
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const canonical = `${method}\n${path}\n${new URLSearchParams(pairs).toString()}`;
   return createHmac('sha256', SECRET).update(canonical).digest('hex');
 }
@@ -85,7 +87,7 @@ export async function startS3Fake(
     origin: '',
     presign(method, key, query = {}) {
       const params = new URLSearchParams({ ...query, 'X-Expires': '3600' });
-      params.set('X-Sig', signature(method, `/bucket/${key}`, params));
+      params.set('X-Amz-Signature', signature(method, `/bucket/${key}`, params));
       return `${fake.origin}/bucket/${key}?${params}`;
     },
     uploads: new Map(),
@@ -152,7 +154,7 @@ async function handle(
   const query = url.searchParams;
   if (url.pathname === '/presign') return presignService(fake, req, res);
   fake.log.push(`${method} ${key}?${[...query.keys()].filter((k) => !k.startsWith('X-')).join('&')}`);
-  if (query.get('X-Sig') !== signature(method, url.pathname, query)) {
+  if (query.get('X-Amz-Signature') !== signature(method, url.pathname, query)) {
     req.resume();
     return s3Error(res, 403, 'SignatureDoesNotMatch');
   }
