@@ -1,5 +1,5 @@
 import { UploadError, type UploadAttempt } from '../common/errors.js';
-import { onAbort } from './abort.js';
+import { onAbort } from '../common/abort.js';
 
 /**
  * One upload's lifetime: the caller's signal and the timeout folded into one signal that every

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { onAbort } from '../common/abort.js';
 import { MultipartError } from '../common/errors.js';
 import { messageOf } from '../common/messages.js';
 import { checkByteCount, checkOptionKeys, checkString, type OptionRegistry } from '../common/validate.js';
@@ -125,17 +126,21 @@ export async function spool(
   }
 }
 
-type Next = (() => Promise<IteratorResult<Uint8Array>>) & { done(): void };
+type Next = (() => Promise<IteratorResult<Uint8Array>>) & {
+  done(): void;
+  /** Rejects the read in flight. Held here: the signal's one shared listener holds it weakly. */
+  stop(): void;
+};
 
 /**
  * `reads.next()`, cut short by the signal: a stream that never yields again must not hold the
  * caller past it (upload()'s timeout). One abort listener for the whole stream, not one per chunk.
  */
 function abortableNext(reads: AsyncIterator<Uint8Array>, signal: AbortSignal | undefined): Next {
-  if (signal === undefined) return Object.assign(() => reads.next(), { done: () => {} });
+  if (signal === undefined) return Object.assign(() => reads.next(), { done: () => {}, stop: () => {} });
   let rejectPending: ((reason: unknown) => void) | undefined;
-  const onAbort = () => rejectPending?.(signal.reason);
-  signal.addEventListener('abort', onAbort, { once: true });
+  const stop = () => rejectPending?.(signal.reason);
+  const unsubscribe = onAbort(signal, stop);
   const next = () => {
     if (signal.aborted) return Promise.reject(signal.reason as Error);
     return new Promise<IteratorResult<Uint8Array>>((resolve, reject) => {
@@ -143,7 +148,7 @@ function abortableNext(reads: AsyncIterator<Uint8Array>, signal: AbortSignal | u
       reads.next().then(resolve, reject);
     });
   };
-  return Object.assign(next, { done: () => signal.removeEventListener('abort', onAbort) });
+  return Object.assign(next, { done: unsubscribe, stop });
 }
 
 /** Chunks gathered before one write to the file: one write (and one thread-pool trip) per block, not per chunk. */

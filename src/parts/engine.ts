@@ -1,3 +1,4 @@
+import { onAbort } from '../common/abort.js';
 import { MultipartError, UploadError } from '../common/errors.js';
 import { watchRejection } from '../common/callback.js';
 import { messageOf } from '../common/messages.js';
@@ -62,11 +63,15 @@ class Run {
     this.#pool = new BlockPool(PIECE_BLOCK_SIZE, settings.concurrency * BLOCKS_PER_PIECE);
   }
 
+  /** The caller's abort. Held here: the signal's one shared listener holds it weakly. */
+  readonly #onUserAbort = (): void =>
+    this.#stop(new PartsError('ERR_ABORTED', 'the upload was aborted', { cause: this.#settings.signal?.reason }));
+
   async execute(): Promise<unknown> {
     const { signal } = this.#settings;
-    const onAbort = () =>
-      this.#stop(new PartsError('ERR_ABORTED', 'the upload was aborted', { cause: signal?.reason }));
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const unsubscribe = signal === undefined ? undefined : onAbort(signal, this.#onUserAbort);
+    // An abort while the source was opened came before the listener.
+    if (signal?.aborted) this.#onUserAbort();
     const ctx = this.#context(this.#controller.signal);
     try {
       await this.#prepare(ctx);
@@ -89,7 +94,7 @@ class Run {
     } catch (error) {
       throw await this.#fail(error);
     } finally {
-      signal?.removeEventListener('abort', onAbort);
+      unsubscribe?.();
     }
   }
 

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { getEventListeners, once } from 'node:events';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import net from 'node:net';
@@ -117,6 +117,21 @@ describe('a failed spool releases the stream and leaves nothing', () => {
     } finally {
       server.close();
     }
+  });
+
+  it('50 silent streams spooling with one signal put one listener on it, and all stop on its abort', async () => {
+    const controller = new AbortController();
+    const readables = Array.from({ length: 50 }, () => {
+      const readable = new Readable({ read() {} });
+      readable.push(Buffer.alloc(10));
+      return readable;
+    });
+    const pending = readables.map((readable) => spoolError(readable, {}, { signal: controller.signal }));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    controller.abort(new Error('stop'));
+    for (const error of await Promise.all(pending)) expect(error).toMatchObject({ message: 'stop' });
+    expect(readables.every((readable) => readable.destroyed)).toBe(true);
   });
 
   it('a Readable that never yields again is destroyed on abort', async () => {

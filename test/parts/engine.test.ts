@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { appendFileSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -325,6 +326,54 @@ describe('uploadParts: stopping', () => {
     expect(partsSeen).toBe(3);
     expect(fake.uploads.size).toBe(0);
     expect(openFilesUnder(dir)).toEqual([]);
+  });
+
+  it('an abort while the source is opened, before any request: ERR_ABORTED, nothing sent', async () => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const file = randomFile(tempDir(), 'o.bin', 2 * MiB);
+    const controller = new AbortController();
+    const call = rejection(
+      uploadParts(file.path, {
+        protocol: s3ForFake(fake, 'o.bin'),
+        partSize: MiB,
+        store: false,
+        signal: controller.signal,
+      }),
+    );
+    controller.abort(new Error('at once')); // uploadParts is awaiting the file's stat
+    expect(await call).toMatchObject({ code: 'ERR_ABORTED', cause: { message: 'at once' } });
+    expect(fake.log).toEqual([]);
+  });
+
+  it('50 calls sharing one signal put one listener on it, and all stop on its abort', async () => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    fake.fault = ({ partNumber }) => (partNumber === undefined ? undefined : { hang: true });
+    const controller = new AbortController();
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => void warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const calls = Array.from({ length: 50 }, (_, i) =>
+        rejection(
+          uploadParts(Buffer.alloc(10, i), {
+            protocol: s3ForFake(fake, `k${i}`),
+            partSize: 10,
+            store: false,
+            signal: controller.signal,
+          }),
+        ),
+      );
+      await vi.waitFor(() => expect(fake.log.filter((line) => line.startsWith('PUT')).length).toBe(50), {
+        timeout: 10_000,
+      });
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+      controller.abort(new Error('all'));
+      for (const error of await Promise.all(calls)) expect(error).toMatchObject({ code: 'ERR_ABORTED' });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.map(String)).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 
   it('an onProgress that throws: ERR_CALLBACK_FAILED, abandoned', async () => {
