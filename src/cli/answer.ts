@@ -1,6 +1,12 @@
 import { CliError, EXIT, libraryError } from './errors.js';
 import { Output, type Io } from './io.js';
 import type { SendOptions } from './options.js';
+import { visibleLine } from '../common/visible.js';
+
+/** The answer's status for a message on the terminal: its text is the server's, escaped. */
+export function statusOf(response: Response): string {
+  return visibleLine(`${response.status} ${response.statusText}`.trimEnd());
+}
 
 /** The status line and headers as `-i` writes them, before the body, as curl writes them. */
 export function head(response: Response): Buffer {
@@ -27,7 +33,7 @@ export async function writeAnswer(response: Response, options: SendOptions, io: 
   }
   if (output.opened || !failed) await output.close();
   if (!failed) return EXIT.ok;
-  io.stderr.write(`multipart-poster: the server answered ${`${response.status} ${response.statusText}`.trimEnd()}\n`);
+  io.stderr.write(`multipart-poster: the server answered ${statusOf(response)}\n`);
   return EXIT.httpError;
 }
 

@@ -1,5 +1,6 @@
 import { DecodeError, multipartDecode } from '../index.js';
 import type { ArgValues } from './args.js';
+import { statusOf } from './answer.js';
 import { splitParts } from './decode-write.js';
 import { CliError, EXIT, libraryError } from './errors.js';
 import type { Io } from './io.js';
@@ -14,8 +15,6 @@ export function decodeArg(values: ArgValues, dryRun: boolean): boolean {
   if (values.output === '-') throw new CliError('usage', '--decode -o takes a folder, not -');
   return true;
 }
-
-const statusOf = (response: Response) => `${response.status} ${response.statusText}`.trimEnd();
 
 /**
  * --decode: the answer's multipart body split into its parts as `multipart-poster decode` splits a

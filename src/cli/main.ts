@@ -8,6 +8,7 @@ import { runParts } from './parts.js';
 import { exitOnSignals } from './signals.js';
 import { USAGE } from './usage.js';
 import { messageOf } from '../common/messages.js';
+import { visibleLine } from '../common/visible.js';
 
 declare const PACKAGE_VERSION: string;
 
@@ -42,13 +43,19 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 
 function report(error: unknown, verbose: boolean, io: Io): number {
   const { kind, message } = classify(error);
-  io.stderr.write(`multipart-poster: ${message}\n`);
+  // A message may quote what a server sent (a status text, a Location, an answer's first line).
+  io.stderr.write(`multipart-poster: ${visibleLine(message)}\n`);
   if (kind === 'usage') io.stderr.write('Try multipart-poster --help\n');
   if (verbose) {
     for (let cause = error; cause instanceof Error; cause = cause.cause)
-      if (cause.stack) io.stderr.write(`${cause === error ? '' : 'caused by: '}${cause.stack}\n`);
+      if (cause.stack) io.stderr.write(`${cause === error ? '' : 'caused by: '}${visibleStack(cause.stack)}\n`);
   }
   return EXIT[kind];
+}
+
+/** A stack's lines, each one's control characters escaped (its message may quote a server). */
+function visibleStack(stack: string): string {
+  return stack.split('\n').map(visibleLine).join('\n');
 }
 
 let settled = false;

@@ -1,5 +1,6 @@
 import type { RetryOptions, UploadAttempt } from '../index.js';
 import type { Io } from './io.js';
+import { visibleLine } from '../common/visible.js';
 
 export interface RetryArgs {
   /** --retry N (0: none). */
@@ -46,7 +47,7 @@ export function retryFor(args: RetryArgs, io: Io): RetryOptions | 0 {
 /** The line announcing a retry; on a terminal it first clears the progress bar it interrupts. */
 function retryLine(info: UploadAttempt, retries: number, terminal: boolean): string {
   const left = retries - info.attempt;
-  const why = typeof info.reason === 'number' ? `HTTP ${info.reason}` : info.reason;
+  const why = typeof info.reason === 'number' ? `HTTP ${info.reason}` : visibleLine(info.reason);
   return `${terminal ? '\r\x1b[K' : ''}multipart-poster: attempt ${info.attempt} failed (${why}); retrying in ${formatDelay(info.delay)}, ${left} ${left === 1 ? 'retry' : 'retries'} left\n`;
 }
 

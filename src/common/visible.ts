@@ -20,4 +20,17 @@ export function visible(text: string): string {
   });
 }
 
-const INVISIBLE = /[\\\x00-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u2028\u2029\u202a-\u202e\u2060\u2066-\u2069\ufeff]/g;
+/** C0, DEL, C1, the bidirectional controls, the line separators and the zero-width characters. */
+const CONTROL_RANGES =
+  '\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200b\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff';
+const INVISIBLE = new RegExp(`[\\\\${CONTROL_RANGES}]`, 'g');
+const CONTROLS = new RegExp(`[${CONTROL_RANGES}]`, 'g');
+
+/**
+ * A message for a terminal, its control characters escaped as `visible` escapes them, backslashes
+ * left single: for a line that may quote what a server sent (a status text, a Location) beside text
+ * already escaped (JSON strings, `visible`'s own escapes), which a second `visible` would double.
+ */
+export function visibleLine(text: string): string {
+  return text.replace(CONTROLS, (c) => visible(c));
+}

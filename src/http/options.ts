@@ -153,6 +153,8 @@ export function uploadSettings(options: UploadOptions): UploadSettings {
   const { method = 'POST', expectContinue = DEFAULT_EXPECT_THRESHOLD } = options;
   checkString(method, 'method', fail);
   if (!TOKEN.test(method)) throw fail(`method must be an HTTP token, not ${describe(method)}`);
+  // Node's client hands a CONNECT's answer to a tunnel, never as a response: the upload would be lost.
+  if (method.toUpperCase() === 'CONNECT') throw fail('method CONNECT opens a tunnel; it carries no upload');
   if (typeof expectContinue !== 'boolean')
     checkByteCount(expectContinue, 'expectContinue (true, false or a byte count)', fail);
   return {

@@ -1,5 +1,6 @@
 import { UploadError } from '../common/errors.js';
 import { withoutPassword } from '../common/messages.js';
+import { visible } from '../common/visible.js';
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
@@ -34,11 +35,13 @@ export interface RedirectStep {
  */
 export function redirectStep(question: RedirectQuestion): RedirectStep | undefined {
   const { status, location, url, method } = question;
-  if (!REDIRECTS.has(status) || location === undefined || question.maxRedirects === 0) return undefined;
+  // An empty Location names no target: the answer is final, as curl and undici take it.
+  if (!REDIRECTS.has(status) || location === undefined || location === '' || question.maxRedirects === 0)
+    return undefined;
   if (question.hop >= question.maxRedirects) {
     throw new UploadError(
       'ERR_TOO_MANY_REDIRECTS',
-      `more than ${question.maxRedirects} redirects, the last to ${location}`,
+      `more than ${question.maxRedirects} redirects, the last to ${shown(location)}`,
       { url: url.href },
     );
   }
@@ -69,10 +72,15 @@ function nextUrl(status: number, location: string, base: URL): URL {
   } catch (cause) {
     throw new UploadError(
       'ERR_INVALID_URL',
-      `the server redirected (${status}) to ${JSON.stringify(location)}: ${(cause as Error).message}`,
+      `the server redirected (${status}) to "${shown(location)}": ${(cause as Error).message}`,
       { url: base.href, cause },
     );
   }
+}
+
+/** A Location as a message quotes it: the server's text, its password masked and its control characters escaped. */
+function shown(location: string): string {
+  return visible(withoutPassword(location));
 }
 
 /** An http: or https: URL, else ERR_INVALID_URL (whose message and `url` show no password). */

@@ -81,10 +81,19 @@ function toWebResponse(
   } else {
     body = streamOf(res, url, onDone);
   }
-  const response = new Response(body, { status, statusText: res.statusMessage ?? '', headers });
+  const response = new Response(body, { status, statusText: reasonPhrase(res.statusMessage), headers });
   Object.defineProperty(response, 'url', { value: url });
   Object.defineProperty(response, 'redirected', { value: redirected });
   return response;
+}
+
+/**
+ * The status line's text as a Response may hold it (RFC 9110's reason-phrase: tab, space, visible
+ * ASCII and bytes over 0x7F), else none: Node's parser passes other control characters, which
+ * would make the whole answer unrepresentable for the sake of a text nobody needs.
+ */
+function reasonPhrase(text: string | undefined): string {
+  return text !== undefined && /^[\t\x20-\x7e\x80-\xff]*$/.test(text) ? text : '';
 }
 
 /** The response body as a web stream; a body cut short fails it with a typed UploadError (an abort or timeout with its own). */

@@ -1,5 +1,6 @@
 import { describe } from '../common/validate.js';
 import { messageOf } from '../common/messages.js';
+import { visible } from '../common/visible.js';
 import { raceAbort } from '../common/wait.js';
 import { PartsError, type PartsErrorCode } from './errors.js';
 import { httpUrl } from './protocol-options.js';
@@ -17,10 +18,10 @@ export function stepCode(step: Step): PartsErrorCode {
   return STEP_CODES[step];
 }
 
-/** The first line of an answer's body, for an error message (at most 200 characters). */
+/** The first line of an answer's body, for an error message (at most 200 characters, control characters escaped). */
 function excerpt(text: string): string {
   const line = text.trim().split('\n', 1)[0] ?? '';
-  return line.length > 200 ? `${line.slice(0, 200)}...` : line;
+  return visible(line.length > 200 ? `${line.slice(0, 200)}...` : line);
 }
 
 /** A step refused by the server: the status, what the server said, and the URL. */
@@ -31,7 +32,7 @@ export function refused(
   code: PartsErrorCode = STEP_CODES[step],
   detail?: string,
 ): PartsError {
-  const said = detail ?? excerpt(response.text);
+  const said = detail === undefined ? excerpt(response.text) : visible(detail);
   return new PartsError(code, `${what}: the server answered ${response.status}${said ? ` (${said})` : ''}`, {
     status: response.status,
     url: response.url,

@@ -1,5 +1,6 @@
 import { lazily } from '../common/lazy.js';
 import { messageOf } from '../common/messages.js';
+import { visible } from '../common/visible.js';
 import { PartsError } from './errors.js';
 
 /** Loaded when an S3 answer is first read: code that never speaks S3 never pays for the parser. */
@@ -96,7 +97,10 @@ export function parseComplete(body: string): { location: string | undefined; eta
   const document = parse(body, what);
   const error = s3Error(document);
   if (error !== undefined)
-    throw new PartsError('ERR_COMPLETE_FAILED', `${what}: the server answered ${error.code}: ${error.message}`);
+    throw new PartsError(
+      'ERR_COMPLETE_FAILED',
+      `${what}: the server answered ${visible(`${error.code}: ${error.message}`)}`,
+    );
   const result = root(document, 'CompleteMultipartUploadResult', what);
   return { location: text(result, 'Location'), etag: text(result, 'ETag') };
 }

@@ -95,3 +95,43 @@ describe('informational answers before the final one are not failures', () => {
     expect(result).toEqual({ code: 0, stdout: 'ok', stderr: '' });
   });
 });
+
+describe('what a server says reaches the terminal escaped, and an odd status line is still an answer', () => {
+  /** Raw bytes a terminal would act on: C0 but tab and line feed, DEL, and C1 (as UTF-8 or single bytes). */
+  const RAW_CONTROL = /[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]/;
+  // Each answer ends its connection: a redirect's request comes on a new one.
+  const answer = (head: string) => answering(`HTTP/1.1 ${head}\r\ncontent-length: 0\r\n\r\n`, 'body', 'end');
+
+  it.each<[string, string, string[], number, RegExp]>([
+    ['ESC in the status text, -f', '404 Not\x1b[31mFound', ['-f'], 22, /404/],
+    ['ESC in the status text', '404 Not\x1b[31mFound', [], 0, /^$/],
+    ['C1 (CSI, as UTF-8) in the status text, -f', '404 Not\xc2\x9b31mFound', ['-f'], 22, /\\x9b31mFound/],
+    [
+      'C1 in a Location, --max-redirs 0',
+      '302 Found\r\nlocation: /ok\xc2\x9b31mRED',
+      ['-L', '--max-redirs', '0'],
+      47,
+      /\\x9b31mRED/,
+    ],
+    ['C1 in a Location that loops', '302 Found\r\nlocation: ?\x9b2J', ['-L'], 47, /the last to .*\\x9b2J/],
+    ['an empty Location: the answer itself, as curl', '302 Found\r\nlocation:', ['-L'], 0, /^$/],
+  ])('%s', async (_label, head, args, code, stderr) => {
+    const server = await answer(head);
+    const result = await runCli(['--timeout', '5', ...args, '-F', 'a=b', server.url]);
+    expect(result.code, result.stderr).toBe(code);
+    expect(result.stderr).toMatch(stderr);
+    expect(result.stderr).not.toMatch(RAW_CONTROL);
+  });
+
+  it('an answer body quoted by a piece upload (--tus) is escaped', async () => {
+    const server = await answering(
+      'HTTP/1.1 404 Not Found\r\ncontent-length: 12\r\n\r\n\x1b[31mX\x9b2J\r\n\x07',
+      'body',
+      'end',
+    );
+    const result = await runCli(['--timeout', '5', '-T', big, '--tus', server.url]);
+    expect(result.code, result.stderr).not.toBe(0);
+    expect(result.stderr).toContain('(\\x1b[31mX\\x9b2J)');
+    expect(result.stderr).not.toMatch(RAW_CONTROL);
+  });
+});

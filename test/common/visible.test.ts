@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { visible } from '../../src/common/visible.js';
+import { visible, visibleLine } from '../../src/common/visible.js';
 
 describe('visible: every control character escaped, C0, DEL, C1, bidi and line separators; nothing else touched', () => {
   const hex = (code: number) => `\\x${code.toString(16).padStart(2, '0')}`;
@@ -49,5 +49,15 @@ describe('visible: every control character escaped, C0, DEL, C1, bidi and line s
 
   it('a line with ESC sequences in 7 and 8 bits: every one escaped, once', () => {
     expect(visible('esc\x1b[31m csi\x9b31m nel\x85x')).toBe('esc\\x1b[31m csi\\x9b31m nel\\x85x');
+  });
+});
+
+describe('visibleLine: the same control characters escaped, backslashes left single', () => {
+  it.each<[string, string, string]>([
+    ['ESC, C1 and a bidi control', 'a\x1b[31m\x9b2J\u202eb', 'a\\x1b[31m\\x9b2J\\u202eb'],
+    ['escapes already made (JSON, visible) stay as they are', '"\\u001b" \\x1b', '"\\u001b" \\x1b'],
+    ['text without controls', 'caf\u00e9 \u4e2d', 'caf\u00e9 \u4e2d'],
+  ])('%s', (_label, text, expected) => {
+    expect(visibleLine(text)).toBe(expected);
   });
 });

@@ -3,6 +3,7 @@ import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { MultipartParam, upload, UploadError } from '../../src/index.js';
 import { bytes, openFilesUnder, tempDir, writeFile } from '../helpers/files.js';
+import { rawServer } from '../helpers/raw-server.js';
 
 /**
  * Hostile servers, by the phase of the exchange they strike in: before the request head is read
@@ -48,6 +49,8 @@ const acts: Array<[string, Act, string]> = [
   ['answers 200, then resets', sayThen(answer(200, 'OK', 'ok'), 'reset'), '200'],
   ['answers 204', say('HTTP/1.1 204 No Content\r\n\r\n'), '204'],
   ['answers 301 without Location', say(answer(301, 'Moved')), '301'],
+  ['answers 302 with an empty Location', say(answer(302, 'Found', '', 'location:\r\n')), '302'],
+  ['answers 404 with ESC in its status text', say(answer(404, 'Not\x1b[31mFound', 'no')), '404'],
   [
     'answers 307 to itself, every time',
     say(answer(307, 'Again', '', 'location: /again\r\nconnection: close\r\n')),
@@ -187,4 +190,21 @@ describe('hostile servers at every phase: each upload settles, typed, and leaves
       }
     }
   }
+});
+
+describe("the status line's text", () => {
+  it.each<[string, string]>([
+    ['Not\x1b[31mFound', ''],
+    ['Not\x00Found', ''],
+    ['Not Found', 'Not Found'],
+    ['Caf\xe9 \x9b obs-text', 'Caf\xe9 \x9b obs-text'],
+  ])("%j is the Response's statusText %j: one it cannot hold is dropped, not the answer", async (reason, expected) => {
+    const server = await rawServer((socket) => {
+      socket.end(Buffer.from(`HTTP/1.1 404 ${reason}\r\ncontent-length: 2\r\n\r\nno`, 'latin1'));
+    });
+    const response = await upload(server.url, { a: 'b' });
+    expect(response.status).toBe(404);
+    expect(response.statusText).toBe(expected);
+    expect(await response.text()).toBe('no');
+  });
 });

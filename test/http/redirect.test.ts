@@ -21,6 +21,7 @@ describe('the redirect rule (a pure function of the answer and the hop)', () => 
     ['304 is final (not a redirect to follow)', { status: 304 }, undefined],
     ['300 is final', { status: 300 }, undefined],
     ['a 3xx without Location is final', { status: 302, location: undefined }, undefined],
+    ['a 3xx with an empty Location is final, as curl and undici take it', { status: 302, location: '' }, undefined],
     ['maxRedirects 0 returns every redirect as it is', { maxRedirects: 0 }, undefined],
     ['301 after POST: a GET without body', { status: 301 }, { method: 'GET', keepsBody: false }],
     ['302 after POST: a GET without body', { status: 302 }, { method: 'GET', keepsBody: false }],
@@ -83,5 +84,25 @@ describe('the redirect rule (a pure function of the answer and the hop)', () => 
     for (const bad of ['', 'no url', 'ws://h/', 'data:,x', 'javascript:alert(1)']) {
       expect(() => parseHttpUrl(bad)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_URL' }));
     }
+  });
+});
+
+describe("a Location quoted in an error is the server's text: control characters escaped, no password", () => {
+  it.each<[string, Partial<RedirectQuestion>, string]>([
+    [
+      'past maxRedirects',
+      { hop: 5, location: 'http://u:pw@b.example/\x9b2J\u202e' },
+      'the last to http://***@b.example/\\x9b2J\\u202e',
+    ],
+    ['not http(s)', { location: 'ftp://u:pw@b.example/\x1b]0;x\x07' }, 'to "ftp://***@b.example/\\x1b]0;x\\x07"'],
+  ])('%s', (_label, over, shown) => {
+    let message = '';
+    try {
+      redirectStep(ask(over));
+    } catch (caught) {
+      message = (caught as Error).message;
+    }
+    expect(message).toContain(shown);
+    expect(message).not.toMatch(/pw|[\x00-\x1f\x7f-\x9f\u202e]/);
   });
 });
