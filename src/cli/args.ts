@@ -61,6 +61,91 @@ export const OPTION_SPEC = {
 
 export type OptionName = keyof typeof OPTION_SPEC;
 
+/** The commands that read OPTION_SPEC: a single upload, an upload in pieces, the receiver (`decode` reads its own). */
+export type OptionCommand = 'send' | 'parts' | 'serve';
+
+const SEND: readonly OptionCommand[] = ['send'];
+const UPLOADS: readonly OptionCommand[] = ['send', 'parts'];
+const PARTS: readonly OptionCommand[] = ['parts'];
+const SERVE: readonly OptionCommand[] = ['serve'];
+const EVERY: readonly OptionCommand[] = ['send', 'parts', 'serve'];
+
+/**
+ * Which commands read each option. One given to a command that does not read it is refused (exit 2),
+ * never ignored: `--max-size` on an upload, or `-F` on `serve`, would otherwise look as if it did
+ * something. A Record over OptionName, so an option added to OPTION_SPEC without its line fails tsc.
+ * Pieces follow redirects as uploadParts does and fail on an HTTP error, so -L and -f are theirs
+ * too (changing nothing); curl's retry tuning does not apply to uploadParts' retry rules.
+ */
+export const OPTION_COMMANDS: Record<OptionName, readonly OptionCommand[]> = {
+  form: SEND,
+  'form-string': SEND,
+  'data-binary': SEND,
+  'upload-file': UPLOADS,
+  request: SEND,
+  header: UPLOADS,
+  boundary: SEND,
+  location: UPLOADS,
+  'max-redirs': SEND,
+  'expect-continue': SEND,
+  'no-expect-continue': SEND,
+  timeout: UPLOADS,
+  retry: UPLOADS,
+  'retry-delay': SEND,
+  'retry-max-time': SEND,
+  'retry-all-errors': SEND,
+  'retry-connrefused': SEND,
+  proxy: UPLOADS,
+  insecure: UPLOADS,
+  cacert: UPLOADS,
+  'http1.1': UPLOADS,
+  http2: UPLOADS,
+  'http2-prior-knowledge': UPLOADS,
+  'limit-rate': UPLOADS,
+  output: SEND,
+  include: SEND,
+  fail: UPLOADS,
+  'fail-with-body': SEND,
+  decode: SEND,
+  'dry-run': SEND,
+  progress: UPLOADS,
+  'no-progress': UPLOADS,
+  verbose: EVERY,
+  help: EVERY,
+  version: EVERY,
+  port: SERVE,
+  host: SERVE,
+  'max-size': SERVE,
+  'max-parts': SERVE,
+  text: SERVE,
+  tus: PARTS,
+  resumable: PARTS,
+  's3-part-urls': PARTS,
+  's3-part-command': PARTS,
+  's3-complete': PARTS,
+  's3-abort': PARTS,
+  's3-list': PARTS,
+  'part-size': PARTS,
+  parallel: PARTS,
+  resume: PARTS,
+};
+
+/** The first option given that `command` does not read, if any. */
+export function foreignOption(
+  values: Partial<Record<OptionName, unknown>>,
+  command: OptionCommand,
+): OptionName | undefined {
+  return (Object.keys(OPTION_COMMANDS) as OptionName[]).find(
+    (name) => values[name] !== undefined && !OPTION_COMMANDS[name].includes(command),
+  );
+}
+
+/** How a usage error names an option: `-F/--form`, `--port`. */
+export function optionLabel(name: OptionName): string {
+  const spec = OPTION_SPEC[name];
+  return 'short' in spec ? `-${spec.short}/--${name}` : `--${name}`;
+}
+
 const LONG_BY_SHORT = new Map(
   Object.entries(OPTION_SPEC).flatMap(([long, spec]) =>
     'short' in spec ? [[spec.short as string, long as OptionName] as const] : [],

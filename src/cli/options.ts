@@ -1,4 +1,4 @@
-import { readArgs, type Args, type ArgValues } from './args.js';
+import { foreignOption, optionLabel, readArgs, type Args, type ArgValues } from './args.js';
 import { decodeArg } from './decode-answer.js';
 import { CliError } from './errors.js';
 import { partsCommand, type PartsCommand } from './parts.js';
@@ -73,6 +73,7 @@ export function parseOptions(argv: readonly string[]): Options {
   if (args.values.help) return { command: 'help' };
   if (args.values.version) return { command: 'version' };
   const { values } = args;
+  if (args.positionals[0] === 'serve') return serveOptions(args);
   const parts = partsCommand(values, args.positionals, () => ({
     headers: parseHeaders(values.header ?? []).headers,
     timeoutMs: timeoutMs(values.timeout),
@@ -82,12 +83,21 @@ export function parseOptions(argv: readonly string[]): Options {
     maxRate: limitRate(values['limit-rate']),
   }));
   if (parts !== undefined) return parts;
-  return args.positionals[0] === 'serve' ? serveOptions(args) : sendOptions(args);
+  const foreign = foreignOption(values, 'send');
+  if (foreign !== undefined)
+    throw new CliError('usage', `${optionLabel(foreign)} is an option of serve, not of an upload`);
+  return sendOptions(args);
 }
 
 function serveOptions({ values, positionals }: Args): ServeOptions {
   if (positionals.length > 1)
     throw new CliError('usage', `serve takes no arguments besides options, not ${JSON.stringify(positionals[1])}`);
+  const foreign = foreignOption(values, 'serve');
+  if (foreign !== undefined)
+    throw new CliError(
+      'usage',
+      `${optionLabel(foreign)} is not an option of serve (it takes --port, --host, --max-size, --max-parts, --text and -v)`,
+    );
   return {
     command: 'serve',
     port: wholeNumber(values.port, '--port', 0, 65535) ?? 5000,
@@ -212,6 +222,7 @@ function connectionArgs(values: ArgValues) {
 
 function outputArgs(values: ArgValues) {
   if (values.progress && values['no-progress']) throw contradict('--progress', '--no-progress');
+  if (values.output === '') throw new CliError('usage', '-o takes a file (or - for standard output)');
   return {
     output: values.output,
     include: values.include ?? false,

@@ -8,6 +8,7 @@ import {
   type PartsProtocol,
   type UploadPartsOptions,
 } from '../index.js';
+import { foreignOption, optionLabel } from './args.js';
 import { classify, CliError, EXIT } from './errors.js';
 import { checkedPartUrl, httpUrl, uploadIdOf, urlCommand, urlList } from './parts-urls.js';
 import { Output } from './io.js';
@@ -15,6 +16,7 @@ import { createProgress } from './progress.js';
 import { proxyRoutes, tunnelRefused, type ProxyRoutes } from './proxy.js';
 import { readCa, type Io } from './send.js';
 import { withoutPassword } from '../common/messages.js';
+import { visibleLine } from '../common/visible.js';
 
 export interface PartsCommand {
   command: 'parts';
@@ -52,31 +54,6 @@ type Values = Record<string, string | boolean | string[] | undefined>;
 
 const PROTOCOL_FLAGS = ['tus', 'resumable', 's3-part-urls', 's3-part-command'] as const;
 const S3_ONLY = ['s3-complete', 's3-abort', 's3-list'] as const;
-/**
- * Flags of a single upload that would change nothing in pieces, refused rather than ignored. Pieces
- * follow redirects as uploadParts does and fail on an HTTP error (-L and -f change nothing), and are
- * retried by `--retry` with uploadParts' own rules: curl's retry tuning does not apply to them.
- */
-const NOT_WITH_PIECES = [
-  'form',
-  'form-string',
-  'data-binary',
-  'request',
-  'boundary',
-  'dry-run',
-  'output',
-  'include',
-  'decode',
-  'fail-with-body',
-  'max-redirs',
-  'expect-continue',
-  'no-expect-continue',
-  'retry-delay',
-  'retry-max-time',
-  'retry-all-errors',
-  'retry-connrefused',
-];
-
 /** The upload in pieces the command line asks for, or undefined when it asks for none. */
 export function partsCommand(
   values: Values,
@@ -92,8 +69,10 @@ export function partsCommand(
   }
   if (chosen.length > 1) throw new CliError('usage', `--${chosen[0]} and --${chosen[1]} cannot be used together`);
   const flag = chosen[0]!;
-  const clash = NOT_WITH_PIECES.find((name) => values[name] !== undefined);
-  if (clash !== undefined) throw new CliError('usage', `--${clash} cannot be used with --${flag}`);
+  const clash = foreignOption(values, 'parts');
+  if (clash !== undefined) throw new CliError('usage', `${optionLabel(clash)} cannot be used with --${flag}`);
+  if (values.progress && values['no-progress'])
+    throw new CliError('usage', '--progress and --no-progress contradict each other');
   if (positionals.length > 0)
     throw new CliError(
       'usage',
@@ -197,7 +176,7 @@ export async function runParts(options: PartsCommand, io: Io): Promise<number> {
   } catch (error) {
     progress?.finish();
     if (interrupted !== undefined) {
-      io.stderr.write(`multipart-poster: interrupted${fateOnInterrupt(options, error)}\n`);
+      io.stderr.write(`multipart-poster: interrupted${visibleLine(fateOnInterrupt(options, error))}\n`);
       return interrupted;
     }
     throw cliErrorOf(routes?.failure() ?? error, options, routes);

@@ -71,6 +71,8 @@ export function method(value: string | undefined): string | undefined {
       `-X takes an HTTP method (letters, digits and !#$%&'*+-.^_\`|~, such as PUT), not ${JSON.stringify(value)}`,
     );
   }
+  if (value?.toUpperCase() === 'CONNECT')
+    throw new CliError('usage', '-X CONNECT opens a tunnel; it carries no upload');
   return value;
 }
 
@@ -88,7 +90,8 @@ export function targetUrl(value: string | undefined): string | undefined {
     if (url === undefined) throw new CliError('url', `${JSON.stringify(withoutPassword(value))} is not a valid URL`);
     throw new CliError('unsupported', `${url.protocol.slice(0, -1)}:// is not supported: only http:// and https://`);
   }
-  const guess = `http://${value}`;
+  // `//host/path` (a scheme-relative URL) is a host after its slashes, not a path.
+  const guess = `http://${value.replace(/^[/\\]{2}/, '')}`;
   // No guess for a value that starts as a scheme does (`http:/host`, `http:\\host`): it is not a host name.
   const hint =
     URL.canParse(guess) && !/^\s*[a-z][a-z\d+.-]*:[/\\]/i.test(value)

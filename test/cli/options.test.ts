@@ -37,6 +37,8 @@ describe('option values are checked: each bad one is a usage error naming the op
     [['--max-redirs', '99999999999999999999'], '--max-redirs takes a whole number, not "99999999999999999999"'],
     // -X: an RFC 9110 token
     [['-X', 'GET X'], `-X takes an HTTP method (letters, digits and !#$%&'*+-.^_\`|~, such as PUT), not "GET X"`],
+    [['-X', 'connect'], '-X CONNECT opens a tunnel; it carries no upload'],
+    [['-o', ''], '-o takes a file (or - for standard output)'],
     [['-X', ''], `-X takes an HTTP method (letters, digits and !#$%&'*+-.^_\`|~, such as PUT), not ""`],
     [
       ['-X', 'PUT\r\nX-Injected: 1'],
@@ -140,6 +142,11 @@ describe('hostile option values', () => {
       '"localhost:8080/upload" is not a URL: it has no scheme (http:// or https://); did you mean http://localhost:8080/upload?',
     ],
     ['http://[::1', 'url', '"http://[::1" is not a valid URL'],
+    [
+      '//127.0.0.1:8080/up',
+      'url',
+      '"//127.0.0.1:8080/up" is not a URL: it has no scheme (http:// or https://); did you mean http://127.0.0.1:8080/up?',
+    ],
     // A password is never shown, however the URL is spelt; a value that starts as a scheme gets no guess.
     ['http://me:hunter2@[::1', 'url', '"http://***@[::1" is not a valid URL'],
     ['ftp:/me:hunter2@h/x', 'url', '"ftp:/***@h/x" is not a URL: it has no scheme (http:// or https://)'],
