@@ -26,12 +26,17 @@ export function createReceiver(options?: ReceiverOptions): Server {
     if (
       Number(req.headers['content-length']) <= checked.limits.maxBodyBytes ||
       req.headers['content-length'] === undefined
-    )
+    ) {
       res.writeContinue();
+      toldToGoOn.add(req);
+    }
     respond(req, res, checked);
   });
   return server;
 }
+
+/** Requests that sent `Expect: 100-continue` and were answered `100 Continue`: their bodies are on the way. */
+const toldToGoOn = new WeakSet<IncomingMessage>();
 
 function respond(req: IncomingMessage, res: ServerResponse, options: CheckedOptions): void {
   handle(req, res, options).catch(() => res.destroy());
@@ -129,9 +134,10 @@ function send(req: IncomingMessage, res: ServerResponse, status: number, body: s
     'content-length': Buffer.byteLength(body),
     ...(refusing ? { connection: 'close' } : {}),
   });
-  // A client that was never told to go on (Expect: 100-continue), or that has sent everything, has nothing left to read from.
-  const expecting = req.headers.expect !== undefined;
-  if (!refusing || req.complete || expecting || status === 408) return void res.end(body);
+  // A client that was never told to go on (Expect: 100-continue refused before its 100), or that
+  // has sent everything, has nothing left to send: the connection can close with the answer.
+  const neverToldToGoOn = req.headers.expect !== undefined && !toldToGoOn.has(req);
+  if (!refusing || req.complete || neverToldToGoOn || status === 408) return void res.end(body);
   // The answer is on its way (its Content-Length says where it ends); the connection closes once the client stops sending.
   res.write(body);
   linger(req, () => res.end());

@@ -383,6 +383,19 @@ describe('an early refusal reaches a client that is still sending (issue 15, cla
     }
   });
 
+  it('413 for too many parts after a 100 Continue: the client told to go on gets the answer, no reset', async () => {
+    const port = await listen({ maxParts: 3 });
+    const parts = Buffer.concat([0, 1, 2, 3].map((i) => field(`f${i}`, 'x')));
+    const size = 4 * 1024 * 1024;
+    const expecting = head('/early', FORM, parts.length + size, 'Expect: 100-continue\r\n');
+    const start = Buffer.concat([Buffer.from(expecting), parts]);
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const { answer, reset } = await stubbornClient(port, start, size);
+      expect(answer).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 413 [\s\S]*more than 3 parts/);
+      expect(reset).toBe(false);
+    }
+  });
+
   it('413 for a declared length over the limit, the body sent anyway', async () => {
     const port = await listen({ maxBodyBytes: 1024 });
     const size = 2 * 1024 * 1024;
