@@ -149,12 +149,12 @@ export class MultipartParser extends LineReader {
       this.delimiterAt = this.base + found + 2;
       this.state = 'delimiter';
       if (!skipping) this.lastEnded = index;
-      return found === pos ? null : this.data(buf.subarray(pos, found));
+      return found === pos ? null : this.data(buf.subarray(pos, found), found);
     }
     const keep = partialDelimiterStart(buf, pos, this.needle);
     if (keep === pos) return MORE;
     this.pos = keep;
-    return this.data(buf.subarray(pos, keep));
+    return this.data(buf.subarray(pos, keep), keep);
   }
 
   /**
@@ -190,14 +190,17 @@ export class MultipartParser extends LineReader {
     this.letGo();
   }
 
-  private data(piece: Buffer): Buffer {
+  /** A piece of the body, `end` the index in `buf` after its last byte: counted against maxPartBytes. */
+  private data(piece: Buffer, end: number): Buffer {
     this.partBytes += piece.length;
     if (this.partBytes > this.limits.maxPartBytes) {
+      // The first byte over the limit, wherever the chunks ended: `pos` may already be past a delimiter.
+      const over = this.base + end - (this.partBytes - this.limits.maxPartBytes);
       throw new DecodeError(
         'ERR_PART_TOO_LARGE',
         `part ${this.parts} is larger than ${this.limits.maxPartBytes} bytes`,
         {
-          offset: this.base + this.pos - (this.partBytes - this.limits.maxPartBytes),
+          offset: over,
         },
       );
     }

@@ -182,6 +182,23 @@ describe('the hostile table', () => {
     expect(stats.closed).toBe(true);
   }, 120_000);
 
+  it("ERR_PART_TOO_LARGE's offset is the first byte over the limit, however the body is chunked", async () => {
+    const head = `--${B}\r\nContent-Disposition: form-data; name="a"\r\n\r\n`;
+    const body = Buffer.from(`${head}${'x'.repeat(101)}\r\n--${B}\r\n\r\nnext\r\n--${B}--\r\n`);
+    const over = head.length + 100;
+    const ways = [
+      [body],
+      chunksOf(body, 1),
+      ...Array.from({ length: body.length - 1 }, (_, i) => splitAt(body, i + 1)),
+    ];
+    for (const chunks of ways) {
+      expect(await failure(decodeAll(chunks, { boundary: B, maxPartBytes: 100 }))).toMatchObject({
+        code: 'ERR_PART_TOO_LARGE',
+        offset: over,
+      });
+    }
+  });
+
   it('1,000,000 empty parts: each yielded with maxParts Infinity, ERR_TOO_MANY_PARTS at the default', async () => {
     const block = Buffer.from(`--${B}\r\n\r\n\r\n`.repeat(4096));
     const source = (count: number) =>
