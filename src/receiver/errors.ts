@@ -8,6 +8,7 @@ export type ReceiveErrorCode =
   | 'ERR_TOO_MANY_HEADERS'
   | 'ERR_HEADER_TOO_LARGE'
   | 'ERR_IDLE_TIMEOUT'
+  | 'ERR_REQUEST_TIMEOUT'
   | 'ERR_CLIENT_GONE'
   | 'ERR_CALLBACK_FAILED';
 
@@ -21,6 +22,8 @@ export const STATUS_OF: Readonly<Record<ReceiveErrorCode, 400 | 408 | 413 | 500>
   ERR_TOO_MANY_HEADERS: 413,
   ERR_HEADER_TOO_LARGE: 413,
   ERR_IDLE_TIMEOUT: 408,
+  // Node's server answered 408 itself and closed the connection.
+  ERR_REQUEST_TIMEOUT: 408,
   // No answer can reach a client that went away; 400 is what a log shows.
   ERR_CLIENT_GONE: 400,
   ERR_CALLBACK_FAILED: 500,
@@ -37,7 +40,7 @@ const CODE_OF_STATUS: Readonly<Record<400 | 408 | 413, ReceiveErrorCode>> = {
 
 /**
  * Why a request was refused. `status` is the answer to give: 400 for a malformed body (or a client
- * that went away, when no answer can reach it), 408 for a client that stopped sending, 413 for a
+ * that went away, when no answer can reach it), 408 for a client that stopped sending (or whose request outlasted the server's `requestTimeout`), 413 for a
  * body over a limit, 500 for the server's own fault (an invalid option, a callback that threw).
  * A malformed body's `cause` is the DecodeError, with the byte offset.
  */

@@ -64,7 +64,9 @@ class Reception {
     // These listeners stay after settling, so that a late 'error' is never unhandled.
     req.on('error', (error) => this.connectionFailed(error));
     req.on('close', () => {
-      if (!req.complete) this.refuse('ERR_CLIENT_GONE', 'the client closed the connection before the body ended');
+      if (req.complete) return;
+      if (!this.refuseIfTimedOut())
+        this.refuse('ERR_CLIENT_GONE', 'the client closed the connection before the body ended');
     });
     if (contentLength !== null && contentLength > limits.maxBodyBytes) {
       this.refuse(
@@ -168,10 +170,22 @@ class Reception {
    * client closing mid-body, gone rather than malformed.
    */
   private connectionFailed(error: unknown): void {
+    if (this.refuseIfTimedOut(error)) return;
     const parser = parserError(this.req);
     if (parser !== undefined)
       return this.refuse('ERR_MALFORMED_BODY', `malformed request: ${messageOf(parser)} (${parser.code})`, parser);
     this.refuse('ERR_CLIENT_GONE', `the connection failed: ${messageOf(error)}`, error);
+  }
+
+  /**
+   * Node's server ends a request that outlasts its `requestTimeout` (5 minutes by default) itself: it
+   * answers 408 and destroys the socket with ERR_HTTP_REQUEST_TIMEOUT, which the request sees as the
+   * client going away. True when that is what happened, refused as such.
+   */
+  private refuseIfTimedOut(cause?: unknown): boolean {
+    if (socketErrorCode(this.req) !== 'ERR_HTTP_REQUEST_TIMEOUT') return false;
+    this.refuse('ERR_REQUEST_TIMEOUT', "the request outlasted the server's requestTimeout", cause);
+    return true;
   }
 
   private refuse(code: ReceiveErrorCode, message: string, cause?: unknown): void {
@@ -191,9 +205,15 @@ class Reception {
 
 /** The HTTP parser's error that ended the request's connection, if that is what ended it. */
 function parserError(req: IncomingMessage): (Error & { code: string }) | undefined {
+  const code = socketErrorCode(req);
+  if (code === undefined || !code.startsWith('HPE_') || code === 'HPE_INVALID_EOF_STATE') return undefined;
+  return req.socket.errored as Error & { code: string };
+}
+
+/** The code of the error the request's socket was destroyed with, if any. */
+function socketErrorCode(req: IncomingMessage): string | undefined {
   const errored: unknown = req.socket?.errored;
   if (!(errored instanceof Error)) return undefined;
   const { code } = errored as { code?: unknown };
-  if (typeof code !== 'string' || !code.startsWith('HPE_') || code === 'HPE_INVALID_EOF_STATE') return undefined;
-  return errored as Error & { code: string };
+  return typeof code === 'string' ? code : undefined;
 }

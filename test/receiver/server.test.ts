@@ -514,3 +514,31 @@ describe('receive() in a server of your own', () => {
     await once(req, 'end');
   });
 });
+
+describe("Node's requestTimeout", () => {
+  it('a request that outlasts it is ERR_REQUEST_TIMEOUT (408, as Node answers), not a client gone', async () => {
+    const errors: ReceiveError[] = [];
+    const server: Server = createReceiver({ onError: (error) => void errors.push(error) });
+    // Node checks both against the request's start, the requestTimeout only when the headersTimeout is not longer.
+    server.headersTimeout = 500;
+    server.requestTimeout = 600;
+    server.connectionsCheckingInterval = 100; // read when the server starts listening
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))));
+    const socket = net.connect((server.address() as AddressInfo).port, '127.0.0.1');
+    const received: Buffer[] = [];
+    socket.on('data', (c: Buffer) => received.push(c));
+    socket.on('error', () => {});
+    await once(socket, 'connect');
+    socket.write(head('/slow', FORM, 10_000));
+    // A byte every 50 ms: never idle, but never done.
+    const trickle = setInterval(() => socket.write('x'), 50);
+    await once(socket, 'close');
+    clearInterval(trickle);
+    expect(Buffer.concat(received).toString('latin1')).toMatch(/^HTTP\/1\.1 408 /);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(errors.map(({ code, status }) => ({ code, status }))).toEqual([
+      { code: 'ERR_REQUEST_TIMEOUT', status: 408 },
+    ]);
+  });
+});
