@@ -181,6 +181,6 @@ function checkMaxBytes(options: ReadAllOptions | undefined): number {
   if (maxBytes === Infinity || (Number.isSafeInteger(maxBytes) && maxBytes >= 0)) return maxBytes;
   throw new DecodeError(
     'ERR_INVALID_OPTION',
-    `maxBytes must be a whole number from 0, or Infinity, not ${describe(maxBytes)}`,
+    `maxBytes must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER}, or Infinity, not ${describe(maxBytes)}`,
   );
 }

@@ -46,7 +46,9 @@ export function checkLimit(value: unknown, key: string, fallback: number, fail =
   if (value === undefined) return fallback;
   if (value === Infinity && !FINITE_ONLY.has(key)) return value;
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 1) return value;
-  const range = FINITE_ONLY.has(key) ? 'a whole number from 1' : 'a whole number from 1, or Infinity';
+  // The largest is named: 2 ** 53 looks whole, but is not one a count can be held to exactly.
+  const whole = `a whole number from 1 to ${Number.MAX_SAFE_INTEGER}`;
+  const range = FINITE_ONLY.has(key) ? whole : `${whole}, or Infinity`;
   throw fail(`${key} must be ${range}, not ${describe(value)}`);
 }
 

@@ -413,6 +413,12 @@ describe('options and sources out of range: ERR_INVALID_OPTION or ERR_INVALID_SO
     );
   });
 
+  it('names the largest whole number taken: 2**53 looks whole', () => {
+    expect(() => multipartDecode(body, { boundary: B, maxBodyBytes: 2 ** 53 })).toThrow(
+      'maxBodyBytes must be a whole number from 1 to 9007199254740991, or Infinity, not number 9007199254740992',
+    );
+  });
+
   it('accepts 2**31, Infinity for sizes and counts', async () => {
     expect(
       await decodeAll(body, { boundary: B, maxBodyBytes: 2 ** 31, maxParts: Infinity, maxPartBytes: Infinity }),
