@@ -13,8 +13,9 @@ export class UploadControl {
   readonly deadline: number;
   readonly #controller = new AbortController();
   readonly #timer: NodeJS.Timeout | undefined;
-  readonly #unsubscribe: () => void = () => {};
-  /** Held here (the caller's signal holds it weakly): dropped with the upload. */
+  readonly #signal: AbortSignal | undefined;
+  #unsubscribe: () => void = () => {};
+  /** Held here, and by the caller's signal until the answer is handed on (weakly after): dropped with the upload. */
   readonly #onUserAbort: () => void;
   #handedOn = false;
 
@@ -25,6 +26,7 @@ export class UploadControl {
     this.deadline = timeout === undefined ? Infinity : this.started + timeout;
     this.url = url;
     const attempts = this.attempts;
+    this.#signal = signal;
     this.#onUserAbort = () =>
       this.#abort(
         new UploadError('ERR_ABORTED', 'the upload was aborted', { url: this.url, cause: signal?.reason, attempts }),
@@ -70,6 +72,11 @@ export class UploadControl {
   answered(): void {
     this.#handedOn = true;
     this.#timer?.unref();
+    // From here the caller's Response holds the upload: dropped unread, nothing of it stays on their signal.
+    if (this.#signal !== undefined && !this.#signal.aborted) {
+      this.#unsubscribe();
+      this.#unsubscribe = onAbort(this.#signal, this.#onUserAbort, { weakly: true });
+    }
   }
 
   /** Releases the timer and the caller's signal; runs once the upload is over (its response body read, too). */

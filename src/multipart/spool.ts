@@ -126,21 +126,16 @@ export async function spool(
   }
 }
 
-type Next = (() => Promise<IteratorResult<Uint8Array>>) & {
-  done(): void;
-  /** Rejects the read in flight. Held here: the signal's one shared listener holds it weakly. */
-  stop(): void;
-};
+type Next = (() => Promise<IteratorResult<Uint8Array>>) & { done(): void };
 
 /**
  * `reads.next()`, cut short by the signal: a stream that never yields again must not hold the
  * caller past it (upload()'s timeout). One abort listener for the whole stream, not one per chunk.
  */
 function abortableNext(reads: AsyncIterator<Uint8Array>, signal: AbortSignal | undefined): Next {
-  if (signal === undefined) return Object.assign(() => reads.next(), { done: () => {}, stop: () => {} });
+  if (signal === undefined) return Object.assign(() => reads.next(), { done: () => {} });
   let rejectPending: ((reason: unknown) => void) | undefined;
-  const stop = () => rejectPending?.(signal.reason);
-  const unsubscribe = onAbort(signal, stop);
+  const unsubscribe = onAbort(signal, () => rejectPending?.(signal.reason));
   const next = () => {
     if (signal.aborted) return Promise.reject(signal.reason as Error);
     return new Promise<IteratorResult<Uint8Array>>((resolve, reject) => {
@@ -148,7 +143,7 @@ function abortableNext(reads: AsyncIterator<Uint8Array>, signal: AbortSignal | u
       reads.next().then(resolve, reject);
     });
   };
-  return Object.assign(next, { done: unsubscribe, stop });
+  return Object.assign(next, { done: unsubscribe });
 }
 
 /** Chunks gathered before one write to the file: one write (and one thread-pool trip) per block, not per chunk. */

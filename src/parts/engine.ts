@@ -63,7 +63,7 @@ class Run {
     this.#pool = new BlockPool(PIECE_BLOCK_SIZE, settings.concurrency * BLOCKS_PER_PIECE);
   }
 
-  /** The caller's abort. Held here: the signal's one shared listener holds it weakly. */
+  /** The caller's abort: one handler of the signal's one shared listener. */
   readonly #onUserAbort = (): void =>
     this.#stop(new PartsError('ERR_ABORTED', 'the upload was aborted', { cause: this.#settings.signal?.reason }));
 

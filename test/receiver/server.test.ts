@@ -518,7 +518,9 @@ describe('receive() in a server of your own', () => {
 describe("Node's requestTimeout", () => {
   it('a request that outlasts it is ERR_REQUEST_TIMEOUT (408, as Node answers), not a client gone', async () => {
     const errors: ReceiveError[] = [];
-    const server: Server = createReceiver({ onError: (error) => void errors.push(error) });
+    const server = createReceiver({ onError: (error) => void errors.push(error as ReceiveError) }) as Server & {
+      connectionsCheckingInterval: number; // an option of http.createServer, kept on the server
+    };
     // Node checks both against the request's start, the requestTimeout only when the headersTimeout is not longer.
     server.headersTimeout = 500;
     server.requestTimeout = 600;
