@@ -6,7 +6,7 @@ import { getAnswer, splitFailure } from './decode-url.js';
 import { splitParts } from './decode-write.js';
 import { CliError, EXIT, type ExitKind } from './errors.js';
 import { messageOf } from '../common/messages.js';
-import { visible } from '../common/visible.js';
+import { visibleLine } from '../common/visible.js';
 import { parseHeaders } from './headers.js';
 
 /**
@@ -121,7 +121,7 @@ export async function runDecode(args: readonly string[], io: DecodeIo): Promise<
   } catch (error) {
     const { kind, message } = failureOf(error);
     // A DecodeError may quote the body's bytes (a header line): shown escaped, as the listing is.
-    io.stderr.write(`multipart-poster decode: ${visible(message)}\n`);
+    io.stderr.write(`multipart-poster decode: ${visibleLine(message)}\n`);
     if (kind === 'usage') io.stderr.write('Try multipart-poster decode --help\n');
     return EXIT[kind];
   }

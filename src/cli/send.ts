@@ -122,12 +122,16 @@ const FOLLOWED = new Set([301, 302, 303, 307, 308]);
  */
 async function refuseRedirect(response: Response, options: SendOptions, io: Io): Promise<void> {
   const location = response.headers.get('location');
-  if (!FOLLOWED.has(response.status) || location === null) return;
+  // An empty Location is no redirect (src/http/redirect.ts), as in curl.
+  if (!FOLLOWED.has(response.status) || location === null || location === '') return;
   await response.body?.cancel().catch(() => {});
   if (options.include && !options.decode) {
     const output = new Output(options.output, io);
     await output.write(head(response));
     await output.close();
   }
-  throw new CliError('redirects', `more than 0 redirects: the server redirected (${response.status}) to ${location}`);
+  throw new CliError(
+    'redirects',
+    `more than 0 redirects: the server redirected (${response.status}) to ${withoutPassword(location)}`,
+  );
 }

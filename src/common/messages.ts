@@ -30,13 +30,39 @@ export function withoutPassword(url: string): string {
  * presigned URLs (and S3's older query signature), Azure's SAS `sig`, an API `key`, an OAuth
  * `access_token`. Such a URL is a capability for as long as it is valid, often days.
  */
-const SIGNING_PARAMETER =
-  /([?&](?:x-amz-signature|x-amz-security-token|x-amz-credential|x-goog-signature|x-goog-credential|signature|sig|access_token|key)=)[^&#\s"'<>`]*/gi;
+const SIGNING_PARAMETERS = new Set([
+  'x-amz-signature',
+  'x-amz-security-token',
+  'x-amz-credential',
+  'x-goog-signature',
+  'x-goog-credential',
+  'signature',
+  'sig',
+  'access_token',
+  'key',
+]);
+
+/**
+ * A query parameter wherever a URL stands in a text: after `?`, `&`, `;` or an HTML-escaped `&amp;`,
+ * its name in any case and percent-encoding (a server decodes `X%2DAmz%2DSignature` as the name).
+ */
+const QUERY_PARAMETER = /((?:[?&;]|&amp;)((?:[\w.~-]|%[\da-f]{2})+)=)([^&#;\s"'<>`]*)/gi;
+
+/** A parameter's name as a server reads it: percent-decoded (as it stands when that fails), in lower case. */
+function parameterName(name: string): string {
+  try {
+    return decodeURIComponent(name).toLowerCase();
+  } catch {
+    return name.toLowerCase();
+  }
+}
 
 /**
  * Text as a message may show it: the value of every signing parameter in a URL's query becomes
  * `***`, wherever in the text the URL stands. Messages end up in logs and bug reports.
  */
 export function withoutSignatures(text: string): string {
-  return text.replace(SIGNING_PARAMETER, '$1***');
+  return text.replace(QUERY_PARAMETER, (whole, head: string, name: string) =>
+    SIGNING_PARAMETERS.has(parameterName(name)) ? `${head}***` : whole,
+  );
 }

@@ -2,6 +2,7 @@ import http, { type ClientRequest, type IncomingMessage, type RequestOptions } f
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import { UploadError } from '../common/errors.js';
+import { withoutPassword } from '../common/messages.js';
 import { describe, encodeOptionError } from '../common/validate.js';
 
 /** A fresh pass of the body, and its length when known (the request is chunked otherwise). */
@@ -107,12 +108,13 @@ function requestOptions(params: SubmitParams): RequestOptions & { protocol?: str
     let url: URL;
     try {
       url = new URL(params);
-    } catch (cause) {
-      throw new UploadError('ERR_INVALID_URL', `invalid URL ${JSON.stringify(params)}`, { cause });
+    } catch {
+      // Node's TypeError would hold the URL whole (`input`): the message says as much, without a password.
+      throw new UploadError('ERR_INVALID_URL', `invalid URL ${JSON.stringify(withoutPassword(params))}`);
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new UploadError('ERR_INVALID_URL', `only http: and https: URLs can be submitted to, not ${url.protocol}`, {
-        url: url.href,
+        url: withoutPassword(url.href),
       });
     }
     const auth =

@@ -1,5 +1,6 @@
 import type { Agent, ClientRequest, IncomingHttpHeaders } from 'node:http';
 import { MultipartError, UploadError, type UploadAttempt } from '../common/errors.js';
+import { visible } from '../common/visible.js';
 import { wait } from '../common/wait.js';
 import type { EncodedBody } from '../multipart/encode.js';
 import { proxyRefused, requestRefused } from './agent.js';
@@ -112,7 +113,7 @@ function listen(attempt: Attempt): void {
   });
   req.on('upgrade', (res, socket) => {
     socket.destroy();
-    const status = `${res.statusCode} ${res.statusMessage ?? ''}`.trimEnd();
+    const status = visible(`${res.statusCode} ${res.statusMessage ?? ''}`.trimEnd()); // the server's text
     const message = `the server answered ${status}, switching protocols though none was asked for`;
     fail(attempt, new UploadError('ERR_UNEXPECTED_RESPONSE', message, { url: url.href }));
   });

@@ -88,8 +88,10 @@ export function parseHttpUrl(url: string | URL): URL {
   let parsed: URL;
   try {
     parsed = new URL(url);
-  } catch (cause) {
-    throw new UploadError('ERR_INVALID_URL', `invalid URL ${JSON.stringify(withoutPassword(String(url)))}`, { cause });
+  } catch {
+    // Without Node's TypeError as the cause: it says no more than this, and holds the URL whole
+    // (`input`), password and signature included, where util.inspect(error) would show it.
+    throw new UploadError('ERR_INVALID_URL', `invalid URL ${JSON.stringify(withoutPassword(String(url)))}`);
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     throw new UploadError('ERR_INVALID_URL', `only http: and https: URLs can be uploaded to, not ${parsed.protocol}`, {

@@ -259,6 +259,13 @@ describe('decode of a URL goes through upload(): the same failures and exit code
       code: 47,
       stderr: 'multipart-poster decode: more than 5 redirects, the last to /again\n',
     });
+    // A control character in the Location is escaped once: by the library's message, not again here.
+    const escaped = await rawServer((socket) =>
+      socket.end(Buffer.from('HTTP/1.1 302 Found\r\nLocation: /again?\x9b2J\r\nContent-Length: 0\r\n\r\n', 'latin1')),
+    );
+    expect((await decode([escaped.url])).stderr).toBe(
+      'multipart-poster decode: more than 5 redirects, the last to /again?\\x9b2J\n',
+    );
   });
 
   it('a port fetch() refuses to use (6000, 6665-6669, 10080...) is a port like any other (was 56)', async () => {

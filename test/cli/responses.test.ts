@@ -115,6 +115,14 @@ describe('what a server says reaches the terminal escaped, and an odd status lin
     ],
     ['C1 in a Location that loops', '302 Found\r\nlocation: ?\x9b2J', ['-L'], 47, /the last to .*\\x9b2J/],
     ['an empty Location: the answer itself, as curl', '302 Found\r\nlocation:', ['-L'], 0, /^$/],
+    ['an empty Location, --max-redirs 0', '302 Found\r\nlocation:', ['-L', '--max-redirs', '0'], 0, /^$/],
+    [
+      "a Location's password, --max-redirs 0",
+      '302 Found\r\nlocation: http://u:hunter2@127.0.0.1:1/x',
+      ['-L', '--max-redirs', '0'],
+      47,
+      /to http:\/\/\*\*\*@127\.0\.0\.1:1\/x$/m,
+    ],
   ])('%s', async (_label, head, args, code, stderr) => {
     const server = await answer(head);
     const result = await runCli(['--timeout', '5', ...args, '-F', 'a=b', server.url]);

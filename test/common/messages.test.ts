@@ -80,6 +80,14 @@ describe('withoutSignatures: the values that sign a URL or carry a credential be
     ],
     ['an empty value', 'http://h/?sig=&a=1', 'http://h/?sig=***&a=1'],
     ['no query', 'signature=1 key=2', 'signature=1 key=2'],
+    [
+      'a percent-encoded name, as a server decodes it',
+      'u?X%2DAmz%2DSignature=s&x%2dgoog%2dsignature=t',
+      'u?X%2DAmz%2DSignature=***&x%2dgoog%2dsignature=***',
+    ],
+    ['after a semicolon', 'u?a=1;sig=s', 'u?a=1;sig=***'],
+    ['HTML-escaped, as a quoted answer body holds it', 'u?a=1&amp;X-Amz-Signature=s', 'u?a=1&amp;X-Amz-Signature=***'],
+    ['a name that does not decode', 'u?%E0%A4%A=1&sig=2', 'u?%E0%A4%A=1&sig=***'],
   ])('%s', (_label, text, expected) => {
     expect(withoutSignatures(text)).toBe(expected);
   });

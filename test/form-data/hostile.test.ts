@@ -4,6 +4,7 @@ import { createReadStream, unlinkSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
 import { PassThrough, Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import FormData from '../../src/form-data/index.js';
 import { MultipartError, UploadError } from '../../src/index.js';
@@ -376,6 +377,17 @@ describe('submit() to a server that misbehaves', () => {
     expect(() => new FormData().submit('ftp://127.0.0.1/')).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_URL' }),
     );
+    // Nothing of a password or a signature, whatever util.inspect (console.error) shows of the error.
+    for (const url of ['http://u:PASSWORD@exa mple/?sig=SECRET', 'ftp://u:PASSWORD@h/?sig=SECRET']) {
+      let error: unknown;
+      try {
+        new FormData().submit(url);
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toMatchObject({ code: 'ERR_INVALID_URL' });
+      expect(inspect(error, { depth: 10, showHidden: true })).not.toMatch(/PASSWORD|SECRET/);
+    }
   });
 
   it('with a body that cannot be sent: the callback gets why, and no request body goes out', async () => {

@@ -193,6 +193,15 @@ describe('hostile servers at every phase: each upload settles, typed, and leaves
 });
 
 describe("the status line's text", () => {
+  it('of an unasked-for 101 is quoted escaped in the error', async () => {
+    const server = await rawServer((socket) =>
+      socket.write('HTTP/1.1 101 Sw\x1b[31mX\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n'),
+    );
+    const error = (await upload(server.url, { a: 'b' }).catch((e: unknown) => e)) as UploadError;
+    expect(error.code).toBe('ERR_UNEXPECTED_RESPONSE');
+    expect(error.message).toContain('answered 101 Sw\\x1b[31mX, switching protocols');
+  });
+
   it.each<[string, string]>([
     ['Not\x1b[31mFound', ''],
     ['Not\x00Found', ''],

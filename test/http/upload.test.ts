@@ -5,6 +5,7 @@ import https from 'node:https';
 import net from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { inspect } from 'node:util';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { multipartEncode, MultipartParam, rawBody, upload, UploadError } from '../../src/index.js';
 import { receive, type ReceiptReport } from '../../src/receiver/index.js';
@@ -357,6 +358,17 @@ describe("a presigned URL's signature", () => {
     expect(error.url).toBe('http://127.0.0.1:1/x?X-Amz-Signature=***');
     expect(`${error.message} ${error.stack}`).toMatch(/X-Amz-Signature=\*\*\*/);
     expect(`${error.message} ${error.stack}`).not.toMatch(/deadbeef/);
+  });
+
+  it("is not in what util.inspect shows of an invalid URL's error (console.error prints that), nor its password", async () => {
+    for (const url of [
+      'http://user:PASSWORD@exa mple.com/?X-Amz-Signature=SECRETSIG',
+      'ftp://user:PASSWORD@h/?sig=SECRETSIG',
+    ]) {
+      const error = (await upload(url, { a: 'b' }).catch((e: unknown) => e)) as UploadError;
+      expect(error.code).toBe('ERR_INVALID_URL');
+      expect(inspect(error, { depth: 10, showHidden: true })).not.toMatch(/PASSWORD|SECRETSIG/);
+    }
   });
 
   it("stays exact in what retry.onRetry is given, and a redirect's Location reaches its target", async () => {
