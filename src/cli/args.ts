@@ -140,6 +140,13 @@ export function foreignOption(
   );
 }
 
+/** The options `command` reads, in OPTION_SPEC's order, but --help and --version, which every command takes. */
+export function optionsOf(command: OptionCommand): OptionName[] {
+  return (Object.keys(OPTION_COMMANDS) as OptionName[]).filter(
+    (name) => name !== 'help' && name !== 'version' && OPTION_COMMANDS[name].includes(command),
+  );
+}
+
 /** How a usage error names an option: `-F/--form`, `--port`. */
 export function optionLabel(name: OptionName): string {
   const spec = OPTION_SPEC[name];

@@ -1,4 +1,4 @@
-import { foreignOption, optionLabel, readArgs, type Args, type ArgValues } from './args.js';
+import { foreignOption, optionLabel, optionsOf, readArgs, type Args, type ArgValues } from './args.js';
 import { decodeArg } from './decode-answer.js';
 import { CliError } from './errors.js';
 import { partsCommand, type PartsCommand } from './parts.js';
@@ -74,6 +74,8 @@ export function parseOptions(argv: readonly string[]): Options {
   if (args.values.version) return { command: 'version' };
   const { values } = args;
   if (args.positionals[0] === 'serve') return serveOptions(args);
+  // Both uploads read these two (serve refuses them as not its own).
+  if (values.progress && values['no-progress']) throw contradict('--progress', '--no-progress');
   const parts = partsCommand(values, args.positionals, () => ({
     headers: parseHeaders(values.header ?? []).headers,
     timeoutMs: timeoutMs(values.timeout),
@@ -96,7 +98,7 @@ function serveOptions({ values, positionals }: Args): ServeOptions {
   if (foreign !== undefined)
     throw new CliError(
       'usage',
-      `${optionLabel(foreign)} is not an option of serve (it takes --port, --host, --max-size, --max-parts, --text and -v)`,
+      `${optionLabel(foreign)} is not an option of serve (it takes ${optionsOf('serve').map(optionLabel).join(', ')})`,
     );
   return {
     command: 'serve',
@@ -221,7 +223,6 @@ function connectionArgs(values: ArgValues) {
 }
 
 function outputArgs(values: ArgValues) {
-  if (values.progress && values['no-progress']) throw contradict('--progress', '--no-progress');
   if (values.output === '') throw new CliError('usage', '-o takes a file (or - for standard output)');
   return {
     output: values.output,

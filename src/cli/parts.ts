@@ -71,8 +71,6 @@ export function partsCommand(
   const flag = chosen[0]!;
   const clash = foreignOption(values, 'parts');
   if (clash !== undefined) throw new CliError('usage', `${optionLabel(clash)} cannot be used with --${flag}`);
-  if (values.progress && values['no-progress'])
-    throw new CliError('usage', '--progress and --no-progress contradict each other');
   if (positionals.length > 0)
     throw new CliError(
       'usage',

@@ -40,9 +40,10 @@ const CODE_OF_STATUS: Readonly<Record<400 | 408 | 413, ReceiveErrorCode>> = {
 
 /**
  * Why a request was refused. `status` is the answer to give: 400 for a malformed body (or a client
- * that went away, when no answer can reach it), 408 for a client that stopped sending (or whose request outlasted the server's `requestTimeout`), 413 for a
- * body over a limit, 500 for the server's own fault (an invalid option, a callback that threw).
- * A malformed body's `cause` is the DecodeError, with the byte offset.
+ * that went away, when no answer can reach it), 408 for a client that stopped sending (or whose
+ * request outlasted the server's `requestTimeout`), 413 for a body over a limit, 500 for the
+ * server's own fault (an invalid option, a callback that threw). A malformed body's `cause` is the
+ * DecodeError, with the byte offset.
  */
 export class ReceiveError extends Error {
   override name = 'ReceiveError';
