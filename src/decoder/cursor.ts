@@ -100,6 +100,52 @@ export class ByteCursor {
     return true;
   }
 
+  /**
+   * Like more(), for a line that may come in many small chunks: chunks without `byte` are gathered
+   * into one growing buffer (its room doubled when full) until a chunk has it, `limit` bytes are in
+   * hand or the source ends. Joining at every chunk copied the unfinished line each time, which made
+   * a long line in small chunks quadratic; this copies each byte about twice.
+   */
+  protected async moreUntil(byte: number, limit: number): Promise<boolean> {
+    let held = this.buf.subarray(this.pos);
+    let room: Buffer | null = null;
+    const keep = (bytes: Buffer): void => {
+      const length = held.length + bytes.length;
+      if (room === null || length > room.length) {
+        room = Buffer.allocUnsafe(Math.max(length, 2 * held.length, JOIN_BYTES));
+        held.copy(room);
+      }
+      bytes.copy(room, held.length);
+      held = room.subarray(0, length);
+    };
+    let pulled = false;
+    for (;;) {
+      const next = await this.pull();
+      if (next === null) break;
+      pulled = true;
+      if (held.length === 0) {
+        held = next;
+        if (next.indexOf(byte) !== -1 || next.length > limit) break;
+        continue;
+      }
+      const at = next.indexOf(byte);
+      if (at === -1 && held.length + next.length <= limit) {
+        keep(next);
+        continue;
+      }
+      const wanted = at === -1 ? limit - held.length + 1 : Math.max(at + 1, JOIN_BYTES, this.minJoin);
+      const take = Math.min(next.length, wanted);
+      if (take < next.length) this.pushback = next.subarray(take);
+      keep(next.subarray(0, take));
+      break;
+    }
+    if (!pulled) return false;
+    this.base += this.pos;
+    this.buf = held;
+    this.pos = 0;
+    return true;
+  }
+
   protected async ensure(count: number): Promise<boolean> {
     while (this.buf.length - this.pos < count) if (!(await this.more())) return false;
     return true;

@@ -134,7 +134,8 @@ export abstract class LineReader extends ByteCursor {
   private async readHeadersLater(block: HeaderBlock): Promise<RawHeaders> {
     for (;;) {
       if (block.used + this.buf.length - this.pos > this.limits.maxHeaderBytes) throw this.headerTooLarge(block.start);
-      if (!(await this.more())) throw this.truncated(`part ${this.parts}'s header`);
+      const room = this.limits.maxHeaderBytes - block.used;
+      if (!(await this.moreUntil(LF, room))) throw this.truncated(`part ${this.parts}'s header`);
       if (this.scanHeaderLines(block)) return block.pairs;
     }
   }
