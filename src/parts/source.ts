@@ -1,9 +1,11 @@
+import type { BigIntStats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { describe } from '../common/validate.js';
 import { rawBody, type EncodedBody } from '../multipart/encode.js';
 import { isBlobLike, type BlobLike } from '../multipart/sources.js';
 import { PartsError } from './errors.js';
+import { messageOf } from '../common/messages.js';
 
 /** Bytes read from the file at a time for a piece, into blocks all the pieces of an upload share. */
 export const PIECE_BLOCK_SIZE = 256 * 1024;
@@ -63,6 +65,10 @@ async function identify(path: string): Promise<FileIdentity> {
     });
   }
   if (!stats.isFile()) throw new PartsError('ERR_INVALID_VALUE', `${JSON.stringify(path)} is not a regular file`);
+  return identityOf(path, stats);
+}
+
+function identityOf(path: string, stats: BigIntStats): FileIdentity {
   return {
     path,
     size: Number(stats.size),
@@ -81,13 +87,19 @@ async function fileSource(given: string): Promise<Source> {
   const path = resolve(given);
   const file = await identify(path);
   const checkUnchanged = async () => {
-    let now: FileIdentity | undefined;
+    let now: BigIntStats | undefined;
     try {
-      now = await identify(path);
-    } catch {
-      now = undefined;
+      now = await stat(path, { bigint: true });
+    } catch (cause) {
+      // A failure that is not the file's absence (EIO, EMFILE...) says nothing of whether it changed.
+      const code = (cause as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') {
+        throw new PartsError('ERR_PIECE_FAILED', `cannot check ${JSON.stringify(path)}: ${messageOf(cause)}`, {
+          cause,
+        });
+      }
     }
-    if (now === undefined || !sameFile(now, file)) {
+    if (now === undefined || !now.isFile() || !sameFile(identityOf(path, now), file)) {
       throw new PartsError(
         'ERR_SOURCE_CHANGED',
         `${JSON.stringify(path)} changed (or was replaced or removed) while it was being uploaded`,
