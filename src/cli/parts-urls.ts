@@ -25,13 +25,14 @@ export function uploadIdOf(url: string): string {
  * Part n's URL, refused (exit 2) when its query names another part or another upload: S3 stores
  * what is sent to such a URL as that other part, over whatever it held, and answers 200 with an
  * ETag that passes every check, so a list with a line twice, or a command that prints part 1's URL
- * for every part, would end in success with parts the server does not hold.
+ * for every part, would end in success with parts the server does not hold. A URL that names no
+ * part is no part's: S3 takes a PUT without `partNumber` as the whole object.
  */
 export function checkedPartUrl(url: string, n: number, uploadId: string): string {
   const query = new URL(url).searchParams;
   const part = query.get('partNumber');
-  if (part !== null && part !== String(n))
-    throw new CliError('usage', `the URL given for part ${n} is for part ${part}: ${url}`);
+  if (part === null) throw new CliError('usage', `the URL given for part ${n} names no partNumber: ${url}`);
+  if (part !== String(n)) throw new CliError('usage', `the URL given for part ${n} is for part ${part}: ${url}`);
   const id = query.get('uploadId');
   if (id !== null && id !== uploadId)
     throw new CliError('usage', `the URL given for part ${n} is for another upload than part 1's (${id}): ${url}`);

@@ -98,6 +98,30 @@ describe('multipart-poster --tus, --resumable, --s3-part-urls', () => {
     expect([...fake.uploads.get(uploadId)!.parts.keys()]).toEqual([1]);
   });
 
+  it('a part URL that names no partNumber: exit 2 before a byte is sent to it', async () => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const dir = tempDir();
+    const file = randomFile(dir, 'p.bin', 2 * MiB);
+    const uploadId = (await presignedUpload(fake, 'p.bin', 0)).uploadId;
+    const part1 = fake.presign('PUT', 'p.bin', { partNumber: '1', uploadId });
+    const unnamed = fake.presign('PUT', 'p.bin', { uploadId });
+    writeFileSync(join(dir, 'first.txt'), `${unnamed}\n${part1}\n`);
+    writeFileSync(join(dir, 'second.txt'), `${part1}\n${unnamed}\n`);
+    for (const [list, n] of [
+      ['first.txt', 1],
+      ['second.txt', 2],
+    ] as const) {
+      const run = await cli(
+        ['--s3-part-urls', join(dir, list), '-T', file.path, '--part-size', '1M', '--parallel', '1'],
+        tempDir(),
+      ).result;
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr).toContain(`the URL given for part ${n} names no partNumber`);
+    }
+    expect(fake.objects.size).toBe(0);
+    expect([...fake.uploads.get(uploadId)!.parts.keys()]).toEqual([1]);
+  });
+
   it('--s3-part-command that leaves a process behind (`&`): the part goes on once it exits, the process ends', async () => {
     const fake = await startS3Fake({ minPartSize: 0 });
     const dir = tempDir();
