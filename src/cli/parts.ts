@@ -285,7 +285,9 @@ function cliErrorOf(error: unknown, options: PartsCommand, routes: ProxyRoutes |
         : error.abandoned
           ? ` (the upload was abandoned)`
           : '';
-  return new CliError(kind, `${proxyNamed(error, routes)}${fate}`, error);
+  // The CLI's own part-URL function failed (its list, its command): its words, not the library's.
+  const message = error.cause instanceof CliError ? error.cause.message : proxyNamed(error, routes);
+  return new CliError(kind, `${message}${fate}`, error);
 }
 
 /**

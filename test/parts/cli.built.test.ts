@@ -98,6 +98,23 @@ describe('multipart-poster --tus, --resumable, --s3-part-urls', () => {
     expect([...fake.uploads.get(uploadId)!.parts.keys()]).toEqual([1]);
   });
 
+  it('--s3-part-command that fails for part 2: exit 1 in its own words, the upload left to its owner', async () => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const dir = tempDir();
+    const file = randomFile(dir, 'q.bin', 2 * MiB);
+    const { urls, uploadId } = await presignedUpload(fake, 'q.bin', 1);
+    writeFileSync(join(dir, 'url.txt'), urls[0]!);
+    const command = `if [ "$1" = 1 ]; then cat ${join(dir, 'url.txt')}; else echo no >&2; exit 3; fi`;
+    const run = await cli(
+      ['--s3-part-command', command, '-T', file.path, '--part-size', '1M', '--parallel', '1'],
+      tempDir(),
+    ).result;
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain('multipart-poster: --s3-part-command failed for part 2 (3: no)');
+    expect(run.stderr).not.toContain('s3Parts');
+    expect([...fake.uploads.get(uploadId)!.parts.keys()]).toEqual([1]);
+  });
+
   it('a part URL that names no partNumber: exit 2 before a byte is sent to it', async () => {
     const fake = await startS3Fake({ minPartSize: 0 });
     const dir = tempDir();
