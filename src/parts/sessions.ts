@@ -100,6 +100,7 @@ export class Sessions {
       path: file.path,
       size: file.size,
       mtimeNs: file.mtimeNs,
+      ctimeNs: file.ctimeNs,
       ino: file.ino,
       dev: file.dev,
       partSize,

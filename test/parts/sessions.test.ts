@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   googleResumable,
@@ -27,6 +27,7 @@ function sessionOf(path: string, protocol: string, target: string, partSize: num
     path,
     size: Number(stats.size),
     mtimeNs: String(stats.mtimeNs),
+    ctimeNs: String(stats.ctimeNs),
     ino: String(stats.ino),
     dev: String(stats.dev),
     partSize,
@@ -124,6 +125,63 @@ describe('a saved session that is not a whole plan of this file is never resumed
     const done = [...fake.sessions.values()].filter((session) => session.done);
     expect(done).toHaveLength(1);
     expect(sha256(Buffer.concat(done[0]!.data))).toBe(file.sha256);
+  });
+});
+
+describe('a file rewritten in place, its size and mtime kept, is never resumed into', () => {
+  /** A tus upload the server holds the first 10,000 bytes of: what a run stopped halfway leaves. */
+  async function halfSent(endpoint: string, data: Buffer): Promise<string> {
+    const created = await fetch(endpoint, {
+      method: 'POST',
+      headers: { 'tus-resumable': '1.0.0', 'upload-length': String(data.length) },
+    });
+    const url = new URL(created.headers.get('location')!, endpoint).href;
+    await fetch(url, {
+      method: 'PATCH',
+      headers: { 'tus-resumable': '1.0.0', 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
+      body: data.subarray(0, 10_000),
+    });
+    return url;
+  }
+
+  /** A time in whole seconds, which utimes sets exactly (a Date would lose the nanoseconds). */
+  const PAST = 1_000_000;
+
+  /** New bytes of the same length written over the file, then its mtime set back (as `touch -r` or `rsync -t` would). */
+  async function rewriteKeepingMtime(path: string): Promise<void> {
+    const before = statSync(path, { bigint: true });
+    const fresh = Buffer.alloc(Number(before.size), 0x5a);
+    // The kernel's clock for ctime may tick every few ms: rewritten until the ctime moved (bounded).
+    for (let tries = 0; tries < 100; tries++) {
+      writeFileSync(path, fresh, { flag: 'r+' });
+      utimesSync(path, PAST, PAST);
+      const after = statSync(path, { bigint: true });
+      expect([after.size, after.mtimeNs, after.ino]).toEqual([before.size, before.mtimeNs, before.ino]);
+      if (after.ctimeNs !== before.ctimeNs) return;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    throw new Error('the ctime did not move in 100 tries');
+  }
+
+  it.each([
+    ['the session as this version writes it', (session: PartsSession) => session],
+    [
+      'a session written before the ctime was kept',
+      ({ ctimeNs: _dropped, ...rest }: PartsSession) => rest as PartsSession,
+    ],
+  ])('%s: the old upload abandoned, the new bytes stored whole', async (_name, shape) => {
+    const server = await startTusSpecServer();
+    const file = randomFile(tempDir(), 'e.bin', SIZE);
+    utimesSync(file.path, PAST, PAST);
+    const old = await halfSent(server.endpoint, readFileSync(file.path));
+    const target = new URL(server.endpoint).origin + new URL(server.endpoint).pathname;
+    const lanes = [{ url: old, start: 0, end: SIZE, offset: 10_000 }];
+    const session = shape(sessionOf(file.path, 'tus', target, SIZE, { lanes, concat: false }));
+    await rewriteKeepingMtime(file.path);
+    const result = await runsAfresh(file.path, tus({ endpoint: server.endpoint }), session);
+    expect(result.url).not.toBe(old);
+    expect(sha256(server.bytes(result.url))).toBe(sha256(readFileSync(file.path)));
+    expect(server.log).toContain(`DELETE ${new URL(old).pathname}`);
   });
 });
 
