@@ -29,21 +29,26 @@ export interface OffsetLane {
 
 /**
  * Sends the lane from `offset` to its end. The caller's retries count the rounds that take the lane
- * no further than it has been: only an offset past the highest this lane has seen starts the count
- * again, so a server that takes bytes and then loses them, over and over, still ends the lane.
- * Every wait honours Retry-After.
+ * no further than it has been, once each (a failed request, or an answer with no progress): only
+ * an offset past the highest this lane has seen starts the count again, so a server that takes
+ * bytes and then loses them, over and over, still ends the lane. Every wait honours Retry-After,
+ * and `maxRetryTime` runs from the first attempt since the lane last moved, as upload()'s from a
+ * request's first attempt.
  */
 export async function runOffsetLane(ctx: PartsContext, lane: OffsetLane, offset: number): Promise<void> {
   let failures = 0;
   let position = offset;
   let highest = offset;
+  let since = Date.now();
   ctx.confirm(lane.lane, position - lane.start);
   while (position < lane.end) {
     const to = Math.min(position + ctx.partSize, lane.end);
     let outcome = await attempt(ctx, () => lane.send(position, to));
+    let failed = false;
     while (!('offset' in outcome)) {
+      failed = true;
       failures++;
-      await pause(ctx, lane, outcome, failures);
+      await pause(ctx, lane, outcome, failures, since);
       outcome = await attempt(ctx, () => lane.query());
     }
     const next = checkOffset(outcome.offset, position, to, lane);
@@ -51,7 +56,8 @@ export async function runOffsetLane(ctx: PartsContext, lane: OffsetLane, offset:
     if (next > highest) {
       highest = next;
       failures = 0;
-    } else if (++failures > ctx.policy.limit) {
+      since = Date.now();
+    } else if (!failed && ++failures > ctx.policy.limit) {
       throw new PartsError(
         'ERR_PIECE_FAILED',
         `the server at ${lane.url} reports offset ${next}, no further than the ${highest} it reached before`,
@@ -81,11 +87,13 @@ async function pause(
   lane: OffsetLane,
   outcome: Exclude<Outcome, { offset: number }>,
   failures: number,
+  since: number,
 ): Promise<void> {
   const { policy } = ctx;
   const { retryAfter, status } = outcome;
   if (failures > policy.limit || (retryAfter !== undefined && retryAfter > policy.maxRetryAfter)) throw outcome.retry;
   const delay = retryAfter ?? policy.backoff(failures);
+  if (policy.maxRetryTime !== undefined && Date.now() + delay - since > policy.maxRetryTime) throw outcome.retry;
   const cause = outcome.retry.cause;
   const reason = status ?? (cause instanceof UploadError ? failureReason(cause) : undefined) ?? 'ECONNRESET';
   let returned: unknown;
