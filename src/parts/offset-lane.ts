@@ -1,5 +1,5 @@
 import { watchRejection } from '../common/callback.js';
-import { UploadError } from '../common/errors.js';
+import { UploadError, type UploadAttempt } from '../common/errors.js';
 import { messageOf } from '../common/messages.js';
 import { failureReason } from '../http/retry-decision.js';
 import { PartsError } from './errors.js';
@@ -96,22 +96,23 @@ async function pause(
   if (policy.maxRetryTime !== undefined && Date.now() + delay - since > policy.maxRetryTime) throw outcome.retry;
   const cause = outcome.retry.cause;
   const reason = status ?? (cause instanceof UploadError ? failureReason(cause) : undefined) ?? 'ECONNRESET';
+  const error = cause instanceof UploadError ? cause : undefined;
+  tellRetry(ctx, { attempt: failures, reason, status, error, delay, url: lane.url });
+  await ctx.wait(delay);
+}
+
+/**
+ * Calls `retry.onRetry` for a retry a protocol makes itself: what it throws is ERR_CALLBACK_FAILED,
+ * and an async one, which cannot throw, stops the upload by its rejection wherever the upload then is.
+ */
+export function tellRetry(ctx: PartsContext, info: UploadAttempt): void {
   let returned: unknown;
   try {
-    returned = policy.onRetry?.({
-      attempt: failures,
-      reason,
-      status,
-      error: cause instanceof UploadError ? cause : undefined,
-      delay,
-      url: lane.url,
-    });
+    returned = ctx.policy.onRetry?.(info);
   } catch (error) {
     throw onRetryFailed(error);
   }
-  // An async onRetry cannot throw: its rejection stops the upload as a throw does, wherever it then is.
   watchRejection(returned, (error) => ctx.fail(onRetryFailed(error)));
-  await ctx.wait(delay);
 }
 
 function onRetryFailed(cause: unknown): PartsError {

@@ -1,11 +1,15 @@
+import { UploadError } from '../common/errors.js';
+import { messageOf } from '../common/messages.js';
 import { describe } from '../common/validate.js';
+import { failureReason } from '../http/retry-decision.js';
 import type { ProtocolSteps } from './deferred.js';
 import { PartsError } from './errors.js';
 import { callerValue, checkUrl, GONE, isSuccess, refused } from './answers.js';
-import type { PartsContext } from './protocol.js';
+import type { ControlResponse, PartsContext } from './protocol.js';
 import { partCount, type S3PartsResult, type S3Settings } from './s3.js';
-import { completeXml, parseComplete, parseInitiate, type CompletedPart } from './s3-xml.js';
+import { completeXml, parseComplete, parseInitiate, s3ErrorOf, type CompletedPart } from './s3-xml.js';
 import { listParts, s3Detail, sameETag, sendPart, type S3State } from './s3-parts.js';
+import { tellRetry } from './offset-lane.js';
 
 /** S3's requests: what s3Parts() loads on an upload's first step. */
 export const s3Steps: ProtocolSteps<S3Settings, S3State, S3PartsResult, number> = {
@@ -96,19 +100,85 @@ async function finish(ctx: PartsContext, settings: S3Settings, state: S3State): 
   return { ...result, parts: completedParts(ctx, state), completed: true, location, etag };
 }
 
-async function complete(ctx: PartsContext, settings: S3Settings, state: S3State) {
+/**
+ * Asks S3 to complete the upload, and again (within the caller's retries) when it answers 200 with a
+ * transient `<Error>`, which S3 documents as a completion that failed and is to be retried.
+ * `retries` counts every request sent again. An exchange that may have reached S3 and ended without
+ * an answer (a timeout, a reset, an answer cut short) is ERR_COMPLETE_UNKNOWN: S3 may have
+ * completed the upload, or be completing it, so it is not aborted.
+ */
+async function complete(ctx: PartsContext, settings: S3Settings, state: S3State): Promise<ControlResponse> {
+  const { policy } = ctx;
+  const started = Date.now();
+  let retried = 0;
+  for (let attempt = 1; ; attempt++) {
+    const response = await completeOnce(ctx, settings, state);
+    retried += response.retries;
+    const error = isSuccess(response.status) ? s3ErrorOf(response.text) : undefined;
+    const delay = policy.backoff(attempt);
+    const late = policy.maxRetryTime !== undefined && Date.now() + delay - started > policy.maxRetryTime;
+    if (error === undefined || !TRANSIENT_ERRORS.has(error.code) || attempt > policy.limit || late)
+      return { ...response, retries: retried };
+    tellRetry(ctx, { attempt, reason: error.code, status: 200, error: undefined, delay, url: response.url });
+    await ctx.wait(delay);
+    retried++;
+  }
+}
+
+/** The `<Error>` codes of a 200 to CompleteMultipartUpload that S3 says to retry. */
+const TRANSIENT_ERRORS = new Set(['InternalError', 'SlowDown', 'ServiceUnavailable', 'RequestTimeout']);
+
+async function completeOnce(ctx: PartsContext, settings: S3Settings, state: S3State): Promise<ControlResponse> {
   const url = checkUrl(
     await callerValue('s3Parts completeUrl', () => settings.completeUrl!(state.uploadId), ctx.signal),
     'completeUrl',
   );
-  return ctx.request({
-    step: 'complete',
-    url,
-    method: 'POST',
-    headers: { ...settings.headers, 'content-type': 'application/xml' },
-    body: completeXml(completedParts(ctx, state)),
-    repeatable: true,
-  });
+  completing.add(state);
+  let response: ControlResponse;
+  try {
+    response = await ctx.request({
+      step: 'complete',
+      url,
+      method: 'POST',
+      headers: { ...settings.headers, 'content-type': 'application/xml' },
+      body: completeXml(completedParts(ctx, state)),
+      repeatable: true,
+    });
+  } catch (cause) {
+    // Stopped by the caller: the upload stays marked, so the abandon step leaves it be.
+    if (ctx.signal.aborted) throw cause;
+    if (!mayHaveArrived(cause)) {
+      completing.delete(state);
+      throw cause;
+    }
+    throw new PartsError(
+      'ERR_COMPLETE_UNKNOWN',
+      `completing the multipart upload failed before its answer (${messageOf(cause)}): the server may have completed it, so it is not aborted`,
+      { cause, url },
+    );
+  }
+  completing.delete(state);
+  return response;
+}
+
+/** Uploads whose completion was asked for and not answered: aborting one could undo what S3 is completing. */
+const completing = new WeakSet<S3State>();
+
+/** Connection failures before a request is sent: a completion that failed only so never reached the server. */
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'EADDRNOTAVAIL']);
+
+/** Whether a failed request may have reached the server: any attempt answered, or failed past connecting. */
+function mayHaveArrived(failure: unknown): boolean {
+  const error = failure instanceof PartsError ? failure.cause : failure;
+  if (!(error instanceof UploadError)) return false;
+  if (error.code !== 'ERR_TIMEOUT' && error.code !== 'ERR_REQUEST_FAILED' && error.code !== 'ERR_UNEXPECTED_RESPONSE')
+    return error.attempts.length > 0;
+  const last = failureReason(error);
+  return !(
+    last !== undefined &&
+    NEVER_SENT.has(last) &&
+    error.attempts.every(({ reason }) => NEVER_SENT.has(String(reason)))
+  );
 }
 
 async function recoverLostParts(ctx: PartsContext, settings: S3Settings, state: S3State): Promise<boolean> {
@@ -143,6 +213,11 @@ function checksumField(algorithm: string | undefined): 'ChecksumCRC32' | 'Checks
 }
 
 async function abandon(ctx: PartsContext, settings: S3Settings, state: S3State): Promise<void> {
+  if (completing.has(state))
+    throw new PartsError(
+      'ERR_COMPLETE_UNKNOWN',
+      'the completion was asked for and not answered: S3 may be completing the upload, so it is not aborted',
+    );
   if (settings.abortUrl === undefined)
     throw new PartsError(
       'ERR_INVALID_OPTION',

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PartsError, s3Parts, uploadParts } from '../../src/index.js';
 import { openFilesUnder, tempDir } from '../helpers/files.js';
+import { startServer } from '../helpers/servers.js';
 import { startS3Fake } from './fakes/s3.js';
 import { bytesOf, KiB, MiB, randomFile, s3ForFake } from './helpers.js';
 
@@ -111,6 +112,125 @@ describe('s3Parts fault table (against the S3 fake)', () => {
     expect(error!.status).toBe(404);
     expect(error!.abandoned).toBe(false);
     expect(fake.objects.get('u.bin')?.sha256).toBe(file.sha256);
+  });
+
+  it.each([
+    ['reset', { limit: 0 }, undefined],
+    ['cut', { limit: 2, backoff: 1 }, undefined],
+    ['hang', { limit: 2, backoff: 1 }, 300],
+  ] as const)(
+    'a complete that succeeds, its answer lost (%s): ERR_COMPLETE_UNKNOWN, nothing aborted',
+    async (lost, retry, timeout) => {
+      const fake = await startS3Fake({ minPartSize: 0 });
+      const file = randomFile(tempDir(), 'l.bin', 2 * MiB);
+      const aborts: string[] = [];
+      fake.fault = ({ method, query }) => {
+        if (method === 'DELETE') aborts.push(method);
+        return method === 'POST' && query.has('uploadId') ? { answerLost: lost } : undefined;
+      };
+      const protocol = s3ForFake(fake, 'l.bin');
+      const error = await rejection(
+        uploadParts(file.path, {
+          protocol,
+          partSize: MiB,
+          store: false,
+          retry,
+          ...(timeout === undefined ? {} : { timeout }),
+        }),
+      );
+      expect(error!.code, error!.message).toBe('ERR_COMPLETE_UNKNOWN');
+      expect(error!.abandoned).toBe(false);
+      expect(aborts).toEqual([]);
+      expect(fake.objects.get('l.bin')?.sha256).toBe(file.sha256);
+    },
+  );
+
+  it('an abort while a complete is unanswered: ERR_ABORTED, and the upload S3 may be completing is not aborted', async () => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const file = randomFile(tempDir(), 'w.bin', 2 * MiB);
+    const controller = new AbortController();
+    const aborts: string[] = [];
+    fake.fault = ({ method, query }) => {
+      if (method === 'DELETE') aborts.push(method);
+      if (!(method === 'POST' && query.has('uploadId'))) return undefined;
+      setTimeout(() => controller.abort(), 20);
+      return { answerLost: 'hang' };
+    };
+    const error = await rejection(
+      uploadParts(file.path, {
+        protocol: s3ForFake(fake, 'w.bin'),
+        partSize: MiB,
+        store: false,
+        signal: controller.signal,
+      }),
+    );
+    expect(error!.code).toBe('ERR_ABORTED');
+    expect(error!.abandoned).toBe(false);
+    expect(error!.abandonError?.message).toContain('not aborted');
+    expect(aborts).toEqual([]);
+    expect(fake.objects.get('w.bin')?.sha256).toBe(file.sha256);
+  });
+
+  it('a complete refused before it is sent (connection refused): ERR_COMPLETE_FAILED, the upload aborted', async () => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const file = randomFile(tempDir(), 'r.bin', 2 * MiB);
+    const closed = await startServer((_req, res) => res.end());
+    const nowhere = closed.origin;
+    await closed.close();
+    const protocol = s3ForFake(fake, 'r.bin', { completeUrl: () => `${nowhere}/bucket/r.bin` });
+    const error = await rejection(
+      uploadParts(file.path, { protocol, partSize: MiB, store: false, retry: { limit: 1, backoff: 1 } }),
+    );
+    expect(error!.code).toBe('ERR_COMPLETE_FAILED');
+    expect(error!.abandoned).toBe(true);
+    expect(fake.uploads.size).toBe(0);
+  });
+
+  it('a complete answered 200 with a transient <Error>: retried, then completed', async () => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const file = randomFile(tempDir(), 'i.bin', 2 * MiB);
+    let completes = 0;
+    fake.fault = ({ method, query }) =>
+      method === 'POST' && query.has('uploadId') && ++completes <= 2
+        ? { status: 200, code: 'InternalError' }
+        : undefined;
+    const retries: Array<[number, number | string]> = [];
+    const result = await uploadParts(file.path, {
+      protocol: s3ForFake(fake, 'i.bin'),
+      partSize: MiB,
+      store: false,
+      retry: { limit: 2, backoff: 1, onRetry: ({ attempt, reason }) => void retries.push([attempt, reason]) },
+    });
+    expect(result.completed).toBe(true);
+    expect(retries).toEqual([
+      [1, 'InternalError'],
+      [2, 'InternalError'],
+    ]);
+    expect(fake.objects.get('i.bin')?.sha256).toBe(file.sha256);
+  });
+
+  it('a complete answered 200 with <Error> past the retries, or with one S3 does not retry: ERR_COMPLETE_FAILED, aborted', async () => {
+    for (const [code, limit] of [
+      ['InternalError', 1],
+      ['InvalidPartOrder', 3],
+    ] as const) {
+      const fake = await startS3Fake({ minPartSize: 0 });
+      const file = randomFile(tempDir(), 'e.bin', MiB);
+      let completes = 0;
+      fake.fault = ({ method, query }) =>
+        method === 'POST' && query.has('uploadId') ? (completes++, { status: 200, code }) : undefined;
+      const error = await rejection(
+        uploadParts(file.path, {
+          protocol: s3ForFake(fake, 'e.bin'),
+          store: false,
+          retry: { limit, backoff: 1 },
+        }),
+      );
+      expect(error!.code).toBe('ERR_COMPLETE_FAILED');
+      expect(error!.message).toContain(code);
+      expect(error!.abandoned).toBe(true);
+      expect(completes).toBe(code === 'InternalError' ? limit + 1 : 1);
+    }
   });
 
   it('an async retry.onRetry that rejects while a repeatable request is retried: typed, nothing unhandled', async () => {

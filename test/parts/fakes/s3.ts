@@ -54,8 +54,11 @@ export type Fault =
   | { etag: string }
   /** The body is read slowly (a pause before each chunk), so the client's writes queue up. */
   | { slowRead: true }
-  /** Handled (a complete completes), but answered with this status instead: the work done, its answer lost. */
-  | { answerLost: number };
+  /**
+   * Handled (a complete completes), but its answer lost: this status instead, the connection reset,
+   * the answer cut short, or none at all (held until the request is aborted).
+   */
+  | { answerLost: number | 'reset' | 'cut' | 'hang' };
 
 const SECRET = 'fake-s3-secret';
 
@@ -211,7 +214,15 @@ async function handle(
   if (method === 'POST' && fault && 'answerLost' in fault) {
     const unheard = { writeHead: () => unheard, end: () => {} } as unknown as ServerResponse;
     complete(fake, unheard, query.get('uploadId')!, upload, body.toString('utf8'), minPartSize);
-    return s3Error(res, fault.answerLost, 'InternalError');
+    const lost = fault.answerLost;
+    if (lost === 'hang') return;
+    if (lost === 'reset') return void req.socket.destroy();
+    if (lost === 'cut') {
+      res.writeHead(200, { 'content-type': 'application/xml', 'content-length': '1000' });
+      res.write('<?xml version="1.0"?><CompleteMultipartUploadResult>', () => req.socket.destroy());
+      return;
+    }
+    return s3Error(res, lost, 'InternalError');
   }
   if (method === 'POST') return complete(fake, res, query.get('uploadId')!, upload, body.toString('utf8'), minPartSize);
   s3Error(res, 405, 'MethodNotAllowed');
