@@ -248,9 +248,30 @@ async function protocolFor(
     headers,
     ...(options.completeUrl === undefined ? {} : { completeUrl: () => options.completeUrl! }),
     ...(options.abortUrl === undefined ? {} : { abortUrl: () => options.abortUrl! }),
-    ...(options.listUrl === undefined ? {} : { listUrl: () => options.listUrl! }),
+    ...(options.listUrl === undefined ? {} : { listUrl: listPage(options.listUrl) }),
   });
   return { protocol: protocol as PartsProtocol<unknown>, firstUrl: first };
+}
+
+/**
+ * ListParts answers 1,000 parts a page: the next page is the same URL with its
+ * `part-number-marker`. A presigned URL's query is signed, so it cannot be changed: an upload of
+ * more parts is refused in words that say what to do, rather than asked the first page again.
+ */
+function listPage(url: string): (uploadId: string, marker?: number) => string {
+  return (_uploadId, marker) => {
+    if (marker === undefined) return url;
+    const next = new URL(url);
+    const signed = [...next.searchParams.keys()].some((name) => /^(x-amz-signature|signature)$/i.test(name));
+    if (signed) {
+      throw new CliError(
+        'usage',
+        `--s3-list: the upload holds more parts than one page of ListParts (1,000), and the URL is presigned, so the next page (part-number-marker=${marker}) cannot be asked for; resume without --s3-list (the session's record of the parts is then trusted), or give a URL that is not presigned`,
+      );
+    }
+    next.searchParams.set('part-number-marker', String(marker));
+    return next.href;
+  };
 }
 
 function describeResult(options: PartsCommand, result: unknown): string {

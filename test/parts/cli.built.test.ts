@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/files.js';
+import { startServer } from '../helpers/servers.js';
 import { partsCli } from './cli-run.js';
 import { startGoogleFake } from './fakes/google.js';
 import { startS3Fake } from './fakes/s3.js';
@@ -181,6 +182,50 @@ describe('multipart-poster --tus, --resumable, --s3-part-urls', () => {
     const second = await cli(await args(await start()), state).result;
     expect(second.code, second.stderr).toBe(0);
     expect(fake.objects.get('n.bin')?.sha256).toBe(file.sha256);
+  });
+
+  it('--resume --s3-list over more parts than a ListParts page: the next pages asked for, or, presigned, refused in words', async () => {
+    // The fake lists 2 parts a page, as S3 lists 1,000. A first run stores every part and fails to
+    // complete (nothing listens there), keeping its session; the second resumes.
+    const fake = await startS3Fake({ minPartSize: 0, pageSize: 2 });
+    const dir = tempDir();
+    const state = tempDir();
+    const file = randomFile(dir, 'pages.bin', 5 * MiB);
+    const { uploadId, urls } = await presignedUpload(fake, 'pages.bin', 5);
+    writeFileSync(join(dir, 'urls.txt'), urls.join('\n'));
+    const closed = await startServer((_req, res) => res.end());
+    await closed.close();
+    const base = ['--s3-part-urls', join(dir, 'urls.txt'), '-T', file.path, '--part-size', '1M', '--resume'];
+    const first = await cli([...base, '--s3-complete', `${closed.origin}/complete`], state).result;
+    expect(first.code, first.stderr).not.toBe(0);
+    const upload = fake.uploads.get(uploadId)!;
+    expect(upload.parts.size).toBe(5);
+    const complete = fake.presign('POST', 'pages.bin', { uploadId });
+    const presignedList = fake.presign('GET', 'pages.bin', { uploadId });
+    const refused = await cli([...base, '--s3-complete', complete, '--s3-list', presignedList], state).result;
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(refused.stderr).toContain('--s3-list: the upload holds more parts than one page of ListParts');
+    // A listing URL that is not presigned (a backend that signs for the client) is paged.
+    const lists: string[] = [];
+    const backend = await startServer((req, res) => {
+      const query = new URL(req.url!, 'http://x').searchParams;
+      lists.push(query.get('part-number-marker') ?? '');
+      const marker = query.get('part-number-marker');
+      const signed = fake.presign('GET', 'pages.bin', {
+        uploadId,
+        ...(marker === null ? {} : { 'part-number-marker': marker }),
+      });
+      void fetch(signed).then(async (answer) => res.writeHead(answer.status).end(await answer.text()));
+    });
+    const resumed = await cli(
+      [...base, '--s3-complete', complete, '--s3-list', `${backend.origin}/list?uploadId=${uploadId}`],
+      state,
+    ).result;
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(lists).toEqual(['', '2', '4']);
+    expect([...upload.attempts.values()]).toEqual([1, 1, 1, 1, 1]);
+    expect(fake.objects.get('pages.bin')?.sha256).toBe(file.sha256);
+    await backend.close();
   });
 
   it('Ctrl-C without --resume or --s3-abort: the message says the upload was not abandoned', async () => {
