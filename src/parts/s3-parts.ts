@@ -99,6 +99,13 @@ export async function listParts(
     const { parts, next } = parseListParts(response.text);
     for (const part of parts) listed.set(part.partNumber, part);
     if (next === undefined) return listed;
+    // A page whose marker does not move past the last one's: its listing URL ignores the marker.
+    if (marker !== undefined && next <= marker)
+      throw new PartsError(
+        'ERR_UNEXPECTED_RESPONSE',
+        `listing the parts: the page after part ${marker} ends at part ${next}: the listing URL does not follow part-number-marker`,
+        { url },
+      );
     marker = next;
   }
   throw new PartsError('ERR_UNEXPECTED_RESPONSE', `listing the parts: more than ${MAX_LIST_PAGES} pages`);

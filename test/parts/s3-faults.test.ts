@@ -340,6 +340,29 @@ describe('s3Parts fault table (against the S3 fake)', () => {
     expect(fake.log.filter((l) => l.startsWith('GET h.bin?uploadId')).length).toBeGreaterThanOrEqual(3);
   });
 
+  it('a listing URL that ignores part-number-marker (the same page again): ERR_UNEXPECTED_RESPONSE at the second page, not 11', async () => {
+    const fake = await startS3Fake({ minPartSize: 0, pageSize: 2 });
+    const dir = tempDir();
+    const file = randomFile(dir, 'm.bin', 7 * 64 * KiB);
+    const store = join(dir, 'sessions');
+    const controller = new AbortController();
+    fake.fault = ({ partNumber }) => (partNumber === 6 ? (controller.abort(), { hang: true }) : undefined);
+    const options = { partSize: 64 * KiB, concurrency: 1, store, keepSession: true };
+    const stopped = await rejection(
+      uploadParts(file.path, { ...options, protocol: s3ForFake(fake, 'm.bin'), signal: controller.signal }),
+    );
+    expect(stopped!.code).toBe('ERR_ABORTED');
+    fake.fault = () => undefined;
+    let lists = 0;
+    const firstPageOnly = s3ForFake(fake, 'm.bin', {
+      listUrl: (uploadId) => (lists++, fake.presign('GET', 'm.bin', { uploadId })),
+    });
+    const error = await rejection(uploadParts(file.path, { ...options, protocol: firstPageOnly }));
+    expect(error!.code).toBe('ERR_UNEXPECTED_RESPONSE');
+    expect(error!.message).toContain('does not follow part-number-marker');
+    expect(lists).toBe(2);
+  });
+
   it('resumes with ListParts ETags without their quotes: the same parts, not sent again', async () => {
     const fake = await startS3Fake({ minPartSize: 0, bareListETags: true });
     const dir = tempDir();
