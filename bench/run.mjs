@@ -22,6 +22,14 @@ const only = process.argv
 const ROUNDS = quick ? 1 : 5;
 /** More rounds where two processes share the cores (W5, W6). */
 const SHARED_ROUNDS = quick ? 1 : ROUNDS + 2;
+/**
+ * Fewer rounds where the figures hold still from round to round and their targets are met with room
+ * (W2 and W4 within 1.15× of the raw read; W3 at a third of the best peer's time; W7's memory, a
+ * highest over rounds): the whole run must stay under 15 minutes here. W1 keeps five, for the cost
+ * of onProgress, a few percent measured beside it.
+ */
+const STEADY_ROUNDS = quick ? 1 : 4;
+const FEW_ROUNDS = quick ? 1 : 3;
 const COLD_ROUNDS = quick ? 2 : 10;
 const SLOW_MS = 20_000; // a subject slower than this is measured once
 const RUN_TIMEOUT_MS = 180_000;
@@ -51,22 +59,25 @@ const WORKLOADS = [
     // The physical limit: how far every reader is from the page cache's speed.
     limit: 'cat',
   },
-  { id: 'W2', title: `${sizes.w2Files} files × 8 MiB`, subjects: ['ours', ...PEERS, 'raw'] },
+  { id: 'W2', title: `${sizes.w2Files} files × 8 MiB`, subjects: ['ours', ...PEERS, 'raw'], rounds: STEADY_ROUNDS },
   {
     id: 'W3',
     title: `${sizes.w3Fields.toLocaleString('en')} text fields of ~20 bytes`,
     subjects: ['ours', ...PEERS, 'ours length'],
+    rounds: FEW_ROUNDS,
   },
   {
     id: 'W3-small',
     title: `${sizes.w3Small.toLocaleString('en')} text fields (linearity check)`,
     subjects: ['ours', ...PEERS],
+    rounds: FEW_ROUNDS,
   },
   {
     id: 'W4',
     title: `${sizes.w4Files.toLocaleString('en')} files × 4 KiB`,
     subjects: ['ours', ...PEERS, 'raw'],
     probeFds: true,
+    rounds: STEADY_ROUNDS,
   },
   {
     id: 'W5',
@@ -143,6 +154,7 @@ const WORKLOADS = [
     server: { sha256: true },
     verify: true,
     peers: ['form-data-encoder'],
+    rounds: FEW_ROUNDS,
     notes: [
       'Each upload has its own body (the same file); the Node clients share one `new http.Agent({ keepAlive: true })` (undici: one `new Agent()`), so each upload has a connection of its own.',
       "The recipes are docs/recipes.md's: `pipeline(form.body, req)` for node:http, `body: form.body` for undici and got, `Readable.from(form.body, { objectMode: false })` with `maxRedirects: 0` for axios, each encoded with `blockSize: 256 * 1024`; upload() with its defaults.",
@@ -612,10 +624,21 @@ function newTargets() {
   return lines;
 }
 
+/** How many rounds each workload of the run had: "5 for W1, W3-small; 7 for W5, W6; ...". */
+function roundsSummary() {
+  const byRounds = new Map();
+  for (const { id, rounds = ROUNDS } of WORKLOADS.filter(selected))
+    byRounds.set(rounds, [...(byRounds.get(rounds) ?? []), id]);
+  return [...byRounds]
+    .sort(([a], [b]) => b - a)
+    .map(([rounds, ids]) => `${rounds} for ${ids.join(', ')}`)
+    .join('; ');
+}
+
 const minutes = ((Date.now() - started) / 60000).toFixed(1);
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB, ${os.type()} ${os.release()}`;
 const summaryMd = [
-  `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}; ${versions()}. ${quick ? 'Quick mode. ' : ''}Each run in a fresh process, ${quick ? 'no warm-up, ' : 'a warm-up then '}${ROUNDS} interleaved round(s) (${SHARED_ROUNDS} for W5, W5-pinned and W6, ${COLD_ROUNDS} for the cold start, ${quick ? 1 : 2} for BIG, 1 for FETCH; W5's native fetch and any subject over 20 s once; ${minutes} min in all); ratios are medians of same-round ratios. Files are in the page cache.`,
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}; ${versions()}. ${quick ? 'Quick mode. ' : ''}Each run in a fresh process, ${quick ? 'no warm-up, ' : 'a warm-up then '}interleaved rounds (${roundsSummary()}; W5's native fetch and any subject over 20 s once; ${minutes} min in all); ratios are medians of same-round ratios. Files are in the page cache.`,
   '',
   '| target | measured | |',
   '|---|---|---|',
