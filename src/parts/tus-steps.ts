@@ -42,6 +42,13 @@ async function begin(ctx: PartsContext, settings: TusSettings): Promise<TusState
   for (let start = 0; start < ctx.size; start += share) {
     const end = Math.min(ctx.size, start + share);
     const url = await create(ctx, settings, end - start, { 'upload-concat': 'partial' });
+    // Two shares sent to one upload would be joined into a final upload of the wrong bytes.
+    if (state.lanes.some((lane) => lane.url === url))
+      throw new PartsError(
+        'ERR_UNEXPECTED_RESPONSE',
+        `creating the tus upload: the server named ${url} for two partial uploads`,
+        { url },
+      );
     state.lanes.push({ url, start, end, offset: start });
     // Saved at once, and abandoned with the others should a later one fail.
     await ctx.save(state);

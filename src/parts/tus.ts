@@ -91,6 +91,7 @@ export function tus(options: TusOptions): PartsProtocol<TusResult> {
     isState: isTusState,
     fits: (state, size) =>
       (state.concat || state.lanes.length === 1) &&
+      new Set(state.lanes.map((lane) => lane.url)).size === state.lanes.length &&
       state.lanes.every((lane, i) => lane.start === (i === 0 ? 0 : state.lanes[i - 1]!.end)) &&
       state.lanes.at(-1)!.end === size,
   });

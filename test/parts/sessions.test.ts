@@ -94,6 +94,10 @@ describe('a saved session that is not a whole plan of this file is never resumed
     ['two lanes without concatenation', (url) => ({ lanes: [lane(url, 0, 1), lane(url, 1, SIZE)], concat: false })],
     // What a run killed while it made its partial uploads leaves: the one made is terminated.
     ['partial uploads that cover the first half only', (url) => ({ lanes: [lane(url, 0, 10_000)], concat: true })],
+    [
+      'two partial uploads at one URL',
+      (url) => ({ lanes: [lane(url, 0, 10_000), lane(url, 10_000, SIZE)], concat: true }),
+    ],
   ])('tus: %s', async (name, stateOf) => {
     const server = await startTusSpecServer();
     const file = randomFile(tempDir(), 'b.bin', SIZE);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PartsError, tus, uploadParts } from '../../src/index.js';
 import { tempDir } from '../helpers/files.js';
+import { startServer } from '../helpers/servers.js';
 import { startTusSpecServer } from './fakes/tus-spec.js';
 import { KiB, MiB, randomFile, sha256 } from './helpers.js';
 
@@ -34,6 +35,29 @@ describe('tus extensions where the server offers them', () => {
     expect(error.code).toBe('ERR_CHECKSUM_MISMATCH');
     expect(error.abandoned).toBe(true);
     expect(server.uploads.size).toBe(0);
+  });
+
+  it('a server that names one upload for every partial upload: ERR_UNEXPECTED_RESPONSE, nothing sent, it terminated', async () => {
+    const log: string[] = [];
+    const server = await startServer((req, res) => {
+      log.push(`${req.method} ${req.url}`);
+      const tusHeaders = { 'tus-resumable': '1.0.0', 'tus-version': '1.0.0' };
+      if (req.method === 'OPTIONS')
+        return void res.writeHead(204, { ...tusHeaders, 'tus-extension': 'creation,concatenation,termination' }).end();
+      if (req.method === 'POST') return void res.writeHead(201, { ...tusHeaders, location: '/files/u1' }).end();
+      res.writeHead(req.method === 'DELETE' ? 204 : 500, tusHeaders).end();
+    });
+    const file = randomFile(tempDir(), 'dup.bin', 400 * KiB);
+    const error = (await uploadParts(file.path, {
+      protocol: tus({ endpoint: `${server.origin}/files/` }),
+      partSize: 100 * KiB,
+      concurrency: 4,
+      store: false,
+    }).catch((e: unknown) => e)) as PartsError;
+    expect(error).toBeInstanceOf(PartsError);
+    expect(error.code).toBe('ERR_UNEXPECTED_RESPONSE');
+    expect(error.message).toContain('for two partial uploads');
+    expect(log).toEqual(['OPTIONS /files/', 'POST /files/', 'POST /files/', 'DELETE /files/u1']);
   });
 
   it('parallel: false and checksum: false send one plain upload', async () => {
