@@ -22,6 +22,8 @@ export interface PlainAnswer {
    * dropped). Read once; a body cut short is `ERR_REQUEST_FAILED`, an abort or timeout its own error.
    */
   text(limit: number): Promise<string>;
+  /** The same read, saying whether the body went past `limit` (and was cut there). */
+  read(limit: number): Promise<{ text: string; cut: boolean }>;
 }
 
 /** uploadPlain()'s answer: the final answer's status and headers, its body read when asked for. */
@@ -42,23 +44,29 @@ export function plainAnswer(final: FinalAnswer, control: UploadControl): PlainAn
     });
   }
   res.on('error', () => {}); // errors reach text() through the iterator; without a listener they would crash the process
-  let text: Promise<string> | undefined;
+  let body: Promise<{ text: string; cut: boolean }> | undefined;
   if (NULL_BODY_STATUSES.has(status) || method === 'HEAD') {
     res.resume();
     res.once('end', done);
     res.once('error', done);
-    text = Promise.resolve('');
+    body = Promise.resolve({ text: '', cut: false });
   }
   control.answered();
+  const read = (limit: number) => (body ??= readText(res, limit, url).finally(done));
   return {
     status,
     headers,
     url,
-    text: (limit) => (text ??= readText(res, limit, url).finally(done)),
+    read,
+    text: async (limit) => (await read(limit)).text,
   };
 }
 
-async function readText(res: FinalAnswer['answer']['res'], limit: number, url: string): Promise<string> {
+async function readText(
+  res: FinalAnswer['answer']['res'],
+  limit: number,
+  url: string,
+): Promise<{ text: string; cut: boolean }> {
   const chunks: Buffer[] = [];
   let size = 0;
   const iterator = res[Symbol.asyncIterator]();
@@ -76,5 +84,6 @@ async function readText(res: FinalAnswer['answer']['res'], limit: number, url: s
   } catch (error) {
     throw bodyFailure(error, url);
   }
-  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
+  const whole = Buffer.concat(chunks);
+  return { text: whole.subarray(0, limit).toString('utf8'), cut: whole.length > limit };
 }

@@ -33,7 +33,8 @@ async function begin(ctx: PartsContext, settings: GoogleSettings): Promise<Googl
   const response = await ctx.request({ step: 'start', url: start!, method: 'POST', headers, body: settings.metadata });
   if (!isSuccess(response.status)) throw refused('start', what, response);
   const location = response.headers.get('location');
-  if (location === null) throw unexpected(what, response, 'the answer has no Location (the session URI)');
+  if (location === null || location.trim() === '')
+    throw unexpected(what, response, 'the answer has no Location (the session URI)');
   // Relative to the URL that answered (RFC 9110): not `start` once a redirect was followed.
   return fresh(checkUrl(new URL(location, response.url || start!).href, 'the session URI'));
 }
@@ -61,8 +62,22 @@ function statusQuery(
 ) {
   const headers = { ...settings.headers, 'content-range': `bytes */${ctx.size}` };
   // 308 is Google's "Resume Incomplete": its Location is no redirect to follow.
-  return ctx.request({ step, url: state.url, method: 'PUT', headers, retry: step !== 'piece', redirects: false });
+  return ctx.request({
+    step,
+    url: state.url,
+    method: 'PUT',
+    headers,
+    retry: step !== 'piece',
+    redirects: false,
+    limit: FINAL_ANSWER_LIMIT,
+  });
 }
+
+/**
+ * The most of the final answer read: the resource's metadata, which the result hands on whole
+ * (a Drive file's runs to a few KiB). A longer one is refused, never cut.
+ */
+const FINAL_ANSWER_LIMIT = 1024 * 1024;
 
 function lane(ctx: PartsContext, settings: GoogleSettings, state: GoogleState): OffsetLane {
   return {
@@ -82,6 +97,7 @@ function lane(ctx: PartsContext, settings: GoogleSettings, state: GoogleState): 
         retry: false,
         expectContinue: false,
         redirects: false,
+        limit: FINAL_ANSWER_LIMIT,
       });
       return outcomeOf(ctx, settings, state, response, 'piece', `sending bytes ${from} to ${to}`, to);
     },
@@ -117,6 +133,7 @@ function outcomeOf(
   if (status === 200 || status === 201) {
     if (sent !== ctx.size)
       throw unexpected(what, response, `the upload was declared complete after ${sent} of ${ctx.size} bytes`);
+    if (response.cut) throw unexpected(what, response, `the final answer is longer than ${FINAL_ANSWER_LIMIT} bytes`);
     state.final = { status, body: response.text };
     return { offset: ctx.size };
   }
@@ -135,6 +152,12 @@ async function finish(ctx: PartsContext, settings: GoogleSettings, state: Google
     if (GONE.has(response.status)) throw refused('complete', 'finishing the session', response, 'ERR_SESSION_EXPIRED');
     if (response.status !== 200 && response.status !== 201)
       throw unexpected('finishing the session', response, 'the server does not report the upload complete');
+    if (response.cut)
+      throw unexpected(
+        'finishing the session',
+        response,
+        `the final answer is longer than ${FINAL_ANSWER_LIMIT} bytes`,
+      );
     state.final = { status: response.status, body: response.text };
   }
   return { url: state.url, ...state.final, size: ctx.size, resumedBytes: ctx.resumedBytes };

@@ -1,3 +1,4 @@
+import { messageOf } from '../common/messages.js';
 import { checkOptionKeys, checkString, describe } from '../common/validate.js';
 import { deferredSteps, protocolSteps } from './deferred.js';
 import { partsOptionError as fail } from './errors.js';
@@ -48,6 +49,15 @@ const KEYS = ['start', 'sessionUrl', 'metadata', 'contentType', 'headers', 'key'
 export const GOOGLE_CHUNK = 256 * 1024;
 const DEFAULT_PART_SIZE = 32 * GOOGLE_CHUNK;
 
+/** The metadata as the JSON the session is started with: what JSON cannot hold (a cycle, a BigInt) is the option's error. */
+function metadataJson(metadata: object): string | undefined {
+  try {
+    return JSON.stringify(metadata);
+  } catch (cause) {
+    throw fail(`googleResumable metadata cannot be written as JSON: ${messageOf(cause)}`);
+  }
+}
+
 /** Google's resumable uploads (Drive, Cloud Storage): a session URI, `Content-Range` pieces, `308` with `Range`, the status query (`bytes *` and the size). */
 export function googleResumable(options: GoogleResumableOptions): PartsProtocol<GoogleResumableResult> {
   const given = checkOptionKeys(options, KEYS, fail, 'googleResumable options');
@@ -58,7 +68,7 @@ export function googleResumable(options: GoogleResumableOptions): PartsProtocol<
   if (given.sessionUrl !== undefined) checkUrlOption(given.sessionUrl, 'googleResumable sessionUrl');
   if (given.metadata !== undefined && (typeof given.metadata !== 'object' || given.metadata === null))
     throw fail(`googleResumable metadata must be an object, not ${describe(given.metadata)}`);
-  const metadata = given.metadata === undefined ? undefined : JSON.stringify(given.metadata);
+  const metadata = given.metadata === undefined ? undefined : metadataJson(given.metadata);
   checkString(given.contentType, 'googleResumable contentType', fail);
   checkString(given.key, 'googleResumable key', fail);
   const settings: GoogleSettings = {

@@ -39,6 +39,8 @@ export interface ControlResponse {
   status: number;
   headers: AnswerHeaders;
   text: string;
+  /** The body went past the request's `limit`: `text` is its start only. */
+  cut: boolean;
   url: string;
   /** How many times upload() sent a `repeatable` request again before this answer (0 for others). */
   retries: number;
@@ -64,6 +66,8 @@ export interface PieceRequest {
   expectContinue?: boolean;
   /** False: a redirect is returned as the answer (as for a ControlRequest). */
   redirects?: boolean;
+  /** How many bytes of the answer are read at most (as for a ControlRequest). */
+  limit?: number;
 }
 
 export interface PieceResponse extends ControlResponse {

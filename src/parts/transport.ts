@@ -106,7 +106,7 @@ export class Transport {
     if (piece.expectContinue === false) options.expectContinue = false;
     if (piece.redirects === false) options.maxRedirects = 0;
     const answer = await uploadPlain(piece.url, body, options);
-    return { ...(await answerOf(answer, ANSWER_LIMIT)), retries: 0, md5 };
+    return { ...(await answerOf(answer, piece.limit ?? ANSWER_LIMIT)), retries: 0, md5 };
   }
 
   /** The digest of bytes `start`..`end`, read once before the piece is sent (its header must carry it). */
@@ -165,5 +165,6 @@ function spread(encoded: EncodedBody): EncodedBody {
 }
 
 async function answerOf(answer: PlainAnswer, limit: number): Promise<Omit<ControlResponse, 'retries'>> {
-  return { status: answer.status, headers: answer.headers, text: await answer.text(limit), url: answer.url };
+  const { text, cut } = await answer.read(limit);
+  return { status: answer.status, headers: answer.headers, text, cut, url: answer.url };
 }

@@ -267,3 +267,68 @@ describe("uploadParts with googleResumable (a server following Google's publishe
     expect(error.stored).toEqual([]);
   });
 });
+
+describe('googleResumable: what a server answers at the start and the end is taken whole, or refused', () => {
+  /** A server that starts a session (Location `location`), takes the whole file in one PUT and answers `final`. */
+  async function oneShot(location: string, final: string) {
+    const log: string[] = [];
+    const server = await startServer((req, res) => {
+      log.push(`${req.method} ${req.url}`);
+      req.resume();
+      req.on('end', () => {
+        if (req.method === 'POST') return void res.writeHead(200, { location }).end();
+        if (req.method === 'DELETE') return void res.writeHead(499).end();
+        res.writeHead(200, { 'content-type': 'application/json' }).end(final);
+      });
+    });
+    return { start: `${server.origin}/start`, log };
+  }
+  const file = () => randomFile(tempDir(), 'g.bin', 300 * KiB);
+
+  it('a final answer of 100 KB comes back whole; one over 1 MiB is ERR_UNEXPECTED_RESPONSE, never cut', async () => {
+    const metadata = JSON.stringify({ name: 'g.bin', note: 'x'.repeat(100_000) });
+    const small = await oneShot('/session', metadata);
+    const result = await uploadParts(file().path, { protocol: googleResumable({ start: small.start }), store: false });
+    expect(result.body).toBe(metadata);
+    const large = await oneShot('/session', JSON.stringify({ note: 'x'.repeat(1024 * 1024) }));
+    const error = (await uploadParts(file().path, {
+      protocol: googleResumable({ start: large.start }),
+      store: false,
+    }).catch((e: unknown) => e)) as PartsError;
+    expect(error).toBeInstanceOf(PartsError);
+    expect(error.code).toBe('ERR_UNEXPECTED_RESPONSE');
+    expect(error.message).toContain('the final answer is longer than 1048576 bytes');
+  });
+
+  it.each(['', ' '])('a start answered with Location %j: ERR_UNEXPECTED_RESPONSE, no piece sent', async (location) => {
+    const server = await oneShot(location, '{}');
+    const error = (await uploadParts(file().path, {
+      protocol: googleResumable({ start: server.start }),
+      store: false,
+    }).catch((e: unknown) => e)) as PartsError;
+    expect(error).toBeInstanceOf(PartsError);
+    expect(error.code).toBe('ERR_UNEXPECTED_RESPONSE');
+    expect(server.log).toEqual(['POST /start']);
+  });
+
+  it('metadata that JSON cannot hold: ERR_INVALID_OPTION at once', () => {
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    const throwing = {
+      toJSON() {
+        throw new Error('no JSON here');
+      },
+    };
+    for (const metadata of [cyclic, { size: 10n }, throwing]) {
+      let error: unknown;
+      try {
+        googleResumable({ start: 'http://127.0.0.1:9/start', metadata });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(PartsError);
+      expect((error as PartsError).code).toBe('ERR_INVALID_OPTION');
+      expect((error as PartsError).message).toContain('cannot be written as JSON');
+    }
+  });
+});
