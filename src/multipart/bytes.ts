@@ -76,7 +76,7 @@ export function assertAttached(buffer: ArrayBufferLike, label: string | undefine
   );
 }
 
-function isDetached(buffer: ArrayBufferLike): boolean {
+export function isDetached(buffer: ArrayBufferLike): boolean {
   if (buffer.byteLength !== 0) return false;
   const detached = (buffer as { detached?: unknown }).detached; // Node 22 and later
   if (typeof detached === 'boolean') return detached;

@@ -26,6 +26,13 @@ export function paramsFrom(params: ParamsInput, maker: ParamMaker): MultipartPar
       `params must be a list, a mapping or a FormData, not ${describe(params)}`,
     );
   }
+  if (ArrayBuffer.isView(params) || params instanceof ArrayBuffer) {
+    // Bytes are iterable (of numbers), and over a transferred buffer they throw a bare TypeError.
+    throw new MultipartError(
+      'ERR_INVALID_PARAMS',
+      `params must be a list, a mapping or a FormData, not ${describe(params)}: send bytes as a field's value, or alone with rawBody()`,
+    );
+  }
   const result: MultipartParam[] = [];
   if (params instanceof Map || !(Symbol.iterator in params)) {
     const entries = params instanceof Map ? params.entries() : Object.entries(params);

@@ -2,6 +2,7 @@ import type { BigIntStats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { describe } from '../common/validate.js';
+import { isDetached } from '../multipart/bytes.js';
 import { rawBody, type EncodedBody } from '../multipart/encode.js';
 import { isBlobLike, type BlobLike } from '../multipart/sources.js';
 import { PartsError } from './errors.js';
@@ -44,13 +45,30 @@ export async function openSource(source: unknown): Promise<Source> {
     if (!Number.isSafeInteger(size) || size < 0) {
       throw new PartsError('ERR_INVALID_VALUE', `the source's size must be a whole number of bytes, not ${size}`);
     }
+    if (data instanceof Uint8Array && isDetached(data.buffer)) {
+      throw new PartsError(
+        'ERR_INVALID_VALUE',
+        "the source's bytes are over an ArrayBuffer that was transferred (detached), which holds nothing to send",
+      );
+    }
+    // Bytes whose buffer was resized or transferred since are another source than the one planned.
+    const checkLength = () => {
+      if (data instanceof Uint8Array && data.byteLength !== size)
+        throw new PartsError(
+          'ERR_SOURCE_CHANGED',
+          `the source's bytes changed length from ${size} to ${data.byteLength} while they were sent (a resized or transferred buffer)`,
+        );
+    };
     return {
       size,
       file: undefined,
       // The piece's size is declared: a Blob whose slice holds other than end - start bytes (a
       // BlobLike whose size lies) fails the piece, rather than sending a part of another size.
-      body: (start, end) => rawBody(data, { start, end, size: end - start, blockSize: PIECE_BLOCK_SIZE }),
-      checkUnchanged: async () => {},
+      body: async (start, end) => {
+        checkLength();
+        return rawBody(data, { start, end, size: end - start, blockSize: PIECE_BLOCK_SIZE });
+      },
+      checkUnchanged: async () => checkLength(),
     };
   }
   throw new PartsError(

@@ -49,3 +49,19 @@ describe('bytes detached before they are given are refused', () => {
     expect(encoded.contentLength).toBe(0);
   });
 });
+
+describe('bytes given as the whole params', () => {
+  it.each([
+    ['a Uint8Array', () => new Uint8Array(3)],
+    ['a detached Uint8Array', detachedView],
+    ['an ArrayBuffer', () => new ArrayBuffer(3)],
+    ['a detached ArrayBuffer', detachedBuffer],
+    ['a DataView', () => new DataView(new ArrayBuffer(3))],
+  ])('%s: ERR_INVALID_PARAMS saying where bytes go, never a bare TypeError', async (_what, make) => {
+    await expect(multipartEncode(make() as never)).rejects.toMatchObject({
+      name: 'MultipartError',
+      code: 'ERR_INVALID_PARAMS',
+      message: expect.stringContaining('rawBody()'),
+    });
+  });
+});

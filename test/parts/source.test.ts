@@ -58,3 +58,41 @@ describe("uploadParts: a failed check of the file is the file's change only when
     }
   });
 });
+
+describe('uploadParts: bytes over a buffer that is transferred', () => {
+  it('before the call: ERR_INVALID_VALUE, nothing started', async () => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const buffer = new ArrayBuffer(1000);
+    const bytes = new Uint8Array(buffer);
+    structuredClone(buffer, { transfer: [buffer] });
+    const error = await uploadParts(bytes, { protocol: s3ForFake(fake, 'gone.bin'), store: false }).then(
+      () => undefined,
+      (e: unknown) => e as PartsError,
+    );
+    expect(error?.code).toBe('ERR_INVALID_VALUE');
+    expect(error?.message).toContain('transferred (detached)');
+    expect(fake.uploads.size).toBe(0);
+  });
+
+  it('while its pieces are sent: ERR_SOURCE_CHANGED, the upload abandoned, no object', async () => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const buffer = new ArrayBuffer(3 * 64 * 1024);
+    const bytes = new Uint8Array(buffer).fill(7);
+    fake.fault = ({ partNumber, attempt }) => {
+      if (partNumber === 1 && attempt === 1) structuredClone(buffer, { transfer: [buffer] });
+      return undefined;
+    };
+    const error = await uploadParts(bytes, {
+      protocol: s3ForFake(fake, 'moving.bin'),
+      partSize: 64 * 1024,
+      concurrency: 1,
+      store: false,
+    }).then(
+      () => undefined,
+      (e: unknown) => e as PartsError,
+    );
+    expect(error?.code).toBe('ERR_SOURCE_CHANGED');
+    expect(error?.abandoned).toBe(true);
+    expect(fake.objects.size).toBe(0);
+  });
+});
