@@ -68,6 +68,11 @@ export interface PieceRequest {
   redirects?: boolean;
   /** How many bytes of the answer are read at most (as for a ControlRequest). */
   limit?: number;
+  /**
+   * The body of a 2xx answer is not used (S3's part answer is in its headers): a failure reading it
+   * (a reset, an answer cut short) does not fail a piece the server said it stored.
+   */
+  successBodyUnused?: boolean;
 }
 
 export interface PieceResponse extends ControlResponse {

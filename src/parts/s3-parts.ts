@@ -36,7 +36,17 @@ export async function sendPart(ctx: PartsContext, settings: S3Settings, state: S
     ...(algorithm && checksum ? { [CHECKSUM_HEADERS[algorithm]]: checksum } : {}),
   };
   const verify = settings.verifyETag !== false;
-  const response = await ctx.send({ lane: n, url, method: 'PUT', headers, start, end, md5: verify, retry: true });
+  const response = await ctx.send({
+    lane: n,
+    url,
+    method: 'PUT',
+    headers,
+    start,
+    end,
+    md5: verify,
+    retry: true,
+    successBodyUnused: true,
+  });
   const what = `part ${n}`;
   if (!isSuccess(response.status)) {
     const detail = s3Detail(response.text);

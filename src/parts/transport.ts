@@ -106,7 +106,14 @@ export class Transport {
     if (piece.expectContinue === false) options.expectContinue = false;
     if (piece.redirects === false) options.maxRedirects = 0;
     const answer = await uploadPlain(piece.url, body, options);
-    return { ...(await answerOf(answer, piece.limit ?? ANSWER_LIMIT)), retries: 0, md5 };
+    let read: Omit<ControlResponse, 'retries'>;
+    try {
+      read = await answerOf(answer, piece.limit ?? ANSWER_LIMIT);
+    } catch (error) {
+      if (!piece.successBodyUnused || answer.status < 200 || answer.status > 299 || this.#signal.aborted) throw error;
+      read = { status: answer.status, headers: answer.headers, text: '', cut: false, url: answer.url };
+    }
+    return { ...read, retries: 0, md5 };
   }
 
   /** The digest of bytes `start`..`end`, read once before the piece is sent (its header must carry it). */

@@ -35,6 +35,20 @@ describe('s3Parts fault table (against the S3 fake)', () => {
     expect(fake.uploads.size).toBe(0);
   });
 
+  it("a part's 200 with its ETag whose body is cut short: the part is stored, the upload completes", async () => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const file = randomFile(tempDir(), 'cut.bin', 3 * MiB);
+    fake.fault = ({ partNumber, attempt }) => (partNumber === 2 && attempt === 1 ? { cutPartAnswer: true } : undefined);
+    const result = await uploadParts(file.path, {
+      protocol: s3ForFake(fake, 'cut.bin'),
+      partSize: MiB,
+      store: false,
+      retry: { limit: 0 },
+    });
+    expect(result.completed).toBe(true);
+    expect(fake.objects.get('cut.bin')?.sha256).toBe(file.sha256);
+  });
+
   it('a 503 storm: refused for good after the retries; no part starts after, in-flight ones stop, the upload is aborted', async () => {
     const fake = await startS3Fake({ minPartSize: 0 });
     const dir = tempDir();

@@ -58,7 +58,9 @@ export type Fault =
    * Handled (a complete completes), but its answer lost: this status instead, the connection reset,
    * the answer cut short, or none at all (held until the request is aborted).
    */
-  | { answerLost: number | 'reset' | 'cut' | 'hang' };
+  | { answerLost: number | 'reset' | 'cut' | 'hang' }
+  /** The part is stored and answered 200 with its ETag, but the answer's body is cut short (a reset). */
+  | { cutPartAnswer: true };
 
 const SECRET = 'fake-s3-secret';
 
@@ -189,6 +191,17 @@ async function handle(
       const resetAfter = fault && 'resetAfter' in fault ? fault.resetAfter : undefined;
       const body = await readBody(req, fake, resetAfter, fault !== undefined && 'slowRead' in fault);
       if (body === undefined) return;
+      if (fault && 'cutPartAnswer' in fault) {
+        const heard: { etag?: string } = {};
+        const quiet = {
+          writeHead: (_status: number, headers: { etag?: string }) => (Object.assign(heard, headers), quiet),
+          end: () => {},
+        } as unknown as ServerResponse;
+        putPart(fake, req, quiet, upload, partNumber, body, undefined);
+        res.writeHead(200, { etag: heard.etag ?? '', 'content-length': 100 });
+        res.write('<partial', () => req.socket.destroy());
+        return;
+      }
       return putPart(fake, req, res, upload, partNumber, body, fault && 'etag' in fault ? fault.etag : undefined);
     } finally {
       parallel.leave();
