@@ -51,6 +51,8 @@ class Run {
   #finished = false;
   /** Set once every piece is sent: a late callback failure no longer stops anything. */
   #piecesSent = false;
+  /** Set when a saved session's upload could not be asked about: it is kept, not abandoned. */
+  #keepUpload = false;
   /** Lanes running at once: the caller's maxRate is shared among them. */
   #running = 1;
 
@@ -105,7 +107,7 @@ class Run {
     if (saved !== undefined) {
       this.#partSize = saved.partSize;
       this.#state = saved.state;
-      if (await this.#impl.resume(ctx, this.#state)) {
+      if (await this.#resume(ctx, this.#state)) {
         this.#resumedBytes = this.#progress.loaded;
         return;
       }
@@ -115,6 +117,22 @@ class Run {
     this.#state = undefined;
     this.#state = await this.#impl.begin(ctx);
     await this.#sessions.save(this.#partSize, this.#state, signal);
+  }
+
+  /**
+   * Asks the server what a saved session's upload holds. A failure to ask (the server out of reach,
+   * a 5xx, a refusal other than "gone") says nothing of that upload: it is kept, with its session,
+   * for a later run, rather than abandoned over an outage. An answer that breaks the protocol is
+   * not kept (every later run would meet it again).
+   */
+  async #resume(ctx: PartsContext, state: unknown): Promise<boolean> {
+    try {
+      return await this.#impl.resume(ctx, state);
+    } catch (error) {
+      const failure = this.#wrap(error, 'resume');
+      if (failure.code === 'ERR_START_FAILED' && this.#failure === undefined) this.#keepUpload = true;
+      throw failure;
+    }
   }
 
   /** Runs the lanes `concurrency` at a time; the first failure stops them all. */
@@ -189,7 +207,7 @@ class Run {
       // (then the stored pieces may be part of it).
       if (failure.code === 'ERR_SESSION_EXPIRED' || failure.code === 'ERR_COMPLETE_UNKNOWN')
         await withDeadline((signal) => this.#sessions.forget(signal)).catch(() => {});
-      else if (!this.#settings.keepSession && !this.#finished) await this.#abandon(failure);
+      else if (!this.#settings.keepSession && !this.#keepUpload && !this.#finished) await this.#abandon(failure);
     }
     return failure;
   }

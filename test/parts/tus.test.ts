@@ -76,6 +76,40 @@ describe('uploadParts with tus against @tus/server', () => {
     expect(existsSync(server.fileOf(error.session!))).toBe(false);
   });
 
+  it('a server out of service while a saved session is resumed: the upload and the session kept for the next run', async () => {
+    const server = await startTusServer(tempDir());
+    const store = join(tempDir(), 'sessions');
+    const file = randomFile(tempDir(), 'k.bin', 3 * MiB);
+    const protocol = tus({ endpoint: server.endpoint });
+    const controller = new AbortController();
+    let patches = 0;
+    server.fault = (req) =>
+      req.method === 'PATCH' && ++patches === 2 ? (controller.abort(), { hang: true }) : undefined;
+    const stopped = (await uploadParts(file.path, {
+      protocol,
+      partSize: MiB,
+      store,
+      keepSession: true,
+      signal: controller.signal,
+    }).catch((e: unknown) => e)) as PartsError;
+    expect(stopped.code).toBe('ERR_ABORTED');
+    server.fault = (req) => (req.method === 'HEAD' ? { status: 503 } : undefined);
+    const error = (await uploadParts(file.path, {
+      protocol,
+      partSize: MiB,
+      store,
+      retry: { limit: 1, backoff: 1 },
+    }).catch((e: unknown) => e)) as PartsError;
+    expect(error).toBeInstanceOf(PartsError);
+    expect(error.code).toBe('ERR_START_FAILED');
+    expect(error.abandoned).toBe(false);
+    expect(server.log.some((line) => line.startsWith('DELETE'))).toBe(false);
+    server.fault = () => undefined;
+    const result = await uploadParts(file.path, { protocol, partSize: MiB, store });
+    expect(result.resumedBytes).toBe(MiB);
+    expect(server.sha256(result.url)).toBe(file.sha256);
+  });
+
   it('an upload that expired (404): ERR_SESSION_EXPIRED and the session is forgotten', async () => {
     const server = await startTusServer(tempDir());
     const store = join(tempDir(), 'sessions');
