@@ -15,6 +15,8 @@ function parse(text: string, what: string): Element {
       ignoreAttributes: true,
       parseTagValue: false,
       removeNSPrefix: true,
+      // Character references too (`&#38;`, `&#x26;`): XML allows them wherever a text is.
+      htmlEntities: true,
       isArray: (name) => name === 'Part',
     });
     const parsed = parser.parse(text) as unknown;
