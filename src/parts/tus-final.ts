@@ -9,6 +9,9 @@ import type { TusSettings, TusState } from './tus.js';
 // later run. tus offers no way to look an upload up, so a run that stopped between asking for it
 // and learning its URL cannot know whether it exists: it says so rather than ask for another.
 
+/** Answers to the final request that do not say whether the server made it: a failure on its way, a gateway's. */
+const UNCLEAR = new Set([500, 502, 504]);
+
 /** Asks the server to join the partial uploads; the session notes the request before it goes out. */
 export async function concatenate(ctx: PartsContext, settings: TusSettings, state: TusState): Promise<void> {
   const partials = state.lanes.map((lane) => lane.url);
@@ -28,8 +31,17 @@ export async function concatenate(ctx: PartsContext, settings: TusSettings, stat
       { cause, url: settings.endpoint },
     );
   }
+  if (UNCLEAR.has(response.status)) {
+    // A server that failed on its way, or a gateway whose server's answer was lost: the final upload may exist.
+    throw new PartsError(
+      'ERR_COMPLETE_UNKNOWN',
+      `asking ${settings.endpoint} to join the partial uploads was answered ${response.status}: ` +
+        'the server may hold a final upload this session cannot name, so the partial uploads are kept',
+      { status: response.status, url: settings.endpoint },
+    );
+  }
   if (response.status !== 201) {
-    // An answer other than "created": the server made no final upload.
+    // An answer other than "created" from the server itself: it made no final upload.
     state.finalRequested = false;
     await ctx.save();
     throw refused('complete', 'concatenating the partial uploads', response);

@@ -60,6 +60,24 @@ describe('tus extensions where the server offers them', () => {
     expect(log).toEqual(['OPTIONS /files/', 'POST /files/', 'POST /files/', 'DELETE /files/u1']);
   });
 
+  it('a final upload answered 502 by a gateway (made behind it): ERR_COMPLETE_UNKNOWN, the partial uploads kept', async () => {
+    const server = await startTusSpecServer();
+    server.onFinal = () => 'gateway';
+    const file = randomFile(tempDir(), 'gw.bin', 3 * MiB);
+    const error = (await uploadParts(file.path, {
+      protocol: tus({ endpoint: server.endpoint }),
+      partSize: MiB,
+      concurrency: 3,
+      store: false,
+    }).catch((e: unknown) => e)) as PartsError;
+    expect(error).toBeInstanceOf(PartsError);
+    expect(error.code).toBe('ERR_COMPLETE_UNKNOWN');
+    expect(error.status).toBe(502);
+    expect(error.abandoned).toBe(false);
+    expect(server.log.some((line) => line.startsWith('DELETE'))).toBe(false);
+    expect([...server.uploads.values()].filter((upload) => upload.partial)).toHaveLength(3);
+  });
+
   it('parallel: false and checksum: false send one plain upload', async () => {
     const server = await startTusSpecServer();
     const file = randomFile(tempDir(), 'c.bin', 2 * MiB);

@@ -15,9 +15,10 @@ export interface TusSpecServer {
   corrupt: (url: string) => boolean;
   /**
    * Called as a final upload is asked for: 'hang' makes it and never answers, 'reset' makes it and
-   * cuts the connection, 'refuse' answers 400.
+   * cuts the connection, 'gateway' makes it and answers 502 (a proxy that lost its answer), 'refuse'
+   * answers 400.
    */
-  onFinal: () => 'answer' | 'hang' | 'reset' | 'refuse';
+  onFinal: () => 'answer' | 'hang' | 'reset' | 'refuse' | 'gateway';
   /** Called once a PATCH is stored, before its answer: may change the upload (a server losing bytes). */
   onPatch: (upload: { data: Buffer[]; offset: number }) => void;
   /** Names a created upload by a Location relative to the endpoint (`ID`, not `http://host/files/ID`). */
@@ -117,6 +118,7 @@ function create(state: TusSpecServer, req: IncomingMessage, res: ServerResponse)
     state.uploads.set(id, { length, data: [], offset: length, partial: false, parts });
     if (fate === 'hang') return;
     if (fate === 'reset') return void req.socket.destroy();
+    if (fate === 'gateway') return end(res, 502);
   } else {
     const length = Number(req.headers['upload-length']);
     if (!Number.isSafeInteger(length) || length < 0) return end(res, 400);
