@@ -100,7 +100,6 @@ export class Sessions {
       path: file.path,
       size: file.size,
       mtimeNs: file.mtimeNs,
-      ctimeNs: file.ctimeNs,
       ino: file.ino,
       dev: file.dev,
       partSize,

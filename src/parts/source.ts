@@ -14,15 +14,11 @@ export const PIECE_BLOCK_SIZE = 256 * 1024;
 /** What `uploadParts` sends: a file path, bytes, or a Blob (anything `rawBody()` can read again). */
 export type PartsSource = string | Uint8Array | Blob | BlobLike;
 
-/**
- * A file's identity: a session is resumed only into the file it began with. The ctime is the
- * kernel's, which no program can set back as it can the mtime (`touch -r`, `cp -p`, `rsync -t`).
- */
+/** A file's identity: a session is resumed only into the file it began with. */
 export interface FileIdentity {
   path: string;
   size: number;
   mtimeNs: string;
-  ctimeNs: string;
   ino: string;
   dev: string;
 }
@@ -95,14 +91,13 @@ function identityOf(path: string, stats: BigIntStats): FileIdentity {
     path,
     size: Number(stats.size),
     mtimeNs: String(stats.mtimeNs),
-    ctimeNs: String(stats.ctimeNs),
     ino: String(stats.ino),
     dev: String(stats.dev),
   };
 }
 
 export function sameFile(a: Omit<FileIdentity, 'path'>, b: Omit<FileIdentity, 'path'>): boolean {
-  return a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.ino === b.ino && a.dev === b.dev;
+  return a.size === b.size && a.mtimeNs === b.mtimeNs && a.ino === b.ino && a.dev === b.dev;
 }
 
 async function fileSource(given: string): Promise<Source> {

@@ -13,7 +13,7 @@ const SESSION_FILE_LIMIT = 16 * 1024 * 1024;
 /**
  * A saved upload: which file (its path and identity when the upload began), where it goes, and
  * the protocol's state (the S3 UploadId and the parts stored, the tus or Google session URL).
- * Plain JSON. A session is resumed only into the same file: same path, size, mtime, ctime, inode and device.
+ * Plain JSON. A session is resumed only into the same file: same path, size, mtime, inode and device.
  */
 export interface PartsSession {
   version: 1;
@@ -21,9 +21,8 @@ export interface PartsSession {
   target: string;
   path: string;
   size: number;
-  /** The file's mtime and ctime in nanoseconds, its inode and device, as decimal strings (exact at any size). */
+  /** The file's mtime in nanoseconds, its inode and device, as decimal strings (exact at any size). */
   mtimeNs: string;
-  ctimeNs: string;
   ino: string;
   dev: string;
   partSize: number;
@@ -180,8 +179,6 @@ export function isSession(value: unknown): value is PartsSession {
   return (
     s.version === 1 &&
     ['protocol', 'target', 'path', 'mtimeNs', 'ino', 'dev', 'updated'].every((key) => typeof s[key] === 'string') &&
-    // Sessions written before the ctime was kept have none: read, as a changed file's (abandoned).
-    (s.ctimeNs === undefined || typeof s.ctimeNs === 'string') &&
     Number.isSafeInteger(s.size) &&
     Number.isSafeInteger(s.partSize) &&
     (s.partSize as number) > 0

@@ -1,4 +1,4 @@
-import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, statSync, utimesSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   googleResumable,
@@ -27,7 +27,6 @@ function sessionOf(path: string, protocol: string, target: string, partSize: num
     path,
     size: Number(stats.size),
     mtimeNs: String(stats.mtimeNs),
-    ctimeNs: String(stats.ctimeNs),
     ino: String(stats.ino),
     dev: String(stats.dev),
     partSize,
@@ -132,60 +131,32 @@ describe('a saved session that is not a whole plan of this file is never resumed
   });
 });
 
-describe('a file rewritten in place, its size and mtime kept, is never resumed into', () => {
-  /** A tus upload the server holds the first 10,000 bytes of: what a run stopped halfway leaves. */
-  async function halfSent(endpoint: string, data: Buffer): Promise<string> {
-    const created = await fetch(endpoint, {
-      method: 'POST',
-      headers: { 'tus-resumable': '1.0.0', 'upload-length': String(data.length) },
-    });
-    const url = new URL(created.headers.get('location')!, endpoint).href;
-    await fetch(url, {
-      method: 'PATCH',
-      headers: { 'tus-resumable': '1.0.0', 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
-      body: data.subarray(0, 10_000),
-    });
-    return url;
-  }
-
-  /** A time in whole seconds, which utimes sets exactly (a Date would lose the nanoseconds). */
-  const PAST = 1_000_000;
-
-  /** New bytes of the same length written over the file, then its mtime set back (as `touch -r` or `rsync -t` would). */
-  async function rewriteKeepingMtime(path: string): Promise<void> {
-    const before = statSync(path, { bigint: true });
-    const fresh = Buffer.alloc(Number(before.size), 0x5a);
-    // The kernel's clock for ctime may tick every few ms: rewritten until the ctime moved (bounded).
-    for (let tries = 0; tries < 100; tries++) {
-      writeFileSync(path, fresh, { flag: 'r+' });
-      utimesSync(path, PAST, PAST);
-      const after = statSync(path, { bigint: true });
-      expect([after.size, after.mtimeNs, after.ino]).toEqual([before.size, before.mtimeNs, before.ino]);
-      if (after.ctimeNs !== before.ctimeNs) return;
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    throw new Error('the ctime did not move in 100 tries');
-  }
-
-  it.each([
-    ['the session as this version writes it', (session: PartsSession) => session],
-    [
-      'a session written before the ctime was kept',
-      ({ ctimeNs: _dropped, ...rest }: PartsSession) => rest as PartsSession,
-    ],
-  ])('%s: the old upload abandoned, the new bytes stored whole', async (_name, shape) => {
+describe("a change of the file's metadata alone is not a changed file: the upload is resumed", () => {
+  // The ctime moves with these and the content does not: it is not part of a file's identity.
+  const changes: Array<[string, (path: string) => void]> = [
+    ['chmod', (path) => chmodSync(path, 0o600)],
+    ['a hard link made', (path) => linkSync(path, `${path}.link`)],
+    ['the access time set back (a scanner)', (path) => utimesSync(path, 1_000, WHOLE_SECONDS)],
+  ];
+  /** An mtime utimes sets exactly (a Date would lose its nanoseconds). */
+  const WHOLE_SECONDS = 1_000_000;
+  it.each(changes)('%s between runs', async (_what, change) => {
     const server = await startTusSpecServer();
-    const file = randomFile(tempDir(), 'e.bin', SIZE);
-    utimesSync(file.path, PAST, PAST);
-    const old = await halfSent(server.endpoint, readFileSync(file.path));
+    const file = randomFile(tempDir(), 'meta.bin', SIZE);
+    utimesSync(file.path, WHOLE_SECONDS, WHOLE_SECONDS);
+    const created = await fetch(server.endpoint, {
+      method: 'POST',
+      headers: { 'tus-resumable': '1.0.0', 'upload-length': String(SIZE) },
+    });
+    const url = new URL(created.headers.get('location')!, server.endpoint).href;
     const target = new URL(server.endpoint).origin + new URL(server.endpoint).pathname;
-    const lanes = [{ url: old, start: 0, end: SIZE, offset: 10_000 }];
-    const session = shape(sessionOf(file.path, 'tus', target, SIZE, { lanes, concat: false }));
-    await rewriteKeepingMtime(file.path);
-    const result = await runsAfresh(file.path, tus({ endpoint: server.endpoint }), session);
-    expect(result.url).not.toBe(old);
-    expect(sha256(server.bytes(result.url))).toBe(sha256(readFileSync(file.path)));
-    expect(server.log).toContain(`DELETE ${new URL(old).pathname}`);
+    const lanes = [{ url, start: 0, end: SIZE, offset: 0 }];
+    const store = storeWith(sessionOf(file.path, 'tus', target, SIZE, { lanes, concat: false }));
+    change(file.path);
+    const result = await uploadParts(file.path, { protocol: tus({ endpoint: server.endpoint }), store });
+    expect(result.url).toBe(url);
+    expect(sha256(server.bytes(url))).toBe(file.sha256);
+    expect(server.log.some((line) => line.startsWith('DELETE'))).toBe(false);
   });
 });
 

@@ -26,7 +26,6 @@ const session = (n: number): PartsSession => ({
   path: '/data/f',
   size: n,
   mtimeNs: '1',
-  ctimeNs: '4',
   ino: '2',
   dev: '3',
   partSize: 8,
