@@ -50,7 +50,7 @@ export const DEFAULT_RETRY_ERROR_CODES = [
   'EAI_AGAIN',
 ];
 /** As got: two retries, for idempotent methods only, unless the caller says otherwise. */
-const DEFAULT_LIMIT = 2;
+export const DEFAULT_LIMIT = 2;
 const DEFAULT_BACKOFF_MS = 1000;
 /** Exponential waits stop growing here. */
 const MAX_BACKOFF_MS = 30_000;

@@ -74,6 +74,18 @@ function statusQuery(
 }
 
 /**
+ * The upload is whole on the server, but its answer is longer than is read: not cut, and the
+ * session not cancelled (ERR_COMPLETE_UNKNOWN leaves it be), since the object is stored.
+ */
+function finalTooLong(what: string, response: ControlResponse): PartsError {
+  return new PartsError(
+    'ERR_COMPLETE_UNKNOWN',
+    `${what}: the server reports the upload complete (${response.status}), but its answer is longer than ${FINAL_ANSWER_LIMIT} bytes, so the resource's metadata cannot be returned whole`,
+    { status: response.status, url: response.url },
+  );
+}
+
+/**
  * The most of the final answer read: the resource's metadata, which the result hands on whole
  * (a Drive file's runs to a few KiB). A longer one is refused, never cut.
  */
@@ -133,7 +145,7 @@ function outcomeOf(
   if (status === 200 || status === 201) {
     if (sent !== ctx.size)
       throw unexpected(what, response, `the upload was declared complete after ${sent} of ${ctx.size} bytes`);
-    if (response.cut) throw unexpected(what, response, `the final answer is longer than ${FINAL_ANSWER_LIMIT} bytes`);
+    if (response.cut) throw finalTooLong(what, response);
     state.final = { status, body: response.text };
     return { offset: ctx.size };
   }
@@ -152,12 +164,7 @@ async function finish(ctx: PartsContext, settings: GoogleSettings, state: Google
     if (GONE.has(response.status)) throw refused('complete', 'finishing the session', response, 'ERR_SESSION_EXPIRED');
     if (response.status !== 200 && response.status !== 201)
       throw unexpected('finishing the session', response, 'the server does not report the upload complete');
-    if (response.cut)
-      throw unexpected(
-        'finishing the session',
-        response,
-        `the final answer is longer than ${FINAL_ANSWER_LIMIT} bytes`,
-      );
+    if (response.cut) throw finalTooLong('finishing the session', response);
     state.final = { status: response.status, body: response.text };
   }
   return { url: state.url, ...state.final, size: ctx.size, resumedBytes: ctx.resumedBytes };

@@ -27,6 +27,11 @@ export interface ControlRequest {
   body?: string | Uint8Array | undefined;
   /** Retried by the caller's retry policy even though its method is POST (S3's complete is safe to repeat). */
   repeatable?: boolean;
+  /**
+   * Retries the protocol already made of this request itself (S3's complete after a 200 with a
+   * transient `<Error>`): they count toward the caller's limit and number the attempts after them.
+   */
+  retriesBefore?: number;
   /** False: upload() does not retry it (a lane's status query: the lane counts and waits itself). */
   retry?: boolean;
   /** How many bytes of the answer are read at most (default 64 KiB; ListParts pages are larger). */

@@ -94,9 +94,17 @@ async function finish(ctx: PartsContext, settings: S3Settings, state: S3State): 
       'ERR_SESSION_EXPIRED',
       s3Detail(response.text),
     );
+  if (UNCLEAR.has(response.status))
+    throw refused(
+      'complete',
+      'completing the multipart upload',
+      response,
+      'ERR_COMPLETE_UNKNOWN',
+      `${s3Detail(response.text) ?? 'no clear answer'}: the server may have completed the upload, so it is not aborted`,
+    );
   if (!isSuccess(response.status))
     throw refused('complete', 'completing the multipart upload', response, undefined, s3Detail(response.text));
-  const { location, etag } = parseComplete(response.text);
+  const { location, etag } = completedAnswer(response);
   return { ...result, parts: completedParts(ctx, state), completed: true, location, etag };
 }
 
@@ -111,24 +119,54 @@ async function complete(ctx: PartsContext, settings: S3Settings, state: S3State)
   const { policy } = ctx;
   const started = Date.now();
   let retried = 0;
-  for (let attempt = 1; ; attempt++) {
-    const response = await completeOnce(ctx, settings, state);
+  for (;;) {
+    const response = await completeOnce(ctx, settings, state, retried);
     retried += response.retries;
     const error = isSuccess(response.status) ? s3ErrorOf(response.text) : undefined;
-    const delay = policy.backoff(attempt);
+    const delay = policy.backoff(retried + 1);
     const late = policy.maxRetryTime !== undefined && Date.now() + delay - started > policy.maxRetryTime;
-    if (error === undefined || !TRANSIENT_ERRORS.has(error.code) || attempt > policy.limit || late)
+    if (error === undefined || !TRANSIENT_ERRORS.has(error.code) || retried >= policy.limit || late)
       return { ...response, retries: retried };
-    tellRetry(ctx, { attempt, reason: error.code, status: 200, error: undefined, delay, url: response.url });
-    await ctx.wait(delay);
     retried++;
+    tellRetry(ctx, { attempt: retried, reason: error.code, status: 200, error: undefined, delay, url: response.url });
+    await ctx.wait(delay);
   }
 }
+
+/**
+ * A 200's `CompleteMultipartUploadResult`. An `<Error>` in it is S3 saying the completion failed
+ * (ERR_COMPLETE_FAILED); a 200 that cannot be read (cut, not XML) may well be a completion made.
+ */
+function completedAnswer(response: ControlResponse): { location: string | undefined; etag: string | undefined } {
+  try {
+    if (response.cut)
+      throw new PartsError('ERR_UNEXPECTED_RESPONSE', `the answer is longer than ${COMPLETE_ANSWER_LIMIT} bytes`);
+    return parseComplete(response.text);
+  } catch (error) {
+    if (!(error instanceof PartsError) || error.code !== 'ERR_UNEXPECTED_RESPONSE') throw error;
+    throw new PartsError(
+      'ERR_COMPLETE_UNKNOWN',
+      `completing the multipart upload: the server answered ${response.status} with what cannot be read (${error.message}): it may have completed the upload, so it is not aborted`,
+      { status: response.status, url: response.url, cause: error },
+    );
+  }
+}
+
+/** The most of a completion's answer read; one longer, or unreadable, leaves the completion unknown. */
+const COMPLETE_ANSWER_LIMIT = 1024 * 1024;
+
+/** Statuses that do not say whether the completion happened: a failure on its way, a gateway's. */
+const UNCLEAR = new Set([500, 502, 504]);
 
 /** The `<Error>` codes of a 200 to CompleteMultipartUpload that S3 says to retry. */
 const TRANSIENT_ERRORS = new Set(['InternalError', 'SlowDown', 'ServiceUnavailable', 'RequestTimeout']);
 
-async function completeOnce(ctx: PartsContext, settings: S3Settings, state: S3State): Promise<ControlResponse> {
+async function completeOnce(
+  ctx: PartsContext,
+  settings: S3Settings,
+  state: S3State,
+  retriesBefore: number,
+): Promise<ControlResponse> {
   const url = checkUrl(
     await callerValue('s3Parts completeUrl', () => settings.completeUrl!(state.uploadId), ctx.signal),
     'completeUrl',
@@ -143,6 +181,9 @@ async function completeOnce(ctx: PartsContext, settings: S3Settings, state: S3St
       headers: { ...settings.headers, 'content-type': 'application/xml' },
       body: completeXml(completedParts(ctx, state)),
       repeatable: true,
+      retriesBefore,
+      // S3 may send whitespace while a long completion runs, to keep the connection open.
+      limit: COMPLETE_ANSWER_LIMIT,
     });
   } catch (cause) {
     // Stopped by the caller: the upload stays marked, so the abandon step leaves it be.

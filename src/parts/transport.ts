@@ -1,6 +1,6 @@
 import { crypto, lazily } from '../common/lazy.js';
 import { rawBody, type EncodedBody } from '../multipart/encode.js';
-import { DEFAULT_RETRY_METHODS, type RetryOptions } from '../http/retry.js';
+import { DEFAULT_LIMIT, DEFAULT_RETRY_METHODS, type RetryOptions } from '../http/retry.js';
 import { uploadPlain, type UploadOptions } from '../http/upload.js';
 import type { PlainAnswer } from '../http/plain-answer.js';
 import type { ControlRequest, ControlResponse, DigestAlgorithm, PieceRequest, PieceResponse } from './protocol.js';
@@ -75,7 +75,7 @@ export class Transport {
       request.retry === false
         ? 0
         : request.repeatable
-          ? repeatable(this.#settings.retry, () => retries++)
+          ? repeatable(this.#settings.retry, () => retries++, request.retriesBefore ?? 0)
           : this.#settings.retry;
     const options = this.#options(method, request.headers, retry);
     if (request.redirects === false) options.maxRedirects = 0;
@@ -142,13 +142,19 @@ export class Transport {
  * The caller's retry policy, with POST among the methods retried (for a request the protocol says
  * is safe to repeat); `onRetry` counts the retries, since an earlier attempt may have done the work.
  */
-function repeatable(retry: number | RetryOptions | undefined, onRetry: () => void): number | RetryOptions {
+function repeatable(
+  retry: number | RetryOptions | undefined,
+  onRetry: () => void,
+  before: number,
+): number | RetryOptions {
   const options: RetryOptions = typeof retry === 'number' ? { limit: retry } : { ...retry };
   options.methods = [...(options.methods ?? DEFAULT_RETRY_METHODS), 'POST'];
+  options.limit = Math.max(0, (options.limit ?? DEFAULT_LIMIT) - before);
   const callers = options.onRetry;
   options.onRetry = (info) => {
     onRetry();
-    return callers?.(info); // an async onRetry's promise goes on to upload(), which handles its rejection
+    // an async onRetry's promise goes on to upload(), which handles its rejection
+    return callers?.({ ...info, attempt: info.attempt + before });
   };
   return options;
 }

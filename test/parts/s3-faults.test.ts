@@ -185,6 +185,73 @@ describe('s3Parts fault table (against the S3 fake)', () => {
     expect(fake.objects.get('w.bin')?.sha256).toBe(file.sha256);
   });
 
+  it.each([500, 502, 504])(
+    'a complete answered %i past the retries: ERR_COMPLETE_UNKNOWN, nothing aborted',
+    async (status) => {
+      const fake = await startS3Fake({ minPartSize: 0 });
+      const file = randomFile(tempDir(), 's.bin', MiB);
+      const seen: string[] = [];
+      fake.fault = ({ method, query }) => {
+        seen.push(method);
+        return method === 'POST' && query.has('uploadId') ? { status, code: 'InternalError' } : undefined;
+      };
+      const error = await rejection(
+        uploadParts(file.path, { protocol: s3ForFake(fake, 's.bin'), store: false, retry: { limit: 1, backoff: 1 } }),
+      );
+      expect(error!.code).toBe('ERR_COMPLETE_UNKNOWN');
+      expect(error!.status).toBe(status);
+      expect(error!.abandoned).toBe(false);
+      expect(seen.filter((method) => method === 'POST')).toHaveLength(3); // start, complete, its retry
+      expect(seen).not.toContain('DELETE');
+    },
+  );
+
+  it('500s and 200s with a transient <Error> together: the retries counted once, the attempts numbered on', async () => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const file = randomFile(tempDir(), 'x.bin', MiB);
+    let completes = 0;
+    fake.fault = ({ method, query }) => {
+      if (!(method === 'POST' && query.has('uploadId'))) return undefined;
+      completes++;
+      return completes % 2 === 1 ? { status: 500, code: 'InternalError' } : { status: 200, code: 'InternalError' };
+    };
+    const attempts: Array<[number, number | string]> = [];
+    const error = await rejection(
+      uploadParts(file.path, {
+        protocol: s3ForFake(fake, 'x.bin'),
+        store: false,
+        retry: { limit: 3, backoff: 1, onRetry: ({ attempt, reason }) => void attempts.push([attempt, reason]) },
+      }),
+    );
+    expect(completes).toBe(4);
+    expect(attempts.map(([attempt]) => attempt)).toEqual([1, 2, 3]);
+    expect(error!.code).toBe('ERR_COMPLETE_FAILED');
+  });
+
+  it.each([
+    ['an empty body', ''],
+    ['an HTML page', '<html><body>OK</body></html>'],
+  ])('a complete answered 200 with %s: ERR_COMPLETE_UNKNOWN, nothing aborted', async (_what, body) => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const file = randomFile(tempDir(), 'h.bin', MiB);
+    const completer = await startServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'content-type': 'text/html' }).end(body));
+    });
+    const aborts: string[] = [];
+    fake.fault = ({ method }) => (method === 'DELETE' && aborts.push(method), undefined);
+    const error = await rejection(
+      uploadParts(file.path, {
+        protocol: s3ForFake(fake, 'h.bin', { completeUrl: () => `${completer.origin}/c` }),
+        store: false,
+      }),
+    );
+    expect(error!.code).toBe('ERR_COMPLETE_UNKNOWN');
+    expect(error!.abandoned).toBe(false);
+    expect(aborts).toEqual([]);
+    await completer.close();
+  });
+
   it('a complete refused before it is sent (connection refused): ERR_COMPLETE_FAILED, the upload aborted', async () => {
     const fake = await startS3Fake({ minPartSize: 0 });
     const file = randomFile(tempDir(), 'r.bin', 2 * MiB);
