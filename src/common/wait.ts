@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { onAbort } from './abort.js';
 
 export interface WaitOptions {
   /** Ends the wait early: the promise rejects with the signal's own reason. */
@@ -18,12 +18,21 @@ export interface WaitOptions {
 export async function wait(ms: number, options: WaitOptions = {}): Promise<void> {
   const { signal, ref = true } = options;
   signal?.throwIfAborted();
-  try {
-    await sleep(ms, undefined, { ref, ...(signal === undefined ? {} : { signal }) });
-  } catch (error) {
-    if (signal?.aborted) throw signal.reason;
-    throw error;
-  }
+  await new Promise<void>((resolve, reject) => {
+    // Through the hub, as raceAbort: many lanes may wait on one signal at once.
+    const unsubscribe =
+      signal === undefined
+        ? undefined
+        : onAbort(signal, () => {
+            clearTimeout(timer);
+            reject(signal.reason as Error);
+          });
+    const timer = setTimeout(() => {
+      unsubscribe?.();
+      resolve();
+    }, ms);
+    if (!ref) timer.unref();
+  });
 }
 
 /**
@@ -38,18 +47,18 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefine
     return Promise.reject(signal.reason as Error);
   }
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => {
+    // Through the hub: the pieces of an upload race their callers' promises on one signal, 64 at once.
+    const unsubscribe = onAbort(signal, () => {
       promise.catch(() => {});
       reject(signal.reason as Error);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
+    });
     promise.then(
       (value) => {
-        signal.removeEventListener('abort', onAbort);
+        unsubscribe();
         resolve(value);
       },
       (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
+        unsubscribe();
         reject(error as Error);
       },
     );

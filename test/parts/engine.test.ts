@@ -554,3 +554,38 @@ describe('uploadParts: stopping', () => {
     expect(Math.max(...seen.slice(1).map((n, i) => n - seen[i]!))).toBeLessThanOrEqual(MiB);
   });
 });
+
+describe('uploadParts: many lanes on one signal', () => {
+  it('concurrency 64, the part URLs and the waits slow: no MaxListenersExceededWarning, the upload whole', async () => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const file = randomFile(tempDir(), 'lanes.bin', 64 * 16 * KiB);
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => void warnings.push(warning.name);
+    process.on('warning', onWarning);
+    let first = true;
+    // Every part's URL comes late, and each lane's first try is refused once (a retry waits on the signal).
+    fake.fault = ({ partNumber, attempt }) =>
+      partNumber !== undefined && attempt === 1 && first ? { status: 503 } : undefined;
+    try {
+      const protocol = s3ForFake(fake, 'lanes.bin', {
+        partUrl: async (n, { uploadId }) => {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          return fake.presign('PUT', 'lanes.bin', { partNumber: String(n), uploadId });
+        },
+      });
+      await uploadParts(file.path, {
+        protocol,
+        partSize: 16 * KiB,
+        concurrency: 64,
+        store: false,
+        retry: { limit: 2, backoff: 20 },
+      });
+      first = false;
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).toEqual([]);
+    expect(fake.objects.get('lanes.bin')?.sha256).toBe(file.sha256);
+  });
+});
