@@ -120,19 +120,28 @@ class Run {
   }
 
   /**
-   * Asks the server what a saved session's upload holds. A failure to ask (the server out of reach,
-   * a 5xx, a refusal other than "gone") says nothing of that upload: it is kept, with its session,
-   * for a later run, rather than abandoned over an outage. An answer that breaks the protocol is
-   * not kept (every later run would meet it again).
+   * Asks the server what a saved session's upload holds. A failure to ask that may pass (the server
+   * out of reach, a status the retry policy retries, 401 or 403 for credentials that can be
+   * renewed, a function of the caller's that threw: a backend that presigns) says nothing of that
+   * upload: it is kept, with its session, for a later run, rather than abandoned over an outage.
+   * Any other refusal, or an answer that breaks the protocol, would meet every later run again:
+   * the upload is abandoned, as after any failure.
    */
   async #resume(ctx: PartsContext, state: unknown): Promise<boolean> {
     try {
       return await this.#impl.resume(ctx, state);
     } catch (error) {
       const failure = this.#wrap(error, 'resume');
-      if (failure.code === 'ERR_START_FAILED' && this.#failure === undefined) this.#keepUpload = true;
+      if (this.#failure === undefined && this.#mayPass(failure)) this.#keepUpload = true;
       throw failure;
     }
+  }
+
+  #mayPass(failure: PartsError): boolean {
+    if (failure.code === 'ERR_CALLBACK_FAILED') return true;
+    if (failure.code !== 'ERR_START_FAILED') return false;
+    const { status } = failure;
+    return status === undefined || status === 401 || status === 403 || this.#settings.policy.statusCodes.has(status);
   }
 
   /** Runs the lanes `concurrency` at a time; the first failure stops them all. */

@@ -444,6 +444,52 @@ describe('s3Parts fault table (against the S3 fake)', () => {
     expect(lists).toBe(2);
   });
 
+  it.each([
+    ['a listUrl of yours that throws (a backend down)', 'throws', 'ERR_CALLBACK_FAILED', true],
+    ['ListParts answered 503', 503, 'ERR_START_FAILED', true],
+    ['ListParts answered 403 (credentials to renew)', 403, 'ERR_START_FAILED', true],
+    ['ListParts answered 400', 400, 'ERR_START_FAILED', false],
+  ] as const)('resuming, %s: kept or abandoned as it may pass', async (_what, fault, code, kept) => {
+    const fake = await startS3Fake({ minPartSize: 0 });
+    const dir = tempDir();
+    const file = randomFile(dir, 'r.bin', 4 * 64 * KiB);
+    const store = join(dir, 'sessions');
+    const controller = new AbortController();
+    fake.fault = ({ partNumber }) => (partNumber === 3 ? (controller.abort(), { hang: true }) : undefined);
+    const options = { partSize: 64 * KiB, concurrency: 1, store };
+    await rejection(
+      uploadParts(file.path, {
+        ...options,
+        protocol: s3ForFake(fake, 'r.bin'),
+        keepSession: true,
+        signal: controller.signal,
+      }),
+    );
+    const deletes: string[] = [];
+    fake.fault = ({ method }) => {
+      if (method === 'DELETE') deletes.push(method);
+      return method === 'GET' && fault !== 'throws' ? { status: fault, code: 'Refused' } : undefined;
+    };
+    const protocol = s3ForFake(fake, 'r.bin', {
+      ...(fault === 'throws'
+        ? {
+            listUrl: () => {
+              throw new Error('the backend is down');
+            },
+          }
+        : {}),
+    });
+    const error = await rejection(uploadParts(file.path, { ...options, protocol, retry: { limit: 0 } }));
+    expect(error!.code).toBe(code);
+    expect(error!.abandoned).toBe(!kept);
+    expect(deletes).toHaveLength(kept ? 0 : 1);
+    if (!kept) return;
+    fake.fault = () => undefined;
+    const result = await uploadParts(file.path, { ...options, protocol: s3ForFake(fake, 'r.bin') });
+    expect(result.resumedBytes).toBe(2 * 64 * KiB);
+    expect(fake.objects.get('r.bin')?.sha256).toBe(file.sha256);
+  });
+
   it('resumes with ListParts ETags without their quotes: the same parts, not sent again', async () => {
     const fake = await startS3Fake({ minPartSize: 0, bareListETags: true });
     const dir = tempDir();
