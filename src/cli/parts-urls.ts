@@ -31,7 +31,8 @@ export function uploadIdOf(url: string): string {
 export function checkedPartUrl(url: string, n: number, uploadId: string): string {
   const query = new URL(url).searchParams;
   const part = query.get('partNumber');
-  if (part === null) throw new CliError('usage', `the URL given for part ${n} names no partNumber: ${url}`);
+  if (part === null || part === '')
+    throw new CliError('usage', `the URL given for part ${n} names no partNumber: ${url}`);
   if (part !== String(n)) throw new CliError('usage', `the URL given for part ${n} is for part ${part}: ${url}`);
   const id = query.get('uploadId');
   if (id !== null && id !== uploadId)

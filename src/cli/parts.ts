@@ -262,7 +262,9 @@ function listPage(url: string): (uploadId: string, marker?: number) => string {
   return (_uploadId, marker) => {
     if (marker === undefined) return url;
     const next = new URL(url);
-    const signed = [...next.searchParams.keys()].some((name) => /^(x-amz-signature|signature)$/i.test(name));
+    const signed = [...next.searchParams.keys()].some((name) =>
+      /^(x-amz-signature|x-goog-signature|signature)$/i.test(name),
+    );
     if (signed) {
       throw new CliError(
         'usage',

@@ -123,11 +123,14 @@ describe('multipart-poster --tus, --resumable, --s3-part-urls', () => {
     const uploadId = (await presignedUpload(fake, 'p.bin', 0)).uploadId;
     const part1 = fake.presign('PUT', 'p.bin', { partNumber: '1', uploadId });
     const unnamed = fake.presign('PUT', 'p.bin', { uploadId });
+    const empty = fake.presign('PUT', 'p.bin', { partNumber: '', uploadId });
     writeFileSync(join(dir, 'first.txt'), `${unnamed}\n${part1}\n`);
     writeFileSync(join(dir, 'second.txt'), `${part1}\n${unnamed}\n`);
+    writeFileSync(join(dir, 'empty.txt'), `${part1}\n${empty}\n`);
     for (const [list, n] of [
       ['first.txt', 1],
       ['second.txt', 2],
+      ['empty.txt', 2],
     ] as const) {
       const run = await cli(
         ['--s3-part-urls', join(dir, list), '-T', file.path, '--part-size', '1M', '--parallel', '1'],
@@ -217,6 +220,19 @@ describe('multipart-poster --tus, --resumable, --s3-part-urls', () => {
       });
       void fetch(signed).then(async (answer) => res.writeHead(answer.status).end(await answer.text()));
     });
+    // Cloud Storage's XML API signs with X-Goog-Signature: presigned too.
+    const googSigned = await cli(
+      [
+        ...base,
+        '--s3-complete',
+        complete,
+        '--s3-list',
+        `${backend.origin}/list?uploadId=${uploadId}&X-Goog-Signature=ab`,
+      ],
+      state,
+    ).result;
+    expect(googSigned.code, googSigned.stderr).toBe(2);
+    lists.length = 0;
     const resumed = await cli(
       [...base, '--s3-complete', complete, '--s3-list', `${backend.origin}/list?uploadId=${uploadId}`],
       state,
