@@ -284,6 +284,15 @@ describe('googleResumable: what a server answers at the start and the end is tak
     return { start: `${server.origin}/start`, log };
   }
   const file = () => randomFile(tempDir(), 'g.bin', 300 * KiB);
+  /** The upload of a new file to `start`, which must fail: its PartsError. */
+  const failure = async (start: string) => {
+    const error = await uploadParts(file().path, { protocol: googleResumable({ start }), store: false }).then(
+      () => expect.fail('the upload should have failed'),
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(PartsError);
+    return error as PartsError;
+  };
 
   it('a final answer of 100 KB comes back whole; one over 1 MiB is ERR_COMPLETE_UNKNOWN, never cut nor cancelled', async () => {
     const metadata = JSON.stringify({ name: 'g.bin', note: 'x'.repeat(100_000) });
@@ -291,11 +300,7 @@ describe('googleResumable: what a server answers at the start and the end is tak
     const result = await uploadParts(file().path, { protocol: googleResumable({ start: small.start }), store: false });
     expect(result.body).toBe(metadata);
     const large = await oneShot('/session', JSON.stringify({ note: 'x'.repeat(1024 * 1024) }));
-    const error = (await uploadParts(file().path, {
-      protocol: googleResumable({ start: large.start }),
-      store: false,
-    }).catch((e: unknown) => e)) as PartsError;
-    expect(error).toBeInstanceOf(PartsError);
+    const error = await failure(large.start);
     expect(error.code).toBe('ERR_COMPLETE_UNKNOWN');
     expect(error.message).toContain('its answer is longer than 1048576 bytes');
     expect(error.abandoned).toBe(false);
@@ -304,11 +309,7 @@ describe('googleResumable: what a server answers at the start and the end is tak
 
   it.each(['', ' '])('a start answered with Location %j: ERR_UNEXPECTED_RESPONSE, no piece sent', async (location) => {
     const server = await oneShot(location, '{}');
-    const error = (await uploadParts(file().path, {
-      protocol: googleResumable({ start: server.start }),
-      store: false,
-    }).catch((e: unknown) => e)) as PartsError;
-    expect(error).toBeInstanceOf(PartsError);
+    const error = await failure(server.start);
     expect(error.code).toBe('ERR_UNEXPECTED_RESPONSE');
     expect(server.log).toEqual(['POST /start']);
   });
