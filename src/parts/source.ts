@@ -109,7 +109,7 @@ async function fileSource(given: string): Promise<Source> {
     try {
       now = await stat(path, { bigint: true });
     } catch (cause) {
-      // A failure that is not the file's absence (EIO, EMFILE...) says nothing of whether it changed.
+      // A failure that is not the file's absence (EIO, EACCES...) says nothing of whether it changed.
       const code = (cause as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT' && code !== 'ENOTDIR') {
         throw new PartsError('ERR_PIECE_FAILED', `cannot check ${JSON.stringify(path)}: ${messageOf(cause)}`, {
