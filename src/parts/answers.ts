@@ -70,6 +70,12 @@ export function checkUrl(value: unknown, name: string): string {
 /** Answers that say a session is gone (expired, completed or abandoned elsewhere). */
 export const GONE = new Set([404, 410]);
 
+/**
+ * Answers to a completing request (S3's complete, tus's final upload) that do not say whether it
+ * happened: a failure on its way, a gateway whose server's answer was lost.
+ */
+export const UNCLEAR = new Set([500, 502, 504]);
+
 export function isSuccess(status: number): boolean {
   return status >= 200 && status < 300;
 }

@@ -4,7 +4,7 @@ import { describe } from '../common/validate.js';
 import { failureReason } from '../http/retry-decision.js';
 import type { ProtocolSteps } from './deferred.js';
 import { PartsError } from './errors.js';
-import { callerValue, checkUrl, GONE, isSuccess, refused } from './answers.js';
+import { callerValue, checkUrl, GONE, isSuccess, refused, UNCLEAR } from './answers.js';
 import type { ControlResponse, PartsContext } from './protocol.js';
 import { partCount, type S3PartsResult, type S3Settings } from './s3.js';
 import { completeXml, parseComplete, parseInitiate, s3ErrorOf, type CompletedPart } from './s3-xml.js';
@@ -154,9 +154,6 @@ function completedAnswer(response: ControlResponse): { location: string | undefi
 
 /** The most of a completion's answer read; one longer, or unreadable, leaves the completion unknown. */
 const COMPLETE_ANSWER_LIMIT = 1024 * 1024;
-
-/** Statuses that do not say whether the completion happened: a failure on its way, a gateway's. */
-const UNCLEAR = new Set([500, 502, 504]);
 
 /** The `<Error>` codes of a 200 to CompleteMultipartUpload that S3 says to retry. */
 const TRANSIENT_ERRORS = new Set(['InternalError', 'SlowDown', 'ServiceUnavailable', 'RequestTimeout']);

@@ -1,5 +1,5 @@
 import { messageOf } from '../common/messages.js';
-import { GONE, isSuccess, refused } from './answers.js';
+import { GONE, isSuccess, refused, UNCLEAR } from './answers.js';
 import { PartsError } from './errors.js';
 import type { PartsContext } from './protocol.js';
 import { headerInteger, locationOf } from './tus-requests.js';
@@ -8,9 +8,6 @@ import type { TusSettings, TusState } from './tus.js';
 // The final upload of a parallel tus upload (concatenation): asked for once, and found again by a
 // later run. tus offers no way to look an upload up, so a run that stopped between asking for it
 // and learning its URL cannot know whether it exists: it says so rather than ask for another.
-
-/** Answers to the final request that do not say whether the server made it: a failure on its way, a gateway's. */
-const UNCLEAR = new Set([500, 502, 504]);
 
 /** Asks the server to join the partial uploads; the session notes the request before it goes out. */
 export async function concatenate(ctx: PartsContext, settings: TusSettings, state: TusState): Promise<void> {
