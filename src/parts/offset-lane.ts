@@ -1,9 +1,8 @@
-import { watchRejection } from '../common/callback.js';
-import { UploadError, type UploadAttempt } from '../common/errors.js';
-import { messageOf } from '../common/messages.js';
+import { UploadError } from '../common/errors.js';
 import { failureReason } from '../http/retry-decision.js';
 import { PartsError } from './errors.js';
 import type { PartsContext } from './protocol.js';
+import { pastRetryTime, tellRetry } from './protocol-retry.js';
 
 /** What sending a piece came to: the server's offset after it, or a failure worth a retry (the status, if any). */
 export type Outcome = { offset: number } | { retry: PartsError; status: number | undefined; retryAfter?: number };
@@ -93,30 +92,12 @@ async function pause(
   const { retryAfter, status } = outcome;
   if (failures > policy.limit || (retryAfter !== undefined && retryAfter > policy.maxRetryAfter)) throw outcome.retry;
   const delay = retryAfter ?? policy.backoff(failures);
-  if (policy.maxRetryTime !== undefined && Date.now() + delay - since > policy.maxRetryTime) throw outcome.retry;
+  if (pastRetryTime(policy, since, delay)) throw outcome.retry;
   const cause = outcome.retry.cause;
   const reason = status ?? (cause instanceof UploadError ? failureReason(cause) : undefined) ?? 'ECONNRESET';
   const error = cause instanceof UploadError ? cause : undefined;
   tellRetry(ctx, { attempt: failures, reason, status, error, delay, url: lane.url });
   await ctx.wait(delay);
-}
-
-/**
- * Calls `retry.onRetry` for a retry a protocol makes itself: what it throws is ERR_CALLBACK_FAILED,
- * and an async one, which cannot throw, stops the upload by its rejection wherever the upload then is.
- */
-export function tellRetry(ctx: PartsContext, info: UploadAttempt): void {
-  let returned: unknown;
-  try {
-    returned = ctx.policy.onRetry?.(info);
-  } catch (error) {
-    throw onRetryFailed(error);
-  }
-  watchRejection(returned, (error) => ctx.fail(onRetryFailed(error)));
-}
-
-function onRetryFailed(cause: unknown): PartsError {
-  return new PartsError('ERR_CALLBACK_FAILED', `retry.onRetry threw: ${messageOf(cause)}`, { cause });
 }
 
 /** The server's offset must lie within the lane and never past the bytes sent. */

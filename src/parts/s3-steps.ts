@@ -9,7 +9,7 @@ import type { ControlResponse, PartsContext } from './protocol.js';
 import { partCount, type S3PartsResult, type S3Settings } from './s3.js';
 import { completeXml, parseComplete, parseInitiate, s3ErrorOf, type CompletedPart } from './s3-xml.js';
 import { listParts, s3Detail, sameETag, sendPart, type S3State } from './s3-parts.js';
-import { tellRetry } from './offset-lane.js';
+import { pastRetryTime, tellRetry } from './protocol-retry.js';
 
 /** S3's requests: what s3Parts() loads on an upload's first step. */
 export const s3Steps: ProtocolSteps<S3Settings, S3State, S3PartsResult, number> = {
@@ -124,8 +124,12 @@ async function complete(ctx: PartsContext, settings: S3Settings, state: S3State)
     retried += response.retries;
     const error = isSuccess(response.status) ? s3ErrorOf(response.text) : undefined;
     const delay = policy.backoff(retried + 1);
-    const late = policy.maxRetryTime !== undefined && Date.now() + delay - started > policy.maxRetryTime;
-    if (error === undefined || !TRANSIENT_ERRORS.has(error.code) || retried >= policy.limit || late)
+    if (
+      error === undefined ||
+      !TRANSIENT_ERRORS.has(error.code) ||
+      retried >= policy.limit ||
+      pastRetryTime(policy, started, delay)
+    )
       return { ...response, retries: retried };
     retried++;
     tellRetry(ctx, { attempt: retried, reason: error.code, status: 200, error: undefined, delay, url: response.url });
