@@ -18,11 +18,10 @@ export interface PlainAnswer {
   /** The URL that answered (after redirects). */
   readonly url: string;
   /**
-   * The body as text, at most `limit` bytes of it: the rest is not read (the connection is then
-   * dropped). Read once; a body cut short is `ERR_REQUEST_FAILED`, an abort or timeout its own error.
+   * The body as text, at most `limit` bytes of it, and whether it went past them (`cut`): the rest
+   * is not read (the connection is then dropped). Read once; a body cut short is
+   * `ERR_REQUEST_FAILED`, an abort or timeout its own error.
    */
-  text(limit: number): Promise<string>;
-  /** The same read, saying whether the body went past `limit` (and was cut there). */
   read(limit: number): Promise<{ text: string; cut: boolean }>;
 }
 
@@ -43,7 +42,7 @@ export function plainAnswer(final: FinalAnswer, control: UploadControl): PlainAn
       cause,
     });
   }
-  res.on('error', () => {}); // errors reach text() through the iterator; without a listener they would crash the process
+  res.on('error', () => {}); // errors reach read() through the iterator; without a listener they would crash the process
   let body: Promise<{ text: string; cut: boolean }> | undefined;
   if (NULL_BODY_STATUSES.has(status) || method === 'HEAD') {
     res.resume();
@@ -52,13 +51,11 @@ export function plainAnswer(final: FinalAnswer, control: UploadControl): PlainAn
     body = Promise.resolve({ text: '', cut: false });
   }
   control.answered();
-  const read = (limit: number) => (body ??= readText(res, limit, url).finally(done));
   return {
     status,
     headers,
     url,
-    read,
-    text: async (limit) => (await read(limit)).text,
+    read: (limit) => (body ??= readText(res, limit, url).finally(done)),
   };
 }
 
